@@ -1,0 +1,46 @@
+"""Configuration as data: paths and settings from the environment, never hard-coded in pages."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "csc.duckdb"
+QUERIES = ROOT / "queries"
+ACTION_PLAN = ROOT / "data" / "action_plan.toml"
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The database file: an explicit path, else $CSC_DB, else data/csc.duckdb."""
+    return Path(explicit or os.environ.get("CSC_DB") or DEFAULT_DB)
+
+
+@dataclass(frozen=True)
+class Paths:
+    db: Path
+
+    @property
+    def uploads(self) -> Path:
+        return self.db.parent / "uploads"
+
+    @property
+    def key_file(self) -> Path:
+        return self.db.parent / ".id_key"
+
+
+def id_key(db: Path) -> bytes:
+    """The secret for pseudonymising child ids: $CSC_ID_KEY, else a key file beside the database
+    created on first use (local mode). Losing it means new extracts no longer match old ones."""
+    env = os.environ.get("CSC_ID_KEY")
+    if env:
+        return env.encode()
+    key_file = Paths(db).key_file
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()

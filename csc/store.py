@@ -1,0 +1,418 @@
+"""The DuckDB store: schema, imports (all or nothing), versioned records, rollback, audit log.
+
+Every import keeps its rows in `raw_<sheet>` tagged with its `import_id`; the current version of
+a record is the one from the latest loaded import that contains its key (latest period first,
+then the latest import). `cur_<sheet>` tables hold those current versions and `kpi_results`
+the KPIs; both are rebuilt inside the same transaction as each import or rollback, so a reader
+sees either the state before or the state after, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from csc import config, spec
+from csc.extract import Extract, Problem, read_workbook
+
+SQL_TYPES = {
+    spec.ID: "varchar",
+    spec.TEXT: "varchar",
+    spec.DATE: "date",
+    spec.FLAG: "boolean",
+    spec.NUMBER: "double",
+    spec.WHOLE: "integer",
+    spec.ENUM: "varchar",
+}
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+SCHEMA = """
+create sequence if not exists import_seq start 1;
+create table if not exists imports (
+    import_id integer primary key,
+    period varchar not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    user_name varchar not null,
+    imported_at timestamp not null,
+    status varchar not null,            -- loaded | rolled_back
+    row_counts varchar not null,        -- JSON: sheet -> rows
+    warnings varchar not null,          -- JSON list of messages
+    stored_file varchar,
+    source_format varchar not null default 'extract',
+    rolled_back_at timestamp,
+    rolled_back_by varchar
+);
+create sequence if not exists audit_seq start 1;
+create table if not exists audit_log (
+    audit_id bigint primary key default nextval('audit_seq'),
+    logged_at timestamp not null,
+    user_name varchar not null,
+    role varchar,
+    action varchar not null,            -- view | import | rollback | export | plan_change | ...
+    detail varchar                      -- JSON
+);
+"""
+
+
+class StoreError(Exception):
+    """An operation the store refuses, with a message fit for the person who asked."""
+
+
+@dataclass
+class ImportResult:
+    status: str  # loaded | unchanged | refused
+    period: str
+    problems: list[Problem] = field(default_factory=list)
+    import_id: int | None = None
+    row_counts: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "period": self.period,
+            "import_id": self.import_id,
+            "row_counts": self.row_counts,
+            "message": self.message,
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+
+
+def check_period(period: str) -> str:
+    if not isinstance(period, str) or not PERIOD.match(period):
+        raise StoreError(f'The period "{period}" is not a month written as YYYY-MM (for example 2011-04).')
+    return period
+
+
+def period_end(period: str) -> dt.date:
+    y, m = int(period[:4]), int(period[5:7])
+    first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def raw_table_sql(sheet: spec.Sheet) -> str:
+    cols = ["import_id integer not null", "excel_row integer"]
+    cols += [f"{c.name} {SQL_TYPES[c.type]}" for c in sheet.columns]
+    return f"create table if not exists raw_{sheet.name} ({', '.join(cols)})"
+
+
+def current_table_sql(sheet: spec.Sheet) -> str:
+    """The current version of each record: from the latest loaded import containing its key."""
+    key = ", ".join(f"r.{k}" for k in sheet.key)
+    if sheet.key_includes_period:
+        key += ", i.period"
+    cols = ", ".join(f"r.{c}" for c in sheet.column_names)
+    return f"""
+        create or replace table cur_{sheet.name} as
+        select {cols}, i.period as import_period, r.import_id
+        from raw_{sheet.name} as r
+        join imports as i on i.import_id = r.import_id
+        where i.status = 'loaded'
+        qualify row_number() over (partition by {key} order by i.period desc, r.import_id desc) = 1
+    """
+
+
+class Store:
+    """One DuckDB database file. The process that opens it read-write is its only writer."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False):
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+        self._write_lock = threading.Lock()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, read_only: bool = False) -> Store:
+        path = config.db_path(path)
+        if read_only:
+            return cls(duckdb.connect(str(path), read_only=True), path, True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(duckdb.connect(str(path)), path)
+        store._ensure_schema()
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one reader (one script run); it sees committed data only."""
+        return self.con.cursor()
+
+    def _ensure_schema(self) -> None:
+        with self._write_lock:
+            cur = self.con.cursor()
+            cur.execute("begin")
+            cur.execute(SCHEMA)
+            for sheet in spec.SHEETS.values():
+                cur.execute(raw_table_sql(sheet))
+            exists = cur.execute(
+                "select count(*) from information_schema.tables where table_name = 'cur_referrals'"
+            ).fetchall()[0][0]
+            if not exists:
+                self._rebuild(cur)
+            cur.execute("commit")
+
+    @property
+    def paths(self) -> config.Paths:
+        return config.Paths(self.path)
+
+    # -- reading -------------------------------------------------------------------------
+    def imports(self) -> pd.DataFrame:
+        return self.cursor().execute(
+            "select import_id, period, file_name, user_name, imported_at, status, row_counts, warnings, sha256, "
+            "stored_file, source_format, rolled_back_at, rolled_back_by from imports order by import_id"
+        ).df()
+
+    def loaded_periods(self) -> list[str]:
+        rows = self.cursor().execute(
+            "select distinct period from imports where status = 'loaded' order by period"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def has_data(self) -> bool:
+        return bool(self.cursor().execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
+
+    # -- importing -----------------------------------------------------------------------
+    def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
+        """Read and check a workbook, storing nothing; adds the warnings that need the database."""
+        extract = read_workbook(path, original_name=original_name, today=today)
+        if extract.ok:
+            extract.problems.extend(self._unknown_worker_warnings(extract))
+        return extract
+
+    def _unknown_worker_warnings(self, extract: Extract) -> list[Problem]:
+        known: set[str] = set()
+        if "workforce" in extract.sheets:
+            known.update(extract.sheets["workforce"].table.column("worker_id").to_pylist())
+        known.update(r[0] for r in self.cursor().execute("select worker_id from cur_workforce").fetchall())
+        warnings = []
+        for name in ("assessments", "involvements"):
+            data = extract.sheets.get(name)
+            if data is None or "worker_id" not in data.table.column_names:
+                continue
+            ids = [w for w in data.table.column("worker_id").to_pylist() if w is not None and w not in known]
+            if ids:
+                distinct = sorted(set(ids))
+                shown = ", ".join(distinct[:10]) + (f" and {len(distinct) - 10} more" if len(distinct) > 10 else "")
+                warnings.append(
+                    Problem(
+                        "warning",
+                        f'Sheet "{data.title}": {len(ids):,} row(s) name a worker that no loaded workforce row knows '
+                        f"({shown}). They count as unknown workers in the KPIs until a workforce sheet lists them.",
+                        sheet=data.title,
+                        column=data.headers.get("worker_id", "worker_id"),
+                    )
+                )
+        return warnings
+
+    def import_file(
+        self,
+        path: str | Path,
+        period: str,
+        user: str = "local",
+        original_name: str | None = None,
+        imported_at: dt.datetime | None = None,
+        progress=None,
+        source_format: str = "extract",
+    ) -> ImportResult:
+        """Validate then load one workbook as a new import, in one transaction: all or nothing."""
+        step = progress or (lambda done, total, message: None)
+        period = check_period(period)
+        path = Path(path)
+        name = original_name or path.name
+        step(0, 4, "Checking the file")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        same = self.cursor().execute(
+            "select import_id from imports where sha256 = $sha and period = $period and status = 'loaded'",
+            {"sha": digest, "period": period},
+        ).fetchall()
+        same = same[0] if same else None
+        if same:
+            return ImportResult(
+                "unchanged",
+                period,
+                import_id=same[0],
+                message=f"This file is already loaded for {period} (import {same[0]}); nothing was changed.",
+            )
+        today = (imported_at or dt.datetime.now()).date()
+        step(1, 4, "Validating every sheet")
+        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()))
+        if not extract.ok:
+            return ImportResult(
+                "refused",
+                period,
+                extract.problems,
+                message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
+            )
+        step(2, 4, "Loading the records")
+        with self._write_lock:
+            result = self._load(extract, path, name, digest, period, user, imported_at or dt.datetime.now(), source_format, step)
+        step(4, 4, "Done")
+        return result
+
+    def _load(self, extract, path, name, digest, period, user, imported_at, source_format, step) -> ImportResult:
+        key = config.id_key(self.path)
+        cur = self.con.cursor()
+        import_id = None
+        stored = None
+        try:
+            cur.execute("begin")
+            import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
+            stored = self._keep_file(path, import_id, digest, name)
+            for sheet_name, data in extract.sheets.items():
+                table = pseudonymise(data.table, key)
+                cur.register("incoming", table)
+                cols = ", ".join(table.column_names)
+                cur.execute(
+                    f"insert into raw_{sheet_name} (import_id, {cols}) select $import_id, {cols} from incoming",
+                    {"import_id": import_id},
+                )
+                cur.unregister("incoming")
+            cur.execute(
+                "insert into imports (import_id, period, file_name, sha256, user_name, imported_at, status, row_counts, "
+                "warnings, stored_file, source_format) values ($id, $period, $name, $sha, $user, $at, 'loaded', $rows, "
+                "$warnings, $stored, $fmt)",
+                {
+                    "id": import_id,
+                    "period": period,
+                    "name": name,
+                    "sha": digest,
+                    "user": user,
+                    "at": imported_at,
+                    "rows": json.dumps(extract.row_counts),
+                    "warnings": json.dumps([p.message for p in extract.warnings]),
+                    "stored": str(stored.relative_to(self.path.parent)),
+                    "fmt": source_format,
+                },
+            )
+            step(3, 4, "Recomputing the KPIs")
+            self._rebuild(cur)
+            self._audit(cur, user, None, "import", {"import_id": import_id, "period": period, "file": name})
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            if stored is not None and stored.exists():
+                stored.unlink()
+            raise
+        total = sum(extract.row_counts.values())
+        return ImportResult(
+            "loaded",
+            period,
+            extract.problems,
+            import_id,
+            extract.row_counts,
+            message=f"Loaded import {import_id} for {period}: {total:,} rows in {len(extract.sheets)} sheet(s).",
+        )
+
+    def _keep_file(self, path: Path, import_id: int, digest: str, name: str) -> Path:
+        """Keep the uploaded file, unchanged, so the database can be rebuilt from the files."""
+        uploads = self.paths.uploads
+        uploads.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[-80:] or "upload.xlsx"
+        target = uploads / f"{import_id:06d}-{digest[:12]}-{safe}"
+        shutil.copyfile(path, target)
+        return target
+
+    def rollback(self, import_id: int, user: str = "local", role: str | None = None) -> str:
+        """Mark an import rolled back: its rows stop counting, earlier versions become current again."""
+        with self._write_lock:
+            cur = self.con.cursor()
+            row = cur.execute(
+                "select status, period from imports where import_id = $id", {"id": import_id}
+            ).fetchall()
+            row = row[0] if row else None
+            if row is None:
+                raise StoreError(f"There is no import {import_id}.")
+            if row[0] != "loaded":
+                raise StoreError(f"Import {import_id} is already rolled back.")
+            try:
+                cur.execute("begin")
+                cur.execute(
+                    "update imports set status = 'rolled_back', rolled_back_at = $at, rolled_back_by = $user "
+                    "where import_id = $id",
+                    {"at": dt.datetime.now(), "user": user, "id": import_id},
+                )
+                self._rebuild(cur)
+                self._audit(cur, user, role, "rollback", {"import_id": import_id, "period": row[1]})
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+        return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
+
+    def refresh(self) -> None:
+        """Rebuild current tables and KPI results (e.g. after the KPI definitions change)."""
+        with self._write_lock:
+            cur = self.con.cursor()
+            cur.execute("begin")
+            self._rebuild(cur)
+            cur.execute("commit")
+
+    def _rebuild(self, cur: duckdb.DuckDBPyConnection) -> None:
+        for sheet in spec.SHEETS.values():
+            cur.execute(current_table_sql(sheet))
+        from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
+
+        kpis.materialise(cur)
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
+        with self._write_lock:
+            self._audit(self.con.cursor(), user, role, action, detail or {})
+
+    @staticmethod
+    def _audit(cur, user, role, action, detail) -> None:
+        cur.execute(
+            "insert into audit_log (logged_at, user_name, role, action, detail) values ($at, $user, $role, $action, $detail)",
+            {"at": dt.datetime.now(), "user": user, "role": role, "action": action, "detail": json.dumps(detail, default=str)},
+        )
+
+    def audit_log(self) -> pd.DataFrame:
+        return self.cursor().execute("select * from audit_log order by audit_id").df()
+
+
+def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:
+    """Replace child ids with a keyed hash (HMAC-SHA-256), so the database never holds them."""
+    if "child_id" not in table.column_names:
+        return table
+    ids = table.column("child_id").to_pylist()
+    cache: dict[str, str] = {}
+    out = []
+    for value in ids:
+        if value is None:
+            out.append(None)
+            continue
+        hashed = cache.get(value)
+        if hashed is None:
+            hashed = cache[value] = hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+        out.append(hashed)
+    idx = table.column_names.index("child_id")
+    return table.set_column(idx, "child_id", pa.array(out, pa.string()))

@@ -1,0 +1,52 @@
+"""Shared test helpers: real .xlsx files written by the tests, real DuckDB files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+os.environ.setdefault("CSC_ID_KEY", "test-key-not-secret")
+
+from csc.store import Store  # noqa: E402
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """Write a workbook: sheet title -> rows (the first row is usually the header)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "csc.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def load(store, tmp_path):
+    """load({"Referrals": [[header...], [row...]]}, period="2011-04") -> ImportResult (must load)."""
+    counter = {"n": 0}
+
+    def _load(sheets, period="2011-04", imported_at=None, expect="loaded"):
+        counter["n"] += 1
+        path = write_xlsx(tmp_path / f"extract-{counter['n']}.xlsx", sheets)
+        result = store.import_file(path, period, user="tester", imported_at=imported_at)
+        assert result.status == expect, [p.message for p in result.problems]
+        return result
+
+    return _load
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
