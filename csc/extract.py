@@ -329,7 +329,7 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
     probe = probe_sheet.to_arrow()
     if probe.num_rows == 0 or all(v is None for r in probe.to_pylist() for v in r.values()):
         extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
-        
+
         return
     probe_rows = [list(r.values()) for r in probe.to_pylist()]
     h = _find_header(probe_rows, header_map)
@@ -514,7 +514,9 @@ def _validate(
                 f"over (partition by {k}) from parsed qualify count(*) over (partition by {k}) > 1 "
                 f"and {' and '.join(_q(x) + ' is not null' for x in key)}"
             )
-        found = con.execute(" union all ".join(checks) + " order by 1, 2", params).fetchall() if checks else []
+        query = " union all ".join(checks)
+        used = {k: v for k, v in params.items() if f"${k}" in query}
+        found = con.execute(query, used).fetchall() if checks else []
         order = {c.name: i for i, c in enumerate(sheet.columns)}
         found.sort(key=lambda f: (f[0], order[f[1]]))
         problems = [_describe(sheet, title, headers, row, col, value, kind, today) for row, col, value, kind in found]

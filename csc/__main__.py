@@ -1,0 +1,5 @@
+import sys
+
+from csc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,227 @@
+"""The command line: `python -m csc <command>`. Every command takes --db PATH (default
+data/csc.duckdb, overridden by $CSC_DB)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from csc import config
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database file (default: $CSC_DB or data/csc.duckdb)")
+
+
+def _progress_bar(done: int, total: int, message: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {message[:50]:<50}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _print_problems(problems, out=sys.stdout, limit: int = 200) -> None:
+    for p in problems[:limit]:
+        out.write(f"  {p.severity.upper()}: {p.message}\n")
+    if len(problems) > limit:
+        out.write(f"  ... and {len(problems) - limit:,} more ({len(problems):,} in all)\n")
+
+
+def cmd_import(args) -> int:
+    from csc.store import Store, StoreError
+
+    try:
+        with Store.open(args.db) as store:
+            result = store.import_file(Path(args.file), args.period, user=args.user, progress=_progress_bar)
+    except StoreError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+        return 0 if result.status != "refused" else 1
+    print(result.message)
+    if result.status == "loaded":
+        for sheet, n in result.row_counts.items():
+            print(f"  {sheet}: {n:,} rows")
+    if result.problems:
+        _print_problems(result.errors + result.warnings)
+    return 0 if result.status != "refused" else 1
+
+
+def cmd_validate(args) -> int:
+    from csc.extract import read_workbook
+
+    extract = read_workbook(Path(args.file))
+    if args.json:
+        print(json.dumps({"ok": extract.ok, "row_counts": extract.row_counts,
+                          "errors": [p.as_dict() for p in extract.errors],
+                          "warnings": [p.as_dict() for p in extract.warnings]}, indent=2))
+        return 0 if extract.ok else 1
+    if extract.ok:
+        total = sum(extract.row_counts.values())
+        print(f"The file is valid: {total:,} rows in {len(extract.sheets)} sheet(s). Nothing was stored.")
+        for sheet, n in extract.row_counts.items():
+            print(f"  {sheet}: {n:,} rows")
+    else:
+        print(f"The file has {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
+    _print_problems(extract.errors + extract.warnings)
+    return 0 if extract.ok else 1
+
+
+def cmd_imports(args) -> int:
+    from csc.store import Store
+
+    with Store.open(args.db) as store:
+        df = store.imports()
+    if args.json:
+        records = []
+        for row in df.to_dict("records"):
+            row["row_counts"] = json.loads(row["row_counts"])
+            row["warnings"] = json.loads(row["warnings"])
+            records.append({k: (None if _isna(v) else v) for k, v in row.items()})
+        print(json.dumps(records, indent=2, default=str))
+        return 0
+    if df.empty:
+        print("No imports yet. Load one with: python -m csc import FILE --period YYYY-MM")
+        return 0
+    cols = ["import_id", "period", "status", "file_name", "user_name", "imported_at"]
+    print(df[cols].to_string(index=False))
+    return 0
+
+
+def _isna(v) -> bool:
+    try:
+        import pandas as pd
+
+        return v is None or (not isinstance(v, (list, dict, str)) and bool(pd.isna(v)))
+    except (TypeError, ValueError):
+        return False
+
+
+def cmd_rollback(args) -> int:
+    from csc.store import Store, StoreError
+
+    try:
+        with Store.open(args.db) as store:
+            print(store.rollback(args.import_id, user=args.user))
+    except StoreError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_template(args) -> int:
+    from csc.template import write_template
+
+    write_template(Path(args.out))
+    print(f"Wrote a blank extract template to {args.out}")
+    return 0
+
+
+def cmd_kpis(args) -> int:
+    from csc import kpis
+    from csc.store import Store
+
+    with Store.open(args.db) as store:
+        cur = store.cursor()
+        if args.kpi:
+            try:
+                kpis.get(args.kpi)
+            except KeyError as exc:
+                print(f"Error: {exc.args[0]}", file=sys.stderr)
+                return 2
+        if args.area and args.area.lower() == "all":
+            df = kpis.results(cur, kpi=args.kpi, period=args.period)
+            df = df[df["area"].isna()]
+        else:
+            df = kpis.results(cur, kpi=args.kpi, period=args.period, area=args.area)
+    if args.json:
+        out = []
+        for row in df.itertuples(index=False):
+            out.append({
+                "kpi": row.kpi,
+                "period": row.period,
+                "area": None if _isna(row.area) else row.area,
+                "numerator": None if _isna(row.numerator) else float(row.numerator),
+                "denominator": None if _isna(row.denominator) else float(row.denominator),
+                "value": None if _isna(row.value) else float(row.value),
+            })
+        print(json.dumps(out, indent=2))
+        return 0
+    if df.empty:
+        print("No KPI values for that selection.")
+        return 0
+    df = df.assign(area=df["area"].fillna("All areas"))
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from csc import demo
+
+    first, _, last = args.months.partition(":")
+    demo.run_demo(config.db_path(args.db), first=first, last=last or first,
+                  out_dir=Path(args.out) if args.out else None, progress=_progress_bar)
+    print(f"Demo council loaded into {config.db_path(args.db)} ({first} to {last or first}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m csc", description="Children's Social Care performance dashboard")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import", help="validate and load a monthly extract")
+    p.add_argument("file")
+    p.add_argument("--period", required=True, help="the reporting month, YYYY-MM")
+    p.add_argument("--user", default="cli")
+    p.add_argument("--json", action="store_true")
+    _db_arg(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("validate", help="check a workbook, storing nothing")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    _db_arg(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("imports", help="list the imports")
+    p.add_argument("--json", action="store_true")
+    _db_arg(p)
+    p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("rollback", help="roll an import back")
+    p.add_argument("import_id", type=int)
+    p.add_argument("--user", default="cli")
+    _db_arg(p)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("template", help="write a blank extract workbook")
+    p.add_argument("out")
+    _db_arg(p)
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("kpis", help="print the KPIs")
+    p.add_argument("--period")
+    p.add_argument("--area", help='an area office, or "all" for the all-areas rows only')
+    p.add_argument("--kpi")
+    p.add_argument("--json", action="store_true")
+    _db_arg(p)
+    p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("demo", help="generate and load the demo council")
+    p.add_argument("--months", default="2010-04:2012-03", help="FIRST:LAST, e.g. 2010-04:2012-03")
+    p.add_argument("--out", help="where to write the monthly workbooks")
+    _db_arg(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
