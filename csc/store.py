@@ -63,6 +63,16 @@ create table if not exists audit_log (
     action varchar not null,            -- view | import | rollback | export | plan_change | ...
     detail varchar                      -- JSON
 );
+create sequence if not exists plan_seq start 1;
+create table if not exists plan_changes (
+    change_id bigint primary key default nextval('plan_seq'),
+    action_id varchar not null,
+    field varchar not null,             -- owner | due | status | title | target:<kpi> | commentary:<YYYY-MM>
+    value varchar,
+    changed_by varchar not null,
+    role varchar,
+    changed_at timestamp not null
+);
 """
 
 

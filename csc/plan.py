@@ -1,0 +1,148 @@
+"""The action plan: the default from `data/action_plan.toml`, and every change people make to it
+in the dashboard kept in `plan_changes` (who, when, what), the latest change winning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+
+from csc import config, kpis
+
+STATUSES = ("not started", "on track", "at risk", "off track", "complete")
+EDITABLE = ("title", "owner", "due", "status")
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    title: str
+    owner: str
+    start: str  # YYYY-MM: the month the action started (limits are rebased here)
+    due: str  # YYYY-MM-DD or "ongoing"
+    status: str
+    kpis: tuple[str, ...]
+    targets: dict[str, float | None] = field(default_factory=dict)
+    commentary: dict[str, dict[str, str]] = field(default_factory=dict)  # period -> {did, changed, next}
+
+    @property
+    def due_period(self) -> str | None:
+        return self.due[:7] if self.due[:4].isdigit() else None
+
+    def target(self, kpi: str) -> float | None:
+        if kpi in self.targets:
+            return self.targets[kpi]
+        return kpis.get(kpi).target
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    actions: tuple[Action, ...]
+
+    def action(self, action_id: str) -> Action:
+        return next(a for a in self.actions if a.id == action_id)
+
+    def action_for(self, kpi: str) -> Action | None:
+        return next((a for a in self.actions if kpi in a.kpis), None)
+
+    def target(self, kpi: str) -> float | None:
+        action = self.action_for(kpi)
+        return action.target(kpi) if action else kpis.get(kpi).target
+
+
+def load_default(path: Path | None = None) -> Plan:
+    data = tomllib.loads((path or config.ACTION_PLAN).read_text())
+    actions = tuple(
+        Action(
+            id=a["id"],
+            title=a["title"],
+            owner=a["owner"],
+            start=a.get("start", ""),
+            due=str(a["due"]),
+            status=a.get("status", "not started"),
+            kpis=tuple(a.get("kpis", ())),
+        )
+        for a in data["actions"]
+    )
+    return Plan(data.get("title", "Action plan"), actions)
+
+
+def current(cur: duckdb.DuckDBPyConnection, default: Plan | None = None) -> Plan:
+    """The default plan with the latest change to each field applied."""
+    plan = default or load_default()
+    rows = cur.execute(
+        "select action_id, field, value from plan_changes "
+        "qualify row_number() over (partition by action_id, field order by change_id desc) = 1"
+    ).fetchall()
+    changes: dict[str, dict[str, str | None]] = {}
+    for action_id, fld, value in rows:
+        changes.setdefault(action_id, {})[fld] = value
+    actions = []
+    for a in plan.actions:
+        ch = changes.get(a.id, {})
+        updates = {k: v for k, v in ch.items() if k in EDITABLE and v is not None}
+        targets = {k.split(":", 1)[1]: (None if v in (None, "") else float(v)) for k, v in ch.items() if k.startswith("target:")}
+        commentary = {k.split(":", 1)[1]: json.loads(v) for k, v in ch.items() if k.startswith("commentary:") and v}
+        actions.append(replace(a, **updates, targets=targets, commentary=commentary))
+    return Plan(plan.title, tuple(actions))
+
+
+def history(cur: duckdb.DuckDBPyConnection, action_id: str | None = None):
+    where = "where action_id = $id" if action_id else ""
+    return cur.execute(
+        f"select changed_at, changed_by, role, action_id, field, value from plan_changes {where} order by change_id desc",
+        {"id": action_id} if action_id else {},
+    ).df()
+
+
+def validate_change(plan: Plan, action_id: str, fld: str, value: str | None) -> str | None:
+    """An error message for an unacceptable change, or None."""
+    ids = {a.id for a in plan.actions}
+    if action_id not in ids:
+        return f"There is no action {action_id}."
+    if fld == "status" and value not in STATUSES:
+        return f"Status must be one of: {', '.join(STATUSES)}."
+    if fld == "due" and value != "ongoing":
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            return 'The due date must be a date (YYYY-MM-DD) or "ongoing".'
+    if fld.startswith("target:"):
+        kpi = fld.split(":", 1)[1]
+        if kpi not in plan.action(action_id).kpis:
+            return f"{kpi} is not a measure of action {action_id}."
+        if value not in (None, ""):
+            try:
+                float(value)
+            except ValueError:
+                return "A target must be a number."
+    if fld not in EDITABLE and not fld.startswith(("target:", "commentary:")):
+        return f"{fld} cannot be changed."
+    return None
+
+
+def record_change(store, action_id: str, fld: str, value: str | None, user: str, role: str | None) -> None:
+    """Keep one change to the plan (and say so in the audit log), in one transaction."""
+    plan = current(store.cursor())
+    problem = validate_change(plan, action_id, fld, value)
+    if problem:
+        raise ValueError(problem)
+    with store._write_lock:
+        cur = store.con.cursor()
+        cur.execute("begin")
+        try:
+            cur.execute(
+                "insert into plan_changes (action_id, field, value, changed_by, role, changed_at) "
+                "values ($a, $f, $v, $u, $r, $t)",
+                {"a": action_id, "f": fld, "v": value, "u": user, "r": role, "t": dt.datetime.now()},
+            )
+            store._audit(cur, user, role, "plan_change", {"action": action_id, "field": fld, "value": value})
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise

@@ -1,0 +1,201 @@
+"""What the pages show, as plain functions over the store (no Streamlit): KPI series for an area
+selection, the overview of the action plan, and ratings (RAG beside SPC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from csc import kpis, privacy, spc
+from csc.plan import Action, Plan
+
+
+def _add_months(period: str, n: int) -> str:
+    y, m = int(period[:4]), int(period[5:7]) - 1 + n
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def previous_period(period: str) -> str:
+    return _add_months(period, -1)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The sidebar's filters: areas (None = all areas together) and a period range."""
+
+    areas: tuple[str, ...] | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "All areas" if not self.areas else ", ".join(self.areas)
+
+
+def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppress: bool = False) -> pd.DataFrame:
+    """One KPI's monthly figures for the selection: columns period, numerator, denominator, value
+    (and `suppressed` when small numbers are suppressed for the board).
+
+    All areas: the stored all-areas rows. One area: its rows. Several areas: their numerators
+    and denominators added up (a median is recomputed from the records)."""
+    df = _series(cur, kpi, sel)
+    return privacy.suppress(df) if suppress else df
+
+
+def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:
+    if not sel.areas or kpi.all_areas_only:
+        df = kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to)
+        return df[df["area"].isna()].drop(columns=["kpi", "area"]).reset_index(drop=True)
+    if len(sel.areas) == 1:
+        df = kpis.results(cur, kpi=kpi.name, area=sel.areas[0], period_from=sel.period_from, period_to=sel.period_to)
+        return df.drop(columns=["kpi", "area"]).reset_index(drop=True)
+    if kpi.aggregate == "median":
+        return _median_for_areas(cur, kpi, sel)
+    df = kpis.results(cur, kpi=kpi.name, areas=list(sel.areas), period_from=sel.period_from, period_to=sel.period_to)
+    df = df[df["area"].notna()]
+    g = df.groupby("period", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
+    if kpi.aggregate == "sum":
+        g["value"] = g["numerator"]
+        g["denominator"] = float("nan")
+    else:
+        scale = 100.0 if kpi.unit == "pct" else 1.0
+        g["value"] = scale * g["numerator"] / g["denominator"].where(g["denominator"] > 0)
+    return g.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def _median_for_areas(cur, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:
+    kpis.prepare(cur)
+    df = cur.execute(
+        f"with records as ({kpis._strip(kpi.sql)}) "
+        "select period, null::double as numerator, count(*)::double as denominator, median(numerator) as value "
+        "from records where list_contains($areas, area) "
+        "and ($pfrom is null or period >= $pfrom) and ($pto is null or period <= $pto) "
+        "group by period order by period",
+        {"areas": list(sel.areas), "pfrom": sel.period_from, "pto": sel.period_to},
+    ).df()
+    return df
+
+
+def by_area(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period_from=None, period_to=None, areas=None) -> pd.DataFrame:
+    """Every area's series and the all-areas series, long: period, area ("All areas"), value..."""
+    df = kpis.results(cur, kpi=kpi.name, period_from=period_from, period_to=period_to)
+    if areas:
+        df = df[df["area"].isna() | df["area"].isin(areas)]
+    return df.assign(area=df["area"].fillna("All areas")).drop(columns=["kpi"]).reset_index(drop=True)
+
+
+def rebase_index(periods: list[str], start: str | None) -> list[int] | None:
+    if not start or not periods:
+        return None
+    idx = next((i for i, p in enumerate(periods) if p >= start), None)
+    return [idx] if idx not in (None, 0) else None
+
+
+def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
+    """The SPC result for a series (limits rebased at the action's start by default)."""
+    periods = list(df["period"])
+    values = [None if pd.isna(v) else float(v) for v in df["value"]]
+    return spc.xmr(
+        values,
+        improvement=kpi.improvement,
+        target=target,
+        rebase_at=rebase_index(periods, start) if rebase else None,
+    )
+
+
+def overview(cur: duckdb.DuckDBPyConnection, plan: Plan, sel: Selection, period: str | None = None,
+             suppress: bool = False) -> pd.DataFrame:
+    """One row per action and KPI: latest value, target, RAG, SPC icons, changes, sparkline values."""
+    rows = []
+    registry = kpis.registry()
+    for action in plan.actions:
+        for name in action.kpis:
+            kpi = registry.get(name)
+            if kpi is None:
+                continue
+            rows.append(_overview_row(cur, action, kpi, sel, period, suppress))
+    return pd.DataFrame(rows)
+
+
+def _value_at(df: pd.DataFrame, period: str | None) -> float | None:
+    if period is None:
+        return None
+    hit = df.loc[df["period"] == period, "value"]
+    return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
+
+
+def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: str | None, suppress: bool) -> dict:
+    df = series(cur, kpi, Selection(sel.areas, None, period or sel.period_to), suppress=suppress)
+    target = action.target(kpi.name)
+    row = {
+        "action": action.id,
+        "action_title": action.title,
+        "owner": action.owner,
+        "due": action.due,
+        "status": action.status,
+        "kpi": kpi.name,
+        "title": kpi.title,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "target": target,
+        "period": None,
+        "value": None,
+        "numerator": None,
+        "denominator": None,
+        "previous": None,
+        "change_month": None,
+        "at_start": None,
+        "change_since_start": None,
+        "rag": None,
+        "variation": None,
+        "assurance": None,
+        "trajectory": None,
+        "sparkline": [],
+        "suppressed": False,
+    }
+    if df.empty:
+        return row
+    latest = df.iloc[-1]
+    if pd.isna(latest["value"]):  # suppressed for the board: say so, show no figure
+        row.update(period=latest["period"], suppressed=True,
+                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)])
+        return row
+    value = float(latest["value"])
+    prev = _value_at(df, previous_period(latest["period"]))
+    start_value = _value_at(df, previous_period(action.start)) if action.start else None
+    result = rate(kpi, df, target, action.start)
+    row.update(
+        period=latest["period"],
+        value=value,
+        numerator=latest["numerator"],
+        denominator=latest["denominator"],
+        previous=prev,
+        change_month=None if prev is None else value - prev,
+        at_start=start_value,
+        change_since_start=None if start_value is None else value - start_value,
+        rag=spc.rag(value, target, kpi.direction),
+        variation=result.variation,
+        assurance=result.assurance,
+        sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
+    )
+    if action.due_period and action.start:
+        traj = spc.trajectory(list(df["period"]), list(df["value"]), action.start, action.due_period, target,
+                              kpi.improvement, bounds=(0, 100) if kpi.unit == "pct" else None)
+        row["trajectory"] = traj.status
+    return row
+
+
+def latest_period(cur: duckdb.DuckDBPyConnection) -> str | None:
+    rows = cur.execute("select max(period) from imports where status = 'loaded'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def data_version(cur: duckdb.DuckDBPyConnection) -> str:
+    """Changes whenever an import or rollback changes what is current (a cache key)."""
+    rows = cur.execute(
+        "select count(*), coalesce(max(import_id), 0), count(rolled_back_at), "
+        "(select count(*) from plan_changes) from imports"
+    ).fetchall()
+    return "-".join(str(v) for v in rows[0])

@@ -1,0 +1,280 @@
+"""Streamlit glue shared by every page: the store, sign-in and roles, the sidebar filters kept in
+the URL, cached reads keyed by data version, filters and role, and small drawing helpers.
+Only this module and `pages/` import streamlit."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from csc import config, exports, kpis, plan, privacy, report
+from csc.store import Store
+
+ROLES = ("director", "board", "analyst")
+ROLE_LABELS = {"director": "Director", "board": "Board member", "analyst": "Performance analyst"}
+# Pages each role may use; a page not listed for a role is never registered for it.
+PAGE_ROLES = {
+    "overview": ROLES,
+    "action": ROLES,
+    "workforce": ROLES,
+    "practice": ROLES,
+    "plan": ("director", "analyst"),
+    "data_quality": ("director", "analyst"),
+    "imports": ("director", "analyst"),
+    "upload": ("analyst",),
+    "audit": ("analyst",),
+}
+EMPTY_DATA = "No extract loaded yet — upload one on the Upload page (analysts), or run `python -m csc demo` for the demo council."
+
+
+# --- the store -------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(path: str) -> Store:
+    """One DuckDB connection for the whole server: this process is the only writer."""
+    return Store.open(path)
+
+
+def store() -> Store:
+    return get_store(str(config.db_path()))
+
+
+def cursor():
+    """A cursor for this script run: readers never block the writer and see committed data."""
+    return store().cursor()
+
+
+def version() -> str:
+    return report.data_version(cursor())
+
+
+# --- sign-in and roles -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: str
+    role: str | None
+    local: bool
+
+    @property
+    def is_board(self) -> bool:
+        return self.role == "board"
+
+    def may(self, page: str) -> bool:
+        return self.role in PAGE_ROLES.get(page, ())
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: local mode
+        return False
+
+
+def roles_file() -> Path:
+    return Path(os.environ.get("CSC_ROLES", config.ROOT / "data" / "roles.toml"))
+
+
+def role_for(email: str | None, roles: dict | None = None) -> str | None:
+    """The role mapped to an e-mail address, else to its domain; None means no access."""
+    if not email:
+        return None
+    if roles is None:
+        path = roles_file()
+        roles = tomllib.loads(path.read_text()) if path.exists() else {}
+    email = email.strip().lower()
+    users = {k.lower(): v for k, v in roles.get("users", {}).items()}
+    domains = {k.lower(): v for k, v in roles.get("domains", {}).items()}
+    role = users.get(email) or domains.get(email.rsplit("@", 1)[-1])
+    return role if role in ROLES else None
+
+
+def _address_is_local() -> bool:
+    address = st.get_option("server.address") or ""
+    if address in ("localhost", ""):
+        return address == "localhost"
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def viewer() -> Viewer:
+    """Who is looking, and as what. Stops the script with a polite page when they may not."""
+    if auth_configured():
+        if not st.user.is_logged_in:
+            st.title("Children's Social Care performance")
+            st.write("This dashboard holds information about children. Please sign in with your council account.")
+            st.button("Sign in", type="primary", on_click=st.login)
+            st.stop()
+        email = st.user.get("email")
+        role = role_for(email)
+        if role is None:
+            st.title("No access")
+            st.write(
+                f"You are signed in as {email}, but this account has not been given access to the dashboard. "
+                "Ask the performance team to add you."
+            )
+            st.button("Sign out", on_click=st.logout)
+            st.stop()
+        return Viewer(email, role, False)
+    if not _address_is_local():
+        st.error(
+            "This dashboard is running without sign-in and is not bound to this computer only. "
+            "Configure sign-in (see docs/deployment.md) or start it with --server.address 127.0.0.1."
+        )
+        st.stop()
+    role = st.session_state.get("preview_role", "analyst")
+    return Viewer("local user", role, True)
+
+
+def local_banner(v: Viewer) -> None:
+    if v.local:
+        st.sidebar.info("Local mode: no sign-in, this computer only. Preview what each role sees:")
+        st.sidebar.selectbox(
+            "Preview as", ROLES, index=ROLES.index(st.session_state.get("preview_role", "analyst")),
+            format_func=ROLE_LABELS.get, key="preview_role",
+        )
+    else:
+        st.sidebar.caption(f"Signed in as {v.user} ({ROLE_LABELS[v.role]})")
+        st.sidebar.button("Sign out", on_click=st.logout)
+
+
+def require(page: str) -> Viewer:
+    """Check again, where the page is drawn, that this viewer may use it."""
+    v = st.session_state.get("_viewer") or viewer()
+    if not v.may(page):
+        st.error("You do not have access to this page.")
+        st.stop()
+    return v
+
+
+# --- filters kept in the URL ---------------------------------------------------------------
+
+
+def _periods(cur) -> list[str]:
+    rows = cur.execute("select distinct period from kpi_results order by period").fetchall()
+    return [r[0] for r in rows]
+
+
+@st.cache_data(show_spinner=False)
+def filter_options(data_version: str) -> tuple[list[str], list[str]]:
+    cur = cursor()
+    return kpis.areas(cur), _periods(cur)
+
+
+def sidebar_filters() -> report.Selection:
+    """Area offices and period range; read from and written back to the URL so a link opens
+    the same view, and kept in the session across pages."""
+    areas, periods = filter_options(version())
+    qp = st.query_params
+    if "f_areas" not in st.session_state:
+        wanted = [a for a in qp.get_all("area") if a in areas]
+        st.session_state["f_areas"] = wanted
+        default_from = periods[max(0, len(periods) - 24)] if periods else None
+        p_from = qp.get("from") if qp.get("from") in periods else default_from
+        p_to = qp.get("to") if qp.get("to") in periods else (periods[-1] if periods else None)
+        if periods and p_from and p_to:
+            st.session_state["f_range"] = (min(p_from, p_to), max(p_from, p_to))
+    st.sidebar.multiselect("Area office", areas, key="f_areas", placeholder="All areas",
+                           help="Leave empty for all areas together; pick one or more to compare.")
+    if len(periods) >= 2:
+        if st.session_state.get("f_range") and not set(st.session_state["f_range"]) <= set(periods):
+            st.session_state["f_range"] = (periods[max(0, len(periods) - 24)], periods[-1])
+        st.sidebar.select_slider("Months", options=periods, key="f_range",
+                                 value=st.session_state.get("f_range") or (periods[0], periods[-1]))
+    sel_areas = tuple(st.session_state.get("f_areas") or ()) or None
+    rng = st.session_state.get("f_range") or ((periods[0], periods[-1]) if periods else (None, None))
+    # keep the URL in step, so the address bar is always a link to this view
+    new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
+    for k, val in new.items():
+        if val in (None, []):
+            if k in qp:
+                del qp[k]
+        elif (qp.get_all(k) if isinstance(val, list) else qp.get(k)) != val:
+            qp[k] = val
+    return report.Selection(sel_areas, rng[0], rng[1])
+
+
+# --- cached reads (keyed by data version, filters and role) ---------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def current_plan(data_version: str) -> plan.Plan:
+    return plan.current(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def overview(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:
+    return report.overview(cursor(), current_plan(data_version), sel, suppress=role == "board")
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def series(data_version: str, role: str, kpi_name: str, sel: report.Selection) -> pd.DataFrame:
+    return report.series(cursor(), kpis.get(kpi_name), sel, suppress=role == "board")
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) -> pd.DataFrame:
+    df = report.by_area(cursor(), kpis.get(kpi_name), sel.period_from, sel.period_to, sel.areas)
+    return privacy.suppress(df) if role == "board" else df
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+
+
+# --- drawing helpers -------------------------------------------------------------------------
+
+
+def empty_state_if_no_data() -> None:
+    if not store().has_data():
+        st.info(EMPTY_DATA)
+        st.stop()
+
+
+def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
+    """A plotly figure with its alt text, and a download of the data behind it."""
+    alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
+    st.plotly_chart(fig, key=key, alt=alt, config={"displaylogo": False})
+    if data is not None and not data.empty:
+        download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
+
+
+def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, label: str = "Download (CSV)",
+             excel: bool = False) -> None:
+    """Downloads are safe against formula injection and logged."""
+    if excel:
+        data = exports.to_excel_bytes(df)
+        st.download_button(label, data, file_name=f"{name}.xlsx", key=key,
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           on_click=_log_export, args=(v, name))
+    else:
+        st.download_button(label, exports.to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=key,
+                           on_click=_log_export, args=(v, name))
+
+
+def _log_export(v: Viewer | None, name: str) -> None:
+    if v is not None:
+        store().audit(v.user, v.role, "export", {"what": name})
+
+
+def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
+    detail = {"page": page}
+    if sel is not None:
+        detail.update(areas=list(sel.areas or []), period_from=sel.period_from, period_to=sel.period_to)
+    key = f"_logged_{page}_{detail}"
+    if not st.session_state.get(key):
+        store().audit(v.user, v.role, "view", detail)
+        st.session_state[key] = True
+
+
+RAG_WORDS = {"green": "🟢 Green", "amber": "🟠 Amber", "red": "🔴 Red", None: "–"}

@@ -1,0 +1,8 @@
+"""Placeholder, being written."""
+
+import streamlit as st
+
+from csc import ui
+
+v = ui.require("action")
+st.title("action")

@@ -1,0 +1,8 @@
+"""Placeholder, being written."""
+
+import streamlit as st
+
+from csc import ui
+
+v = ui.require("data_quality")
+st.title("data_quality")

@@ -1,0 +1,57 @@
+"""Imports: the history of every extract loaded, and rolling a bad one back."""
+
+import json
+
+import streamlit as st
+
+from csc import ui
+from csc.store import StoreError
+
+v = ui.require("imports")
+ui.log_view(v, "imports")
+st.title("Import history")
+df = ui.store().imports()
+if df.empty:
+    st.info("No imports yet. Analysts load the monthly extract on the Upload page.")
+    st.stop()
+
+df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
+               warnings=df["warnings"].map(lambda s: len(json.loads(s))))
+show = df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows", "warnings",
+           "rolled_back_by", "rolled_back_at"]].sort_values("import_id", ascending=False)
+st.dataframe(show, hide_index=True, width="stretch", key="imports-table",
+             column_config={"import_id": "Import", "period": "Period", "status": "Status", "file_name": "File",
+                            "user_name": "Loaded by", "imported_at": st.column_config.DatetimeColumn("When"),
+                            "rows": "Rows", "warnings": "Warnings", "rolled_back_by": "Rolled back by",
+                            "rolled_back_at": st.column_config.DatetimeColumn("Rolled back")})
+ui.download(show, "imports", key="dl-imports", v=v)
+
+if v.role != "analyst":
+    st.caption("Analysts can roll an import back.")
+    st.stop()
+
+st.subheader("Roll an import back")
+st.write("Its records stop counting and the earlier versions become current again. Nothing is deleted; "
+         "the file stays in the history.")
+loaded = df[df["status"] == "loaded"].sort_values("import_id", ascending=False)
+if loaded.empty:
+    st.info("Every import is already rolled back.")
+    st.stop()
+choice = st.selectbox("Import", loaded["import_id"].tolist(), key="rollback_choice",
+                      format_func=lambda i: f"{i} · {loaded.set_index('import_id').loc[i, 'period']} · "
+                                            f"{loaded.set_index('import_id').loc[i, 'file_name']}")
+confirm = st.checkbox(f"Yes, roll back import {choice}", key="rollback_confirm")
+if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
+    user = ui.require("imports")
+    if user.role != "analyst":  # checked again where it is done
+        st.error("Only analysts can roll imports back.")
+        st.stop()
+    try:
+        message = ui.store().rollback(int(choice), user=user.user, role=user.role)
+    except StoreError as exc:
+        st.error(str(exc))
+    else:
+        ui.clear_caches()
+        st.session_state.pop("rollback_confirm", None)
+        st.success(message)
+        st.session_state.pop("f_range", None)

@@ -1,0 +1,86 @@
+"""Upload: check the month's extract, see exactly what is wrong, then load it."""
+
+import datetime as dt
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from csc import template, ui
+from csc.store import check_period
+
+v = ui.require("upload")
+ui.log_view(v, "upload")
+st.title("Upload the month's extract")
+st.write("Drag in the workbook. It is checked against the extract format before anything is stored; "
+         "a file with problems is never loaded.")
+st.download_button("Download a blank extract template (.xlsx)", template.template_bytes(),
+                   file_name="csc-extract-template.xlsx", key="dl-template")
+
+today = dt.date.today()
+last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+months = [(today.replace(day=1) - dt.timedelta(days=28 * i)).strftime("%Y-%m") for i in range(0, 400)]
+months = sorted(set(months), reverse=True)
+c1, c2 = st.columns([1, 2])
+period = c1.text_input("Reporting month (YYYY-MM)", value=last_month, key="upload_period",
+                       help="The month the extract reports on; defaults to last month.")
+uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv"], key="upload_file")
+
+if uploaded is None:
+    st.info("No file chosen yet. Choose the month, then drag the workbook here.")
+    st.stop()
+try:
+    check_period(period)
+except Exception as exc:
+    st.error(str(exc))
+    st.stop()
+
+data = uploaded.getvalue()
+digest = hashlib.sha256(data).hexdigest()
+workdir = Path(tempfile.gettempdir()) / "csc-uploads"
+workdir.mkdir(exist_ok=True)
+path = workdir / f"{digest}{Path(uploaded.name).suffix.lower()}"
+if not path.exists():
+    path.write_bytes(data)
+
+store = ui.store()
+with st.spinner("Checking every sheet..."):
+    extract = store.validate(path, original_name=uploaded.name)
+
+errors = pd.DataFrame([p.as_dict() for p in extract.errors])
+warnings = pd.DataFrame([p.as_dict() for p in extract.warnings])
+if not extract.ok:
+    st.error(f"**{uploaded.name}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
+    show = errors.rename(columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value found",
+                                  "expected": "Expected", "message": "Problem"})
+    st.dataframe(show[["Sheet", "Row", "Column", "Value found", "Expected", "Problem"]], hide_index=True,
+                 width="stretch", key="errors-table")
+    ui.download(errors.drop(columns=["severity"]), f"problems-{Path(uploaded.name).stem}", key="dl-errors", v=v,
+                label="Download the list of problems (CSV)")
+    st.stop()
+
+st.success(f"**{uploaded.name}** passed every check: "
+           + ", ".join(f"{n:,} {s}" for s, n in extract.row_counts.items()) + ".")
+if not warnings.empty:
+    with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
+        for msg in warnings["message"]:
+            st.warning(msg)
+
+if st.button(f"Load it as the extract for {period}", type="primary", key="load"):
+    bar = st.progress(0, text="Loading...")
+
+    def progress(done, total, message):
+        bar.progress(done / max(total, 1), text=message)
+
+    result = store.import_file(path, period, user=v.user, original_name=uploaded.name, progress=progress)
+    ui.clear_caches()
+    if result.status == "loaded":
+        st.success(result.message + " The dashboard now shows it.")
+        st.session_state.pop("f_range", None)
+        st.session_state.pop("f_areas", None)
+    elif result.status == "unchanged":
+        st.info(result.message)
+    else:
+        st.error(result.message)
