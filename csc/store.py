@@ -288,6 +288,32 @@ class Store:
         step(4, 4, "Done")
         return result
 
+    def import_tables(
+        self,
+        tables: dict[str, pa.Table],
+        period: str,
+        user: str,
+        name: str,
+        imported_at: dt.datetime | None = None,
+        source_format: str = "tables",
+    ) -> ImportResult:
+        """Load already-typed tables (sheet name -> Arrow table with the spec's columns) as one
+        import, through the same transaction as a file. For bulk loads such as the benchmarks;
+        nothing is validated here, so callers must pass clean, typed data."""
+        from csc.extract import SheetData
+
+        period = check_period(period)
+        extract = Extract(Path(name))
+        for sheet_name, table in tables.items():
+            sheet = spec.SHEETS[sheet_name]
+            if "excel_row" not in table.column_names:
+                table = table.append_column("excel_row", pa.array(range(2, table.num_rows + 2), pa.int64()))
+            extract.sheets[sheet_name] = SheetData(sheet, sheet_name, 1, {}, table, table.num_rows)
+        digest = hashlib.sha256(repr(sorted(extract.row_counts.items())).encode() + name.encode()).hexdigest()
+        with self._write_lock:
+            return self._load(extract, None, name, digest, period, user, imported_at or dt.datetime.now(),
+                              source_format, lambda *a: None)
+
     def _load(self, extract, path, name, digest, period, user, imported_at, source_format, step) -> ImportResult:
         key = config.id_key(self.path)
         cur = self.con.cursor()
@@ -296,7 +322,7 @@ class Store:
         try:
             cur.execute("begin")
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
-            stored = self._keep_file(path, import_id, digest, name)
+            stored = self._keep_file(path, import_id, digest, name) if path is not None else None
             for sheet_name, data in extract.sheets.items():
                 table = pseudonymise(data.table, key)
                 cur.register("incoming", table)
@@ -319,7 +345,7 @@ class Store:
                     "at": imported_at,
                     "rows": json.dumps(extract.row_counts),
                     "warnings": json.dumps([p.message for p in extract.warnings]),
-                    "stored": str(stored.relative_to(self.path.parent)),
+                    "stored": str(stored.relative_to(self.path.parent)) if stored else None,
                     "fmt": source_format,
                 },
             )

@@ -110,7 +110,7 @@ def _address_is_local() -> bool:
 def viewer() -> Viewer:
     """Who is looking, and as what. Stops the script with a polite page when they may not."""
     if auth_configured():
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             st.title("Children's Social Care performance")
             st.write("This dashboard holds information about children. Please sign in with your council account.")
             st.button("Sign in", type="primary", on_click=st.login)
