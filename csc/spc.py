@@ -109,13 +109,11 @@ def normalise_direction(direction: str | None) -> str:
         return NEUTRAL
     key = str(direction).strip().lower().replace(" ", "_").replace("-", "_")
     if key not in _DIRECTION_ALIASES:
-        raise ValueError(
-            f"direction must be one of {DIRECTIONS} (or higher/lower), not {direction!r}"
-        )
+        raise ValueError(f"direction must be one of {DIRECTIONS} (or higher/lower), not {direction!r}")
     return _DIRECTION_ALIASES[key]
 
 
-def _clean(value: Any) -> float | None:
+def clean_value(value: Any) -> float | None:
     """A float, or None for a missing value (None, NaN, pandas NA)."""
     if value is None:
         return None
@@ -211,9 +209,7 @@ def _segment_bounds(n: int, rebase_at: Iterable[int] | None) -> list[tuple[int, 
     return [(s, ordered[k + 1] if k + 1 < len(ordered) else n) for k, s in enumerate(ordered)]
 
 
-def _limits(
-    y: Sequence[float], screen_outliers: bool
-) -> tuple[float | None, float | None, int]:
+def _limits(y: Sequence[float], screen_outliers: bool) -> tuple[float | None, float | None, int]:
     """(mean, mean moving range, number of moving ranges screened out)."""
     if not y:
         return None, None, 0
@@ -241,9 +237,7 @@ def _side(value: float, centre: float) -> int:
     return 1 if value > centre else -1
 
 
-def _flag_segment(
-    y: Sequence[float], centre: float, lpl: float | None, upl: float | None
-) -> list[tuple[str | None, int]]:
+def _flag_segment(y: Sequence[float], centre: float, lpl: float | None, upl: float | None) -> list[tuple[str | None, int]]:
     """For each value of one segment: (rule that flagged it or None, direction +1/-1/0)."""
     k = len(y)
     side = [_side(v, centre) for v in y]
@@ -318,9 +312,7 @@ def _point_type(direction: int, improvement: str) -> str:
     return SPECIAL_CAUSE_IMPROVEMENT if direction == better else SPECIAL_CAUSE_CONCERN
 
 
-def assurance_type(
-    target: float | None, lpl: float | None, upl: float | None, improvement: str
-) -> str | None:
+def assurance_type(target: float | None, lpl: float | None, upl: float | None, improvement: str) -> str | None:
     """The assurance icon's type, as NHSRplotthedots decides it.
 
     Increase is better: target > upl → consistent_fail; target < lpl → consistent_pass.
@@ -353,8 +345,8 @@ def xmr(
     Missing values (None/NaN) are skipped and their points have ``point_type`` None.
     """
     improvement = normalise_direction(improvement)
-    cleaned = [_clean(v) for v in values]
-    target = _clean(target)
+    cleaned = [clean_value(v) for v in values]
+    target = clean_value(target)
     n = len(cleaned)
 
     points: list[XmrPoint] = []
@@ -408,9 +400,7 @@ def xmr(
         upl=latest.upl if latest else None,
         points=tuple(points),
         variation=variation,
-        assurance=assurance_type(
-            target, latest.lpl if latest else None, latest.upl if latest else None, improvement
-        ),
+        assurance=assurance_type(target, latest.lpl if latest else None, latest.upl if latest else None, improvement),
         trial_limits=any(s.trial for s in segments),
         improvement=improvement,
         target=target,
@@ -554,14 +544,14 @@ AMBER_TOLERANCE = 0.10
 
 
 def rag(value: Any, target: Any, direction: str | None) -> str | None:
-    """"green" when ``value`` meets ``target``; "amber" when it misses by no more than 10%
-    of the target; "red" when it misses by more. None when the value or the target is
-    missing, or the direction is neutral.
+    """Green when ``value`` meets ``target``; amber when it misses by no more than 10% of
+    the target; red when it misses by more. Returns "green", "amber", "red", or None when
+    the value or the target is missing, or the direction is neutral.
 
     Target 90, higher is better: green from 90, amber from 81 up to (not incl.) 90.
     Target 10, lower is better: green up to 10, amber above 10 up to 11.
     """
-    value, target = _clean(value), _clean(target)
+    value, target = clean_value(value), clean_value(target)
     direction = normalise_direction(direction)
     if value is None or target is None or direction == NEUTRAL:
         return None
@@ -599,7 +589,7 @@ def funnel_limits(overall_rate: float, denominators: Iterable[Any]) -> pd.DataFr
     p = float(overall_rate)
     if not 0 <= p <= 1:
         raise ValueError(f"overall_rate must be a proportion between 0 and 1, not {p}")
-    n = np.array([np.nan if _clean(d) is None else float(d) for d in denominators], dtype=float)
+    n = np.array([np.nan if clean_value(d) is None else float(d) for d in denominators], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.where(n > 0, np.sqrt(p * (1 - p) / n), np.nan)
     return pd.DataFrame(
@@ -670,8 +660,8 @@ def funnel_points(
         bands.append(band)
         sides.append(side)
         labels.append(label)
-    out["band"] = bands
-    out["side"] = sides
+    out["band"] = pd.Series(bands, dtype=object)
+    out["side"] = pd.Series(sides, dtype=object)
     out["label"] = labels
     return out
 
@@ -729,7 +719,10 @@ def period_label(period: Any) -> str:
 
 
 def format_value(value: float | None, unit: str = "") -> str:
-    """A number for a sentence: at most one decimal place, e.g. "84%", "5.5 days"."""
+    """A number for a sentence: at most one decimal place, e.g. "84%", "5.5 days".
+
+    ``unit`` is "%", a word ("days"), or a suffix with its own space (" days").
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "no value"
     text = f"{value:,.1f}"
@@ -739,7 +732,8 @@ def format_value(value: float | None, unit: str = "") -> str:
         text = "0"
     if not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    # "%" and suffixes that bring their own space (" days") are appended as they are.
+    return f"{text}{unit}" if unit.startswith(("%", " ")) else f"{text} {unit}"
 
 
 # --- Student's t quantile (no scipy) -----------------------------------------------------------
@@ -849,7 +843,7 @@ class Trajectory:
     latest_value: float | None = None
 
 
-def _meets(value: float, target: float, direction: str) -> bool:
+def meets_target(value: float, target: float, direction: str) -> bool:
     tol = _tolerance(target)
     return value >= target - tol if direction == INCREASE else value <= target + tol
 
@@ -882,13 +876,11 @@ def trajectory(
     (0, 100) for a percentage) clips the projection and its band.
     """
     direction = normalise_direction(direction)
-    target = _clean(target)
+    target = clean_value(target)
     start_m, due_m = month_index(start_period), month_index(due_period)
     like = periods[0] if len(periods) else start_period
     observed = sorted(
-        (month_index(p), v)
-        for p, v in ((p, _clean(v)) for p, v in zip(periods, values, strict=True))
-        if v is not None
+        (month_index(p), v) for p, v in ((p, clean_value(v)) for p, v in zip(periods, values, strict=True)) if v is not None
     )
     latest_m, latest_v = observed[-1] if observed else (None, None)
     latest_period = period_from_index(latest_m, like) if latest_m is not None else None
@@ -907,7 +899,7 @@ def trajectory(
     )
 
     if latest_m is not None and latest_m >= due_m and has_target:
-        met = _meets(latest_v, target, direction)
+        met = meets_target(latest_v, target, direction)
         verb = "meets" if met else "misses"
         sentence = (
             f"Due {due_words}: the latest value, {format_value(latest_v, unit)} in "
@@ -969,14 +961,9 @@ def trajectory(
         return fit, lo, hi
 
     first = latest_m if latest_m is not None else start_m
-    points = tuple(
-        ProjectedPoint(period_from_index(m, like), *band(m - start_m))
-        for m in range(min(first, due_m), due_m + 1)
-    )
+    points = tuple(ProjectedPoint(period_from_index(m, like), *band(m - start_m)) for m in range(min(first, due_m), due_m + 1))
     projected, lower, upper = band(due_m - start_m)
-    range_words = (
-        f"{round(level * 100)}% range {format_value(lower, unit)} to {format_value(upper, unit)}"
-    )
+    range_words = f"{round(level * 100)}% range {format_value(lower, unit)} to {format_value(upper, unit)}"
     trend_words = (
         f"the straight-line trend of the {n} months since {period_label(start_period)} "
         f"projects {format_value(projected, unit)} by {due_words} ({range_words})"
@@ -987,23 +974,17 @@ def trajectory(
         sentence = f"No target: {trend_words}."
     else:
         pessimistic, optimistic = (lower, upper) if direction == INCREASE else (upper, lower)
-        if _meets(pessimistic, target, direction):
+        if meets_target(pessimistic, target, direction):
             status = ON_TRACK
             sentence = f"On track: {trend_words}, the whole range meeting the target of {target_words}."
-        elif _meets(optimistic, target, direction):
+        elif meets_target(optimistic, target, direction):
             status = AT_RISK
-            side = "meets" if _meets(projected, target, direction) else "misses"
-            sentence = (
-                f"At risk: {trend_words}; the projection {side} the target of "
-                f"{target_words} but the range straddles it."
-            )
+            side = "meets" if meets_target(projected, target, direction) else "misses"
+            sentence = f"At risk: {trend_words}; the projection {side} the target of {target_words} but the range straddles it."
         else:
             status = OFF_TRACK
             edge = "top" if direction == INCREASE else "bottom"
-            sentence = (
-                f"Off track: {trend_words}; even the {edge} of the range misses the "
-                f"target of {target_words}."
-            )
+            sentence = f"Off track: {trend_words}; even the {edge} of the range misses the target of {target_words}."
 
     return Trajectory(
         status=status,
