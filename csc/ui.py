@@ -140,12 +140,16 @@ def local_banner(v: Viewer) -> None:
     if v.local:
         st.sidebar.info("Local mode: no sign-in, this computer only. Preview what each role sees:")
         st.sidebar.selectbox(
-            "Preview as", ROLES, index=ROLES.index(st.session_state.get("preview_role", "analyst")),
-            format_func=ROLE_LABELS.get, key="preview_role",
+            "Preview as", ROLES, index=ROLES.index(v.role), format_func=ROLE_LABELS.get, key="preview_role_select",
+            on_change=_set_preview_role,
         )
     else:
         st.sidebar.caption(f"Signed in as {v.user} ({ROLE_LABELS[v.role]})")
         st.sidebar.button("Sign out", on_click=st.logout)
+
+
+def _set_preview_role() -> None:
+    st.session_state["preview_role"] = st.session_state["preview_role_select"]
 
 
 def require(page: str) -> Viewer:
@@ -244,7 +248,7 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure with its alt text, and a download of the data behind it."""
     alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
-    st.plotly_chart(fig, key=key, alt=alt, config={"displaylogo": False})
+    st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 

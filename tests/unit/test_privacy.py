@@ -1,0 +1,71 @@
+"""Board suppression, safe exports and the roles file, on tiny hand-made frames."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+
+from csc import exports, privacy
+from csc.ui import role_for
+
+
+def test_rate_with_small_numerator_is_suppressed():
+    df = pd.DataFrame({"numerator": [3.0], "denominator": [40.0], "value": [7.5]})
+    out = privacy.suppress(df)
+    assert out["suppressed"].tolist() == [True]
+    assert out[["numerator", "denominator", "value"]].isna().all(axis=None)
+
+
+def test_rate_with_small_denominator_is_suppressed():
+    df = pd.DataFrame({"numerator": [0.0], "denominator": [5.0], "value": [0.0]})
+    assert privacy.suppress(df)["suppressed"].tolist() == [True]
+
+
+def test_zero_and_six_are_not_suppressed():
+    # 0 of 6: neither 0 nor 6 is in 1..5, so the 0% is shown
+    df = pd.DataFrame({"numerator": [0.0, 6.0], "denominator": [6.0, 12.0], "value": [0.0, 50.0]})
+    out = privacy.suppress(df)
+    assert out["suppressed"].tolist() == [False, False]
+    assert out["value"].tolist() == [0.0, 50.0]
+
+
+def test_a_count_of_five_is_shown_as_c_and_six_is_not():
+    df = pd.DataFrame({"area": ["North", "South", "East"], "referrals": [5, 6, 0]})
+    out = privacy.suppress_counts(df, ["referrals"])
+    assert out["referrals"].tolist() == ["c", 6, 0]
+
+
+def test_sum_kpi_with_only_a_value_is_suppressed_on_the_value():
+    df = pd.DataFrame({"value": [4.0, 9.0]})
+    assert privacy.suppress(df)["suppressed"].tolist() == [True, False]
+
+
+def test_formula_text_is_neutralised_in_csv():
+    df = pd.DataFrame({"note": ['=HYPERLINK("http://evil","x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "fine"]})
+    text = exports.to_csv_bytes(df).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK") or lines[1].startswith("'=HYPERLINK")
+    assert "'+1" in text and "'-2" in text and "'@SUM(A1)" in text
+    assert "fine" in text
+
+
+def test_formula_text_is_inert_in_excel():
+    df = pd.DataFrame({"note": ['=HYPERLINK("http://evil","x")', "=1+1"]})
+    wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes(df)))
+    ws = wb.active
+    assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("'=")
+    assert ws["A3"].value == "'=1+1"
+
+
+def test_role_for_matches_address_then_domain_case_insensitively():
+    roles = {"users": {"Director@Council.gov.uk": "director"}, "domains": {"council.gov.uk": "board"}}
+    assert role_for("director@council.gov.uk", roles) == "director"
+    assert role_for("someone@COUNCIL.gov.uk", roles) == "board"
+    assert role_for("someone@elsewhere.org", roles) is None
+    assert role_for(None, roles) is None
+
+
+def test_unknown_role_name_in_file_gives_no_access():
+    assert role_for("a@b.org", {"users": {"a@b.org": "superuser"}}) is None
