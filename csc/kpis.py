@@ -180,9 +180,11 @@ def _aggregate_sql(kpi: Kpi, records: str = "records") -> str:
         num, den = "sum(numerator)", "sum(denominator)"
         value = f"case when sum(denominator) > 0 then {scale}sum(numerator) / sum(denominator) end"
     sets = "(period)" if kpi.all_areas_only else "(period, area), (period)"
+    # grouping(area) is only allowed when area is a grouping column
+    area = "null::varchar" if kpi.all_areas_only else "case when grouping(area) = 1 then null else area end"
     return f"""
         select '{kpi.name}' as kpi, period,
-               case when grouping(area) = 1 then null else area end as area,
+               {area} as area,
                {num} as numerator, {den} as denominator, {value} as value
         from {records}
         group by grouping sets ({sets})

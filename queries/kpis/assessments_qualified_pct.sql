@@ -1,0 +1,56 @@
+-- kpi: assessments_qualified_pct
+-- title: Assessments completed by a qualified social worker
+-- action: A4
+-- unit: pct
+-- direction: higher
+-- target: 100
+-- aggregate: ratio
+-- description: Of the assessments completed in the month whose worker is in the workforce list, the
+-- description: share whose worker is a qualified social worker. Assessments with no worker, or a worker
+-- description: the workforce list does not know, are left out.
+with
+
+months as (select * from kpi_months),
+
+assessments as (
+    select
+        assessment_id,
+        child_id,
+        area_office,
+        team,
+        worker_id,
+        completed_date,
+    from cur_assessments
+    where completed_date is not null
+),
+
+workforce as (
+    select
+        worker_id,
+        is_qualified,
+    from cur_workforce
+),
+
+known_worker_assessments as (
+    select
+        a.*,
+        w.is_qualified,
+    from assessments as a
+    inner join workforce as w on w.worker_id = a.worker_id
+),
+
+final as (
+    select
+        months.period,
+        a.area_office as area,
+        a.team,
+        a.assessment_id as record_id,
+        a.child_id,
+        a.worker_id,
+        a.is_qualified::int::double as numerator,
+        1.0 as denominator,
+    from known_worker_assessments as a
+    inner join months on a.completed_date between months.m0 and months.m1
+)
+
+select * from final

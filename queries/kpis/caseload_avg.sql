@@ -1,0 +1,83 @@
+-- kpi: caseload_avg
+-- title: Average caseload per qualified social worker FTE
+-- action: S1
+-- unit: per_fte
+-- direction: lower
+-- target: 16
+-- aggregate: ratio
+-- description: The number of involvements open at the month end held by qualified workers, divided
+-- description: by the FTE of the distinct qualified workers holding at least one of them.
+-- description: Area: the worker's.
+with
+
+months as (select * from kpi_months),
+
+qualified as (
+    select
+        worker_id,
+        area_office,
+        team,
+        fte,
+    from cur_workforce
+    where is_qualified
+),
+
+involvements as (
+    select
+        involvement_id,
+        child_id,
+        worker_id,
+        start_date,
+        coalesce(end_date, '9999-12-31'::date) as end_or_open,
+    from cur_involvements
+),
+
+open_cases as (
+    select
+        months.period,
+        i.involvement_id,
+        i.child_id,
+        w.worker_id,
+        w.area_office,
+        w.team,
+        w.fte,
+    from involvements as i
+    inner join qualified as w on w.worker_id = i.worker_id
+    inner join months
+        on i.start_date <= months.m1
+        and i.end_or_open > months.m1
+),
+
+cases as (
+    select
+        period,
+        area_office as area,
+        team,
+        involvement_id as record_id,
+        child_id,
+        worker_id,
+        1.0 as numerator,
+        0.0 as denominator,
+    from open_cases
+),
+
+workers as (
+    select distinct
+        period,
+        area_office as area,
+        team,
+        worker_id as record_id,
+        null::varchar as child_id,
+        worker_id,
+        0.0 as numerator,
+        fte as denominator,
+    from open_cases
+),
+
+final as (
+    select * from cases
+    union all
+    select * from workers
+)
+
+select * from final

@@ -1,0 +1,43 @@
+-- kpi: child_seen_pct
+-- title: Assessments where the child was seen
+-- action: S2
+-- unit: pct
+-- direction: higher
+-- target: 95
+-- aggregate: ratio
+-- description: Of the assessments completed in the month that record whether the child was seen, the
+-- description: share where the child was seen.
+with
+
+months as (select * from kpi_months),
+
+assessments as (
+    select
+        assessment_id,
+        child_id,
+        area_office,
+        team,
+        worker_id,
+        completed_date,
+        child_seen,
+    from cur_assessments
+    where
+        completed_date is not null
+        and child_seen is not null
+),
+
+final as (
+    select
+        months.period,
+        a.area_office as area,
+        a.team,
+        a.assessment_id as record_id,
+        a.child_id,
+        a.worker_id,
+        a.child_seen::int::double as numerator,
+        1.0 as denominator,
+    from assessments as a
+    inner join months on a.completed_date between months.m0 and months.m1
+)
+
+select * from final

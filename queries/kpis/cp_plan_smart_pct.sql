@@ -1,0 +1,41 @@
+-- kpi: cp_plan_smart_pct
+-- title: Audited child protection plans that are SMART
+-- action: A2
+-- unit: pct
+-- direction: higher
+-- target: 90
+-- aggregate: ratio
+-- description: Of the case-file audits of child protection plans dated in the month that say
+-- description: whether the plan is SMART, the share that found it SMART (specific and measurable).
+with
+
+months as (select * from kpi_months),
+
+plan_audits as (
+    select
+        audit_id,
+        child_id,
+        area_office,
+        audit_date,
+        is_smart,
+    from cur_audits
+    where
+        subject = 'cp_plan'
+        and is_smart is not null
+),
+
+final as (
+    select
+        months.period,
+        a.area_office as area,
+        null::varchar as team,
+        a.audit_id as record_id,
+        a.child_id,
+        null::varchar as worker_id,
+        a.is_smart::int::double as numerator,
+        1.0 as denominator,
+    from plan_audits as a
+    inner join months on a.audit_date between months.m0 and months.m1
+)
+
+select * from final

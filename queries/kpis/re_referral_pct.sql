@@ -1,0 +1,57 @@
+-- kpi: re_referral_pct
+-- title: Re-referrals within 12 months
+-- action: S2
+-- unit: pct
+-- direction: lower
+-- target: 20
+-- aggregate: ratio
+-- description: Of the referrals dated in the month, the share whose child had another referral (in
+-- description: any area) dated in the 12 months before it: on or after the same day 12 months earlier
+-- description: and strictly before the referral's own date.
+with
+
+months as (select * from kpi_months),
+
+referrals as (
+    select
+        referral_id,
+        child_id,
+        area_office,
+        team,
+        referral_date,
+    from cur_referrals
+),
+
+this_month as (
+    select
+        months.period,
+        r.*,
+    from referrals as r
+    inner join months on r.referral_date between months.m0 and months.m1
+),
+
+repeats as (
+    select distinct r.referral_id,
+    from referrals as r
+    inner join referrals as earlier
+        on earlier.child_id = r.child_id
+        and earlier.referral_id != r.referral_id
+        and earlier.referral_date >= (r.referral_date - interval 12 month)::date
+        and earlier.referral_date < r.referral_date
+),
+
+final as (
+    select
+        t.period,
+        t.area_office as area,
+        t.team,
+        t.referral_id as record_id,
+        t.child_id,
+        null::varchar as worker_id,
+        (repeats.referral_id is not null)::int::double as numerator,
+        1.0 as denominator,
+    from this_month as t
+    left join repeats on repeats.referral_id = t.referral_id
+)
+
+select * from final

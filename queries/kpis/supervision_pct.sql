@@ -1,0 +1,70 @@
+-- kpi: supervision_pct
+-- title: Qualified social workers supervised in the last 6 weeks
+-- action: S1
+-- unit: pct
+-- direction: higher
+-- target: 95
+-- aggregate: ratio
+-- description: Of the qualified workers in post at the month end (counted as people, not FTE), the
+-- description: share with a supervision dated in the 42 days ending on the last day of the month.
+-- description: Area: the worker's.
+with
+
+months as (select * from kpi_months),
+
+qualified as (
+    select
+        worker_id,
+        area_office,
+        team,
+        start_date,
+        coalesce(end_date, '9999-12-31'::date) as end_or_open,
+    from cur_workforce
+    where is_qualified
+),
+
+supervisions as (
+    select
+        worker_id,
+        supervision_date,
+    from cur_supervisions
+),
+
+in_post as (
+    select
+        months.period,
+        months.m1,
+        w.*,
+    from qualified as w
+    inner join months
+        on w.start_date <= months.m1
+        and w.end_or_open > months.m1
+),
+
+supervised as (
+    select distinct
+        p.period,
+        p.worker_id,
+    from in_post as p
+    inner join supervisions as s
+        on s.worker_id = p.worker_id
+        and s.supervision_date between p.m1 - 41 and p.m1
+),
+
+final as (
+    select
+        p.period,
+        p.area_office as area,
+        p.team,
+        p.worker_id as record_id,
+        null::varchar as child_id,
+        p.worker_id,
+        (s.worker_id is not null)::int::double as numerator,
+        1.0 as denominator,
+    from in_post as p
+    left join supervised as s
+        on s.period = p.period
+        and s.worker_id = p.worker_id
+)
+
+select * from final

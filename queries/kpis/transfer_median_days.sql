@@ -1,0 +1,49 @@
+-- kpi: transfer_median_days
+-- title: Median working days from transfer request to acceptance
+-- action: A1
+-- unit: days
+-- direction: lower
+-- target: 5
+-- aggregate: median
+-- description: Of the transfers accepted in the month, the median number of working days from the
+-- description: request to the acceptance (the mean of the two middle values when their count is even).
+with
+
+months as (select * from kpi_months),
+
+accepted as (
+    select
+        transfer_id,
+        child_id,
+        area_office,
+        to_team,
+        requested_date,
+        accepted_date,
+    from cur_transfers
+    where accepted_date is not null
+),
+
+with_working_days as (
+    select
+        accepted.*,
+        accepted_day.wd_index - requested_day.wd_index as wait_days,
+    from accepted
+    inner join calendar as requested_day on requested_day.day = accepted.requested_date
+    inner join calendar as accepted_day on accepted_day.day = accepted.accepted_date
+),
+
+final as (
+    select
+        months.period,
+        t.area_office as area,
+        t.to_team as team,
+        t.transfer_id as record_id,
+        t.child_id,
+        null::varchar as worker_id,
+        t.wait_days::double as numerator,
+        1.0 as denominator,
+    from with_working_days as t
+    inner join months on t.accepted_date between months.m0 and months.m1
+)
+
+select * from final

@@ -1,0 +1,69 @@
+-- kpi: turnover_rate_pct
+-- title: Qualified social worker turnover over the last 12 months
+-- action: S1
+-- unit: pct
+-- direction: lower
+-- target: 12
+-- aggregate: ratio
+-- description: The FTE of qualified, non-agency workers who left in the 12 months ending on the last
+-- description: day of the month (end date after the day 12 months before it, up to and including it),
+-- description: as a share of the FTE of qualified, non-agency workers in post at the month end.
+-- description: Area: the worker's.
+with
+
+months as (select * from kpi_months),
+
+permanent_qualified as (
+    select
+        worker_id,
+        area_office,
+        team,
+        fte,
+        start_date,
+        end_date,
+        coalesce(end_date, '9999-12-31'::date) as end_or_open,
+    from cur_workforce
+    where
+        is_qualified
+        and not is_agency
+),
+
+leavers as (
+    select
+        months.period,
+        w.area_office as area,
+        w.team,
+        w.worker_id as record_id,
+        null::varchar as child_id,
+        w.worker_id,
+        w.fte as numerator,
+        0.0 as denominator,
+    from permanent_qualified as w
+    inner join months
+        on w.end_date > (months.m1 - interval 12 month)::date
+        and w.end_date <= months.m1
+),
+
+in_post as (
+    select
+        months.period,
+        w.area_office as area,
+        w.team,
+        w.worker_id as record_id,
+        null::varchar as child_id,
+        w.worker_id,
+        0.0 as numerator,
+        w.fte as denominator,
+    from permanent_qualified as w
+    inner join months
+        on w.start_date <= months.m1
+        and w.end_or_open > months.m1
+),
+
+final as (
+    select * from leavers
+    union all
+    select * from in_post
+)
+
+select * from final

@@ -1,0 +1,80 @@
+-- kpi: vacancy_rate_pct
+-- title: Funded social worker posts not filled by qualified permanent staff
+-- action: S1
+-- unit: pct
+-- direction: lower
+-- target: 10
+-- aggregate: ratio
+-- description: For each team, its funded FTE from the latest establishment list for the month or
+-- description: before, less the FTE of qualified, non-agency workers in that team in post at the month
+-- description: end (never below zero); summed over teams, as a share of the funded FTE.
+-- description: Area: the establishment list's.
+with
+
+months as (select * from kpi_months),
+
+establishment as (
+    select
+        team,
+        area_office,
+        funded_fte,
+        import_period,
+    from cur_establishment
+),
+
+permanent_qualified as (
+    select
+        worker_id,
+        team,
+        fte,
+        start_date,
+        coalesce(end_date, '9999-12-31'::date) as end_or_open,
+    from cur_workforce
+    where
+        is_qualified
+        and not is_agency
+),
+
+team_establishment as (
+    -- each team's establishment row of the latest period on or before the month
+    select
+        months.period,
+        months.m1,
+        e.team,
+        e.area_office,
+        e.funded_fte,
+    from establishment as e
+    inner join months on e.import_period <= months.period
+    qualify row_number() over (partition by months.period, e.team order by e.import_period desc) = 1
+),
+
+team_staff as (
+    select
+        t.period,
+        t.team,
+        sum(w.fte) as staff_fte,
+    from team_establishment as t
+    inner join permanent_qualified as w
+        on w.team = t.team
+        and w.start_date <= t.m1
+        and w.end_or_open > t.m1
+    group by t.period, t.team
+),
+
+final as (
+    select
+        t.period,
+        t.area_office as area,
+        t.team,
+        t.team as record_id,
+        null::varchar as child_id,
+        null::varchar as worker_id,
+        greatest(0.0, t.funded_fte - coalesce(s.staff_fte, 0.0)) as numerator,
+        t.funded_fte as denominator,
+    from team_establishment as t
+    left join team_staff as s
+        on s.period = t.period
+        and s.team = t.team
+)
+
+select * from final
