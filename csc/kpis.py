@@ -214,6 +214,25 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
     for kpi in registry().values():
         sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi)}"
         cur.execute(f"insert into kpi_results select * from ({sql}) where value is not null")
+    # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
+    for kpi in registry().values():
+        if kpi.unit == "count":
+            cur.execute(
+                """
+                insert into kpi_results
+                with areas as (
+                    select distinct area from kpi_results where area is not null
+                    union all select null
+                )
+                select $kpi, m.period, a.area, 0, null, 0
+                from kpi_months as m cross join areas as a
+                where not exists (
+                    select 1 from kpi_results as r
+                    where r.kpi = $kpi and r.period = m.period and r.area is not distinct from a.area
+                )
+                """,
+                {"kpi": kpi.name},
+            )
 
 
 def results(

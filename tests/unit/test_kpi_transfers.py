@@ -227,3 +227,26 @@ def test_waiting_count_at_each_month_end(store, load):
     assert got[("2011-04", "North")].value == 2
     assert got[("2011-04", "South")].value == 1
     assert pd.isna(got[("2011-04", None)].denominator)
+
+
+def test_waiting_count_is_zero_not_a_gap_when_nothing_waits(store, load):
+    load(
+        {
+            "Transfers": [
+                HEADER,
+                transfer("Z1", "2011-03-01", "2011-03-02", "North"),  # accepted within March: nothing waits
+                transfer("Z2", "2011-04-28", None, "South"),  # requested in April, still waiting at its end
+            ]
+        },
+        period="2011-04",
+        imported_at=AFTER_APRIL,
+    )
+    got = figures(store, "transfers_waiting_count")
+    # end of March: nothing waiting anywhere -> 0 for all areas and for each office
+    assert got[("2011-03", None)].value == 0
+    assert got[("2011-03", "North")].value == 0
+    assert got[("2011-03", "South")].value == 0
+    # end of April: Z2 in South; North has none -> 0
+    assert got[("2011-04", None)].value == 1
+    assert got[("2011-04", "South")].value == 1
+    assert got[("2011-04", "North")].value == 0
