@@ -12,6 +12,7 @@ The SQL may read the `cur_<sheet>` tables (current version of each record), `imp
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -138,6 +139,18 @@ def get(name: str) -> Kpi:
 # --- running -----------------------------------------------------------------------------
 
 
+def series_floor(earliest_period: str) -> str:
+    """The earliest month a KPI series may start: $CSC_SERIES_START when set, else 12 months
+    before the first loaded period. Extracts carry history (a year of referrals for the
+    re-referral look-back, long-open plans) that feeds look-backs but would make incomplete
+    months of its own; a bulk load of years of history sets CSC_SERIES_START."""
+    start = os.environ.get("CSC_SERIES_START")
+    if start:
+        return start
+    y, m = int(earliest_period[:4]), int(earliest_period[5:7])
+    return f"{y - 1:04d}-{m:02d}"
+
+
 def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = None) -> list[str]:
     """Create the calendar and the month spine (temp tables of this connection); return the months."""
     has_calendar = cur.execute(
@@ -149,11 +162,13 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
         cur.unregister("calendar_in")
     if periods is None:
         first = cur.execute(FIRST_MONTH_SQL).fetchall()[0][0]
-        last = cur.execute("select max(period) from imports where status = 'loaded'").fetchall()[0][0]
+        earliest, last = cur.execute(
+            "select min(period), max(period) from imports where status = 'loaded'"
+        ).fetchall()[0]
         if first is None or last is None:
             periods = None
         else:
-            periods = (min(f"{first:%Y-%m}", last), last)
+            periods = (min(max(f"{first:%Y-%m}", series_floor(earliest)), last), last)
     cur.execute("create or replace temp table kpi_months (period varchar, m0 date, m1 date)")
     if periods is None:
         return []

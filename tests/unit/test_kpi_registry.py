@@ -141,4 +141,7 @@ def test_every_kpi_returns_the_record_columns_with_data(store, load):
         assert set(df["period"]) <= {"2011-04"}, name
     # every KPI with a figure for April has an all-areas row
     results = kpis.results(cur, period="2011-04")
-    assert set(results["kpi"]) == set(kpis.registry()) - {"audit_good_pct", "transfers_waiting_count"}
+    assert set(results["kpi"]) == set(kpis.registry()) - {"audit_good_pct"}
+    # T1 was accepted on 6 April, so nothing waits at April's end: a count of 0, not a gap
+    waiting = results[(results["kpi"] == "transfers_waiting_count") & results["area"].isna()]
+    assert waiting["value"].tolist() == [0]
