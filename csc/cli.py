@@ -172,6 +172,81 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_boardpack(args) -> int:
+    from csc import boardpack, kpis, plan, report
+    from csc.store import Store
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
+        print(f"Error: the board pack is written as .xlsx or .html, not {out.name}.", file=sys.stderr)
+        return 2
+    with Store.open(args.db) as store:
+        cur = store.cursor()
+        period = args.period or report.latest_period(cur)
+        if period is None:
+            print("Error: no extract is loaded yet, so there is nothing to report.", file=sys.stderr)
+            return 2
+        known = kpis.areas(cur)
+        unknown = [a for a in args.area or [] if a not in known]
+        if unknown:
+            print(f"Error: unknown area office {', '.join(unknown)}; known: {', '.join(known) or 'none'}.", file=sys.stderr)
+            return 2
+        try:
+            boardpack.write(out, cur, plan.current(cur), period, areas=args.area or None, role=args.role)
+        except ValueError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+    areas = ", ".join(args.area) if args.area else "all areas"
+    print(f"Wrote the board pack ({args.role} version) for {period} ({areas}) to {out}")
+    return 0
+
+
+def cmd_rebuild(args) -> int:
+    from csc import recovery
+
+    try:
+        report = recovery.rebuild(args.db, args.source, history=args.history, partial=args.partial,
+                                  progress=_progress_bar)
+    except recovery.RecoveryError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 1 if report.problems else 0
+
+
+def cmd_backup(args) -> int:
+    import duckdb
+
+    from csc import recovery
+    from csc.store import Store
+
+    try:
+        with Store.open(args.db) as store:
+            print(recovery.backup(store, Path(args.folder)).summary())
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        print("Error: the database is open in another process (the dashboard). A second process cannot open it "
+              "while the dashboard runs: back up from the dashboard (recovery.backup), or stop it and run this again.",
+              file=sys.stderr)
+        return 2
+    except recovery.RecoveryError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_export_parquet(args) -> int:
+    from csc import recovery
+    from csc.store import Store
+
+    with Store.open(args.db, read_only=True) as store:
+        written = recovery.export_parquet(store, Path(args.folder))
+    print(f"Wrote {written['records']} record file(s) ({written['kept']} already there) and "
+          f"{written['tables']} table file(s) to {args.folder}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m csc", description="Children's Social Care performance dashboard")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +294,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write the monthly workbooks")
     _db_arg(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("boardpack", help="write the board pack (.xlsx or .html) for a month")
+    p.add_argument("out", help="the file to write: .xlsx (Excel) or .html (prints to PDF)")
+    p.add_argument("--period", help="the month, YYYY-MM (default: the latest loaded)")
+    p.add_argument("--area", action="append", help="an area office; repeat for several (default: all areas together)")
+    p.add_argument("--role", choices=("board", "director", "analyst"), default="board",
+                   help="board (default): small numbers suppressed as c; director/analyst: not suppressed")
+    _db_arg(p)
+    p.set_defaults(func=cmd_boardpack)
+    p = sub.add_parser("rebuild", help="recreate the database from the kept upload files and the history")
+    p.add_argument("--from", dest="source", metavar="DIR",
+                   help="a data folder holding uploads/ (or an uploads folder); default: the database's folder")
+    p.add_argument("--history", choices=("auto", "database", "manifest"), default="auto",
+                   help="where the history comes from: the old database if readable, else uploads/manifest.jsonl")
+    p.add_argument("--partial", action="store_true", help="put the result in place even if some imports cannot be replayed")
+    _db_arg(p)
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("backup", help="copy the database, kept uploads, manifest and key to a new folder")
+    p.add_argument("folder")
+    _db_arg(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("export-parquet", help="write the records as Parquet, one file set per import")
+    p.add_argument("folder")
+    _db_arg(p)
+    p.set_defaults(func=cmd_export_parquet)
     return parser
 
 

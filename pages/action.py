@@ -1,8 +1,172 @@
-"""Placeholder, being written."""
+"""Action: one action of the plan in depth — is the change real (SPC), which area office is
+behind, will the target be met by the due date, and what the owners say about it."""
 
+import pandas as pd
 import streamlit as st
 
-from csc import ui
+from csc import breakdowns, charts, kpis, privacy, report, spc, ui
 
 v = ui.require("action")
-st.title("action")
+sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
+st.title("Action in depth")
+ui.empty_state_if_no_data()
+ui.log_view(v, "action", sel)
+ver = ui.version()
+plan = ui.current_plan(ver)
+registry = kpis.registry()
+ids = [a.id for a in plan.actions]
+
+# The action is kept in the URL (?action=A3): the Overview's buttons and shared links open it.
+from_url = st.query_params.get("action")
+if from_url in ids and from_url != st.session_state.get("_action_in_url"):
+    st.session_state["action_pick"] = from_url
+elif st.session_state.get("action_pick") not in ids:
+    st.session_state["action_pick"] = st.session_state.get("_action_in_url") if st.session_state.get(
+        "_action_in_url") in ids else ids[0]
+chosen = st.selectbox("Action", ids, key="action_pick", format_func=lambda i: f"{i} · {plan.action(i).title}")
+if st.query_params.get("action") != chosen:
+    st.query_params["action"] = chosen
+st.session_state["_action_in_url"] = chosen
+action = plan.action(chosen)
+
+st.header(f"{action.id} · {action.title}")
+start_words = spc.period_label(action.start) if action.start else "–"
+st.caption(
+    f"Owner: {action.owner} · started {start_words} · due {action.due} · status: **{action.status}** · "
+    f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else "")
+)
+rebase = st.toggle(
+    f"Recalculate the SPC limits from the action's start ({start_words})", value=True, key="rebase",
+    disabled=not action.start,
+    help="On: the mean and process limits are worked out again from the month the action started, so a change "
+         "the action made is judged against the new level. Off: one set of limits for every month shown.",
+)
+source = breakdowns.extract_source(ui.cursor())
+
+
+def rating_words(kpi: kpis.Kpi, df: pd.DataFrame, result, target, trajectory_status: str | None) -> str:
+    """RAG beside the SPC icons' meaning in words (never one instead of the other)."""
+    latest = df.iloc[-1]
+    month = spc.period_label(latest["period"])
+    if bool(latest.get("suppressed", False)):
+        value_words, rag = privacy.SUPPRESSED, None
+    else:
+        value_words, rag = kpi.format(latest["value"]), spc.rag(latest["value"], target, kpi.direction)
+    target_words = kpi.format(target) if target is not None else "none"
+    assurance = spc.assurance_label(result.assurance) or "no target to assure against"
+    parts = [
+        f"**Latest ({month}):** {value_words}",
+        f"**Target:** {target_words}",
+        f"**RAG:** {ui.RAG_WORDS.get(rag, '–')}",
+        f"**Variation (SPC):** {spc.variation_label(result.variation, kpi.improvement)}",
+        f"**Assurance (SPC):** {assurance}",
+    ]
+    if trajectory_status:
+        parts.append(f"**Will it be met by the due date?** {trajectory_status}")
+    return " · ".join(parts)
+
+
+for name in action.kpis:
+    kpi = registry.get(name)
+    if kpi is None:
+        continue
+    target = action.target(name)
+    st.subheader(kpi.title)
+    st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
+    df = ui.series(ver, v.role, name, sel)
+    message = breakdowns.empty_message(kpi, df)
+    if message:
+        st.info(message)
+        continue
+
+    result = report.rate(kpi, df, target, action.start, rebase=rebase)
+    periods, values = list(df["period"]), list(df["value"])
+    traj = None
+    if action.due_period and action.start:
+        traj = spc.trajectory(periods, values, action.start, action.due_period, target, kpi.improvement,
+                              unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
+    st.markdown(rating_words(kpi, df, result, target, traj.status if traj else None))
+
+    fig = charts.xmr_chart(periods, values, result, breakdowns.series_title(kpi, df, target), target=target,
+                           unit=kpi.unit_suffix, source=source, due_period=action.due_period)
+    ui.chart(breakdowns.fit_figure(fig), f"xmr-{name}", breakdowns.xmr_table(df, result, kpi.improvement),
+             f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
+
+    tab_areas, tab_funnel, tab_traj = st.tabs(["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"])
+    with tab_areas:
+        if kpi.all_areas_only:
+            st.caption("Measured for all areas together only, so there is no comparison of area offices.")
+        else:
+            areas_df = ui.by_area(ver, v.role, name, sel)
+            area_fig = breakdowns.area_figure(kpi, areas_df, target, source)
+            if area_fig is None:
+                st.info(breakdowns.empty_message(kpi, areas_df))
+            else:
+                ui.chart(area_fig, f"areas-{name}", breakdowns.for_download(areas_df),
+                         f"{name}-by-area-{sel.period_from}-{sel.period_to}", v)
+    with tab_funnel:
+        if kpi.all_areas_only:
+            st.caption("Measured for all areas together only, so there is no comparison of area offices.")
+        elif not breakdowns.is_count_proportion(kpi):
+            st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare "
+                       "proportions of cases.")
+        else:
+            latest_period = df["period"].iloc[-1]
+            funnel, points, why_not = breakdowns.funnel_figure(kpi, ui.by_area(ver, v.role, name, sel),
+                                                               latest_period, source)
+            if funnel is None:
+                st.caption(why_not)
+            else:
+                st.caption("Each area office's rate against its number of cases: an office outside the funnel "
+                           "differs from all areas together by more than chance would explain.")
+                ui.chart(funnel, f"funnel-{name}", points, f"{name}-funnel-{latest_period}", v)
+    with tab_traj:
+        if traj is None:
+            st.caption("An ongoing action has no due date, so there is no trajectory to one.")
+        else:
+            st.caption(traj.sentence)
+            fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),
+                                          unit=kpi.unit_suffix, source=source)
+            ui.chart(breakdowns.fit_figure(fig), f"trajectory-{name}", breakdowns.for_download(df),
+                     f"{name}-trajectory", v)
+
+st.subheader("Commentary")
+notes = {p: c for p, c in action.commentary.items()
+         if (not sel.period_from or p >= sel.period_from) and (not sel.period_to or p <= sel.period_to)}
+if not notes:
+    st.info("No commentary for these months yet. Directors and analysts add it on the Action plan page.")
+for period in sorted(notes, reverse=True):
+    note = notes[period]
+    st.markdown(
+        f"**{spc.period_label(period)}** — *What we did:* {note.get('did') or '–'} · "
+        f"*What changed:* {note.get('changed') or '–'} · *What next:* {note.get('next') or '–'}"
+    )
+
+if not v.is_board:
+    with st.expander("Records behind this figure"):
+        st.write("The records that make up one month's figure: each row is one record, with what it adds to the "
+                 "numerator and the denominator. Child ids are pseudonymised.")
+        names = [k for k in action.kpis if k in registry]
+        all_periods = ui.filter_options(ver)[1]
+        months = [p for p in all_periods if (not sel.period_from or p >= sel.period_from)
+                  and (not sel.period_to or p <= sel.period_to)] or all_periods
+        everywhere = "All areas" if not sel.areas else "All chosen area offices"
+        area_options = [everywhere, *(sel.areas or ui.filter_options(ver)[0])]
+        c1, c2, c3 = st.columns(3)
+        rec_kpi = c1.selectbox("Measure", names, format_func=lambda k: registry[k].title, key="rec_kpi")
+        rec_month = c2.selectbox("Month", list(reversed(months)), key="rec_month")
+        rec_area = c3.selectbox("Area office", area_options, key="rec_area")
+        if st.toggle("Show the records", key="rec_show"):
+            ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
+            records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
+                                   None if rec_area == everywhere else rec_area)
+            if sel.areas and rec_area == everywhere:
+                records = records[records["area"].isin(sel.areas)]
+            if records.empty:
+                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {rec_area}.")
+            else:
+                st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
+                           f"denominator {records['denominator'].sum():,.1f}.")
+                st.dataframe(records, hide_index=True, width="stretch", key="records-table")
+                ui.download(records, f"records-{rec_kpi}-{rec_month}-{rec_area}", key="dl-records", v=v,
+                            label="Download these records (CSV)")

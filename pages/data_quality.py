@@ -1,8 +1,96 @@
-"""Placeholder, being written."""
+"""Data quality: what in the current data would make a figure wrong, or needs a look — counts
+over time for directors and analysts, the offending records for analysts only."""
 
+import pandas as pd
 import streamlit as st
 
-from csc import ui
+from csc import breakdowns, charts, quality, ui
 
 v = ui.require("data_quality")
-st.title("data_quality")
+sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
+st.title("Data quality")
+ui.empty_state_if_no_data()
+ui.log_view(v, "data_quality", sel)
+ver = ui.version()
+source = breakdowns.extract_source(ui.cursor())
+checks = quality.registry()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def check_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataFrame:
+    return quality.counts(ui.cursor(), areas=areas)
+
+
+latest_loaded = ui.store().loaded_periods()[-1]
+st.write(
+    f"Each check runs over the current version of every record, judged at the end of {latest_loaded} (the latest "
+    "month loaded). **Errors** make a figure on this dashboard wrong until they are fixed in the case system; "
+    "**warnings** are records worth a look. Fix them at source: the next extract then replaces the records."
+)
+st.caption(sel.label)
+
+months = breakdowns.months_between(sel.period_from, sel.period_to) if sel.period_from and sel.period_to else []
+counts = check_counts(ver, sel.areas)
+summary = quality.summary(counts, months)
+table = pd.DataFrame({
+    "Check": summary["title"],
+    "Severity": summary["severity"].map({"error": "🔴 Error", "warning": "🟠 Warning"}),
+    "Now (all months)": summary["total"],
+    "In these months": summary["in_range"],
+    "Trend": summary["trend"],
+    "What it finds": summary["description"],
+})
+st.dataframe(
+    table, hide_index=True, width="stretch", key="checks-table",
+    column_config={"Trend": st.column_config.LineChartColumn("Trend (months chosen)", width="small"),
+                   "What it finds": st.column_config.TextColumn(width="large")},
+    alt="Every data-quality check with its severity, how many records it finds now and in the months chosen",
+)
+ui.download(summary.drop(columns=["trend"]), "data-quality-summary", key="dl-checks", v=v,
+            label="Download this summary (CSV)")
+if summary["total"].sum() == 0:
+    st.success("No check finds anything in the current data.")
+
+# One check in depth: kept in the URL (?check=...) so a link opens it.
+names = list(checks)
+from_url = st.query_params.get("check")
+if from_url in names and from_url != st.session_state.get("_check_in_url"):
+    st.session_state["check_pick"] = from_url
+elif st.session_state.get("check_pick") not in names:
+    first_hit = next((n for n, t in zip(summary["check"], summary["total"]) if t), names[0])
+    st.session_state["check_pick"] = st.session_state.get("_check_in_url") if st.session_state.get(
+        "_check_in_url") in names else first_hit
+st.subheader("One check over time")
+chosen = st.selectbox("Check", names, key="check_pick",
+                      format_func=lambda n: f"{checks[n].title} ({checks[n].severity})")
+if st.query_params.get("check") != chosen:
+    st.query_params["check"] = chosen
+st.session_state["_check_in_url"] = chosen
+check = checks[chosen]
+st.caption(check.description)
+
+if months:
+    over_time = quality.fill_months(counts, chosen, months).assign(area=sel.label)
+    fig = charts.line_chart(over_time, "period", "count", "area", quality.finding(check, over_time), unit="",
+                            source=source)
+    fig.update_xaxes(title_text=f"Period: {check.period}")
+    fig.update_yaxes(rangemode="tozero")
+    ui.chart(breakdowns.fit_figure(fig), f"dq-{chosen}", over_time, f"data-quality-{chosen}-{sel.period_from}-{sel.period_to}", v)
+
+if v.role != "analyst":
+    st.caption("Analysts can see the offending records.")
+    st.stop()
+
+st.subheader("The offending records")
+offending = quality.rows(ui.cursor(), check, areas=sel.areas, period_from=sel.period_from, period_to=sel.period_to)
+outside = int(summary.loc[summary["check"] == chosen, "total"].iloc[0]) - len(offending)
+if offending.empty:
+    st.info(f"No records fail “{check.title}” in these months."
+            + (f" {outside} fall in earlier months: widen the months to see them." if outside > 0 else ""))
+    st.stop()
+st.caption(f"{len(offending):,} record(s) in these months"
+           + (f"; {outside:,} more in other months (widen the months to see them)" if outside > 0 else "")
+           + ". Child ids are pseudonymised.")
+st.dataframe(offending, hide_index=True, width="stretch", key="offending-table")
+ui.download(offending, f"data-quality-{chosen}-records", key="dl-offending", v=v,
+            label="Download these records (CSV)")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import kpis, spc, ui
+from csc import boardpack, kpis, spc, ui
 
 v = ui.require("overview")
 sel = st.session_state["_selection"]
@@ -80,3 +80,41 @@ for action in plan.actions:
 
 ui.download(df.drop(columns=["sparkline"]), f"overview-{sel.period_to}", key="dl-overview", v=v,
             label="Download this overview (CSV)")
+
+# --- the board pack: the same picture to take into the meeting ---------------------------------
+st.subheader("Export the board pack")
+pack_role = v.role or "board"
+pack_period, pack_areas = sel.period_to, list(sel.areas or [])
+st.caption(
+    f"Every action and measure for {spc.period_label(pack_period) if pack_period else '–'} ({sel.label}): "
+    "summary with RAG and SPC in words, the monthly figures and a chart per measure, the commentary and notes. "
+    + ("Small numbers are suppressed (shown as c), as on this page." if pack_role == "board"
+       else f"Not suppressed ({ui.ROLE_LABELS.get(pack_role, pack_role)} version): a board member's pack shows c "
+            "for small numbers.")
+    + " The file is made when you press a button."
+)
+if pack_period:
+    pack_store, pack_plan = ui.store(), plan  # captured: the file is made on another thread, on the press
+
+    pack_args = (pack_plan, pack_period, pack_areas, pack_role)  # bound now: this run's selection and role
+
+    def _pack_excel(store=pack_store, args=pack_args) -> bytes:
+        return boardpack.build_excel(store.cursor(), *args)
+
+    def _pack_html(store=pack_store, args=pack_args) -> str:
+        return boardpack.build_html(store.cursor(), *args)
+
+    def _log_pack(fmt: str, detail=(pack_period, pack_areas, pack_role)) -> None:
+        period, areas, role = detail
+        ui.store().audit(v.user, v.role, "export", {"what": "board pack", "format": fmt, "period": period,
+                                                    "areas": areas, "suppressed": role == "board"})
+
+    left, right = st.columns(2)
+    left.download_button(
+        "Board pack (Excel)", _pack_excel, key="dl-boardpack-xlsx", mime=boardpack.XLSX_MIME,
+        file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".xlsx"), on_click=_log_pack, args=("xlsx",),
+    )
+    right.download_button(
+        "Board pack (HTML, prints to PDF)", _pack_html, key="dl-boardpack-html", mime="text/html",
+        file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".html"), on_click=_log_pack, args=("html",),
+    )

@@ -1,8 +1,86 @@
-"""Placeholder, being written."""
+"""Practice: referrals, assessments, child protection and transfers — is practice that met
+statutory guidance being kept, in every area office?"""
 
 import streamlit as st
 
-from csc import ui
+from csc import breakdowns, charts, kpis, ui
 
 v = ui.require("practice")
-st.title("practice")
+sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
+st.title("Practice")
+ui.empty_state_if_no_data()
+ui.log_view(v, "practice", sel)
+ver = ui.version()
+plan = ui.current_plan(ver)
+registry = kpis.registry()
+source = breakdowns.extract_source(ui.cursor())
+st.caption(f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def referrals(data_version: str, role: str, sel):
+    return breakdowns.referrals_by_month(ui.cursor(), sel.period_from, sel.period_to, sel.areas,
+                                         suppress=role == "board")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def timeliness(data_version: str, role: str, sel):
+    return breakdowns.assessment_timeliness(ui.cursor(), sel.period_from, sel.period_to, sel.areas,
+                                            suppress=role == "board")
+
+
+def kpi_by_area(name: str) -> None:
+    """One KPI: all areas beside each area office, or what to do when there is nothing."""
+    kpi = registry[name]
+    df = ui.by_area(ver, v.role, name, sel)
+    fig = breakdowns.area_figure(kpi, df, plan.target(name), source)
+    if fig is None:
+        st.markdown(f"**{kpi.title}**")
+        st.info(breakdowns.empty_message(kpi, df))
+        return
+    ui.chart(fig, f"pr-{name}", breakdowns.for_download(df), f"{name}-by-area-{sel.period_from}-{sel.period_to}", v)
+
+
+def stack(names) -> None:
+    for name in names:
+        kpi_by_area(name)
+
+
+tab_ref, tab_ass, tab_cp, tab_tr = st.tabs(["Referrals", "Assessments", "Child protection", "Transfers"])
+
+with tab_ref:
+    st.subheader("Referrals")
+    df = referrals(ver, v.role, sel)
+    if df.empty or df["value"].isna().all():
+        st.markdown("**Referrals received**")
+        st.info("No referrals were received in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
+    else:
+        fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source)
+        fig.update_yaxes(rangemode="tozero")
+        ui.chart(breakdowns.fit_figure(fig), "pr-referrals", breakdowns.for_download(df),
+                 f"referrals-by-area-{sel.period_from}-{sel.period_to}", v)
+    kpi_by_area("re_referral_pct")
+
+with tab_ass:
+    st.subheader("Assessments")
+    df = timeliness(ver, v.role, sel)
+    if df.empty or df["value"].isna().all():
+        st.markdown("**Assessments completed within timescale, by type**")
+        st.info("No assessments were completed in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
+    else:
+        fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),
+                                target=plan.target("assessments_timely_pct"), unit="%", source=source)
+        breakdowns.hover_counts(fig, df, registry["assessments_timely_pct"], color="label")
+        ui.chart(breakdowns.fit_figure(fig), "pr-timeliness-by-type", breakdowns.for_download(df),
+                 f"assessment-timeliness-by-type-{sel.period_from}-{sel.period_to}", v)
+        st.caption("Timescales in working days from the start: Initial 7, Core 35, Single 45 "
+                   f"(England and Wales bank holidays excluded). {sel.label}.")
+    stack(["assessments_timely_pct", "child_seen_pct", "assessments_qualified_pct"])
+
+with tab_cp:
+    st.subheader("Child protection")
+    stack(["cp_3plus_workers_pct", "cp_repeat_pct", "cp_2years_pct"])
+
+with tab_tr:
+    st.subheader("Transfers from intake to the area teams")
+    stack(["transfer_timely_pct", "transfer_median_days", "transfers_waiting_count"])

@@ -1,0 +1,506 @@
+"""Breakdowns the pages show beside the KPI series, as plain functions (no Streamlit):
+
+- by team for one month, from the records behind a KPI (`team_figures`, `team_table`);
+- referrals per month by area office (`referrals_by_month`);
+- assessment timeliness by type, Initial 7 / Core 35 / Single 45 working days
+  (`assessment_timeliness`);
+- the wording that goes with the charts: a title that states the finding for several area
+  offices (`areas_finding`), for a funnel plot (`funnel_finding`) and for a trajectory
+  (`trajectory_title`), the source line (`extract_source`), the empty-state messages
+  (`empty_message`), and small figure recipes that put these together (`area_figure`,
+  `funnel_figure`).
+
+Small numbers: every function that can feed the board view takes ``suppress``; the caller
+passes ``role == "board"``. Nothing here returns record-level rows except `kpis.records`,
+which the pages only call for directors and analysts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from csc import charts, kpis, privacy, spc
+from csc.report import _add_months
+
+ALL_AREAS = "All areas"
+NO_TEAM = "(no team)"
+#: Assessment timescales in working days from the start, by type (kpis.md, assessments_timely_pct).
+ASSESSMENT_LIMITS = {"Initial": 7, "Core": 35, "Single": 45}
+
+#: What to say when a KPI has no figure in the months chosen, in words about the work itself.
+EMPTY_MESSAGES = {
+    "transfer_timely_pct": "No transfers were accepted in these months.",
+    "transfer_median_days": "No transfers were accepted in these months.",
+    "transfers_waiting_count": "No transfers were waiting to be accepted at the end of any of these months.",
+    "audit_good_pct": "No assessments were audited in these months.",
+    "cp_plan_smart_pct": "No child protection plans were audited for being SMART in these months.",
+    "cp_3plus_workers_pct": "No child protection plans were open at the end of these months.",
+    "caseload_stability_pct": "No children had an allocated worker at the end of these months.",
+    "assessments_qualified_pct": "No assessments by a worker on the workforce sheet were completed in these months.",
+    "data_timeliness_days": "No extract was loaded for these months.",
+    "turnover_rate_pct": "No qualified permanent social workers were in post in these months (load a workforce sheet).",
+    "agency_rate_pct": "No qualified social workers were in post in these months (load a workforce sheet).",
+    "vacancy_rate_pct": "No funded posts are recorded for these months: include the establishment sheet in an extract.",
+    "caseload_avg": "No qualified social workers held open cases at the end of these months.",
+    "supervision_pct": "No qualified social workers were in post in these months (load a workforce sheet).",
+    "assessments_timely_pct": "No assessments were completed in these months.",
+    "child_seen_pct": "No completed assessments in these months record whether the child was seen.",
+    "re_referral_pct": "No referrals were received in these months.",
+    "cp_repeat_pct": "No child protection plans started in these months.",
+    "cp_2years_pct": "No child protection plans ended in these months.",
+}
+#: Short names for narrow places (metric labels, table headers); the full title is in the help.
+SHORT_TITLES = {
+    "caseload_avg": "Caseload per qualified FTE",
+    "turnover_rate_pct": "Turnover, last 12 months",
+    "agency_rate_pct": "Agency share of qualified FTE",
+    "vacancy_rate_pct": "Vacancy rate",
+    "supervision_pct": "Supervised in last 6 weeks",
+}
+ALL_SUPPRESSED = (
+    "Every figure for these months comes from 5 or fewer cases, so it is suppressed (shown as c) "
+    "to protect the children and staff concerned."
+)
+_FTE_DENOMINATOR = re.compile(r"fte\s+as\s+denominator", re.IGNORECASE)
+
+
+# --- wording --------------------------------------------------------------------------------
+
+
+def extract_source(cur: duckdb.DuckDBPyConnection) -> str:
+    """The source line's words: which extracts the figures come from."""
+    rows = cur.execute(
+        "select min(period), max(period), count(*), max(import_id), max(imported_at)::date "
+        "from imports where status = 'loaded'"
+    ).fetchall()
+    first, last, n, latest_id, loaded = rows[0]
+    if not n:
+        return "no extract loaded"
+    months = first if first == last else f"{first} to {last}"
+    return (
+        f"children's social care monthly extracts {months} ({n} import{'s' if n != 1 else ''}, "
+        f"latest import {latest_id} loaded {loaded:%d %B %Y})"
+    )
+
+
+def empty_message(kpi: kpis.Kpi, df: pd.DataFrame | None = None) -> str | None:
+    """Why a KPI has nothing to draw, or None when it has values.
+
+    A frame whose rows are all suppressed (board view) gets the small-numbers message."""
+    if df is not None and not df.empty and df["value"].notna().any():
+        return None
+    if df is not None and not df.empty and "suppressed" in df and df["suppressed"].any():
+        return ALL_SUPPRESSED
+    return EMPTY_MESSAGES.get(kpi.name, f"No figures for “{kpi.title}” in these months.")
+
+
+def _latest(df: pd.DataFrame) -> tuple[str | None, float | None, float | None]:
+    """(latest period with a value, its value, the value the month before or None)."""
+    present = df[df["value"].notna()].sort_values("period")
+    if present.empty:
+        return None, None, None
+    period = present["period"].iloc[-1]
+    value = float(present["value"].iloc[-1])
+    before = present[present["period"] == _add_months(period, -1)]
+    return period, value, (float(before["value"].iloc[0]) if len(before) else None)
+
+
+def series_title(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, where: str | None = None) -> str:
+    """`charts.finding_title` for one series: "… rose to 75% in July 2011, below the target of 90%"."""
+    period, value, previous = _latest(df)
+    title = kpi.title if not where else f"{kpi.title} ({where})"
+    return charts.finding_title(title, value, previous, kpi.unit_suffix, kpi.direction, period, target)
+
+
+def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
+    """A title stating what the area offices' latest month shows.
+
+    With a target: how many offices met it and which was furthest off; without one: which
+    office was highest and lowest. One office only (or only all areas): `series_title`."""
+    period, _, _ = _latest(df)
+    if period is None:
+        return f"{kpi.title}: no value in these months"
+    month = spc.period_label(period)
+    latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
+    if len(latest) < 2:
+        one = df[df["area"] == (latest["area"].iloc[0] if len(latest) else ALL_AREAS)]
+        return series_title(kpi, one, target, where=None if not len(latest) else str(latest["area"].iloc[0]))
+    unit = kpi.unit_suffix
+    higher = kpi.direction == "higher"
+    ordered = latest.sort_values("value", ascending=not higher)  # best first
+    best, worst = ordered.iloc[0], ordered.iloc[-1]
+    if target is not None:
+        met = int(sum(spc.meets_target(v, target, spc.normalise_direction(kpi.direction)) for v in latest["value"]))
+        target_words = spc.format_value(target, unit)
+        if met == len(latest):
+            every = "both" if met == 2 else f"all {met}"
+            return f"{kpi.title}: {every} area offices met the target of {target_words} in {month}"
+        return (
+            f"{kpi.title}: {met} of {len(latest)} area offices met the target of {target_words} in {month}; "
+            f"{worst['area']} furthest off at {spc.format_value(float(worst['value']), unit)}"
+        )
+    high, low = (best, worst) if higher else (worst, best)
+    return (
+        f"{kpi.title}: {high['area']} highest ({spc.format_value(float(high['value']), unit)}) and "
+        f"{low['area']} lowest ({spc.format_value(float(low['value']), unit)}) in {month}"
+    )
+
+
+def funnel_finding(kpi: kpis.Kpi, points: pd.DataFrame, period: str) -> str:
+    """Which area offices sit outside the funnel's limits, in words."""
+    month = spc.period_label(period)
+    valid = points[points["band"].notna()]
+    outside = valid[valid["band"] != spc.WITHIN_95]
+    if outside.empty:
+        every = "both" if len(valid) == 2 else f"all {len(valid)}"
+        return f"{kpi.title}: {every} area offices within the range expected by chance in {month}"
+    parts = [f"{r.area} {r.side} the {'99.8' if r.band == spc.BEYOND_998 else '95'}% limit" for r in outside.itertuples()]
+    return f"{kpi.title}: {', '.join(parts)} in {month}"
+
+
+def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory) -> str:
+    """"Transfers accepted within 5 working days: at risk of missing 90% by September 2011"."""
+    due = spc.period_label(result.due_period)
+    target = spc.format_value(result.target, kpi.unit_suffix)
+    words = {
+        spc.ON_TRACK: f"on track to meet {target} by {due}",
+        spc.AT_RISK: f"at risk of missing {target} by {due}",
+        spc.OFF_TRACK: f"off track to meet {target} by {due}",
+        spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
+        spc.TARGET_MET: f"target of {target} met by {due}",
+        spc.TARGET_MISSED: f"target of {target} missed at {due}",
+        spc.NO_TARGET: f"projected to {due} (no target)",
+    }
+    return f"{kpi.title}: {words.get(result.status, result.status)}"
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+#: Characters of an 18px title that fit on one line: a full-width chart, one of two columns.
+TITLE_CHARS = {"full": 95, "half": 48}
+
+
+def fit_figure(fig, width: str = "full"):
+    """Make a `csc.charts` figure fit its column: wrap a long title over several lines (plotly
+    does not wrap) and make room for them above the plot, and fix a date axis to the data so
+    the lines' end labels (annotations, which plotly's autorange makes room for) do not
+    stretch it by years in a narrow column. Returns the figure."""
+    title = fig.layout.title.text or ""
+    lines = textwrap.wrap(title, TITLE_CHARS.get(width, TITLE_CHARS["full"])) or [title]
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 110
+    fig.update_layout(
+        title=dict(text="<br>".join(lines), y=1, yref="container", yanchor="top", pad=dict(t=14)),
+        margin=dict(t=top + 24 * (len(lines) - 1)),
+    )
+    xs = []
+    for trace in fig.data:
+        if trace.x is not None:
+            xs += [x for x in trace.x if isinstance(x, dt.date)]
+    for shape in fig.layout.shapes or ():
+        xs += [x for x in (shape.x0, shape.x1) if isinstance(x, dt.date)]
+    if xs:
+        pad = dt.timedelta(days=20)
+        fig.update_xaxes(range=[min(xs) - pad, max(xs) + pad])
+    return fig
+
+
+# --- KPI figures for charts ------------------------------------------------------------------
+
+
+def is_count_proportion(kpi: kpis.Kpi) -> bool:
+    """A percentage of cases (a binomial proportion), so a funnel plot applies. Rates of FTE
+    (turnover, agency, vacancy) are not counts of cases and get no funnel."""
+    return kpi.unit == "pct" and kpi.aggregate == "ratio" and not _FTE_DENOMINATOR.search(kpi.sql)
+
+
+def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> None:
+    """Add the numbers behind each point (numerator and denominator) to a `charts.line_chart`
+    figure's hover. Suppressed points have no value and so no hover."""
+    if kpi.aggregate == "sum":
+        return
+    suffix = kpi.unit_suffix if kpi.unit_suffix.startswith(("%", " ")) or not kpi.unit_suffix else " " + kpi.unit_suffix
+    if kpi.aggregate == "median":
+        behind = "median of %{customdata[1]:,.0f} records"
+    elif kpi.unit == "per_fte":
+        behind = "%{customdata[0]:,.1~f} cases ÷ %{customdata[1]:,.1~f} FTE"
+    elif _FTE_DENOMINATOR.search(kpi.sql):
+        behind = "%{customdata[0]:,.1~f} of %{customdata[1]:,.1~f} FTE"
+    else:
+        behind = "%{customdata[0]:,.0f} of %{customdata[1]:,.0f}"
+    data = df.assign(_x=[charts._x(p) for p in df["period"]])
+    for trace in fig.data:
+        meta = trace.meta if isinstance(trace.meta, dict) else {}
+        if meta.get("role") != "series":
+            continue
+        rows = data[data[color].astype(str) == meta.get("group")].sort_values("_x")
+        trace.customdata = np.column_stack([rows["numerator"].astype(float), rows["denominator"].astype(float)])
+        trace.hovertemplate = (
+            f"{meta.get('group')}<br>%{{x|%B %Y}}<br>%{{y:,.1f}}{suffix}<br>{behind}<extra></extra>"
+        )
+
+
+def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full"):
+    """All areas beside each area office: directly labelled lines, the target, the numbers
+    behind each point on hover. None when there is nothing to draw (see `empty_message`)."""
+    if empty_message(kpi, df):
+        return None
+    fig = charts.line_chart(df, "period", "value", "area", areas_finding(kpi, df, target), target=target,
+                            unit=kpi.unit_suffix, source=source)
+    hover_counts(fig, df, kpi)
+    return fit_figure(fig, width)
+
+
+def funnel_figure(kpi: kpis.Kpi, df: pd.DataFrame, period: str, source: str, width: str = "full"):
+    """A funnel plot of the area offices for one month: (figure, its points, None), or
+    (None, None, why there is none)."""
+    month = df[(df["period"] == period) & (df["area"] != ALL_AREAS)]
+    if "suppressed" in month and month["suppressed"].any():
+        return None, None, (f"The funnel plot for {spc.period_label(period)} is not shown: at least one area office had "
+                      "5 or fewer cases, and small numbers are suppressed.")
+    month = month[month["denominator"] > 0]
+    if len(month) < 2:
+        return None, None, f"Fewer than two area offices had cases in {spc.period_label(period)}, so there is nothing to compare."
+    points = spc.funnel_points(month)
+    fig = charts.funnel_chart(points, funnel_finding(kpi, points, period), unit=kpi.unit_suffix, source=source, period=period)
+    return fit_figure(fig, width), points, None
+
+
+def xmr_table(df: pd.DataFrame, result: spc.XmrResult, improvement: str) -> pd.DataFrame:
+    """The data behind an XmR chart, for its download."""
+    out = df.copy()
+    out["mean"] = [p.mean for p in result.points]
+    out["lower_process_limit"] = [p.lpl for p in result.points]
+    out["upper_process_limit"] = [p.upl for p in result.points]
+    out["variation"] = [spc.variation_label(p.point_type, improvement) if p.point_type else "" for p in result.points]
+    return for_download(out)
+
+
+def for_download(df: pd.DataFrame) -> pd.DataFrame:
+    """Suppressed figures as `c` in a download, as on screen."""
+    if "suppressed" not in df or not df["suppressed"].any():
+        return df
+    out = df.copy()
+    for col in ("value", "numerator", "denominator"):
+        if col in out:
+            out[col] = out[col].astype(object).where(~out["suppressed"], privacy.SUPPRESSED)
+    return out
+
+
+# --- by team -----------------------------------------------------------------------------------
+
+
+def team_figures(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period: str, areas=None) -> pd.DataFrame:
+    """One KPI by area office and team for one month, aggregated from the records behind it
+    (`kpis.records`) as the runner aggregates by area: columns area, team, numerator,
+    denominator, value. Records with no team are grouped as "(no team)"."""
+    rec = kpis.records(cur, kpi, period)
+    if areas:
+        rec = rec[rec["area"].isin(list(areas))]
+    cols = ["area", "team", "numerator", "denominator", "value"]
+    if rec.empty:
+        return pd.DataFrame(columns=cols)
+    rec = rec.assign(team=rec["team"].fillna(NO_TEAM), area=rec["area"].fillna("(no area)"))
+    g = rec.groupby(["area", "team"], as_index=False)
+    if kpi.aggregate == "median":
+        out = g.agg(value=("numerator", "median"), denominator=("numerator", "size"))
+        out["numerator"] = np.nan
+        out["denominator"] = out["denominator"].astype(float)
+    elif kpi.aggregate == "sum":
+        out = g.agg(numerator=("numerator", "sum"))
+        out["denominator"] = np.nan
+        out["value"] = out["numerator"]
+    else:
+        out = g.agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"))
+        scale = 100.0 if kpi.unit == "pct" else 1.0
+        out["value"] = scale * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    return out[cols].sort_values(["area", "team"]).reset_index(drop=True)
+
+
+def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=None,
+               suppress: bool = False) -> pd.DataFrame:
+    """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator,
+    value, suppressed (small numbers blanked when ``suppress``)."""
+    frames = []
+    for name in kpi_names:
+        df = team_figures(cur, kpis.get(name), period, areas)
+        if df.empty:
+            continue
+        frames.append(df.assign(kpi=name))
+    if not frames:
+        return pd.DataFrame(columns=["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"])
+    long = pd.concat(frames, ignore_index=True)
+    long = privacy.suppress(long) if suppress else long.assign(suppressed=False)
+    return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]]
+
+
+def team_table_wide(long: pd.DataFrame, kpi_names) -> pd.DataFrame:
+    """The long team table as one row per team and one column per KPI, formatted: `c` where
+    suppressed, `–` where there is no value."""
+    registry = kpis.registry()
+    if long.empty:
+        return pd.DataFrame(columns=["Area office", "Team", *[short_title(k) for k in kpi_names]])
+
+    def cell(row) -> str:
+        if row["suppressed"]:
+            return privacy.SUPPRESSED
+        return registry[row["kpi"]].format(row["value"])
+
+    long = long.assign(cell=long.apply(cell, axis=1))
+    wide = long.pivot_table(index=["area", "team"], columns="kpi", values="cell", aggfunc="first")
+    wide = wide.reindex(columns=list(kpi_names)).astype(object).fillna("–").reset_index()
+    return wide.rename(columns={"area": "Area office", "team": "Team", **{k: short_title(k) for k in kpi_names}})
+
+
+def short_title(kpi_name: str) -> str:
+    return SHORT_TITLES.get(kpi_name) or kpis.get(kpi_name).title
+
+
+# --- practice breakdowns -----------------------------------------------------------------------
+
+
+def months_between(first: str, last: str) -> list[str]:
+    out, p = [], first
+    while p <= last:
+        out.append(p)
+        p = _add_months(p, 1)
+    return out
+
+
+REFERRALS_SQL = """
+with
+
+referrals as (
+    select
+        strftime(referral_date, '%Y-%m') as period,
+        area_office as area,
+    from cur_referrals
+),
+
+final as (
+    select
+        period,
+        case when grouping(area) = 1 then null else area end as area,
+        count(*)::double as value,
+    from referrals
+    where
+        ($pfrom is null or period >= $pfrom)
+        and ($pto is null or period <= $pto)
+    group by grouping sets ((period, area), (period))
+)
+
+select * from final order by period, area nulls first
+"""
+
+
+def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
+                       suppress: bool = False) -> pd.DataFrame:
+    """Referrals received per month (by referral_date): one row per month for all areas
+    together and for each area office (or the chosen ones), months with none as 0.
+    Columns period, area ("All areas" for the total), value (and `suppressed`)."""
+    df = cur.execute(REFERRALS_SQL, {"pfrom": period_from, "pto": period_to}).df()
+    if df.empty:
+        return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
+    df["area"] = df["area"].fillna(ALL_AREAS)
+    if areas:
+        df = df[df["area"].isin([ALL_AREAS, *areas])]
+    months = months_between(period_from or df["period"].min(), period_to or df["period"].max())
+    groups = [ALL_AREAS] + sorted(a for a in df["area"].unique() if a != ALL_AREAS)
+    full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
+    df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
+    return privacy.suppress(df) if suppress else df
+
+
+ASSESSMENT_TIMELINESS_SQL = """
+with
+
+limits as (
+    select *
+    from (values ('Initial', 7), ('Core', 35), ('Single', 45)) as t(assessment_type, limit_days)
+),
+
+completed as (
+    select
+        assessment_id,
+        area_office,
+        assessment_type,
+        start_date,
+        completed_date,
+    from cur_assessments
+    where completed_date is not null
+),
+
+with_working_days as (
+    select
+        strftime(a.completed_date, '%Y-%m') as period,
+        a.area_office,
+        a.assessment_type,
+        (completed_day.wd_index - started_day.wd_index <= limits.limit_days)::int as is_in_time,
+    from completed as a
+    inner join limits on limits.assessment_type = a.assessment_type
+    inner join calendar as started_day on started_day.day = a.start_date
+    inner join calendar as completed_day on completed_day.day = a.completed_date
+),
+
+final as (
+    select
+        period,
+        assessment_type,
+        sum(is_in_time)::double as numerator,
+        count(*)::double as denominator,
+        100.0 * sum(is_in_time) / count(*) as value,
+    from with_working_days
+    where
+        ($pfrom is null or period >= $pfrom)
+        and ($pto is null or period <= $pto)
+        and ($all_areas or list_contains($areas, area_office))
+    group by period, assessment_type
+)
+
+select * from final order by period, assessment_type
+"""
+
+
+def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
+                          suppress: bool = False) -> pd.DataFrame:
+    """Assessments completed in each month within their timescale, by type (Initial 7, Core 35,
+    Single 45 working days from the start), for the chosen area offices together (all when
+    none). Columns period, assessment_type, numerator (in time), denominator (completed),
+    value (%) (and `suppressed`)."""
+    df = cur.execute(
+        ASSESSMENT_TIMELINESS_SQL,
+        {"pfrom": period_from, "pto": period_to, "all_areas": not areas, "areas": list(areas or [])},
+    ).df()
+    df["label"] = [f"{t} ({ASSESSMENT_LIMITS[t]} days)" for t in df["assessment_type"]]
+    return privacy.suppress(df) if suppress else df
+
+
+def timeliness_title(df: pd.DataFrame) -> str:
+    """Which assessment type was least often on time in the latest month."""
+    present = df[df["value"].notna()]
+    if present.empty:
+        return "Assessments completed within timescale, by type: no value in these months"
+    period = present["period"].max()
+    latest = present[present["period"] == period].sort_values("value")
+    month = spc.period_label(period)
+    if len(latest) == 1:
+        r = latest.iloc[0]
+        return f"{r['assessment_type']} assessments: {spc.format_value(float(r['value']), '%')} completed within timescale in {month}"
+    low, high = latest.iloc[0], latest.iloc[-1]
+    return (
+        f"Assessments within timescale in {month}: {low['assessment_type']} lowest at "
+        f"{spc.format_value(float(low['value']), '%')}, {high['assessment_type']} highest at "
+        f"{spc.format_value(float(high['value']), '%')}"
+    )
+
+
+def referrals_title(df: pd.DataFrame) -> str:
+    """"Referrals rose to 10 in July 2011" for all areas (or the one area shown)."""
+    total = df[df["area"] == ALL_AREAS]
+    period, value, previous = _latest(total)
+    return charts.finding_title("Referrals received", value, previous, "", None, period)

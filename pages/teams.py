@@ -1,0 +1,82 @@
+"""Teams: which area office each Allocated Team of Ofsted's Annex A belongs to (analysts)."""
+
+import pandas as pd
+import streamlit as st
+
+from csc import annexa, ui
+
+v = ui.require("teams")
+ui.log_view(v, "teams")
+st.title("Teams and area offices")
+st.write(
+    "Ofsted's Annex A lists give each child's **Allocated Team**, not the area office. Annex A uploads take the "
+    "area office from this table. A file naming a team that is not mapped here is refused, and the team is "
+    "added below with a blank area office: fill it in, save, then upload the file again. Rows with no "
+    f"Allocated Team count under \"{annexa.NO_TEAM_AREA}\"."
+)
+st.caption(
+    "A change applies to files loaded from then on; a record already loaded keeps its area office until a later "
+    "Annex A that lists it is loaded (or its import is rolled back and the file loaded again)."
+)
+
+saved = st.session_state.pop("teams_saved", None)
+if saved:
+    st.success(saved)
+
+cur = ui.cursor()
+table = annexa.team_table(cur)
+pending = table.loc[table["area_office"].isna(), "team"].tolist()
+if pending:
+    shown = ", ".join(f'"{t}"' for t in pending[:20]) + (f" and {len(pending) - 20} more" if len(pending) > 20 else "")
+    st.warning(f"{len(pending)} team(s) seen in Annex A uploads have no area office yet: {shown}.")
+elif table.empty:
+    st.info("No teams yet. Add each Allocated Team and its area office below, or upload an Annex A workbook: the "
+            "teams it names are listed here for mapping.")
+
+areas = sorted({a for a in table["area_office"].dropna()} | set(ui.filter_options(ui.version())[0]))
+if areas:
+    st.caption("Area offices already in use: " + ", ".join(areas) + ". Spell them the same way, so that figures "
+               "add up under one area.")
+
+version = st.session_state.setdefault("teams_version", 0)
+edited = st.data_editor(
+    table.assign(changed_at=pd.to_datetime(table["changed_at"])),
+    key=f"teams_editor_{version}",
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "team": st.column_config.TextColumn("Allocated Team", required=True,
+                                            help="As written in Annex A; case and spaces do not matter."),
+        "area_office": st.column_config.TextColumn("Area office", help="Blank: not mapped yet."),
+        "changed_by": st.column_config.TextColumn("Set by", disabled=True),
+        "changed_at": st.column_config.DatetimeColumn("When", disabled=True, format="D MMM YYYY, HH:mm"),
+    },
+)
+
+if st.button("Save the mapping", type="primary", key="teams_save"):
+    who = ui.require("teams")  # checked again where it is done
+    try:
+        message = annexa.save_team_areas(ui.store(), edited, who.user, who.role)
+    except annexa.MappingError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["teams_saved"] = message
+        st.session_state["teams_version"] = version + 1  # a fresh editor over the saved table
+        st.rerun()
+
+ui.download(table, "team-areas", key="dl-teams", v=v, label="Download the mapping (CSV)")
+
+st.subheader("Changes of social worker")
+if annexa.involvements_inferred(cur):
+    info = annexa.inferred_summary(cur)
+    st.info(
+        f"No involvements sheet is loaded, so the changes-of-worker figures are **inferred** from the Allocated "
+        f"Worker on Annex A Lists 4 and 7 across {info['imports']} monthly Annex A import(s): "
+        f"{info['involvements']:,} inferred involvement(s) for {info['children']:,} child(ren). A child whose "
+        "Allocated Worker differs from the previous import's counts as having a new worker from that month. Load an "
+        "involvements sheet in the monthly extract for exact figures."
+    )
+else:
+    st.write("The changes-of-worker figures come from the involvements sheet of the monthly extract"
+             " (or there is no Annex A import to infer them from).")

@@ -1,0 +1,464 @@
+"""Every page, for every role, through Streamlit's AppTest on the small council in conftest.py:
+what is shown (titles, values, messages), what each role cannot see, the filters, the URL,
+and the empty states. Expected figures are worked out by hand in conftest.py's docstring."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+
+from csc import ui
+from tests.app.conftest import COMMENTARY
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = str(ROOT / "dashboard.py")
+ACTION, WORKFORCE, PRACTICE, QUALITY = "pages/action.py", "pages/workforce.py", "pages/practice.py", "pages/data_quality.py"
+TIMELY = "Transfers accepted within 5 working days"
+
+
+def app(db: Path, role: str = "analyst", **params) -> AppTest:
+    os.environ["CSC_DB"] = str(db)
+    st_config.set_option("server.address", "127.0.0.1")  # local mode: no sign-in, this computer only
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.session_state["preview_role"] = role
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def page(db: Path, path: str | None, role: str = "analyst", **params) -> AppTest:
+    """Open the app (with URL query params), then switch to a page."""
+    at = app(db, role, **params).run()
+    if path:
+        at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "error", "warning",
+                                  "success") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def plain(value):
+    """A figure's array as a list: plotly sends numpy arrays as base64 typed arrays."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        if value.get("shape"):
+            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return array.tolist()
+    return value
+
+
+def titles(at: AppTest) -> list[str]:
+    return [f["layout"]["title"]["text"].replace("<br>", " ") for f in figures(at)]
+
+
+def figure(at: AppTest, starts: str) -> dict:
+    return next(f for f in figures(at) if f["layout"]["title"]["text"].replace("<br>", " ").startswith(starts))
+
+
+def alts(at: AppTest) -> list[str]:
+    return [e.proto.alt for e in at.get("plotly_chart")]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+#: A column that tells each page's tables apart (read-only st.dataframe elements carry no key).
+TABLES = {"records-table": "record_id", "team-table": "Team", "checks-table": "Check", "offending-table": "detail"}
+
+
+def frame(at: AppTest, key: str):
+    return next(d.value for d in at.dataframe if TABLES[key] in d.value.columns)
+
+
+def has_frame(at: AppTest, key: str) -> bool:
+    return any(TABLES[key] in d.value.columns for d in at.dataframe)
+
+
+def refused(db: Path, path: str, role: str) -> bool:
+    """The page is not in this role's navigation, or refuses when reached."""
+    at = app(db, role).run()
+    try:
+        at.switch_page(path)
+    except ValueError:  # not registered for this role
+        return True
+    at.run()
+    return "You do not have access to this page." in texts(at)
+
+
+# --- who may open what ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["pages/upload.py", "pages/imports.py", "pages/audit.py", QUALITY, "pages/plan.py"])
+def test_board_cannot_open_management_pages(council_db, path):
+    assert refused(council_db, path, "board")
+
+
+@pytest.mark.parametrize("path", ["pages/upload.py", "pages/audit.py"])
+def test_director_cannot_open_analyst_only_pages(council_db, path):
+    assert refused(council_db, path, "director")
+
+
+@pytest.mark.parametrize("role", ui.ROLES)
+@pytest.mark.parametrize("path", [ACTION, WORKFORCE, PRACTICE])
+def test_progress_pages_open_for_every_role(council_db, role, path):
+    at = page(council_db, path, role)
+    assert "You do not have access" not in texts(at)
+    assert figures(at)
+
+
+# --- Overview (the figures the other pages go into) ------------------------------------------
+
+
+def overview_latest(at: AppTest, measure: str) -> str:
+    for df in at.dataframe:
+        table = df.value
+        if "Measure" in table and measure in set(table["Measure"]):
+            return table.loc[table["Measure"] == measure, "Latest"].iloc[0]
+    raise AssertionError(f"{measure} not on the overview")
+
+
+def test_overview_shows_the_latest_month_for_all_areas(council_db):
+    at = page(council_db, None, "director")
+    assert overview_latest(at, TIMELY) == "75.0%"  # 3 of 4 in July
+
+
+def test_board_overview_shows_c_for_a_figure_from_small_numbers(council_db):
+    at = page(council_db, None, "board")
+    assert overview_latest(at, TIMELY) == "c"  # 3 of 4
+
+
+def test_area_filter_changes_the_figures_and_is_written_to_the_url(council_db):
+    at = page(council_db, None, "director")
+    at.sidebar.multiselect[0].select("North").run()
+    assert overview_latest(at, TIMELY) == "50.0%"  # North: 1 of 2
+    assert at.query_params["area"] == "North"
+    assert (at.query_params["from"], at.query_params["to"]) == ("2011-04", "2011-07")
+
+
+def test_period_filter_from_the_url_changes_the_latest_month(council_db):
+    at = page(council_db, None, "director", to="2011-05")
+    assert overview_latest(at, TIMELY) == "70.0%"  # May: 7 of 10
+
+
+# --- Action -----------------------------------------------------------------------------------
+
+
+def test_action_page_opens_the_action_named_in_the_url(council_db):
+    at = page(council_db, ACTION, "director", action="A3")
+    assert at.selectbox(key="action_pick").value == "A3"
+    assert "A3 · Fewer changes of social worker in the child protection process" in [h.value for h in at.header]
+    assert at.query_params["action"] == "A3"
+
+
+def test_overview_button_opens_the_action_even_after_another_was_chosen(council_db):
+    at = page(council_db, ACTION, "director")
+    assert at.selectbox(key="action_pick").value == "A1"
+    at.switch_page("pages/overview.py").run()
+    at.button(key="open-A3").click().run()
+    assert not at.exception
+    assert at.selectbox(key="action_pick").value == "A3"
+    assert at.query_params["action"] == "A3"
+
+
+def test_action_page_writes_the_chosen_action_to_the_url(council_db):
+    at = page(council_db, ACTION, "director")
+    assert at.query_params["action"] == "A1"  # the first action by default
+    at.selectbox(key="action_pick").select("A4").run()
+    assert at.query_params["action"] == "A4"
+    assert "Assessments completed by a qualified social worker" in [s.value for s in at.subheader]
+
+
+def test_action_xmr_title_states_the_finding_and_marks_the_due_date(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    assert f"{TIMELY} rose to 75% in July 2011, below the target of 90%" in titles(at)
+    xmr = figure(at, f"{TIMELY} rose to")
+    notes = [a["text"] for a in xmr["layout"]["annotations"]]
+    assert "Due September 2011" in notes
+    assert any(n.startswith("Source: children's social care monthly extracts 2011-04 to 2011-07") for n in notes)
+    assert any(a.startswith(f"XmR chart: {TIMELY} rose to 75%") for a in alts(at))
+
+
+def test_action_shows_rag_beside_the_spc_icons_in_words(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    rating = next(m.value for m in at.markdown if m.value.startswith("**Latest (July 2011):** 75.0%"))
+    assert "**Target:** 90.0%" in rating
+    assert "**RAG:** 🔴 Red" in rating  # 75 misses 90 by more than 9
+    assert "**Variation (SPC):** Common cause – no significant change" in rating
+    assert "**Assurance (SPC):** Variation indicates inconsistently hit and miss the target" in rating
+    assert "**Will it be met by the due date?** at risk" in rating
+
+
+def test_limits_are_rebased_at_the_start_unless_switched_off(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    # from May: (70 + 50 + 75) / 3 = 65; over all four months (100 + 70 + 50 + 75) / 4 = 73.75
+    assert "Mean 65%" in alts(at)[0]
+    at.toggle(key="rebase").set_value(False).run()
+    assert "Mean 73.8%" in alts(at)[0]
+
+
+def test_action_compares_area_offices_with_the_numbers_on_hover(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    fig = figure(at, f"{TIMELY}: 1 of 2 area offices met the target of 90% in July 2011; North furthest off at 50%")
+    north = next(t for t in fig["data"] if t.get("meta", {}).get("group") == "North")
+    # North: May 1 of 2, June 0 of 3, July 1 of 2
+    assert plain(north["customdata"]) == [[1.0, 2.0], [0.0, 3.0], [1.0, 2.0]]
+    assert "of %{customdata[1]" in north["hovertemplate"]
+    labels = [a["text"] for a in fig["layout"]["annotations"]]
+    assert {"North 50%", "South 100%", "All areas 75%", "Target 90%"} <= set(labels)
+
+
+def test_action_shows_a_funnel_and_a_trajectory(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(at)
+    assert f"{TIMELY}: at risk of missing 90% by September 2011" in titles(at)
+
+
+def test_ongoing_action_has_no_trajectory_and_fte_rates_no_funnel(council_db):
+    at = page(council_db, ACTION, "director", action="S1")
+    shown = texts(at)
+    assert "An ongoing action has no due date, so there is no trajectory to one." in shown
+    assert "No funnel plot: this measure is not a share of counted cases" in shown
+
+
+def test_measures_with_no_figures_say_why(council_db):
+    at = page(council_db, ACTION, "director", action="A2")
+    infos = [i.value for i in at.info]
+    assert "No assessments were audited in these months." in infos
+    assert "No child protection plans were audited for being SMART in these months." in infos
+
+
+def test_action_area_filter(council_db):
+    at = page(council_db, ACTION, "director", action="A1", area="North")
+    assert f"{TIMELY} rose to 50% in July 2011, below the target of 90%" in titles(at)
+    assert any(m.value.startswith("**Latest (July 2011):** 50.0%") for m in at.markdown)
+
+
+def test_commentary_for_the_months_in_range(council_db):
+    at = page(council_db, ACTION, "director", action="A1")
+    assert any(m.value.startswith("**July 2011** — *What we did:* " + COMMENTARY["did"]) for m in at.markdown)
+    at = page(council_db, ACTION, "director", action="A1", to="2011-06")
+    assert "No commentary for these months yet." in texts(at)
+
+
+@pytest.mark.parametrize("role", ["director", "analyst"])
+def test_records_behind_a_figure_for_directors_and_analysts(council_db, role):
+    at = page(council_db, ACTION, role, action="A1")
+    assert "Records behind this figure" in [e.label for e in at.expander]
+    at.toggle(key="rec_show").set_value(True).run()
+    records = frame(at, "records-table")
+    # July's 4 accepted transfers, 3 of them within 5 working days
+    assert len(records) == 4
+    assert records["numerator"].sum() == 3
+    assert "Download these records (CSV)" in [b.label for b in at.download_button]
+    at.selectbox(key="rec_area").select("North").run()
+    assert len(frame(at, "records-table")) == 2
+
+
+def test_board_sees_no_records_and_c_for_small_numbers(council_db):
+    at = page(council_db, ACTION, "board", action="A1")
+    assert "Records behind this figure" not in [e.label for e in at.expander]
+    assert not at.dataframe
+    assert [t.key for t in at.toggle] == ["rebase"]
+    assert any(m.value.startswith("**Latest (July 2011):** c") for m in at.markdown)  # 3 of 4
+    # the one month not from small numbers: May, 7 of 10
+    assert f"{TIMELY} was 70% in May 2011, below the target of 90%" in titles(at)
+    assert "numbers from 1 to 5 are suppressed (shown as c)" in texts(at)
+
+
+def test_board_hovers_carry_no_small_numbers(council_db):
+    at = page(council_db, ACTION, "board", action="A1")
+    shown = []
+    for fig in figures(at):
+        # the numbers behind the points: area offices' lines and the funnel's offices (XmR hovers carry
+        # only the mean and limits)
+        for trace in (t for t in fig["data"] if t.get("meta", {}).get("role") in ("series", "areas")):
+            for row in plain(trace.get("customdata")) or []:
+                for value in row if isinstance(row, list) else [row]:
+                    if isinstance(value, (int, float)) and not math.isnan(value):
+                        shown.append(value)
+                        assert not 1 <= value <= 5, (fig["layout"]["title"]["text"], row)
+    # South in May (6 of 8) is the one area-office figure with no small number
+    assert {6.0, 8.0} <= set(shown)
+
+
+def test_board_funnel_is_withheld_when_an_office_is_suppressed(council_db):
+    at = page(council_db, ACTION, "board", action="A1")
+    assert any("The funnel plot for" in c.value and "suppressed" in c.value for c in at.caption)
+
+
+# --- Workforce -----------------------------------------------------------------------------------
+
+
+def team_row(at: AppTest, team: str) -> dict:
+    table = frame(at, "team-table")
+    return table.set_index("Team").loc[team].to_dict()
+
+
+def test_workforce_headline_figures(council_db):
+    at = page(council_db, WORKFORCE, "director")
+    got = metrics(at)
+    assert got["Caseload per qualified FTE"] == "1.4"  # 7 cases / 5 FTE
+    assert got["Turnover, last 12 months"] == "13.3%"  # 1 / 7.5 FTE
+    assert got["Agency share of qualified FTE"] == "21.1%"  # 2 / 9.5 FTE
+    assert got["Vacancy rate"] == "37.5%"  # 4.5 / 12 funded FTE
+    assert got["Supervised in last 6 weeks"] == "80.0%"  # 8 of 10
+
+
+def test_workforce_by_area_charts_state_the_finding(council_db):
+    at = page(council_db, WORKFORCE, "director")
+    assert ("Qualified social workers supervised in the last 6 weeks: 0 of 2 area offices met the target of 95% "
+            "in July 2011; North furthest off at 66.7%") in titles(at)
+    assert len(figures(at)) == 5
+    assert len([b for b in at.download_button if b.label == "Download the data behind this chart (CSV)"]) == 5
+
+
+def test_workforce_by_team(council_db):
+    at = page(council_db, WORKFORCE, "director")
+    assert "Each team in July 2011" in texts(at)
+    assert team_row(at, "North A") == {
+        "Area office": "North", "Caseload per qualified FTE": "1.0 per FTE", "Turnover, last 12 months": "0.0%",
+        "Agency share of qualified FTE": "40.0%", "Vacancy rate": "50.0%", "Supervised in last 6 weeks": "66.7%"}
+    south_b = team_row(at, "South B")  # W12 left in June: funded posts, no one in post
+    assert (south_b["Vacancy rate"], south_b["Supervised in last 6 weeks"]) == ("100.0%", "–")
+
+
+def test_board_workforce_suppresses_small_numbers(council_db):
+    at = page(council_db, WORKFORCE, "board")
+    got = metrics(at)
+    assert got["Caseload per qualified FTE"] == "c"  # 7 cases / 5 FTE
+    assert got["Supervised in last 6 weeks"] == "80.0%"  # 8 of 10
+    north = team_row(at, "North A")
+    assert {v for k, v in north.items() if k != "Area office"} == {"c"}
+    south = team_row(at, "South A")
+    assert (south["Supervised in last 6 weeks"], south["Turnover, last 12 months"]) == ("85.7%", "0.0%")
+    assert south["Agency share of qualified FTE"] == "c"  # 1 of 7 FTE
+
+
+def test_workforce_area_filter(council_db):
+    at = page(council_db, WORKFORCE, "director", area="North")
+    assert metrics(at)["Supervised in last 6 weeks"] == "66.7%"
+    assert list(frame(at, "team-table")["Team"]) == ["North A"]
+
+
+def test_workforce_period_filter_uses_the_last_month_chosen(council_db):
+    at = page(council_db, WORKFORCE, "director", to="2011-06")
+    assert "Each team in June 2011" in texts(at)
+    assert metrics(at)["Supervised in last 6 weeks"] == "0.0%"  # no supervision in the 42 days to 30 June
+
+
+# --- Practice -------------------------------------------------------------------------------------
+
+
+def test_practice_charts_state_the_finding(council_db):
+    at = page(council_db, PRACTICE, "director")
+    got = titles(at)
+    assert "Referrals received stayed at 10 in July 2011" in got
+    assert "Assessments within timescale in July 2011: Single lowest at 50%, Core highest at 100%" in got
+    assert ("Children on a protection plan who have had 3 or more social workers: 1 of 2 area offices met the "
+            "target of 10% in July 2011; North furthest off at 100%") in got
+    assert "Transfers waiting to be accepted at the month end: North highest (1) and South lowest (0) in July 2011" in got
+    assert [t.label for t in at.tabs] == ["Referrals", "Assessments", "Child protection", "Transfers"]
+
+
+def test_practice_empty_state_for_a_measure_with_no_events(council_db):
+    at = page(council_db, PRACTICE, "director")
+    assert "No child protection plans ended in these months." in [i.value for i in at.info]
+
+
+def test_practice_area_filter(council_db):
+    at = page(council_db, PRACTICE, "director", area="North")
+    assert "Assessments within timescale in July 2011: Initial lowest at 50%, Core highest at 100%" in titles(at)
+
+
+def test_board_practice_suppresses_small_counts(council_db):
+    at = page(council_db, PRACTICE, "board")
+    referrals = next(a for a in alts(at) if a.startswith("Line chart: Referrals received"))
+    assert "Latest: All areas 10, South 7." in referrals  # North's 3 is suppressed
+    assert "North 3" not in referrals
+    # North's one transfer waiting: every figure small
+    assert "Every figure for these months comes from 5 or fewer cases" in texts(at)
+
+
+# --- Data quality ------------------------------------------------------------------------------
+
+
+def check_row(at: AppTest, title: str) -> dict:
+    table = frame(at, "checks-table")
+    return table.set_index("Check").loc[title].to_dict()
+
+
+def test_data_quality_summary_counts(council_db):
+    at = page(council_db, QUALITY, "analyst")
+    waiting = check_row(at, "Transfers waiting more than 20 working days to be accepted")
+    assert (waiting["Now (all months)"], waiting["In these months"]) == (1, 1)
+    quiet = check_row(at, "Open involvements with no activity for the child in over 12 months")
+    assert (quiet["Now (all months)"], quiet["In these months"]) == (1, 0)  # it went quiet in January 2011
+    assert check_row(at, "Child protection plans open for more than 2 years")["Now (all months)"] == 0
+
+
+def test_data_quality_chosen_check_is_kept_in_the_url(council_db):
+    at = page(council_db, QUALITY, "analyst")
+    assert at.query_params["check"] == "assessment_worker_unknown"  # the first check that finds something
+    at = page(council_db, QUALITY, "analyst", check="transfer_waiting_over_20_days")
+    assert at.selectbox(key="check_pick").value == "transfer_waiting_over_20_days"
+    assert ("Transfers waiting more than 20 working days to be accepted: 1, all from June 2011 "
+            "(the month the transfer was requested)") in titles(at)
+
+
+def test_analysts_see_the_offending_records(council_db):
+    at = page(council_db, QUALITY, "analyst", check="transfer_waiting_over_20_days")
+    rows = frame(at, "offending-table")
+    assert list(rows["record_id"]) == ["T-WAIT"]
+    assert rows["working_days_waiting"].iloc[0] == 29  # 21 June to 31 July
+    assert "Download these records (CSV)" in [b.label for b in at.download_button]
+
+
+def test_records_outside_the_months_are_counted_not_shown(council_db):
+    at = page(council_db, QUALITY, "analyst", check="involvement_no_recent_activity")
+    assert "1 fall in earlier months: widen the months to see them." in texts(at)
+
+
+def test_directors_see_counts_over_time_but_no_records(council_db):
+    at = page(council_db, QUALITY, "director", check="transfer_waiting_over_20_days")
+    assert figures(at)
+    assert "Analysts can see the offending records." in texts(at)
+    assert not has_frame(at, "offending-table")
+
+
+def test_data_quality_area_filter(council_db):
+    at = page(council_db, QUALITY, "analyst", area="North")
+    # the unknown assessment worker (W99) is South's; the waiting transfer is North's
+    assert check_row(at, "Assessments by a worker missing from the workforce sheet")["Now (all months)"] == 0
+    assert check_row(at, "Transfers waiting more than 20 working days to be accepted")["Now (all months)"] == 1
+
+
+# --- empty database ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [None, ACTION, WORKFORCE, PRACTICE, QUALITY])
+def test_every_page_says_what_to_do_with_no_extract_loaded(empty_db, path):
+    at = page(empty_db, path, "analyst")
+    assert any(i.value.startswith("No extract loaded yet — upload one on the Upload page") for i in at.info)
+    assert not figures(at)
+
+
+@pytest.mark.parametrize("path", ["pages/plan.py", "pages/upload.py", "pages/imports.py", "pages/audit.py"])
+def test_management_pages_run_with_no_extract_loaded(empty_db, path):
+    page(empty_db, path, "analyst")

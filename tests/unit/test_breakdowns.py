@@ -1,0 +1,295 @@
+"""Breakdowns beside the KPI series (`csc.breakdowns`): by team, referrals per month, assessment
+timeliness by type, and the words that go with the charts — from tiny hand-made extracts and
+hand-made frames, every expected value worked out by hand.
+
+Working days (wd(a, b): weekdays a < d <= b that are not bank holidays): July 2011 has none;
+Mon 4 -> Tue 12 July = 6, Mon 4 -> Thu 14 July = 8. May 2011 has bank holidays on Mon 2 and
+Mon 30.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from csc import breakdowns, charts, kpis, spc
+
+JULY_IMPORT = dt.datetime(2011, 8, 5, 9, 0)
+WORKFORCE = ["worker_id", "area_office", "team", "is_qualified", "is_agency", "fte", "start_date", "end_date"]
+SUPERVISION = ["supervision_id", "worker_id", "supervision_date"]
+REFERRAL = ["referral_id", "child_id", "referral_date", "area_office"]
+ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "area_office"]
+
+
+def day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def worker(wid, area, team, agency="N", fte=1.0):
+    return [wid, area, team, "Y", agency, fte, day("2010-01-01"), None]
+
+
+# --- by team ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def teams(store, load):
+    """July 2011. North 1: W1, W2 (0.5 FTE), W3 agency; South 1: W4-W10; W11 in no team.
+    Supervised in the 42 days to 31 July: W1, W4-W9."""
+    load({
+        "Workforce": [WORKFORCE,
+                      worker("W1", "North", "North 1"), worker("W2", "North", "North 1", fte=0.5),
+                      worker("W3", "North", "North 1", agency="Y"),
+                      *[worker(f"W{i}", "South", "South 1") for i in range(4, 11)],
+                      worker("W11", "South", None)],
+        "Supervisions": [SUPERVISION, *[[f"S{w}", w, day("2011-07-05")] for w in
+                                        ("W1", "W4", "W5", "W6", "W7", "W8", "W9")]],
+    }, period="2011-07", imported_at=JULY_IMPORT)
+    return store
+
+
+def test_team_figures_aggregate_the_records_by_team(teams):
+    df = breakdowns.team_figures(teams.cursor(), kpis.get("supervision_pct"), "2011-07").set_index("team")
+    # North 1: W1 of W1-W3 -> 1 of 3; South 1: W4-W9 of W4-W10 -> 6 of 7; W11 unsupervised, no team
+    assert (df.loc["North 1", "numerator"], df.loc["North 1", "denominator"]) == (1, 3)
+    assert df.loc["South 1", "value"] == pytest.approx(600 / 7)
+    assert df.loc[breakdowns.NO_TEAM, "value"] == 0
+    assert df.loc[breakdowns.NO_TEAM, "area"] == "South"
+
+
+def test_team_figures_follow_the_area_filter(teams):
+    df = breakdowns.team_figures(teams.cursor(), kpis.get("agency_rate_pct"), "2011-07", areas=("North",))
+    # North 1: agency W3 1.0 of 2.5 FTE
+    assert df["team"].tolist() == ["North 1"]
+    assert df["value"].iloc[0] == pytest.approx(40.0)
+
+
+def test_team_table_suppresses_small_numbers_for_the_board(teams):
+    long = breakdowns.team_table(teams.cursor(), ["supervision_pct"], "2011-07", suppress=True)
+    by_team = long.set_index("team")
+    assert bool(by_team.loc["North 1", "suppressed"])  # 1 of 3
+    assert not by_team.loc["South 1", "suppressed"]  # 6 of 7
+    assert pd.isna(by_team.loc["North 1", "value"])
+
+
+def test_team_table_wide_shows_c_for_suppressed_and_a_dash_for_no_value(teams):
+    long = breakdowns.team_table(teams.cursor(), ["supervision_pct", "vacancy_rate_pct"], "2011-07", suppress=True)
+    wide = breakdowns.team_table_wide(long, ["supervision_pct", "vacancy_rate_pct"]).set_index("Team")
+    assert wide.loc["North 1", "Supervised in last 6 weeks"] == "c"
+    assert wide.loc["South 1", "Supervised in last 6 weeks"] == "85.7%"
+    # no establishment sheet: no vacancy figure for any team
+    assert wide.loc["South 1", "Vacancy rate"] == "–"
+
+
+def test_team_table_is_empty_with_its_columns_when_no_kpi_has_records(store):
+    long = breakdowns.team_table(store.cursor(), ["supervision_pct"], "2011-07")
+    assert long.empty and "suppressed" in long.columns
+
+
+# --- referrals per month ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def referrals(store, load):
+    """North: 2 in May, none in June, 1 in July; South: 6 in July."""
+    rows = [REFERRAL,
+            ["R1", "C1", day("2011-05-03"), "North"], ["R2", "C2", day("2011-05-20"), "North"],
+            ["R3", "C3", day("2011-07-01"), "North"]]
+    rows += [[f"S{i}", f"CS{i}", day(f"2011-07-{i + 10:02d}"), "South"] for i in range(6)]
+    load({"Referrals": rows}, period="2011-07", imported_at=JULY_IMPORT)
+    return store
+
+
+def test_referrals_are_counted_per_month_and_area_with_all_areas(referrals):
+    df = breakdowns.referrals_by_month(referrals.cursor(), "2011-05", "2011-07")
+    got = {(r.period, r.area): r.value for r in df.itertuples()}
+    assert got[("2011-05", "North")] == 2
+    assert got[("2011-07", "South")] == 6
+    assert got[("2011-07", breakdowns.ALL_AREAS)] == 7
+
+
+def test_months_with_no_referrals_are_zero_not_missing(referrals):
+    df = breakdowns.referrals_by_month(referrals.cursor(), "2011-05", "2011-07")
+    got = {(r.period, r.area): r.value for r in df.itertuples()}
+    assert got[("2011-06", "North")] == 0
+    assert got[("2011-06", breakdowns.ALL_AREAS)] == 0
+    assert got[("2011-05", "South")] == 0
+
+
+def test_the_area_filter_keeps_all_areas_and_the_chosen_office(referrals):
+    df = breakdowns.referrals_by_month(referrals.cursor(), "2011-05", "2011-07", areas=("North",))
+    assert set(df["area"]) == {breakdowns.ALL_AREAS, "North"}
+
+
+def test_referral_counts_from_1_to_5_are_suppressed_for_the_board(referrals):
+    df = breakdowns.referrals_by_month(referrals.cursor(), "2011-07", "2011-07", suppress=True)
+    got = df.set_index("area")
+    assert bool(got.loc["North", "suppressed"]) and pd.isna(got.loc["North", "value"])  # 1
+    assert got.loc["South", "value"] == 6
+    assert got.loc[breakdowns.ALL_AREAS, "value"] == 7
+
+
+def test_no_referrals_gives_an_empty_frame(store):
+    assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
+
+
+# --- assessment timeliness by type ------------------------------------------------------------
+
+
+@pytest.fixture
+def assessments(store, load):
+    load({"Assessments": [
+        ASSESSMENT,
+        # Initial, limit 7: 6 working days (in time), 8 (late)
+        ["A1", "C1", "Initial", day("2011-07-04"), day("2011-07-12"), "North"],
+        ["A2", "C2", "Initial", day("2011-07-04"), day("2011-07-14"), "South"],
+        # Core, limit 35: Tue 3 May -> Fri 1 July: May 4-31 19 (30 May a holiday), June 22, 1 July = 42, late
+        ["A3", "C3", "Core", day("2011-05-03"), day("2011-07-01"), "North"],
+        # Single, limit 45: the same 42 days, in time
+        ["A4", "C4", "Single", day("2011-05-03"), day("2011-07-01"), "South"],
+        # not completed: not counted
+        ["A5", "C5", "Initial", day("2011-07-04"), None, "North"],
+    ]}, period="2011-07", imported_at=JULY_IMPORT)
+    return store
+
+
+def test_timeliness_is_by_type_with_each_types_limit(assessments):
+    df = breakdowns.assessment_timeliness(assessments.cursor(), "2011-07", "2011-07").set_index("assessment_type")
+    assert (df.loc["Initial", "numerator"], df.loc["Initial", "denominator"]) == (1, 2)
+    assert df.loc["Core", "value"] == 0
+    assert df.loc["Single", "value"] == 100
+    assert df.loc["Initial", "label"] == "Initial (7 days)"
+
+
+def test_timeliness_follows_the_area_filter(assessments):
+    df = breakdowns.assessment_timeliness(assessments.cursor(), "2011-07", "2011-07", areas=("South",))
+    got = df.set_index("assessment_type")["value"].to_dict()
+    assert got == {"Initial": 0.0, "Single": 100.0}
+
+
+def test_timeliness_title_names_the_lowest_and_highest_type(assessments):
+    df = breakdowns.assessment_timeliness(assessments.cursor(), "2011-07", "2011-07")
+    assert breakdowns.timeliness_title(df) == (
+        "Assessments within timescale in July 2011: Core lowest at 0%, Single highest at 100%"
+    )
+
+
+# --- the words --------------------------------------------------------------------------------
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["period", "area", "numerator", "denominator", "value"])
+
+
+def test_areas_finding_with_a_target_counts_offices_meeting_it_and_names_the_furthest():
+    kpi = kpis.get("transfer_timely_pct")  # higher is better
+    df = frame([("2011-07", "All areas", 3, 4, 75.0), ("2011-07", "North", 1, 2, 50.0),
+                ("2011-07", "South", 2, 2, 100.0), ("2011-06", "North", 0, 3, 0.0)])
+    assert breakdowns.areas_finding(kpi, df, 90) == (
+        "Transfers accepted within 5 working days: 1 of 2 area offices met the target of 90% in July 2011; "
+        "North furthest off at 50%"
+    )
+
+
+def test_areas_finding_says_both_when_two_offices_meet_the_target():
+    kpi = kpis.get("cp_3plus_workers_pct")  # lower is better
+    df = frame([("2011-07", "North", 0, 6, 0.0), ("2011-07", "South", 1, 20, 5.0)])
+    assert breakdowns.areas_finding(kpi, df, 10) == (
+        "Children on a protection plan who have had 3 or more social workers: both area offices met the target "
+        "of 10% in July 2011"
+    )
+
+
+def test_areas_finding_without_a_target_names_highest_and_lowest():
+    kpi = kpis.get("transfers_waiting_count")
+    df = frame([("2011-07", "North", 4, None, 4.0), ("2011-07", "South", 9, None, 9.0)])
+    assert breakdowns.areas_finding(kpi, df, None) == (
+        "Transfers waiting to be accepted at the month end: South highest (9) and North lowest (4) in July 2011"
+    )
+
+
+def test_areas_finding_with_one_office_falls_back_to_its_series():
+    kpi = kpis.get("transfer_timely_pct")
+    df = frame([("2011-06", "North", 0, 3, 0.0), ("2011-07", "North", 1, 2, 50.0),
+                ("2011-07", "All areas", 1, 2, 50.0)])
+    assert breakdowns.areas_finding(kpi, df, 90) == (
+        "Transfers accepted within 5 working days (North) rose to 50% in July 2011, below the target of 90%"
+    )
+
+
+def test_funnel_finding_names_offices_outside_the_limits():
+    kpi = kpis.get("transfer_timely_pct")
+    points = pd.DataFrame({"area": ["North", "South"], "band": [spc.BEYOND_998, spc.WITHIN_95],
+                           "side": ["below", None]})
+    assert breakdowns.funnel_finding(kpi, points, "2011-07") == (
+        "Transfers accepted within 5 working days: North below the 99.8% limit in July 2011"
+    )
+
+
+def test_trajectory_title_states_the_status_against_the_target():
+    kpi = kpis.get("transfer_timely_pct")
+    result = spc.trajectory(["2011-05", "2011-06", "2011-07"], [70, 50, 75], "2011-05", "2011-09", 90,
+                            "increase", bounds=(0, 100))
+    assert result.status == spc.AT_RISK
+    assert breakdowns.trajectory_title(kpi, result) == (
+        "Transfers accepted within 5 working days: at risk of missing 90% by September 2011"
+    )
+
+
+def test_empty_message_speaks_of_the_work_and_of_suppression():
+    kpi = kpis.get("transfer_timely_pct")
+    assert breakdowns.empty_message(kpi, frame([])) == "No transfers were accepted in these months."
+    suppressed = frame([("2011-07", "All areas", None, None, None)]).assign(suppressed=True)
+    assert breakdowns.empty_message(kpi, suppressed) == breakdowns.ALL_SUPPRESSED
+    assert breakdowns.empty_message(kpi, frame([("2011-07", "All areas", 3, 4, 75.0)])) is None
+
+
+def test_funnel_plots_only_for_shares_of_counted_cases():
+    assert breakdowns.is_count_proportion(kpis.get("transfer_timely_pct"))
+    assert not breakdowns.is_count_proportion(kpis.get("vacancy_rate_pct"))  # FTE
+    assert not breakdowns.is_count_proportion(kpis.get("agency_rate_pct"))  # FTE
+    assert not breakdowns.is_count_proportion(kpis.get("caseload_avg"))  # per FTE
+    assert not breakdowns.is_count_proportion(kpis.get("transfer_median_days"))
+
+
+def test_funnel_figure_is_withheld_when_an_office_is_suppressed():
+    kpi = kpis.get("transfer_timely_pct")
+    df = frame([("2011-07", "North", None, None, None), ("2011-07", "South", 40, 50, 80.0)])
+    df["suppressed"] = [True, False]
+    fig, points, why = breakdowns.funnel_figure(kpi, df, "2011-07", "test")
+    assert fig is None and points is None
+    assert "5 or fewer" in why
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def test_area_figure_puts_the_numbers_behind_each_point_in_the_hover():
+    kpi = kpis.get("transfer_timely_pct")
+    df = frame([("2011-06", "North", 0, 3, 0.0), ("2011-07", "North", 1, 2, 50.0),
+                ("2011-06", "South", 3, 3, 100.0), ("2011-07", "South", 2, 2, 100.0)])
+    fig = breakdowns.area_figure(kpi, df, 90, "test")
+    north = next(t for t in fig.data if (t.meta or {}).get("group") == "North")
+    assert [list(r) for r in north.customdata] == [[0, 3], [1, 2]]
+    assert "%{customdata[0]:,.0f} of %{customdata[1]:,.0f}" in north.hovertemplate
+    assert charts.alt_text(fig).startswith("Line chart: ")
+
+
+def test_fit_figure_wraps_a_long_title_and_fixes_the_date_axis():
+    fig = go.Figure(go.Scatter(x=[dt.date(2011, 4, 1), dt.date(2011, 7, 1)], y=[1, 2]))
+    fig.update_layout(title_text="word " * 40, margin=dict(t=110))
+    breakdowns.fit_figure(fig, "half")
+    assert fig.layout.title.text.count("<br>") == 4  # 200 characters over lines of at most 48
+    assert fig.layout.margin.t == 110 + 4 * 24
+    assert list(fig.layout.xaxis.range) == [dt.date(2011, 3, 12), dt.date(2011, 7, 21)]
+
+
+def test_downloads_show_c_where_suppressed():
+    df = frame([("2011-07", "North", None, None, None), ("2011-07", "South", 40, 50, 80.0)])
+    df["suppressed"] = [True, False]
+    out = breakdowns.for_download(df)
+    assert out.loc[0, ["value", "numerator", "denominator"]].tolist() == ["c", "c", "c"]
+    assert out.loc[1, "value"] == 80.0
