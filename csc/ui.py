@@ -28,6 +28,7 @@ PAGE_ROLES = {
     "data_quality": ("director", "analyst"),
     "imports": ("director", "analyst"),
     "upload": ("analyst",),
+    "teams": ("analyst",),
     "audit": ("analyst",),
 }
 EMPTY_DATA = "No extract loaded yet — upload one on the Upload page (analysts), or run `python -m csc demo` for the demo council."
@@ -152,8 +153,21 @@ def _set_preview_role() -> None:
     st.session_state["preview_role"] = st.session_state["preview_role_select"]
 
 
+def _ensure_entry_point() -> None:
+    """With a `pages/` folder beside dashboard.py, a freshly started server routes the first
+    request in Streamlit's legacy multipage mode until st.navigation has run once: a deep link
+    (/action?action=A3) would run the page alone, without sign-in, navigation or filters.
+    Switch to st.navigation routing and rerun, so dashboard.py handles the same URL."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require(page: str) -> Viewer:
     """Check again, where the page is drawn, that this viewer may use it."""
+    _ensure_entry_point()
     v = st.session_state.get("_viewer") or viewer()
     if not v.may(page):
         st.error("You do not have access to this page.")
@@ -177,26 +191,30 @@ def filter_options(data_version: str) -> tuple[list[str], list[str]]:
 
 def sidebar_filters() -> report.Selection:
     """Area offices and period range; read from and written back to the URL so a link opens
-    the same view, and kept in the session across pages."""
+    the same view, and kept in the session across pages.
+
+    The choice lives in `sel_areas`/`sel_range`; the widgets (`w_areas`/`w_range`) are seeded
+    from it on every run, because Streamlit drops a widget's state when the page changes."""
     areas, periods = filter_options(version())
-    qp = st.query_params
-    if "f_areas" not in st.session_state:
-        wanted = [a for a in qp.get_all("area") if a in areas]
-        st.session_state["f_areas"] = wanted
-        default_from = periods[max(0, len(periods) - 24)] if periods else None
-        p_from = qp.get("from") if qp.get("from") in periods else default_from
-        p_to = qp.get("to") if qp.get("to") in periods else (periods[-1] if periods else None)
-        if periods and p_from and p_to:
-            st.session_state["f_range"] = (min(p_from, p_to), max(p_from, p_to))
-    st.sidebar.multiselect("Area office", areas, key="f_areas", placeholder="All areas",
+    qp, ss = st.query_params, st.session_state
+    default_range = (periods[max(0, len(periods) - 24)], periods[-1]) if periods else None
+    if "sel_areas" not in ss:
+        ss["sel_areas"] = [a for a in qp.get_all("area") if a in areas]
+        p_from = qp.get("from") if qp.get("from") in periods else (default_range or (None,))[0]
+        p_to = qp.get("to") if qp.get("to") in periods else (default_range or (None, None))[1]
+        ss["sel_range"] = (min(p_from, p_to), max(p_from, p_to)) if periods else None
+    ss["sel_areas"] = [a for a in ss["sel_areas"] if a in areas]
+    if periods and (not ss.get("sel_range") or not set(ss["sel_range"]) <= set(periods)):
+        ss["sel_range"] = default_range
+    ss["w_areas"] = list(ss["sel_areas"])
+    st.sidebar.multiselect("Area office", areas, key="w_areas", placeholder="All areas",
+                           on_change=_keep, args=("w_areas", "sel_areas"),
                            help="Leave empty for all areas together; pick one or more to compare.")
     if len(periods) >= 2:
-        if st.session_state.get("f_range") and not set(st.session_state["f_range"]) <= set(periods):
-            st.session_state["f_range"] = (periods[max(0, len(periods) - 24)], periods[-1])
-        st.sidebar.select_slider("Months", options=periods, key="f_range",
-                                 value=st.session_state.get("f_range") or (periods[0], periods[-1]))
-    sel_areas = tuple(st.session_state.get("f_areas") or ()) or None
-    rng = st.session_state.get("f_range") or ((periods[0], periods[-1]) if periods else (None, None))
+        ss["w_range"] = tuple(ss["sel_range"])
+        st.sidebar.select_slider("Months", options=periods, key="w_range", on_change=_keep, args=("w_range", "sel_range"))
+    sel_areas = tuple(ss["sel_areas"]) or None
+    rng = ss.get("sel_range") or (None, None)
     # keep the URL in step, so the address bar is always a link to this view
     new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
     for k, val in new.items():
@@ -206,6 +224,21 @@ def sidebar_filters() -> report.Selection:
         elif (qp.get_all(k) if isinstance(val, list) else qp.get(k)) != val:
             qp[k] = val
     return report.Selection(sel_areas, rng[0], rng[1])
+
+
+def _keep(widget_key: str, state_key: str) -> None:
+    value = st.session_state[widget_key]
+    if state_key == "sel_range":
+        if isinstance(value, (list, tuple)) and len(value) == 2:  # a range; ignore anything else
+            st.session_state[state_key] = tuple(value)
+    else:
+        st.session_state[state_key] = list(value)
+
+
+def reset_filters() -> None:
+    """After an import or rollback the months on offer change: start from the defaults."""
+    for key in ("sel_areas", "sel_range"):
+        st.session_state.pop(key, None)
 
 
 # --- cached reads (keyed by data version, filters and role) ---------------------------------

@@ -54,4 +54,4 @@ if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
         ui.clear_caches()
         st.session_state.pop("rollback_confirm", None)
         st.success(message)
-        st.session_state.pop("f_range", None)
+        ui.reset_filters()

@@ -78,8 +78,7 @@ if st.button(f"Load it as the extract for {period}", type="primary", key="load")
     ui.clear_caches()
     if result.status == "loaded":
         st.success(result.message + " The dashboard now shows it.")
-        st.session_state.pop("f_range", None)
-        st.session_state.pop("f_areas", None)
+        ui.reset_filters()
     elif result.status == "unchanged":
         st.info(result.message)
     else:
