@@ -1,0 +1,169 @@
+"""The command line, run as a real subprocess (`python -m csc ...`) on a database in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import corpus  # noqa: E402
+from corpus import write_xlsx  # noqa: E402
+
+from csc.extract import read_workbook  # noqa: E402
+from csc.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def csc(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "CSC_DB"}  # only what the test says
+    full_env.update({"CSC_ID_KEY": "test-key-not-secret", **(env or {})})
+    return subprocess.run([sys.executable, "-m", "csc", *args], cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "data" / "csc.duckdb"
+
+
+@pytest.fixture
+def good(tmp_path) -> Path:
+    rows = [r + ["note"] for r in corpus.referrals(3)]
+    rows[0][-1] = "Notes"
+    return write_xlsx(tmp_path / "april.xlsx", {"referrals": rows, "workforce": corpus.workforce(2), "Cover": [["x"]]})
+
+
+@pytest.fixture
+def bad(tmp_path) -> Path:
+    rows = corpus.referrals(3)
+    rows[1][2] = "next week"
+    rows[2][3] = None
+    rows[3][0] = "R1"
+    staff = corpus.workforce(1)
+    staff[0][6] = "FTE"
+    staff[1][6] = 1.5
+    return write_xlsx(tmp_path / "bad.xlsx", {"referrals": rows, "Staff": staff})
+
+
+def content(db: Path) -> dict:
+    with Store.open(db, read_only=True) as store:
+        cur = store.cursor()
+        tables = [r[0] for r in cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
+        return {t: cur.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
+
+
+def test_import_prints_a_summary_and_exits_0(db, good):
+    run = csc("import", str(good), "--period", "2011-04", "--db", str(db), "--user", "analyst")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Loaded import 1 for 2011-04: 5 rows in 2 sheet(s)." in out
+    assert "referrals: 3 rows" in out and "workforce: 2 rows" in out
+    assert 'WARNING: Sheet "Cover" is not part of the extract and was ignored.' in out
+    assert 'WARNING: Sheet "referrals": 1 column(s) that are not part of the extract were ignored: "Notes".' in out
+    with Store.open(db, read_only=True) as store:
+        assert list(store.imports()["user_name"]) == ["analyst"]
+
+
+def test_a_bad_file_exits_1_lists_every_error_and_changes_nothing(db, good, bad):
+    assert csc("import", str(good), "--period", "2011-04", "--db", str(db)).returncode == 0
+    before = content(db)
+    run = csc("import", str(bad), "--period", "2011-05", "--db", str(db))
+    assert run.returncode == 1
+    out = run.stdout
+    assert "The file was not loaded: 4 problem(s) to fix. Nothing was stored." in out
+    errors = [line for line in out.splitlines() if line.strip().startswith("ERROR:")]
+    assert len(errors) == 4
+    assert any('Sheet "referrals", row 2, column "referral_date": "next week" is not a date; expected a date such as '
+               "31/03/2011" in e for e in errors)
+    assert any('Sheet "referrals", row 3, column "area_office": a value is required but the cell is blank' in e
+               for e in errors)
+    assert any('Sheet "referrals", row 4, column "referral_id": "R1" is already used on row 2' in e for e in errors)
+    assert any('Sheet "Staff", row 2, column "FTE": "1.5" is out of range; expected a number greater than 0 and at '
+               "most 1." in e for e in errors)
+    assert content(db) == before
+
+
+def test_import_json(db, bad):
+    run = csc("import", str(bad), "--period", "2011-05", "--db", str(db), "--json")
+    assert run.returncode == 1
+    data = json.loads(run.stdout)
+    assert data["status"] == "refused" and len(data["errors"]) == 4
+    first = data["errors"][0]
+    assert {k: first[k] for k in ("sheet", "row", "column", "value")} == {
+        "sheet": "referrals", "row": 2, "column": "referral_date", "value": "next week"}
+    assert first["expected"].startswith("a date such as")
+
+
+def test_a_long_list_is_cut_and_says_the_total(db, tmp_path):
+    path = corpus.many_errors_workbook(tmp_path, 500)
+    run = csc("import", str(path), "--period", "2011-05", "--db", str(db))
+    assert run.returncode == 1
+    assert "500 problem(s) to fix" in run.stdout
+    assert "(500 in all)" in run.stdout
+    assert sum(line.strip().startswith("ERROR:") for line in run.stdout.splitlines()) < 500
+
+
+def test_validate_stores_nothing(db, good, bad):
+    run = csc("validate", str(good), "--db", str(db))
+    assert run.returncode == 0, run.stderr
+    assert "The file is valid: 5 rows in 2 sheet(s). Nothing was stored." in run.stdout
+    run = csc("validate", str(bad), "--db", str(db))
+    assert run.returncode == 1
+    assert "4 problem(s) to fix. Nothing was stored." in run.stdout
+    assert not db.exists() or content(db)["imports"] == []
+    assert not (db.parent / "uploads").exists() or not any((db.parent / "uploads").glob("0*"))
+
+
+def test_imports_json_lists_every_import(db, good, tmp_path):
+    csc("import", str(good), "--period", "2011-04", "--db", str(db), "--user", "a")
+    csc("import", str(good), "--period", "2011-05", "--db", str(db), "--user", "b")
+    run = csc("imports", "--json", "--db", str(db))
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert isinstance(data, list) and [i["import_id"] for i in data] == [1, 2]
+    first = data[0]
+    for field in ("import_id", "period", "file_name", "sha256", "user_name", "imported_at", "status", "row_counts"):
+        assert field in first
+    assert first["period"] == "2011-04" and first["file_name"] == "april.xlsx" and first["user_name"] == "a"
+    assert first["status"] == "loaded" and len(first["sha256"]) == 64
+    assert first["row_counts"] == {"referrals": 3, "workforce": 2}
+
+
+def test_rollback(db, good):
+    csc("import", str(good), "--period", "2011-04", "--db", str(db))
+    run = csc("rollback", "1", "--db", str(db), "--user", "lead")
+    assert run.returncode == 0, run.stderr
+    assert "Import 1 (2011-04) was rolled back" in run.stdout
+    again = csc("rollback", "1", "--db", str(db))
+    assert again.returncode == 1 and "already rolled back" in again.stderr
+    data = json.loads(csc("imports", "--json", "--db", str(db)).stdout)
+    assert data[0]["status"] == "rolled_back" and data[0]["rolled_back_by"] == "lead"
+
+
+def test_the_database_can_come_from_csc_db(tmp_path, good):
+    db = tmp_path / "elsewhere" / "x.duckdb"
+    run = csc("import", str(good), "--period", "2011-04", env={"CSC_DB": str(db)})
+    assert run.returncode == 0, run.stderr
+    assert db.exists()
+    assert json.loads(csc("imports", "--json", env={"CSC_DB": str(db)}).stdout)[0]["import_id"] == 1
+
+
+def test_a_bad_period_exits_2(db, good):
+    run = csc("import", str(good), "--period", "April", "--db", str(db))
+    assert run.returncode == 2 and "YYYY-MM" in run.stderr
+
+
+def test_template(tmp_path):
+    out = tmp_path / "template.xlsx"
+    run = csc("template", str(out))
+    assert run.returncode == 0, run.stderr
+    assert out.exists() and str(out) in run.stdout
+    assert read_workbook(out).ok

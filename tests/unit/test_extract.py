@@ -1,0 +1,338 @@
+"""Reading values as the contract says (`docs/extract-format.md`): ids, dates, flags, numbers,
+enums, sheet and header names, blank rows, and the file-level defences' building blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import corpus  # noqa: E402
+from corpus import d, raw_workbook, sheet_xml, write_xlsx  # noqa: E402
+
+from csc import extract, spec  # noqa: E402
+from csc.extract import read_workbook  # noqa: E402
+
+TODAY = dt.date(2011, 6, 30)
+
+
+def read(tmp_path, sheets, name="x.xlsx", today=TODAY):
+    path = write_xlsx(tmp_path / name, sheets)
+    return read_workbook(path, today=today)
+
+
+def column(result, sheet, col):
+    assert result.ok, [p.message for p in result.errors]
+    return result.sheets[sheet].table.column(col).to_pylist()
+
+
+def one_column(tmp_path, sheet_rows, sheet, col):
+    return column(read(tmp_path, {sheet: sheet_rows}), sheet, col)
+
+
+# --- ids and text ----------------------------------------------------------------------
+
+
+def test_ids_are_trimmed_and_inner_spaces_collapsed(tmp_path):
+    rows = corpus.referrals(4)
+    rows[1][0] = "  R 1  "
+    rows[2][0] = "R\u00a0\u00a02\t"
+    rows[3][1] = "C\n3"
+    rows[4][3] = "  North   East "
+    result = read(tmp_path, {"referrals": rows})
+    assert column(result, "referrals", "referral_id") == ["R 1", "R 2", "R3", "R4"]
+    assert column(result, "referrals", "child_id")[2] == "C 3"
+    assert column(result, "referrals", "area_office")[3] == "North East"
+
+
+def test_numbers_typed_into_id_cells_lose_the_trailing_point_zero(tmp_path):
+    rows = corpus.referrals(4)
+    rows[1][0], rows[2][0], rows[3][0], rows[4][0] = 12345.0, "67890.00", 678, "00042"
+    assert one_column(tmp_path, rows, "referrals", "referral_id") == ["12345", "67890", "678", "00042"]
+
+
+def test_a_date_in_an_id_column_is_read_as_text(tmp_path):
+    rows = corpus.referrals(1)
+    rows[1][1] = d(3)
+    assert one_column(tmp_path, rows, "referrals", "child_id")[0].startswith("2011-04-03")
+
+
+# --- dates ------------------------------------------------------------------------------
+
+DATE_SPELLINGS = [
+    d(5),  # an Excel date cell
+    dt.datetime(2011, 4, 5, 14, 30),  # a date-time cell: the time is dropped
+    "2011-04-05",
+    "2011-4-5",
+    "5/4/2011",
+    "05/04/2011",
+    "05-04-2011",
+    "05.04.2011",
+    "5.4.2011",
+    "2011-04-05 14:30",
+    "05/04/2011 09:15:00",
+    "2011-04-05T10:00:00",
+    " 05/04/2011 ",
+]
+
+
+@pytest.mark.parametrize("value", DATE_SPELLINGS, ids=[str(v) for v in DATE_SPELLINGS])
+def test_every_accepted_date_spelling(tmp_path, value):
+    rows = corpus.referrals(1)
+    rows[1][2] = value
+    assert one_column(tmp_path, rows, "referrals", "referral_date") == [d(5)]
+
+
+@pytest.mark.parametrize("value", ["04/05/11", "2011/04/05", "5 April 2011", "April 5, 2011", "20110405", "05/04",
+                                   "32/01/2011", "29/02/2011", "tomorrow"])
+def test_other_date_spellings_are_errors(tmp_path, value):
+    rows = corpus.referrals(1)
+    rows[1][2] = value
+    result = read(tmp_path, {"referrals": rows})
+    (error,) = result.errors
+    assert (error.sheet, error.row, error.column, error.value) == ("referrals", 2, "referral_date", value)
+    assert "is not a date" in error.message and "31/03/2011" in error.expected
+
+
+def test_date_range_is_1990_to_the_day_of_import(tmp_path):
+    rows = corpus.referrals(4)
+    rows[1][2], rows[2][2], rows[3][2], rows[4][2] = "01/01/1990", TODAY, "31/12/1989", TODAY + dt.timedelta(days=1)
+    result = read(tmp_path, {"referrals": rows})
+    assert [(p.row, p.value) for p in result.errors] == [(4, "31/12/1989"), (5, "01/07/2011")]
+    assert all("outside the accepted range" in p.message for p in result.errors)
+    assert "30/06/2011" in result.errors[0].message  # the day of the import
+
+
+def test_dates_are_typed_as_dates(tmp_path):
+    result = read(tmp_path, {"referrals": corpus.referrals(2)})
+    assert result.sheets["referrals"].table.schema.field("referral_date").type == pa.date32()
+
+
+# --- flags, numbers, enums ----------------------------------------------------------------
+
+FLAGS = [("Y", True), ("y", True), ("Yes", True), ("YES", True), ("True", True), ("true", True), ("1", True), (1, True),
+         (True, True), ("N", False), ("n", False), ("No", False), ("no", False), ("FALSE", False), ("0", False),
+         (0, False), (False, False), (None, None), ("  ", None)]
+
+
+def test_flags_any_case_and_blank_is_unknown(tmp_path):
+    rows = corpus.assessments(len(FLAGS))
+    for i, (value, _) in enumerate(FLAGS, start=1):
+        rows[i][5] = value
+    assert one_column(tmp_path, rows, "assessments", "child_seen") == [want for _, want in FLAGS]
+
+
+def test_numbers_from_cells_and_text(tmp_path):
+    rows = [corpus.ESTABLISHMENT, ["A", "N", 0.5], ["B", "N", "2.25"], ["C", "N", "1,234"], ["D", "N", " 3 "],
+            ["E", "N", 0], ["F", "N", "1e1"]]
+    assert one_column(tmp_path, rows, "establishment", "funded_fte") == [0.5, 2.25, 1234.0, 3.0, 0.0, 10.0]
+
+
+@pytest.mark.parametrize("value", ["inf", "NaN", "-", "3 posts", "0x10", "£3"])
+def test_non_numbers_are_errors(tmp_path, value):
+    rows = [corpus.ESTABLISHMENT, ["A", "N", value]]
+    (error,) = read(tmp_path, {"establishment": rows}).errors
+    assert "is not a number" in error.message and error.value == value
+
+
+def test_fte_is_more_than_zero_and_at_most_one(tmp_path):
+    rows = corpus.workforce(4)
+    rows[1][6], rows[2][6], rows[3][6], rows[4][6] = 1, 0.01, "0.5", 1.0001
+    result = read(tmp_path, {"workforce": rows})
+    assert [(p.row, p.column) for p in result.errors] == [(5, "fte")]
+
+
+def test_whole_numbers(tmp_path):
+    rows = corpus.cp_plans(3)
+    rows[1][5], rows[2][5], rows[3][5] = 3, "2.0", None
+    assert one_column(tmp_path, rows, "cp_plans", "previous_plans") == [3, 2, None]
+
+
+def test_enums_are_case_insensitive_with_synonyms(tmp_path):
+    rows = corpus.assessments(6)
+    for i, v in enumerate(["initial", "CORE", "Single Assessment", "Continuous Assessment", "continuous-assessment",
+                           " Initial Assessment "], start=1):
+        rows[i][2] = v
+    assert one_column(tmp_path, rows, "assessments", "assessment_type") == [
+        "Initial", "Core", "Single", "Single", "Single", "Initial"]
+
+
+def test_audit_subject_and_grade_synonyms(tmp_path):
+    rows = corpus.audits(5)
+    subjects = ["Child Protection Plan", "CP Plan", "assessment", "Other", "cp_plan"]
+    grades = ["requires improvement", "Requires Improvement", "GOOD", "outstanding", "Inadequate"]
+    for i in range(5):
+        rows[i + 1][4], rows[i + 1][5] = subjects[i], grades[i]
+    result = read(tmp_path, {"audits": rows})
+    assert column(result, "audits", "subject") == ["cp_plan", "cp_plan", "assessment", "other", "cp_plan"]
+    assert column(result, "audits", "grade") == ["Requires improvement", "Requires improvement", "Good", "Outstanding",
+                                                 "Inadequate"]
+
+
+def test_change_reason_codes(tmp_path):
+    rows = corpus.involvements(2)
+    rows[1][7], rows[2][7] = "leftrl", None
+    assert one_column(tmp_path, rows, "involvements", "change_reason") == ["LEFTRL", None]
+
+
+# --- sheets and headers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title,name", [
+    ("CP Plans", "cp_plans"), ("Child Protection", "cp_plans"), ("cp-plans", "cp_plans"), ("CP_PLANS", "cp_plans"),
+    ("Allocations", "involvements"), ("Staff", "workforce"), ("REFERRALS", "referrals"), ("Super Visions", "supervisions"),
+])
+def test_sheet_names_match_ignoring_case_spaces_and_punctuation(title, name):
+    assert spec.sheet_for(title).name == name
+
+
+def test_unrelated_sheet_names_do_not_match():
+    assert spec.sheet_for("Referrals 2010") is None
+    assert spec.sheet_for("Sheet1") is None
+
+
+def test_headers_match_aliases_ignoring_case_spaces_and_punctuation(tmp_path):
+    rows = corpus.referrals(2)
+    rows[0] = ["REFERRAL-ID", "Child Unique ID", "Date of Referral:", "area", "Allocated_Team", "Referral Source"]
+    result = read(tmp_path, {"Referrals": rows})
+    assert result.ok, [p.message for p in result.problems]
+    data = result.sheets["referrals"]
+    assert data.headers == {"referral_id": "REFERRAL-ID", "child_id": "Child Unique ID",
+                            "referral_date": "Date of Referral:", "area_office": "area", "team": "Allocated_Team",
+                            "source": "Referral Source"}
+    assert data.table.column_names == ["excel_row", "referral_id", "child_id", "referral_date", "area_office", "team",
+                                       "source"]
+
+
+def test_columns_may_come_in_any_order_and_optional_ones_be_absent(tmp_path):
+    rows = [["area_office", "referral_date", "child_id", "referral_id"], ["North", d(2), "C1", "R1"]]
+    result = read(tmp_path, {"referrals": rows})
+    assert column(result, "referrals", "referral_id") == ["R1"]
+    assert "team" not in result.sheets["referrals"].table.column_names
+
+
+def test_unknown_sheets_and_columns_are_warned_not_refused(tmp_path):
+    rows = [r + ["x", "y"] for r in corpus.referrals(2)]
+    rows[0][-2:] = ["Notes", "Case Worker Phone"]
+    result = read(tmp_path, {"Cover": [["Monthly extract"]], "referrals": rows})
+    assert result.ok
+    warnings = [p.message for p in result.warnings]
+    assert 'Sheet "Cover" is not part of the extract and was ignored.' in warnings
+    assert any('2 column(s) that are not part of the extract were ignored: "Notes", "Case Worker Phone"' in w
+               for w in warnings)
+
+
+def test_blank_rows_are_skipped_and_row_numbers_stay_right(tmp_path):
+    rows = [["Title"], [None]] + corpus.referrals(2) + [[None] * 6, [None, "  ", None]] + corpus.referrals(1, start=3)[1:]
+    rows[-1][2] = "nonsense"
+    result = read(tmp_path, {"referrals": rows})
+    (error,) = result.errors
+    assert error.row == 8 and error.value == "nonsense"
+    rows[-1][2] = d(9)
+    result = read(tmp_path, {"referrals": rows}, name="y.xlsx")
+    assert column(result, "referrals", "excel_row") == [4, 5, 8]
+    assert result.row_counts == {"referrals": 3}
+
+
+def test_empty_sheet_and_header_only_sheet_are_warned(tmp_path):
+    result = read(tmp_path, {"referrals": corpus.referrals(1), "audits": [], "workforce": [corpus.WORKFORCE]})
+    assert result.ok
+    warnings = [p.message for p in result.warnings]
+    assert 'Sheet "audits" is empty and was skipped.' in warnings
+    assert 'Sheet "workforce" has a header row but no data rows.' in warnings
+    assert result.row_counts == {"referrals": 1, "workforce": 0}
+
+
+def test_header_may_sit_below_title_rows_up_to_row_ten(tmp_path):
+    rows = [["Title"]] + [[None]] * 8 + corpus.referrals(1)
+    result = read(tmp_path, {"referrals": rows})
+    assert result.sheets["referrals"].header_row == 10
+    assert column(result, "referrals", "excel_row") == [11]
+
+
+def test_every_problem_has_its_fields(tmp_path):
+    rows = corpus.referrals(1)
+    rows[1][2] = "soon"
+    (error,) = read(tmp_path, {"referrals": rows}).errors
+    assert error.as_dict() == {
+        "severity": "error", "sheet": "referrals", "row": 2, "column": "referral_date", "value": "soon",
+        "expected": spec.SHEETS["referrals"].column("referral_date").expectation(), "message": error.message}
+
+
+def test_formula_cells_are_read_from_their_cached_values(tmp_path):
+    rows = corpus.referrals(1)
+    rows[1][1] = corpus.Formula('"C"&"99"', "C99")
+    rows[1][2] = corpus.Formula("DATE(2011,4,7)", d(7))
+    path = raw_workbook(tmp_path / "f.xlsx", {"referrals": sheet_xml(rows)})
+    result = read_workbook(path, today=TODAY)
+    assert column(result, "referrals", "child_id") == ["C99"]
+    assert column(result, "referrals", "referral_date") == [d(7)]
+
+
+# --- the file: names and defences -------------------------------------------------------
+
+
+def test_name_must_be_xlsx_or_xlsm_but_case_does_not_matter(tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(1)})
+    assert read_workbook(path, original_name="APRIL.XLSX", today=TODAY).ok
+    assert read_workbook(path, original_name="april.xlsm", today=TODAY).ok
+    (error,) = read_workbook(path, original_name="april.zip", today=TODAY).errors
+    assert '"april.zip" is named ".zip", not .xlsx or .xlsm' in error.message and "Save As" in error.message
+
+
+@pytest.mark.parametrize("head,complete,want", [
+    (b'<?xml version="1.0"?><worksheet/>', True, None),
+    (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a -->\n<worksheet>', True, None),
+    (b'<?xml version="1.0"?><!DOCTYPE x><worksheet/>', True, "entity"),
+    (b'<?xml version="1.0"?><!-- <!DOCTYPE inside a comment is text --><worksheet/>', True, None),
+    (b'<?xml version="1.0"?><!-- a --><!ENTITY x "y"><worksheet/>', True, "entity"),
+    (b"<?xml version='1.0'?><!--" + b"x" * 100, False, "long"),
+    ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x>'.encode("utf-16-le"), True, "entity"),
+    (b"\xfe\xff" + '<?xml version="1.0"?><!DOCTYPE x>'.encode("utf-16-be"), True, "entity"),
+])
+def test_xml_prolog_check(head, complete, want):
+    assert extract._prolog_problem(head, complete) == want
+
+
+def _extent(xml: str) -> tuple[int, int]:
+    data = xml.encode()
+    root = extract._ROOT_PREFIX.search(data)
+    scanner = extract._Scanner(root.group(1) or b"" if root else b"")
+    scanner.feed(data)
+    return (scanner.rows, scanner.cols) if scanner.fast else extract._exact_extent(iter([data]))
+
+
+def test_sheet_extent_is_measured_from_the_xml():
+    assert _extent(sheet_xml(corpus.referrals(3))) == (999_999, 26)  # a bound: single letters, under 7 digits
+    far = sheet_xml(corpus.referrals(1)).replace("</sheetData>", '<row r="9"><c r="ZZ9"><v>1</v></c></row></sheetData>')
+    rows, cols = _extent(far)
+    assert cols == 702 and rows * cols <= extract.MAX_CELLS
+    deep = sheet_xml(corpus.referrals(1)).replace("</sheetData>",
+                                                  '<row r="3000000"><c r="B3000000"><v>1</v></c></row></sheetData>')
+    assert _extent(deep)[0] == 3_000_000
+    no_refs = sheet_xml([["a", "b", "c"], ["d"]], refs=False)
+    assert _extent(no_refs) == (2, 3)
+    mixed = '<worksheet><sheetData><row r="7"><c r="C7"><v>1</v></c><c><v>2</v></c></row><row><c/></row></sheetData></worksheet>'
+    assert _extent(mixed) == (8, 4)
+
+
+def test_a_loose_bound_is_measured_exactly_before_refusing(tmp_path, monkeypatch):
+    """One cell far right (column ZZ) on row 1 and 20,000 ordinary rows read in small chunks: the
+    cheap bounds (702 columns x 999,999 rows) are too loose, so the sheet is measured exactly
+    (702 x 20,001 cells, within the limit) and loads."""
+    monkeypatch.setattr(extract, "CHUNK", 70_000)
+    rows = corpus.referrals(20_000)
+    xml = sheet_xml(rows).replace('<row r="1">', '<row r="1"><c r="ZZ1" t="inlineStr"><is><t>far</t></is></c>', 1)
+    path = raw_workbook(tmp_path / "far_ok.xlsx", {"referrals": xml})
+    measured = []
+    exact = extract._exact_extent
+    monkeypatch.setattr(extract, "_exact_extent", lambda chunks: measured.append(exact(chunks)) or measured[-1])
+    result = read_workbook(path, today=TODAY)
+    assert result.ok, [p.message for p in result.errors]
+    assert result.row_counts == {"referrals": 20_000}
+    assert measured == [(20_001, 702)]

@@ -1,0 +1,226 @@
+"""Loading as the contract says: an import's record, all-or-nothing loading, upsert by key,
+rollback, the kept upload, unchanged re-imports and pseudonymised child ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import corpus  # noqa: E402
+from corpus import d, write_xlsx  # noqa: E402
+
+import csc.store as store_module  # noqa: E402
+from csc import recovery  # noqa: E402
+from csc.store import Store, StoreError  # noqa: E402
+
+
+def kept_files(store: Store) -> list[Path]:
+    uploads = store.paths.uploads
+    return sorted(p for p in uploads.iterdir() if recovery.KEPT_FILE.match(p.name)) if uploads.exists() else []
+
+
+def referrals(*rows: tuple[str, str, str]) -> dict:
+    """referrals((referral_id, child_id, area_office), ...)"""
+    return {"referrals": [list(corpus.REFERRALS)] + [[r, c, d(2), a, "Team A", None] for r, c, a in rows]}
+
+
+def current(store: Store, sheet: str = "referrals", cols: str = "referral_id, area_office") -> list[tuple]:
+    return store.cursor().execute(f"select {cols} from cur_{sheet} order by all").fetchall()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_import_records_who_what_when(store, tmp_path):
+    path = write_xlsx(tmp_path / "April extract.xlsx", {"referrals": corpus.referrals(3), "workforce": corpus.workforce(2)})
+    at = dt.datetime(2011, 5, 3, 9, 30)
+    result = store.import_file(path, "2011-04", user="analyst@council", imported_at=at)
+    assert result.status == "loaded" and result.import_id == 1
+    assert result.row_counts == {"referrals": 3, "workforce": 2}
+    assert "Loaded import 1 for 2011-04: 5 rows in 2 sheet(s)." == result.message
+    row = store.imports().iloc[0]
+    assert row["import_id"] == 1
+    assert row["period"] == "2011-04"
+    assert row["file_name"] == "April extract.xlsx"
+    assert row["sha256"] == sha(path)
+    assert row["user_name"] == "analyst@council"
+    assert row["imported_at"].to_pydatetime() == at
+    assert row["status"] == "loaded"
+    assert json.loads(row["row_counts"]) == {"referrals": 3, "workforce": 2}
+    log = store.audit_log()
+    assert list(log["action"]) == ["import"] and log["user_name"].iloc[0] == "analyst@council"
+
+
+def test_the_uploaded_file_is_kept_unchanged_beside_the_database(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    store.import_file(path, "2011-04", original_name="../../../etc/April: extract?.xlsx")
+    (kept,) = kept_files(store)
+    assert kept.parent == store.path.parent / "uploads"
+    assert kept.read_bytes() == path.read_bytes()
+    stored = store.imports().iloc[0]["stored_file"]
+    assert (store.path.parent / stored).resolve() == kept.resolve()
+    assert store.imports().iloc[0]["file_name"] == "../../../etc/April: extract?.xlsx"
+
+
+def test_all_sheets_load_in_one_transaction(store, tmp_path, monkeypatch):
+    """A failure after the first sheet has been inserted leaves nothing: no rows, no import, no kept file."""
+    first = write_xlsx(tmp_path / "first.xlsx", {"referrals": corpus.referrals(2)})
+    store.import_file(first, "2011-04")
+    before = {t: store.cursor().execute(f"select count(*) from raw_{t}").fetchall()[0][0]
+              for t in ("referrals", "workforce", "assessments")}
+    real = store_module.pseudonymise
+    calls = {"n": 0}
+
+    def fail_on_second_sheet(table, key):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full (simulated)")
+        return real(table, key)
+
+    monkeypatch.setattr(store_module, "pseudonymise", fail_on_second_sheet)
+    path = write_xlsx(tmp_path / "second.xlsx", {"referrals": corpus.referrals(5, start=10),
+                                                 "assessments": corpus.assessments(2), "workforce": corpus.workforce(1)})
+    with pytest.raises(RuntimeError, match="simulated"):
+        store.import_file(path, "2011-05")
+    assert calls["n"] == 2
+    after = {t: store.cursor().execute(f"select count(*) from raw_{t}").fetchall()[0][0]
+             for t in ("referrals", "workforce", "assessments")}
+    assert after == before
+    assert list(store.imports()["import_id"]) == [1]
+    assert [p.name[:6] for p in kept_files(store)] == ["000001"]
+    monkeypatch.setattr(store_module, "pseudonymise", real)
+    assert store.import_file(path, "2011-05").status == "loaded"  # and it loads once the fault is gone
+
+
+def test_a_later_import_updates_records_and_keeps_missing_ones(load, store):
+    load(referrals(("R1", "C1", "North"), ("R2", "C2", "North")), period="2011-04")
+    load(referrals(("R1", "C1", "South"), ("R3", "C3", "East")), period="2011-05")
+    assert current(store) == [("R1", "South"), ("R2", "North"), ("R3", "East")]
+
+
+def test_the_current_version_is_from_the_latest_period_then_the_latest_import(load, store):
+    load(referrals(("R1", "C1", "May")), period="2011-05")
+    load(referrals(("R1", "C1", "April, loaded later")), period="2011-04")
+    assert current(store) == [("R1", "May")]  # a late April correction does not override May
+    load(referrals(("R1", "C1", "May, corrected")), period="2011-05")
+    assert current(store) == [("R1", "May, corrected")]
+
+
+def test_rollback_makes_earlier_versions_current_and_deletes_nothing(load, store):
+    load(referrals(("R1", "C1", "North"), ("R2", "C2", "North")), period="2011-04")
+    second = load(referrals(("R1", "C1", "South"), ("R3", "C3", "East")), period="2011-05")
+    message = store.rollback(second.import_id, user="lead")
+    assert "rolled back" in message and "earlier versions" in message
+    assert current(store) == [("R1", "North"), ("R2", "North")]
+    assert store.cursor().execute("select count(*) from raw_referrals").fetchall()[0][0] == 4
+    imports = store.imports().set_index("import_id")
+    assert imports.loc[2, "status"] == "rolled_back" and imports.loc[2, "rolled_back_by"] == "lead"
+    assert imports.loc[1, "status"] == "loaded"
+    assert len(kept_files(store)) == 2  # the file of a rolled-back import is kept too
+    assert list(store.audit_log()["action"]) == ["import", "import", "rollback"]
+
+
+def test_rolling_back_twice_or_an_unknown_import_is_refused(load, store):
+    result = load(referrals(("R1", "C1", "North")))
+    store.rollback(result.import_id)
+    with pytest.raises(StoreError, match="already rolled back"):
+        store.rollback(result.import_id)
+    with pytest.raises(StoreError, match="There is no import 99"):
+        store.rollback(99)
+
+
+def test_the_same_file_for_the_same_period_changes_nothing(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    assert store.import_file(path, "2011-04").status == "loaded"
+    again = store.import_file(path, "2011-04", original_name="renamed copy.xlsx")
+    assert again.status == "unchanged" and again.import_id == 1
+    assert again.message == "This file is already loaded for 2011-04 (import 1); nothing was changed."
+    assert len(store.imports()) == 1 and len(kept_files(store)) == 1
+
+
+def test_the_same_file_for_another_period_loads(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    store.import_file(path, "2011-04")
+    assert store.import_file(path, "2011-05").status == "loaded"
+    assert list(store.imports()["period"]) == ["2011-04", "2011-05"]
+
+
+def test_a_rolled_back_file_can_be_loaded_again(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    first = store.import_file(path, "2011-04")
+    store.rollback(first.import_id)
+    assert store.import_file(path, "2011-04").status == "loaded"
+
+
+def test_a_refused_file_stores_nothing(store, tmp_path):
+    rows = corpus.referrals(2)
+    rows[1][2] = "soon"
+    path = write_xlsx(tmp_path / "bad.xlsx", {"referrals": rows})
+    result = store.import_file(path, "2011-04")
+    assert result.status == "refused" and result.import_id is None
+    assert result.message == "The file was not loaded: 1 problem(s) to fix. Nothing was stored."
+    assert store.imports().empty and kept_files(store) == []
+
+
+def test_validate_stores_nothing(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    extract = store.validate(path)
+    assert extract.ok and extract.row_counts == {"referrals": 2}
+    assert store.imports().empty and kept_files(store) == []
+
+
+def test_a_bad_period_is_refused(store, tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(1)})
+    for bad in ("2011-13", "April 2011", "2011-4", "201104"):
+        with pytest.raises(StoreError, match="YYYY-MM"):
+            store.import_file(path, bad)
+
+
+def all_text(store: Store) -> str:
+    """Every value of every table, as text."""
+    cur = store.cursor()
+    tables = [r[0] for r in cur.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()]
+    return "\n".join(repr(cur.execute(f'select * from "{t}"').fetchall()) for t in tables)
+
+
+def test_child_ids_are_stored_as_a_keyed_hash(load, store):
+    secret_ids = ["CHILD-7F3Q9Z", "CHILD-2K8W4M"]
+    load({"referrals": [list(corpus.REFERRALS), ["R1", secret_ids[0], d(2), "North", None, None],
+                        ["R2", secret_ids[1], d(3), "North", None, None]],
+          "cp_plans": [list(corpus.CP_PLANS), ["P1", secret_ids[0], d(4), None, None, 0, "North", None, None]]},
+         period="2011-04")
+    load({"assessments": [list(corpus.ASSESSMENTS),
+                          ["A1", f"  {secret_ids[0]} ", "Single", d(5), None, None, "North", None, None]]},
+         period="2011-05")
+    text = all_text(store)
+    for child in secret_ids:
+        assert child not in text
+    cur = store.cursor()
+    ref = dict(cur.execute("select referral_id, child_id from cur_referrals").fetchall())
+    plan = cur.execute("select child_id from cur_cp_plans").fetchall()[0][0]
+    assessment = cur.execute("select child_id from cur_assessments").fetchall()[0][0]
+    assert ref["R1"] == plan == assessment  # the same child: the same hash, across sheets and imports
+    assert ref["R1"] != ref["R2"]
+    assert len(ref["R1"]) == 32 and all(ch in "0123456789abcdef" for ch in ref["R1"])
+    store.con.execute("checkpoint")
+    assert secret_ids[0].encode() not in store.path.read_bytes()
+
+
+def test_the_hash_depends_on_the_key(tmp_path, monkeypatch):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(1)})
+    hashes = []
+    for key in ("key-one", "key-two"):
+        monkeypatch.setenv("CSC_ID_KEY", key)
+        with Store.open(tmp_path / key / "csc.duckdb") as s:
+            s.import_file(path, "2011-04")
+            hashes.append(s.cursor().execute("select child_id from cur_referrals").fetchall()[0][0])
+    assert hashes[0] != hashes[1]
