@@ -55,9 +55,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from csc.extract import read_workbook
-
-    extract = read_workbook(Path(args.file))
+    extract = _validate_file(Path(args.file), args.db)
     if args.json:
         print(json.dumps({"ok": extract.ok, "row_counts": extract.row_counts,
                           "errors": [p.as_dict() for p in extract.errors],
@@ -72,6 +70,23 @@ def cmd_validate(args) -> int:
         print(f"The file has {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
     _print_problems(extract.errors + extract.warnings)
     return 0 if extract.ok else 1
+
+
+def _validate_file(path: Path, db: str | None):
+    """The import's checks, storing nothing: against the database read-only when it can be opened
+    (so Annex A team mappings and known workers count), else the workbook alone."""
+    from csc.extract import read_workbook
+    from csc.store import Store
+
+    db_file = config.db_path(db)
+    if db_file.exists():
+        try:
+            store = Store.open(db_file, read_only=True)
+        except Exception:  # the dashboard holds the write lock: check the file on its own
+            return read_workbook(path)
+        with store:
+            return store.validate(path)
+    return read_workbook(path)
 
 
 def cmd_imports(args) -> int:

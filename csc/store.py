@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import config, spec
+from csc import annexa, config, recovery, spec
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -161,6 +161,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(duckdb.connect(str(path)), path)
         store._ensure_schema()
+        recovery.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
 
     def __enter__(self) -> Store:
@@ -181,6 +182,7 @@ class Store:
             cur = self.con.cursor()
             cur.execute("begin")
             cur.execute(SCHEMA)
+            cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
             exists = cur.execute(
@@ -212,8 +214,15 @@ class Store:
 
     # -- importing -----------------------------------------------------------------------
     def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
-        """Read and check a workbook, storing nothing; adds the warnings that need the database."""
-        extract = read_workbook(path, original_name=original_name, today=today)
+        """Read and check a workbook, storing nothing; adds the warnings that need the database.
+        An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are recorded for the
+        Teams page: team names only)."""
+        if annexa.is_annex_a(path, original_name):
+            extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
+                                  original_name=original_name, today=today)
+            annexa.record_unmapped(self, extract)
+        else:
+            extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
         return extract
@@ -282,6 +291,7 @@ class Store:
                 extract.problems,
                 message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
             )
+        source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
         step(2, 4, "Loading the records")
         with self._write_lock:
             result = self._load(extract, path, name, digest, period, user, imported_at or dt.datetime.now(), source_format, step)
@@ -358,6 +368,7 @@ class Store:
             if stored is not None and stored.exists():
                 stored.unlink()
             raise
+        recovery.after_commit(self)  # record the import in uploads/manifest.jsonl
         total = sum(extract.row_counts.values())
         return ImportResult(
             "loaded",
@@ -402,6 +413,7 @@ class Store:
             except BaseException:
                 cur.execute("rollback")
                 raise
+            recovery.after_commit(self)  # record the rollback in uploads/manifest.jsonl
         return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
 
     def refresh(self) -> None:
@@ -415,14 +427,16 @@ class Store:
     def _rebuild(self, cur: duckdb.DuckDBPyConnection) -> None:
         for sheet in spec.SHEETS.values():
             cur.execute(current_table_sql(sheet))
+        annexa.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 
         kpis.materialise(cur)
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
-        with self._write_lock:
-            self._audit(self.con.cursor(), user, role, action, detail or {})
+        # No write lock: an append to the audit log never conflicts with an import's transaction
+        # (DuckDB appends from concurrent transactions merge), and a page view must not wait for one.
+        self._audit(self.con.cursor(), user, role, action, detail or {})
 
     @staticmethod
     def _audit(cur, user, role, action, detail) -> None:
@@ -436,19 +450,15 @@ class Store:
 
 
 def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:
-    """Replace child ids with a keyed hash (HMAC-SHA-256), so the database never holds them."""
+    """Replace child ids with a keyed hash (HMAC-SHA-256, first 32 hex digits), so the database
+    never holds them. Each distinct id is hashed once; the column is mapped back in Arrow."""
     if "child_id" not in table.column_names:
         return table
-    ids = table.column("child_id").to_pylist()
-    cache: dict[str, str] = {}
-    out = []
-    for value in ids:
-        if value is None:
-            out.append(None)
-            continue
-        hashed = cache.get(value)
-        if hashed is None:
-            hashed = cache[value] = hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
-        out.append(hashed)
+    import pyarrow.compute as pc
+
+    ids = table.column("child_id").combine_chunks()
+    distinct = pc.unique(ids).drop_null()
+    hashed = pa.array([hmac.digest(key, v.encode(), "sha256").hex()[:32] for v in distinct.to_pylist()], pa.string())
+    out = pc.take(hashed, pc.index_in(ids, value_set=distinct))  # null ids stay null
     idx = table.column_names.index("child_id")
-    return table.set_column(idx, "child_id", pa.array(out, pa.string()))
+    return table.set_column(idx, "child_id", out)

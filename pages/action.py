@@ -73,6 +73,7 @@ for name in action.kpis:
     target = action.target(name)
     st.subheader(kpi.title)
     st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
+    ui.inferred_note(name)
     df = ui.series(ver, v.role, name, sel)
     message = breakdowns.empty_message(kpi, df)
     if message:

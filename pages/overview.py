@@ -61,13 +61,13 @@ for action in plan.actions:
             "Latest": [fmt(r, "value") for r in part.to_dict("records")],
             "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value") for r in part.to_dict("records")],
             "RAG": part["rag"].map(ui.RAG_WORDS),
-            "Variation (SPC)": [spc.variation_label(t, registry[k].improvement) if isinstance(t, str) else "–"
-                                for t, k in zip(part["variation"], part["kpi"])],
-            "Assurance": [spc.assurance_label(a) if isinstance(a, str) else "–" for a in part["assurance"]],
+            "Last 12 months": part["sparkline"],
+            "Will it be met?": part["trajectory"].fillna("–"),
             "Since last month": [change(r, "change_month") for r in part.to_dict("records")],
             "Since the action started": [change(r, "change_since_start") for r in part.to_dict("records")],
-            "Will it be met?": part["trajectory"].fillna("–"),
-            "Last 12 months": part["sparkline"],
+            "Variation (SPC)": [spc.variation_label(t, registry[k].improvement) if isinstance(t, str) else "–"
+                                for t, k in zip(part["variation"], part["kpi"])],
+            "Assurance (SPC)": [spc.assurance_label(a) if isinstance(a, str) else "–" for a in part["assurance"]],
         })
         st.dataframe(
             table, hide_index=True, width="stretch",

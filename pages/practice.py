@@ -79,6 +79,7 @@ with tab_ass:
 
 with tab_cp:
     st.subheader("Child protection")
+    ui.inferred_note("cp_3plus_workers_pct")
     stack(["cp_3plus_workers_pct", "cp_repeat_pct", "cp_2years_pct"])
 
 with tab_tr:

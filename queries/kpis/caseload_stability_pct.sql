@@ -34,7 +34,8 @@ involvements as (
             partition by child_id
             order by start_date, try_cast(involvement_id as hugeint) nulls first, involvement_id
         ) as latest_rank,
-    from cur_involvements
+    -- inferred_involvements is empty unless only Annex A lists were loaded (docs/annex-a.md)
+    from (select * from cur_involvements union all by name select * from inferred_involvements)
 ),
 
 in_window as (

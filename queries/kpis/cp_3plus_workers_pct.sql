@@ -30,7 +30,8 @@ involvements as (
         worker_id,
         start_date,
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_involvements
+    -- inferred_involvements is empty unless only Annex A lists were loaded (docs/annex-a.md)
+    from (select * from cur_involvements union all by name select * from inferred_involvements)
 ),
 
 open_plans as (

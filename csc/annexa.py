@@ -1,0 +1,855 @@
+"""Read Ofsted's Annex A workbook, which councils already produce for inspection, as an import.
+
+Annex A is a set of lists of children ("List 1" contacts ... "List 11" adopters), one sheet
+each, headed with Ofsted's published column names. Three of them carry what the dashboard's
+contract sheets hold:
+
+- **List 3 (referrals)** -> `referrals`
+- **List 4 (assessments)** -> `assessments`, every one a "Single" (continuous) assessment
+- **List 7 (child protection)** -> `cp_plans`
+
+The other lists, and any other sheet, are ignored with a warning. The values are validated by
+`csc.extract`'s own bulk validation in DuckDB (the same rules and messages as the extract), then
+three things the lists lack are added, also in DuckDB:
+
+- **keys**: Annex A has no referral, assessment or plan ids, so each record is identified by its
+  list, its child and its date: `A3-<child>-<YYYYMMDD>` (referral date), `A4-...` (assessment
+  start), `A7-...` (plan start). `<child>` is the keyed hash the store keeps instead of the child
+  id (`csc.store.pseudonymise`), so no child id reaches the database through a key. The same
+  record in next month's list has the same key, so it updates rather than duplicates.
+- **area office**: from the Allocated Team through the team -> area office mapping analysts
+  keep on the Teams page (table `team_areas`). A file naming a team nobody has mapped is refused
+  with an error naming the team(s); the teams are recorded in `team_areas` without an area so
+  the Teams page lists them for mapping. Rows with no Allocated Team count under the area office
+  "Not allocated".
+- **assessment type**: "Single".
+
+Changes of social worker (the two Action 3 KPIs) need involvements, which Annex A does not
+have. Where no involvements sheet is loaded, `rebuild_inferred` infers them from the Allocated
+Worker each child has on Lists 4 and 7 in successive monthly Annex A imports, into the table
+`inferred_involvements` (same columns as `cur_involvements`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import fastexcel
+import pandas as pd
+import pyarrow as pa
+
+from csc import spec
+from csc.extract import (
+    HEADER_SEARCH_ROWS,
+    MAX_PROBLEMS_PER_SHEET,
+    SAVE_AS,
+    Extract,
+    FileRefused,
+    Problem,
+    SheetData,
+    _damaged,
+    _inspect_parts,
+    _sheet_parts,
+    _too_big,
+    _validate,
+    check_file,
+)
+
+SOURCE_FORMAT = "annex_a"
+NO_TEAM_AREA = "Not allocated"  # the area office of a row with no Allocated Team
+TEAMS_PAGE = "the Teams page (Manage > Teams)"
+MAX_SHOWN = 20  # teams or rows named in one message before "and N more"
+
+# Ofsted's list titles, for messages
+LIST_TITLES = {
+    1: "Contacts",
+    2: "Early help",
+    3: "Referrals",
+    4: "Assessments",
+    5: "Section 47 enquiries and ICPCs",
+    6: "Children in need",
+    7: "Child protection",
+    8: "Children in care",
+    9: "Care leavers",
+    10: "Adoption",
+    11: "Adopters",
+}
+_LIST_TITLE = re.compile(r"^\W*list[\s_.:-]*(\d{1,2})(?!\d)", re.IGNORECASE)
+
+CHILD = ("Child Unique ID", "Child ID", "Unique ID", "Child Unique Identifier", "Child Identifier", "Child Reference")
+TEAM = ("Allocated Team", "Team", "Allocated Team Name", "Team Allocated", "Current Team")
+WORKER = ("Allocated Worker", "Worker", "Allocated Social Worker", "Allocated Worker Name", "Current Worker")
+
+
+@dataclass(frozen=True)
+class AnnexList:
+    """One Annex A list the dashboard reads, and the contract sheet it feeds."""
+
+    number: int
+    sheet: str  # the contract sheet
+    date_column: str  # the contract column that, with the child, identifies a record
+    headings: dict[str, tuple[str, ...]]  # contract column -> Annex A headings (beside the contract's own)
+    constants: tuple[tuple[str, str], ...] = ()  # contract column -> value for every row
+    noun: str = "record"
+
+    @property
+    def a_noun(self) -> str:
+        return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
+
+    @property
+    def prefix(self) -> str:
+        return f"A{self.number}"
+
+    @property
+    def spec(self) -> spec.Sheet:
+        return spec.SHEETS[self.sheet]
+
+    @property
+    def key_column(self) -> str:
+        return self.spec.key[0]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return ("child_id", self.date_column, "team")
+
+    def header_map(self) -> dict[str, str]:
+        """Normalised heading -> contract column: the contract's own names and aliases for the
+        columns read from the list, and Annex A's published headings with the variants councils use."""
+        mapping = {h: c for h, c in self.spec.header_map().items() if c in self.headings}
+        for column, headings in self.headings.items():
+            mapping.update({spec.norm(h): column for h in headings})
+        return mapping
+
+
+LISTS: dict[int, AnnexList] = {
+    3: AnnexList(
+        3,
+        "referrals",
+        "referral_date",
+        {
+            "child_id": CHILD,
+            "referral_date": ("Date of Referral", "Referral Date", "Date Referral Received"),
+            "source": ("Referral Source", "Source of Referral"),
+            "team": TEAM,
+        },
+        noun="referral",
+    ),
+    4: AnnexList(
+        4,
+        "assessments",
+        "start_date",
+        {
+            "child_id": CHILD,
+            "start_date": (
+                "Continuous Assessment Start Date",
+                "Assessment Start Date",
+                "Start Date of Continuous Assessment",
+                "Continuous Assessment Start",
+            ),
+            "completed_date": (
+                "Continuous Assessment Date of Authorisation",
+                "Date of Authorisation",
+                "Continuous Assessment Authorisation Date",
+                "Assessment Authorisation Date",
+                "Date Continuous Assessment Authorised",
+            ),
+            "child_seen": (
+                "Child seen during continuous assessment",
+                "Was the child seen during the continuous assessment",
+                "Child Seen",
+            ),
+            "team": TEAM,
+            "worker_id": WORKER,
+        },
+        constants=(("assessment_type", "Single"),),
+        noun="assessment",
+    ),
+    7: AnnexList(
+        7,
+        "cp_plans",
+        "start_date",
+        {
+            "child_id": CHILD,
+            "start_date": ("Child Protection Plan Start Date", "CP Plan Start Date", "Plan Start Date"),
+            "end_date": (
+                "Child Protection Plan End Date",
+                "CP Plan End Date",
+                "Plan End Date",
+                "Date Child Protection Plan Ended",
+                "Date Child Protection Plan Ceased",
+            ),
+            "category": ("Initial Category of Abuse", "Category of Abuse"),
+            "previous_plans": (
+                "Number of Previous Child Protection Plans",
+                "Sum of Number of Previous Child Protection Plans",
+                "Number of Previous CP Plans",
+                "Previous Child Protection Plans",
+            ),
+            "team": TEAM,
+            "worker_id": WORKER,
+        },
+        noun="child protection plan",
+    ),
+}
+
+# The store's tables for Annex A (created by `Store._ensure_schema`).
+SCHEMA = """
+create table if not exists team_areas (
+    team varchar primary key,           -- an Allocated Team as written in Annex A
+    area_office varchar,                -- null: seen in an Annex A upload, not mapped yet
+    changed_by varchar,                 -- who last set the area office (null while not mapped)
+    changed_at timestamp                -- when it was set (or first seen, while not mapped)
+);
+create table if not exists inferred_involvements (
+    involvement_id varchar, child_id varchar, worker_id varchar, start_date date, end_date date,
+    area_office varchar, team varchar, change_reason varchar, import_period varchar, import_id integer
+);
+"""
+
+
+@dataclass
+class AnnexAExtract(Extract):
+    """An `Extract` read from an Annex A workbook."""
+
+    source_format: str = SOURCE_FORMAT
+    lists: dict[str, str] = field(default_factory=dict)  # contract sheet -> the list's sheet title
+    unmapped_teams: list[str] = field(default_factory=list)  # as written in the file
+
+
+def _error(message: str, **kw) -> Problem:
+    return Problem("error", message, **kw)
+
+
+def _warning(message: str, **kw) -> Problem:
+    return Problem("warning", message, **kw)
+
+
+def _shown(items: list[str], quote: bool = True) -> str:
+    parts = [f'"{i}"' if quote else str(i) for i in items[:MAX_SHOWN]]
+    more = f" and {len(items) - MAX_SHOWN:,} more" if len(items) > MAX_SHOWN else ""
+    return ", ".join(parts) + more
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:5])
+    return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+
+
+def team_key(team: str) -> str:
+    """How team names are matched: case and runs of spaces do not matter."""
+    return " ".join(str(team).split()).lower()
+
+
+def list_number(title: str) -> int | None:
+    """The Annex A list a sheet title names ("List 3", "List 3 - Referrals", "list_7 ..."), or None."""
+    m = _LIST_TITLE.match(str(title))
+    if not m:
+        return None
+    n = int(m.group(1))
+    return n if n in LIST_TITLES else None
+
+
+# --- recognising the workbook ---------------------------------------------------------------
+
+
+def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
+    """Whether a workbook is an Annex A return: one of its sheets is named "List 1" ... "List 11".
+    Reads only the file's list of sheets, after the same file checks as any upload; a file that
+    fails them is not Annex A (the extract reader then says what is wrong with it)."""
+    path = Path(path)
+    try:
+        check_file(path, original_name)
+        titles = _sheet_parts(path, original_name or path.name)
+    except Exception:
+        return False
+    return any(list_number(t) is not None for t in titles)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def read(
+    path: str | Path,
+    team_areas: Mapping[str, str | None],
+    *,
+    id_key: bytes,
+    original_name: str | None = None,
+    today: dt.date | None = None,
+) -> AnnexAExtract:
+    """Read and validate an Annex A workbook into the contract's sheets; never raises for a bad
+    file, it reports problems instead. `team_areas`: Allocated Team -> area office (None: not
+    mapped yet). `id_key`: the store's key for pseudonymising child ids (`config.id_key`)."""
+    path = Path(path)
+    name = original_name or path.name
+    today = today or dt.date.today()
+    extract = AnnexAExtract(path)
+    try:
+        check_file(path, original_name)
+        parts = _sheet_parts(path, name)
+        wanted = {parts.get(t, "") for t in parts if list_number(t) in LISTS}
+        extents = _inspect_parts(path, name, wanted)
+        reader = fastexcel.read_excel(str(path))
+        titles = reader.sheet_names
+    except FileRefused as exc:
+        extract.problems.append(_error(str(exc)))
+        return extract
+    except Exception as exc:  # the reader's own errors: a damaged workbook
+        extract.problems.append(_error(str(_damaged(name, exc))))
+        return extract
+
+    mapping = {team_key(t): a for t, a in team_areas.items()}
+    seen: dict[int, str] = {}
+    other_lists: list[str] = []
+    other_sheets: list[str] = []
+    for title in titles:
+        n = list_number(title)
+        if n is None:
+            other_sheets.append(title)
+            continue
+        if n not in LISTS:
+            other_lists.append(title)
+            continue
+        if n in seen:
+            extract.problems.append(
+                _error(
+                    f'Sheet "{title}" and sheet "{seen[n]}" are both List {n}. Keep one of them (rename or delete the '
+                    "other) and upload again.",
+                    sheet=title,
+                )
+            )
+            continue
+        seen[n] = title
+        extent = extents.get(parts.get(title, ""))
+        if extent is None:
+            extract.problems.append(_error(str(_damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
+            continue
+        too_big = _too_big(title, extent)
+        if too_big:
+            extract.problems.append(_error(too_big, sheet=title))
+            continue
+        try:
+            _read_list(reader, title, LISTS[n], extract, mapping, id_key, today)
+        except Exception as exc:  # a sheet the reader cannot parse
+            extract.problems.append(_error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
+
+    if not seen:
+        extract.problems.append(
+            _error(
+                "This Annex A workbook has none of the lists the dashboard reads: "
+                + ", ".join(f'"List {n}" ({LIST_TITLES[n].lower()})' for n in LISTS)
+                + f". Its sheets are: {_shown(list(titles))}."
+            )
+        )
+    if other_lists:
+        extract.problems.append(
+            _warning(
+                f"Annex A lists the dashboard does not use were ignored: {_shown(other_lists)}. It reads "
+                + ", ".join(f"List {n} ({LIST_TITLES[n].lower()})" for n in LISTS)
+                + "."
+            )
+        )
+    if other_sheets:
+        extract.problems.append(
+            _warning(
+                f"Sheets that are not Annex A lists were ignored: {_shown(other_sheets)}. In an Annex A workbook "
+                "only its lists are read; load the extract's own sheets (workforce, transfers, audits, ...) in the "
+                "monthly extract workbook."
+            )
+        )
+    if extract.ok:
+        extract.problems.extend(_summary(extract))
+    return extract
+
+
+def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mapping: dict[str, str | None],
+               id_key: bytes, today: dt.date) -> None:
+    header_map = lst.header_map()
+    batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
+        extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
+        return
+    probe = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+    h = next(
+        (i for i, row in enumerate(probe) if sum(1 for v in row if v is not None and spec.norm(v) in header_map) >= 2),
+        None,
+    )
+    if h is None:
+        extract.problems.append(
+            _error(
+                f'Sheet "{title}": no row of Annex A column headings was found in its first {HEADER_SEARCH_ROWS} rows. '
+                "Keep the published headings (for example "
+                + ", ".join(f'"{lst.headings[c][0]}"' for c in lst.required)
+                + ") in one row near the top.",
+                sheet=title,
+                expected="a header row naming the columns",
+            )
+        )
+        return
+    excel_header = h + 1
+    headers: dict[str, str] = {}
+    use: dict[str, int] = {}
+    unused: list[str] = []
+    for idx, cell in enumerate(probe[h]):
+        if cell is None or str(cell).strip() == "":
+            continue
+        text = re.sub(r"\s+", " ", str(cell)).strip()
+        col = header_map.get(spec.norm(text))
+        if col is None:
+            unused.append(text)
+        elif col in headers:
+            extract.problems.append(
+                _error(
+                    f'Sheet "{title}", row {excel_header}: columns "{headers[col]}" and "{text}" both mean {col}. '
+                    "Keep one of them (delete or rename the other) and upload again.",
+                    sheet=title, row=excel_header, column=text, value=text, expected=f"one column meaning {col}",
+                )
+            )
+        else:
+            headers[col] = text
+            use[col] = idx
+    missing = [c for c in lst.required if c not in headers]
+    for c in missing:
+        why = " The dashboard needs it to give each record its area office." if c == "team" else ""
+        extract.problems.append(
+            _error(
+                f'Sheet "{title}": the column "{lst.headings[c][0]}" is missing from the header row (row '
+                f"{excel_header}).{why} Add it, or rename the column that holds it; also accepted: "
+                + ", ".join(f'"{x}"' for x in lst.headings[c][1:4])
+                + ".",
+                sheet=title, row=excel_header, column=lst.headings[c][0],
+                expected="a column headed " + " or ".join(f'"{x}"' for x in lst.headings[c]),
+            )
+        )
+    if missing or any(p.severity == "error" and p.sheet == title for p in extract.problems):
+        return
+
+    data = batch.slice(h + 1)
+    first = excel_header + 1
+    arrays = {col: data.column(idx) for col, idx in use.items()}
+    arrays["excel_row"] = pa.array(range(first, first + data.num_rows), pa.int64())
+    table = pa.table(arrays)
+
+    unmapped = _unmapped_teams(table, mapping)
+    for team, _ in unmapped:
+        if team not in extract.unmapped_teams:
+            extract.unmapped_teams.append(team)
+    if unmapped:
+        extract.problems.append(
+            _error(
+                f'Sheet "{title}", column "{headers["team"]}": {len(unmapped):,} team(s) have no area office yet: '
+                + ", ".join(f'"{t}" ({_rows(r)})' for t, r in unmapped[:MAX_SHOWN])
+                + (f" and {len(unmapped) - MAX_SHOWN:,} more" if len(unmapped) > MAX_SHOWN else "")
+                + f". Map each team to its area office on {TEAMS_PAGE}, where they are now listed, then upload "
+                "this file again.",
+                sheet=title, column=headers["team"], value=", ".join(t for t, _ in unmapped[:MAX_SHOWN]),
+                expected="a team mapped to an area office on the Teams page",
+            )
+        )
+
+    typed, problems = _validate(table, lst.spec, title, headers, today)
+    extract.problems.extend(problems)
+    if typed is None or unmapped:
+        return
+    final, problems, notes = _derive(typed, lst, title, headers, mapping, id_key)
+    extract.problems.extend(problems)
+    if final is None:
+        return
+    headers = {**headers, lst.key_column: f"{lst.prefix}-<child>-<date>", "area_office": headers["team"]}
+    extract.sheets[lst.sheet] = SheetData(lst.spec, title, excel_header, headers, final, final.num_rows)
+    extract.lists[lst.sheet] = title
+    extract.problems.extend(notes)
+    extract.problems.append(_where_from(lst, title, headers, unused, final.num_rows))
+    if final.num_rows == 0:
+        extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+
+
+def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tuple[str, list[int]]]:
+    """Teams named in the sheet that have no area office, with the Excel rows naming them."""
+    known = pa.table({"k": pa.array([k for k, a in mapping.items() if a], pa.string())})
+    con = duckdb.connect()
+    try:
+        con.register("sheet", table.select(["team", "excel_row"]))
+        con.register("known", known)
+        rows = con.execute(
+            """
+            with named as (
+                select trim(regexp_replace(team, '[\\s\\p{Z}]+', ' ', 'g')) as team, excel_row from sheet
+            )
+            select min(team) as team, list(excel_row order by excel_row) as rows
+            from named
+            where team <> '' and lower(team) not in (select k from known)
+            group by lower(team)
+            order by 1
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    return [(t, r) for t, r in rows]
+
+
+def _hmac_sql(expr: str) -> str:
+    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.store.pseudonymise`."""
+    return f"left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 32)"
+
+
+def _pads(key: bytes) -> dict[str, bytes]:
+    k = key if len(key) <= 64 else hashlib.sha256(key).digest()
+    k = k.ljust(64, b"\0")
+    return {"ipad": bytes(b ^ 0x36 for b in k), "opad": bytes(b ^ 0x5C for b in k)}
+
+
+def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str], mapping: dict[str, str | None],
+            id_key: bytes) -> tuple[pa.Table | None, list[Problem], list[Problem]]:
+    """Add the derived key, the area office and the constant columns, in DuckDB; refuse two different
+    rows with the same key, drop rows that repeat an earlier row exactly."""
+    con = duckdb.connect()
+    try:
+        con.register("typed", typed)
+        con.register("areas", pa.table({"k": pa.array(list(mapping), pa.string()),
+                                        "area": pa.array(list(mapping.values()), pa.string())}))
+        cols = [c for c in typed.column_names if c != "excel_row"]
+        date = lst.date_column
+        consts = ", ".join(f"$c{i}::varchar as {c}" for i, (c, _) in enumerate(lst.constants))
+        params = {**_pads(id_key), "prefix": lst.prefix, "no_team": NO_TEAM_AREA,
+                  **{f"c{i}": v for i, (_, v) in enumerate(lst.constants)}}
+        con.execute(
+            f"""
+            create temp table derived as
+            with keyed as (
+                select
+                    t.*,
+                    $prefix || '-' || {_hmac_sql('t.child_id')} || '-' || strftime(t.{date}, '%Y%m%d') as record_key,
+                    case when t.team is null then $no_team else a.area end as area_office,
+                    md5(to_json(struct_pack({', '.join(f'{c} := t.{c}' for c in cols)}))::varchar) as signature,
+                from typed as t
+                left join areas as a on a.k = lower(t.team)
+            ),
+            versions as (
+                select record_key, count(distinct signature) as versions, min(excel_row) as first_row,
+                from keyed
+                group by record_key
+            )
+            select
+                k.*,
+                {consts + ',' if consts else ''}
+                v.versions,
+                v.first_row,
+                row_number() over (partition by k.record_key order by k.excel_row) as nth,
+            from keyed as k
+            inner join versions as v on v.record_key = k.record_key
+            """,
+            params,
+        )
+        clashes = con.execute(
+            f"select excel_row, first_row, strftime({date}, '%d/%m/%Y') from derived where nth > 1 and versions > 1 "
+            "order by excel_row limit $n",
+            {"n": MAX_PROBLEMS_PER_SHEET},
+        ).fetchall()
+        total = con.execute("select count(*) from derived where nth > 1 and versions > 1").fetchall()[0][0]
+        if clashes:
+            date_header = headers.get(date, date)
+            problems = [
+                _error(
+                    f'Sheet "{title}", row {row}: the same child already has {lst.a_noun} with "{date_header}" '
+                    f"{day} on row {first}, with different details. Annex A has no {lst.noun} id, so the dashboard "
+                    f"knows {lst.a_noun} by its child and date: keep one row for it (merge or delete the other) and "
+                    "upload again.",
+                    sheet=title, row=row, column=date_header, value=day,
+                    expected=f"one row per child and {date_header}",
+                )
+                for row, first, day in clashes
+            ]
+            if total > len(clashes):
+                problems.append(_error(f'Sheet "{title}" has {total:,} such rows in all; only the first '
+                                       f"{len(clashes):,} are listed.", sheet=title))
+            return None, problems, []
+        repeated = [r[0] for r in con.execute("select excel_row from derived where nth > 1 order by 1").fetchall()]
+        no_team = con.execute("select count(*) from derived where nth = 1 and team is null").fetchall()[0][0]
+        out = [lst.key_column, *cols, "area_office", *(c for c, _ in lst.constants)]
+        final = con.sql(
+            "select excel_row, record_key as " + lst.key_column + ", "
+            + ", ".join(c for c in out[1:]) + " from derived where nth = 1 order by excel_row"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    notes = []
+    if repeated:
+        notes.append(_warning(
+            f'Sheet "{title}": {len(repeated):,} row(s) repeat an earlier row exactly and were ignored '
+            f"({_rows(repeated)}).", sheet=title))
+    if no_team:
+        notes.append(_warning(
+            f'Sheet "{title}": {no_team:,} row(s) have no "{headers["team"]}"; they count under the area office '
+            f'"{NO_TEAM_AREA}".', sheet=title, column=headers["team"]))
+    return final, [], notes
+
+
+def _where_from(lst: AnnexList, title: str, headers: dict[str, str], unused: list[str], rows: int) -> Problem:
+    read_cols = [f'"{h}" → {c}' for c, h in headers.items() if c not in (lst.key_column, "area_office")]
+    consts = ", ".join(f'{c} "{v}"' for c, v in lst.constants)
+    message = (
+        f'"{title}" → {lst.sheet}: {rows:,} row{"" if rows == 1 else "s"}. Read: {", ".join(read_cols)}; area_office from '
+        f'"{headers["team"]}" through the Teams page'
+        + (f"; {consts} for every row" if consts else "")
+        + f". Each {lst.noun} is known by its child and {headers[lst.date_column]} ({lst.key_column} "
+        f"{lst.prefix}-<child>-<YYYYMMDD>), so the same {lst.noun} in a later month's Annex A updates it."
+    )
+    if unused:
+        message += f" Not used: {_shown(unused)}."
+    return _warning(message, sheet=title)
+
+
+def _summary(extract: AnnexAExtract) -> list[Problem]:
+    """Which KPIs this file feeds and which it cannot, from the tables each KPI's SQL reads."""
+    from csc import kpis  # late import: only for the summary
+
+    provided = set(extract.sheets)
+    inferable = {"involvements"}
+    cannot, inferred = [], []
+    for kpi in kpis.registry().values():
+        needs = set(re.findall(r"\bcur_([a-z_]+)", kpi.sql))
+        if needs <= provided:
+            continue
+        label = f"{kpi.title} ({kpi.name})"
+        if needs - provided <= inferable and "inferred_involvements" in kpi.sql:
+            inferred.append(label)
+        else:
+            missing = sorted(needs - provided - inferable) or sorted(needs - provided)
+            cannot.append(f"{label}: needs {', '.join(missing)}")
+    problems = []
+    if cannot:
+        problems.append(_warning(
+            f"This Annex A file cannot feed {len(cannot)} KPI(s), which come from the extract's own sheets "
+            "(workforce, establishment, transfers, audits, supervisions, involvements): " + "; ".join(cannot)
+            + ". Load those sheets in the monthly extract workbook."))
+    if inferred:
+        problems.append(_warning(
+            "Changes of social worker — " + "; ".join(inferred) + " — need an involvements sheet. Until one is "
+            "loaded they are inferred from the Allocated Worker each child has on Lists 4 and 7 in successive "
+            "monthly Annex A imports (a different worker from the previous import counts as a new involvement "
+            "from that month), and the dashboard says the figure is inferred."))
+    return problems
+
+
+# --- the team -> area office mapping --------------------------------------------------------
+
+
+class MappingError(Exception):
+    """A team mapping the page cannot save, with a message for the analyst."""
+
+
+def team_areas(cur: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Allocated Team -> area office (None: seen in an upload, not mapped yet)."""
+    return dict(cur.execute("select team, area_office from team_areas order by team").fetchall())
+
+
+def team_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The mapping for the Teams page: teams not mapped yet first."""
+    return cur.execute(
+        "select team, area_office, changed_by, changed_at from team_areas "
+        "order by area_office is not null, lower(team)"
+    ).df()
+
+
+def record_unmapped(store, extract: Extract) -> list[str]:
+    """Record the teams an Annex A upload named that nobody has mapped (area office left blank), so
+    the Teams page lists them. Only team names are stored; the upload itself is not."""
+    teams = getattr(extract, "unmapped_teams", None)
+    if not teams or store.read_only:
+        return []
+    with store._write_lock:
+        cur = store.con.cursor()
+        known = {team_key(t) for t in team_areas(cur)}
+        new = []
+        for t in teams:
+            if team_key(t) not in known:
+                known.add(team_key(t))
+                new.append(t)
+        if new:
+            cur.execute("begin")
+            try:
+                cur.executemany(
+                    "insert into team_areas (team, area_office, changed_by, changed_at) values (?, null, null, ?)",
+                    [(t, dt.datetime.now()) for t in new],
+                )
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+    return new
+
+
+def _clean(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = None) -> str:
+    """Replace the mapping with the edited table (columns team, area_office): who and when are set
+    on the rows whose area office (or spelling) changed; removed teams are deleted; audit-logged."""
+    wanted: dict[str, tuple[str, str | None]] = {}
+    for team, area in zip(table["team"].tolist(), table["area_office"].tolist(), strict=True):
+        team, area = _clean(team), _clean(area)
+        if team is None:
+            if area is not None:
+                raise MappingError(f'A row gives the area office "{area}" but no team. Fill in the team or delete the row.')
+            continue
+        k = team_key(team)
+        if k in wanted:
+            raise MappingError(f'The team "{team}" is listed twice (as "{wanted[k][0]}" too). Keep one row for it.')
+        wanted[k] = (team, area)
+    now = dt.datetime.now()
+    with store._write_lock:
+        cur = store.con.cursor()
+        current = {team_key(t): (t, a) for t, a in team_areas(cur).items()}
+        removed = [current[k][0] for k in current if k not in wanted]
+        changed = {k: v for k, v in wanted.items() if current.get(k) != v}
+        if not removed and not changed:
+            return "Nothing to save: the mapping is unchanged."
+        cur.execute("begin")
+        try:
+            for team in removed:
+                cur.execute("delete from team_areas where team = ?", [team])
+            for k, (team, area) in changed.items():
+                if k in current:
+                    cur.execute("delete from team_areas where team = ?", [current[k][0]])
+                cur.execute(
+                    "insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
+                    [team, area, user if area else None, now],
+                )
+            store._audit(cur, user, role, "team_areas", {
+                "set": {t: a for t, a in changed.values()}, "removed": removed})
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+    mapped = sum(1 for _, a in changed.values() if a)
+    parts = [f"{mapped} team(s) mapped"] if mapped else []
+    if len(changed) - mapped:
+        parts.append(f"{len(changed) - mapped} left without an area office")
+    if removed:
+        parts.append(f"{len(removed)} removed")
+    return "Saved: " + ", ".join(parts) + ". New Annex A uploads use this mapping."
+
+
+# --- inferred involvements ------------------------------------------------------------------
+
+INFERRED_SQL = """
+create or replace table inferred_involvements as
+with
+
+snapshots as (
+    -- each period's latest loaded Annex A import: a full list of the children open at the time
+    select
+        period,
+        max(import_id) as import_id,
+        strptime(period, '%Y-%m')::date as m0,
+    from imports
+    where status = 'loaded' and source_format = 'annex_a'
+    group by period
+),
+
+numbered as (
+    select *, row_number() over (order by period) as seq from snapshots
+),
+
+seen as (
+    -- the Allocated Worker on each child's rows; an open plan says most about the current worker,
+    -- then an open assessment, then a closed plan, then a completed assessment
+    select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
+           case when r.end_date is null then 0 else 2 end as priority,
+    from raw_cp_plans as r
+    inner join numbered as n on n.import_id = r.import_id
+    where r.worker_id is not null
+    union all
+    select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
+           case when r.completed_date is null then 1 else 3 end,
+    from raw_assessments as r
+    inner join numbered as n on n.import_id = r.import_id
+    where r.worker_id is not null
+),
+
+observed as (
+    -- one worker per child per import
+    select *
+    from seen
+    qualify row_number() over (
+        partition by child_id, seq order by priority, start_date desc, worker_id
+    ) = 1
+),
+
+changes as (
+    -- a new involvement where the worker differs from the previous import's, or the child was
+    -- not seen in the previous import
+    select
+        *,
+        lag(worker_id) over w is distinct from worker_id
+            or coalesce(lag(seq) over w, -1) <> seq - 1 as is_new,
+    from observed
+    window w as (partition by child_id order by seq)
+),
+
+runs as (
+    select *, sum(is_new::int) over (partition by child_id order by seq) as run,
+    from changes
+),
+
+involvements as (
+    select
+        child_id,
+        run,
+        any_value(worker_id) as worker_id,
+        min(m0) as start_date,
+        max(seq) as last_seq,
+        arg_max(area_office, seq) as area_office,
+        arg_max(team, seq) as team,
+    from runs
+    group by child_id, run
+)
+
+select
+    'INF-' || i.child_id || '-' || strftime(i.start_date, '%Y%m') as involvement_id,
+    i.child_id,
+    i.worker_id,
+    i.start_date,
+    after.m0 as end_date,                 -- the next Annex A month in which it was not seen
+    i.area_office,
+    i.team,
+    null::varchar as change_reason,
+    last.period as import_period,
+    last.import_id::integer as import_id,
+from involvements as i
+inner join numbered as last on last.seq = i.last_seq
+left join numbered as after on after.seq = i.last_seq + 1
+where not exists (select 1 from cur_involvements)
+order by i.child_id, i.start_date
+"""
+
+
+def rebuild_inferred(cur: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild `inferred_involvements` (inside the store's rebuild, before the KPIs): empty as soon
+    as any involvements sheet is loaded."""
+    cur.execute(INFERRED_SQL)
+
+
+def involvements_inferred(cur: duckdb.DuckDBPyConnection) -> bool:
+    """True when the changes-of-worker KPIs use inferred involvements (no involvements sheet loaded)."""
+    return bool(cur.execute("select count(*) from inferred_involvements").fetchall()[0][0])
+
+
+def inferred_summary(cur: duckdb.DuckDBPyConnection) -> dict:
+    rows = cur.execute(
+        "select count(*), count(distinct child_id), "
+        "(select count(distinct period) from imports where status = 'loaded' and source_format = 'annex_a') "
+        "from inferred_involvements"
+    ).fetchall()[0]
+    return {"involvements": rows[0], "children": rows[1], "imports": rows[2]}
+

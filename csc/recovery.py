@@ -1,0 +1,686 @@
+"""Nothing lost: the manifest of history kept beside the uploads, crash clean-up, rebuild, backup
+and the Parquet export.
+
+**The manifest.** `uploads/manifest.jsonl` holds, one JSON object a line, every import (period,
+file, user, time, ...), every rollback and every change to the action plan. The store appends
+to it after each commit (`after_commit`) and, when it opens the database, appends whatever the
+database holds that the manifest lacks (a crash between the commit and the append). So the
+manifest is never ahead of the database, and the kept files plus the manifest are enough to
+rebuild the database if the file is lost. Page views and exports are in the audit log only:
+backups keep them, a rebuild from the manifest alone cannot.
+
+**Crash clean-up.** An import copies the upload into `uploads/` inside its transaction, so a
+process killed before the commit can leave a kept file that no import refers to. `on_open`
+removes such files (named like kept files, referred to by neither the database nor any manifest
+in the folder). One database per folder: the uploads, the manifest and the key file beside a
+database belong to it.
+
+**Rebuild** (`rebuild`): replays the kept files in import order, with their periods, users,
+times and rolled-back status, restores the plan changes (and the audit log when the old
+database is readable), in a staging folder; only a complete rebuild replaces the database,
+and the old file is kept beside it as `<name>.replaced-<time>`.
+
+**Backup** (`backup`): a consistent copy through the running connection (`COPY FROM DATABASE`
+in one transaction, so readers and imports carry on), plus the manifest, the kept files and the
+key file.
+
+**Parquet** (`export_parquet`, `parquet_views`): the records as one Parquet file set per import,
+hive-partitioned by `import_id`, and views that let the same KPI SQL run over them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import filecmp
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from csc import config, spec
+
+log = logging.getLogger("csc.recovery")
+
+MANIFEST = "manifest.jsonl"
+KEPT_FILE = re.compile(r"^\d{6}-[0-9a-f]{12}-")  # how Store._keep_file names a kept upload
+
+Progress = Callable[[int, int, str], None]
+
+
+class RecoveryError(Exception):
+    """A recovery step that cannot go ahead, with a message fit for the operator."""
+
+
+# --- the manifest ------------------------------------------------------------------------
+
+
+def manifest_path(db: Path) -> Path:
+    return config.Paths(Path(db)).uploads / MANIFEST
+
+
+def read_manifest(path: Path) -> list[dict]:
+    """The events of a manifest file, oldest first. A line torn by a crash is skipped."""
+    if not path.exists():
+        return []
+    events = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            log.warning("%s line %d is not complete JSON (a write cut short by a crash); skipped", path, n)
+    return events
+
+
+def _append(path: Path, events: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a torn last line: start on a fresh one
+                fh.write(b"\n")
+        fh.write("".join(json.dumps(e, sort_keys=True, default=str) + "\n" for e in events).encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+
+def _when(value) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+def _key(event: dict) -> tuple:
+    if event["event"] == "plan_change":
+        return ("plan_change", int(event["change_id"]))
+    return (event["event"], int(event["import_id"]))
+
+
+def _signature(event: dict) -> tuple:
+    if event["event"] == "import":
+        return (event["sha256"], event["period"])
+    if event["event"] == "plan_change":
+        return (event["action_id"], event["field"], event["value"])
+    return ()
+
+
+def _db_events(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The history the database holds, as manifest events."""
+    events: list[dict] = []
+    rows = cur.execute(
+        "select import_id, period, file_name, sha256, user_name, imported_at, status, row_counts, warnings, "
+        "stored_file, source_format, rolled_back_at, rolled_back_by from imports order by import_id"
+    ).fetchall()
+    for (iid, period, name, sha, user, at, status, counts, warnings, stored, fmt, rb_at, rb_by) in rows:
+        events.append({
+            "event": "import", "import_id": iid, "period": period, "file_name": name, "sha256": sha,
+            "user_name": user, "imported_at": _iso(at), "row_counts": json.loads(counts),
+            "warnings": json.loads(warnings), "stored_file": stored, "source_format": fmt,
+        })
+        if status == "rolled_back":
+            events.append({"event": "rollback", "import_id": iid, "rolled_back_at": _iso(rb_at),
+                           "rolled_back_by": rb_by})
+    rows = cur.execute(
+        "select change_id, action_id, field, value, changed_by, role, changed_at from plan_changes order by change_id"
+    ).fetchall()
+    for change_id, action_id, fld, value, by, role, at in rows:
+        events.append({"event": "plan_change", "change_id": change_id, "action_id": action_id, "field": fld,
+                       "value": value, "changed_by": by, "role": role, "changed_at": _iso(at)})
+    return events
+
+
+@dataclass
+class ManifestCheck:
+    appended: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def in_step(self) -> bool:
+        return not self.problems
+
+
+def check_manifest(store, write: bool = False) -> ManifestCheck:
+    """Compare the manifest with the database; with `write`, append what the manifest lacks.
+
+    The manifest may lag the database (it is written after each commit) but never lead it. An
+    event the database does not hold means the database is not the one the manifest was kept
+    for (restored from an older copy, or recreated empty): then nothing is written, and the
+    operator should run `python -m csc rebuild`."""
+    path = manifest_path(store.path)
+    existing = read_manifest(path)
+    db = _db_events(store.cursor())
+    by_key = {_key(e): e for e in db}
+    result = ManifestCheck()
+    for event in existing:
+        mine = by_key.get(_key(event))
+        if mine is None:
+            result.problems.append(f"the manifest records {event['event']} {_key(event)[1]} but the database does not")
+        elif _signature(mine) != _signature(event):
+            result.problems.append(f"the manifest's {event['event']} {_key(event)[1]} differs from the database's")
+    if result.problems:
+        return result
+    have = {_key(e) for e in existing}
+    missing = [e for e in db if _key(e) not in have]
+    if missing and write:
+        _append(path, missing)
+    result.appended = len(missing)
+    return result
+
+
+def after_commit(store) -> None:
+    """Bring the manifest up to date after an import, rollback or plan change (called by the
+    store, holding its write lock). Never raises: the change is committed whatever happens here,
+    and the next open repairs a manifest left behind."""
+    try:
+        result = check_manifest(store, write=True)
+        if result.problems:
+            log.warning("%s is out of step with %s: %s. Run `python -m csc rebuild` (see docs/reliability.md).",
+                        manifest_path(store.path), store.path, "; ".join(result.problems[:5]))
+    except Exception:  # noqa: BLE001 - a manifest problem must never undo or block a committed change
+        log.exception("could not update the manifest beside %s", store.path)
+
+
+def sweep_orphans(store) -> list[Path]:
+    """Remove kept upload files that no import refers to: left by a process killed between
+    copying the file and committing its import. Files any manifest in the folder names are kept."""
+    uploads = store.paths.uploads
+    if not uploads.is_dir():
+        return []
+    rows = store.cursor().execute("select stored_file from imports where stored_file is not null").fetchall()
+    referenced = {Path(r[0]).name for r in rows}
+    for manifest in uploads.glob(MANIFEST + "*"):
+        referenced |= {Path(e["stored_file"]).name for e in read_manifest(manifest) if e.get("stored_file")}
+    removed = []
+    for f in sorted(uploads.iterdir()):
+        if f.is_file() and KEPT_FILE.match(f.name) and f.name not in referenced:
+            f.unlink()
+            removed.append(f)
+    if removed:
+        log.warning("removed %d upload file(s) no import refers to (an import cut short): %s",
+                    len(removed), ", ".join(f.name for f in removed))
+    return removed
+
+
+def on_open(store) -> None:
+    """When the writer opens the database: repair the manifest, then remove crash leftovers.
+    Never raises: the dashboard must open even if the uploads folder is unwritable."""
+    try:
+        result = check_manifest(store, write=True)
+        if result.problems:
+            log.warning("%s is out of step with %s: %s. Nothing was removed. Run `python -m csc rebuild` "
+                        "(see docs/reliability.md).", manifest_path(store.path), store.path,
+                        "; ".join(result.problems[:5]))
+            return
+        sweep_orphans(store)
+    except Exception:  # noqa: BLE001
+        log.exception("could not check the uploads beside %s", store.path)
+
+
+# --- history: from an old database or from the manifest --------------------------------
+
+
+@dataclass
+class History:
+    source: str  # "database" | "manifest"
+    imports: list[dict]  # one per import, with its final status
+    plan_changes: list[dict]
+    audit: list[dict] | None  # the whole audit log, when read from a database
+
+
+def _rows(cur, sql: str) -> list[dict]:
+    res = cur.execute(sql)
+    names = [d[0] for d in res.description]
+    return [dict(zip(names, row)) for row in res.fetchall()]
+
+
+def history_from_db(path: Path) -> History:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise RecoveryError(f"{path} is open in another process (the dashboard?). Stop it first: "
+                                "a rebuild replaces the database file.") from exc
+        raise
+    try:
+        cur = con.cursor()
+        imports = _rows(cur, "select * from imports order by import_id")
+        for imp in imports:
+            imp["row_counts"] = json.loads(imp["row_counts"])
+            imp["warnings"] = json.loads(imp["warnings"])
+        plan_changes = _rows(cur, "select * from plan_changes order by change_id")
+        audit = _rows(cur, "select * from audit_log order by audit_id")
+    finally:
+        con.close()
+    return History("database", imports, plan_changes, audit)
+
+
+def history_from_manifest(path: Path) -> History:
+    imports: dict[int, dict] = {}
+    plan_changes: dict[int, dict] = {}
+    for e in read_manifest(path):
+        kind = e.get("event")
+        if kind == "import":
+            imports[int(e["import_id"])] = {**e, "status": "loaded", "imported_at": _when(e["imported_at"]),
+                                            "rolled_back_at": None, "rolled_back_by": None}
+        elif kind == "rollback" and int(e["import_id"]) in imports:
+            imports[int(e["import_id"])].update(status="rolled_back", rolled_back_at=_when(e["rolled_back_at"]),
+                                                rolled_back_by=e.get("rolled_back_by"))
+        elif kind == "plan_change":
+            plan_changes[int(e["change_id"])] = {**e, "changed_at": _when(e["changed_at"])}
+    if not imports and not plan_changes:
+        raise RecoveryError(f"{path} holds no history to rebuild from.")
+    return History("manifest", [imports[k] for k in sorted(imports)],
+                   [plan_changes[k] for k in sorted(plan_changes)], None)
+
+
+# --- rebuild -------------------------------------------------------------------------------
+
+
+@dataclass
+class RebuildReport:
+    target: Path
+    history: str
+    replayed: list[int] = field(default_factory=list)
+    rolled_back: list[int] = field(default_factory=list)
+    renumbered: dict[int, int] = field(default_factory=dict)
+    plan_changes: int = 0
+    problems: list[str] = field(default_factory=list)
+    replaced: Path | None = None
+    new_key: bool = False
+
+    def summary(self) -> str:
+        lines = [f"Rebuilt {self.target} from the {self.history}: {len(self.replayed)} import(s) replayed "
+                 f"({len(self.rolled_back)} rolled back again), {self.plan_changes} plan change(s) restored."]
+        if self.replaced:
+            lines.append(f"The previous database file was kept as {self.replaced}.")
+        if self.renumbered:
+            lines.append("Imports renumbered: " + ", ".join(f"{a}→{b}" for a, b in self.renumbered.items()))
+        if self.new_key:
+            lines.append("No key file was found, so a new one was made: child ids are pseudonymised consistently "
+                         "within the rebuilt database, but differ from any pseudonyms held elsewhere.")
+        lines += [f"  PROBLEM: {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _uploads_in(folder: Path) -> Path:
+    return folder / "uploads" if (folder / "uploads").is_dir() else folder
+
+
+def _advance(cur, sequence: str, past: int) -> int:
+    """Move a sequence on so that its next value is more than `past`; returns that next value."""
+    value = cur.execute(f"select nextval('{sequence}')").fetchall()[0][0]
+    if value < past:
+        value = cur.execute(f"select max(nextval('{sequence}')) from range($n)", {"n": past - value}).fetchall()[0][0]
+    return value + 1
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def choose_history(target: Path, source: Path, history: str = "auto") -> History:
+    """The old database's tables if it can be read, else the manifest in the uploads folder."""
+    uploads = _uploads_in(source)
+    manifest = uploads / MANIFEST
+    if history in ("auto", "database"):
+        candidates = [p for p in dict.fromkeys([target, source / target.name]) if p.is_file()]
+        for db in candidates:
+            try:
+                return history_from_db(db)
+            except RecoveryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged file: fall back to the manifest
+                log.warning("cannot read the history from %s (%s)", db, exc)
+                if history == "database":
+                    raise RecoveryError(f"cannot read the history from {db}: {exc}") from exc
+        if history == "database":
+            raise RecoveryError(f"there is no database file at {target} or {source / target.name} to read.")
+    if not manifest.exists():
+        raise RecoveryError(f"there is no readable database and no manifest at {manifest}: nothing to rebuild from.")
+    return history_from_manifest(manifest)
+
+
+def rebuild(target: str | Path | None = None, source: str | Path | None = None, history: str = "auto",
+            partial: bool = False, progress: Progress | None = None) -> RebuildReport:
+    """Recreate the database at `target` from the kept upload files in `source` (a data folder
+    holding `uploads/`, or an uploads folder; default: the target's folder).
+
+    Built in a staging folder beside the target; if any import cannot be replayed nothing is
+    changed (unless `partial`). The old database file, if any, is kept as `<name>.replaced-<time>`."""
+    from csc.store import Store  # late import: the store imports this module
+
+    step = progress or (lambda done, total, message: None)
+    target = config.db_path(target)
+    source = Path(source) if source else target.parent
+    uploads = _uploads_in(source)
+    hist = choose_history(target, source, history)
+    report = RebuildReport(target, hist.source)
+    report.problems = _check_files(hist, uploads)
+    if report.problems and not partial:
+        raise RecoveryError("nothing was changed: " + "; ".join(report.problems)
+                            + ". Restore the missing files from a backup, or use --partial.")
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".rebuild-{stamp}-{os.getpid()}"
+    staging.mkdir()
+    try:
+        if not os.environ.get("CSC_ID_KEY"):
+            key = next((k for k in (config.Paths(target).key_file, uploads.parent / ".id_key") if k.exists()), None)
+            if key is not None:
+                shutil.copyfile(key, config.Paths(staging / target.name).key_file)
+            else:
+                report.new_key = True
+        store = Store.open(staging / target.name)
+        try:
+            _replay(store, hist, uploads, report, step)
+            if report.problems and not partial:
+                raise RecoveryError("the rebuild stopped; nothing was changed:\n  " + "\n  ".join(report.problems))
+            _restore_history(store, hist, report)
+            store.refresh()
+            store.audit("rebuild", None, "rebuild", {"history": hist.source, "imports": len(report.replayed),
+                                                     "problems": report.problems})
+            manifest_path(store.path).unlink(missing_ok=True)  # written again from the final state
+            check_manifest(store, write=True)
+        finally:
+            store.close()
+        step(len(hist.imports) + 1, len(hist.imports) + 2, "Putting the rebuilt database in place")
+        _install(staging, target, stamp, report)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    step(len(hist.imports) + 2, len(hist.imports) + 2, "Done")
+    return report
+
+
+def _check_files(hist: History, uploads: Path) -> list[str]:
+    """Before anything is built: is every import's kept file there, unchanged?"""
+    problems = []
+    for imp in hist.imports:
+        iid, period = int(imp["import_id"]), imp["period"]
+        if not imp.get("stored_file"):
+            problems.append(f"import {iid} ({period}, {imp['source_format']}) has no kept file")
+            imp["_skip"] = True
+            continue
+        path = uploads / Path(imp["stored_file"]).name
+        if not path.exists():
+            problems.append(f"import {iid} ({period}): the kept file {path.name} is missing")
+            imp["_skip"] = True
+        elif _sha256(path) != imp["sha256"]:
+            problems.append(f"import {iid} ({period}): {path.name} has changed since it was imported")
+            imp["_skip"] = True
+    return problems
+
+
+def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Progress) -> None:
+    total = len(hist.imports) + 2
+    next_id = 1
+    for n, imp in enumerate(hist.imports, 1):
+        iid = int(imp["import_id"])
+        step(n, total, f"Replaying import {iid} ({imp['period']})")
+        if imp.get("_skip"):
+            continue
+        path = uploads / Path(imp["stored_file"]).name
+        if iid > next_id:  # keep the original import numbers (and so the kept files' names)
+            _advance(store.con.cursor(), "import_seq", iid - 1)
+        result = store.import_file(path, imp["period"], user=imp["user_name"], original_name=imp["file_name"],
+                                   imported_at=_when(imp["imported_at"]), source_format=imp["source_format"])
+        if result.status != "loaded":
+            detail = "; ".join(p.message for p in result.errors[:3]) or result.message
+            report.problems.append(f"import {iid} ({imp['period']}) was not loaded again: {detail}")
+            continue
+        next_id = result.import_id + 1
+        if result.import_id != iid:
+            report.renumbered[iid] = result.import_id
+        report.replayed.append(iid)
+        imp["_new_id"] = result.import_id
+        if imp["status"] == "rolled_back":
+            store.rollback(result.import_id, user=imp.get("rolled_back_by") or "rebuild")
+            report.rolled_back.append(iid)
+
+
+def _restore_history(store, hist: History, report: RebuildReport) -> None:
+    """Put back what the replay cannot: the original metadata, the plan changes, the audit log."""
+    with store._write_lock:
+        cur = store.con.cursor()
+        cur.execute("begin")
+        try:
+            for imp in hist.imports:
+                if "_new_id" not in imp:
+                    continue
+                cur.execute(
+                    "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
+                    "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
+                    {"user": imp["user_name"], "at": _when(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
+                     "warn": json.dumps(imp["warnings"]), "rb_at": _when(imp.get("rolled_back_at")),
+                     "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
+                )
+            cur.execute("delete from plan_changes")
+            for ch in hist.plan_changes:
+                cur.execute(
+                    "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
+                    "values ($id, $a, $f, $v, $by, $role, $at)",
+                    {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
+                     "by": ch["changed_by"], "role": ch.get("role"), "at": _when(ch["changed_at"])},
+                )
+            _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
+            report.plan_changes = len(hist.plan_changes)
+            audit = hist.audit if hist.audit is not None else _audit_from(hist)
+            cur.execute("delete from audit_log")
+            for a in audit:
+                cur.execute(
+                    "insert into audit_log (audit_id, logged_at, user_name, role, action, detail) "
+                    "values ($id, $at, $user, $role, $action, $detail)",
+                    {"id": a["audit_id"], "at": a["logged_at"], "user": a["user_name"], "role": a["role"],
+                     "action": a["action"], "detail": a["detail"]},
+                )
+            _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+
+
+def _audit_from(hist: History) -> list[dict]:
+    """The audit entries the manifest can vouch for: imports, rollbacks and plan changes."""
+    entries = []
+    for imp in hist.imports:
+        if "_new_id" not in imp:
+            continue
+        entries.append((_when(imp["imported_at"]), imp["user_name"], None, "import",
+                        {"import_id": imp["_new_id"], "period": imp["period"], "file": imp["file_name"]}))
+        if imp["status"] == "rolled_back" and imp.get("rolled_back_at"):
+            entries.append((_when(imp["rolled_back_at"]), imp.get("rolled_back_by") or "unknown", None, "rollback",
+                            {"import_id": imp["_new_id"], "period": imp["period"]}))
+    for ch in hist.plan_changes:
+        entries.append((_when(ch["changed_at"]), ch["changed_by"], ch.get("role"), "plan_change",
+                        {"action": ch["action_id"], "field": ch["field"], "value": ch["value"]}))
+    entries.sort(key=lambda e: e[0])
+    return [{"audit_id": n, "logged_at": at, "user_name": user, "role": role, "action": action,
+             "detail": json.dumps(detail, default=str)}
+            for n, (at, user, role, action, detail) in enumerate(entries, 1)]
+
+
+def _install(staging: Path, target: Path, stamp: str, report: RebuildReport) -> None:
+    """Move the rebuilt database into place, keeping the old one beside it."""
+    staged = staging / target.name
+    if target.exists():
+        report.replaced = target.with_name(f"{target.name}.replaced-{stamp}")
+        os.replace(target, report.replaced)
+        wal = target.with_name(target.name + ".wal")
+        if wal.exists():
+            os.replace(wal, report.replaced.with_name(report.replaced.name + ".wal"))
+    os.replace(staged, target)
+    if staged.with_name(staged.name + ".wal").exists():
+        os.replace(staged.with_name(staged.name + ".wal"), target.with_name(target.name + ".wal"))
+    src_uploads, dst_uploads = config.Paths(staged).uploads, config.Paths(target).uploads
+    dst_uploads.mkdir(parents=True, exist_ok=True)
+    if src_uploads.is_dir():
+        for f in src_uploads.iterdir():
+            if f.name == MANIFEST:
+                continue
+            dest = dst_uploads / f.name
+            if dest.exists() and filecmp.cmp(f, dest, shallow=False):
+                continue
+            os.replace(f, dest)
+        old, new = dst_uploads / MANIFEST, src_uploads / MANIFEST
+        if old.exists() and new.exists() and read_manifest(old) != read_manifest(new):
+            os.replace(old, dst_uploads / f"{MANIFEST}.before-rebuild-{stamp}")  # kept: it names files too
+        if new.exists():
+            os.replace(new, old)
+    key, dst_key = config.Paths(staged).key_file, config.Paths(target).key_file
+    if key.exists() and not dst_key.exists():
+        os.replace(key, dst_key)
+
+
+# --- backup --------------------------------------------------------------------------------
+
+
+@dataclass
+class BackupReport:
+    folder: Path
+    database: Path
+    files: int
+    imports: int
+    key_file: bool
+
+    def summary(self) -> str:
+        key = ("the key file" if self.key_file else
+               "no key file (the key comes from $CSC_ID_KEY: keep it in your secrets manager)")
+        return (f"Backed up {self.imports} import(s) to {self.folder}: the database ({self.database.name}), "
+                f"{self.files} kept upload file(s), the manifest and {key}.")
+
+
+def _sql_str(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _sql_name(text: str) -> str:
+    return '"' + str(text).replace('"', '""') + '"'
+
+
+def backup(store, folder: str | Path) -> BackupReport:
+    """A consistent copy of the running database, its kept uploads, manifest and key file, in
+    `folder` laid out like the data folder (so `rebuild --from folder` or a plain copy restores
+    it). Uses the store's own connection: safe while the dashboard serves and imports."""
+    folder = Path(folder)
+    db_copy = folder / store.path.name
+    if db_copy.exists():
+        raise RecoveryError(f"{db_copy} already exists: back up into a new folder (e.g. one named by the date).")
+    uploads = folder / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    # 1. the manifest first, under the write lock: everything it records is in the snapshot below
+    with store._write_lock:
+        src_manifest = manifest_path(store.path)
+        if src_manifest.exists():
+            shutil.copyfile(src_manifest, uploads / MANIFEST)
+    # 2. the database: one transaction, so a consistent snapshot; imports may commit meanwhile
+    partial = folder / (store.path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    alias = f"csc_backup_{uuid.uuid4().hex[:12]}"
+    cur = store.cursor()
+    source = cur.execute("select current_database()").fetchall()[0][0]
+    cur.execute(f"attach {_sql_str(partial)} as {alias}")
+    try:
+        cur.execute(f"copy from database {_sql_name(source)} to {alias}")
+        rows = cur.execute(f"select stored_file from {alias}.imports").fetchall()
+    finally:
+        cur.execute(f"detach {alias}")
+    os.replace(partial, db_copy)
+    # 3. the kept files the snapshot refers to, and the key
+    files = 0
+    for (stored,) in rows:
+        if not stored:
+            continue
+        src = store.paths.uploads / Path(stored).name
+        if src.exists():
+            shutil.copy2(src, uploads / src.name)
+            files += 1
+        else:
+            log.warning("backup: the kept file %s is missing", src)
+    key = store.paths.key_file
+    has_key = key.exists() and not os.environ.get("CSC_ID_KEY")
+    if has_key:
+        shutil.copy2(key, folder / key.name)
+    return BackupReport(folder, db_copy, files, len(rows), has_key)
+
+
+# --- Parquet, for engines beyond one machine -----------------------------------------------
+
+
+def export_parquet(store, folder: str | Path) -> dict[str, int]:
+    """Write the records as Parquet: `<folder>/<sheet>/import_id=<n>/part.parquet` (one file set
+    per import: immutable, so files already written are kept), plus `imports.parquet`,
+    `plan_changes.parquet` and `kpi_results.parquet` (rewritten each time). One snapshot: every
+    file comes from the same committed state. Returns the number of files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cur = store.cursor()
+    written = {"records": 0, "kept": 0, "tables": 0}
+    cur.execute("begin transaction read only")
+    try:
+        for sheet in spec.SHEETS.values():
+            counts = cur.execute(
+                f"select import_id, count(*) from raw_{sheet.name} group by import_id order by import_id"
+            ).fetchall()
+            for import_id, n in counts:
+                out = folder / sheet.name / f"import_id={int(import_id)}" / "part.parquet"
+                if out.exists() and _parquet_rows(cur, out) == n:
+                    written["kept"] += 1
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                tmp = out.with_name("part.parquet.partial")
+                # import_id is an integer from the database; file paths cannot be bound as parameters
+                cur.execute(f"copy (select * exclude (import_id) from raw_{sheet.name} where import_id = {int(import_id)} "
+                            f"order by excel_row) to {_sql_str(tmp)} (format parquet)")
+                os.replace(tmp, out)
+                written["records"] += 1
+        for table in ("imports", "plan_changes", "kpi_results"):
+            tmp = folder / f"{table}.parquet.partial"
+            cur.execute(f"copy (select * from {table} order by all) to {_sql_str(tmp)} (format parquet)")
+            os.replace(tmp, folder / f"{table}.parquet")
+            written["tables"] += 1
+    finally:
+        cur.execute("commit")
+    return written
+
+
+def _parquet_rows(cur, path: Path) -> int:
+    return cur.execute(f"select count(*) from read_parquet({_sql_str(path)})").fetchall()[0][0]
+
+
+def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
+    """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over an `export_parquet`
+    folder, so the KPI SQL (`csc.kpis.materialise`) runs on the Parquet unchanged."""
+    from csc.store import current_table_sql, raw_table_sql
+
+    folder = Path(folder)
+    for sheet in spec.SHEETS.values():
+        cols = ", ".join(sheet.column_names)
+        if any((folder / sheet.name).glob("import_id=*/part.parquet")):
+            pattern = _sql_str(folder / sheet.name / "*" / "part.parquet")
+            con.execute(f"create or replace view raw_{sheet.name} as select import_id::integer as import_id, "
+                        f"excel_row, {cols} from read_parquet({pattern}, hive_partitioning = true)")
+        else:  # no import had this sheet: an empty table of the same shape
+            con.execute(raw_table_sql(sheet))
+    for table in ("imports", "plan_changes"):
+        con.execute(f"create or replace view {table} as select * from read_parquet({_sql_str(folder / f'{table}.parquet')})")
+    for sheet in spec.SHEETS.values():
+        con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
