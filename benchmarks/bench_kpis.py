@@ -36,10 +36,11 @@ def timed(fn, repeat=1):
 
 
 def scan(cur) -> None:
-    """The floor: read every column of every current table once."""
+    """The floor: read every value of every current table once (a hash of each row, summed, so
+    DuckDB can answer neither from statistics nor by skipping columns)."""
     for sheet in spec.SHEETS.values():
-        cols = ", ".join(f"count({c})" for c in sheet.column_names)
-        cur.execute(f"select {cols} from cur_{sheet.name}").fetchall()
+        cols = ", ".join(sheet.column_names)
+        cur.execute(f"select sum(hash({cols})) from cur_{sheet.name}").fetchall()
 
 
 def main() -> None:

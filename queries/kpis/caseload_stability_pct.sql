@@ -16,16 +16,18 @@ months as (
         period,
         m1,
         (m1 - interval 6 month)::date as six_months_before,
+        row_number() over (order by period) as month_no,
     from kpi_months
 ),
 
+bounds as (select min(m1) as first_m1, max(month_no) as last_no from months),
+
 involvements as (
-    -- `latest_rank` orders a child's involvements by start date, then involvement id
-    -- (ids that are numbers compared as numbers, above ids that are not)
     select
         involvement_id,
         child_id,
         worker_id,
+        dense_rank() over (order by worker_id) as worker_no,  -- exact, and cheaper to compare than text
         area_office,
         team,
         start_date,
@@ -34,42 +36,48 @@ involvements as (
             partition by child_id
             order by start_date, try_cast(involvement_id as hugeint) nulls first, involvement_id
         ) as latest_rank,
-    -- inferred_involvements is empty unless only Annex A lists were loaded (docs/annex-a.md)
     from (select * from cur_involvements union all by name select * from inferred_involvements)
 ),
 
-in_window as (
-    -- each involvement in each month whose window it falls in: started by M1 and
-    -- still open after the day six months before M1
+month_span as (
+    -- the months whose window an involvement falls in: from the month it starts in
+    -- (the first M1 on or after its start) to the last month whose day six months before M1
+    -- is before its end (that day rises month by month, so these months are a prefix)
     select
-        months.period,
-        i.child_id,
-        i.worker_id,
-        i.involvement_id,
-        i.latest_rank,
-        i.end_or_open > months.m1 as is_open,
+        i.*,
+        first_month.month_no as first_no,
+        coalesce(last_month.month_no, 0) as last_no,
     from involvements as i
-    inner join months
-        on i.start_date <= months.m1
-        and i.end_or_open > months.six_months_before
+    asof inner join months as first_month on i.start_date <= first_month.m1
+    asof left join months as last_month on i.end_or_open > last_month.six_months_before
+),
+
+in_window as (
+    select
+        s.child_id,
+        s.worker_no,
+        s.latest_rank,
+        s.end_or_open,
+        unnest(range(s.first_no, s.last_no + 1)) as month_no,
+    from month_span as s
+    where s.first_no is not null and s.last_no >= s.first_no
 ),
 
 children as (
-    -- children with an involvement open at M1: is every worker in the window the same,
-    -- and which open involvement started last (it gives the area)
     select
-        period,
-        child_id,
-        min(worker_id) = max(worker_id) as is_stable,
-        arg_max(involvement_id, latest_rank) filter (where is_open) as latest_open_id,
-    from in_window
-    group by period, child_id
-    having bool_or(is_open)
+        w.month_no,
+        w.child_id,
+        min(w.worker_no) = max(w.worker_no) as is_stable,
+        max(w.latest_rank) filter (where w.end_or_open > m.m1) as latest_open_rank,
+    from in_window as w
+    inner join months as m on m.month_no = w.month_no
+    group by w.month_no, w.child_id
+    having latest_open_rank is not null
 ),
 
 final as (
     select
-        c.period,
+        m.period,
         i.area_office as area,
         i.team,
         i.involvement_id as record_id,
@@ -78,7 +86,8 @@ final as (
         c.is_stable::int::double as numerator,
         1.0 as denominator,
     from children as c
-    inner join involvements as i on i.involvement_id = c.latest_open_id
+    inner join months as m on m.month_no = c.month_no
+    inner join involvements as i on i.child_id = c.child_id and i.latest_rank = c.latest_open_rank
 )
 
 select * from final
