@@ -238,13 +238,12 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
                 with areas as (
                     select distinct area from kpi_results where area is not null
                     union all select null
-                )
+                ),
+                present as (select period, area from kpi_results where kpi = $kpi)
                 select $kpi, m.period, a.area, 0, null, 0
-                from kpi_months as m cross join areas as a
-                where not exists (
-                    select 1 from kpi_results as r
-                    where r.kpi = $kpi and r.period = m.period and r.area is not distinct from a.area
-                )
+                from kpi_months as m
+                cross join areas as a
+                anti join present as p on p.period = m.period and p.area is not distinct from a.area
                 """,
                 {"kpi": kpi.name},
             )

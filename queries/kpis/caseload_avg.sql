@@ -62,16 +62,18 @@ cases as (
 ),
 
 workers as (
-    select distinct
+    -- each qualified worker holding at least one open case, once per month
+    select
         period,
-        area_office as area,
-        team,
+        any_value(area_office) as area,
+        any_value(team) as team,
         worker_id as record_id,
         null::varchar as child_id,
         worker_id,
         0.0 as numerator,
-        fte as denominator,
+        any_value(fte) as denominator,
     from open_cases
+    group by period, worker_id
 ),
 
 final as (

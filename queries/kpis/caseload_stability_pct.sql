@@ -20,14 +20,15 @@ months as (
     from kpi_months
 ),
 
-bounds as (select min(m1) as first_m1, max(month_no) as last_no from months),
-
 involvements as (
     select
         involvement_id,
         child_id,
         worker_id,
-        dense_rank() over (order by worker_id) as worker_no,  -- exact, and cheaper to compare than text
+        -- whole numbers standing for the worker and the child: exact, and far cheaper to
+        -- group and compare than text over millions of child-months
+        dense_rank() over (order by worker_id) as worker_no,
+        dense_rank() over (order by child_id) as child_no,
         area_office,
         team,
         start_date,
@@ -54,7 +55,7 @@ month_span as (
 
 in_window as (
     select
-        s.child_id,
+        s.child_no,
         s.worker_no,
         s.latest_rank,
         s.end_or_open,
@@ -66,12 +67,12 @@ in_window as (
 children as (
     select
         w.month_no,
-        w.child_id,
+        w.child_no,
         min(w.worker_no) = max(w.worker_no) as is_stable,
         max(w.latest_rank) filter (where w.end_or_open > m.m1) as latest_open_rank,
     from in_window as w
     inner join months as m on m.month_no = w.month_no
-    group by w.month_no, w.child_id
+    group by w.month_no, w.child_no
     having latest_open_rank is not null
 ),
 
@@ -87,7 +88,7 @@ final as (
         1.0 as denominator,
     from children as c
     inner join months as m on m.month_no = c.month_no
-    inner join involvements as i on i.child_id = c.child_id and i.latest_rank = c.latest_open_rank
+    inner join involvements as i on i.child_no = c.child_no and i.latest_rank = c.latest_open_rank
 )
 
 select * from final
