@@ -102,13 +102,15 @@ def page(browser):
     context.close()
 
 
-def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' status)."""
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has drawn the page (its title, or an exception) and finished running
+    the script (no 'Running...' status widget)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_selector('h1, [data-testid="stException"]', timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(500)
 
 
 def shot(page, name: str) -> Path:
