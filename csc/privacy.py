@@ -39,3 +39,11 @@ def suppress_counts(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         mask = small(out[col])
         out[col] = out[col].astype(object).where(~mask, SUPPRESSED)
     return out
+
+
+def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
+    """Suppress a KPI's figures for the board. A figure that counts no people — data timeliness
+    is working days between a month's end and its extract — has no small numbers to hide."""
+    if kpi.unit == "days" and kpi.aggregate == "sum":
+        return df.assign(suppressed=False)
+    return suppress(df)

@@ -41,7 +41,7 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
     All areas: the stored all-areas rows. One area: its rows. Several areas: their numerators
     and denominators added up (a median is recomputed from the records)."""
     df = _series(cur, kpi, sel)
-    return privacy.suppress(df) if suppress else df
+    return privacy.suppress_kpi(df, kpi) if suppress else df
 
 
 def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:

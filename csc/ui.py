@@ -261,8 +261,9 @@ def series(data_version: str, role: str, kpi_name: str, sel: report.Selection) -
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) -> pd.DataFrame:
-    df = report.by_area(cursor(), kpis.get(kpi_name), sel.period_from, sel.period_to, sel.areas)
-    return privacy.suppress(df) if role == "board" else df
+    kpi = kpis.get(kpi_name)
+    df = report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas)
+    return privacy.suppress_kpi(df, kpi) if role == "board" else df
 
 
 INFERRED_KPIS = ("cp_3plus_workers_pct", "caseload_stability_pct")

@@ -69,3 +69,16 @@ def test_role_for_matches_address_then_domain_case_insensitively():
 
 def test_unknown_role_name_in_file_gives_no_access():
     assert role_for("a@b.org", {"users": {"a@b.org": "superuser"}}) is None
+
+
+def test_data_timeliness_days_are_not_suppressed_but_counts_are():
+    from csc import kpis
+
+    # 3 working days from month end to extract: days, not people, so the board sees 3
+    days = pd.DataFrame({"numerator": [3.0], "denominator": [float("nan")], "value": [3.0]})
+    out = privacy.suppress_kpi(days, kpis.get("data_timeliness_days"))
+    assert out["value"].tolist() == [3.0] and out["suppressed"].tolist() == [False]
+    # 3 transfers waiting: a small count of children, shown as c
+    waiting = pd.DataFrame({"numerator": [3.0], "denominator": [float("nan")], "value": [3.0]})
+    out = privacy.suppress_kpi(waiting, kpis.get("transfers_waiting_count"))
+    assert out["suppressed"].tolist() == [True] and out["value"].isna().all()
