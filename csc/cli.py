@@ -252,11 +252,20 @@ def cmd_backup(args) -> int:
 
 
 def cmd_export_parquet(args) -> int:
+    import duckdb
+
     from csc import recovery
     from csc.store import Store
 
-    with Store.open(args.db, read_only=True) as store:
-        written = recovery.export_parquet(store, Path(args.folder))
+    try:
+        with Store.open(args.db, read_only=True) as store:
+            written = recovery.export_parquet(store, Path(args.folder))
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        print("Error: the database is open in another process (the dashboard): export from the dashboard "
+              "(recovery.export_parquet), or stop it and run this again.", file=sys.stderr)
+        return 2
     print(f"Wrote {written['records']} record file(s) ({written['kept']} already there) and "
           f"{written['tables']} table file(s) to {args.folder}.")
     return 0

@@ -2,7 +2,8 @@
 and the Parquet export.
 
 **The manifest.** `uploads/manifest.jsonl` holds, one JSON object a line, every import (period,
-file, user, time, ...), every rollback and every change to the action plan. The store appends
+file, user, time, ...), every rollback, every change to the action plan and each new state of the
+Annex A team -> area office mapping (recorded before the next import it applied to). The store appends
 to it after each commit (`after_commit`) and, when it opens the database, appends whatever the
 database holds that the manifest lacks (a crash between the commit and the append). So the
 manifest is never ahead of the database, and the kept files plus the manifest are enough to
@@ -16,9 +17,10 @@ in the folder). One database per folder: the uploads, the manifest and the key f
 database belong to it.
 
 **Rebuild** (`rebuild`): replays the kept files in import order, with their periods, users,
-times and rolled-back status, restores the plan changes (and the audit log when the old
-database is readable), in a staging folder; only a complete rebuild replaces the database,
-and the old file is kept beside it as `<name>.replaced-<time>`.
+times, rolled-back status and the team mapping of their day, restores the plan changes (and the
+audit log when the old database is readable, whose records it then checks value for value), in a
+staging folder; only a complete rebuild replaces the database, and the old file is kept beside
+it as `<name>.replaced-<time>`.
 
 **Backup** (`backup`): a consistent copy through the running connection (`COPY FROM DATABASE`
 in one transaction, so readers and imports carry on), plus the manifest, the kept files and the
@@ -50,7 +52,7 @@ from csc import config, spec
 log = logging.getLogger("csc.recovery")
 
 MANIFEST = "manifest.jsonl"
-KEPT_FILE = re.compile(r"^\d{6}-[0-9a-f]{12}-")  # how Store._keep_file names a kept upload
+KEPT_FILE = re.compile(r"^\d{6,}-[0-9a-f]{12}-")  # how Store._keep_file names a kept upload
 
 Progress = Callable[[int, int, str], None]
 
@@ -107,7 +109,26 @@ def _when(value) -> dt.datetime | None:
 def _key(event: dict) -> tuple:
     if event["event"] == "plan_change":
         return ("plan_change", int(event["change_id"]))
+    if event["event"] == "team_areas":
+        return ("team_areas", int(event["seq"]))
     return (event["event"], int(event["import_id"]))
+
+
+def _db_team_areas(cur: duckdb.DuckDBPyConnection) -> list[list]:
+    """The Annex A team -> area office mapping (a state, not a history: the manifest keeps its history)."""
+    rows = cur.execute("select team, area_office, changed_by, changed_at from team_areas order by team").fetchall()
+    return [[team, area, by, _iso(at)] for team, area, by, at in rows]
+
+
+def _team_area_snapshots(events: list[dict]) -> list[tuple[int, list[list]]]:
+    """Each recorded mapping, with the number of imports the manifest records before it."""
+    snapshots, imports = [], 0
+    for e in events:
+        if e["event"] == "import":
+            imports += 1
+        elif e["event"] == "team_areas":
+            snapshots.append((imports, e["rows"]))
+    return snapshots
 
 
 def _signature(event: dict) -> tuple:
@@ -166,6 +187,8 @@ def check_manifest(store, write: bool = False) -> ManifestCheck:
     by_key = {_key(e): e for e in db}
     result = ManifestCheck()
     for event in existing:
+        if event["event"] == "team_areas":
+            continue  # a state: compared below
         mine = by_key.get(_key(event))
         if mine is None:
             result.problems.append(f"the manifest records {event['event']} {_key(event)[1]} but the database does not")
@@ -175,6 +198,12 @@ def check_manifest(store, write: bool = False) -> ManifestCheck:
         return result
     have = {_key(e) for e in existing}
     missing = [e for e in db if _key(e) not in have]
+    snapshots = _team_area_snapshots(existing)
+    mapping = _db_team_areas(store.cursor())
+    if mapping != (snapshots[-1][1] if snapshots else []):
+        # changed before anything else not yet recorded: mapping changes and imports take turns
+        # under the store's write lock, so it is the mapping those imports were read with
+        missing.insert(0, {"event": "team_areas", "seq": len(snapshots) + 1, "rows": mapping})
     if missing and write:
         _append(path, missing)
     result.appended = len(missing)
@@ -239,6 +268,20 @@ class History:
     imports: list[dict]  # one per import, with its final status
     plan_changes: list[dict]
     audit: list[dict] | None  # the whole audit log, when read from a database
+    team_areas: list[tuple[int, list[list]]] = field(default_factory=list)  # (imports before it, mapping)
+    final_team_areas: list[list] | None = None
+    checksums: dict | None = None  # sheet -> import_id -> (rows, checksum), when read from a database
+
+
+def _checksums(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[int, tuple[int, int]]]:
+    """Per sheet and import: the row count and a checksum of every value, to prove a replay exact."""
+    out = {}
+    for sheet in spec.SHEETS.values():
+        cols = ", ".join(("excel_row", *sheet.column_names))
+        rows = cur.execute(f"select import_id, count(*), sum(hash({cols})::hugeint) from raw_{sheet.name} "
+                           "group by import_id").fetchall()
+        out[sheet.name] = {int(i): (int(n), int(h)) for i, n, h in rows}
+    return out
 
 
 def _rows(cur, sql: str) -> list[dict]:
@@ -247,14 +290,20 @@ def _rows(cur, sql: str) -> list[dict]:
     return [dict(zip(names, row)) for row in res.fetchall()]
 
 
-def history_from_db(path: Path) -> History:
+def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; RecoveryError if a running dashboard (or this process) holds the file."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        text = str(exc).lower()
+        if "lock" in text or "different configuration" in text:
             raise RecoveryError(f"{path} is open in another process (the dashboard?). Stop it first: "
                                 "a rebuild replaces the database file.") from exc
         raise
+
+
+def history_from_db(path: Path) -> History:
+    con = _connect_read_only(path)
     try:
         cur = con.cursor()
         imports = _rows(cur, "select * from imports order by import_id")
@@ -263,9 +312,13 @@ def history_from_db(path: Path) -> History:
             imp["warnings"] = json.loads(imp["warnings"])
         plan_changes = _rows(cur, "select * from plan_changes order by change_id")
         audit = _rows(cur, "select * from audit_log order by audit_id")
+        final_mapping = _db_team_areas(cur)
+        checksums = _checksums(cur)
     finally:
         con.close()
-    return History("database", imports, plan_changes, audit)
+    # the mapping's history is in the manifest only; the database holds its final state
+    snapshots = _team_area_snapshots(read_manifest(manifest_path(path)))
+    return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums)
 
 
 def history_from_manifest(path: Path) -> History:
@@ -283,8 +336,10 @@ def history_from_manifest(path: Path) -> History:
             plan_changes[int(e["change_id"])] = {**e, "changed_at": _when(e["changed_at"])}
     if not imports and not plan_changes:
         raise RecoveryError(f"{path} holds no history to rebuild from.")
+    snapshots = _team_area_snapshots(read_manifest(path))
     return History("manifest", [imports[k] for k in sorted(imports)],
-                   [plan_changes[k] for k in sorted(plan_changes)], None)
+                   [plan_changes[k] for k in sorted(plan_changes)], None, snapshots,
+                   snapshots[-1][1] if snapshots else None)
 
 
 # --- rebuild -------------------------------------------------------------------------------
@@ -301,10 +356,13 @@ class RebuildReport:
     problems: list[str] = field(default_factory=list)
     replaced: Path | None = None
     new_key: bool = False
+    verified: bool = False  # every record compared with the old database's
 
     def summary(self) -> str:
         lines = [f"Rebuilt {self.target} from the {self.history}: {len(self.replayed)} import(s) replayed "
                  f"({len(self.rolled_back)} rolled back again), {self.plan_changes} plan change(s) restored."]
+        if self.verified:
+            lines.append("Every replayed record was checked against the old database: identical.")
         if self.replaced:
             lines.append(f"The previous database file was kept as {self.replaced}.")
         if self.renumbered:
@@ -371,6 +429,13 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
     target = config.db_path(target)
     source = Path(source) if source else target.parent
     uploads = _uploads_in(source)
+    if target.exists():  # never replace a file the dashboard is using
+        try:
+            _connect_read_only(target).close()
+        except RecoveryError:
+            raise
+        except duckdb.Error:
+            pass  # damaged: it will be kept aside and replaced
     hist = choose_history(target, source, history)
     report = RebuildReport(target, hist.source)
     report.problems = _check_files(hist, uploads)
@@ -392,6 +457,11 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
         store = Store.open(staging / target.name)
         try:
             _replay(store, hist, uploads, report, step)
+            if hist.final_team_areas is not None:
+                _set_team_areas(store, hist.final_team_areas)
+            if hist.checksums is not None:
+                report.problems += _verify(store, hist, report)
+                report.verified = not report.problems
             if report.problems and not partial:
                 raise RecoveryError("the rebuild stopped; nothing was changed:\n  " + "\n  ".join(report.problems))
             _restore_history(store, hist, report)
@@ -429,12 +499,33 @@ def _check_files(hist: History, uploads: Path) -> list[str]:
     return problems
 
 
+def _set_team_areas(store, rows: list[list]) -> None:
+    with store._write_lock:
+        cur = store.con.cursor()
+        cur.execute("begin")
+        try:
+            cur.execute("delete from team_areas")
+            for team, area, by, at in rows:
+                cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
+                            [team, area, by, _when(at)])
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+
+
 def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Progress) -> None:
     total = len(hist.imports) + 2
     next_id = 1
+    mapping = None
     for n, imp in enumerate(hist.imports, 1):
         iid = int(imp["import_id"])
         step(n, total, f"Replaying import {iid} ({imp['period']})")
+        # the team -> area office mapping as it stood when this import was read (Annex A files)
+        wanted = next((rows for before, rows in reversed(hist.team_areas) if before < n), None)
+        if wanted is not None and wanted != mapping:
+            _set_team_areas(store, wanted)
+            mapping = wanted
         if imp.get("_skip"):
             continue
         path = uploads / Path(imp["stored_file"]).name
@@ -447,6 +538,9 @@ def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Pr
             report.problems.append(f"import {iid} ({imp['period']}) was not loaded again: {detail}")
             continue
         next_id = result.import_id + 1
+        if result.row_counts != imp["row_counts"]:
+            report.problems.append(f"import {iid} ({imp['period']}) gave {result.row_counts} rows, "
+                                   f"not {imp['row_counts']} as when it was imported")
         if result.import_id != iid:
             report.renumbered[iid] = result.import_id
         report.replayed.append(iid)
@@ -454,6 +548,21 @@ def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Pr
         if imp["status"] == "rolled_back":
             store.rollback(result.import_id, user=imp.get("rolled_back_by") or "rebuild")
             report.rolled_back.append(iid)
+
+
+def _verify(store, hist: History, report: RebuildReport) -> list[str]:
+    """Every replayed import's records, value for value, against the old database's."""
+    new = _checksums(store.cursor())
+    problems = []
+    for imp in hist.imports:
+        if "_new_id" not in imp:
+            continue
+        old_id, new_id = int(imp["import_id"]), imp["_new_id"]
+        for sheet, by_import in hist.checksums.items():
+            if by_import.get(old_id) != new[sheet].get(new_id):
+                problems.append(f"import {old_id} ({imp['period']}): the {sheet} records differ from the old "
+                                "database's (the reader or the team mapping has changed since)")
+    return problems
 
 
 def _restore_history(store, hist: History, report: RebuildReport) -> None:
@@ -669,6 +778,7 @@ def _parquet_rows(cur, path: Path) -> int:
 def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
     """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over an `export_parquet`
     folder, so the KPI SQL (`csc.kpis.materialise`) runs on the Parquet unchanged."""
+    from csc import annexa
     from csc.store import current_table_sql, raw_table_sql
 
     folder = Path(folder)
@@ -684,3 +794,4 @@ def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
         con.execute(f"create or replace view {table} as select * from read_parquet({_sql_str(folder / f'{table}.parquet')})")
     for sheet in spec.SHEETS.values():
         con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
+    con.execute(annexa.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does

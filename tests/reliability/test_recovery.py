@@ -1,0 +1,251 @@
+"""Nothing lost: rebuild the database from the kept upload files and the history, back it up
+while it is in use, and restore it; the KPIs and the action plan come back identical."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csc import cli, plan, recovery
+from csc.store import Store
+from tests.reliability.support import state
+
+ROOT = Path(__file__).resolve().parents[2]
+HISTORY_COLUMNS = ("import_id, period, file_name, sha256, user_name, imported_at, status, stored_file, source_format, "
+                   "rolled_back_at, rolled_back_by")
+
+
+def snapshot(db: Path) -> dict:
+    """Everything a rebuild must give back, read through a fresh read-only connection."""
+    with Store.open(db, read_only=True) as store:
+        cur = store.cursor()
+        s = state(cur)
+        s["history"] = cur.execute(f"select {HISTORY_COLUMNS} from imports order by import_id").fetchall()
+        s["plan_changes"] = cur.execute("select * from plan_changes order by change_id").fetchall()
+        s["plan"] = plan.current(cur)
+        s["audit"] = cur.execute("select audit_id, logged_at, user_name, role, action, detail from audit_log "
+                                 "order by audit_id").fetchall()
+    return s
+
+
+def same_data(a: dict, b: dict) -> None:
+    for key in ("imports", "raw", "current", "kpis", "history", "plan_changes", "plan"):
+        assert a[key] == b[key], key
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, workbooks) -> Path:
+    """Three imports, one rolled back, and the plan changed: closed, as after a day's work."""
+    d = tmp_path_factory.mktemp("council") / "data"
+    with Store.open(d / "csc.duckdb") as store:
+        at = dt.datetime(2022, 3, 7, 9, 30)
+        for key, period, when in (("feb", "2022-02", at), ("mar", "2022-03", at + dt.timedelta(days=28)),
+                                  ("small", "2022-04", at + dt.timedelta(days=60))):
+            r = store.import_file(workbooks[key], period, user=f"analyst-{key}", imported_at=when)
+            assert r.status == "loaded", r.message
+        store.rollback(2, user="analyst-rollback", role="analyst")
+        store.audit("director", "director", "view", {"page": "overview"})
+        plan.record_change(store, "A1", "target:transfer_timely_pct", "85", user="director", role="director")
+        plan.record_change(store, "A3", "status", "at risk", user="director", role="director")
+    return d / "csc.duckdb"
+
+
+@pytest.fixture
+def council(built, tmp_path) -> Path:
+    """A copy of the built council's data folder for one test to change."""
+    shutil.copytree(built.parent, tmp_path / "data")
+    return tmp_path / "data" / built.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("history", ["database", "manifest"])
+def test_rebuild_into_a_new_file_gives_identical_kpis_and_plan(council, tmp_path, history):
+    before = snapshot(council)
+    assert before["kpis"] and before["history"][1][6] == "rolled_back"
+    assert before["plan"].target("transfer_timely_pct") == 85.0
+    target = tmp_path / "elsewhere" / "csc.duckdb"
+    report = recovery.rebuild(target, source=council.parent, history=history)
+    assert report.problems == [] and report.history == history
+    assert report.replayed == [1, 2, 3] and report.rolled_back == [2] and report.renumbered == {}
+    after = snapshot(target)
+    same_data(before, after)
+    assert after["plan"].action("A3").status == "at risk"
+    if history == "database":  # the audit log comes back whole, plus a line saying what happened
+        assert after["audit"][:-1] == before["audit"]
+    else:  # only what the manifest vouches for: imports, the rollback, plan changes (not views)
+        actions = [a[4] for a in after["audit"]]
+        assert actions == ["import", "import", "import", "rollback", "plan_change", "plan_change", "rebuild"]
+    assert after["audit"][-1][4] == "rebuild"
+    # the kept files were copied beside the new database, under the same names
+    assert sorted(p.name for p in (target.parent / "uploads").iterdir()) == \
+        sorted(p.name for p in (council.parent / "uploads").iterdir())
+
+
+@pytest.mark.slow
+def test_rebuild_in_place_from_the_manifest_when_the_database_file_is_lost(council):
+    before = snapshot(council)
+    council.unlink()
+    assert cli.main(["rebuild", "--db", str(council)]) == 0
+    same_data(before, snapshot(council))
+    with Store.open(council) as store:  # reopened by the dashboard: the manifest agrees
+        assert recovery.check_manifest(store).in_step
+    assert not list(council.parent.glob(".rebuild-*"))
+
+
+@pytest.mark.slow
+def test_rebuild_in_place_keeps_the_old_file_beside_the_new(council, capsys):
+    before = snapshot(council)
+    assert cli.main(["rebuild", "--db", str(council)]) == 0
+    assert "from the database" in capsys.readouterr().out
+    same_data(before, snapshot(council))
+    kept = list(council.parent.glob("csc.duckdb.replaced-*"))
+    assert len(kept) == 1
+    same_data(before, snapshot(kept[0]))
+
+
+def test_rebuild_stops_and_changes_nothing_when_a_kept_file_is_missing(council):
+    before = council.read_bytes()
+    uploads = council.parent / "uploads"
+    victim = next(p for p in uploads.iterdir() if p.name.startswith("000003-"))
+    victim.unlink()
+    with pytest.raises(recovery.RecoveryError, match="000003-.* is missing"):
+        recovery.rebuild(council)
+    assert council.read_bytes() == before
+    assert not list(council.parent.glob(".rebuild-*")) and not list(council.parent.glob("*.replaced-*"))
+
+
+def test_rebuild_refuses_while_the_dashboard_holds_the_database(council):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with Store.open(council):  # as the running dashboard does
+        out = subprocess.run([sys.executable, "-m", "csc", "rebuild", "--db", str(council)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "open in another process" in out.stderr
+
+
+@pytest.mark.slow
+def test_backup_while_in_use_restores_by_copying_the_folder(council, tmp_path, workbooks):
+    before = snapshot(council)
+    with Store.open(council) as store:  # the dashboard's store, still in use
+        report = recovery.backup(store, tmp_path / "backup-1")
+        reader = store.cursor()
+        assert reader.execute("select count(*) from imports").fetchall()[0][0] == 3  # carries on reading
+    assert report.imports == 3 and report.files == 3
+    # restore: stop the app, put the backup folder's contents where the data folder was
+    restored = tmp_path / "restored"
+    shutil.copytree(tmp_path / "backup-1", restored)
+    same_data(before, snapshot(restored / "csc.duckdb"))
+    with Store.open(restored / "csc.duckdb") as store:
+        assert recovery.check_manifest(store).in_step
+        assert store.import_file(workbooks["mar-again"], "2022-03", user="after-restore").status == "loaded"
+    # and a rebuild straight from the backup folder gives the same again
+    target = tmp_path / "rebuilt" / "csc.duckdb"
+    recovery.rebuild(target, source=tmp_path / "backup-1", history="manifest")
+    same_data(before, snapshot(target))
+
+
+def test_backup_refuses_to_overwrite_an_earlier_backup(council, tmp_path):
+    with Store.open(council) as store:
+        recovery.backup(store, tmp_path / "b")
+        with pytest.raises(recovery.RecoveryError, match="already exists"):
+            recovery.backup(store, tmp_path / "b")
+
+
+def test_backup_command_works_when_the_app_is_stopped_and_says_why_not_when_it_runs(council, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "csc", "backup", str(tmp_path / "b1"), "--db", str(council)]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Backed up 3 import(s)" in out.stdout
+    with Store.open(council):
+        cmd[4] = str(tmp_path / "b2")
+        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "open in another process (the dashboard)" in out.stderr
+
+
+def test_a_fresh_database_beside_an_old_manifest_removes_nothing_and_says_so(council, caplog):
+    files = sorted((council.parent / "uploads").iterdir())
+    council.unlink()  # lost; the dashboard is started again before anyone runs a rebuild
+    with Store.open(council) as store:
+        check = recovery.check_manifest(store)
+        assert not check.in_step and "the manifest records import 1 but the database does not" in check.problems
+    assert sorted((council.parent / "uploads").iterdir()) == files  # every kept file is still there
+    assert "python -m csc rebuild" in caplog.text
+
+
+def test_rebuild_copies_the_key_file_so_pseudonyms_match(tmp_path, workbooks, monkeypatch):
+    monkeypatch.delenv("CSC_ID_KEY")
+    old = tmp_path / "old" / "csc.duckdb"
+    with Store.open(old) as store:
+        store.import_file(workbooks["small"], "2022-04", user="analyst")
+    assert (old.parent / ".id_key").exists()
+    new = tmp_path / "new" / "csc.duckdb"
+    report = recovery.rebuild(new, source=old.parent)
+    assert not report.new_key
+    assert (new.parent / ".id_key").read_text() == (old.parent / ".id_key").read_text()
+    q = "select referral_id, child_id from raw_referrals order by all"
+    with Store.open(old, read_only=True) as a, Store.open(new, read_only=True) as b:
+        assert a.cursor().execute(q).fetchall() == b.cursor().execute(q).fetchall()
+
+
+@pytest.mark.slow
+def test_a_partial_rebuild_without_a_rolled_back_file_keeps_the_kpis_and_says_what_is_missing(council, capsys):
+    before = snapshot(council)
+    next(p for p in (council.parent / "uploads").iterdir() if p.name.startswith("000002-")).unlink()
+    assert cli.main(["rebuild", "--db", str(council), "--partial"]) == 1  # done, but not complete
+    assert "PROBLEM: import 2 (2022-03): the kept file" in capsys.readouterr().out
+    after = snapshot(council)
+    assert after["kpis"] == before["kpis"]  # import 2 was rolled back: it never counted
+    assert [h[0] for h in after["history"]] == [1, 3]  # import 3 keeps its number
+    assert after["plan"] == before["plan"]
+
+
+# --- Annex A: the team -> area office mapping each import was read with ---------------------------
+
+L3 = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of referral",
+      "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team",
+      "Allocated Worker"]
+
+
+def annex_a(path: Path, children: list[str], day: dt.date) -> Path:
+    from tests.conftest import write_xlsx
+
+    rows = [[c, "Female", "WBRI", dt.date(2008, 5, 1), 2, day, "Police", "No", 0, "Duty Team", "W1"] for c in children]
+    return write_xlsx(path, {"List 3 - Referrals": [L3, *rows]})
+
+
+@pytest.mark.parametrize("history", ["database", "manifest"])
+def test_rebuild_reads_each_annex_a_file_with_the_team_mapping_of_its_day(tmp_path, history):
+    import pandas as pd
+
+    from csc import annexa
+
+    db = tmp_path / "data" / "csc.duckdb"
+    with Store.open(db) as store:
+        annexa.save_team_areas(store, pd.DataFrame({"team": ["Duty Team"], "area_office": ["North"]}), "analyst")
+        april = annex_a(tmp_path / "annex-april.xlsx", ["C1", "C2"], dt.date(2011, 4, 5))
+        assert store.import_file(april, "2011-04", user="analyst").status == "loaded"
+        # the Duty Team moves to the South office; May's file is read with the new mapping
+        annexa.save_team_areas(store, pd.DataFrame({"team": ["Duty Team"], "area_office": ["South"]}), "analyst")
+        may = annex_a(tmp_path / "annex-may.xlsx", ["C3"], dt.date(2011, 5, 5))
+        assert store.import_file(may, "2011-05", user="analyst").status == "loaded"
+    before = snapshot(db)
+    q = "select import_id, area_office from raw_referrals order by all"
+    with Store.open(db, read_only=True) as s:
+        areas = s.cursor().execute(q).fetchall()
+    assert areas == [(1, "North"), (1, "North"), (2, "South")]
+    target = tmp_path / "rebuilt" / "csc.duckdb"
+    report = recovery.rebuild(target, source=db.parent, history=history)
+    assert report.problems == []
+    assert report.verified == (history == "database")  # value for value against the old file
+    same_data(before, snapshot(target))
+    with Store.open(target, read_only=True) as s:
+        assert s.cursor().execute(q).fetchall() == areas
+        assert annexa.team_areas(s.cursor()) == {"Duty Team": "South"}
