@@ -682,7 +682,16 @@ def record_unmapped(store, extract: Extract) -> list[str]:
             except BaseException:
                 cur.execute("rollback")
                 raise
+            _record(store)
     return new
+
+
+def _record(store) -> None:
+    """Keep the mapping's new state in the recovery manifest (a rebuild replays Annex A files
+    with the mapping of their day)."""
+    from csc import recovery
+
+    recovery.after_commit(store)
 
 
 def _clean(value) -> str | None:
@@ -731,6 +740,7 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
         except BaseException:
             cur.execute("rollback")
             raise
+        _record(store)
     mapped = sum(1 for _, a in changed.values() if a)
     parts = [f"{mapped} team(s) mapped"] if mapped else []
     if len(changed) - mapped:

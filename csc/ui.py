@@ -154,15 +154,20 @@ def _set_preview_role() -> None:
 
 
 def _ensure_entry_point() -> None:
-    """With a `pages/` folder beside dashboard.py, a freshly started server routes the first
-    request in Streamlit's legacy multipage mode until st.navigation has run once: a deep link
-    (/action?action=A3) would run the page alone, without sign-in, navigation or filters.
-    Switch to st.navigation routing and rerun, so dashboard.py handles the same URL."""
+    """With a `pages/` folder beside dashboard.py, a freshly started server routes requests in
+    Streamlit's legacy multipage mode until st.navigation has run once: a deep link
+    (/action?action=A3) would run the page alone, without sign-in, navigation or filters. Several
+    first visits at once can each be routed that way before the switch flips. So whenever a page
+    runs without the entry point having run in this session, switch to st.navigation routing and
+    rerun once, so dashboard.py handles the same URL."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    legacy = PagesManager.uses_pages_directory
+    if legacy or "_selection" not in st.session_state:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if not st.session_state.get("_entry_rerun"):
+            st.session_state["_entry_rerun"] = True
+            st.rerun()
 
 
 def require(page: str) -> Viewer:

@@ -6,7 +6,7 @@ import streamlit as st
 from csc import boardpack, kpis, spc, ui
 
 v = ui.require("overview")
-sel = st.session_state["_selection"]
+sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
 st.title("Are we on track?")
 ui.empty_state_if_no_data()
 ui.log_view(v, "overview", sel)
