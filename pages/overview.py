@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, kpis, spc, ui
+from csc import boardpack, breakdowns, charts, kpis, report, spc, ui
 
 v = ui.require("overview")
 sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
@@ -74,6 +74,22 @@ for action in plan.actions:
             column_config={"Last 12 months": st.column_config.LineChartColumn("Last 12 months", width="small")},
             alt=f"Measures of action {action.id} with latest value, target and ratings",
         )
+        if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
+                     help="XmR charts: is the change real or noise? Limits recalculated from the action's start."):
+            source = breakdowns.extract_source(ui.cursor())
+            for name in action.kpis:
+                kpi = registry.get(name)
+                series = ui.series(ver, v.role, name, sel) if kpi else None
+                if series is None or series["value"].dropna().empty:
+                    continue
+                target = action.target(name)
+                result = report.rate(kpi, series, target, action.start)
+                fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result,
+                                       breakdowns.series_title(kpi, series, target), target=target,
+                                       unit=kpi.unit_suffix, source=source, due_period=action.due_period)
+                ui.chart(breakdowns.fit_figure(fig), f"overview-xmr-{name}",
+                         breakdowns.xmr_table(series, result, kpi.improvement),
+                         f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
         if st.button(f"Open {action.id} in depth", key=f"open-{action.id}"):
             st.query_params["action"] = action.id
             st.switch_page("pages/action.py", query_params={"action": action.id})

@@ -462,3 +462,18 @@ def test_every_page_says_what_to_do_with_no_extract_loaded(empty_db, path):
 @pytest.mark.parametrize("path", ["pages/plan.py", "pages/upload.py", "pages/imports.py", "pages/audit.py"])
 def test_management_pages_run_with_no_extract_loaded(empty_db, path):
     page(empty_db, path, "analyst")
+
+
+def test_overview_draws_the_xmr_charts_of_an_action_on_request(council_db):
+    at = page(council_db, None, "director")
+    assert not figures(at)  # nothing drawn until asked: the first screen stays fast
+    at.toggle(key="spc-A1").set_value(True).run()
+    specs = figures(at)
+    texts_in_charts = [a.get("text", "") for f in specs for a in f["layout"].get("annotations", [])]
+    chart_titles = [f["layout"]["title"]["text"] for f in specs]
+    # A1 has three measures with values in the fixture: one XmR chart each
+    assert len(specs) == 3
+    assert any(t.startswith(TIMELY) for t in chart_titles)
+    # the SPC icons' meaning in words, beside the target
+    assert any(t.startswith("Variation:") for t in texts_in_charts)
+    assert any("Target 90%" in t for t in texts_in_charts)
