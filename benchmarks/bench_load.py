@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import random
 import re
@@ -379,8 +380,12 @@ def run(sessions: int = 20, browsers: int = 2, rounds: int = 3, scale: float = 0
     try:
         say(f"server {server.url} (log {server.log}); {sessions} protocol + {browsers} browser sessions, "
             f"{rounds} page loads each per phase")
-        result = asyncio.run(asyncio.wait_for(
-            drive(server.url, server.proc.pid, sessions, browsers, rounds, uploads[:imports], think), timeout))
+        # in a thread of its own: a caller may already run an event loop (pytest with Playwright's
+        # sync API alive in the same process), and asyncio.run() needs a thread without one
+        coro = asyncio.wait_for(drive(server.url, server.proc.pid, sessions, browsers, rounds, uploads[:imports], think),
+                                timeout)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(asyncio.run, coro).result()
     finally:
         server.stop()
     result["server_errors"] = server_log_errors(server.log.read_text())
