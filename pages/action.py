@@ -87,6 +87,11 @@ for name in action.kpis:
         traj = spc.trajectory(periods, values, action.start, action.due_period, target, kpi.improvement,
                               unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
     st.markdown(rating_words(kpi, df, result, target, traj.status if traj else None))
+    latest_period, latest_value = df["period"].iloc[-1], df["value"].iloc[-1]
+    if (pd.notna(latest_value) and spc.rag(float(latest_value), target, kpi.direction) == "red"
+            and latest_period not in action.commentary):
+        st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
+                   "did, what changed and what next (on the Action plan page).")
 
     fig = charts.xmr_chart(periods, values, result, breakdowns.series_title(kpi, df, target), target=target,
                            unit=kpi.unit_suffix, source=source, due_period=action.due_period)
