@@ -43,8 +43,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, env: dict | None = None, port: int | None = None):
+    def __init__(self, db: Path, env: dict | None = None, port: int | None = None, args: list[str] | None = None):
         self.db = db
+        self.args = list(args or [])  # more `streamlit run` options, e.g. --secrets.files
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "CSC_DB": str(db), **(env or {})}
@@ -56,7 +57,8 @@ class Server:
         streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
         self.proc = subprocess.Popen(
             [streamlit, "run", str(ROOT / "dashboard.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             *self.args],
             cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 60

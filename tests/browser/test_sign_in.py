@@ -5,17 +5,12 @@ board member and as an account nobody has given access to."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from csc.store import Store
-from tests.browser.conftest import OUT, ROOT, Server, free_port, shot, wait_idle
+from tests.browser.conftest import Server, free_port, shot, wait_idle
 from tests.browser.oidc_provider import OIDCProvider
 from tests.conftest import write_xlsx
 
@@ -38,29 +33,8 @@ class AuthServer(Server):
     (Streamlit's `secrets.files` option) so the working tree's .streamlit/ is never touched."""
 
     def __init__(self, db: Path, secrets: Path, env: dict | None = None, port: int | None = None):
-        super().__init__(db, env=env, port=port)
+        super().__init__(db, env=env, port=port, args=["--secrets.files", str(secrets)])
         self.secrets = secrets
-
-    def start(self) -> AuthServer:
-        OUT.mkdir(parents=True, exist_ok=True)
-        streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-        self.proc = subprocess.Popen(
-            [streamlit, "run", str(ROOT / "dashboard.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--secrets.files", str(self.secrets)],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("streamlit did not become healthy in 60 s")
 
 
 @pytest.fixture(scope="module")
