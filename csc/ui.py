@@ -180,6 +180,17 @@ def require(page: str) -> Viewer:
     return v
 
 
+def open_page(page: str, title: str) -> tuple[Viewer, report.Selection]:
+    """The start of every page that shows figures: the role checked again, the sidebar's
+    selection, the title, the empty state when nothing is loaded, and the view logged."""
+    v = require(page)
+    sel = st.session_state.get("_selection") or sidebar_filters()  # set by dashboard.py on every run
+    st.title(title)
+    empty_state_if_no_data()
+    log_view(v, page, sel)
+    return v, sel
+
+
 # --- filters kept in the URL ---------------------------------------------------------------
 
 

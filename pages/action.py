@@ -6,11 +6,7 @@ import streamlit as st
 
 from csc import breakdowns, charts, kpis, privacy, report, spc, ui
 
-v = ui.require("action")
-sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
-st.title("Action in depth")
-ui.empty_state_if_no_data()
-ui.log_view(v, "action", sel)
+v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()

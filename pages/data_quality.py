@@ -6,11 +6,7 @@ import streamlit as st
 
 from csc import breakdowns, charts, quality, ui
 
-v = ui.require("data_quality")
-sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
-st.title("Data quality")
-ui.empty_state_if_no_data()
-ui.log_view(v, "data_quality", sel)
+v, sel = ui.open_page("data_quality", "Data quality")
 ver = ui.version()
 source = breakdowns.extract_source(ui.cursor())
 checks = quality.registry()

@@ -5,11 +5,7 @@ import streamlit as st
 
 from csc import boardpack, breakdowns, charts, kpis, report, spc, ui
 
-v = ui.require("overview")
-sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
-st.title("Are we on track?")
-ui.empty_state_if_no_data()
-ui.log_view(v, "overview", sel)
+v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
 df = ui.overview(ver, v.role, sel)

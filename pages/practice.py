@@ -5,11 +5,7 @@ import streamlit as st
 
 from csc import breakdowns, charts, kpis, ui
 
-v = ui.require("practice")
-sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
-st.title("Practice")
-ui.empty_state_if_no_data()
-ui.log_view(v, "practice", sel)
+v, sel = ui.open_page("practice", "Practice")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()

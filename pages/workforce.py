@@ -7,11 +7,7 @@ from csc import breakdowns, kpis, privacy, report, spc, ui
 
 KPIS = ("caseload_avg", "turnover_rate_pct", "agency_rate_pct", "vacancy_rate_pct", "supervision_pct")
 
-v = ui.require("workforce")
-sel = st.session_state.get("_selection") or ui.sidebar_filters()  # set by dashboard.py on every run
-st.title("Workforce")
-ui.empty_state_if_no_data()
-ui.log_view(v, "workforce", sel)
+v, sel = ui.open_page("workforce", "Workforce")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()
