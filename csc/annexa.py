@@ -58,6 +58,7 @@ from csc.extract import (
     _sheet_parts,
     _too_big,
     _validate,
+    map_headers,
     check_file,
 )
 
@@ -392,27 +393,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
         )
         return
     excel_header = h + 1
-    headers: dict[str, str] = {}
-    use: dict[str, int] = {}
-    unused: list[str] = []
-    for idx, cell in enumerate(probe[h]):
-        if cell is None or str(cell).strip() == "":
-            continue
-        text = re.sub(r"\s+", " ", str(cell)).strip()
-        col = header_map.get(spec.norm(text))
-        if col is None:
-            unused.append(text)
-        elif col in headers:
-            extract.problems.append(
-                _error(
-                    f'Sheet "{title}", row {excel_header}: columns "{headers[col]}" and "{text}" both mean {col}. '
-                    "Keep one of them (delete or rename the other) and upload again.",
-                    sheet=title, row=excel_header, column=text, value=text, expected=f"one column meaning {col}",
-                )
-            )
-        else:
-            headers[col] = text
-            use[col] = idx
+    headers, use, unused = map_headers(probe[h], header_map, title, excel_header, extract.problems)
     missing = [c for c in lst.required if c not in headers]
     for c in missing:
         why = " The dashboard needs it to give each record its area office." if c == "team" else ""

@@ -612,6 +612,39 @@ def _find_header(rows: list[list[object]], header_map: dict[str, str]) -> int | 
     return None
 
 
+def map_headers(
+    cells: list, header_map: dict[str, str], title: str, excel_header: int, problems: list[Problem]
+) -> tuple[dict[str, str], dict[str, int], list[str]]:
+    """Match a header row's cells to columns: (column -> header as written, column -> position,
+    headers that match no column). Two headers meaning the same column are an error."""
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    use: dict[str, int] = {}  # column name -> index in the batch
+    for idx, cell in enumerate(cells):
+        if cell is None or str(cell).strip() == "":
+            continue
+        text = re.sub(r"\s+", " ", str(cell)).strip()
+        col = header_map.get(spec.norm(text))
+        if col is None:
+            unknown.append(text)
+        elif col in headers:
+            problems.append(
+                _error(
+                    f'Sheet "{title}", row {excel_header}: columns "{headers[col]}" and "{text}" both mean {col}. '
+                    "Keep one of them (delete or rename the other) and upload again.",
+                    sheet=title,
+                    row=excel_header,
+                    column=text,
+                    value=text,
+                    expected=f"one column meaning {col}",
+                )
+            )
+        else:
+            headers[col] = text
+            use[col] = idx
+    return headers, use, unknown
+
+
 def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date) -> None:
     header_map = sheet.header_map()
     # One read of the whole sheet as text. header_row=None with skip_rows=0 makes row i Excel row i + 1,
@@ -641,31 +674,7 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
     first_data_row = excel_header + 1
 
     header_cells = probe_rows[h]
-    headers: dict[str, str] = {}
-    unknown: list[str] = []
-    use: dict[str, int] = {}  # column name -> index in the batch
-    for idx, cell in enumerate(header_cells):
-        if cell is None or str(cell).strip() == "":
-            continue
-        text = re.sub(r"\s+", " ", str(cell)).strip()
-        col = header_map.get(spec.norm(text))
-        if col is None:
-            unknown.append(text)
-        elif col in headers:
-            extract.problems.append(
-                _error(
-                    f'Sheet "{title}", row {excel_header}: columns "{headers[col]}" and "{text}" both mean {col}. '
-                    "Keep one of them (delete or rename the other) and upload again.",
-                    sheet=title,
-                    row=excel_header,
-                    column=text,
-                    value=text,
-                    expected=f"one column meaning {col}",
-                )
-            )
-        else:
-            headers[col] = text
-            use[col] = idx
+    headers, use, unknown = map_headers(header_cells, header_map, title, excel_header, extract.problems)
     if unknown:
         extract.problems.append(
             _warning(
