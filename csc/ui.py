@@ -133,7 +133,9 @@ def viewer() -> Viewer:
             "Configure sign-in (see docs/deployment.md) or start it with --server.address 127.0.0.1."
         )
         st.stop()
-    role = st.session_state.get("preview_role", "analyst")
+    role = st.session_state.get("preview_role", os.environ.get("CSC_LOCAL_ROLE", "analyst"))
+    if role not in ROLES:
+        role = "analyst"
     return Viewer("local user", role, True)
 
 

@@ -43,8 +43,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, env: dict | None = None, port: int | None = None, args: list[str] | None = None):
+    def __init__(self, db: Path, env: dict | None = None, port: int | None = None, args: list[str] | None = None,
+                 script: Path | None = None):
         self.db = db
+        self.script = script or ROOT / "dashboard.py"  # another script: a benchmark's baseline page
         self.args = list(args or [])  # more `streamlit run` options, e.g. --secrets.files
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -56,7 +58,7 @@ class Server:
         OUT.mkdir(parents=True, exist_ok=True)
         streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
         self.proc = subprocess.Popen(
-            [streamlit, "run", str(ROOT / "dashboard.py"), "--server.port", str(self.port),
+            [streamlit, "run", str(self.script), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              *self.args],
             cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,

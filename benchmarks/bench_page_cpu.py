@@ -1,0 +1,194 @@
+"""Benchmark: the server's CPU time per warm page view, for every page, as a ratio to a one-line
+Streamlit page served the same way in the same run.
+
+    python benchmarks/bench_page_cpu.py [--council demo|big|both] [--views 7] [--role analyst]
+
+For each council it starts two real servers on 127.0.0.1 with the project's `.streamlit`
+configuration: `dashboard.py` on the council's database, and a one-line script (the baseline).
+A page view is what a browser's first visit costs the server: a new websocket session
+(`/_stcore/stream`) asking for the page (a `rerun_script` message with the page name and
+query string), read until `script_finished`. Another session stays connected throughout, as
+on a live server. The server's CPU for the view is read from `/proc/<pid>/stat` (user + system)
+before and after; the median of `--views` warm views (after one cold view per page) is
+reported, and its ratio to the baseline's median measured interleaved with the pages.
+
+`--browser` also loads each page in Chromium (a new context per view, so a new session), and
+reports the server CPU per browser view beside the protocol figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CSC_ID_KEY", "benchmark")
+
+from benchmarks.bench_load import DONE_JS, ProtocolSession, cpu  # noqa: E402
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, Server  # noqa: E402
+
+# name: (page key for the role rules, URL path)
+ALL_PAGES = {
+    "Overview": ("overview", ""),
+    "Action A1": ("action", "action?action=A1"),
+    "Workforce": ("workforce", "workforce"),
+    "Practice": ("practice", "practice"),
+    "Action plan": ("plan", "plan"),
+    "Imports": ("imports", "imports"),
+    "Data quality": ("data_quality", "data-quality"),
+    "Audit log": ("audit", "audit"),
+}
+PAGES: dict[str, str] = {}
+BASELINE = "import streamlit as st\nst.title('baseline')\n"
+
+
+def build(council: str, folder: Path) -> Path:
+    db = folder / f"{council}.duckdb"
+    if db.exists():
+        return db
+    t0 = time.perf_counter()
+    if council == "demo":
+        subprocess.run([sys.executable, "-m", "csc", "demo", "--db", str(db), "--out", str(folder / "demo-in")],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    else:
+        os.environ.setdefault("CSC_SERIES_START", "2012-04")
+        from benchmarks import bigcouncil
+        from csc.store import Store
+
+        with Store.open(db) as store:
+            bigcouncil.load(store, 1.0)
+    print(f"built the {council} council in {time.perf_counter() - t0:.0f} s: {db}")
+    return db
+
+
+async def view(session: ProtocolSession, pid: int, path: str) -> float:
+    """Server CPU seconds for one page view over the websocket protocol."""
+    before, _ = cpu(pid)
+    load = await session.load(path)
+    after, _ = cpu(pid)
+    if load.error:
+        raise RuntimeError(f"/{path}: {load.error}")
+    return after - before
+
+
+async def keep_connected(url: str, stop: asyncio.Event) -> None:
+    """One session that stays open for the whole run, as on a live server."""
+    import websockets
+
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None):
+        await stop.wait()
+
+
+async def measure(app: Server, base: Server, views: int) -> dict[str, list[float]]:
+    stop = asyncio.Event()
+    keepers = [asyncio.create_task(keep_connected(s.url, stop)) for s in (app, base)]
+    await asyncio.sleep(1.0)
+    sa, sb = ProtocolSession(app.url, 0), ProtocolSession(base.url, 1)
+    out: dict[str, list[float]] = {"baseline": []}
+    await view(sb, base.proc.pid, "")  # cold
+    for path in PAGES.values():
+        await view(sa, app.proc.pid, path)  # cold: first view of each page
+    for _ in range(views):
+        out["baseline"].append(await view(sb, base.proc.pid, ""))
+        for name, path in PAGES.items():
+            out.setdefault(name, []).append(await view(sa, app.proc.pid, path))
+    stop.set()
+    await asyncio.gather(*keepers, return_exceptions=True)
+    return out
+
+
+def browser_views(app: Server, base: Server, views: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[float]] = {"baseline": []}
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+
+        def one(server: Server, path: str) -> float:
+            ctx = chromium.new_context(viewport={"width": 1440, "height": 900})
+            page = ctx.new_page()
+            before, _ = cpu(server.proc.pid)
+            page.goto(f"{server.url}/{path}", wait_until="domcontentloaded")
+            page.wait_for_function(DONE_JS, timeout=120_000, polling=50)
+            page.wait_for_timeout(300)  # the front end's follow-up messages (widget states)
+            after, _ = cpu(server.proc.pid)
+            ctx.close()
+            return after - before
+
+        one(base, "")
+        for path in PAGES.values():
+            one(app, path)
+        for _ in range(views):
+            out["baseline"].append(one(base, ""))
+            for name, path in PAGES.items():
+                out.setdefault(name, []).append(one(app, path))
+        chromium.close()
+    return out
+
+
+def table(title: str, protocol: dict, browser: dict | None) -> str:
+    b = statistics.median(protocol["baseline"]) * 1000
+    lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
+    bb = statistics.median(browser["baseline"]) * 1000 if browser else None
+    for name in ["baseline", *PAGES]:
+        ms = statistics.median(protocol[name]) * 1000
+        line = f"{name:<14} {ms:12.0f} {ms / b:6.1f}x"
+        if browser:
+            bms = statistics.median(browser[name]) * 1000
+            line += f" {bms:11.0f} {bms / bb:6.1f}x"
+        lines.append(line)
+    worst = max(statistics.median(protocol[n]) for n in PAGES) * 1000 / b
+    lines.append(f"worst page: {worst:.1f}x the one-line page (aim: at most 3x)")
+    return "\n".join(lines)
+
+
+def run(council: str, folder: Path, views: int, role: str, with_browser: bool) -> str:
+    from streamlit import logger
+
+    logger.set_log_level("error")  # csc.ui's cached functions, imported outside a server, warn
+    from csc.ui import PAGE_ROLES
+
+    PAGES.clear()
+    PAGES.update({name: path for name, (key, path) in ALL_PAGES.items() if role in PAGE_ROLES[key]})
+    db = build(council, folder)
+    script = folder / "baseline.py"
+    script.write_text(BASELINE)
+    env = {"CSC_ID_KEY": os.environ["CSC_ID_KEY"], "CSC_LOCAL_ROLE": role}
+    app = Server(db, env=env).start()
+    base = Server(db, env=env, script=script).start()
+    try:
+        protocol = asyncio.run(measure(app, base, views))
+        browser = browser_views(app, base, max(3, views // 2)) if with_browser else None
+    finally:
+        app.stop()
+        base.stop()
+    return table(f"{council} council, role {role}: server CPU per warm page view (median of {views})",
+                 protocol, browser)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--council", choices=["demo", "big", "both"], default="both")
+    ap.add_argument("--views", type=int, default=7)
+    ap.add_argument("--role", default="board", choices=["board", "director", "analyst"])
+    ap.add_argument("--browser", action="store_true", help="also measure page views in Chromium")
+    ap.add_argument("--folder", help="keep the councils' databases here (reused when present)")
+    args = ap.parse_args()
+    folder = Path(args.folder or tempfile.mkdtemp(prefix="csc-pagecpu-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for council in (["demo", "big"] if args.council == "both" else [args.council]):
+        print(run(council, folder, args.views, args.role, args.browser))
+        print()
+
+
+if __name__ == "__main__":
+    main()
