@@ -81,12 +81,14 @@ def _validate_file(path: Path, db: str | None):
     def alone():
         """No database (or a locked one): an Annex A workbook is still read as Annex A, its teams
         unchecked and its ids hashed with a throw-away key (nothing is stored)."""
-        from csc import annexa
+        from csc import annexa, ssd
 
         if annexa.is_annex_a(path):
             import secrets
 
             return annexa.read(path, None, id_key=secrets.token_bytes(32))
+        if ssd.is_ssd(path):
+            return ssd.read(path, None)
         return read_workbook(path)
 
     db_file = config.db_path(db)

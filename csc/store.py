@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, config, recovery, spec
+from csc import annexa, config, recovery, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -183,6 +183,7 @@ class Store:
             cur.execute("begin")
             cur.execute(SCHEMA)
             cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
+            cur.execute(ssd.SCHEMA)  # raw_worker_registrations
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
             exists = cur.execute(
@@ -220,6 +221,9 @@ class Store:
         if annexa.is_annex_a(path, original_name):
             extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
+            annexa.record_unmapped(self, extract)
+        elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
+            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today)
             annexa.record_unmapped(self, extract)
         else:
             extract = read_workbook(path, original_name=original_name, today=today)
