@@ -2,7 +2,7 @@
 
 The SSD lives in the council's own case-system database (`ssd_*` tables built by Data to
 Insight's scripts). An analyst exports the tables, one sheet of a workbook or one CSV file per
-table, named after the table (`ssd_cin_episodes`, or without the `ssd_` prefix) and headed with
+table, named after the table (`ssd_cin_episodes`; the prefix is needed) and headed with
 the SSD column names (`ssd/schema/*.yml`), and uploads them as one file: the workbook, or a .zip
 of the CSV files. The monthly extract's own sheets (workforce, establishment, transfers, audits,
 supervisions) may be added beside the SSD tables in the same workbook.
@@ -160,11 +160,11 @@ def _warning(message: str, **kw) -> Problem:
 
 
 def table_name(title: str) -> str | None:
-    """The SSD table a sheet or file name stands for ("ssd_cin_episodes", "cin_episodes", "SSD CIN
-    Episodes.csv"), or None."""
+    """The SSD table a sheet or file name stands for ("ssd_cin_episodes", "SSD CIN Episodes.csv"), or
+    None. The "ssd" prefix is needed: without it "cp_plans" and "involvements" are the extract's sheets."""
     key = spec.norm(Path(str(title)).stem if str(title).lower().endswith(".csv") else title)
     for name in TABLES:
-        if key in (spec.norm(name), spec.norm(name[4:])):
+        if key == spec.norm(name):
             return name
     return None
 

@@ -213,3 +213,10 @@ def test_a_generated_large_set_loads_from_a_zip_of_csv_files(tmp_path):
         assert cur.execute("select count(*) from cur_assessments where completed_date = '1900-01-01'").fetchall() == [(0,)]
         assert cur.execute("select count(*) from cur_cp_plans where end_date = '1900-01-01'").fetchall() == [(0,)]
         assert figure(store, "re_referral_pct") is not None
+
+
+def test_extract_sheets_named_like_ssd_tables_without_the_prefix_are_not_ssd(tmp_path):
+    path = write_xlsx(tmp_path / "extract.xlsx", {"cp_plans": [["cp_plan_id", "child_id", "start_date", "area_office"]],
+                                                  "involvements": [["involvement_id"]]})
+    assert not ssd.is_ssd(path)
+    assert ssd.table_name("SSD CIN Episodes.csv") == "ssd_cin_episodes"
