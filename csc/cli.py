@@ -89,6 +89,10 @@ def _validate_file(path: Path, db: str | None):
             return annexa.read(path, None, id_key=secrets.token_bytes(32))
         if ssd.is_ssd(path):
             return ssd.read(path, None)
+        from csc import census
+
+        if census.is_census(path):
+            return census.read(path)
         return read_workbook(path)
 
     db_file = config.db_path(db)

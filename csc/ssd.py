@@ -135,9 +135,11 @@ def registrations(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def swe_key(number: str) -> str:
-    """How Social Work England numbers match: "SW12345", "sw 12345" and "12345" are one number."""
-    digits = re.sub(r"[^0-9A-Za-z]", "", str(number)).upper()
-    return digits[2:] if digits.startswith("SW") else digits
+    """How Social Work England numbers match: "SW12345", "sw 12345", "12345" and the census's
+    zero-padded "SW0000012345" (two letters and ten digits) are one number."""
+    key = re.sub(r"[^0-9A-Za-z]", "", str(number)).upper()
+    key = key[2:] if key.startswith("SW") else key
+    return key.lstrip("0") or key
 
 
 @dataclass
@@ -374,9 +376,13 @@ def read(
     original_name: str | None = None,
     today: dt.date | None = None,
     roles: tuple[str, ...] = ALLOCATED_ROLES,
+    known_workers: pa.Table | None = None,
 ) -> SSDExtract:
     """Read and validate SSD tables (a workbook or a .zip of CSV files) into the contract's sheets;
-    never raises for a bad file. `team_areas`: team -> area office (None: no database, not checked)."""
+    never raises for a bad file. `team_areas`: team -> area office (None: no database, not checked).
+    `known_workers`: the current workforce rows (`cur_workforce`): a worker's agency flag, FTE, dates
+    and reason for leaving, which ssd_professionals lacks, are kept from there (a census or an
+    extract gave them) rather than blanked."""
     path = Path(path)
     name = original_name or path.name
     today = today or dt.date.today()
@@ -456,6 +462,8 @@ def read(
         return extract
 
     typed = _derive(typed)
+    if "workforce" in typed and known_workers is not None and known_workers.num_rows:
+        typed["workforce"] = _keep_known(typed["workforce"], known_workers)
     mapping = {annexa.team_key(t): a for t, a in (team_areas or {}).items()}
     unmapped: dict[str, list[str]] = {}
     for sheet_name, table in typed.items():
@@ -537,6 +545,22 @@ def _role_notes(con, table: pa.Table, title: str, roles: tuple[str, ...]) -> lis
             + ", ".join(sorted(codes)) + " (a case system's own reasons); it was left blank.", sheet=title,
             column="invo_worker_change_reason"))
     return notes
+
+
+def _keep_known(workforce: pa.Table, known: pa.Table) -> pa.Table:
+    """The SSD's workforce rows with what it lacks taken from the worker's current row."""
+    con = duckdb.connect()
+    try:
+        con.register("w", workforce)
+        con.register("k", known)
+        keep = ("is_agency", "fte", "start_date", "end_date", "leave_reason")
+        return con.sql(
+            "select w.* exclude (" + ", ".join(c for c in keep if c in workforce.column_names) + "), "
+            + ", ".join(f"coalesce({'w.' + c if c in workforce.column_names else 'null'}, k.{c}) as {c}" for c in keep)
+            + " from w left join k on k.worker_id = w.worker_id order by w.excel_row"
+        ).to_arrow_table()
+    finally:
+        con.close()
 
 
 def _derive(typed: dict[str, pa.Table]) -> dict[str, pa.Table]:

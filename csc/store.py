@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, config, recovery, spec, ssd
+from csc import annexa, census, config, recovery, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -223,8 +223,15 @@ class Store:
                                   original_name=original_name, today=today)
             annexa.record_unmapped(self, extract)
         elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
-            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today)
+            known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
+            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today,
+                               known_workers=known)
             annexa.record_unmapped(self, extract)
+        elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
+            cur = self.cursor()
+            teams = {w: (t, a) for w, t, a in cur.execute("select worker_id, team, area_office from cur_workforce").fetchall()}
+            extract = census.read(path, original_name=original_name, registrations=ssd.registrations(cur),
+                                  worker_teams=teams, today=today)
         else:
             extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
@@ -296,6 +303,11 @@ class Store:
                 message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
             )
         source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
+        census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
+        if census_period and census_period != period:
+            extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census date, "
+                                                       f"not {period}."))
+            period = census_period
         step(2, 4, "Loading the records")
         with self._write_lock:
             result = self._load(extract, path, name, digest, period, user, imported_at or dt.datetime.now(), source_format, step)
