@@ -233,3 +233,23 @@ def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) 
         ).to_arrow_table()
     finally:
         con.close()
+
+
+def census_note(cur) -> str | None:
+    """Which workforce census the workforce KPIs come from, for the pages: each loaded census and
+    the month its figures describe; None when no census is loaded."""
+    rows = cur.execute(
+        "select period, file_name, import_id from imports where status = 'loaded' and source_format = $f "
+        "order by period, import_id",
+        {"f": SOURCE_FORMAT},
+    ).fetchall()
+    if not rows:
+        return None
+    latest = {}
+    for period, name, import_id in rows:
+        latest[period] = (name, import_id)  # the latest import of each census month is the current one
+    listed = "; ".join(f"{period} from the census at 30 September (\"{name}\", import {i})" if period.endswith("-09")
+                       else f"{period} from \"{name}\" (import {i})" for period, (name, i) in latest.items())
+    return ("Workforce figures (agency, turnover, vacancies, caseload FTE) come from the children's social work "
+            f"workforce census for: {listed}. Other months use the workforce sheet of the monthly extract, where loaded; "
+            "workers the census does not link to the case system are under the area \"Not allocated\".")

@@ -79,6 +79,9 @@ def test_the_sample_census_loads_with_hand_worked_figures(store):
     # vacancies: NumberOfVacancies 79.68 over 79.68 + the permanent FTE in post
     num, den = figure(store, "vacancy_rate_pct", "2022-09")
     assert (num, den) == (pytest.approx(79.68), pytest.approx(79.68 + permanent))  # 79.68 / 83.848248 = 95.0%
+    # the workforce page says which census the figures come from
+    note = census.census_note(store.cursor())
+    assert "2022-09 from the census at 30 September (\"liia-tools_social_work_workforce_2022.xml\"" in note
 
 
 SMALL = """<?xml version="1.0" encoding="utf-8"?>
