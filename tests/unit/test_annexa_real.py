@@ -321,3 +321,15 @@ def test_one_snapshot_counts_only_children_whose_plan_or_assessment_is_open(tmp_
 def test_the_samples_are_the_files_the_readme_names():
     assert {p.name for p in SAMPLES} == {f"liia-tools_Annex_A_{c}.xlsx" for c in
                                          ("7498eca", "97dcc78", "9c0af37", "abaad9e", "c85a496")}
+
+
+def test_text_dates_as_sql_writes_them(tmp_path):
+    """Councils' SQL exports write dates as dd/mm/yyyy text, not date cells."""
+    path = edited(SAMPLE, tmp_path / "text-dates.xlsx", "List 3", {"Date of Referral": "16/09/2020"})
+    path = edited(path, tmp_path / "text-dates2.xlsx", "List 4", {
+        "Continuous Assessment Date of Authorisation": ["08/02/2021", "19/01/2021", "11/11/2020", "02/02/2021", ""]})
+    extract = read(path)
+    assert extract.ok, text(extract.errors)
+    assert column(extract, "referrals", "referral_date") == [D(2020, 9, 16)] * 6
+    assert column(extract, "assessments", "completed_date") == [D(2021, 2, 8), D(2021, 1, 19), D(2020, 11, 11),
+                                                                D(2021, 2, 2), None]
