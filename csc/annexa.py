@@ -333,6 +333,8 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
         return False
     if any(n not in EXTRACT_NAMED for n in named.values()):
         return True
+    if any(spec.sheet_for(t) is not None and named_list(t) is None for t in parts):
+        return False  # a sheet only the monthly extract has (Workforce, Transfers, ...): no need to look inside
     try:
         return _headings_are_annex_a(path, name, parts, named)
     except Exception:

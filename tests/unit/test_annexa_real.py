@@ -333,3 +333,12 @@ def test_text_dates_as_sql_writes_them(tmp_path):
     assert column(extract, "referrals", "referral_date") == [D(2020, 9, 16)] * 6
     assert column(extract, "assessments", "completed_date") == [D(2021, 2, 8), D(2021, 1, 19), D(2020, 11, 11),
                                                                 D(2021, 2, 2), None]
+
+
+def test_a_monthly_extract_with_its_own_sheets_is_never_probed(tmp_path, monkeypatch):
+    """An extract naming "Referrals" beside a sheet only the extract has is not opened a second time."""
+    monkeypatch.setattr(annexa, "_headings_are_annex_a", lambda *a: pytest.fail("probed"))
+    path = write_xlsx(tmp_path / "extract.xlsx", {
+        "Referrals": [["Child Unique ID", "Date of Referral"], ["C1", D(2011, 4, 1)]],
+        "Workforce": [["worker_id", "area_office"], ["W1", "North"]]})
+    assert not annexa.is_annex_a(path)
