@@ -32,6 +32,7 @@ Worker each child has on Lists 4 and 7 in successive monthly Annex A imports, in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -83,7 +84,7 @@ LIST_TITLES = {
 }
 _LIST_TITLE = re.compile(r"^\W*list[\s_.:-]*(\d{1,2})(?!\d)", re.IGNORECASE)
 
-CHILD = ("Child Unique ID", "Child ID", "Unique ID", "Child Unique Identifier", "Child Identifier", "Child Reference")
+CHILD = ("Child Unique ID", "Child ID", "ChildUniqueID", "Person ID", "Unique ID", "Child Unique Identifier", "Child Identifier", "Child Reference")
 TEAM = ("Allocated Team", "Team", "Allocated Team Name", "Team Allocated", "Current Team")
 WORKER = ("Allocated Worker", "Worker", "Allocated Social Worker", "Allocated Worker Name", "Current Worker")
 
@@ -98,6 +99,7 @@ class AnnexList:
     headings: dict[str, tuple[str, ...]]  # contract column -> Annex A headings (beside the contract's own)
     constants: tuple[tuple[str, str], ...] = ()  # contract column -> value for every row
     noun: str = "record"
+    extra: tuple[spec.Column, ...] = ()  # columns Annex A has beyond the contract's, kept in a side table
 
     @property
     def a_noun(self) -> str:
@@ -109,7 +111,9 @@ class AnnexList:
 
     @property
     def spec(self) -> spec.Sheet:
-        return spec.SHEETS[self.sheet]
+        """The contract sheet, with the list's extra columns (validated by the same rules)."""
+        sheet = spec.SHEETS[self.sheet]
+        return dataclasses.replace(sheet, columns=sheet.columns + self.extra) if self.extra else sheet
 
     @property
     def key_column(self) -> str:
@@ -137,9 +141,16 @@ LISTS: dict[int, AnnexList] = {
             "child_id": CHILD,
             "referral_date": ("Date of Referral", "Referral Date", "Date Referral Received"),
             "source": ("Referral Source", "Source of Referral"),
+            "prior_referrals_12m": (
+                "Number of Referrals in Last 12 Months",
+                "Number of Referrals in the Last 12 Months",
+                "Referrals in Last 12 Months",
+                "NumberOfReferralsInLast12Months",
+            ),
             "team": TEAM,
         },
         noun="referral",
+        extra=(spec.Column("prior_referrals_12m", spec.WHOLE, minimum=0),),
     ),
     4: AnnexList(
         4,
@@ -159,11 +170,16 @@ LISTS: dict[int, AnnexList] = {
                 "Continuous Assessment Authorisation Date",
                 "Assessment Authorisation Date",
                 "Date Continuous Assessment Authorised",
+                "ContinuousAssessmentAuthDate",  # Data to Insight's SSD Annex A query
+                "Continuous Assessment Authorisation",
+                "Assessment Auth Date",
             ),
             "child_seen": (
                 "Child seen during continuous assessment",
                 "Was the child seen during the continuous assessment",
                 "Child Seen",
+                "ContinuousAssessmentChildSeen",  # Data to Insight's SSD Annex A query
+                "Child Seen During Assessment",
             ),
             "team": TEAM,
             "worker_id": WORKER,
@@ -191,6 +207,7 @@ LISTS: dict[int, AnnexList] = {
                 "Sum of Number of Previous Child Protection Plans",
                 "Number of Previous CP Plans",
                 "Previous Child Protection Plans",
+                "NumberOfPreviousChildProtectionPlans",
             ),
             "team": TEAM,
             "worker_id": WORKER,
@@ -198,6 +215,9 @@ LISTS: dict[int, AnnexList] = {
         noun="child protection plan",
     ),
 }
+
+# Annex A columns the contract has not: column -> the side table (raw_<name>) its values are kept in
+SIDE_TABLES = {"prior_referrals_12m": "referral_counts"}
 
 # The store's tables for Annex A (created by `Store._ensure_schema`).
 SCHEMA = """
@@ -207,6 +227,12 @@ create table if not exists team_areas (
     changed_by varchar,                 -- who last set the area office (null while not mapped)
     changed_at timestamp                -- when it was set (or first seen, while not mapped)
 );
+create table if not exists raw_referral_counts (
+    import_id integer not null, excel_row integer,
+    referral_id varchar,                -- an Annex A referral (A3-<child>-<date>)
+    prior_referrals_12m integer         -- List 3's "Number of Referrals in Last 12 Months"
+);
+create table if not exists referral_counts_current (referral_id varchar, prior_referrals_12m integer);
 create table if not exists inferred_involvements (
     involvement_id varchar, child_id varchar, worker_id varchar, start_date date, end_date date,
     area_office varchar, team varchar, change_reason varchar, import_period varchar, import_id integer
@@ -221,6 +247,11 @@ class AnnexAExtract(Extract):
     source_format: str = SOURCE_FORMAT
     lists: dict[str, str] = field(default_factory=dict)  # contract sheet -> the list's sheet title
     unmapped_teams: list[str] = field(default_factory=list)  # as written in the file
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        """Rows per contract sheet (a side table such as `referral_counts` is not a sheet of its own)."""
+        return {name: s.rows for name, s in self.sheets.items() if name not in SIDE_TABLES.values()}
 
 
 def _error(message: str, **kw) -> Problem:
@@ -256,20 +287,81 @@ def list_number(title: str) -> int | None:
     return n if n in LIST_TITLES else None
 
 
+# Sheets named after what the list holds, as Social Finance's Annex A tools and some councils'
+# exports name them, instead of "List N".
+NAMED_LISTS = {
+    **{spec.norm(t): n for n, t in LIST_TITLES.items()},
+    "earlyhelpassessments": 2,
+    "section47": 5, "s47": 5, "section47enquiries": 5, "section47enquiriesandicpcs": 5, "s47andicpc": 5,
+    "childprotectionplans": 7, "cpplans": 7,
+    "lookedafterchildren": 8, "childrenlookedafter": 8,
+    "adopted": 10, "adoptions": 10, "adoptionplacements": 10,
+    "prospectiveadopters": 11,
+}
+# The same titles are sheet names of the monthly extract: such a workbook is Annex A only when a
+# sheet's headings are Annex A's (no record id of the extract).
+EXTRACT_NAMED = {3, 4, 7}
+
+
+def named_list(title: str) -> int | None:
+    """The Annex A list a sheet named after its content stands for ("Referrals" -> 3), or None."""
+    return NAMED_LISTS.get(spec.norm(title))
+
+
 # --- recognising the workbook ---------------------------------------------------------------
 
 
 def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
-    """Whether a workbook is an Annex A return: one of its sheets is named "List 1" ... "List 11".
-    Reads only the file's list of sheets, after the same file checks as any upload; a file that
-    fails them is not Annex A (the extract reader then says what is wrong with it)."""
+    """Whether a workbook is an Annex A return: one of its sheets is named "List 1" ... "List 11";
+    or, with none so named, its sheets are named after Annex A's lists ("Contacts", "Referrals",
+    "Child Protection", ...) and either one of them is not an extract sheet or the headings of a
+    "Referrals", "Assessments" or "Child Protection" sheet are Annex A's (no record id).
+    Reads the file's list of sheets (and then at most the first rows of those three), after the
+    same file checks as any upload; a file that fails them is not Annex A (the extract reader
+    then says what is wrong with it)."""
     path = Path(path)
+    name = original_name or path.name
     try:
         check_file(path, original_name)
-        titles = _sheet_parts(path, original_name or path.name)
+        parts = _sheet_parts(path, name)
     except Exception:
         return False
-    return any(list_number(t) is not None for t in titles)
+    if any(list_number(t) is not None for t in parts):
+        return True
+    named = {t: named_list(t) for t in parts if named_list(t) is not None}
+    if not named:
+        return False
+    if any(n not in EXTRACT_NAMED for n in named.values()):
+        return True
+    if any(spec.sheet_for(t) is not None and named_list(t) is None for t in parts):
+        return False  # a sheet only the monthly extract has (Workforce, Transfers, ...): no need to look inside
+    try:
+        return _headings_are_annex_a(path, name, parts, named)
+    except Exception:
+        return False
+
+
+def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: dict[str, int]) -> bool:
+    """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
+    and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
+    extents = _inspect_parts(path, name, {parts[t] for t in named})
+    reader = fastexcel.read_excel(str(path))
+    for title, n in named.items():
+        extent = extents.get(parts[title])
+        if extent is None or _too_big(title, extent):
+            continue
+        lst = LISTS[n]
+        batch = reader.load_sheet(title, header_row=None, skip_rows=0, n_rows=HEADER_SEARCH_ROWS, dtypes="string",
+                                  eager=True)
+        header_map = lst.header_map()
+        for row in batch.to_pylist():
+            words = {spec.norm(v) for v in row.values() if v is not None}
+            if sum(1 for w in words if w in header_map) >= 2:
+                keys = {spec.norm(h) for h in lst.spec.column(lst.key_column).headers}
+                if not words & keys:
+                    return True
+                break
+    return False
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -277,7 +369,7 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
 
 def read(
     path: str | Path,
-    team_areas: Mapping[str, str | None],
+    team_areas: Mapping[str, str | None] | None,
     *,
     id_key: bytes,
     original_name: str | None = None,
@@ -285,7 +377,8 @@ def read(
 ) -> AnnexAExtract:
     """Read and validate an Annex A workbook into the contract's sheets; never raises for a bad
     file, it reports problems instead. `team_areas`: Allocated Team -> area office (None: not
-    mapped yet). `id_key`: the store's key for pseudonymising child ids (`config.id_key`)."""
+    mapped yet; None: no database, so the teams are not checked). `id_key`: the store's key for
+    pseudonymising child ids (`config.id_key`)."""
     path = Path(path)
     name = original_name or path.name
     today = today or dt.date.today()
@@ -293,7 +386,9 @@ def read(
     try:
         check_file(path, original_name)
         parts = _sheet_parts(path, name)
-        wanted = {parts.get(t, "") for t in parts if list_number(t) in LISTS}
+        by_name = not any(list_number(t) is not None for t in parts)  # sheets named "Referrals", ...
+        number = named_list if by_name else list_number
+        wanted = {parts.get(t, "") for t in parts if number(t) in LISTS}
         extents = _inspect_parts(path, name, wanted)
         reader = fastexcel.read_excel(str(path))
         titles = reader.sheet_names
@@ -304,12 +399,13 @@ def read(
         extract.problems.append(_error(str(_damaged(name, exc))))
         return extract
 
-    mapping = {team_key(t): a for t, a in team_areas.items()}
+    check_teams = team_areas is not None
+    mapping = {team_key(t): a for t, a in (team_areas or {}).items()}
     seen: dict[int, str] = {}
     other_lists: list[str] = []
     other_sheets: list[str] = []
     for title in titles:
-        n = list_number(title)
+        n = number(title)
         if n is None:
             other_sheets.append(title)
             continue
@@ -335,7 +431,7 @@ def read(
             extract.problems.append(_error(too_big, sheet=title))
             continue
         try:
-            _read_list(reader, title, LISTS[n], extract, mapping, id_key, today)
+            _read_list(reader, title, LISTS[n], extract, mapping, id_key, today, check_teams)
         except Exception as exc:  # a sheet the reader cannot parse
             extract.problems.append(_error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
 
@@ -363,13 +459,29 @@ def read(
                 "monthly extract workbook."
             )
         )
+    if by_name and seen:
+        extract.problems.append(
+            _warning(
+                "This workbook's sheets are named after what the lists hold rather than \"List 1\" ... \"List 11\", "
+                "so they were read as Annex A lists: "
+                + ", ".join(f'"{t}" as List {n}' for n, t in sorted(seen.items()))
+                + ". Ofsted's template names them \"List 3\", \"List 4\", \"List 7\" (with or without the title)."
+            )
+        )
+    if team_areas is None:
+        extract.problems.append(
+            _warning(
+                f"No database could be opened, so the Allocated Teams were not checked against {TEAMS_PAGE}: "
+                "on import, a team with no area office there refuses the file."
+            )
+        )
     if extract.ok:
         extract.problems.extend(_summary(extract))
     return extract
 
 
 def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mapping: dict[str, str | None],
-               id_key: bytes, today: dt.date) -> None:
+               id_key: bytes, today: dt.date, check_teams: bool = True) -> None:
     header_map = lst.header_map()
     batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
@@ -407,16 +519,17 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
                 expected="a column headed " + " or ".join(f'"{x}"' for x in lst.headings[c]),
             )
         )
+    extract.problems.extend(_look_alikes(lst, title, headers, unused))
     if missing or any(p.severity == "error" and p.sheet == title for p in extract.problems):
         return
 
     data = batch.slice(h + 1)
     first = excel_header + 1
-    arrays = {col: data.column(idx) for col, idx in use.items()}
+    arrays = {col: _decoded(data.column(idx), lst.spec.column(col)) for col, idx in use.items()}
     arrays["excel_row"] = pa.array(range(first, first + data.num_rows), pa.int64())
     table = pa.table(arrays)
 
-    unmapped = _unmapped_teams(table, mapping)
+    unmapped = _unmapped_teams(table, mapping) if check_teams else []
     for team, _ in unmapped:
         if team not in extract.unmapped_teams:
             extract.unmapped_teams.append(team)
@@ -426,8 +539,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
                 f'Sheet "{title}", column "{headers["team"]}": {len(unmapped):,} team(s) have no area office yet: '
                 + ", ".join(f'"{t}" ({_rows(r)})' for t, r in unmapped[:MAX_SHOWN])
                 + (f" and {len(unmapped) - MAX_SHOWN:,} more" if len(unmapped) > MAX_SHOWN else "")
-                + f". Map each team to its area office on {TEAMS_PAGE}, where they are now listed, then upload "
-                "this file again.",
+                + f". Map each team to its area office on {TEAMS_PAGE}, then upload this file again.",
                 sheet=title, column=headers["team"], value=", ".join(t for t, _ in unmapped[:MAX_SHOWN]),
                 expected="a team mapped to an area office on the Teams page",
             )
@@ -442,12 +554,78 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     if final is None:
         return
     headers = {**headers, lst.key_column: f"{lst.prefix}-<child>-<date>", "area_office": headers["team"]}
-    extract.sheets[lst.sheet] = SheetData(lst.spec, title, excel_header, headers, final, final.num_rows)
+    sides = {}
+    for col in lst.extra:  # kept beside the contract sheet, in a side table keyed like it
+        if col.name in final.column_names:
+            sides[SIDE_TABLES[col.name]] = SheetData(
+                spec.Sheet(SIDE_TABLES[col.name], (lst.key_column,), (lst.spec.column(lst.key_column), col)),
+                title, excel_header, headers, final.select(["excel_row", lst.key_column, col.name]), final.num_rows)
+            final = final.drop_columns([col.name])
+    extract.sheets[lst.sheet] = SheetData(spec.SHEETS[lst.sheet], title, excel_header, headers, final, final.num_rows)
+    extract.sheets.update(sides)
     extract.lists[lst.sheet] = title
     extract.problems.extend(notes)
     extract.problems.append(_where_from(lst, title, headers, unused, final.num_rows))
     if final.num_rows == 0:
         extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+
+
+# Annex A's drop-down values carry a letter code: "a) Yes", "b) No", "c) Unknown", "a) Neglect",
+# "q) 6: Police". The code is dropped and the value read by its meaning.
+_CODE = r"^[\s\p{Z}]*[A-Za-z]{1,2}\)[\s\p{Z}]*"
+_UNKNOWN = r"(?i)^[\s\p{Z}]*(unknown|not known|not recorded|n/?a)[\s\p{Z}]*$"
+_NOT_CODED = {"child_id", "team", "worker_id"}  # free text: a name such as "b) Team" is kept as written
+
+
+def _decoded(col: pa.ChunkedArray, column: spec.Column) -> pa.ChunkedArray:
+    """The column with Annex A's drop-down codes removed; for a Y/N column "Unknown" is blank."""
+    import pyarrow.compute as pc
+
+    if column.name in _NOT_CODED:
+        return col
+    if not pa.types.is_string(col.type):
+        col = col.cast(pa.string())
+    col = pc.replace_substring_regex(col, _CODE, "", max_replacements=1)
+    if column.type == spec.FLAG:
+        col = pc.if_else(pc.match_substring_regex(col, _UNKNOWN), pa.scalar(None, pa.string()), col)
+    return col
+
+
+_STOP = {"of", "the", "a", "an", "in", "on", "during", "was", "is", "to", "for", "and", "by"}
+_SAME = {"auth": "authorisation", "authorization": "authorisation", "authorised": "authorisation",
+         "authorized": "authorisation", "dob": "birth", "cp": "childprotection", "id": "identifier",
+         "ref": "referral", "referrals": "referral", "plans": "plan", "no": "number", "num": "number"}
+
+
+def _words(text: str) -> set[str]:
+    """The words of a heading, ignoring case, spaces and punctuation: "ContinuousAssessmentAuthDate"
+    and "Continuous assessment - date of authorisation" share continuous, assessment, date, authorisation."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(text))
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {_SAME.get(w, w) for w in words if w not in _STOP}
+
+
+def _look_alikes(lst: AnnexList, title: str, headers: dict[str, str], unused: list[str]) -> list[Problem]:
+    """A warning for each column left unread whose heading looks like one the list reads (most of the
+    words of a known heading) while that column was not found: never drop such a column silently."""
+    problems = []
+    for text in unused:
+        words = _words(text)
+        best = None
+        for col, known in lst.headings.items():
+            if col in headers:
+                continue
+            for k in known:
+                kw = _words(k)
+                common = len(words & kw)
+                if common >= 2 and common / len(kw) >= 0.6 and (best is None or common / len(kw) > best[2]):
+                    best = (col, known[0], common / len(kw))  # named by its published heading
+        if best:
+            problems.append(_warning(
+                f'Sheet "{title}": the column "{text}" looks like "{best[1]}" ({best[0]}) but is not one of the headings '
+                f"read, so it was not used and {best[0]} is blank. Rename it \"{best[1]}\" and upload again if that is "
+                "what it holds.", sheet=title, column=text, value=text, expected=f'a column headed "{best[1]}"'))
+    return problems
 
 
 def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tuple[str, list[int]]]:
@@ -642,7 +820,13 @@ def record_unmapped(store, extract: Extract) -> list[str]:
     """Record the teams an Annex A upload named that nobody has mapped (area office left blank), so
     the Teams page lists them. Only team names are stored; the upload itself is not."""
     teams = getattr(extract, "unmapped_teams", None)
-    if not teams or store.read_only:
+    if not teams:
+        return []
+    if store.read_only:
+        extract.problems.append(_warning(
+            f"This check opened the database read-only (storing nothing), so the team(s) with no area office were "
+            f"not added to {TEAMS_PAGE}: {_shown(teams)}. Add them there with their area offices, or check the file "
+            "on the Upload page, which lists them there for you."))
         return []
     with store._write_lock:
         cur = store.con.cursor()
@@ -664,6 +848,9 @@ def record_unmapped(store, extract: Extract) -> list[str]:
                 cur.execute("rollback")
                 raise
             _record(store)
+    extract.problems.append(_warning(
+        f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
+        f"{_shown(teams)}."))
     return new
 
 
@@ -756,13 +943,13 @@ seen as (
     -- the Allocated Worker on each child's rows; an open plan says most about the current worker,
     -- then an open assessment, then a closed plan, then a completed assessment
     select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
-           case when r.end_date is null then 0 else 2 end as priority,
+           case when r.end_date is null then 0 else 2 end as priority, r.end_date as ended,
     from raw_cp_plans as r
     inner join numbered as n on n.import_id = r.import_id
     where r.worker_id is not null
     union all
     select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
-           case when r.completed_date is null then 1 else 3 end,
+           case when r.completed_date is null then 1 else 3 end, r.completed_date,
     from raw_assessments as r
     inner join numbered as n on n.import_id = r.import_id
     where r.worker_id is not null
@@ -802,6 +989,8 @@ involvements as (
         max(seq) as last_seq,
         arg_max(area_office, seq) as area_office,
         arg_max(team, seq) as team,
+        -- the plan or assessment the child was last seen on had ended: the involvement ends there
+        nullif(arg_max(coalesce(ended, '9999-12-31'::date), seq), '9999-12-31'::date) as last_ended,
     from runs
     group by child_id, run
 )
@@ -810,8 +999,9 @@ select
     'INF-' || i.child_id || '-' || strftime(i.start_date, '%Y%m') as involvement_id,
     i.child_id,
     i.worker_id,
-    i.start_date,
-    after.m0 as end_date,                 -- the next Annex A month in which it was not seen
+    least(i.start_date, coalesce(i.last_ended, i.start_date)) as start_date,
+    -- where the record it was last seen on ended; else the next Annex A month in which it was not seen
+    coalesce(i.last_ended, after.m0) as end_date,
     i.area_office,
     i.team,
     null::varchar as change_reason,
@@ -825,10 +1015,22 @@ order by i.child_id, i.start_date
 """
 
 
+REFERRAL_COUNTS_SQL = """
+create or replace table referral_counts_current as
+select r.referral_id, r.prior_referrals_12m
+from raw_referral_counts as r
+join imports as i on i.import_id = r.import_id
+where i.status = 'loaded'
+qualify row_number() over (partition by r.referral_id order by i.period desc, r.import_id desc) = 1
+"""
+
+
 def rebuild_inferred(cur: duckdb.DuckDBPyConnection) -> None:
     """Rebuild `inferred_involvements` (inside the store's rebuild, before the KPIs): empty as soon
-    as any involvements sheet is loaded."""
+    as any involvements sheet is loaded; and `referral_counts_current`, the current List 3 count of
+    each Annex A referral (as `cur_<sheet>` is built: the latest loaded import's)."""
     cur.execute(INFERRED_SQL)
+    cur.execute(REFERRAL_COUNTS_SQL)
 
 
 def involvements_inferred(cur: duckdb.DuckDBPyConnection) -> bool:

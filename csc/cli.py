@@ -78,15 +78,32 @@ def _validate_file(path: Path, db: str | None):
     from csc.extract import read_workbook
     from csc.store import Store
 
+    def alone():
+        """No database (or a locked one): an Annex A workbook is still read as Annex A, its teams
+        unchecked and its ids hashed with a throw-away key (nothing is stored)."""
+        from csc import annexa, ssd
+
+        if annexa.is_annex_a(path):
+            import secrets
+
+            return annexa.read(path, None, id_key=secrets.token_bytes(32))
+        if ssd.is_ssd(path):
+            return ssd.read(path, None)
+        from csc import census
+
+        if census.is_census(path):
+            return census.read(path)
+        return read_workbook(path)
+
     db_file = config.db_path(db)
     if db_file.exists():
         try:
             store = Store.open(db_file, read_only=True)
         except Exception:  # the dashboard holds the write lock: check the file on its own
-            return read_workbook(path)
+            return alone()
         with store:
             return store.validate(path)
-    return read_workbook(path)
+    return alone()
 
 
 def cmd_imports(args) -> int:

@@ -165,10 +165,11 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
         earliest, last = cur.execute(
             "select min(period), max(period) from imports where status = 'loaded'"
         ).fetchall()[0]
-        if first is None or last is None:
+        if last is None:
             periods = None
-        else:
-            periods = (min(max(f"{first:%Y-%m}", series_floor(earliest)), last), last)
+        else:  # no case records (e.g. only a workforce census loaded): the loaded months themselves
+            start = f"{first:%Y-%m}" if first is not None else earliest
+            periods = (min(max(start, series_floor(earliest)), last), last)
     cur.execute("create or replace temp table kpi_months (period varchar, m0 date, m1 date)")
     if periods is None:
         return []

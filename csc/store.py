@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, config, recovery, spec
+from csc import annexa, census, config, recovery, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -183,6 +183,7 @@ class Store:
             cur.execute("begin")
             cur.execute(SCHEMA)
             cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
+            cur.execute(ssd.SCHEMA)  # raw_worker_registrations
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
             exists = cur.execute(
@@ -221,6 +222,16 @@ class Store:
             extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
             annexa.record_unmapped(self, extract)
+        elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
+            known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
+            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today,
+                               known_workers=known)
+            annexa.record_unmapped(self, extract)
+        elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
+            cur = self.cursor()
+            teams = {w: (t, a) for w, t, a in cur.execute("select worker_id, team, area_office from cur_workforce").fetchall()}
+            extract = census.read(path, original_name=original_name, registrations=ssd.registrations(cur),
+                                  worker_teams=teams, today=today)
         else:
             extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
@@ -292,6 +303,11 @@ class Store:
                 message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
             )
         source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
+        census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
+        if census_period and census_period != period:
+            extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census date, "
+                                                       f"not {period}."))
+            period = census_period
         step(2, 4, "Loading the records")
         with self._write_lock:
             result = self._load(extract, path, name, digest, period, user, imported_at or dt.datetime.now(), source_format, step)

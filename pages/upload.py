@@ -26,7 +26,12 @@ months = sorted(set(months), reverse=True)
 c1, c2 = st.columns([1, 2])
 period = c1.text_input("Reporting month (YYYY-MM)", value=last_month, key="upload_period",
                        help="The month the extract reports on; defaults to last month.")
-uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv"], key="upload_file")
+uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv", "zip", "xml"],
+                            key="upload_file",
+                            help="Also accepted: Ofsted's Annex A workbook; Standard Safeguarding Dataset (SSD) tables, "
+                                 "one sheet per ssd_* table or a .zip of one CSV per table (the extract's own sheets "
+                                 "can sit beside them in the workbook); the DfE workforce census (.xml), loaded as the month of "
+                                 "its census date.")
 
 if uploaded is None:
     st.info("No file chosen yet. Choose the month, then drag the workbook here.")

@@ -3,7 +3,7 @@ area office and team?"""
 
 import streamlit as st
 
-from csc import breakdowns, kpis, privacy, report, spc, ui
+from csc import breakdowns, census, kpis, privacy, report, spc, ui
 
 KPIS = ("caseload_avg", "turnover_rate_pct", "agency_rate_pct", "vacancy_rate_pct", "supervision_pct")
 
@@ -14,6 +14,8 @@ registry = kpis.registry()
 source = breakdowns.extract_source(ui.cursor())
 st.caption(f"A stable, appropriately qualified, well-supervised workforce · {sel.label}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
+if note := census.census_note(ui.cursor()):  # which workforce census the figures come from
+    st.caption(note)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

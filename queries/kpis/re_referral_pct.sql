@@ -7,7 +7,10 @@
 -- aggregate: ratio
 -- description: Of the referrals dated in the month, the share whose child had another referral (in
 -- description: any area) dated in the 12 months before it: on or after the same day 12 months earlier
--- description: and strictly before the referral's own date.
+-- description: and strictly before the referral's own date. Where the loaded referrals do not reach
+-- description: back the whole 12 months before it (an Annex A snapshot is the only history), its
+-- description: Annex A List 3 "Number of Referrals in Last 12 Months" above 0 counts too; where they
+-- description: do, the loaded referrals alone decide.
 with
 
 months as (select * from kpi_months),
@@ -20,6 +23,10 @@ referrals as (
         team,
         referral_date,
     from cur_referrals
+),
+
+history as (
+    select min(referral_date) as first_loaded from cur_referrals
 ),
 
 this_month as (
@@ -48,10 +55,18 @@ final as (
         t.referral_id as record_id,
         t.child_id,
         null::varchar as worker_id,
-        (repeats.referral_id is not null)::int::double as numerator,
+        (
+            repeats.referral_id is not null
+            or (
+                history.first_loaded > (t.referral_date - interval 12 month)::date
+                and coalesce(counts.prior_referrals_12m, 0) > 0
+            )
+        )::int::double as numerator,
         1.0 as denominator,
     from this_month as t
+    cross join history
     left join repeats on repeats.referral_id = t.referral_id
+    left join referral_counts_current as counts on counts.referral_id = t.referral_id
 )
 
 select * from final

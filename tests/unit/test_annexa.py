@@ -415,7 +415,8 @@ def test_inferred_involvements_from_allocated_worker(store, tmp_path):
         (c1, "W2", D(2011, 5, 1), D(2011, 6, 1), "South", f"INF-{c1}-201105"),
         (c1, "W3", D(2011, 6, 1), None, "South", f"INF-{c1}-201106"),
         (c2, "W5", D(2011, 4, 1), None, "South", f"INF-{c2}-201104"),
-        (c3, "W7", D(2011, 4, 1), D(2011, 6, 1), "North", f"INF-{c3}-201104"),  # not seen in June: ended
+        # May's list shows C3's assessment authorised on 9 May: the involvement ends there (not on 1 June)
+        (c3, "W7", D(2011, 4, 1), D(2011, 5, 9), "North", f"INF-{c3}-201104"),
     ])
     assert inferred == expected
     assert annexa.involvements_inferred(store.cursor())
@@ -424,9 +425,10 @@ def test_inferred_involvements_from_allocated_worker(store, tmp_path):
     # cp_3plus_workers_pct: June, C1 has had W1, W2, W3 since its plan started; C2 only W5
     assert figure(store, "cp_3plus_workers_pct", "2011-06") == (1.0, 2.0)
     assert figure(store, "cp_3plus_workers_pct", "2011-05") == (0.0, 2.0)
-    # caseload_stability_pct: April all three stable; June C1 changed, C2 stable, C3 closed
+    # caseload_stability_pct: April all three stable; May C1 changed (W1 -> W2), C2 stable, C3's
+    # assessment ended on 9 May so C3 is not open at the month end: 1 of 2; June C1 changed, C2 stable
     assert figure(store, "caseload_stability_pct", "2011-04") == (3.0, 3.0)
-    assert figure(store, "caseload_stability_pct", "2011-05") == (2.0, 3.0)
+    assert figure(store, "caseload_stability_pct", "2011-05") == (1.0, 2.0)
     assert figure(store, "caseload_stability_pct", "2011-06") == (1.0, 2.0)
 
 

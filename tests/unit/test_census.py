@@ -1,0 +1,167 @@
+"""The DfE children's social work workforce census XML (csc.census): the public sample
+(../shared/external-data/csww) loads and its agency, turnover and vacancy figures are worked out by
+hand; a small hand-made census tests leavers and the link to the case system's workers through the
+SSD registration number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csc import annexa, census, kpis
+from csc.store import Store
+from tests.unit import test_ssd
+
+D = dt.date
+
+
+def _sample() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent.parent / "shared" / "external-data" / "csww" / "liia-tools_social_work_workforce_2022.xml"
+        if candidate.exists():
+            return candidate
+    pytest.skip("../shared/external-data is not beside this checkout")
+
+
+def figure(store, name, period):
+    df = kpis.results(store.cursor(), kpi=name, period=period)
+    df = df[df["area"].isna()]
+    return (float(df["numerator"].iloc[0]), float(df["denominator"].iloc[0])) if len(df) else None
+
+
+def text(problems) -> str:
+    return "\n".join(p.message for p in problems)
+
+
+def test_the_schema_is_the_public_one():
+    public = _sample().with_suffix(".xsd")
+    assert census.SCHEMA_FILE.read_bytes() == public.read_bytes()
+
+
+def test_the_sample_census_loads_with_hand_worked_figures(store):
+    result = store.import_file(_sample(), "2026-11", user="t")
+    assert result.status == "loaded", text(result.errors)
+    assert result.period == "2022-09"  # the census date, 30/09/2022, whatever month was named
+    assert result.row_counts == {"workforce": 30, "establishment": 1}
+    warnings = text(result.warnings)
+    assert "Loaded for 2022-09" in warnings
+    assert "Workforce census at 30/09/2022 (LA 301)" in warnings
+    # the 12 records without QualInst fail the XSD, in a field the dashboard does not read: warnings
+    assert warnings.count("Tag 'QualInst' expected") == 12
+
+    # In post at 30/09/2022 = RoleStartDate on or before it (none given: in post since before the
+    # census year) and no RoleEndDate or one after it. FTE = FTE, or FTE30 where FTE is 0.
+    # Permanent (AgencyWorker 0) in post:
+    #   wf3752370095 0.843488, Aj9242652291 0.859218, QW8564363911 0.978729,
+    #   ZQ9393137749 0.821627 (FTE 0 -> FTE30), eW7601111729 0.63075 (FTE 0 -> FTE30), Jd1465867330 0.034436
+    #   (TB9669555723 and Wr5514040878 are in post but have FTE 0 and no FTE30: blank, add nothing;
+    #   oP8178849586, Jv2635496195, rK9218104079 start after 30/09/2022; zU6140515687 left in 2018)
+    permanent = 0.843488 + 0.859218 + 0.978729 + 0.821627 + 0.63075 + 0.034436  # = 4.168248
+    # Agency (AgencyWorker 1) in post:
+    #   Oz2054309383 0.521371, iP8098309864 0.23246 (FTE30), nH9419631053 0.133587, JJ3661684122 0.903669 (FTE30),
+    #   tN2120744892 0.803122 (no dates), OW2475789301 0.908092 (FTE30), Kv3016593719 0.12232 (no dates),
+    #   QK8499162867 0.078464 (FTE30), cD9282390165 0.192894, cm3809724991 0.530908 (FTE30, no start),
+    #   PQ5842914246 0.443976 (FTE30), Pv9093835426 0.561974
+    #   (Yk7226043359 left in 2019; Zo9779760045, To5555885076, ih3342923522, PA8564166424 start in 2023;
+    #   od1620971821 has no FTE above 0)
+    agency = (0.521371 + 0.23246 + 0.133587 + 0.903669 + 0.803122 + 0.908092 + 0.12232 + 0.078464 + 0.192894
+              + 0.530908 + 0.443976 + 0.561974)  # = 5.432837
+    num, den = figure(store, "agency_rate_pct", "2022-09")
+    assert (num, den) == (pytest.approx(agency), pytest.approx(agency + permanent))  # 5.432837 / 9.601085 = 56.6%
+    # turnover: no permanent worker's RoleEndDate falls in 01/10/2021-30/09/2022 (they are 2018,
+    # 2023) -> 0 of the permanent FTE
+    num, den = figure(store, "turnover_rate_pct", "2022-09")
+    assert (num, den) == (0.0, pytest.approx(permanent))
+    # vacancies: NumberOfVacancies 79.68 over 79.68 + the permanent FTE in post
+    num, den = figure(store, "vacancy_rate_pct", "2022-09")
+    assert (num, den) == (pytest.approx(79.68), pytest.approx(79.68 + permanent))  # 79.68 / 83.848248 = 95.0%
+    # the workforce page says which census the figures come from
+    note = census.census_note(store.cursor())
+    assert "2022-09 from the census at 30 September (\"liia-tools_social_work_workforce_2022.xml\"" in note
+
+
+SMALL = """<?xml version="1.0" encoding="utf-8"?>
+<Message>
+  <Header>
+    <CollectionDetails><Collection>CSWW</Collection><Year>2022</Year><ReferenceDate>2022-09-30</ReferenceDate></CollectionDetails>
+    <Source><SourceLevel>L</SourceLevel><LEA>999</LEA></Source>
+  </Header>
+  <LALevelVacancies><NumberOfVacancies>2.50</NumberOfVacancies><NoAgencyFTE>0.80</NoAgencyFTE><NoAgencyHeadcount>1</NoAgencyHeadcount></LALevelVacancies>
+  {workers}
+</Message>
+"""
+
+
+def worker(swe, agency, fte, start=None, end=None, reason=None, fte30=None):
+    parts = [f"<AgencyWorker>{agency}</AgencyWorker>", f"<SWENo>{swe}</SWENo>", f"<FTE>{fte}</FTE>",
+             "<QualInst>University</QualInst>"]
+    parts += [f"<RoleStartDate>{start}</RoleStartDate>"] if start else []
+    parts += [f"<RoleEndDate>{end}</RoleEndDate>"] if end else []
+    parts += [f"<ReasonLeave>{reason}</ReasonLeave>"] if reason else []
+    parts += [f"<FTE30>{fte30}</FTE30>"] if fte30 else []
+    return "<CSWWWorker>" + "".join(parts) + "</CSWWWorker>"
+
+
+WORKERS = [
+    worker("SW0000100001", 0, "1.000000", "2020-01-01"),                          # W1 in the SSD tables
+    worker("SW0000200002", 0, "0", "2015-01-01", "2022-06-30", "1", "0.500000"),  # left in the year: FTE30 0.5
+    worker("SW0000200003", 1, "0.800000", "2022-01-01"),                          # agency
+    worker("SW0000200004", 0, "0.600000", "2022-10-15"),                          # starts after the census date
+]
+
+
+def test_a_small_census_with_a_leaver_linked_to_the_case_system(tmp_path):
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers="\n  ".join(WORKERS)))
+    with Store.open(tmp_path / "db.duckdb") as store:
+        annexa.save_team_areas(store, pd.DataFrame({"team": list(test_ssd.TEAMS),
+                                                    "area_office": list(test_ssd.TEAMS.values())}), "t")
+        ssd_file = test_ssd.workbook(tmp_path)
+        assert store.import_file(ssd_file, "2022-08", user="t").status == "loaded"
+        result = store.import_file(path, "2022-09", user="t")
+        assert result.status == "loaded", text(result.errors)
+        assert "1 worker(s) linked to the case system's worker" in text(result.warnings)
+        cur = store.cursor()
+        rows = cur.execute("select worker_id, team, area_office, is_agency, fte, start_date, end_date, leave_reason "
+                           "from cur_workforce where import_period = '2022-09' order by 1").fetchall()
+        assert rows == [
+            ("SW0000200002", "Workforce census", "Not allocated", False, 0.5, D(2015, 1, 1), D(2022, 6, 30), "Resignation"),
+            ("SW0000200003", "Workforce census", "Not allocated", True, 0.8, D(2022, 1, 1), None, None),
+            ("SW0000200004", "Workforce census", "Not allocated", False, 0.6, D(2022, 10, 15), None, None),
+            # SWE number SW0000100001 is the SSD's SW100001, W1's: the case system's id, team and area office
+            ("W1", "Assessment Team North", "North", False, 1.0, D(2020, 1, 1), None, None),
+        ]
+        # 30/09/2022: permanent in post = W1 1.0 (SW0000200004 starts later); agency in post SW0000200003 0.8
+        assert figure(store, "agency_rate_pct", "2022-09") == (pytest.approx(0.8), pytest.approx(1.8))
+        # leavers in 01/10/2021-30/09/2022: SW0000200002, 0.5 FTE, over 1.0 FTE in post -> 50%
+        assert figure(store, "turnover_rate_pct", "2022-09") == (pytest.approx(0.5), pytest.approx(1.0))
+        # establishment: "Assessment Team North" 1.0 (W1), "Workforce census" 0 + 2.5 vacancies;
+        # vacancies = max(0, 1.0 - 1.0) + max(0, 2.5 - 0) = 2.5 over 3.5
+        assert figure(store, "vacancy_rate_pct", "2022-09") == (pytest.approx(2.5), pytest.approx(3.5))
+
+        # a later SSD upload keeps the census's dates, agency flag and FTE for W1
+        again = shutil.copy(ssd_file, tmp_path / "ssd-later.xlsx")
+        assert store.import_file(again, "2022-10", user="t").status == "loaded"
+        assert cur.execute("select fte, start_date, is_agency from cur_workforce where worker_id = 'W1'").fetchall() == [
+            (1.0, D(2020, 1, 1), False)]
+
+
+def test_a_census_with_a_dtd_is_refused(tmp_path):
+    path = tmp_path / "evil.xml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY x "boom">]>'
+                    + SMALL.split("?>", 1)[1].format(workers=WORKERS[0]))
+    extract = census.read(path)
+    assert not extract.ok
+    assert "declares a DTD or entities" in text(extract.errors)
+
+
+def test_a_schema_error_in_a_field_read_refuses_the_file(tmp_path):
+    path = tmp_path / "bad.xml"
+    path.write_text(SMALL.format(workers=worker("SW0000000001", 2, "1.0", "2020-01-01")))  # AgencyWorker 2
+    extract = census.read(path)
+    assert not extract.ok
+    assert "AgencyWorker" in text(extract.errors)
