@@ -135,6 +135,7 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
         target=target,
         trajectory=traj,
         suppressed=suppressed,
+        fmt=kpi.format,
     )
 
 
@@ -158,8 +159,11 @@ def verdict(
     denominators: list[Any] | None = None,
     suppressed: list[Any] | None = None,
     small_base_threshold: int = spc.SMALL_BASE,
+    fmt: Any = None,
 ) -> Verdict:
-    """The one verdict for the latest month of a series (see the module's rules)."""
+    """The one verdict for the latest month of a series (see the module's rules). ``fmt``
+    formats the value and the target (default `spc.format_value` with ``unit``)."""
+    fmt = fmt or (lambda x: spc.format_value(x, unit))
     direction = spc.normalise_direction(direction)
     target = spc.clean_value(target)
     n = len(periods)
@@ -190,11 +194,11 @@ def verdict(
         text = f"no value for {month}"
         return done(text, text)
 
-    value_words = spc.format_value(value, unit)
+    value_words = fmt(value)
     has_target = target is not None and direction != spc.NEUTRAL
     rag = spc.rag(value, target, direction) if has_target else None
     meets = spc.meets_target(value, target, direction) if has_target else None
-    target_words = spc.format_value(target, unit) if has_target else ""
+    target_words = fmt(target) if has_target else ""
     if has_target:
         verb = "meets" if meets else "misses"
         first = f"{value_words} in {month} {verb} the target of {target_words} ({RAG_WORDS[rag]})"
@@ -287,7 +291,8 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
         notes.append(f"Limits from the {seg0.n_fixed} months before the action started ({first} to {last}){trial}, "
                      "extended forward to judge the change.")
     elif base == 0:
-        notes.append("No months before the action started to set limits from: limits from every month shown"
+        notes.append("Fewer than 2 months before the action started, too few to set limits from: limits from every "
+                     "month shown"
                      + (" (trial limits)." if result.trial_limits else "."))
     elif result.trial_limits:
         notes.append("Trial limits: fewer than 12 months since the limits were set.")
