@@ -136,11 +136,11 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
     latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
     if len(latest) < 2:  # one office: nothing compared
         return title
-    small = [f"{r.area} ({spc.format_value(float(r.denominator))})" for r in latest.itertuples()
-             if spc.small_base(r.denominator)]
+    small = [f"{r.area} ({spc.format_value(float(r.denominator))} case{'' if r.denominator == 1 else 's'})"
+             for r in latest.itertuples() if spc.small_base(r.denominator)]
     if not small:
         return title
-    return (f"{title}; small base{'s' if len(small) > 1 else ''} in {', '.join(small)} cases: "
+    return (f"{title}; small base{'s' if len(small) > 1 else ''} in {', '.join(small)}: "
             "compare offices on the funnel plot's limits, not the raw swings")
 
 

@@ -194,8 +194,9 @@ def _add_end_labels(fig: go.Figure, labels: list[dict], y_span: float) -> None:
         )
 
 
-def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT, label_side: str = "left") -> None:
-    """A dotted vertical line at ``x`` with its label at the top, to the left or right."""
+def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT, label_side: str = "left",
+                     at_bottom: bool = False) -> None:
+    """A dotted vertical line at ``x`` with its label at the top (or the bottom), to the left or right."""
     fig.add_shape(
         type="line",
         x0=x,
@@ -209,13 +210,13 @@ def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT
     )
     fig.add_annotation(
         x=x,
-        y=1,
+        y=0 if at_bottom else 1,
         xref="x",
         yref="paper",
         text=text,
         showarrow=False,
         xanchor="right" if label_side == "left" else "left",
-        yanchor="top",
+        yanchor="bottom" if at_bottom else "top",
         xshift=-3 if label_side == "left" else 3,
         font=dict(size=12, color=colour),
         name=text,
@@ -466,10 +467,10 @@ def xmr_chart(
     rebases = [seg.start for seg in result.segments[1:] if not seg.carried and seg.start < len(xs)]
     if base and base < len(xs):
         _vertical_marker(fig, xs[base], "Action started" + (" · new limits" if base in rebases else ""),
-                         label_side="right")
+                         label_side="right", at_bottom=True)
     for start in rebases:
         if start != base:
-            _vertical_marker(fig, xs[start], "New limits", label_side="right")
+            _vertical_marker(fig, xs[start], "New limits", label_side="right", at_bottom=True)
 
     # The icons' meaning in words (the verdict's, when there is one: it never contradicts the title).
     variation = verdict.variation if verdict is not None else result.variation

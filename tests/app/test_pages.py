@@ -333,8 +333,10 @@ def test_workforce_headline_figures(council_db):
 
 def test_workforce_by_area_charts_state_the_finding(council_db):
     at = page(council_db, WORKFORCE, "director")
+    # issue 15: North 2 of 3 and South's 7 supervisions are small bases (fewer than 10), said in the title
     assert ("Qualified social workers supervised in the last 6 weeks: 0 of 2 area offices met the target of 95% "
-            "in July 2011; North furthest off at 66.7%") in titles(at)
+            "in July 2011; North furthest off at 66.7%; small bases in North (3 cases), South (7 cases): compare offices "
+            "on the funnel plot's limits, not the raw swings") in titles(at)
     assert len(figures(at)) == 5
     assert len([b for b in at.download_button if b.label == "Download the data behind this chart (CSV)"]) == 5
 
@@ -381,8 +383,10 @@ def test_practice_charts_state_the_finding(council_db):
     got = titles(at)
     assert "Referrals received stayed at 10 in July 2011" in got
     assert "Assessments within timescale in July 2011: Single lowest at 50%, Core highest at 100%" in got
+    # issue 15: one child on a plan in each office (fewer than 10): small bases, said in the title
     assert ("Children on a protection plan who have had 3 or more social workers: 1 of 2 area offices met the "
-            "target of 10% in July 2011; North furthest off at 100%") in got
+            "target of 10% in July 2011; North furthest off at 100%; small bases in North (1 case), South (1 case): "
+            "compare offices on the funnel plot's limits, not the raw swings") in got
     assert "Transfers waiting to be accepted at the month end: North highest (1) and South lowest (0) in July 2011" in got
     assert [t.label for t in at.tabs] == ["Referrals", "Assessments", "Child protection", "Transfers"]
 
