@@ -530,7 +530,8 @@ def notes_lines(pack: Pack) -> list[tuple[str, str]]:
                     "included."),
         ("RAG", "Green meets the target; Amber misses it by no more than 10% of the target; Red misses it by more."),
         ("SPC", "XmR charts as NHS England's \"Making Data Count\" draws them: mean ± 2.66 × the mean moving range, "
-                "limits recalculated from the month each action started. Variation says whether the latest month "
+                "limits from the months before each action started, recalculated once a new level has held for 7 "
+                "steady months, and kept within the measure's range. Variation says whether the latest month "
                 "shows a real change (special cause) or noise (common cause); assurance says whether the target "
                 "is reliably met, reliably missed, or hit and miss."),
         ("Will the target be met?", "A straight-line trend of the months since the action started, projected to "
