@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import charts, exports, kpis, privacy, report, spc
+from csc import charts, exports, kpis, privacy, report, spc, verdict
 from csc.plan import Action, Plan
 
 ROLES = ("board", "director", "analyst")
@@ -194,6 +194,11 @@ def assurance_words(m: Measure) -> str:
     if assurance:
         return spc.assurance_label(assurance)
     return "No target" if m.target is None else NO_VALUE
+
+
+def verdict_words(m: Measure) -> str:
+    """The one verdict's sentence (`csc.verdict`), as the Overview and the Action page say it."""
+    return _text(m.row.get("verdict")) or NO_VALUE
 
 
 def trajectory_words(m: Measure) -> str:
@@ -448,7 +453,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
         _put(ws, row, 1, k.title, bold=True, size=12)
         _put(ws, row + 1, 1, k.description or NO_VALUE)
         _put(ws, row + 2, 1, f"Target: {target_words(m)} · {direction_words(k).lower()} · latest: {value_words(m)}"
-             f" · RAG: {rag_words(m)} · {variation_words(m)}")
+             f" · RAG: {rag_words(m)} · {verdict_words(m)}")
         header_row = row + 3
         if not m.has_figures:
             _put(ws, header_row, 1, f"No figures for this selection up to {pack.month_label}.")
@@ -525,7 +530,8 @@ def notes_lines(pack: Pack) -> list[tuple[str, str]]:
                     "included."),
         ("RAG", "Green meets the target; Amber misses it by no more than 10% of the target; Red misses it by more."),
         ("SPC", "XmR charts as NHS England's \"Making Data Count\" draws them: mean ± 2.66 × the mean moving range, "
-                "limits recalculated from the month each action started. Variation says whether the latest month "
+                "limits from the months before each action started, recalculated once a new level has held for 7 "
+                "steady months, and kept within the measure's range. Variation says whether the latest month "
                 "shows a real change (special cause) or noise (common cause); assurance says whether the target "
                 "is reliably met, reliably missed, or hit and miss."),
         ("Will the target be met?", "A straight-line trend of the months since the action started, projected to "
@@ -667,17 +673,17 @@ def _figure(pack: Pack, m: Measure) -> tuple[str, object] | None:
     df = m.monthly
     periods = list(df["period"])
     values = [_num(v) for v in df["value"]]
-    result = report.rate(m.kpi, df, m.target, m.action.start)
+    assessed = verdict.assess(m.kpi, df, m.target, m.action.start, m.action.due_period)
+    result, vd = assessed.result, assessed.verdict
     unit = m.kpi.unit_suffix
     latest_month = month_of(m) or periods[-1]
     if m.suppressed:
         title = f"{m.kpi.title}: suppressed in {spc.period_label(latest_month)} (small numbers)"
     else:
-        title = charts.finding_title(m.kpi.title, m.value, _num(m.row.get("previous")), unit, m.kpi.direction,
-                                     latest_month, m.target)
+        title = vd.headline
     source = f"monthly extracts, {pack.area_label}" + (", small numbers suppressed" if pack.suppress else "")
     fig = charts.xmr_chart(periods, values, result, title, target=m.target, unit=unit, source=_e(source),
-                           due_period=m.action.due_period)
+                           due_period=m.action.due_period, verdict=vd, small_base=verdict.small_base_flags(m.kpi, df))
     _fit_for_paper(fig, title)
     return title, fig
 
@@ -806,7 +812,8 @@ def html_text(pack: Pack) -> str:
         body.append(_commentary_html(pack, action))
         for m in pack.measures_of(action):
             heading = (f"<h3>{_e(m.kpi.title)}</h3><p class=\"muted\">{_e(m.kpi.description)} "
-                       f"Target: {_e(target_words(m))}; {_e(direction_words(m.kpi).lower())}.</p>")
+                       f"Target: {_e(target_words(m))}; {_e(direction_words(m.kpi).lower())}.</p>"
+                       f"<p class=\"verdict\">{_e(verdict_words(m))}</p>")
             if not m.has_figures:
                 body.append(f"<div class=\"kpi\">{heading}<p>No figures for this selection up to "
                             f"{_e(pack.month_label)}.</p></div>")

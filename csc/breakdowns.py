@@ -122,7 +122,29 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
     """A title stating what the area offices' latest month shows.
 
     With a target: how many offices met it and which was furthest off; without one: which
-    office was highest and lowest. One office only (or only all areas): `series_title`."""
+    office was highest and lowest. One office only (or only all areas): `series_title`.
+    Offices with a small base (fewer than `spc.SMALL_BASE` cases) are named, and the reader
+    sent to the funnel plot's limits rather than the raw swings."""
+    title = _areas_finding(kpi, df, target)
+    period, _, _ = _latest(df)
+    if period is None or "denominator" not in df:
+        return title
+    from csc import verdict  # verdict reads breakdowns too
+
+    if not verdict.small_base_applies(kpi):
+        return title
+    latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
+    if len(latest) < 2:  # one office: nothing compared
+        return title
+    small = [f"{r.area} ({spc.format_value(float(r.denominator))} case{'' if r.denominator == 1 else 's'})"
+             for r in latest.itertuples() if spc.small_base(r.denominator)]
+    if not small:
+        return title
+    return (f"{title}; small base{'s' if len(small) > 1 else ''} in {', '.join(small)}: "
+            "compare offices on the funnel plot's limits, not the raw swings")
+
+
+def _areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
     period, _, _ = _latest(df)
     if period is None:
         return f"{kpi.title}: no value in these months"

@@ -194,8 +194,9 @@ def _add_end_labels(fig: go.Figure, labels: list[dict], y_span: float) -> None:
         )
 
 
-def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT, label_side: str = "left") -> None:
-    """A dotted vertical line at ``x`` with its label at the top, to the left or right."""
+def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT, label_side: str = "left",
+                     at_bottom: bool = False) -> None:
+    """A dotted vertical line at ``x`` with its label at the top (or the bottom), to the left or right."""
     fig.add_shape(
         type="line",
         x0=x,
@@ -209,13 +210,13 @@ def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT
     )
     fig.add_annotation(
         x=x,
-        y=1,
+        y=0 if at_bottom else 1,
         xref="x",
         yref="paper",
         text=text,
         showarrow=False,
         xanchor="right" if label_side == "left" else "left",
-        yanchor="top",
+        yanchor="bottom" if at_bottom else "top",
         xshift=-3 if label_side == "left" else 3,
         font=dict(size=12, color=colour),
         name=text,
@@ -297,8 +298,15 @@ def xmr_chart(
     unit: str = "%",
     source: str | None = None,
     due_period: Any = None,
+    verdict: Any = None,
+    small_base: Sequence[bool] | None = None,
 ) -> go.Figure:
     """An XmR chart (Making Data Count style) of ``values`` with ``result = spc.xmr(values)``.
+
+    ``verdict`` (a `csc.verdict.Verdict`): the icon words above the plot say what it says
+    (its variation and the assurance it states) and add its notes (where the limits come
+    from, the rebase, small bases). ``small_base``: months marked ◇ as small bases. The
+    action's start and each rebase are marked on the chart.
 
     Draws the values (grey), special-cause points in Making Data Count colours, the mean,
     the process limits (dashed; "trial limits" when a segment has fewer than 12 points),
@@ -402,6 +410,20 @@ def xmr_chart(
             )
         )
 
+    if small_base is not None and any(small_base):
+        marked = [p for p, small in zip(result.points, small_base) if small and p.value is not None]
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[p.index] for p in marked],
+                y=[p.value for p in marked],
+                mode="markers",
+                name=f"Small base (fewer than {spc.SMALL_BASE} cases)",
+                marker=dict(symbol="diamond-open", color=MUTED_TEXT, size=15, line=dict(width=2)),
+                hoverinfo="skip",
+                meta={"role": "small_base"},
+            )
+        )
+
     # Direct labels at the line ends.
     finite = _finite(ys) + [v for v in (result.lpl, result.upl, target) if v is not None]
     y_span = (max(finite) - min(finite)) if finite else 0.0
@@ -441,14 +463,31 @@ def xmr_chart(
 
     if due_period is not None:
         _vertical_marker(fig, _x(due_period), f"Due {_label(due_period)}")
+    base = getattr(result, "baseline_months", None)
+    rebases = [seg.start for seg in result.segments[1:] if not seg.carried and seg.start < len(xs)]
+    if base and base < len(xs):
+        _vertical_marker(fig, xs[base], "Action started" + (" · new limits" if base in rebases else ""),
+                         label_side="right", at_bottom=True)
+    for start in rebases:
+        if start != base:
+            _vertical_marker(fig, xs[start], "New limits", label_side="right", at_bottom=True)
 
-    # The icons' meaning in words.
-    v_icon = spc.variation_icon(result.variation, result.improvement)
-    a_icon = spc.assurance_icon(result.assurance)
-    icon_words = [f"Variation: {v_icon.label} ({v_icon.short})" if v_icon else "Variation: no value yet"]
+    # The icons' meaning in words (the verdict's, when there is one: it never contradicts the title).
+    variation = verdict.variation if verdict is not None else result.variation
+    assurance = verdict.assurance if verdict is not None else result.assurance
+    v_icon = spc.variation_icon(variation, result.improvement)
+    a_icon = spc.assurance_icon(assurance)
+    if verdict is not None and verdict.small_base:
+        icon_words = [f"Variation: small base this month (fewer than {spc.SMALL_BASE} cases), too small to read"]
+    else:
+        icon_words = [f"Variation: {v_icon.label} ({v_icon.short})" if v_icon else "Variation: no value yet"]
     if a_icon:
         icon_words.append(f"Assurance: {a_icon.label} ({a_icon.short})")
-    if result.trial_limits:
+    elif verdict is not None and verdict.meets_target is not None and not verdict.small_base:
+        icon_words.append("Assurance: not judged, the latest month is beyond its limits")
+    if verdict is not None:
+        icon_words += list(verdict.notes)
+    elif result.trial_limits:
         icon_words.append("Trial limits: fewer than 12 points since the limits were set")
     fig.add_annotation(
         text="<br>".join(icon_words),

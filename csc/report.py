@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from csc import kpis, privacy, spc
+from csc import kpis, privacy, verdict
 from csc.plan import Action, Plan
 
 
@@ -94,15 +94,9 @@ def rebase_index(periods: list[str], start: str | None) -> list[int] | None:
 
 
 def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
-    """The SPC result for a series (limits rebased at the action's start by default)."""
-    periods = list(df["period"])
-    values = [None if pd.isna(v) else float(v) for v in df["value"]]
-    return spc.xmr(
-        values,
-        improvement=kpi.improvement,
-        target=target,
-        rebase_at=rebase_index(periods, start) if rebase else None,
-    )
+    """The SPC result for a series: limits from the baseline before the action's start, rebased
+    once a shift is evidenced (`csc.verdict.rate`); ``rebase=False``: one set of limits."""
+    return verdict.rate(kpi, df, target, start, rebase)
 
 
 def overview(cur: duckdb.DuckDBPyConnection, plan: Plan, sel: Selection, period: str | None = None,
@@ -152,6 +146,8 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
         "variation": None,
         "assurance": None,
         "trajectory": None,
+        "verdict": None,
+        "small_base": False,
         "sparkline": [],
         "suppressed": False,
     }
@@ -160,12 +156,14 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
     latest = df.iloc[-1]
     if pd.isna(latest["value"]):  # suppressed for the board: say so, show no figure
         row.update(period=latest["period"], suppressed=True,
-                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)])
+                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
+                   verdict=verdict.for_kpi(kpi, df, rate(kpi, df, target, action.start), target).sentence)
         return row
     value = float(latest["value"])
     prev = _value_at(df, previous_period(latest["period"]))
     start_value = _value_at(df, previous_period(action.start)) if action.start else None
-    result = rate(kpi, df, target, action.start)
+    assessed = verdict.assess(kpi, df, target, action.start, action.due_period)
+    vd = assessed.verdict  # the one verdict: RAG, variation, assurance and trajectory agree with its sentence
     row.update(
         period=latest["period"],
         value=value,
@@ -175,15 +173,14 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
         change_month=None if prev is None else value - prev,
         at_start=start_value,
         change_since_start=None if start_value is None else value - start_value,
-        rag=spc.rag(value, target, kpi.direction),
-        variation=result.variation,
-        assurance=result.assurance,
+        rag=vd.rag,
+        variation=vd.variation,
+        assurance=vd.assurance,
+        trajectory=vd.trajectory,
+        verdict=vd.sentence,
+        small_base=vd.small_base,
         sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
     )
-    if action.due_period and action.start:
-        traj = spc.trajectory(list(df["period"]), list(df["value"]), action.start, action.due_period, target,
-                              kpi.improvement, bounds=(0, 100) if kpi.unit == "pct" else None)
-        row["trajectory"] = traj.status
     return row
 
 

@@ -1,10 +1,9 @@
 """Action: one action of the plan in depth — is the change real (SPC), which area office is
 behind, will the target be met by the due date, and what the owners say about it."""
 
-import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, privacy, report, spc, ui
+from csc import breakdowns, charts, kpis, spc, ui, verdict
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -32,34 +31,13 @@ st.caption(
     f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else "")
 )
 rebase = st.toggle(
-    f"Recalculate the SPC limits from the action's start ({start_words})", value=True, key="rebase",
+    f"Judge the change against the months before the action ({start_words})", value=True, key="rebase",
     disabled=not action.start,
-    help="On: the mean and process limits are worked out again from the month the action started, so a change "
-         "the action made is judged against the new level. Off: one set of limits for every month shown.",
+    help="On: the limits come from the months before the action started and are extended forward, so the change "
+         "is judged against the old process; they are recalculated from a new level only once 7 steady months show "
+         "it (docs/spc.md). Off: one set of limits for every month shown.",
 )
 source = breakdowns.extract_source(ui.cursor())
-
-
-def rating_words(kpi: kpis.Kpi, df: pd.DataFrame, result, target, trajectory_status: str | None) -> str:
-    """RAG beside the SPC icons' meaning in words (never one instead of the other)."""
-    latest = df.iloc[-1]
-    month = spc.period_label(latest["period"])
-    if bool(latest.get("suppressed", False)):
-        value_words, rag = privacy.SUPPRESSED, None
-    else:
-        value_words, rag = kpi.format(latest["value"]), spc.rag(latest["value"], target, kpi.direction)
-    target_words = kpi.format(target) if target is not None else "none"
-    assurance = spc.assurance_label(result.assurance) or "no target to assure against"
-    parts = [
-        f"**Latest ({month}):** {value_words}",
-        f"**Target:** {target_words}",
-        f"**RAG:** {ui.RAG_WORDS.get(rag, '–')}",
-        f"**Variation (SPC):** {spc.variation_label(result.variation, kpi.improvement)}",
-        f"**Assurance (SPC):** {assurance}",
-    ]
-    if trajectory_status:
-        parts.append(f"**Will it be met by the due date?** {trajectory_status}")
-    return " · ".join(parts)
 
 
 for name in action.kpis:
@@ -76,21 +54,17 @@ for name in action.kpis:
         st.info(message)
         continue
 
-    result = report.rate(kpi, df, target, action.start, rebase=rebase)
+    assessed = verdict.assess(kpi, df, target, action.start, action.due_period, rebase=rebase)
+    result, traj, vd = assessed.result, assessed.trajectory, assessed.verdict
     periods, values = list(df["period"]), list(df["value"])
-    traj = None
-    if action.due_period and action.start:
-        traj = spc.trajectory(periods, values, action.start, action.due_period, target, kpi.improvement,
-                              unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
-    st.markdown(rating_words(kpi, df, result, target, traj.status if traj else None))
-    latest_period, latest_value = df["period"].iloc[-1], df["value"].iloc[-1]
-    if (pd.notna(latest_value) and spc.rag(float(latest_value), target, kpi.direction) == "red"
-            and latest_period not in action.commentary):
+    st.markdown(f"**{vd.sentence}**")
+    latest_period = df["period"].iloc[-1]
+    if vd.rag == "red" and latest_period not in action.commentary:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
                    "did, what changed and what next (on the Action plan page).")
 
-    fig = charts.xmr_chart(periods, values, result, breakdowns.series_title(kpi, df, target), target=target,
-                           unit=kpi.unit_suffix, source=source, due_period=action.due_period)
+    fig = charts.xmr_chart(periods, values, result, vd.headline, target=target, unit=kpi.unit_suffix, source=source,
+                           due_period=action.due_period, verdict=vd, small_base=verdict.small_base_flags(kpi, df))
     ui.chart(breakdowns.fit_figure(fig), f"xmr-{name}", breakdowns.xmr_table(df, result, kpi.improvement),
              f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, report, spc, ui
+from csc import boardpack, breakdowns, charts, kpis, spc, ui, verdict
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -25,7 +25,8 @@ def fmt(row, col):
         return "c"
     if value is None or pd.isna(value):
         return "–"
-    return registry[row["kpi"]].format(value)
+    small = " (small base)" if col == "value" and row.get("small_base") else ""
+    return registry[row["kpi"]].format(value) + small
 
 
 def change(row, col):
@@ -64,6 +65,7 @@ for action in plan.actions:
             "Variation (SPC)": [spc.variation_label(t, registry[k].improvement) if isinstance(t, str) else "–"
                                 for t, k in zip(part["variation"], part["kpi"])],
             "Assurance (SPC)": [spc.assurance_label(a) if isinstance(a, str) else "–" for a in part["assurance"]],
+            "In words": part["verdict"].fillna("–"),
         })
         st.dataframe(
             table, hide_index=True, width="stretch",
@@ -71,7 +73,8 @@ for action in plan.actions:
             alt=f"Measures of action {action.id} with latest value, target and ratings",
         )
         if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
-                     help="XmR charts: is the change real or noise? Limits recalculated from the action's start."):
+                     help="XmR charts: is the change real or noise? Limits from the months before the action, "
+                          "recalculated once a new level has held for 7 months."):
             source = breakdowns.extract_source(ui.cursor())
             for name in action.kpis:
                 kpi = registry.get(name)
@@ -79,10 +82,12 @@ for action in plan.actions:
                 if series is None or series["value"].dropna().empty:
                     continue
                 target = action.target(name)
-                result = report.rate(kpi, series, target, action.start)
-                fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result,
-                                       breakdowns.series_title(kpi, series, target), target=target,
-                                       unit=kpi.unit_suffix, source=source, due_period=action.due_period)
+                assessed = verdict.assess(kpi, series, target, action.start, action.due_period)
+                result, vd = assessed.result, assessed.verdict
+                fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result, vd.headline,
+                                       target=target, unit=kpi.unit_suffix, source=source,
+                                       due_period=action.due_period, verdict=vd,
+                                       small_base=verdict.small_base_flags(kpi, series))
                 ui.chart(breakdowns.fit_figure(fig), f"overview-xmr-{name}",
                          breakdowns.xmr_table(series, result, kpi.improvement),
                          f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)

@@ -136,7 +136,7 @@ def overview_latest(at: AppTest, measure: str) -> str:
 
 def test_overview_shows_the_latest_month_for_all_areas(council_db):
     at = page(council_db, None, "director")
-    assert overview_latest(at, TIMELY) == "75.0%"  # 3 of 4 in July
+    assert overview_latest(at, TIMELY) == "75.0% (small base)"  # 3 of 4 in July: 4 cases, fewer than 10 (issue 15)
 
 
 def test_board_overview_shows_c_for_a_figure_from_small_numbers(council_db):
@@ -147,14 +147,14 @@ def test_board_overview_shows_c_for_a_figure_from_small_numbers(council_db):
 def test_area_filter_changes_the_figures_and_is_written_to_the_url(council_db):
     at = page(council_db, None, "director")
     at.sidebar.multiselect[0].select("North").run()
-    assert overview_latest(at, TIMELY) == "50.0%"  # North: 1 of 2
+    assert overview_latest(at, TIMELY) == "50.0% (small base)"  # North: 1 of 2 (2 cases, fewer than 10)
     assert at.query_params["area"] == "North"
     assert (at.query_params["from"], at.query_params["to"]) == ("2011-04", "2011-07")
 
 
 def test_period_filter_from_the_url_changes_the_latest_month(council_db):
     at = page(council_db, None, "director", to="2011-05")
-    assert overview_latest(at, TIMELY) == "70.0%"  # May: 7 of 10
+    assert overview_latest(at, TIMELY) == "70.0%"  # May: 7 of 10 (10 cases: not a small base)
 
 
 # --- Action -----------------------------------------------------------------------------------
@@ -185,30 +185,38 @@ def test_action_page_writes_the_chosen_action_to_the_url(council_db):
     assert "Assessments completed by a qualified social worker" in [s.value for s in at.subheader]
 
 
-def test_action_xmr_title_states_the_finding_and_marks_the_due_date(council_db):
+def test_action_xmr_title_states_the_verdict_and_marks_the_due_date(council_db):
+    # issue 15: the title is the one verdict's headline. July: 3 of 4 = 75.0%, 15 points short of
+    # 90 (more than 9: red); 4 cases, fewer than 10: a small base.
     at = page(council_db, ACTION, "director", action="A1")
-    assert f"{TIMELY} rose to 75% in July 2011, below the target of 90%" in titles(at)
-    xmr = figure(at, f"{TIMELY} rose to")
+    assert (f"{TIMELY}: 75.0% in July 2011 misses the target of 90.0% (red); only 4 cases this month, too small a base to read "
+            "month-to-month movement") in titles(at)
+    xmr = figure(at, f"{TIMELY}: 75.0% in July 2011")
     notes = [a["text"] for a in xmr["layout"]["annotations"]]
     assert "Due September 2011" in notes
     assert any(n.startswith("Source: children's social care monthly extracts 2011-04 to 2011-07") for n in notes)
-    assert any(a.startswith(f"XmR chart: {TIMELY} rose to 75%") for a in alts(at))
+    assert any(a.startswith(f"XmR chart: {TIMELY}: 75.0% in July 2011") for a in alts(at))
+    assert "Small base (fewer than 10 cases) in" in " ".join(notes).replace("<br>", " ")
 
 
-def test_action_shows_rag_beside_the_spc_icons_in_words(council_db):
+def test_action_says_the_one_verdict_in_words(council_db):
+    # issue 15: one sentence instead of RAG, variation and assurance side by side. 75 misses 90
+    # by more than 9 (red); 4 cases is a small base, so no SPC claim; the trajectory is at risk.
     at = page(council_db, ACTION, "director", action="A1")
-    rating = next(m.value for m in at.markdown if m.value.startswith("**Latest (July 2011):** 75.0%"))
-    assert "**Target:** 90.0%" in rating
-    assert "**RAG:** 🔴 Red" in rating  # 75 misses 90 by more than 9
-    assert "**Variation (SPC):** Common cause – no significant change" in rating
-    assert "**Assurance (SPC):** Variation indicates inconsistently hit and miss the target" in rating
-    assert "**Will it be met by the due date?** at risk" in rating
+    rating = next(m.value for m in at.markdown if m.value.startswith("**75.0% in July 2011"))
+    assert rating == ("**75.0% in July 2011 misses the target of 90.0% (red); only 4 cases this month, too small a base "
+                      "to read month-to-month movement; at risk of missing it by September 2011.**")
 
 
-def test_limits_are_rebased_at_the_start_unless_switched_off(council_db):
+def test_too_short_a_baseline_is_said_on_the_chart(council_db):
+    # issue 15: limits come from the months before the start (May 2011); here only April, one
+    # month, no moving range: no baseline, so every month sets them, as with the toggle off:
+    # (100 + 70 + 50 + 75) / 4 = 73.75.
     at = page(council_db, ACTION, "director", action="A1")
-    # from May: (70 + 50 + 75) / 3 = 65; over all four months (100 + 70 + 50 + 75) / 4 = 73.75
-    assert "Mean 65%" in alts(at)[0]
+    assert "Mean 73.8%" in alts(at)[0]
+    xmr = figure(at, f"{TIMELY}: 75.0%")
+    words = " ".join(a["text"] for a in xmr["layout"]["annotations"])
+    assert "Fewer than 2 months before the action started" in words
     at.toggle(key="rebase").set_value(False).run()
     assert "Mean 73.8%" in alts(at)[0]
 
@@ -246,8 +254,10 @@ def test_measures_with_no_figures_say_why(council_db):
 
 def test_action_area_filter(council_db):
     at = page(council_db, ACTION, "director", action="A1", area="North")
-    assert f"{TIMELY} rose to 50% in July 2011, below the target of 90%" in titles(at)
-    assert any(m.value.startswith("**Latest (July 2011):** 50.0%") for m in at.markdown)
+    # North, July: 1 of 2 = 50.0% (red), 2 cases: a small base
+    assert (f"{TIMELY}: 50.0% in July 2011 misses the target of 90.0% (red); only 2 cases this month, too small a "
+            "base to read month-to-month movement") in titles(at)
+    assert any(m.value.startswith("**50.0% in July 2011") for m in at.markdown)
 
 
 def test_commentary_for_the_months_in_range(council_db):
@@ -276,9 +286,9 @@ def test_board_sees_no_records_and_c_for_small_numbers(council_db):
     assert "Records behind this figure" not in [e.label for e in at.expander]
     assert not at.dataframe
     assert [t.key for t in at.toggle] == ["rebase"]
-    assert any(m.value.startswith("**Latest (July 2011):** c") for m in at.markdown)  # 3 of 4
-    # the one month not from small numbers: May, 7 of 10
-    assert f"{TIMELY} was 70% in May 2011, below the target of 90%" in titles(at)
+    # July, 3 of 4: suppressed, and the verdict gives no rating (issue 15: one verdict)
+    assert "**July 2011: suppressed (5 or fewer cases), so no rating.**" in [m.value for m in at.markdown]
+    assert f"{TIMELY}: July 2011: suppressed (5 or fewer cases), so no rating" in titles(at)
     assert "numbers from 1 to 5 are suppressed (shown as c)" in texts(at)
 
 
@@ -323,8 +333,10 @@ def test_workforce_headline_figures(council_db):
 
 def test_workforce_by_area_charts_state_the_finding(council_db):
     at = page(council_db, WORKFORCE, "director")
+    # issue 15: North 2 of 3 and South's 7 supervisions are small bases (fewer than 10), said in the title
     assert ("Qualified social workers supervised in the last 6 weeks: 0 of 2 area offices met the target of 95% "
-            "in July 2011; North furthest off at 66.7%") in titles(at)
+            "in July 2011; North furthest off at 66.7%; small bases in North (3 cases), South (7 cases): compare offices "
+            "on the funnel plot's limits, not the raw swings") in titles(at)
     assert len(figures(at)) == 5
     assert len([b for b in at.download_button if b.label == "Download the data behind this chart (CSV)"]) == 5
 
@@ -371,8 +383,10 @@ def test_practice_charts_state_the_finding(council_db):
     got = titles(at)
     assert "Referrals received stayed at 10 in July 2011" in got
     assert "Assessments within timescale in July 2011: Single lowest at 50%, Core highest at 100%" in got
+    # issue 15: one child on a plan in each office (fewer than 10): small bases, said in the title
     assert ("Children on a protection plan who have had 3 or more social workers: 1 of 2 area offices met the "
-            "target of 10% in July 2011; North furthest off at 100%") in got
+            "target of 10% in July 2011; North furthest off at 100%; small bases in North (1 case), South (1 case): "
+            "compare offices on the funnel plot's limits, not the raw swings") in got
     assert "Transfers waiting to be accepted at the month end: North highest (1) and South lowest (0) in July 2011" in got
     assert [t.label for t in at.tabs] == ["Referrals", "Assessments", "Child protection", "Transfers"]
 

@@ -26,7 +26,7 @@ def overview_rag(at, title):
 def test_changing_a_target_is_kept_and_changes_the_rating(fresh_db):
     at = page(fresh_db, None, "director")
     # July: 3 of 4 transfers timely = 75.0% against 90: misses by 15 > 9 -> red
-    assert overview_latest(at, TIMELY) == "75.0%"
+    assert overview_latest(at, TIMELY) == "75.0% (small base)"  # 3 of 4: fewer than 10 cases (issue 15)
     assert "Red" in overview_rag(at, TIMELY)
     at.switch_page("pages/plan.py").run()
     at.selectbox(key="plan_action").select("A1").run()

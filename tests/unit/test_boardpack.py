@@ -13,10 +13,11 @@ The fixture (every transfer is requested and accepted in the same month):
 transfer_timely_pct (higher is better, target 90), all areas:
   April 9/12 = 75%, May 10/12 = 83.33%, June 11/12 = 91.67%.
   June: Green (91.67 >= 90); change since May +8.33 points.
-  SPC: action A1 started 2011-05, so the limits are rebased there: May and June, mean 87.5,
-  moving range 8.33, limits 87.5 +/- 22.17 -> common cause; the target 90 lies inside the limits
-  -> "inconsistently hit and miss". Trajectory: 2 months since the start (fewer than 3) ->
-  "not enough data yet".
+  SPC: action A1 started 2011-05; one month before it (April) is too few for a baseline (issue
+  15), so the limits come from all three months: mean 83.33, moving ranges 8.33 and 8.33,
+  limits 83.33 +/- 22.17 = 61.2 and 105.5, truncated to 100 -> common cause; the target 90
+  lies inside the limits -> "inconsistently hit and miss". Trajectory: 2 months since the start
+  (fewer than 3) -> "not enough data yet".
   South alone: 1 of 2 each month = 50%, Red (misses 90 by 40 > 9); numerator 1 and denominator 2
   are small numbers, so the board sees "c".
 transfers_waiting_count (lower, no target), all areas: 0 at the end of April and May, 1 at the

@@ -1,0 +1,319 @@
+"""One verdict per KPI and month, in words, that never contradicts itself.
+
+RAG (the month against the target), the SPC variation (is the change real?), the SPC
+assurance (will the process keep meeting the target?) and the trajectory (will it be met by
+the due month?) are combined here, and only here, into one sentence. Every page, chart title
+and the board pack take their rating words from :func:`verdict` (through :func:`assess`).
+
+The consistency rules the sentence keeps (tested over every KPI, month and area of the demo
+council, ``tests/unit/test_verdict.py``; written down in ``docs/spc.md``):
+
+1. It says "meets the target" exactly when RAG is green, "misses the target" exactly when
+   RAG is amber or red.
+2. It never says the process consistently meets the target in a month that misses it, nor
+   that it consistently misses it in a month that meets it. Assurance is stated only when
+   the month lies within its limits; a month beyond them has left the process those limits
+   describe, so the sentence says assurance is not yet known.
+3. It never calls the same month both an improvement and a deterioration.
+4. A month that meets the target inside limits that straddle it says so: "but the process
+   can still miss it: limits 82–97%".
+5. A month with a small base (fewer than ``spc.SMALL_BASE`` cases) says the base is too
+   small to read month-to-month movement, and makes no special-cause claim.
+6. After the due month, "target met"/"target missed" agrees with rule 1 (both judge the
+   latest value with ``spc.meets_target``).
+7. Every limit it quotes lies within the measure's range.
+
+No Streamlit, no plotly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from csc import kpis, spc
+
+RAG_WORDS = {spc.GREEN: "green", spc.AMBER: "amber", spc.RED: "red"}
+RULE_WORDS = {
+    spc.RULE_OUTSIDE_LIMITS: "outside the limits",
+    spc.RULE_TREND: "7 months in a row moving the same way",
+    spc.RULE_TWO_OF_THREE: "2 of 3 months close to a limit",
+    spc.RULE_RUN: "7 or more months in a row on one side of the mean",
+}
+SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
+NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one KPI says for its latest month, in parts and as one sentence.
+
+    ``assurance`` is the assurance the sentence states (None when it states none: no target,
+    a small base, or a month beyond its limits). ``headline`` is the sentence's first part
+    with the KPI's title, for a chart title. ``notes`` are one-line explanations for the
+    chart: where the limits come from, the rebase, trial limits, small bases.
+    """
+
+    period: str | None
+    value: float | None
+    target: float | None
+    rag: str | None
+    meets_target: bool | None
+    variation: str | None
+    rule: str | None
+    assurance: str | None
+    trajectory: str | None
+    small_base: bool
+    denominator: float | None
+    lpl: float | None
+    upl: float | None
+    suppressed: bool
+    sentence: str
+    headline: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    result: spc.XmrResult
+    trajectory: spc.Trajectory | None
+    verdict: Verdict
+
+
+def small_base_applies(kpi: kpis.Kpi) -> bool:
+    """Does the KPI's denominator count cases (a percentage of cases, or a median of
+    records)? Rates of FTE and counts have no base of cases to be small."""
+    from csc import breakdowns  # the FTE-denominator test lives with the funnel plot's
+
+    return kpi.aggregate == "median" or breakdowns.is_count_proportion(kpi)
+
+
+def start_index(periods: list[str], start: str | None) -> int | None:
+    """Index of the first period at or after the action's start (None: no start)."""
+    if not start or not periods:
+        return None
+    return next((i for i, p in enumerate(periods) if p >= start), len(periods))
+
+
+def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True) -> spc.XmrResult:
+    """The SPC result for a KPI series: baseline before the action's start, evidence, rebase
+    (`spc.baseline_xmr`); with ``rebase=False`` one set of limits for every month. Limits are
+    truncated to the measure's range."""
+    periods = list(df["period"])
+    values = [None if pd.isna(v) else float(v) for v in df["value"]]
+    bounds = spc.bounds_for_unit(kpi.unit)
+    if rebase and start:
+        return spc.baseline_xmr(values, start_index(periods, start), kpi.improvement, target, bounds=bounds)
+    return spc.xmr(values, improvement=kpi.improvement, target=target, bounds=bounds)
+
+
+def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None = None,
+           due_period: str | None = None, rebase: bool = True) -> Assessment:
+    """The SPC result, the trajectory and the verdict of a KPI series, as every page needs them."""
+    result = rate(kpi, df, target, start, rebase)
+    traj = None
+    if due_period and start and len(df):
+        traj = spc.trajectory(list(df["period"]), list(df["value"]), start, due_period, target, kpi.improvement,
+                              unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
+    return Assessment(result, traj, for_kpi(kpi, df, result, target, traj))
+
+
+def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: float | None,
+            traj: spc.Trajectory | None = None) -> Verdict:
+    """`verdict` for a KPI series as `csc.report.series` returns it."""
+    suppressed = list(df["suppressed"]) if "suppressed" in df else None
+    return verdict(
+        title=kpi.title,
+        unit=kpi.unit_suffix,
+        direction=kpi.improvement,
+        periods=list(df["period"]),
+        values=list(df["value"]),
+        denominators=list(df["denominator"]) if "denominator" in df and small_base_applies(kpi) else None,
+        result=result,
+        target=target,
+        trajectory=traj,
+        suppressed=suppressed,
+        fmt=kpi.format,
+    )
+
+
+def _limits_words(lpl: float | None, upl: float | None, unit: str) -> str:
+    if lpl is None or upl is None:
+        return ""
+    low = spc.format_value(lpl, "")
+    return f"{low}–{spc.format_value(upl, unit)}"
+
+
+def verdict(
+    *,
+    title: str,
+    unit: str,
+    direction: str,
+    periods: list[Any],
+    values: list[Any],
+    result: spc.XmrResult,
+    target: float | None = None,
+    trajectory: spc.Trajectory | None = None,
+    denominators: list[Any] | None = None,
+    suppressed: list[Any] | None = None,
+    small_base_threshold: int = spc.SMALL_BASE,
+    fmt: Any = None,
+) -> Verdict:
+    """The one verdict for the latest month of a series (see the module's rules). ``fmt``
+    formats the value and the target (default `spc.format_value` with ``unit``)."""
+    fmt = fmt or (lambda x: spc.format_value(x, unit))
+    direction = spc.normalise_direction(direction)
+    target = spc.clean_value(target)
+    n = len(periods)
+    last = n - 1
+    period = periods[last] if n else None
+    is_suppressed = bool(suppressed[last]) if suppressed and n and not pd.isna(suppressed[last]) else False
+    value = spc.clean_value(values[last]) if n else None
+    month = spc.period_label(period) if period is not None else "this month"
+    denominator = spc.clean_value(denominators[last]) if denominators and n else None
+    small = denominators is not None and spc.small_base(denominator, small_base_threshold)
+    notes = _notes(periods, result, unit, denominators, small_base_threshold)
+    point = result.points[last] if n and len(result.points) == n else None
+    lpl, upl = (point.lpl, point.upl) if point else (None, None)
+
+    def done(sentence: str, head: str, **parts) -> Verdict:
+        base = dict(period=period, value=value, target=target, rag=None, meets_target=None, variation=None, rule=None,
+                    assurance=None, trajectory=trajectory.status if trajectory else None, small_base=small,
+                    denominator=denominator, lpl=lpl, upl=upl, suppressed=is_suppressed)
+        base.update(parts)
+        sentence = sentence[0].upper() + sentence[1:]
+        return Verdict(sentence=sentence if sentence.endswith(".") else sentence + ".",
+                       headline=f"{title}: {head}", notes=notes, **base)
+
+    if is_suppressed:
+        text = f"{month}: suppressed (5 or fewer cases), so no rating"
+        return done(text, text)
+    if value is None:
+        text = f"no value for {month}"
+        return done(text, text)
+
+    value_words = fmt(value)
+    has_target = target is not None and direction != spc.NEUTRAL
+    rag = spc.rag(value, target, direction) if has_target else None
+    meets = spc.meets_target(value, target, direction) if has_target else None
+    target_words = fmt(target) if has_target else ""
+    if has_target:
+        verb = "meets" if meets else "misses"
+        first = f"{value_words} in {month} {verb} the target of {target_words} ({RAG_WORDS[rag]})"
+    else:
+        first = f"{value_words} in {month} (no target)"
+
+    variation = point.point_type if point else None
+    rule = point.rule if point else None
+    limits = _limits_words(lpl, upl, unit)
+    limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
+    if small:
+        count = spc.format_value(denominator, "")
+        second = f"only {count} case{'s' if count != '1' else ''} this month, {SMALL_BASE_WORDS}"
+        variation_stated, rule = spc.COMMON_CAUSE, None
+    elif variation in (None, spc.COMMON_CAUSE):
+        # the limits are quoted once: here, or in the assurance clause when there is one
+        quoted = limits and not (has_target and result.assurance is not None)
+        second = "no significant change" + (f" (limits{limits_from} {limits})" if quoted else "")
+        variation_stated = variation
+    else:
+        if variation == spc.SPECIAL_CAUSE_IMPROVEMENT:
+            kind = "a real improvement"
+        elif variation == spc.SPECIAL_CAUSE_CONCERN:
+            kind = "a real deterioration"
+        else:
+            kind = "a real change " + ("upwards" if variation == spc.SPECIAL_CAUSE_NEUTRAL_HIGH else "downwards")
+        how = RULE_WORDS.get(rule, "special cause")
+        if rule == spc.RULE_OUTSIDE_LIMITS and limits:
+            how = f"outside the limits{limits_from} {limits}"
+        second = f"{kind} ({how})"
+        variation_stated = variation
+
+    third = None
+    assurance = None
+    if has_target and not small and result.assurance is not None and point is not None and lpl is not None:
+        if rule == spc.RULE_OUTSIDE_LIMITS:
+            third = NOT_JUDGED_WORDS.format(verb="meeting" if meets else "missing")
+        else:
+            assurance = result.assurance
+            limits = f"{limits_from.strip() + ' ' if limits_from else ''}{limits}"
+            if assurance == spc.CONSISTENT_PASS:
+                third = (f"and the process consistently meets it: limits {limits}" if meets
+                         else f"but the process usually meets it: limits {limits}")
+            elif assurance == spc.CONSISTENT_FAIL:
+                third = (f"and the process will keep missing it unless it changes: limits {limits}" if not meets
+                         else f"but the process usually misses it: limits {limits}")
+            else:
+                third = (f"but the process can still miss it: limits {limits}" if meets
+                         else f"but the process can also meet it: limits {limits}")
+
+    fourth = _trajectory_words(trajectory, meets)
+    sentence = first
+    for part in (second, third, fourth):
+        if part:
+            sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
+    return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
+                assurance=assurance)
+
+
+def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | None:
+    if traj is None:
+        return None
+    due = spc.period_label(traj.due_period)
+    status = traj.status
+    if status in (spc.TARGET_MET, spc.TARGET_MISSED):
+        return f"the due month, {due}, has passed"
+    if status == spc.NOT_ENOUGH_DATA:
+        return f"too early to project to {due}"
+    if status == spc.NO_TARGET:
+        return None
+    words = {spc.ON_TRACK: f"on track to meet it by {due}", spc.AT_RISK: f"at risk of missing it by {due}",
+             spc.OFF_TRACK: f"off track to meet it by {due}"}[status]
+    if (meets and status != spc.ON_TRACK) or (meets is False and status == spc.ON_TRACK):
+        return "but " + words if meets is False else "but the trend is " + words
+    return words
+
+
+def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: list[Any] | None,
+           threshold: int) -> tuple[str, ...]:
+    """One-line explanations for the chart: where the limits come from, rebases, trial limits
+    and small bases."""
+    notes: list[str] = []
+    if not periods:
+        return ()
+    base = result.baseline_months
+    if base:
+        first, last = spc.period_label(periods[0]), spc.period_label(periods[base - 1])
+        seg0 = result.segments[0]
+        trial = " (trial limits: fewer than 12 months)" if seg0.trial else ""
+        notes.append(f"Limits from the {seg0.n_fixed} months before the action started ({first} to {last}){trial}, "
+                     "extended forward to judge the change.")
+    elif base == 0:
+        notes.append("Fewer than 2 months before the action started, too few to set limits from: limits from every "
+                     "month shown"
+                     + (" (trial limits)." if result.trial_limits else "."))
+    elif result.trial_limits:
+        notes.append("Trial limits: fewer than 12 months since the limits were set.")
+    if result.shift is not None:
+        side = "above" if result.shift.side > 0 else "below"
+        seg = result.segments[-1]
+        notes.append(
+            f"New limits from {spc.period_label(periods[result.shift.index])}: {result.shift.run} steady months in a row "
+            f"{side} the mean before the action ({spc.format_value(result.shift.baseline_mean, unit)})"
+            + (" (trial limits while fewer than 12 months)." if seg.trial else ".")
+        )
+    if denominators is not None:
+        small = [p for p, d in zip(periods, denominators) if spc.small_base(d, threshold)]
+        if small:
+            notes.append(f"Small base (fewer than {threshold} cases) in {len(small)} month"
+                         f"{'s' if len(small) != 1 else ''}, marked ◇: month-to-month movement there is noise.")
+    return tuple(notes)
+
+
+def small_base_flags(kpi: kpis.Kpi, df: pd.DataFrame) -> list[bool]:
+    """For each month of a series: is its base small?"""
+    if not small_base_applies(kpi) or "denominator" not in df:
+        return [False] * len(df)
+    return [spc.small_base(d) for d in df["denominator"]]
