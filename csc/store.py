@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, config, recovery, spec
+from csc import annexa, config, guardrails, recovery, spec
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -213,10 +213,12 @@ class Store:
         return bool(self.cursor().execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
 
     # -- importing -----------------------------------------------------------------------
-    def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
-        """Read and check a workbook, storing nothing; adds the warnings that need the database.
-        An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are recorded for the
-        Teams page: team names only)."""
+    def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None,
+                 period: str | None = None, as_of: dt.date | None = None) -> Extract:
+        """Read and check a workbook, storing nothing; adds the warnings that need the database
+        (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
+        day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are
+        recorded for the Teams page: team names only)."""
         if annexa.is_annex_a(path, original_name):
             extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
@@ -225,6 +227,8 @@ class Store:
             extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
+            extract.problems.extend(guardrails.warnings(self.cursor(), extract, period, original_name or Path(path).name,
+                                                        today=as_of or today, key=config.id_key(self.path)))
         return extract
 
     def _unknown_worker_warnings(self, extract: Extract) -> list[Problem]:
@@ -248,6 +252,7 @@ class Store:
                         f"({shown}). They count as unknown workers in the KPIs until a workforce sheet lists them.",
                         sheet=data.title,
                         column=data.headers.get("worker_id", "worker_id"),
+                        code="worker_unknown",
                     )
                 )
         return warnings
@@ -283,7 +288,7 @@ class Store:
             )
         today = (imported_at or dt.datetime.now()).date()
         step(1, 4, "Validating every sheet")
-        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()))
+        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()), period=period, as_of=today)
         if not extract.ok:
             return ImportResult(
                 "refused",
