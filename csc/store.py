@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, config, guardrails, recovery, spec
+from csc import annexa, config, guardrails, recovery, revisions, spec
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -183,6 +183,7 @@ class Store:
             cur.execute("begin")
             cur.execute(SCHEMA)
             cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
+            cur.execute(revisions.SCHEMA)  # kpi_history: every KPI value's changes, by import
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
             exists = cur.execute(
@@ -190,6 +191,9 @@ class Store:
             ).fetchall()[0][0]
             if not exists:
                 self._rebuild(cur)
+            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0]:
+                # a database from before kpi_history: today's values are the baseline
+                revisions.record(cur, None, "baseline", dt.datetime.now())
             cur.execute("commit")
 
     @property
@@ -365,7 +369,7 @@ class Store:
                 },
             )
             step(3, 4, "Recomputing the KPIs")
-            self._rebuild(cur)
+            self._rebuild(cur, (import_id, "import", imported_at))
             self._audit(cur, user, None, "import", {"import_id": import_id, "period": period, "file": name})
             cur.execute("commit")
         except BaseException:
@@ -407,12 +411,13 @@ class Store:
                 raise StoreError(f"Import {import_id} is already rolled back.")
             try:
                 cur.execute("begin")
+                now = dt.datetime.now()
                 cur.execute(
                     "update imports set status = 'rolled_back', rolled_back_at = $at, rolled_back_by = $user "
                     "where import_id = $id",
-                    {"at": dt.datetime.now(), "user": user, "id": import_id},
+                    {"at": now, "user": user, "id": import_id},
                 )
-                self._rebuild(cur)
+                self._rebuild(cur, (import_id, "rollback", now))
                 self._audit(cur, user, role, "rollback", {"import_id": import_id, "period": row[1]})
                 cur.execute("commit")
             except BaseException:
@@ -429,13 +434,17 @@ class Store:
             self._rebuild(cur)
             cur.execute("commit")
 
-    def _rebuild(self, cur: duckdb.DuckDBPyConnection) -> None:
+    def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None) -> None:
+        """Recompute the current tables and the KPIs; `change` (import_id, "import" | "rollback",
+        when) is what caused it, kept with every KPI value it changed (`csc.revisions`)."""
         for sheet in spec.SHEETS.values():
             cur.execute(current_table_sql(sheet))
         annexa.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 
         kpis.materialise(cur)
+        import_id, event, at = change or (None, "refresh", dt.datetime.now())
+        revisions.record(cur, import_id, event, at)
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
