@@ -191,10 +191,14 @@ def already_loaded(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str
     return [_w(
         "period_loaded",
         f"{period} is already loaded (import {import_id}, {when} by {user}, from \"{file_name}\"): this load replaces "
-        f"it; {changed:,} rows change, {new:,} are new, {gone:,} {'is' if gone == 1 else 'are'} gone (not in this "
-        f"file: the import {import_id} version of {'it stays' if gone == 1 else 'them stays'} current).",
+        f"it; {_rows(changed, 'changes', 'change')}, {new:,} {'is' if new == 1 else 'are'} new, {gone:,} "
+        f"{'is' if gone == 1 else 'are'} gone (not in this file; import {import_id}'s version stays current).",
         value=str(import_id),
     )]
+
+
+def _rows(n: int, one: str, many: str) -> str:
+    return f"1 row {one}" if n == 1 else f"{n:,} rows {many}"
 
 
 def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int, key: bytes | None) -> tuple[int, int, int]:
