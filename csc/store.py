@@ -231,9 +231,16 @@ class Store:
             extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
-            extract.problems.extend(guardrails.warnings(self.cursor(), extract, period, original_name or Path(path).name,
-                                                        today=as_of or today, key=config.id_key(self.path)))
+            if period is not None:
+                extract.problems.extend(self.guardrail_warnings(extract, period, original_name or Path(path).name,
+                                                                as_of or today))
         return extract
+
+    def guardrail_warnings(self, extract: Extract, period: str | None, file_name: str | None = None,
+                           as_of: dt.date | None = None) -> list[Problem]:
+        """The warnings on loading `extract` as `period` that name their consequence (`csc.guardrails`)."""
+        return guardrails.warnings(self.cursor(), extract, period, file_name, today=as_of,
+                                   key=config.id_key(self.path))
 
     def _unknown_worker_warnings(self, extract: Extract) -> list[Problem]:
         known: set[str] = set()
