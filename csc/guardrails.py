@@ -17,6 +17,7 @@ from collections import Counter
 from functools import lru_cache
 
 import duckdb
+import pandas as pd
 
 from csc import config, spec, workdays
 from csc.extract import Extract, Problem
@@ -364,3 +365,32 @@ def default_period(cur: duckdb.DuckDBPyConnection, extract: Extract | None = Non
 
 def key_for(store) -> bytes:
     return config.id_key(store.path)
+
+
+# --- for the Upload page -------------------------------------------------------------------
+
+BLANK = "(blank)"
+PROBLEM_COLUMNS = ("Problem", "Sheet", "Row", "Column", "Value found", "Expected")
+
+
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    """The problems as the Upload page shows and downloads them: the plain-English problem first,
+    then where (sheet, Excel row, column), the value found (a blank one as "(blank)") and what was
+    expected (a problem about no one cell has no value). No cell says "None"."""
+    rows = [{
+        "Problem": p.message,
+        "Sheet": p.sheet or "",
+        "Row": p.row,
+        "Column": p.column or "",
+        "Value found": _found(p),
+        "Expected": p.expected or "",
+    } for p in problems]
+    df = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+    df["Row"] = df["Row"].astype("Int64")
+    return df
+
+
+def _found(p: Problem) -> str:
+    if p.value is not None and str(p.value).strip() != "":
+        return str(p.value)
+    return BLANK if p.row is not None and p.column else ""  # a cell that is blank; else no cell at all
