@@ -176,3 +176,37 @@ def change_words(row: dict, fmt=lambda v: f"{v:g}") -> str:
     how = "rolled back" if row.get("event") == "rollback" else "loaded"
     by = f"import {int(row['import_id'])} {how}" if not pd.isna(row.get("import_id")) else "recomputed"
     return f"revised: was {was_text}, now {fmt(row['value'])} ({by} {_when(row['changed_at'])})"
+
+
+def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str, areas=None,
+               suppress: bool = False, months: int = 12) -> pd.DataFrame:
+    """The revised figures a report for `period` shows (its month and the `months` before it), for
+    the KPIs named, with words: kpi, title, period, area, was, now, changed (e.g. "import 5 loaded
+    14 May 2012"), file_name, and the raw values. For the board (`suppress`) a value from small
+    numbers, before or after, is shown as c (`csc.privacy`)."""
+    from csc import kpis, privacy
+
+    y, m = int(period[:4]), int(period[5:7]) - 1 - months
+    first = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+    df = revised(cur, period_from=first, period_to=period, areas=areas)
+    df = df[df["kpi"].isin(kpi_names)].reset_index(drop=True)
+    rows = []
+    for rec in df.to_dict("records"):
+        kpi = kpis.get(rec["kpi"])
+        now, was = rec["value"], rec["was_value"]
+        if suppress and not (kpi.unit == "days" and kpi.aggregate == "sum"):
+            if privacy.small(pd.Series([rec["numerator"], rec["denominator"]])).any():
+                now = privacy.SUPPRESSED
+            if privacy.small(pd.Series([rec["was_numerator"], rec["was_denominator"]])).any():
+                was = privacy.SUPPRESSED
+        how = "rolled back" if rec["event"] == "rollback" else "loaded"
+        changed = (f"import {int(rec['import_id'])} {how} {_when(rec['changed_at'])}"
+                   if not pd.isna(rec["import_id"]) else f"recomputed {_when(rec['changed_at'])}")
+        rows.append({
+            "kpi": rec["kpi"], "title": kpi.title, "period": rec["period"],
+            "area": rec["area"] if isinstance(rec["area"], str) else "All areas",
+            "was": was if isinstance(was, str) else (None if was is None or pd.isna(was) else kpi.format(was)),
+            "now": now if isinstance(now, str) else kpi.format(now),
+            "changed": changed, "file_name": rec["file_name"] if isinstance(rec["file_name"], str) else "",
+        })
+    return pd.DataFrame(rows, columns=["kpi", "title", "period", "area", "was", "now", "changed", "file_name"])
