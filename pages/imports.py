@@ -43,7 +43,8 @@ if loaded.empty:
 choice = st.selectbox("Import", loaded["import_id"].tolist(), key="rollback_choice",
                       format_func=lambda i: f"{i} · {loaded.set_index('import_id').loc[i, 'period']} · "
                                             f"{loaded.set_index('import_id').loc[i, 'file_name']}")
-confirm = st.checkbox(f"Yes, roll back import {choice}", key="rollback_confirm")
+# one confirmation per import: choosing another import (or a rollback moving the choice on) starts unticked
+confirm = st.checkbox(f"Yes, roll back import {choice}", key=f"rollback_confirm_{choice}")
 if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
     user = ui.require("imports")
     if user.role != "analyst":  # checked again where it is done
@@ -57,7 +58,7 @@ if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
         ui.clear_caches()
         ui.reset_filters()
         # draw the page again so the history, the choice, the checkbox and the button show the new state
-        st.session_state.pop("rollback_confirm", None)
+        st.session_state.pop(f"rollback_confirm_{choice}", None)
         st.session_state.pop("rollback_choice", None)
         st.session_state["rollback_done"] = message
         st.rerun()

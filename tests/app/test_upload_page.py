@@ -121,7 +121,7 @@ def test_after_a_load_every_table_and_control_shows_the_new_state(db):
 
 def test_after_a_rollback_the_history_checkbox_and_button_show_it_at_once(db):
     at = page(db, "pages/imports.py")
-    at.checkbox(key="rollback_confirm").check().run()
+    at.checkbox(key="rollback_confirm_1").check().run()
     assert not at.button(key="rollback").disabled
     at.button(key="rollback").click().run()
     assert not at.exception, [e.value for e in at.exception]
