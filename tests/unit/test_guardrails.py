@@ -165,3 +165,23 @@ def test_which_kpis_a_column_feeds_is_read_from_the_kpi_sql():
     assert guardrails.feeds("referrals", "source") == []  # read by no KPI
     assert guardrails.feeds("assessments", "team") == []  # only passed through to the records
     assert guardrails.feeds("supervisions") == ["supervision_pct"]
+
+
+def test_the_docs_list_every_warning_code_and_nothing_else():
+    from pathlib import Path
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "extract-format.md").read_text()
+    section = doc.split("## Warnings", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
+    assert listed == list(guardrails.CODES)
+
+
+def test_every_warning_code_the_code_gives_is_documented():
+    """Each `code="..."` written in csc/ is one of guardrails.CODES (so the docs list it)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "csc"
+    used = {c for p in root.glob("*.py") for c in re.findall(r'(?:code=|_w\(\s*)"([a-z_]+)"', p.read_text())}
+    assert used and used <= set(guardrails.CODES), used - set(guardrails.CODES)
