@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 from csc import config, spec, workdays
 from csc.extract import Extract, Problem
@@ -243,7 +244,9 @@ def dates_month(extract: Extract) -> tuple[str | None, int, int]:
             continue
         for col in cols:
             if col in data.table.column_names:
-                counts.update(month_of(d) for d in data.table.column(col).to_pylist() if d is not None)
+                column = data.table.column(col)
+                months = pc.value_counts(pc.strftime(column.drop_null(), format="%Y-%m")) if len(column) else []
+                counts.update({m["values"].as_py(): m["counts"].as_py() for m in months})
     total = sum(counts.values())
     if not total:
         return None, 0, 0

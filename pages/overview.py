@@ -41,7 +41,13 @@ def fmt(row, col):
         return "c" + _revised(row, col)
     if value is None or pd.isna(value):
         return "–"
-    return registry[row["kpi"]].format(value) + _revised(row, col)
+    return registry[row["kpi"]].format(value) + _earlier(row, col) + _revised(row, col)
+
+
+def _earlier(row, col) -> str:
+    """A latest figure from before the last month shown says its month (e.g. no child_seen this month)."""
+    month = row.get("period") if col == "value" else None
+    return f" ({spc.period_label(month)})" if isinstance(month, str) and sel.period_to and month != sel.period_to else ""
 
 
 def _revised(row, col) -> str:

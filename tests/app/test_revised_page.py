@@ -15,6 +15,14 @@ from tests.unit.test_revisions import APRIL, APRIL_AT, MARCH, MARCH_AT
 TIMELY = "Transfers accepted within 5 working days"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Both databases here have the same data version (2 imports): the page caches are keyed by it."""
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("revised")
@@ -45,3 +53,32 @@ def test_a_figure_not_revised_is_not_marked(db):
 def test_the_board_sees_c_for_a_revision_from_small_numbers(db):
     at = page(db, None, "board", to="2012-03")
     assert overview_latest(at, TIMELY) == "c (revised: was c)"
+
+
+ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",
+              "area_office", "worker_id"]
+
+
+@pytest.fixture(scope="module")
+def no_child_seen_in_april(tmp_path_factory):
+    """March: one assessment completed on Fri 9 March 2012, the child seen (1 of 1 = 100.0%).
+    April: one completed on Thu 12 April, in a file with no child_seen column."""
+    import datetime as dt
+
+    folder = tmp_path_factory.mktemp("earlier")
+    path = folder / "csc.duckdb"
+    march = [ASSESSMENT, ["A1", "C1", "Initial", dt.date(2012, 3, 5), dt.date(2012, 3, 9), "Y", "North", "W1"]]
+    april = [[c for c in ASSESSMENT if c != "child_seen"],
+             ["A2", "C2", "Initial", dt.date(2012, 4, 10), dt.date(2012, 4, 12), "North", "W1"]]
+    with Store.open(path) as store:
+        for name, rows, period, at in (("m.xlsx", march, "2012-03", MARCH_AT), ("a.xlsx", april, "2012-04", APRIL_AT)):
+            result = store.import_file(write_xlsx(folder / name, {"Assessments": rows}), period, user="t",
+                                       imported_at=at)
+            assert result.status == "loaded"
+    return path
+
+
+def test_a_latest_figure_from_an_earlier_month_says_its_month(no_child_seen_in_april):
+    at = page(no_child_seen_in_april, None, "director")
+    assert "latest month 2012-04" in texts(at)
+    assert overview_latest(at, "Assessments where the child was seen") == "100.0% (March 2012)"
