@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pyarrow.compute as pc
 
-from csc import config, spec, workdays
+from csc import spec, workdays
 from csc.extract import Extract, Problem
 
 # code -> what it warns of (the wording lives in the functions below and in the docs)
@@ -364,10 +364,6 @@ def default_period(cur: duckdb.DuckDBPyConnection, extract: Extract | None = Non
         return named
     latest = cur.execute("select max(period) from imports where status = 'loaded'").fetchall()[0][0]
     return add_months(latest, 1) if latest else None
-
-
-def key_for(store) -> bytes:
-    return config.id_key(store.path)
 
 
 # --- for the Upload page -------------------------------------------------------------------
