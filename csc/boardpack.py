@@ -26,13 +26,13 @@ import io
 import math
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from csc import charts, exports, kpis, privacy, report, spc, verdict
+from csc import charts, exports, kpis, privacy, report, revisions, spc, verdict
 from csc.plan import Action, Plan
 
 ROLES = ("board", "director", "analyst")
@@ -91,6 +91,24 @@ class Pack:
     produced: dt.datetime
     measures: list[Measure]
     imports: pd.DataFrame  # import_id, period, file_name, imported_at (loaded imports)
+    version: str = ""  # the data version the pack was made from (csc.revisions.version_words)
+    revised: pd.DataFrame = field(default_factory=pd.DataFrame)  # csc.revisions.for_report
+
+    @property
+    def revised_words(self) -> str:
+        n = len(self.revised)
+        if not n:
+            return "No figure of the pack has been revised since it was first shown."
+        return (f"{n} figure(s) revised since first shown (a later extract changed the records behind them): see "
+                "Revised figures.")
+
+    def revision(self, m: Measure) -> dict | None:
+        """The revision of a measure's figure for the pack's month (all areas), if it was revised."""
+        if self.revised.empty or self.areas:
+            return None
+        hit = self.revised[(self.revised["kpi"] == m.kpi.name) & (self.revised["period"] == self.period)
+                           & (self.revised["area"] == "All areas")]
+        return hit.iloc[0].to_dict() if not hit.empty else None
 
     @property
     def suppress(self) -> bool:
@@ -157,7 +175,9 @@ def collect(
     imports = cur.execute(
         "select import_id, period, file_name, imported_at from imports where status = 'loaded' order by period, import_id"
     ).df()
-    return Pack(plan, period, area_tuple, role, produced or dt.datetime.now().replace(microsecond=0), measures, imports)
+    revised = revisions.for_report(cur, [m.kpi.name for m in measures], period, area_tuple, suppress)
+    return Pack(plan, period, area_tuple, role, produced or dt.datetime.now().replace(microsecond=0), measures, imports,
+                revisions.version_words(cur), revised)
 
 
 # --- words and numbers ----------------------------------------------------------------------
@@ -367,6 +387,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
 
     ws = wb.create_sheet(SUMMARY_SHEET)
     _title_block(ws, pack, f"Board pack for {pack.month_label}: summary of every action and measure")
+    _put(ws, 4, 1, f"{pack.version} · {pack.revised_words}")
     _header(ws, SUMMARY_HEADER_ROW, SUMMARY_COLUMNS)
     col = {name: i for i, name in enumerate(SUMMARY_COLUMNS, start=1)}
     row = SUMMARY_HEADER_ROW
@@ -521,6 +542,8 @@ def notes_lines(pack: Pack) -> list[tuple[str, str]]:
         ("Area offices", pack.area_label),
         ("Version", pack.version_words),
         ("Action plan", pack.plan.title),
+        ("Data version", pack.version),
+        ("Revised figures", pack.revised_words),
     ]
     if pack.suppress:
         lines.append(("Small numbers", SUPPRESSION_RULE))
@@ -585,6 +608,39 @@ def _notes_sheet(wb, pack: Pack) -> None:
     _landscape(ws)
 
 
+REVISED_SHEET = "Revised"
+REVISED_COLUMNS = ["Measure", "Month", "Area", "Was", "Now", "Changed by", "File"]
+
+
+def _revised_sheet(wb, pack: Pack) -> None:
+    """Every figure of the pack's measures (its month and the 12 before) that changed after it was
+    first shown: what it was, what it is, and the import that changed it."""
+    ws = wb.create_sheet(REVISED_SHEET)
+    _title_block(ws, pack, "Revised figures: changed since they were first shown")
+    _header(ws, SUMMARY_HEADER_ROW, REVISED_COLUMNS)
+    row = SUMMARY_HEADER_ROW
+    for rec in pack.revised.to_dict("records"):
+        row += 1
+        for col, value in enumerate((rec["title"], rec["period"], rec["area"], rec["was"] or NO_VALUE, rec["now"],
+                                     rec["changed"], rec["file_name"]), start=1):
+            _put(ws, row, col, value, wrap=col == 1)
+    _widths(ws, [40, 10, 14, 12, 12, 34, 30])
+    _fit_rows(ws, SUMMARY_HEADER_ROW, row)
+    _landscape(ws)
+
+
+def _revised_html(pack: Pack) -> str:
+    if pack.revised.empty:
+        return ""
+    head = "".join(f"<th scope=\"col\">{_e(h)}</th>" for h in REVISED_COLUMNS)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in (r["title"], r["period"], r["area"], r["was"] or NO_VALUE,
+                                                       r["now"], r["changed"], r["file_name"])) + "</tr>"
+        for r in pack.revised.to_dict("records"))
+    return (f"<section id=\"revised\" class=\"revised\"><h2>Revised figures</h2><p>{_e(pack.revised_words)}</p>"
+            f"<table class=\"revised\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>")
+
+
 def excel_bytes(pack: Pack) -> bytes:
     import openpyxl
 
@@ -596,6 +652,8 @@ def excel_bytes(pack: Pack) -> bytes:
     for action_id, name in action_sheet_names(pack.plan).items():
         _action_sheet(wb, pack, pack.plan.action(action_id), name)
     _commentary_sheet(wb, pack)
+    if not pack.revised.empty:
+        _revised_sheet(wb, pack)
     _notes_sheet(wb, pack)
     buf = io.BytesIO()
     wb.save(buf)
@@ -759,6 +817,9 @@ def _summary_html(pack: Pack) -> str:
         value = value_words(m)
         if month and month != pack.period and value not in (NO_VALUE, privacy.SUPPRESSED):
             value += f" ({spc.period_label(month)})"
+        rev = pack.revision(m)
+        if rev is not None:
+            value += f" (revised: was {rev['was'] or NO_VALUE}, {rev['changed']})"
         cells = [
             f"<a href=\"#action-{_e(m.action.id)}\">{_e(m.action.id)}</a>",
             _e(m.kpi.title),
@@ -793,6 +854,7 @@ def html_text(pack: Pack) -> str:
     body.append(f"<header><h1>{_e(pack.title)}</h1>")
     body.append(f"<p class=\"meta\">{_e(pack.month_label)} · {_e(pack.area_label)} · produced "
                 f"{pack.produced:%d %B %Y %H:%M}</p>")
+    body.append(f"<p class=\"meta version\">{_e(pack.version)} · {_e(pack.revised_words)}</p>")
     body.append(f"<p class=\"notice\">{_e(pack.version_words)}."
                 + (f" {_e(SUPPRESSION_RULE)}" if pack.suppress else "") + "</p></header>")
     toc = "".join(f"<li><a href=\"#action-{_e(a.id)}\">{_e(a.id)} · {_e(a.title)}</a></li>" for a in pack.plan.actions)
@@ -801,6 +863,7 @@ def html_text(pack: Pack) -> str:
     body.append(f"<section id=\"summary\" class=\"summary\"><h2>Summary for {_e(pack.month_label)}</h2>")
     body.append(_summary_html(pack))
     body.append("</section>")
+    body.append(_revised_html(pack))
 
     n_charts = 0
     for action in pack.plan.actions:

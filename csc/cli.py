@@ -55,15 +55,26 @@ def cmd_import(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    extract = _validate_file(Path(args.file), args.db)
+    from csc.store import StoreError, check_period
+
+    if args.period:
+        try:
+            check_period(args.period)
+        except StoreError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+    extract, period = _validate_file(Path(args.file), args.db, args.period)
     if args.json:
-        print(json.dumps({"ok": extract.ok, "row_counts": extract.row_counts,
+        print(json.dumps({"ok": extract.ok, "period": period, "row_counts": extract.row_counts,
                           "errors": [p.as_dict() for p in extract.errors],
                           "warnings": [p.as_dict() for p in extract.warnings]}, indent=2))
         return 0 if extract.ok else 1
     if extract.ok:
         total = sum(extract.row_counts.values())
         print(f"The file is valid: {total:,} rows in {len(extract.sheets)} sheet(s). Nothing was stored.")
+        if period:
+            print(f"Checked as the extract for {period}" + ("" if args.period else " (the month it points to; "
+                  "say another with --period)") + ".")
         for sheet, n in extract.row_counts.items():
             print(f"  {sheet}: {n:,} rows")
     else:
@@ -72,16 +83,19 @@ def cmd_validate(args) -> int:
     return 0 if extract.ok else 1
 
 
-def _validate_file(path: Path, db: str | None):
-    """The import's checks, storing nothing: against the database read-only when it can be opened
-    (so Annex A team mappings and known workers count), else the workbook alone."""
+def _validate_file(path: Path, db: str | None, period: str | None = None):
+    """The import's checks, storing nothing, as the extract for `period` (default: the month the
+    file's dates point to, else the month after the latest loaded): against the database
+    read-only when it can be opened (so Annex A team mappings, known workers and the guardrails on
+    the month count), else the file alone. Returns (extract, the period checked)."""
+    from csc import guardrails
     from csc.extract import read_workbook
     from csc.store import Store
 
     def alone():
         """No database (or a locked one): an Annex A workbook is still read as Annex A, its teams
         unchecked and its ids hashed with a throw-away key (nothing is stored)."""
-        from csc import annexa, ssd
+        from csc import annexa, census, ssd
 
         if annexa.is_annex_a(path):
             import secrets
@@ -89,8 +103,6 @@ def _validate_file(path: Path, db: str | None):
             return annexa.read(path, None, id_key=secrets.token_bytes(32))
         if ssd.is_ssd(path):
             return ssd.read(path, None)
-        from csc import census
-
         if census.is_census(path):
             return census.read(path)
         return read_workbook(path)
@@ -100,10 +112,19 @@ def _validate_file(path: Path, db: str | None):
         try:
             store = Store.open(db_file, read_only=True)
         except Exception:  # the dashboard holds the write lock: check the file on its own
-            return alone()
-        with store:
-            return store.validate(path)
-    return alone()
+            store = None
+        if store is not None:
+            with store:
+                extract = store.validate(path)
+                if extract.ok:
+                    period = period or guardrails.default_period(store.cursor(), extract, path.name)
+                    extract.problems.extend(store.guardrail_warnings(extract, period, path.name))
+                return extract, period
+    extract = alone()
+    if extract.ok:
+        period = period or guardrails.dates_month(extract)[0] or guardrails.file_name_month(path.name)
+        extract.problems.extend(guardrails.missing_columns(extract, period or "the month"))
+    return extract, period
 
 
 def cmd_imports(args) -> int:
@@ -302,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a workbook, storing nothing")
     p.add_argument("file")
+    p.add_argument("--period", help="the reporting month it would load as, YYYY-MM (default: the month its dates "
+                                    "point to, else the month after the latest loaded)")
     p.add_argument("--json", action="store_true")
     _db_arg(p)
     p.set_defaults(func=cmd_validate)

@@ -69,9 +69,10 @@ class Problem:
     column: str | None = None
     value: str | None = None
     expected: str | None = None
+    code: str | None = None  # a warning's machine-readable code (docs/extract-format.md lists them)
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "severity": self.severity,
             "sheet": self.sheet,
             "row": self.row,
@@ -80,6 +81,9 @@ class Problem:
             "expected": self.expected,
             "message": self.message,
         }
+        if self.severity == "warning":
+            out["code"] = self.code
+        return out
 
 
 @dataclass
@@ -547,7 +551,8 @@ def read_workbook(path: str | Path, original_name: str | None = None, today: dt.
         sheet = spec.sheet_for(title)
         if sheet is None:
             extract.problems.append(
-                _warning(f'Sheet "{title}" is not part of the extract and was ignored.', sheet=title)
+                _warning(f'Sheet "{title}" is not part of the extract and was ignored.', sheet=title,
+                         code="sheet_ignored")
             )
             continue
         if sheet.name in seen:
@@ -651,7 +656,8 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
     # whatever blank rows lead the sheet.
     batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
-        extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
+        extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title,
+                                                  code="sheet_empty"))
         return
     probe_rows = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     h = _find_header(probe_rows, header_map)
@@ -680,6 +686,7 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
             _warning(
                 f'Sheet "{title}": {len(unknown):,} column(s) that are not part of the extract were ignored: {_listed(unknown)}.',
                 sheet=title,
+                code="columns_ignored",
             )
         )
     missing = [c for c in sheet.columns if c.required and c.name not in headers]
@@ -708,7 +715,8 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
     data_sheet = SheetData(sheet, title, excel_header, headers, typed, typed.num_rows if typed is not None else 0)
     extract.sheets[sheet.name] = data_sheet
     if data_sheet.rows == 0 and not problems:
-        extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+        extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title,
+                                                  code="sheet_no_rows"))
 
 
 # --- validation in bulk, in DuckDB -------------------------------------------------------

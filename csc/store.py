@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, census, config, recovery, spec, ssd
+from csc import annexa, census, config, guardrails, recovery, revisions, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -184,6 +184,7 @@ class Store:
             cur.execute(SCHEMA)
             cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
             cur.execute(ssd.SCHEMA)  # raw_worker_registrations
+            cur.execute(revisions.SCHEMA)  # kpi_history: every KPI value's changes, by import
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
             exists = cur.execute(
@@ -191,6 +192,9 @@ class Store:
             ).fetchall()[0][0]
             if not exists:
                 self._rebuild(cur)
+            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0]:
+                # a database from before kpi_history: today's values are the baseline
+                revisions.record(cur, None, "baseline", dt.datetime.now())
             cur.execute("commit")
 
     @property
@@ -214,10 +218,12 @@ class Store:
         return bool(self.cursor().execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
 
     # -- importing -----------------------------------------------------------------------
-    def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
-        """Read and check a workbook, storing nothing; adds the warnings that need the database.
-        An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are recorded for the
-        Teams page: team names only)."""
+    def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None,
+                 period: str | None = None, as_of: dt.date | None = None) -> Extract:
+        """Read and check a workbook, storing nothing; adds the warnings that need the database
+        (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
+        day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are
+        recorded for the Teams page: team names only)."""
         if annexa.is_annex_a(path, original_name):
             extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
@@ -236,7 +242,16 @@ class Store:
             extract = read_workbook(path, original_name=original_name, today=today)
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
+            if period is not None:
+                extract.problems.extend(self.guardrail_warnings(extract, period, original_name or Path(path).name,
+                                                                as_of or today))
         return extract
+
+    def guardrail_warnings(self, extract: Extract, period: str | None, file_name: str | None = None,
+                           as_of: dt.date | None = None) -> list[Problem]:
+        """The warnings on loading `extract` as `period` that name their consequence (`csc.guardrails`)."""
+        return guardrails.warnings(self.cursor(), extract, period, file_name, today=as_of,
+                                   key=config.id_key(self.path))
 
     def _unknown_worker_warnings(self, extract: Extract) -> list[Problem]:
         known: set[str] = set()
@@ -259,6 +274,7 @@ class Store:
                         f"({shown}). They count as unknown workers in the KPIs until a workforce sheet lists them.",
                         sheet=data.title,
                         column=data.headers.get("worker_id", "worker_id"),
+                        code="worker_unknown",
                     )
                 )
         return warnings
@@ -294,7 +310,7 @@ class Store:
             )
         today = (imported_at or dt.datetime.now()).date()
         step(1, 4, "Validating every sheet")
-        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()))
+        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()), period=period, as_of=today)
         if not extract.ok:
             return ImportResult(
                 "refused",
@@ -376,7 +392,7 @@ class Store:
                 },
             )
             step(3, 4, "Recomputing the KPIs")
-            self._rebuild(cur)
+            self._rebuild(cur, (import_id, "import", imported_at))
             self._audit(cur, user, None, "import", {"import_id": import_id, "period": period, "file": name})
             cur.execute("commit")
         except BaseException:
@@ -418,12 +434,13 @@ class Store:
                 raise StoreError(f"Import {import_id} is already rolled back.")
             try:
                 cur.execute("begin")
+                now = dt.datetime.now()
                 cur.execute(
                     "update imports set status = 'rolled_back', rolled_back_at = $at, rolled_back_by = $user "
                     "where import_id = $id",
-                    {"at": dt.datetime.now(), "user": user, "id": import_id},
+                    {"at": now, "user": user, "id": import_id},
                 )
-                self._rebuild(cur)
+                self._rebuild(cur, (import_id, "rollback", now))
                 self._audit(cur, user, role, "rollback", {"import_id": import_id, "period": row[1]})
                 cur.execute("commit")
             except BaseException:
@@ -440,13 +457,17 @@ class Store:
             self._rebuild(cur)
             cur.execute("commit")
 
-    def _rebuild(self, cur: duckdb.DuckDBPyConnection) -> None:
+    def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None) -> None:
+        """Recompute the current tables and the KPIs; `change` (import_id, "import" | "rollback",
+        when) is what caused it, kept with every KPI value it changed (`csc.revisions`)."""
         for sheet in spec.SHEETS.values():
             cur.execute(current_table_sql(sheet))
         annexa.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 
         kpis.materialise(cur)
+        import_id, event, at = change or (None, "refresh", dt.datetime.now())
+        revisions.record(cur, import_id, event, at)
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:

@@ -10,6 +10,9 @@ from csc.store import StoreError
 v = ui.require("imports")
 ui.log_view(v, "imports")
 st.title("Import history")
+done = st.session_state.pop("rollback_done", None)  # what the last click did, shown after the page redraws
+if done:
+    st.success(done)
 df = ui.store().imports()
 if df.empty:
     st.info("No imports yet. Analysts load the monthly extract on the Upload page.")
@@ -40,7 +43,8 @@ if loaded.empty:
 choice = st.selectbox("Import", loaded["import_id"].tolist(), key="rollback_choice",
                       format_func=lambda i: f"{i} · {loaded.set_index('import_id').loc[i, 'period']} · "
                                             f"{loaded.set_index('import_id').loc[i, 'file_name']}")
-confirm = st.checkbox(f"Yes, roll back import {choice}", key="rollback_confirm")
+# one confirmation per import: choosing another import (or a rollback moving the choice on) starts unticked
+confirm = st.checkbox(f"Yes, roll back import {choice}", key=f"rollback_confirm_{choice}")
 if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
     user = ui.require("imports")
     if user.role != "analyst":  # checked again where it is done
@@ -52,6 +56,9 @@ if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
         st.error(str(exc))
     else:
         ui.clear_caches()
-        st.session_state.pop("rollback_confirm", None)
-        st.success(message)
         ui.reset_filters()
+        # draw the page again so the history, the choice, the checkbox and the button show the new state
+        st.session_state.pop(f"rollback_confirm_{choice}", None)
+        st.session_state.pop("rollback_choice", None)
+        st.session_state["rollback_done"] = message
+        st.rerun()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, spc, ui, verdict
+from csc import boardpack, breakdowns, charts, kpis, revisions, spc, ui, verdict
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -19,14 +19,41 @@ if df.empty or df["value"].isna().all() and not df["suppressed"].any():
 registry = kpis.registry()
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def revised_figures(data_version: str, role: str, sel) -> tuple[str, pd.DataFrame]:
+    """The data version, and the figures of this page's months revised since first shown."""
+    cur = ui.cursor()
+    if not sel.period_to:
+        return revisions.version_words(cur), pd.DataFrame()
+    return revisions.version_words(cur), revisions.for_report(cur, list(registry), sel.period_to, sel.areas,
+                                                              suppress=role == "board")
+
+
+version_words, revised = revised_figures(ver, v.role, sel)
+st.caption(version_words)
+revised_keys = {(r["kpi"], r["period"]): r for r in revised.to_dict("records")
+                if r["area"] == "All areas" or not sel.areas}
+
+
 def fmt(row, col):
     value = row[col]
     if row.get("suppressed") and col == "value":
-        return "c"
+        return "c" + _revised(row, col)
     if value is None or pd.isna(value):
         return "–"
     small = " (small base)" if col == "value" and row.get("small_base") else ""
-    return registry[row["kpi"]].format(value) + small
+    return registry[row["kpi"]].format(value) + small + _earlier(row, col) + _revised(row, col)
+
+
+def _earlier(row, col) -> str:
+    """A latest figure from before the last month shown says its month (e.g. no child_seen this month)."""
+    month = row.get("period") if col == "value" else None
+    return f" ({spc.period_label(month)})" if isinstance(month, str) and sel.period_to and month != sel.period_to else ""
+
+
+def _revised(row, col) -> str:
+    rev = revised_keys.get((row["kpi"], row.get("period"))) if col == "value" else None
+    return f" (revised: was {rev['was'] or '–'})" if rev else ""
 
 
 def change(row, col):
@@ -97,6 +124,15 @@ for action in plan.actions:
 
 ui.download(df.drop(columns=["sparkline"]), f"overview-{sel.period_to}", key="dl-overview", v=v,
             label="Download this overview (CSV)")
+
+if not revised.empty:
+    with st.expander(f"{len(revised)} figure(s) revised since first shown", expanded=False):
+        st.write("A later extract changed the records behind these figures (or an import was rolled back): "
+                 "what each was, what it is now, and the import that changed it.")
+        st.dataframe(revised[["title", "period", "area", "was", "now", "changed", "file_name"]].fillna("–"),
+                     hide_index=True, width="stretch", key="revised-table",
+                     column_config={"title": "Measure", "period": "Month", "area": "Area", "was": "Was",
+                                    "now": "Now", "changed": "Changed by", "file_name": "File"})
 
 # --- the board pack: the same picture to take into the meeting ---------------------------------
 st.subheader("Export the board pack")

@@ -1,14 +1,13 @@
 """Upload: check the month's extract, see exactly what is wrong, then load it."""
 
-import datetime as dt
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from csc import template, ui
+from csc import guardrails, template, ui
 from csc.store import check_period
 
 v = ui.require("upload")
@@ -19,61 +18,97 @@ st.write("Drag in the workbook. It is checked against the extract format before 
 st.download_button("Download a blank extract template (.xlsx)", template.template_bytes(),
                    file_name="csc-extract-template.xlsx", key="dl-template")
 
-today = dt.date.today()
-last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-months = [(today.replace(day=1) - dt.timedelta(days=28 * i)).strftime("%Y-%m") for i in range(0, 400)]
-months = sorted(set(months), reverse=True)
+store = ui.store()
+done = st.session_state.pop("upload_done", None)  # what the last click did, shown after the page redraws
+if done:
+    getattr(st, done["kind"])(done["message"])
+
+
+def recent_imports() -> None:
+    """The latest imports, so the page shows at once what a load changed."""
+    df = store.imports()
+    if df.empty:
+        return
+    df = df.sort_values("import_id", ascending=False).head(5)
+    df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
+                   warnings=df["warnings"].map(lambda s: len(json.loads(s))))
+    st.caption("Latest imports (the Imports page has them all)")
+    st.dataframe(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows", "warnings"]],
+                 hide_index=True, width="stretch", key="upload-imports-table",
+                 column_config={"import_id": "Import", "period": "Period", "status": "Status", "file_name": "File",
+                                "user_name": "Loaded by",
+                                "imported_at": st.column_config.DatetimeColumn("When"),
+                                "rows": "Rows", "warnings": "Warnings"})
+
+
+nonce = st.session_state.setdefault("upload_nonce", 0)  # a new uploader (empty) after each load
 c1, c2 = st.columns([1, 2])
-period = c1.text_input("Reporting month (YYYY-MM)", value=last_month, key="upload_period",
-                       help="The month the extract reports on; defaults to last month.")
 uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv", "zip", "xml"],
-                            key="upload_file",
+                            key=f"upload_file_{nonce}",
                             help="Also accepted: Ofsted's Annex A workbook; Standard Safeguarding Dataset (SSD) tables, "
                                  "one sheet per ssd_* table or a .zip of one CSV per table (the extract's own sheets "
                                  "can sit beside them in the workbook); the DfE workforce census (.xml), loaded as the month of "
                                  "its census date.")
 
+extract = path = None
+if uploaded is not None:
+    data = uploaded.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    workdir = Path(tempfile.gettempdir()) / "csc-uploads"
+    workdir.mkdir(exist_ok=True)
+    path = workdir / f"{digest}{Path(uploaded.name).suffix.lower()}"
+    if not path.exists():
+        path.write_bytes(data)
+    with st.spinner("Checking every sheet..."):
+        extract = store.validate(path, original_name=uploaded.name)
+
+# The reporting month: where the file's dates point, else the month after the latest loaded; never
+# the clock's. A month typed by the analyst is kept; one the page chose follows the file.
+cur = store.cursor()
+auto = guardrails.default_period(cur, extract if extract is not None and extract.ok else None,
+                                 uploaded.name if uploaded is not None else None) or ""
+if st.session_state.get("upload_period") in (None, st.session_state.get("upload_period_auto")):
+    st.session_state["upload_period"] = auto
+st.session_state["upload_period_auto"] = auto
+period = c1.text_input("Reporting month (YYYY-MM)", key="upload_period",
+                       help="The month the extract reports on: by default the month the file's dates point to, "
+                            "else the month after the latest one loaded.")
+
 if uploaded is None:
-    st.info("No file chosen yet. Choose the month, then drag the workbook here.")
+    st.info("No file chosen yet. Check the month, then drag the workbook here.")
+    recent_imports()
     st.stop()
+
+if not extract.ok:
+    st.error(f"**{uploaded.name}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
+    show = guardrails.problems_table(extract.errors)
+    st.dataframe(show, hide_index=True, width="stretch", key="errors-table",
+                 column_config={"Problem": st.column_config.TextColumn("Problem", width="large")})
+    ui.download(show, f"problems-{Path(uploaded.name).stem}", key="dl-errors", v=v,
+                label="Download the list of problems (CSV)")
+    recent_imports()
+    st.stop()
+
 try:
     check_period(period)
 except Exception as exc:
     st.error(str(exc))
     st.stop()
 
-data = uploaded.getvalue()
-digest = hashlib.sha256(data).hexdigest()
-workdir = Path(tempfile.gettempdir()) / "csc-uploads"
-workdir.mkdir(exist_ok=True)
-path = workdir / f"{digest}{Path(uploaded.name).suffix.lower()}"
-if not path.exists():
-    path.write_bytes(data)
-
-store = ui.store()
-with st.spinner("Checking every sheet..."):
-    extract = store.validate(path, original_name=uploaded.name)
-
-errors = pd.DataFrame([p.as_dict() for p in extract.errors])
-warnings = pd.DataFrame([p.as_dict() for p in extract.warnings])
-if not extract.ok:
-    st.error(f"**{uploaded.name}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
-    show = errors.rename(columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value found",
-                                  "expected": "Expected", "message": "Problem"})
-    st.dataframe(show[["Sheet", "Row", "Column", "Value found", "Expected", "Problem"]], hide_index=True,
-                 width="stretch", key="errors-table")
-    ui.download(errors.drop(columns=["severity"]), f"problems-{Path(uploaded.name).stem}", key="dl-errors", v=v,
-                label="Download the list of problems (CSV)")
-    st.stop()
-
+warnings = extract.warnings + store.guardrail_warnings(extract, period, uploaded.name)
 st.success(f"**{uploaded.name}** passed every check: "
            + ", ".join(f"{n:,} {s}" for s, n in extract.row_counts.items()) + ".")
-if not warnings.empty:
+if warnings:
     with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
-        for msg in warnings["message"]:
-            st.warning(msg)
+        for w in warnings:
+            st.warning(w.message, icon=":material/warning:")
+        ui.download(guardrails.problems_table(warnings).assign(Code=[w.code or "" for w in warnings]),
+                    f"warnings-{Path(uploaded.name).stem}", key="dl-warnings", v=v,
+                    label="Download the warnings (CSV)")
 
-if st.button(f"Load it as the extract for {period}", type="primary", key="load"):
+replacing = any(w.code == "period_loaded" for w in warnings)
+label = f"Replace the extract for {period}" if replacing else f"Load it as the extract for {period}"
+if st.button(label, type="primary", key="load"):
     bar = st.progress(0, text="Loading...")
 
     def progress(done, total, message):
@@ -82,9 +117,17 @@ if st.button(f"Load it as the extract for {period}", type="primary", key="load")
     result = store.import_file(path, period, user=v.user, original_name=uploaded.name, progress=progress)
     ui.clear_caches()
     if result.status == "loaded":
-        st.success(result.message + " The dashboard now shows it.")
         ui.reset_filters()
+        # start again from an empty uploader and the next month due, with every table redrawn
+        st.session_state["upload_nonce"] = nonce + 1
+        for key in ("upload_period", "upload_period_auto"):
+            st.session_state.pop(key, None)
+        st.session_state["upload_done"] = {"kind": "success", "message": result.message + " The dashboard now shows it."}
+        st.rerun()
     elif result.status == "unchanged":
         st.info(result.message)
     else:
         st.error(result.message)
+        st.dataframe(guardrails.problems_table(result.errors), hide_index=True, width="stretch", key="load-errors")
+
+recent_imports()

@@ -1,0 +1,395 @@
+"""Guardrails on a month's upload: warnings that name their consequence, and the default month.
+
+Warnings never block a load (errors do). Each carries a machine-readable `code` (listed, with its
+wording, in `docs/extract-format.md`; `CODES` is the list a test checks the page against).
+
+Which KPIs a sheet or column feeds is read from the KPI SQL files (`queries/kpis/*.sql`), not
+kept by hand: a KPI is fed by a sheet when its SQL reads `cur_<sheet>`, and by one of that
+sheet's columns when the column is named in the same CTE (the `name as (...)` block) that reads
+the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+import pyarrow.compute as pc
+
+from csc import spec, workdays
+from csc.extract import Extract, Problem
+
+# code -> what it warns of (the wording lives in the functions below and in the docs)
+CODES = {
+    "sheet_ignored": "a sheet that is not part of the extract was ignored",
+    "sheet_empty": "a recognised sheet is empty and was skipped",
+    "columns_ignored": "columns that are not part of the extract were ignored",
+    "sheet_no_rows": "a sheet has a header row but no data rows",
+    "worker_unknown": "rows name a worker no loaded workforce row knows",
+    "column_missing": "an optional column that feeds KPIs is missing",
+    "sheet_missing": "a sheet the previous month's import had, which feeds KPIs, is missing",
+    "period_loaded": "the month is already loaded: this load replaces it (with the difference)",
+    "period_dates": "most of the file's event dates fall in another month",
+    "period_file_name": "the file name names another month",
+    "period_skipped": "a month between this one and the nearest loaded month is not loaded",
+    "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
+}
+
+# Dates that say when something happened (not snapshots such as a worker's start date).
+EVENT_DATES = {
+    "referrals": ("referral_date",),
+    "assessments": ("start_date", "completed_date"),
+    "cp_plans": ("start_date", "end_date"),
+    "transfers": ("requested_date", "accepted_date"),
+    "audits": ("audit_date",),
+    "supervisions": ("supervision_date",),
+}
+FILE_MONTH = re.compile(r"(?<!\d)(19\d\d|20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
+_PROJECTION = re.compile(r"^\s*(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*(?:\s+as\s+[a-z_][a-z0-9_]*)?\s*,?\s*$")
+_CTE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+as\s+\(", re.M)
+
+
+# --- months --------------------------------------------------------------------------------
+
+
+def add_months(period: str, n: int) -> str:
+    y, m = int(period[:4]), int(period[5:7]) - 1 + n
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """The months strictly between two months."""
+    out, p = [], add_months(first, 1)
+    while p < last:
+        out.append(p)
+        p = add_months(p, 1)
+    return out
+
+
+def period_end(period: str) -> dt.date:
+    return dt.date.fromisoformat(add_months(period, 1) + "-01") - dt.timedelta(days=1)
+
+
+# --- which KPIs a sheet or column feeds ----------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _feeds(mtimes: tuple) -> dict[str, dict[str, set[str]]]:
+    from csc import kpis
+
+    out: dict[str, dict[str, set[str]]] = {s: {"*": set()} for s in spec.SHEETS}
+    for kpi in kpis.registry().values():
+        sql = "\n".join(line.split("--", 1)[0] for line in kpi.sql.splitlines()).lower()
+        starts = [m.start() for m in _CTE.finditer(sql)] or [0]
+        chunks = [sql[a:b] for a, b in zip(starts, [*starts[1:], len(sql)])]
+        # words used other than in a bare projection (`col,` or `x.col as col,`): a column only
+        # passed through to the records (team, worker_id for drill-down) does not make the figure
+        used = set(re.findall(r"[a-z_][a-z0-9_]*", "\n".join(
+            line for line in sql.splitlines() if not _PROJECTION.match(line))))
+        for name, sheet in spec.SHEETS.items():
+            table = re.compile(rf"\bcur_{name}\b")
+            for chunk in chunks:
+                if not table.search(chunk):
+                    continue
+                out[name]["*"].add(kpi.name)
+                words = set(re.findall(r"[a-z_][a-z0-9_]*", chunk))
+                for col in sheet.column_names:
+                    if col in words and col in used:
+                        out[name].setdefault(col, set()).add(kpi.name)
+    return out
+
+
+def feeds(sheet: str, column: str | None = None) -> list[str]:
+    """The KPIs (by name, sorted) that read a sheet, or one of its columns."""
+    from csc import kpis
+
+    mtimes = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(kpis.KPI_DIR.glob("*.sql")))
+    return sorted(_feeds(mtimes).get(sheet, {}).get(column or "*", set()))
+
+
+def _titles(names: list[str]) -> str:
+    from csc import kpis
+
+    titles = [f"*{kpis.get(n).title}*" for n in names]
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+# --- the warnings --------------------------------------------------------------------------
+
+
+def _w(code: str, message: str, **kw) -> Problem:
+    return Problem("warning", message, code=code, **kw)
+
+
+def missing_columns(extract: Extract, period: str) -> list[Problem]:
+    """An optional column absent from a sheet that is there, when the column feeds a KPI."""
+    out = []
+    for name, data in extract.sheets.items():
+        if data.table is None or not data.headers and data.rows == 0:
+            continue
+        for col in data.spec.columns:
+            if col.required or col.name in data.headers:
+                continue
+            fed = feeds(name, col.name)
+            if fed:
+                out.append(_w(
+                    "column_missing",
+                    f"`{col.name}` is missing from sheet \"{data.title}\": {_titles(fed)} will have no value for "
+                    f"{period} from this file.",
+                    sheet=data.title, column=col.name, expected="a column headed " + " or ".join(
+                        f'"{h}"' for h in col.headers),
+                ))
+    return out
+
+
+def _previous_import(cur: duckdb.DuckDBPyConnection, period: str) -> tuple | None:
+    rows = cur.execute(
+        "select import_id, period, row_counts from imports where status = 'loaded' and period < $p "
+        "order by period desc, import_id desc limit 1", {"p": period}).fetchall()
+    return rows[0] if rows else None
+
+
+def missing_sheets(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str) -> list[Problem]:
+    """A sheet that the previous month's import had, that feeds KPIs, absent from this file."""
+    import json
+
+    prev = _previous_import(cur, period)
+    if prev is None or getattr(extract, "source_format", "extract") != "extract":
+        return []
+    had = [s for s, n in json.loads(prev[2]).items() if n]
+    out = []
+    for name in had:
+        if name in extract.sheets or name not in spec.SHEETS:
+            continue
+        fed = feeds(name)
+        if fed:
+            out.append(_w(
+                "sheet_missing",
+                f"The `{name}` sheet is missing (import {prev[0]} for {prev[1]} had it): {_titles(fed)} will have no "
+                f"new {name} records for {period}; only records already loaded count.",
+                sheet=name,
+            ))
+    return out
+
+
+def already_loaded(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str, key: bytes | None) -> list[Problem]:
+    """The month is already loaded: say by whom and when, and what this load changes."""
+    rows = cur.execute(
+        "select import_id, imported_at, user_name, file_name from imports where status = 'loaded' and period = $p "
+        "order by import_id desc", {"p": period}).fetchall()
+    if not rows:
+        return []
+    import_id, at, user, file_name = rows[0]
+    changed, new, gone = difference(cur, extract, import_id, key)
+    when = f"{at.day} {at:%b %Y}"
+    return [_w(
+        "period_loaded",
+        f"{period} is already loaded (import {import_id}, {when} by {user}, from \"{file_name}\"): this load replaces "
+        f"it; {_rows(changed, 'changes', 'change')}, {new:,} {'is' if new == 1 else 'are'} new, {gone:,} "
+        f"{'is' if gone == 1 else 'are'} gone (not in this file; import {import_id}'s version stays current).",
+        value=str(import_id),
+    )]
+
+
+def _rows(n: int, one: str, many: str) -> str:
+    return f"1 row {one}" if n == 1 else f"{n:,} rows {many}"
+
+
+def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int, key: bytes | None) -> tuple[int, int, int]:
+    """(rows that change, rows that are new, rows of the earlier import not in this file), by key,
+    comparing every column of the contract (a column the file lacks counts as blank)."""
+    from csc.store import pseudonymise
+
+    changed = new = gone = 0
+    for name, sheet in spec.SHEETS.items():
+        keys = list(sheet.key)
+        data = extract.sheets.get(name)
+        if data is None or data.table is None:
+            gone += cur.execute(f"select count(*) from raw_{name} where import_id = $id",
+                                {"id": import_id}).fetchall()[0][0]
+            continue
+        table = pseudonymise(data.table, key) if key is not None else data.table
+        c = cur.cursor()
+        c.register("incoming_diff", table)
+        present = set(table.column_names)
+        new_col = {col: (f"n.{col}" if col in present else "null") for col in sheet.column_names}
+        join = " and ".join(f"o.{k} = n.{k}" for k in keys)
+        differs = " or ".join(f"o.{col} is distinct from {new_col[col]}" for col in sheet.column_names
+                              if col not in keys)
+        old = f"(select * from raw_{name} where import_id = {int(import_id)})"
+        changed += c.execute(f"select count(*) from {old} as o join incoming_diff as n on {join} "
+                             f"where {differs or 'false'}").fetchall()[0][0]
+        new += c.execute(f"select count(*) from incoming_diff as n anti join {old} as o on {join}").fetchall()[0][0]
+        gone += c.execute(f"select count(*) from {old} as o anti join incoming_diff as n on {join}").fetchall()[0][0]
+        c.unregister("incoming_diff")
+        c.close()
+    return changed, new, gone
+
+
+def dates_month(extract: Extract) -> tuple[str | None, int, int]:
+    """(the month holding most of the file's event dates when more than half of them, that month's
+    count, all event dates); (None, ...) when no month holds more than half."""
+    counts: Counter[str] = Counter()
+    for name, cols in EVENT_DATES.items():
+        data = extract.sheets.get(name)
+        if data is None or data.table is None:
+            continue
+        for col in cols:
+            if col in data.table.column_names:
+                column = data.table.column(col)
+                months = pc.value_counts(pc.strftime(column.drop_null(), format="%Y-%m")) if len(column) else []
+                counts.update({m["values"].as_py(): m["counts"].as_py() for m in months})
+    total = sum(counts.values())
+    if not total:
+        return None, 0, 0
+    month, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return (month if n * 2 > total else None), n, total
+
+
+def file_name_month(name: str | None) -> str | None:
+    if not name:
+        return None
+    from pathlib import Path
+
+    found = {f"{y}-{m}" for y, m in FILE_MONTH.findall(Path(name).stem)}
+    return found.pop() if len(found) == 1 else None
+
+
+def period_mismatch(extract: Extract, period: str, file_name: str | None) -> list[Problem]:
+    out = []
+    month, n, total = dates_month(extract)
+    if month is not None and month != period:
+        out.append(_w(
+            "period_dates",
+            f"{n:,} of the file's {total:,} event dates fall in {month}, not {period}: check the reporting month "
+            f"(is this {month}'s extract?).",
+            value=month, expected=period,
+        ))
+    named = file_name_month(file_name)
+    if named is not None and named != period:
+        out.append(_w(
+            "period_file_name",
+            f"The file name \"{file_name}\" names {named}, not {period}: check the reporting month.",
+            value=named, expected=period,
+        ))
+    return out
+
+
+def skipped(cur: duckdb.DuckDBPyConnection, period: str) -> list[Problem]:
+    loaded = [r[0] for r in cur.execute(
+        "select distinct period from imports where status = 'loaded' order by period").fetchall()]
+    if not loaded or period in loaded:
+        return []
+    before = [p for p in loaded if p < period]
+    after = [p for p in loaded if p > period]
+    out = []
+    if before and months_between(before[-1], period):
+        gap = months_between(before[-1], period)
+        out.append(_w(
+            "period_skipped",
+            f"{before[-1]} is loaded but {_months(gap)} {'is' if len(gap) == 1 else 'are'} not: the KPIs have no "
+            f"figure of {'its' if len(gap) == 1 else 'their'} own for {'it' if len(gap) == 1 else 'them'} until "
+            f"{'it is' if len(gap) == 1 else 'they are'} loaded.",
+            value=", ".join(gap),
+        ))
+    if after and months_between(period, after[0]):
+        gap = months_between(period, after[0])
+        out.append(_w(
+            "period_skipped",
+            f"{after[0]} is loaded but {_months(gap)} {'is' if len(gap) == 1 else 'are'} not: this load leaves a gap "
+            "in the monthly series.",
+            value=", ".join(gap),
+        ))
+    return out
+
+
+def _months(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
+def late(cur: duckdb.DuckDBPyConnection, period: str, today: dt.date) -> list[Problem]:
+    """A month first loaded after the month following it is over: its data-timeliness figure (the
+    working days from its last day to its first load) will be large."""
+    from csc import kpis
+
+    loaded = cur.execute("select count(*) from imports where status = 'loaded' and period = $p",
+                         {"p": period}).fetchall()[0][0]
+    if loaded or period >= add_months(month_of(today), -1):
+        return []
+    days = workdays.wd(period_end(period), today)
+    kpi = kpis.get("data_timeliness_days")
+    target = f", against a target of {kpi.target:g}" if kpi.target is not None else ""
+    return [_w(
+        "period_late",
+        f"{period} ended {days:,} working days ago and is loaded for the first time: its *{kpi.title}* figure "
+        f"will be {days:,} days{target}.",
+        value=str(days),
+    )]
+
+
+def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | None, file_name: str | None = None,
+             today: dt.date | None = None, key: bytes | None = None) -> list[Problem]:
+    """Every guardrail warning for loading `extract` as `period` (none that need a period without one)."""
+    out = missing_columns(extract, period or "the month")
+    if period is None:
+        return out
+    today = today or dt.date.today()
+    out += missing_sheets(cur, extract, period)
+    out += already_loaded(cur, extract, period, key)
+    out += period_mismatch(extract, period, file_name)
+    out += skipped(cur, period)
+    out += late(cur, period, today)
+    return out
+
+
+def default_period(cur: duckdb.DuckDBPyConnection, extract: Extract | None = None,
+                   file_name: str | None = None) -> str | None:
+    """The reporting month to offer: the month the file's dates point to (most of its event dates),
+    else the month its name names, else the month after the latest loaded one; never the clock's.
+    None when there is nothing to go on."""
+    if extract is not None:
+        month = dates_month(extract)[0]
+        if month:
+            return month
+    named = file_name_month(file_name)
+    if named:
+        return named
+    latest = cur.execute("select max(period) from imports where status = 'loaded'").fetchall()[0][0]
+    return add_months(latest, 1) if latest else None
+
+
+# --- for the Upload page -------------------------------------------------------------------
+
+BLANK = "(blank)"
+PROBLEM_COLUMNS = ("Problem", "Sheet", "Row", "Column", "Value found", "Expected")
+
+
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    """The problems as the Upload page shows and downloads them: the plain-English problem first,
+    then where (sheet, Excel row, column), the value found (a blank one as "(blank)") and what was
+    expected (a problem about no one cell has no value). No cell says "None"."""
+    rows = [{
+        "Problem": p.message,
+        "Sheet": p.sheet or "",
+        "Row": p.row,
+        "Column": p.column or "",
+        "Value found": _found(p),
+        "Expected": p.expected or "",
+    } for p in problems]
+    df = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+    df["Row"] = df["Row"].astype("Int64")
+    return df
+
+
+def _found(p: Problem) -> str:
+    if p.value is not None and str(p.value).strip() != "":
+        return str(p.value)
+    return BLANK if p.row is not None and p.column else ""  # a cell that is blank; else no cell at all

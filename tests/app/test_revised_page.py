@@ -1,0 +1,84 @@
+"""Revised figures on the Overview (AppTest): the figures of March 2012 that April's extract
+revised are marked with what they were, the page states its data version, and a table lists the
+revisions. The workbooks and the figures worked out by hand are in tests/unit/test_revisions.py:
+March timely transfers were 1 of 1 = 100.0%, are 1 of 2 = 50.0% since April's import."""
+
+from __future__ import annotations
+
+import pytest
+
+from csc.store import Store
+from tests.app.test_pages import overview_latest, page, texts
+from tests.conftest import write_xlsx
+from tests.unit.test_revisions import APRIL, APRIL_AT, MARCH, MARCH_AT
+
+TIMELY = "Transfers accepted within 5 working days"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Both databases here have the same data version (2 imports): the page caches are keyed by it."""
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("revised")
+    path = folder / "csc.duckdb"
+    with Store.open(path) as store:
+        for name, rows, period, at in (("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT),
+                                       ("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)):
+            result = store.import_file(write_xlsx(folder / name, {"Transfers": rows}), period, user="t", imported_at=at)
+            assert result.status == "loaded"
+    return path
+
+
+def test_a_revised_figure_is_marked_with_what_it_was(db):
+    at = page(db, None, "director", to="2012-03")
+    assert overview_latest(at, TIMELY) == "50.0% (revised: was 100.0%)"
+    assert 'Data version: import 2 (2012-04, "extract-2012-04.xlsx", loaded 4 May 2012 10:00)' in texts(at)
+    (table,) = [d.value for d in at.dataframe if "was" in d.value.columns]
+    row = table[table["title"] == TIMELY].iloc[0]
+    assert row[["period", "was", "now", "changed"]].tolist() == [
+        "2012-03", "100.0%", "50.0%", "import 2 loaded 4 May 2012 10:00"]
+
+
+def test_a_figure_not_revised_is_not_marked(db):
+    at = page(db, None, "director")  # April: first shown by import 2, never changed
+    assert overview_latest(at, TIMELY) == "100.0%"  # T3: 1 of 1
+
+
+def test_the_board_sees_c_for_a_revision_from_small_numbers(db):
+    at = page(db, None, "board", to="2012-03")
+    assert overview_latest(at, TIMELY) == "c (revised: was c)"
+
+
+ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",
+              "area_office", "worker_id"]
+
+
+@pytest.fixture(scope="module")
+def no_child_seen_in_april(tmp_path_factory):
+    """March: one assessment completed on Fri 9 March 2012, the child seen (1 of 1 = 100.0%).
+    April: one completed on Thu 12 April, in a file with no child_seen column."""
+    import datetime as dt
+
+    folder = tmp_path_factory.mktemp("earlier")
+    path = folder / "csc.duckdb"
+    march = [ASSESSMENT, ["A1", "C1", "Initial", dt.date(2012, 3, 5), dt.date(2012, 3, 9), "Y", "North", "W1"]]
+    april = [[c for c in ASSESSMENT if c != "child_seen"],
+             ["A2", "C2", "Initial", dt.date(2012, 4, 10), dt.date(2012, 4, 12), "North", "W1"]]
+    with Store.open(path) as store:
+        for name, rows, period, at in (("m.xlsx", march, "2012-03", MARCH_AT), ("a.xlsx", april, "2012-04", APRIL_AT)):
+            result = store.import_file(write_xlsx(folder / name, {"Assessments": rows}), period, user="t",
+                                       imported_at=at)
+            assert result.status == "loaded"
+    return path
+
+
+def test_a_latest_figure_from_an_earlier_month_says_its_month(no_child_seen_in_april):
+    at = page(no_child_seen_in_april, None, "director")
+    assert "latest month 2012-04" in texts(at)
+    assert overview_latest(at, "Assessments where the child was seen") == "100.0% (March 2012)"

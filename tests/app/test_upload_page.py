@@ -1,0 +1,132 @@
+"""The Upload and Imports pages (AppTest): the guardrail warnings before loading, the reporting
+month's default, the problems table, and the page showing the new state at once after a load or
+a rollback. Each test has its own small database of hand-made workbooks: March 2012 loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from csc.store import Store
+from tests.app.test_pages import page, texts
+from tests.conftest import write_xlsx
+
+D = dt.date
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TRANSFER = ["transfer_id", "child_id", "from_team", "to_team", "requested_date", "accepted_date", "area_office"]
+ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "area_office", "worker_id"]
+MARCH = [TRANSFER, ["T1", "C1", "Intake", "North A", D(2012, 3, 5), D(2012, 3, 6), "North"],
+         ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 13), "North"]]
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "csc.duckdb"
+    with Store.open(path) as store:
+        wb = write_xlsx(tmp_path / "extract-2012-03.xlsx", {"Transfers": MARCH})
+        result = store.import_file(wb, "2012-03", user="Ann", imported_at=dt.datetime(2012, 4, 3, 9, 15))
+        assert result.status == "loaded"
+    return path
+
+
+def workbook(sheets: dict) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+APRIL = {"Transfers": [TRANSFER, ["T3", "C3", "Intake", "North A", D(2012, 4, 16), D(2012, 4, 17), "North"]],
+         "Assessments": [ASSESSMENT, ["A1", "C4", "Initial", D(2012, 4, 2), D(2012, 4, 5), "North", "W1"]]}
+
+
+def upload(at, name: str, data: bytes):
+    at.file_uploader[0].set_value((name, data, XLSX)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def warnings(at) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_the_month_defaults_to_the_one_after_the_latest_loaded(db):
+    at = page(db, "pages/upload.py")
+    assert at.text_input(key="upload_period").value == "2012-04"  # not the clock's month
+
+
+def test_the_month_follows_the_files_dates(db):
+    june = {"Transfers": [TRANSFER, ["T9", "C9", "Intake", "North A", D(2012, 6, 4), D(2012, 6, 5), "North"]]}
+    at = upload(page(db, "pages/upload.py"), "june.xlsx", workbook(june))
+    assert at.text_input(key="upload_period").value == "2012-06"
+    assert at.button(key="load").label == "Load it as the extract for 2012-06"
+
+
+def test_warnings_name_their_consequence_before_loading(db):
+    at = upload(page(db, "pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    assert ('`child_seen` is missing from sheet "Assessments": *Assessments where the child was seen* will have no '
+            "value for 2012-04 from this file.") in warnings(at)
+    # the analyst says June: the dates and the file name both say April, and April and May are skipped
+    at.text_input(key="upload_period").set_value("2012-06").run()
+    said = "\n".join(warnings(at))
+    assert "4 of the file's 4 event dates fall in 2012-04, not 2012-06" in said
+    assert 'The file name "extract-2012-04.xlsx" names 2012-04, not 2012-06' in said
+    assert "2012-03 is loaded but 2012-04 to 2012-05 are not" in said
+    assert at.button(key="load").label == "Load it as the extract for 2012-06"  # warnings never block
+
+
+def test_a_month_already_loaded_shows_the_difference_before_replacing(db):
+    # T1 the same, T2 accepted a day later, T5 new: 1 changes, 1 new, 0 gone
+    rows = [TRANSFER, MARCH[1], ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 14), "North"],
+            ["T5", "C5", "Intake", "North A", D(2012, 3, 19), D(2012, 3, 20), "North"]]
+    at = upload(page(db, "pages/upload.py"), "march-fixed.xlsx", workbook({"Transfers": rows}))
+    assert at.text_input(key="upload_period").value == "2012-03"  # where its dates point
+    assert ('2012-03 is already loaded (import 1, 3 Apr 2012 by Ann, from "extract-2012-03.xlsx"): this load '
+            "replaces it; 1 row changes, 1 is new, 0 are gone (not in this file; import 1's version stays "
+            "current).") in warnings(at)
+    assert at.button(key="load").label == "Replace the extract for 2012-03"
+
+
+def test_the_problems_table_leads_with_the_problem_and_shows_a_blank_as_blank(db):
+    rows = [TRANSFER, ["T7", "C7", "Intake", None, D(2012, 4, 2), D(2012, 4, 3), "North"]]
+    at = upload(page(db, "pages/upload.py"), "bad.xlsx", workbook({"Transfers": rows}))
+    (table,) = [d.value for d in at.dataframe if "Problem" in d.value.columns]
+    assert list(table.columns) == ["Problem", "Sheet", "Row", "Column", "Value found", "Expected"]
+    first = table.iloc[0]
+    assert (first["Sheet"], int(first["Row"]), first["Column"], first["Value found"]) == (
+        "Transfers", 2, "to_team", "(blank)")
+    assert "None" not in table.astype(str).to_string()
+
+
+def test_after_a_load_every_table_and_control_shows_the_new_state(db):
+    at = upload(page(db, "pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    at.button(key="load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Loaded import 2 for 2012-04: 2 rows in 2 sheet(s). The dashboard now shows it." in texts(at)
+    assert at.file_uploader[0].value is None  # a fresh uploader: the file is not offered again
+    assert not at.button  # no button to load it twice
+    assert at.text_input(key="upload_period").value == "2012-05"  # the next month due
+    (recent,) = [d.value for d in at.dataframe if "status" in d.value.columns]
+    assert recent.iloc[0][["import_id", "period", "status"]].tolist() == [2, "2012-04", "loaded"]
+
+
+def test_after_a_rollback_the_history_checkbox_and_button_show_it_at_once(db):
+    at = page(db, "pages/imports.py")
+    at.checkbox(key="rollback_confirm_1").check().run()
+    assert not at.button(key="rollback").disabled
+    at.button(key="rollback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Import 1 (2012-03) was rolled back; earlier versions of its records are current again." in texts(at)
+    (history,) = [d.value for d in at.dataframe if "status" in d.value.columns]
+    assert history["status"].tolist() == ["rolled_back"]
+    assert "Every import is already rolled back." in texts(at)  # nothing left to roll back: no checkbox, no button
+    assert not at.checkbox and not at.button

@@ -1,0 +1,187 @@
+"""The upload guardrails (csc.guardrails): each warning from a hand-made workbook, with its code
+and its wording worked out by hand; the default reporting month; which KPIs a column feeds.
+
+The transfers below are requested on a Monday and accepted the next day, in weeks with no bank
+holiday: March 2012 (Mon 5 -> Tue 6, Mon 12 -> Tue 13, Mon 19 -> Tue 20) and April 2012 (Mon 16 ->
+Tue 17, Mon 23 -> Tue 24).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from csc import guardrails
+from tests.conftest import write_xlsx
+
+D = dt.date
+TRANSFER = ["transfer_id", "child_id", "from_team", "to_team", "requested_date", "accepted_date", "area_office"]
+MARCH = [TRANSFER,
+         ["T1", "C1", "Intake", "North A", D(2012, 3, 5), D(2012, 3, 6), "North"],
+         ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 13), "North"],
+         ["T3", "C3", "Intake", "North A", D(2012, 3, 19), D(2012, 3, 20), "North"]]
+APRIL = [TRANSFER,
+         ["T4", "C4", "Intake", "North A", D(2012, 4, 16), D(2012, 4, 17), "North"],
+         ["T5", "C5", "Intake", "South A", D(2012, 4, 23), D(2012, 4, 24), "South"]]
+SUPERVISIONS = [["supervision_id", "worker_id", "supervision_date"], ["S1", "W1", D(2012, 3, 7)]]
+ON_TIME = D(2012, 5, 10)  # April's extract loaded in May: not late
+
+
+def codes(problems) -> list[str]:
+    return [p.code for p in problems if p.code in guardrails.CODES and p.code not in
+            ("sheet_ignored", "sheet_empty", "columns_ignored", "sheet_no_rows", "worker_unknown")]
+
+
+def by_code(problems, code):
+    found = [p for p in problems if p.code == code]
+    assert found, [(p.code, p.message) for p in problems]
+    return found
+
+
+@pytest.fixture
+def march(store, tmp_path):
+    path = write_xlsx(tmp_path / "extract-2012-03.xlsx", {"Transfers": MARCH, "Supervisions": SUPERVISIONS})
+    result = store.import_file(path, "2012-03", user="Ann Analyst", imported_at=dt.datetime(2012, 4, 3, 9, 15))
+    assert result.status == "loaded", [p.message for p in result.problems]
+    return result
+
+
+def test_the_next_month_complete_and_on_time_has_no_guardrail_warning(store, march, tmp_path):
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Transfers": APRIL, "Supervisions": SUPERVISIONS})
+    extract = store.validate(path, period="2012-04", as_of=ON_TIME)
+    assert extract.ok
+    assert codes(extract.warnings) == []
+
+
+def test_a_missing_optional_column_names_the_kpi_that_loses_its_value(store, tmp_path):
+    header = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "area_office", "worker_id"]
+    rows = [header, ["A1", "C1", "Initial", D(2012, 4, 2), D(2012, 4, 5), "North", "W1"]]
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Assessments": rows})
+    extract = store.validate(path, period="2012-04", as_of=ON_TIME)
+    (w,) = by_code(extract.warnings, "column_missing")
+    assert w.message == ('`child_seen` is missing from sheet "Assessments": *Assessments where the child was seen* '
+                         "will have no value for 2012-04 from this file.")
+    assert (w.sheet, w.column) == ("Assessments", "child_seen")
+    assert extract.ok  # a warning never blocks the load
+
+
+def test_a_missing_column_feeding_three_kpis_names_all_three(store, tmp_path):
+    rows = [["assessment_id", "child_id", "assessment_type", "start_date", "child_seen", "area_office", "worker_id"],
+            ["A1", "C1", "Initial", D(2012, 4, 2), "Y", "North", "W1"]]
+    path = write_xlsx(tmp_path / "a.xlsx", {"Assessments": rows})
+    (w,) = by_code(store.validate(path, period="2012-04", as_of=ON_TIME).warnings, "column_missing")
+    assert w.column == "completed_date"
+    for title in ("*Assessments where the child was seen*", "*Assessments completed within timescale*",
+                  "*Assessments completed by a qualified social worker*"):
+        assert title in w.message
+
+
+def test_a_sheet_last_month_had_and_this_month_lacks(store, march, tmp_path):
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Transfers": APRIL})
+    (w,) = by_code(store.validate(path, period="2012-04", as_of=ON_TIME).warnings, "sheet_missing")
+    assert w.message == (f"The `supervisions` sheet is missing (import {march.import_id} for 2012-03 had it): "
+                         "*Qualified social workers supervised in the last 6 weeks* will have no new supervisions "
+                         "records for 2012-04; only records already loaded count.")
+
+
+def test_a_month_already_loaded_says_by_whom_and_what_changes(store, march, tmp_path):
+    # against March's import: T1 the same, T2 accepted a day later (changes), T3 not in the file
+    # (gone), T6 new
+    rows = [TRANSFER, MARCH[1],
+            ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 14), "North"],
+            ["T6", "C6", "Intake", "South A", D(2012, 3, 26), D(2012, 3, 27), "South"]]
+    path = write_xlsx(tmp_path / "extract-2012-03-v2.xlsx", {"Transfers": rows, "Supervisions": SUPERVISIONS})
+    (w,) = by_code(store.validate(path, period="2012-03", as_of=D(2012, 4, 5)).warnings, "period_loaded")
+    assert w.message == (f'2012-03 is already loaded (import {march.import_id}, 3 Apr 2012 by Ann Analyst, from '
+                         f'"extract-2012-03.xlsx"): this load replaces it; 1 row changes, 1 is new, 1 is gone (not in '
+                         f"this file; import {march.import_id}'s version stays current).")
+
+
+def test_a_child_id_alone_does_not_count_as_a_change(store, march, tmp_path):
+    """Child ids are stored pseudonymised: the same id in the new file is no change."""
+    path = write_xlsx(tmp_path / "same.xlsx", {"Transfers": MARCH, "Supervisions": SUPERVISIONS})
+    (w,) = by_code(store.validate(path, period="2012-03", as_of=D(2012, 4, 5)).warnings, "period_loaded")
+    assert "0 rows change, 0 are new, 0 are gone" in w.message
+
+
+def test_dates_in_another_month_and_a_file_name_naming_it(store, march, tmp_path):
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Transfers": APRIL, "Supervisions": SUPERVISIONS})
+    warnings = store.validate(path, period="2012-06", as_of=D(2012, 7, 5)).warnings
+    # 2 transfers x (requested, accepted) = 4 dates in April, and 1 supervision in March: 4 of 5
+    (dates,) = by_code(warnings, "period_dates")
+    assert dates.message == ("4 of the file's 5 event dates fall in 2012-04, not 2012-06: check the reporting month "
+                             "(is this 2012-04's extract?).")
+    (name,) = by_code(warnings, "period_file_name")
+    assert name.message == 'The file name "extract-2012-04.xlsx" names 2012-04, not 2012-06: check the reporting month.'
+    # and 2012-04 and 2012-05 are skipped
+    (skip,) = by_code(warnings, "period_skipped")
+    assert skip.message.startswith("2012-03 is loaded but 2012-04 to 2012-05 are not")
+
+
+def test_a_month_skipped(store, march, tmp_path):
+    path = write_xlsx(tmp_path / "may.xlsx", {"Supervisions": [SUPERVISIONS[0], ["S9", "W1", D(2012, 5, 9)]]})
+    (w,) = by_code(store.validate(path, period="2012-05", as_of=D(2012, 6, 6)).warnings, "period_skipped")
+    assert w.message == ("2012-03 is loaded but 2012-04 is not: the KPIs have no figure of its own for it until it "
+                         "is loaded.")
+
+
+def test_a_month_long_past_says_its_timeliness_figure(store, tmp_path):
+    # February 2012 loaded on Thu 5 April 2012: March 2012 has 22 working days (Thu 1 - Fri 30, no
+    # bank holiday), then Mon 2 - Thu 5 April: 4 -> 26 working days (Good Friday is the 6th)
+    rows = [TRANSFER, ["T1", "C1", "Intake", "North A", D(2012, 2, 6), D(2012, 2, 7), "North"]]
+    path = write_xlsx(tmp_path / "feb.xlsx", {"Transfers": rows})
+    (w,) = by_code(store.validate(path, period="2012-02", as_of=D(2012, 4, 5)).warnings, "period_late")
+    assert w.message == ("2012-02 ended 26 working days ago and is loaded for the first time: its *Working days from "
+                         "the month end to its data being loaded* figure will be 26 days, against a target of 5.")
+    # loaded in March (the month after) it is on time
+    assert "period_late" not in codes(store.validate(path, period="2012-02", as_of=D(2012, 3, 9)).warnings)
+
+
+def test_the_import_keeps_the_warnings_with_their_codes(store, march, tmp_path):
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Transfers": APRIL})
+    result = store.import_file(path, "2012-06", user="tester", imported_at=dt.datetime(2012, 7, 4, 9))
+    assert result.status == "loaded"
+    assert sorted(codes(result.warnings)) == ["period_dates", "period_file_name", "period_skipped", "sheet_missing"]
+    assert {w["code"] for w in result.as_dict()["warnings"]} >= {"period_dates", "sheet_missing"}
+
+
+def test_default_month_is_the_files_then_the_next_due_never_the_clocks(store, march, tmp_path):
+    cur = store.cursor()
+    assert guardrails.default_period(cur) == "2012-04"  # the month after the latest loaded
+    june = [TRANSFER, ["T9", "C9", "Intake", "North A", D(2012, 6, 4), D(2012, 6, 5), "North"]]
+    extract = store.validate(write_xlsx(tmp_path / "x.xlsx", {"Transfers": june}))
+    assert guardrails.default_period(cur, extract) == "2012-06"  # where the file's dates point
+    assert guardrails.default_period(cur, None, "extract-2012-05.xlsx") == "2012-05"
+
+
+def test_default_month_with_nothing_loaded_and_nothing_to_go_on(store):
+    assert guardrails.default_period(store.cursor()) is None
+
+
+def test_which_kpis_a_column_feeds_is_read_from_the_kpi_sql():
+    assert guardrails.feeds("assessments", "child_seen") == ["child_seen_pct"]
+    assert guardrails.feeds("audits", "is_smart") == ["cp_plan_smart_pct"]
+    assert guardrails.feeds("referrals", "source") == []  # read by no KPI
+    assert guardrails.feeds("assessments", "team") == []  # only passed through to the records
+    assert guardrails.feeds("supervisions") == ["supervision_pct"]
+
+
+def test_the_docs_list_every_warning_code_and_nothing_else():
+    from pathlib import Path
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "extract-format.md").read_text()
+    section = doc.split("## Warnings", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
+    assert listed == list(guardrails.CODES)
+
+
+def test_every_warning_code_the_code_gives_is_documented():
+    """Each `code="..."` written in csc/ is one of guardrails.CODES (so the docs list it)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "csc"
+    used = {c for p in root.glob("*.py") for c in re.findall(r'(?:code=|_w\(\s*)"([a-z_]+)"', p.read_text())}
+    assert used and used <= set(guardrails.CODES), used - set(guardrails.CODES)

@@ -1,0 +1,133 @@
+"""Revisions (csc.revisions, kpi_history): every KPI value knows the import that last changed it;
+a figure changed after it was first shown is "revised", with what it was and when it changed; the
+board pack states its data version and lists the revised figures.
+
+March 2012's extract (loaded Wed 4 April 2012 10:00):
+  T1 requested Mon 5 Mar, accepted Tue 6 Mar: 1 working day, timely.
+  T2 requested Mon 12 Mar, not yet accepted.
+  -> March (all areas): transfer_timely_pct 1/1 = 100.0%; transfer_median_days median(1) = 1.0;
+     transfers_waiting_count at 31 Mar: T2 = 1.
+April's extract (loaded Fri 4 May 2012 10:00) records T2 as accepted on Mon 26 Mar (13-16 Mar: 4,
+  19-23: 5, 26: 1 = 10 working days, late), and T3 requested Mon 16 Apr, accepted Tue 17 Apr.
+  -> March revised: timely 1/2 = 50.0% (was 100.0%); median(1, 10) = 5.5 days (was 1.0);
+     waiting at 31 Mar 0 (was 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from csc import boardpack, plan, revisions
+from tests.conftest import write_xlsx
+
+D = dt.date
+TRANSFER = ["transfer_id", "child_id", "from_team", "to_team", "requested_date", "accepted_date", "area_office"]
+MARCH = [TRANSFER, ["T1", "C1", "Intake", "North A", D(2012, 3, 5), D(2012, 3, 6), "North"],
+         ["T2", "C2", "Intake", "North A", D(2012, 3, 12), None, "North"]]
+APRIL = [TRANSFER, ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 26), "North"],
+         ["T3", "C3", "Intake", "North A", D(2012, 4, 16), D(2012, 4, 17), "North"]]
+MARCH_AT, APRIL_AT = dt.datetime(2012, 4, 4, 10, 0), dt.datetime(2012, 5, 4, 10, 0)
+PRODUCED = dt.datetime(2012, 5, 8, 9, 0)
+
+
+@pytest.fixture
+def loaded(store, tmp_path):
+    def _load(name, rows, period, at):
+        result = store.import_file(write_xlsx(tmp_path / name, {"Transfers": rows}), period, user="tester",
+                                   imported_at=at)
+        assert result.status == "loaded", [p.message for p in result.problems]
+        return result.import_id
+    return _load
+
+
+def history(store, kpi, period="2012-03"):
+    return store.cursor().execute(
+        "select import_id, event, value from kpi_history where kpi = $k and period = $p and area is null "
+        "order by change_id", {"k": kpi, "p": period}).fetchall()
+
+
+def test_only_changes_are_kept_with_the_import_that_made_them(store, loaded):
+    loaded("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT)
+    loaded("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)
+    assert history(store, "transfer_timely_pct") == [(1, "import", 100.0), (2, "import", 50.0)]
+    # data timeliness of March did not change when April was loaded: one row only
+    assert [r[0] for r in history(store, "data_timeliness_days")] == [1]
+    last = revisions.last_changed(store.cursor(), "2012-03").set_index("kpi")
+    assert last.loc["data_timeliness_days", "import_id"] == 1
+    assert last[last["area"].isna()].loc["transfer_timely_pct", "import_id"] == 2
+
+
+def test_a_rollback_is_a_change_and_restores_the_figure_first_shown(store, loaded):
+    loaded("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT)
+    april = loaded("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)
+    assert set(revisions.revised(store.cursor(), "2012-03", "2012-03")["kpi"]) == {
+        "transfer_timely_pct", "transfer_median_days", "transfers_waiting_count"}
+    store.rollback(april, user="tester")
+    assert history(store, "transfer_timely_pct") == [(1, "import", 100.0), (2, "import", 50.0),
+                                                     (2, "rollback", 100.0)]
+    # April's figures no longer exist: a row with no value says so
+    assert history(store, "transfer_timely_pct", "2012-04")[-1] == (2, "rollback", None)
+    assert revisions.revised(store.cursor(), "2012-03", "2012-03").empty  # back to what was first shown
+
+
+def test_revised_figures_say_what_they_were_and_when_they_changed(store, loaded):
+    loaded("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT)
+    loaded("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)
+    rows = revisions.for_report(store.cursor(), ["transfer_timely_pct", "transfers_waiting_count"], "2012-03")
+    got = rows[["kpi", "period", "area", "was", "now", "changed", "file_name"]].values.tolist()
+    assert got == [
+        ["transfer_timely_pct", "2012-03", "All areas", "100.0%", "50.0%", "import 2 loaded 4 May 2012 10:00",
+         "extract-2012-04.xlsx"],
+        ["transfers_waiting_count", "2012-03", "All areas", "1", "0", "import 2 loaded 4 May 2012 10:00",
+         "extract-2012-04.xlsx"],
+    ]
+
+
+def cover(data: bytes) -> tuple[str, list[list]]:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    revised = []
+    if boardpack.REVISED_SHEET in wb.sheetnames:
+        ws = wb[boardpack.REVISED_SHEET]
+        revised = [list(r) for r in ws.iter_rows(min_row=boardpack.SUMMARY_HEADER_ROW, values_only=True)]
+    return wb["Summary"]["A4"].value, revised
+
+
+def test_a_march_pack_made_again_after_april_lists_the_revised_figures(store, loaded):
+    loaded("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT)
+    before = boardpack.build_excel(store.cursor(), plan.current(store.cursor()), "2012-03", produced=PRODUCED)
+    version, revised = cover(before)
+    assert version == ('Data version: import 1 (2012-03, "extract-2012-03.xlsx", loaded 4 Apr 2012 10:00) · No '
+                       "figure of the pack has been revised since it was first shown.")
+    assert revised == []
+
+    loaded("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)
+    cur = store.cursor()
+    after = boardpack.build_excel(cur, plan.current(cur), "2012-03", produced=PRODUCED)
+    version, revised = cover(after)
+    assert version.startswith('Data version: import 2 (2012-04, "extract-2012-04.xlsx", loaded 4 May 2012 10:00) · '
+                              "3 figure(s) revised since first shown")
+    changed = "import 2 loaded 4 May 2012 10:00"
+    assert revised == [
+        ["Measure", "Month", "Area", "Was", "Now", "Changed by", "File"],
+        ["Median working days from transfer request to acceptance", "2012-03", "All areas", "1.0 days", "5.5 days",
+         changed, "extract-2012-04.xlsx"],
+        ["Transfers accepted within 5 working days", "2012-03", "All areas", "100.0%", "50.0%", changed,
+         "extract-2012-04.xlsx"],
+        ["Transfers waiting to be accepted at the month end", "2012-03", "All areas", "1", "0", changed,
+         "extract-2012-04.xlsx"],
+    ]
+    html = boardpack.build_html(cur, plan.current(cur), "2012-03", produced=PRODUCED)
+    assert "50.0% (revised: was 100.0%, import 2 loaded 4 May 2012 10:00)" in html
+    assert "<h2>Revised figures</h2>" in html
+
+
+def test_the_board_sees_c_for_a_revised_figure_from_small_numbers(store, loaded):
+    loaded("extract-2012-03.xlsx", MARCH, "2012-03", MARCH_AT)
+    loaded("extract-2012-04.xlsx", APRIL, "2012-04", APRIL_AT)
+    rows = revisions.for_report(store.cursor(), ["transfer_timely_pct"], "2012-03", suppress=True)
+    # 1 of 1 and 1 of 2 are small numbers
+    assert rows[["was", "now"]].values.tolist() == [["c", "c"]]
