@@ -259,7 +259,10 @@ def cmd_export_parquet(args) -> int:
 
     try:
         with Store.open(args.db, read_only=True) as store:
-            written = recovery.export_parquet(store, Path(args.folder))
+            written = recovery.export_parquet(store, Path(args.folder), council=args.council)
+    except config.ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -267,7 +270,7 @@ def cmd_export_parquet(args) -> int:
               "(recovery.export_parquet), or stop it and run this again.", file=sys.stderr)
         return 2
     print(f"Wrote {written['records']} record file(s) ({written['kept']} already there) and "
-          f"{written['tables']} table file(s) to {args.folder}.")
+          f"{written['tables']} table file(s) to {Path(args.folder) / config.council(args.council)}.")
     return 0
 
 
@@ -343,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export-parquet", help="write the records as Parquet, one file set per import")
     p.add_argument("folder")
+    p.add_argument("--council", help="the council's code, naming its folder (default: $CSC_COUNCIL or demo)")
     _db_arg(p)
     p.set_defaults(func=cmd_export_parquet)
     return parser
