@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,6 +104,7 @@ def session(master: str | None = None, memory: str = "1g", app: str = "csc-kpis"
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+               .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "csc-spark-warehouse"))
                .config("spark.driver.host", os.environ["SPARK_LOCAL_IP"])
                .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"]))
     spark = builder.getOrCreate()
@@ -179,27 +181,21 @@ def _release(spark) -> None:
         spark.catalog.dropTempView(name)
 
 
-def _to_pandas(df) -> pd.DataFrame:
-    return df.toArrow().to_pandas()
-
-
-def council_kpis(spark, folder: Path, council: str):
-    """Every KPI for one council, as a Spark DataFrame of `kpis.RESULT_COLUMNS` plus council."""
+def council_kpis(spark, folder: Path, council: str) -> pa.Table:
+    """Every KPI for one council: `kpis.RESULT_COLUMNS` plus council. Each KPI is its own small
+    Spark job, collected (a few thousand rows at most): one plan of every KPI unioned is far
+    slower for Spark's analyser than the KPIs one by one."""
     months = council_tables(spark, folder)
-    if not months:
-        return spark.createDataFrame([], RESULT_SCHEMA + ", council string")
-    frames = [spark.sql(to_spark(kpi_sql(kpi))) for kpi in kpis.registry().values()]
-    figures = frames[0]
-    for f in frames[1:]:
-        figures = figures.unionByName(f)
-    figures = figures.cache()
-    figures.createOrReplaceTempView("kpi_results")
-    zeros = [spark.sql(to_spark(kpis.zero_counts_sql(kpi))) for kpi in kpis.registry().values() if kpi.unit == "count"]
-    for z in zeros:
-        figures = figures.unionByName(z)
-    from pyspark.sql import functions as F
-
-    return figures.withColumn("council", F.lit(council))
+    parts = []
+    if months:
+        parts = [spark.sql(to_spark(kpi_sql(kpi))).toArrow() for kpi in kpis.registry().values()]
+        spark.createDataFrame(pa.concat_tables(parts)).createOrReplaceTempView("kpi_results")
+        parts += [spark.sql(to_spark(kpis.zero_counts_sql(kpi))).toArrow()
+                  for kpi in kpis.registry().values() if kpi.unit == "count"]
+    schema = pa.schema([("kpi", pa.string()), ("period", pa.string()), ("area", pa.string()),
+                        ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64())])
+    table = pa.concat_tables([t.select(schema.names).cast(schema) for t in parts]) if parts else schema.empty_table()
+    return table.append_column("council", pa.array([council] * len(table), pa.string()))
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -235,7 +231,7 @@ def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
     pooled = []
     for code in todo:
         t0 = time.perf_counter()
-        df = _to_pandas(council_kpis(spark, Path(parquet_dir) / code, code))
+        df = council_kpis(spark, Path(parquet_dir) / code, code).to_pandas()
         _release(spark)
         report.rows[code] = len(df)
         report.seconds[code] = time.perf_counter() - t0
