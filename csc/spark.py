@@ -185,16 +185,19 @@ def council_kpis(spark, folder: Path, council: str) -> pa.Table:
     """Every KPI for one council: `kpis.RESULT_COLUMNS` plus council. Each KPI is its own small
     Spark job, collected (a few thousand rows at most): one plan of every KPI unioned is far
     slower for Spark's analyser than the KPIs one by one."""
+    schema = pa.schema([("kpi", pa.string()), ("period", pa.string()), ("area", pa.string()),
+                        ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64())])
+
+    def collect(sql: str) -> pa.Table:
+        return spark.sql(to_spark(sql)).toArrow().select(schema.names).cast(schema)
+
     months = council_tables(spark, folder)
     parts = []
     if months:
-        parts = [spark.sql(to_spark(kpi_sql(kpi))).toArrow() for kpi in kpis.registry().values()]
+        parts = [collect(kpi_sql(kpi)) for kpi in kpis.registry().values()]
         spark.createDataFrame(pa.concat_tables(parts)).createOrReplaceTempView("kpi_results")
-        parts += [spark.sql(to_spark(kpis.zero_counts_sql(kpi))).toArrow()
-                  for kpi in kpis.registry().values() if kpi.unit == "count"]
-    schema = pa.schema([("kpi", pa.string()), ("period", pa.string()), ("area", pa.string()),
-                        ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64())])
-    table = pa.concat_tables([t.select(schema.names).cast(schema) for t in parts]) if parts else schema.empty_table()
+        parts += [collect(kpis.zero_counts_sql(kpi)) for kpi in kpis.registry().values() if kpi.unit == "count"]
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
     return table.append_column("council", pa.array([council] * len(table), pa.string()))
 
 
