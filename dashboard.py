@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from csc import ui
+from csc import config, ui
 
 st.set_page_config(page_title="Children's Social Care performance", page_icon=":material/monitoring:", layout="wide")
 
@@ -25,6 +25,9 @@ SECTIONS = {
     "Progress": ["overview", "action", "workforce", "practice"],
     "Manage": ["plan", "upload", "imports", "teams", "data_quality", "audit"],
 }
+if config.region_dir():  # pooled KPI results of several councils (python -m csc spark-kpis)
+    PAGES["region"] = st.Page("pages/region.py", title="Region", icon=":material/compare_arrows:", url_path="region")
+    SECTIONS["Progress"].append("region")
 nav = st.navigation(
     {section: [PAGES[p] for p in names if viewer.may(p)] for section, names in SECTIONS.items()
      if any(viewer.may(p) for p in names)}

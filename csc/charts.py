@@ -538,9 +538,12 @@ def funnel_chart(
     unit: str = "%",
     source: str | None = None,
     period: Any = None,
+    overall_label: str = "All areas",
+    noun: str = "areas",
 ) -> go.Figure:
     """A funnel plot of ``points = spc.funnel_points(df)``: each area's rate against its
-    number of cases, with 95% and 99.8% limits around the rate of all areas together.
+    number of cases, with 95% and 99.8% limits around the rate of all areas together
+    (``overall_label`` and ``noun`` name them otherwise, e.g. "All councils" and "councils").
 
     With ``unit="%"`` rates are shown as percentages. Areas are labelled by name; colour
     and marker shape both show the band (circle within 95%, diamond between 95% and 99.8%,
@@ -562,7 +565,7 @@ def funnel_chart(
                 x=[grid[0], grid[-1]],
                 y=[overall * scale] * 2,
                 mode="lines",
-                name="All areas",
+                name=overall_label,
                 line=dict(color=MEAN_COLOUR, width=1.5),
                 hoverinfo="skip",
                 showlegend=False,
@@ -593,7 +596,8 @@ def funnel_chart(
             fig,
             [
                 dict(
-                    x=grid[-1], y=overall * scale, colour=MEAN_COLOUR, text=f"All areas {spc.format_value(overall * scale, unit)}"
+                    x=grid[-1], y=overall * scale, colour=MEAN_COLOUR,
+                    text=f"{overall_label} {spc.format_value(overall * scale, unit)}",
                 ),
                 dict(x=grid[-1], y=float(limits["upper_95"].iloc[-1]) * scale, colour=LIMIT_COLOUR, text="95% limit"),
                 dict(x=grid[-1], y=float(limits["upper_998"].iloc[-1]) * scale, colour=LIMIT_COLOUR, text="99.8% limit"),
@@ -632,9 +636,9 @@ def funnel_chart(
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "")
 
     when = f" in {_label(period)}" if period is not None else ""
-    parts = [f"Funnel plot: {title}.", f"{len(valid)} areas{when}"]
+    parts = [f"Funnel plot: {title}.", f"{len(valid)} {noun}{when}"]
     if not math.isnan(overall):
-        parts[-1] += f"; all areas together {spc.format_value(overall * scale, unit)}."
+        parts[-1] += f"; all {noun} together {spc.format_value(overall * scale, unit)}."
     else:
         parts[-1] += "."
     for band, words in (

@@ -220,7 +220,7 @@ def cmd_demo(args) -> int:
 
     first, _, last = args.months.partition(":")
     demo.run_demo(config.db_path(args.db), first=first, last=last or first,
-                  out_dir=Path(args.out) if args.out else None, progress=_progress_bar)
+                  out_dir=Path(args.out) if args.out else None, progress=_progress_bar, seed=args.seed)
     print(f"Demo council loaded into {config.db_path(args.db)} ({first} to {last or first}).")
     return 0
 
@@ -297,7 +297,10 @@ def cmd_export_parquet(args) -> int:
 
     try:
         with Store.open(args.db, read_only=True) as store:
-            written = recovery.export_parquet(store, Path(args.folder))
+            written = recovery.export_parquet(store, Path(args.folder), council=args.council)
+    except config.ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -305,7 +308,30 @@ def cmd_export_parquet(args) -> int:
               "(recovery.export_parquet), or stop it and run this again.", file=sys.stderr)
         return 2
     print(f"Wrote {written['records']} record file(s) ({written['kept']} already there) and "
-          f"{written['tables']} table file(s) to {args.folder}.")
+          f"{written['tables']} table file(s) to {Path(args.folder) / config.council(args.council)}.")
+    return 0
+
+
+def cmd_spark_kpis(args) -> int:
+    from csc import spark
+
+    if not spark.java_available():
+        print("Error: Spark needs Java (17 or later): install it, e.g. apt-get install default-jre-headless.",
+              file=sys.stderr)
+        return 2
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()  # called from a process that has one: use it, leave it
+    session = running or spark.session(args.master, memory=args.memory)
+    try:
+        _, run = spark.run(session, Path(args.parquet_dir), Path(args.out_dir), councils=args.council or None)
+    except FileNotFoundError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if running is None:
+            session.stop()
+    print(run.summary())
     return 0
 
 
@@ -356,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="generate and load the demo council")
     p.add_argument("--months", default="2010-04:2012-03", help="FIRST:LAST, e.g. 2010-04:2012-03")
     p.add_argument("--out", help="where to write the monthly workbooks")
+    p.add_argument("--seed", type=int, default=2011, help="the random seed: another seed, another council")
     _db_arg(p)
     p.set_defaults(func=cmd_demo)
 
@@ -383,8 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export-parquet", help="write the records as Parquet, one file set per import")
     p.add_argument("folder")
+    p.add_argument("--council", help="the council's code, naming its folder (default: $CSC_COUNCIL or demo)")
     _db_arg(p)
     p.set_defaults(func=cmd_export_parquet)
+
+    p = sub.add_parser("spark-kpis", help="every KPI on Apache Spark over councils' Parquet exports, pooled")
+    p.add_argument("parquet_dir", help="a folder of export-parquet council folders")
+    p.add_argument("out_dir", help="where to write kpi_results/council=<code>/ (the regional view reads it)")
+    p.add_argument("--master", help="the Spark master (default: $CSC_SPARK_MASTER or local[2])")
+    p.add_argument("--memory", default="1g", help="driver and executor memory (default 1g)")
+    p.add_argument("--council", action="append", help="only this council; repeat for several (default: all)")
+    p.set_defaults(func=cmd_spark_kpis)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,30 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "csc.duckdb"
 QUERIES = ROOT / "queries"
 ACTION_PLAN = ROOT / "data" / "action_plan.toml"
+
+
+COUNCIL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+DEFAULT_COUNCIL = "demo"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used, with a message fit for the operator."""
+
+
+def council(explicit: str | None = None) -> str:
+    """This council's code, which names its folder in a Parquet export and its rows in pooled
+    KPIs: an explicit code, else $CSC_COUNCIL, else "demo". Lower-case letters, digits, - and _
+    (safe in a path and an object-storage prefix), e.g. an ONS or DfE LA code."""
+    code = (explicit or os.environ.get("CSC_COUNCIL") or DEFAULT_COUNCIL).strip().lower()
+    if not COUNCIL_CODE.match(code):
+        raise ConfigError(f"The council code {code!r} is not usable: use 1 to 40 lower-case letters, digits, - or _.")
+    return code
+
+
+def region_dir() -> Path | None:
+    """A folder of pooled KPI results (`python -m csc spark-kpis`) for the regional view: $CSC_REGION_DIR."""
+    value = os.environ.get("CSC_REGION_DIR")
+    return Path(value) if value else None
 
 
 def db_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -151,6 +151,16 @@ def series_floor(earliest_period: str) -> str:
     return f"{y - 1:04d}-{m:02d}"
 
 
+def spine(first_day, earliest_period: str | None, last_period: str | None) -> tuple[str, str] | None:
+    """The months the KPI series cover: from the first month with any activity (`FIRST_MONTH_SQL`)
+    but not before `series_floor`, to the latest loaded period; None when there is nothing. With no
+    case records (e.g. only a workforce census loaded), the loaded months themselves."""
+    if last_period is None:
+        return None
+    start = f"{first_day:%Y-%m}" if first_day is not None else earliest_period
+    return (min(max(start, series_floor(earliest_period)), last_period), last_period)
+
+
 def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = None) -> list[str]:
     """Create the calendar and the month spine (temp tables of this connection); return the months."""
     has_calendar = cur.execute(
@@ -165,11 +175,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
         earliest, last = cur.execute(
             "select min(period), max(period) from imports where status = 'loaded'"
         ).fetchall()[0]
-        if last is None:
-            periods = None
-        else:  # no case records (e.g. only a workforce census loaded): the loaded months themselves
-            start = f"{first:%Y-%m}" if first is not None else earliest
-            periods = (min(max(start, series_floor(earliest)), last), last)
+        periods = spine(first, earliest, last)
     cur.execute("create or replace temp table kpi_months (period varchar, m0 date, m1 date)")
     if periods is None:
         return []
@@ -233,21 +239,25 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
     # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
     for kpi in registry().values():
         if kpi.unit == "count":
-            cur.execute(
-                """
-                insert into kpi_results
-                with areas as (
-                    select distinct area from kpi_results where area is not null
-                    union all select null
-                ),
-                present as (select period, area from kpi_results where kpi = $kpi)
-                select $kpi, m.period, a.area, 0, null, 0
-                from kpi_months as m
-                cross join areas as a
-                anti join present as p on p.period = m.period and p.area is not distinct from a.area
-                """,
-                {"kpi": kpi.name},
-            )
+            cur.execute(f"insert into kpi_results {zero_counts_sql(kpi)}")
+
+
+def zero_counts_sql(kpi: Kpi) -> str:
+    """The rows of 0 a count KPI lacks in `kpi_results`: each month and area (and all areas) with
+    nothing to count. The SQL runs on DuckDB and, translated, on Spark (`csc.spark`)."""
+    name = kpi.name.replace("'", "''")
+    return f"""
+        with areas as (
+            select distinct area from kpi_results where area is not null
+            union all select null
+        ),
+        present as (select period, area from kpi_results where kpi = '{name}')
+        select '{name}' as kpi, m.period, a.area, 0::double as numerator, null::double as denominator,
+               0::double as value
+        from kpi_months as m
+        cross join areas as a
+        anti join present as p on p.period = m.period and p.area is not distinct from a.area
+    """
 
 
 def results(

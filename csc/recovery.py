@@ -27,7 +27,8 @@ in one transaction, so readers and imports carry on), plus the manifest, the kep
 key file.
 
 **Parquet** (`export_parquet`, `parquet_views`): the records as one Parquet file set per import,
-hive-partitioned by `import_id`, and views that let the same KPI SQL run over them.
+under the council's own folder and hive-partitioned by `import_id`, and views that let the same
+KPI SQL run over them (in DuckDB here, on Spark in `csc.spark`).
 """
 
 from __future__ import annotations
@@ -734,12 +735,16 @@ def backup(store, folder: str | Path) -> BackupReport:
 # --- Parquet, for engines beyond one machine -----------------------------------------------
 
 
-def export_parquet(store, folder: str | Path) -> dict[str, int]:
-    """Write the records as Parquet: `<folder>/<sheet>/import_id=<n>/part.parquet` (one file set
-    per import: immutable, so files already written are kept), plus `imports.parquet`,
-    `plan_changes.parquet` and `kpi_results.parquet` (rewritten each time). One snapshot: every
-    file comes from the same committed state. Returns the number of files written."""
-    folder = Path(folder)
+def export_parquet(store, folder: str | Path, council: str | None = None) -> dict[str, int]:
+    """Write the records as Parquet under the council's own folder:
+    `<folder>/<council>/<sheet>/import_id=<n>/part.parquet` (one file set per import: immutable,
+    so files already written are kept), plus `<council>/imports.parquet`, `plan_changes.parquet`
+    and `kpi_results.parquet` (rewritten each time; every KPI row carries the council code). The
+    council code comes from `config.council` ($CSC_COUNCIL), so several councils' exports sit side
+    by side in one folder or bucket. One snapshot: every file comes from the same committed state.
+    Returns the number of files written."""
+    code = config.council(council)
+    folder = Path(folder) / code
     folder.mkdir(parents=True, exist_ok=True)
     cur = store.cursor()
     written = {"records": 0, "kept": 0, "tables": 0}
@@ -761,9 +766,10 @@ def export_parquet(store, folder: str | Path) -> dict[str, int]:
                             f"order by excel_row) to {_sql_str(tmp)} (format parquet)")
                 os.replace(tmp, out)
                 written["records"] += 1
-        for table in ("imports", "plan_changes", "kpi_results"):
+        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{_sql_str(code)} as council, *"}
+        for table, columns in tables.items():
             tmp = folder / f"{table}.parquet.partial"
-            cur.execute(f"copy (select * from {table} order by all) to {_sql_str(tmp)} (format parquet)")
+            cur.execute(f"copy (select {columns} from {table} order by all) to {_sql_str(tmp)} (format parquet)")
             os.replace(tmp, folder / f"{table}.parquet")
             written["tables"] += 1
     finally:
@@ -771,13 +777,23 @@ def export_parquet(store, folder: str | Path) -> dict[str, int]:
     return written
 
 
+def councils(folder: str | Path) -> list[str]:
+    """The councils exported into `folder` (each a sub-folder holding `imports.parquet`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_dir() and (p / "imports.parquet").exists() and config.COUNCIL_CODE.match(p.name))
+
+
 def _parquet_rows(cur, path: Path) -> int:
     return cur.execute(f"select count(*) from read_parquet({_sql_str(path)})").fetchall()[0][0]
 
 
 def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
-    """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over an `export_parquet`
-    folder, so the KPI SQL (`csc.kpis.materialise`) runs on the Parquet unchanged."""
+    """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over one council's folder
+    of an `export_parquet` export (`<folder>/<council>`), so the KPI SQL (`csc.kpis.materialise`)
+    runs on the Parquet unchanged."""
     from csc import annexa
     from csc.store import current_table_sql, raw_table_sql
 

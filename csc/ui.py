@@ -24,6 +24,7 @@ PAGE_ROLES = {
     "action": ROLES,
     "workforce": ROLES,
     "practice": ROLES,
+    "region": ROLES,  # registered only when $CSC_REGION_DIR names pooled results (dashboard.py)
     "plan": ("director", "analyst"),
     "data_quality": ("director", "analyst"),
     "imports": ("director", "analyst"),

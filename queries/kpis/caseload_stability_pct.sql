@@ -20,6 +20,15 @@ months as (
     from kpi_months
 ),
 
+spine as (
+    -- months are numbered from the spine's first, one a month, so a date's month number is
+    -- arithmetic (no ASOF join: the same SQL runs on Spark, which has none)
+    select
+        min(m0) as first_m0,
+        count(*) as month_count,
+    from kpi_months
+),
+
 involvements as (
     select
         involvement_id,
@@ -35,22 +44,46 @@ involvements as (
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
         row_number() over (
             partition by child_id
-            order by start_date, try_cast(involvement_id as hugeint) nulls first, involvement_id
+            order by start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
         ) as latest_rank,
-    from (select * from cur_involvements union all by name select * from inferred_involvements)
+    from (
+        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
+        from cur_involvements
+        union all
+        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
+        from inferred_involvements
+    )
+),
+
+month_numbers as (
+    select
+        i.*,
+        (year(i.start_date) - year(spine.first_m0)) * 12
+            + month(i.start_date) - month(spine.first_m0) + 1 as start_no,
+        (year(i.end_or_open) - year(spine.first_m0)) * 12
+            + month(i.end_or_open) - month(spine.first_m0) + 1 as end_no,
+        spine.month_count,
+    from involvements as i
+    cross join spine
 ),
 
 month_span as (
     -- the months whose window an involvement falls in: from the month it starts in
-    -- (the first M1 on or after its start) to the last month whose day six months before M1
-    -- is before its end (that day rises month by month, so these months are a prefix)
+    -- (the first M1 on or after its start; none after the last month) to the last month whose
+    -- day six months before M1 is before its end. That day rises month by month and falls in
+    -- the month six before, so the last such month is the end's month + 6 when that month's day
+    -- is before the end, else the end's month + 5 (and every month when past the last month)
     select
         i.*,
-        first_month.month_no as first_no,
-        coalesce(last_month.month_no, 0) as last_no,
-    from involvements as i
-    asof inner join months as first_month on i.start_date <= first_month.m1
-    asof left join months as last_month on i.end_or_open > last_month.six_months_before
+        case when i.start_no <= i.month_count then greatest(i.start_no, 1) end as first_no,
+        case
+            when i.end_no + 6 > i.month_count then i.month_count
+            when i.end_no + 6 < 1 then 0
+            when six_after.six_months_before < i.end_or_open then i.end_no + 6
+            else greatest(i.end_no + 5, 0)
+        end as last_no,
+    from month_numbers as i
+    left join months as six_after on six_after.month_no = i.end_no + 6
 ),
 
 in_window as (

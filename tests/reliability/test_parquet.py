@@ -30,32 +30,49 @@ def over_parquet(folder) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_export_writes_one_file_set_per_import_hive_partitioned(loaded, tmp_path):
+def test_export_writes_one_file_set_per_import_hive_partitioned(loaded, tmp_path, monkeypatch):
+    monkeypatch.delenv("CSC_COUNCIL", raising=False)
     assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded)]) == 0
     files = sorted(p.relative_to(tmp_path / "pq").as_posix() for p in (tmp_path / "pq").rglob("*.parquet"))
-    assert "referrals/import_id=1/part.parquet" in files and "referrals/import_id=2/part.parquet" in files
-    assert "supervisions/import_id=3/part.parquet" in files and "referrals/import_id=3/part.parquet" in files
-    assert "cp_plans/import_id=3/part.parquet" not in files  # import 3 had no such sheet
-    assert {"imports.parquet", "plan_changes.parquet", "kpi_results.parquet"} <= set(files)
+    # under the council's folder: the default code, demo
+    assert "demo/referrals/import_id=1/part.parquet" in files and "demo/referrals/import_id=2/part.parquet" in files
+    assert "demo/supervisions/import_id=3/part.parquet" in files and "demo/referrals/import_id=3/part.parquet" in files
+    assert "demo/cp_plans/import_id=3/part.parquet" not in files  # import 3 had no such sheet
+    assert {"demo/imports.parquet", "demo/plan_changes.parquet", "demo/kpi_results.parquet"} <= set(files)
     con = duckdb.connect()
-    n = con.execute(f"select count(*) from read_parquet('{tmp_path}/pq/referrals/*/part.parquet', "
+    n = con.execute(f"select count(*) from read_parquet('{tmp_path}/pq/demo/referrals/*/part.parquet', "
                     "hive_partitioning = true) where import_id = 2").fetchall()[0][0]
     with Store.open(loaded, read_only=True) as store:
         assert n == store.cursor().execute("select count(*) from raw_referrals where import_id = 2").fetchall()[0][0]
 
 
+def test_councils_sit_side_by_side_each_code_in_its_path_and_kpi_rows(loaded, tmp_path, monkeypatch):
+    monkeypatch.setenv("CSC_COUNCIL", "e09000001")
+    assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded)]) == 0
+    assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded), "--council", "E08000003"]) == 0
+    assert recovery.councils(tmp_path / "pq") == ["e08000003", "e09000001"]
+    for code in ("e08000003", "e09000001"):
+        assert (tmp_path / "pq" / code / "referrals" / "import_id=1" / "part.parquet").exists()
+        codes = duckdb.connect().execute(
+            f"select distinct council from read_parquet('{tmp_path}/pq/{code}/kpi_results.parquet')").fetchall()
+        assert codes == [(code,)]
+    assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded), "--council", "../up"]) == 2
+    assert not (tmp_path / "up").exists()
+
+
 def test_the_same_kpi_sql_over_parquet_gives_the_same_results(loaded, tmp_path):
     with Store.open(loaded, read_only=True) as store:
-        recovery.export_parquet(store, tmp_path / "pq")
+        recovery.export_parquet(store, tmp_path / "pq", council="demo")
         expected = kpi_rows(store.cursor())
         current = {s: store.cursor().execute(f"select count(*) from cur_{s}").fetchall()[0][0] for s in spec.SHEETS}
-    con = over_parquet(tmp_path / "pq")
+    con = over_parquet(tmp_path / "pq" / "demo")
     assert {s: con.execute(f"select count(*) from cur_{s}").fetchall()[0][0] for s in spec.SHEETS} == current
     assert len(expected) > 1000
     assert kpi_rows(con) == expected
     # and the results file the export wrote is the database's own table
     stored = duckdb.connect()
-    stored.execute(f"create view kpi_results as select * from read_parquet('{tmp_path}/pq/kpi_results.parquet')")
+    stored.execute(f"create view kpi_results as select * exclude (council) "
+                   f"from read_parquet('{tmp_path}/pq/demo/kpi_results.parquet')")
     assert kpi_rows(stored) == expected
 
 
@@ -65,11 +82,11 @@ def test_a_second_export_keeps_the_files_already_written_and_adds_the_new_import
     work.mkdir()
     (work / "csc.duckdb").write_bytes(loaded.read_bytes())
     with Store.open(work / "csc.duckdb") as store:
-        first = recovery.export_parquet(store, pq)
-        stamp = (pq / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns
+        first = recovery.export_parquet(store, pq, council="demo")
+        stamp = (pq / "demo" / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns
         store.import_file(workbooks["mar-again"], "2022-03", user="analyst")
-        second = recovery.export_parquet(store, pq)
+        second = recovery.export_parquet(store, pq, council="demo")
         expected = kpi_rows(store.cursor())
     assert second["kept"] == first["records"] and second["records"] == len(spec.SHEETS)
-    assert (pq / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns == stamp
-    assert kpi_rows(over_parquet(pq)) == expected
+    assert (pq / "demo" / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns == stamp
+    assert kpi_rows(over_parquet(pq / "demo")) == expected

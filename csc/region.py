@@ -1,0 +1,99 @@
+"""A region's councils side by side, from pooled KPI results (`python -m csc spark-kpis`): read
+only, no Streamlit and no Spark (DuckDB reads the Parquet). Councils are compared on their
+all-areas figures: trend lines, and a funnel plot of one month. Board members get the same
+suppression as everywhere else (`csc.privacy`), applied before anything is drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from csc import breakdowns, charts, kpis, privacy, spc
+
+COLUMNS = ["council", "kpi", "period", "area", "numerator", "denominator", "value"]
+
+
+def results_files(folder: str | Path) -> list[Path]:
+    """The Parquet files of a pooled `kpi_results` folder (`<folder>/kpi_results/council=<code>/`)."""
+    return sorted((Path(folder) / "kpi_results").glob("council=*/*.parquet"))
+
+
+def stamp(folder: str | Path) -> str:
+    """Changes whenever the pooled results are rewritten (a cache key)."""
+    files = results_files(folder)
+    return ";".join(f"{f.parent.name}/{f.name}:{f.stat().st_mtime_ns}" for f in files)
+
+
+def load(folder: str | Path) -> pd.DataFrame:
+    """Every council's all-areas KPI figures (area offices are each council's own business)."""
+    if not results_files(folder):
+        return pd.DataFrame(columns=COLUMNS)
+    pattern = str(Path(folder) / "kpi_results" / "council=*" / "*.parquet").replace("'", "''")
+    con = duckdb.connect()  # in memory: the files are only read
+    return con.execute(
+        f"select council, kpi, period, area, numerator, denominator, value "
+        f"from read_parquet('{pattern}', hive_partitioning = true) where area is null "
+        "order by council, kpi, period").df()
+
+
+def councils(df: pd.DataFrame) -> list[str]:
+    return sorted(df["council"].dropna().unique())
+
+
+def periods(df: pd.DataFrame) -> list[str]:
+    return sorted(df["period"].dropna().unique())
+
+
+def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, period_from: str | None = None,
+           period_to: str | None = None, suppress: bool = False) -> pd.DataFrame:
+    """One KPI's monthly figures for each council: council, period, numerator, denominator, value
+    (and `suppressed` for the board)."""
+    out = df[df["kpi"] == kpi.name]
+    if chosen:
+        out = out[out["council"].isin(chosen)]
+    if period_from:
+        out = out[out["period"] >= period_from]
+    if period_to:
+        out = out[out["period"] <= period_to]
+    out = out.drop(columns=["kpi", "area"]).reset_index(drop=True)
+    return privacy.suppress_kpi(out, kpi) if suppress else out
+
+
+def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str):
+    """A line per council, directly labelled; None when there is no figure to draw."""
+    shown = df[df["value"].notna()]
+    if shown.empty:
+        return None
+    words = ", ".join(f"{r.council} {kpi.format(r.value)}" for r in shown.sort_values("period").groupby("council").tail(1)
+                      .itertuples())
+    fig = charts.line_chart(df, "period", "value", "council", f"{kpi.title}: latest {words}", target=kpi.target,
+                            unit=kpi.unit_suffix, source=source)
+    breakdowns.hover_counts(fig, df, kpi, color="council")
+    return breakdowns.fit_figure(fig)
+
+
+def funnel_figure(kpi: kpis.Kpi, df: pd.DataFrame, period: str, source: str):
+    """The councils' rates in one month against funnel limits around the region's: (figure,
+    points, None) or (None, None, why not)."""
+    month = df[df["period"] == period]
+    when = spc.period_label(period)
+    if "suppressed" in month and month["suppressed"].any():
+        return None, None, (f"The funnel plot for {when} is not shown: at least one council had 5 or fewer cases, "
+                            "and small numbers are suppressed.")
+    month = month[month["denominator"] > 0]
+    if len(month) < 2:
+        return None, None, f"Fewer than two councils had cases in {when}, so there is nothing to compare."
+    points = spc.funnel_points(month, area="council")
+    valid = points[points["band"].notna()]
+    outside = valid[valid["band"] != spc.WITHIN_95]
+    if outside.empty:
+        title = f"{kpi.title}: all {len(valid)} councils within the range expected by chance in {when}"
+    else:
+        title = f"{kpi.title}: " + ", ".join(
+            f"{r.area} {r.side} the {'99.8' if r.band == spc.BEYOND_998 else '95'}% limit" for r in outside.itertuples()
+        ) + f" in {when}"
+    fig = charts.funnel_chart(points, title, unit=kpi.unit_suffix, source=source, period=period,
+                              overall_label="All councils", noun="councils")
+    return breakdowns.fit_figure(fig), points.rename(columns={"area": "council"}), None

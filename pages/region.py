@@ -1,0 +1,56 @@
+"""Region: the councils of a region side by side, from pooled KPI results computed on Spark
+(`python -m csc spark-kpis`), read only. Registered only when $CSC_REGION_DIR names the folder."""
+
+import streamlit as st
+
+from csc import breakdowns, config, kpis, region, spc, ui
+
+v = ui.require("region")
+st.title("Region: councils compared")
+folder = config.region_dir()
+ui.log_view(v, "region")
+if folder is None or not region.results_files(folder):
+    st.info(f"No pooled KPI results in {folder or '$CSC_REGION_DIR (not set)'}: run `python -m csc spark-kpis "
+            "PARQUET_DIR OUT_DIR` over the councils' exports and set CSC_REGION_DIR to OUT_DIR.")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pooled(path: str, stamp: str):
+    return region.load(path)
+
+
+df = pooled(str(folder), region.stamp(folder))
+all_councils, months = region.councils(df), region.periods(df)
+st.caption(f"{len(all_councils)} councils' figures for all their area offices together, read only, from {folder}"
+           + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
+registry = kpis.registry()
+names = [n for n in registry if n in set(df["kpi"])]
+name = st.selectbox("Measure", names, format_func=lambda n: registry[n].title, key="region_kpi")
+chosen = st.multiselect("Councils", all_councils, default=all_councils, key="region_councils")
+rng = (months[max(0, len(months) - 24)], months[-1])
+if len(months) >= 2:
+    rng = st.select_slider("Months", options=months, value=rng, key="region_months")
+kpi = registry[name]
+data = region.series(df, kpi, chosen, rng[0], rng[1], suppress=v.is_board)
+source = f"pooled KPI results of {len(chosen)} councils"
+
+fig = region.trend_figure(kpi, data, source)
+if fig is None:
+    st.info("No figures for these councils and months.")
+else:
+    ui.chart(fig, f"region-trend-{name}", breakdowns.for_download(data), f"{name}-region-{rng[0]}-{rng[1]}", v)
+
+st.subheader("Funnel plot")
+if not breakdowns.is_count_proportion(kpi):
+    st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare proportions "
+               "of cases.")
+elif fig is not None:
+    latest = data[data["value"].notna() | data.get("suppressed", False)]["period"].max()
+    funnel, points, why_not = region.funnel_figure(kpi, data, latest, source)
+    if funnel is None:
+        st.caption(why_not)
+    else:
+        st.caption(f"Each council's rate in {spc.period_label(latest)} against its number of cases: a council outside "
+                   "the funnel differs from the councils together by more than chance would explain.")
+        ui.chart(funnel, f"region-funnel-{name}", points, f"{name}-region-funnel-{latest}", v)

@@ -1,0 +1,99 @@
+"""The regional view: pooled KPI results of several councils, read only, registered only when
+$CSC_REGION_DIR names them; councils on the trend chart and the funnel plot, and the board's
+suppression. Two councils: the small council of conftest.py as `aaa`, and `bbb` with ten
+times its counts (the same rates), so in July 2011 transfers were timely 3 of 4 in aaa and
+30 of 40 in bbb (75% each)."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pytest
+
+from tests.app.test_pages import app, figures, plain, texts
+
+REGION = "pages/region.py"
+
+
+@pytest.fixture(scope="module")
+def region_dir(council_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("region")
+    con = duckdb.connect(str(council_db))  # as the app opens it (one database instance per process)
+    con.execute(f"""
+        copy (
+            select 'aaa' as council, kpi, period, area, numerator, denominator, value from kpi_results
+            union all
+            select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value from kpi_results
+        ) to '{out}/kpi_results' (format parquet, partition_by (council))
+    """)
+    con.close()
+    return out
+
+
+@pytest.fixture
+def with_region(region_dir, monkeypatch):
+    monkeypatch.setenv("CSC_REGION_DIR", str(region_dir))
+    return region_dir
+
+
+def region_page(db, role="analyst", kpi="transfer_timely_pct"):
+    at = app(db, role).run()
+    at.switch_page(REGION).run()
+    at.selectbox(key="region_kpi").set_value(kpi).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def lines(at) -> dict[str, list]:
+    trend = next(f for f in figures(at) if any((t.get("meta") or {}).get("role") == "series" for t in f["data"]))
+    return {t["meta"]["group"]: plain(t["y"]) for t in trend["data"] if (t.get("meta") or {}).get("role") == "series"}
+
+
+def funnel_points(at) -> dict[str, tuple]:
+    out = {}
+    for f in figures(at):
+        for t in f["data"]:
+            if (t.get("meta") or {}).get("role") == "areas":
+                for name, x, y in zip(t["text"], plain(t["x"]), plain(t["y"])):
+                    out[name] = (x, y)
+    return out
+
+
+def test_not_registered_without_pooled_results(council_db, monkeypatch):
+    monkeypatch.delenv("CSC_REGION_DIR", raising=False)
+    at = app(council_db).run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(REGION)
+
+
+def test_analyst_compares_councils_on_the_trend_and_the_funnel(council_db, with_region):
+    at = region_page(council_db)
+    assert "Region: councils compared" in texts(at) and "2 councils" in texts(at)
+    trend = lines(at)
+    assert sorted(trend) == ["aaa", "bbb"]
+    # April to July 2011, all areas: 100%, 70%, 50%, 75% in both (conftest.py's docstring)
+    assert [round(v, 1) for v in trend["aaa"][-4:]] == [100.0, 70.0, 50.0, 75.0] == [round(v, 1) for v in trend["bbb"][-4:]]
+    points = funnel_points(at)
+    assert points == {"aaa": (4.0, 75.0), "bbb": (40.0, 75.0)}
+    funnel = next(e for e in at.get("plotly_chart") if "Funnel plot" in e.proto.alt)
+    assert "2 councils in July 2011; all councils together 75%" in funnel.proto.alt
+    assert "All councils 75%" in str(figures(at))
+
+
+def test_board_members_get_the_same_suppression(council_db, with_region):
+    at = region_page(council_db, role="board")
+    trend = lines(at)
+    # aaa: 2 of 2, 7 of 10, 3 of 6, 3 of 4 transfers timely: all but May have a count from 1 to 5
+    shown = [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]]
+    assert shown == [None, 70.0, None, None]
+    assert [round(v, 1) for v in trend["bbb"][-4:]] == [100.0, 70.0, 50.0, 75.0]
+    assert not funnel_points(at)
+    assert "at least one council had 5 or fewer cases" in texts(at)
+    assert "numbers from 1 to 5 are suppressed" in texts(at)
+
+
+def test_a_measure_that_is_no_share_of_cases_has_no_funnel(council_db, with_region):
+    at = region_page(council_db, kpi="transfer_median_days")
+    assert sorted(lines(at)) == ["aaa", "bbb"]
+    assert "No funnel plot" in texts(at) and not funnel_points(at)
