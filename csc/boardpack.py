@@ -174,8 +174,7 @@ def _text(value) -> str | None:
 
 
 def rag_words(m: Measure) -> str:
-    if m.suppressed:
-        return NO_VALUE
+    # the board's rating is the director's, worked out from the true figures (report.overview)
     rag = _text(m.row.get("rag"))
     if rag:
         return RAG_WORDS.get(rag, rag)

@@ -115,6 +115,10 @@ def series_title(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, where: s
     """`charts.finding_title` for one series: "… rose to 75% in July 2011, below the target of 90%"."""
     period, value, previous = _latest(df)
     title = kpi.title if not where else f"{kpi.title} ({where})"
+    last = df.sort_values("period").iloc[-1] if len(df) else None
+    if last is not None and "suppressed" in df and bool(last["suppressed"]):
+        # the latest month is hidden: say so, never an older month's value as if it were this one's
+        return f"{title}: c in {spc.period_label(last['period'])} (numbers too small to publish)"
     return charts.finding_title(title, value, previous, kpi.unit_suffix, kpi.direction, period, target)
 
 
@@ -123,14 +127,17 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
 
     With a target: how many offices met it and which was furthest off; without one: which
     office was highest and lowest. One office only (or only all areas): `series_title`."""
-    period, _, _ = _latest(df)
-    if period is None:
+    if _latest(df)[0] is None:
         return f"{kpi.title}: no value in these months"
+    period = df["period"].max()  # the last month shown, whether or not every line has a value in it
     month = spc.period_label(period)
-    latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
-    if len(latest) < 2:
-        one = df[df["area"] == (latest["area"].iloc[0] if len(latest) else ALL_AREAS)]
-        return series_title(kpi, one, target, where=None if not len(latest) else str(latest["area"].iloc[0]))
+    offices = df[df["area"] != ALL_AREAS]
+    latest = offices[(offices["period"] == period) & offices["value"].notna()]
+    if offices["area"].nunique() == 1:  # one area office chosen: its own figure, never all areas'
+        office = str(offices["area"].iloc[0])
+        return series_title(kpi, offices, target, where=office)
+    if len(latest) < 2:  # too few offices to compare in the last month: all areas together
+        return series_title(kpi, df[df["area"] == ALL_AREAS], target)
     unit = kpi.unit_suffix
     higher = kpi.direction == "higher"
     ordered = latest.sort_values("value", ascending=not higher)  # best first

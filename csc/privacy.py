@@ -198,3 +198,15 @@ def board_view(cur, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
         if col in out:
             out[col] = out[col].astype("float64").where(~mask)
     return out
+
+
+def published_only(result):
+    """An XmR result for drawing a board series that has a hidden month: its published values,
+    and no mean, limits or special causes (each is worked out from every month, so with the
+    shown months it would give the hidden ones back). The ratings in words are the true ones."""
+    import dataclasses
+
+    points = tuple(dataclasses.replace(p, mean=None, lpl=None, upl=None, point_type=None, rule=None)
+                   for p in result.points)
+    return dataclasses.replace(result, points=points, mean=None, lpl=None, upl=None, variation=None,
+                               assurance=None, trial_limits=False, segments=())

@@ -96,7 +96,18 @@ def rebase_index(periods: list[str], start: str | None) -> list[int] | None:
 
 
 def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
-    """The SPC result for a series (limits rebased at the action's start by default)."""
+    """The SPC result for a series (limits rebased at the action's start by default).
+
+    A board series with a hidden month gets the published values only, with no mean, limits or
+    special causes (`privacy.published_only`): those are worked out from every month, and the
+    mean times the months minus the shown ones would give the hidden one back. The board's
+    ratings in words come from the true series (`overview`)."""
+    if "suppressed" in df and df["suppressed"].astype(bool).any():
+        return privacy.published_only(_rate(kpi, df, target, start, rebase))
+    return _rate(kpi, df, target, start, rebase)
+
+
+def _rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
     periods = list(df["period"])
     values = [None if pd.isna(v) else float(v) for v in df["value"]]
     return spc.xmr(

@@ -40,14 +40,19 @@ rebase = st.toggle(
 source = breakdowns.extract_source(ui.cursor())
 
 
-def rating_words(kpi: kpis.Kpi, df: pd.DataFrame, result, target, trajectory_status: str | None) -> str:
-    """RAG beside the SPC icons' meaning in words (never one instead of the other)."""
-    latest = df.iloc[-1]
+def rating_words(kpi: kpis.Kpi, df: pd.DataFrame, result, target, trajectory_status: str | None,
+                 true_df: pd.DataFrame | None = None) -> str:
+    """RAG beside the SPC icons' meaning in words (never one instead of the other). The ratings
+    come from the true figures (`true_df`), so the board's are the director's; a hidden value is c."""
+    true_df = df if true_df is None else true_df
+    latest = true_df.iloc[-1]
     month = spc.period_label(latest["period"])
-    if bool(latest.get("suppressed", False)):
-        value_words, rag = privacy.SUPPRESSED, None
+    rag = spc.rag(latest["value"], target, kpi.direction)
+    shown = df[df["period"] == latest["period"]]
+    if shown.empty or bool(shown["suppressed"].iloc[0] if "suppressed" in shown else False):
+        value_words = privacy.SUPPRESSED if df["value"].notna().any() else "numbers too small to publish"
     else:
-        value_words, rag = kpi.format(latest["value"]), spc.rag(latest["value"], target, kpi.direction)
+        value_words = kpi.format(latest["value"])
     target_words = kpi.format(target) if target is not None else "none"
     assurance = spc.assurance_label(result.assurance) or "no target to assure against"
     parts = [
@@ -71,18 +76,28 @@ for name in action.kpis:
     st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
     ui.inferred_note(name)
     df = ui.series(ver, v.role, name, sel)
+    true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
+    hidden_months = "suppressed" in df and bool(df["suppressed"].any())
     message = breakdowns.empty_message(kpi, df)
+    verdict = report.rate(kpi, true_df, target, action.start, rebase=rebase) if not true_df.empty else None
+    traj = None
+    if action.due_period and action.start and not true_df.empty:
+        traj = spc.trajectory(list(true_df["period"]), list(true_df["value"]), action.start, action.due_period,
+                              target, kpi.improvement, unit=kpi.unit_suffix,
+                              bounds=(0, 100) if kpi.unit == "pct" else None)
     if message:
+        if verdict is not None and v.is_board:  # every month too small: the rating, never the figures
+            st.markdown(rating_words(kpi, df, verdict, target, traj.status if traj else None, true_df))
         st.info(message)
         continue
 
-    result = report.rate(kpi, df, target, action.start, rebase=rebase)
+    result = report.rate(kpi, df, target, action.start, rebase=rebase)  # what is drawn (published only)
     periods, values = list(df["period"]), list(df["value"])
-    traj = None
-    if action.due_period and action.start:
-        traj = spc.trajectory(periods, values, action.start, action.due_period, target, kpi.improvement,
-                              unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
-    st.markdown(rating_words(kpi, df, result, target, traj.status if traj else None))
+    st.markdown(rating_words(kpi, df, verdict, target, traj.status if traj else None, true_df))
+    if hidden_months:
+        st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
+                   "without the mean and limits, which would give the hidden months away. The ratings above "
+                   "are worked out from every month.")
     latest_period, latest_value = df["period"].iloc[-1], df["value"].iloc[-1]
     if (pd.notna(latest_value) and spc.rag(float(latest_value), target, kpi.direction) == "red"
             and latest_period not in action.commentary):
@@ -125,6 +140,9 @@ for name in action.kpis:
     with tab_traj:
         if traj is None:
             st.caption("An ongoing action has no due date, so there is no trajectory to one.")
+        elif hidden_months:
+            st.caption(f"Will it be met by the due date? {traj.status}. The trend line is not drawn: some months "
+                       "are too small to publish, and the line would give them away.")
         else:
             st.caption(traj.sentence)
             fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, report, spc, ui
+from csc import boardpack, breakdowns, charts, kpis, report, spark, spc, ui
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -21,6 +21,10 @@ registry = kpis.registry()
 
 def fmt(row, col):
     value = row[col]
+    if row.get("no_value") and col == "value":  # never an older month's value as the latest
+        return f"no value for {spc.period_label(row['period'])}"
+    if row.get("too_small") and col == "value":
+        return "numbers too small to publish"
     if row.get("suppressed") and col == "value":
         return "c"
     if value is None or pd.isna(value):
@@ -57,7 +61,7 @@ for action in plan.actions:
             "Latest": [fmt(r, "value") for r in part.to_dict("records")],
             "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value") for r in part.to_dict("records")],
             "RAG": part["rag"].map(ui.RAG_WORDS),
-            "Last 12 months": part["sparkline"],
+            "Last 12 months": [spark.data_url(v) for v in part["sparkline"]],
             "Will it be met?": part["trajectory"].fillna("–"),
             "Since last month": [change(r, "change_month") for r in part.to_dict("records")],
             "Since the action started": [change(r, "change_since_start") for r in part.to_dict("records")],
@@ -67,7 +71,8 @@ for action in plan.actions:
         })
         st.dataframe(
             table, hide_index=True, width="stretch",
-            column_config={"Last 12 months": st.column_config.LineChartColumn("Last 12 months", width="small")},
+            column_config={"Last 12 months": st.column_config.ImageColumn(
+                "Last 12 months", width="small", help="A gap is a month with no published value (c or none).")},
             alt=f"Measures of action {action.id} with latest value, target and ratings",
         )
         if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
