@@ -24,7 +24,7 @@ def fmt(row, col):
     if row.get("no_value") and col == "value":  # never an older month's value as the latest
         return f"no value for {spc.period_label(row['period'])}"
     if row.get("too_small") and col == "value":
-        return "numbers too small to publish"
+        return "c (numbers too small to publish)"
     if row.get("suppressed") and col == "value":
         return "c"
     if value is None or pd.isna(value):

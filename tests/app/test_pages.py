@@ -277,8 +277,9 @@ def test_board_sees_no_records_and_c_for_small_numbers(council_db):
     assert not at.dataframe
     assert [t.key for t in at.toggle] == ["rebase"]
     assert any(m.value.startswith("**Latest (July 2011):** c") for m in at.markdown)  # 3 of 4
-    # the one month not from small numbers: May, 7 of 10
-    assert f"{TIMELY} was 70% in May 2011, below the target of 90%" in titles(at)
+    # July (3 of 4) is hidden: the title says so for July, never May's 70% (7 of 10) as the latest
+    assert f"{TIMELY}: c in July 2011 (numbers too small to publish)" in titles(at)
+    assert not any("70%" in t for t in titles(at) if t.startswith(TIMELY))
     assert "numbers from 1 to 5 are suppressed (shown as c)" in texts(at)
 
 
@@ -294,8 +295,9 @@ def test_board_hovers_carry_no_small_numbers(council_db):
                     if isinstance(value, (int, float)) and not math.isnan(value):
                         shown.append(value)
                         assert not 1 <= value <= 5, (fig["layout"]["title"]["text"], row)
-    # South in May (6 of 8) is the one area-office figure with no small number
-    assert {6.0, 8.0} <= set(shown)
+    # South in May (6 of 8) has no small number, but all areas (7 of 10) minus South would give North's
+    # 1 of 2: South is hidden with North (complementary suppression); all areas' 7 of 10 is shown
+    assert {7.0, 10.0} <= set(shown) and 8.0 not in shown
 
 
 def test_board_funnel_is_withheld_when_an_office_is_suppressed(council_db):
@@ -347,7 +349,9 @@ def test_board_workforce_suppresses_small_numbers(council_db):
     north = team_row(at, "North A")
     assert {v for k, v in north.items() if k != "Area office"} == {"c"}
     south = team_row(at, "South A")
-    assert (south["Supervised in last 6 weeks"], south["Turnover, last 12 months"]) == ("85.7%", "0.0%")
+    # South A's 6 of 7 supervised has no small number, but it is all of South (South B has no one in
+    # post), and South is all areas' 8 of 10 minus North's hidden 2 of 3: hidden with North
+    assert south["Supervised in last 6 weeks"] == "c"
     assert south["Agency share of qualified FTE"] == "c"  # 1 of 7 FTE
 
 
