@@ -210,3 +210,44 @@ def published_only(result):
                    for p in result.points)
     return dataclasses.replace(result, points=points, mean=None, lpl=None, upl=None, variation=None,
                                assurance=None, trial_limits=False, segments=())
+
+
+COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum"})()
+RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
+
+
+def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value") -> pd.DataFrame:
+    """Primary and complementary suppression of a one-level table per month: rows of `part`
+    (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
+    `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
+    Adds `suppressed` and blanks value, numerator and denominator where it is set."""
+    out = df.copy()
+    hidden = pd.Series(False, index=out.index)
+    for _, rows in out.groupby("period"):
+        def nd(r):
+            if kind.aggregate == "sum":
+                return (r[value], None)
+            return (r["numerator"], r["denominator"])
+
+        cells, parent_of, index = {}, {}, {}
+        total_rows = rows[rows[part] == total_label] if total_label is not None else rows.iloc[0:0]
+        for i, r in rows.drop(total_rows.index).iterrows():
+            cells[("part", r[part])], index[("part", r[part])] = nd(r), i
+            parent_of[("part", r[part])] = "total"
+        if len(total_rows):
+            cells["total"], index["total"] = nd(total_rows.iloc[0]), total_rows.index[0]
+        else:
+            parts = rows.drop(total_rows.index)
+            cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
+                              else (parts["numerator"].sum(), parts["denominator"].sum()))
+        keys = protect_cells(kind, cells, parent_of)
+        if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
+            keys |= set(parent_of)
+        for k in keys:
+            if k in index:
+                hidden.at[index[k]] = True
+    out["suppressed"] = hidden
+    for col in (value, "numerator", "denominator"):
+        if col in out:
+            out[col] = out[col].astype("float64").where(~hidden)
+    return out

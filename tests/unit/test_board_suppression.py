@@ -154,3 +154,25 @@ def test_the_attack_finds_what_primary_suppression_alone_leaves():
 
     leaks = sum(len(_attack(RATE, *_council(seed), primary_only)[1]) for seed in range(60))
     assert leaks > 20
+
+
+def test_referrals_by_area_hide_a_partner_for_a_small_office():
+    import pandas as pd
+
+    # June: all areas 30 = North 3 + South 12 + East 15. North (3) is hidden, and South (12, the
+    # next smallest) with it, or 30 - 12 - 15 would give North's 3.
+    df = pd.DataFrame({"period": ["2011-06"] * 4, "area": ["All areas", "North", "South", "East"],
+                       "value": [30.0, 3.0, 12.0, 15.0]})
+    out = privacy.protect_margin(df, "area", "All areas")
+    assert out["suppressed"].tolist() == [False, True, True, False]
+    assert out["value"].isna().tolist() == [False, True, True, False]
+
+
+def test_assessment_types_hide_a_partner_type():
+    import pandas as pd
+
+    # Initial 2 of 4 (small), Core 20 of 25, Single 30 of 40: Core (next-smallest denominator) goes too
+    df = pd.DataFrame({"period": ["2011-06"] * 3, "assessment_type": ["Initial", "Core", "Single"],
+                       "numerator": [2.0, 20.0, 30.0], "denominator": [4.0, 25.0, 40.0], "value": [50.0, 80.0, 75.0]})
+    out = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
+    assert out["suppressed"].tolist() == [True, True, False]
