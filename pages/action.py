@@ -1,6 +1,8 @@
 """Action: one action of the plan in depth — is the change real (SPC), which area office is
 behind, will the target be met by the due date, and what the owners say about it."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -92,6 +94,8 @@ for name in action.kpis:
         continue
 
     result = report.rate(kpi, df, target, action.start, rebase=rebase)  # what is drawn (published only)
+    if hidden_months and verdict is not None:  # the chart's icons say the true verdict, as the words do
+        result = dataclasses.replace(result, variation=verdict.variation, assurance=verdict.assurance)
     periods, values = list(df["period"]), list(df["value"])
     st.markdown(rating_words(kpi, df, verdict, target, traj.status if traj else None, true_df))
     if hidden_months:
