@@ -64,6 +64,7 @@ class Measure:
     target: float | None
     row: dict  # a row of report.overview
     monthly: pd.DataFrame  # period, numerator, denominator, value (, suppressed)
+    true_monthly: pd.DataFrame | None = None  # the board's pack: the unsuppressed series, for the ratings only
 
     @property
     def suppressed(self) -> bool:
@@ -171,7 +172,9 @@ def collect(
             if kpi is None:
                 continue
             monthly = report.series(cur, kpi, sel, suppress=suppress)
-            measures.append(Measure(action, kpi, action.target(name), rows.get((action.id, name), {}), monthly))
+            true_monthly = report.series(cur, kpi, sel) if suppress else None
+            measures.append(Measure(action, kpi, action.target(name), rows.get((action.id, name), {}), monthly,
+                                    true_monthly))
     imports = cur.execute(
         "select import_id, period, file_name, imported_at from imports where status = 'loaded' order by period, import_id"
     ).df()
@@ -194,8 +197,7 @@ def _text(value) -> str | None:
 
 
 def rag_words(m: Measure) -> str:
-    if m.suppressed:
-        return NO_VALUE
+    # the board's rating is the director's, worked out from the true figures (report.overview)
     rag = _text(m.row.get("rag"))
     if rag:
         return RAG_WORDS.get(rag, rag)
@@ -731,7 +733,10 @@ def _figure(pack: Pack, m: Measure) -> tuple[str, object] | None:
     df = m.monthly
     periods = list(df["period"])
     values = [_num(v) for v in df["value"]]
-    assessed = verdict.assess(m.kpi, df, m.target, m.action.start, m.action.due_period)
+    # the ratings from the true figures; for the board, a chart of the published months only
+    true_df = m.true_monthly if m.true_monthly is not None else df
+    assessed = verdict.assess(m.kpi, true_df, m.target, m.action.start, m.action.due_period,
+                              shown=df if m.true_monthly is not None else None)
     result, vd = assessed.result, assessed.verdict
     unit = m.kpi.unit_suffix
     latest_month = month_of(m) or periods[-1]

@@ -115,6 +115,10 @@ def series_title(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, where: s
     """`charts.finding_title` for one series: "… rose to 75% in July 2011, below the target of 90%"."""
     period, value, previous = _latest(df)
     title = kpi.title if not where else f"{kpi.title} ({where})"
+    last = df.sort_values("period").iloc[-1] if len(df) else None
+    if last is not None and "suppressed" in df and bool(last["suppressed"]):
+        # the latest month is hidden: say so, never an older month's value as if it were this one's
+        return f"{title}: c in {spc.period_label(last['period'])} (numbers too small to publish)"
     return charts.finding_title(title, value, previous, kpi.unit_suffix, kpi.direction, period, target)
 
 
@@ -145,14 +149,17 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
 
 
 def _areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
-    period, _, _ = _latest(df)
-    if period is None:
+    if _latest(df)[0] is None:
         return f"{kpi.title}: no value in these months"
+    period = df["period"].max()  # the last month shown, whether or not every line has a value in it
     month = spc.period_label(period)
-    latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
-    if len(latest) < 2:
-        one = df[df["area"] == (latest["area"].iloc[0] if len(latest) else ALL_AREAS)]
-        return series_title(kpi, one, target, where=None if not len(latest) else str(latest["area"].iloc[0]))
+    offices = df[df["area"] != ALL_AREAS]
+    latest = offices[(offices["period"] == period) & offices["value"].notna()]
+    if offices["area"].nunique() == 1:  # one area office chosen: its own figure, never all areas'
+        office = str(offices["area"].iloc[0])
+        return series_title(kpi, offices, target, where=office)
+    if len(latest) < 2:  # too few offices to compare in the last month: all areas together
+        return series_title(kpi, df[df["area"] == ALL_AREAS], target)
     unit = kpi.unit_suffix
     higher = kpi.direction == "higher"
     ordered = latest.sort_values("value", ascending=not higher)  # best first
@@ -348,6 +355,10 @@ def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=Non
                suppress: bool = False) -> pd.DataFrame:
     """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator,
     value, suppressed (small numbers blanked when ``suppress``)."""
+    if suppress:  # the board's: the stored decision (`kpis.board_suppression`), complementary included
+        long = kpis.team_results(cur, period=period, areas=list(areas) if areas else None, board=True)
+        long = long[long["kpi"].isin(list(kpi_names))]
+        return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]].reset_index(drop=True)
     frames = []
     for name in kpi_names:
         df = team_figures(cur, kpis.get(name), period, areas)
@@ -429,13 +440,15 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     if df.empty:
         return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
     df["area"] = df["area"].fillna(ALL_AREAS)
-    if areas:
-        df = df[df["area"].isin([ALL_AREAS, *areas])]
     months = months_between(period_from or df["period"].min(), period_to or df["period"].max())
     groups = [ALL_AREAS] + sorted(a for a in df["area"].unique() if a != ALL_AREAS)
     full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
     df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
-    return privacy.suppress(df) if suppress else df
+    if suppress:  # decided over every area office, then the chosen ones kept: complementary included
+        df = privacy.protect_margin(df, "area", ALL_AREAS)
+    if areas:
+        df = df[df["area"].isin([ALL_AREAS, *areas])].reset_index(drop=True)
+    return df
 
 
 ASSESSMENT_TIMELINESS_SQL = """
@@ -499,7 +512,12 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
         {"pfrom": period_from, "pto": period_to, "all_areas": not areas, "areas": list(areas or [])},
     ).df()
     df["label"] = [f"{t} ({ASSESSMENT_LIMITS[t]} days)" for t in df["assessment_type"]]
-    return privacy.suppress(df) if suppress else df
+    if not suppress:
+        return df
+    if areas:  # types of different selections would difference to an office's small figures
+        return df.iloc[0:0].assign(suppressed=pd.Series(dtype=bool))
+    # the types add up to all assessments completed: hidden with a partner type, as area offices are
+    return privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
 
 
 def timeliness_title(df: pd.DataFrame) -> str:

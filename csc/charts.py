@@ -862,6 +862,8 @@ def line_chart(
         if len(present):
             last = present.iloc[-1]
             value_words = spc.format_value(float(last[y]), unit)
+            if last["_x"] != data["_x"].max():  # an older month's value: name its month
+                value_words += f" ({_label(last[x])})"
             labels.append(
                 dict(x=last["_x"], y=float(last[y]), colour=colour, text=f"{group} {value_words}", name=f"label {group}")
             )

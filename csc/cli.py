@@ -189,28 +189,42 @@ def cmd_kpis(args) -> int:
             except KeyError as exc:
                 print(f"Error: {exc.args[0]}", file=sys.stderr)
                 return 2
-        if args.area and args.area.lower() == "all":
-            df = kpis.results(cur, kpi=args.kpi, period=args.period)
+        board = args.role == "board"
+        if args.by == "team":
+            df = kpis.team_results(cur, kpi=args.kpi, period=args.period, board=board,
+                                   areas=[args.area] if args.area and args.area.lower() != "all" else None)
+            if not board:
+                df = df.drop(columns=["suppressed"])
+        elif args.area and args.area.lower() == "all":
+            df = kpis.results(cur, kpi=args.kpi, period=args.period, board=board)
             df = df[df["area"].isna()]
         else:
-            df = kpis.results(cur, kpi=args.kpi, period=args.period, area=args.area)
+            df = kpis.results(cur, kpi=args.kpi, period=args.period, area=args.area, board=board)
     if args.json:
         out = []
         for row in df.itertuples(index=False):
-            out.append({
+            item = {
                 "kpi": row.kpi,
                 "period": row.period,
                 "area": None if _isna(row.area) else row.area,
+                **({"team": row.team} if args.by == "team" else {}),
                 "numerator": None if _isna(row.numerator) else float(row.numerator),
                 "denominator": None if _isna(row.denominator) else float(row.denominator),
                 "value": None if _isna(row.value) else float(row.value),
-            })
+            }
+            if board:
+                item["suppressed"] = bool(row.suppressed)
+            out.append(item)
         print(json.dumps(out, indent=2))
         return 0
     if df.empty:
         print("No KPI values for that selection.")
         return 0
     df = df.assign(area=df["area"].fillna("All areas"))
+    if board:  # hidden figures as c, as the board sees them
+        for col in ("numerator", "denominator", "value"):
+            df[col] = df[col].map(lambda v: "" if _isna(v) else f"{v:.2f}").where(~df["suppressed"].astype(bool), "c")
+        df = df.drop(columns=["suppressed"])
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return 0
 
@@ -376,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", help='an area office, or "all" for the all-areas rows only')
     p.add_argument("--kpi")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--role", choices=("director", "board", "analyst"), default="director",
+                   help="board: what a board member sees (hidden figures null, with \"suppressed\")")
+    p.add_argument("--by", choices=("area", "team"), default="area",
+                   help="team: one row per area office and team")
     _db_arg(p)
     p.set_defaults(func=cmd_kpis)
 

@@ -190,7 +190,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
     return [r[0] for r in cur.execute("select period from kpi_months order by period").fetchall()]
 
 
-def _aggregate_sql(kpi: Kpi, records: str = "records") -> str:
+def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
     if kpi.aggregate == "median":
         num, den = "null::double", "count(*)::double"
         value = "median(numerator)"
@@ -204,10 +204,19 @@ def _aggregate_sql(kpi: Kpi, records: str = "records") -> str:
     sets = "(period)" if kpi.all_areas_only else "(period, area), (period)"
     # grouping(area) is only allowed when area is a grouping column
     area = "null::varchar" if kpi.all_areas_only else "case when grouping(area) = 1 then null else area end"
+    team = ""
+    if teams:
+        # one row per (area office, team) as well, named as `breakdowns.team_figures` names them
+        sets = "(period)" if kpi.all_areas_only else "(period, area, team), (period, area), (period)"
+        team = (", null::varchar as team" if kpi.all_areas_only else
+                ", case when grouping(team) = 1 then null else coalesce(team, '(no team)') end as team")
+        if not kpi.all_areas_only:
+            area = ("case when grouping(area) = 1 then null when grouping(team) = 0 "
+                    "then coalesce(area, '(no area)') else area end")
     return f"""
         select '{kpi.name}' as kpi, period,
                {area} as area,
-               {num} as numerator, {den} as denominator, {value} as value
+               {num} as numerator, {den} as denominator, {value} as value{team}
         from {records}
         group by grouping sets ({sets})
     """
@@ -229,17 +238,49 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
     months = prepare(cur)
     cur.execute(
         "create or replace table kpi_results (kpi varchar, period varchar, area varchar, "
-        "numerator double, denominator double, value double)"
+        "numerator double, denominator double, value double, hidden boolean default false)"
+    )
+    cur.execute(
+        "create or replace table kpi_team_results (kpi varchar, period varchar, area varchar, team varchar, "
+        "numerator double, denominator double, value double, hidden boolean default false)"
     )
     if not months:
         return
     for kpi in registry().values():
-        sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi)}"
-        cur.execute(f"insert into kpi_results select * from ({sql}) where value is not null")
+        sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi, teams=True)}"
+        cur.execute(f"create or replace temp table kpi_rows as select * from ({sql}) where value is not null")
+        cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
+                    "from kpi_rows where team is null")
+        cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
+                    "false from kpi_rows where team is not null")
+    cur.execute("drop table if exists kpi_rows")
     # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
     for kpi in registry().values():
         if kpi.unit == "count":
-            cur.execute(f"insert into kpi_results {zero_counts_sql(kpi)}")
+            cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
+                        f"{zero_counts_sql(kpi)}")
+    board_suppression(cur)
+
+
+def board_suppression(cur: duckdb.DuckDBPyConnection) -> None:
+    """Decide, once for every (KPI, month), which figures the board may not see: primary and
+    complementary suppression over all areas, each area office and each team
+    (`csc.privacy.protect`), written to the `hidden` column of both results tables."""
+    from csc import privacy
+
+    areas_df = cur.execute("select rowid as rid, * from kpi_results").df()
+    teams_df = cur.execute("select rowid as rid, * from kpi_team_results").df()
+    hidden_a, hidden_t = [], []
+    for name, kpi in registry().items():
+        a = areas_df[areas_df["kpi"] == name]
+        t = teams_df[teams_df["kpi"] == name]
+        ha, ht = privacy.protect(kpi, a, t)
+        hidden_a += list(a.loc[ha[ha].index, "rid"])
+        hidden_t += list(t.loc[ht[ht].index, "rid"])
+    for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
+        if rids:
+            cur.execute(f"update {table} set hidden = true where list_contains($rids, rowid)",
+                        {"rids": [int(r) for r in rids]})
 
 
 def zero_counts_sql(kpi: Kpi) -> str:
@@ -268,8 +309,12 @@ def results(
     areas: list[str] | None = None,
     period_from: str | None = None,
     period_to: str | None = None,
+    board: bool = False,
 ) -> pd.DataFrame:
-    """Stored KPI results, filtered. `area="all"` or None with `areas=None` gives every row."""
+    """Stored KPI results, filtered. `area="all"` or None with `areas=None` gives every row.
+
+    `board=True`: what a board member may see, with a `suppressed` column; numerator,
+    denominator and value are missing where the figure is hidden (`board_suppression`)."""
     where, params = ["true"], {}
     if kpi:
         where.append("kpi = $kpi")
@@ -289,11 +334,39 @@ def results(
     if areas is not None:
         where.append("(area is null or list_contains($areas, area))")
         params["areas"] = list(areas)
+    if board:
+        cols = ("kpi, period, area, "
+                + ", ".join(f"case when hidden then null else {c} end as {c}" for c in ("numerator", "denominator", "value"))
+                + ", hidden as suppressed")
+    else:
+        cols = "kpi, period, area, numerator, denominator, value"
     return cur.execute(
-        f"select kpi, period, area, numerator, denominator, value from kpi_results where {' and '.join(where)} "
+        f"select {cols} from kpi_results where {' and '.join(where)} "
         "order by kpi, period, area nulls first",
         params,
     ).df()
+
+
+def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period: str | None = None,
+                 areas: list[str] | None = None, board: bool = False) -> pd.DataFrame:
+    """Stored KPI results by area office and team; with `board=True` as `results` gives them."""
+    where, params = ["true"], {}
+    if kpi:
+        where.append("kpi = $kpi")
+        params["kpi"] = kpi
+    if period:
+        where.append("period = $period")
+        params["period"] = period
+    if areas:
+        where.append("list_contains($areas, area)")
+        params["areas"] = list(areas)
+    vals = ("numerator", "denominator", "value")
+    cols = ", ".join(f"case when hidden then null else {c} end as {c}" for c in vals) if board else ", ".join(vals)
+    return cur.execute(
+        f"select kpi, period, area, team, {cols}, hidden as suppressed from kpi_team_results "
+        f"where {' and '.join(where)} order by kpi, period, area, team",
+        params,
+    ).df().pipe(lambda df: df if board else df.assign(suppressed=False))
 
 
 def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | None = None) -> pd.DataFrame:

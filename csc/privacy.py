@@ -47,3 +47,207 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
     if kpi.unit == "days" and kpi.aggregate == "sum":
         return df.assign(suppressed=False)
     return suppress(df)
+
+
+# --- complementary suppression, decided once where the KPI results are made ---------------------
+#
+# The cells of one (KPI, month) form a tree: all areas (the total) is the sum of the area offices,
+# and each area office is the sum of its teams. Numerators and denominators add up along the tree
+# (for a median KPI the count of records does), so a hidden cell could come back as "parent minus
+# the shown children". `protect` hides cells until no margin (a parent and its children) has
+# exactly one unknown: whenever a parent is shown and exactly one child is hidden, the next-smallest
+# child is hidden too (or, with no other child, the parent); whenever a parent is hidden and every
+# child is shown, the smallest child is hidden. Repeated until nothing changes.
+#
+# A multi-area selection is shown to the board only when it contains no hidden area, or it
+# contains every hidden area and the total is shown (`selection_hidden`): then its figure is the
+# total minus shown areas, or a sum of shown areas, and tells nothing new.
+
+TOTAL = None
+
+
+def exempt(kpi) -> bool:
+    """A figure that counts no people (data timeliness: working days from a month's end to its
+    extract) has no small numbers to hide."""
+    return kpi.unit == "days" and kpi.aggregate == "sum"
+
+
+def primary(kpi, numerator, denominator) -> bool:
+    """Hidden on its own: a numerator or denominator from 1 to 5 (for a median, the count of
+    records; for a count, the count)."""
+    if exempt(kpi):
+        return False
+
+    def is_small(v) -> bool:
+        return v is not None and not pd.isna(v) and LOW <= float(v) <= HIGH
+
+    if kpi.aggregate == "ratio":
+        return is_small(numerator) or is_small(denominator)
+    if kpi.aggregate == "sum":
+        return is_small(numerator)
+    return is_small(denominator)
+
+
+def size(kpi, numerator, denominator) -> float:
+    """How big a cell is, to choose the next-smallest one to hide with it."""
+    v = numerator if kpi.aggregate == "sum" else denominator
+    return 0.0 if v is None or pd.isna(v) else float(v)
+
+
+def protect_cells(kpi, cells: dict, parent_of: dict) -> set:
+    """The cells of one (KPI, month) to hide from the board.
+
+    `cells`: key -> (numerator, denominator); `parent_of`: key -> its parent's key (the total has
+    none). Returns the set of hidden keys."""
+    if exempt(kpi):
+        return set()
+    hidden = {k for k, (n, d) in cells.items() if primary(kpi, n, d)}
+    children: dict = {}
+    for k, p in parent_of.items():
+        if k in cells and p in cells:
+            children.setdefault(p, []).append(k)
+    for p in children:
+        children[p].sort(key=lambda k: (size(kpi, *cells[k]), str(k)))
+    changed = True
+    while changed:
+        changed = False
+        for p, kids in children.items():
+            n_hidden = sum(k in hidden for k in kids)
+            if (p in hidden and n_hidden == 0) or (p not in hidden and n_hidden == 1):
+                shown = [k for k in kids if k not in hidden]
+                positive = [k for k in shown if size(kpi, *cells[k]) > 0]
+                pick = (positive or shown or [None])[0]
+                if pick is not None:
+                    hidden.add(pick)
+                elif p not in hidden:
+                    hidden.add(p)
+                else:
+                    continue
+                changed = True
+    return hidden
+
+
+def _key(area, team=None):
+    area = None if area is None or (isinstance(area, float) and pd.isna(area)) else area
+    team = None if team is None or (isinstance(team, float) and pd.isna(team)) else team
+    return (area, team)
+
+
+def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series | None]:
+    """Complementary suppression for one KPI over every month.
+
+    `areas`: period, area (missing for all areas), numerator, denominator. `teams`: period, area,
+    team, numerator, denominator (or None). Returns the `hidden` flags (aligned to each frame)."""
+    a_hidden = pd.Series(False, index=areas.index)
+    t_hidden = pd.Series(False, index=teams.index) if teams is not None else None
+    if exempt(kpi):
+        return a_hidden, t_hidden
+    team_groups = dict(tuple(teams.groupby("period"))) if teams is not None and len(teams) else {}
+    for period, rows in areas.groupby("period"):
+        cells, parent_of, index = {}, {}, {}
+        for i, r in zip(rows.index, rows.itertuples(index=False)):
+            k = _key(r.area)
+            cells[k], index[k] = (r.numerator, r.denominator), ("a", i)
+            if k != (None, None):
+                parent_of[k] = (None, None)
+        t_rows = team_groups.get(period)
+        if t_rows is not None:
+            for i, r in zip(t_rows.index, t_rows.itertuples(index=False)):
+                k = ("team", r.area, r.team)
+                cells[k], index[k] = (r.numerator, r.denominator), ("t", i)
+                parent_of[k] = _key(r.area)
+        for k in protect_cells(kpi, cells, parent_of):
+            which, i = index[k]
+            (a_hidden if which == "a" else t_hidden).at[i] = True
+    return a_hidden, t_hidden
+
+
+def selection_hidden(hidden_areas, total_hidden: bool, selection) -> bool:
+    """Whether the board may not see the figure of a multi-area selection for one (KPI, month):
+    hidden when it holds a hidden area unless it holds every hidden area and the total is shown
+    (its figure is then the total minus shown areas, which the board can already work out)."""
+    hidden_areas, selection = set(hidden_areas), set(selection)
+    if not hidden_areas & selection:
+        return False
+    return not (hidden_areas <= selection and not total_hidden)
+
+
+def board_view(cur, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
+    """A selection's monthly series (`csc.report._series`) as the board may see it: the stored
+    decision for all areas and for one area office, `selection_hidden` for several. Hidden
+    months stay as rows (a gap shown as c), with numerator, denominator and value missing."""
+    from csc import kpis
+
+    stored = kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
+    if not sel.areas or kpi.all_areas_only or len(sel.areas) == 1:
+        if not sel.areas or kpi.all_areas_only:
+            rows = stored[stored["area"].isna()]
+        else:
+            rows = stored[stored["area"] == sel.areas[0]]
+        hidden = dict(zip(rows["period"], rows["suppressed"].astype(bool)))
+    else:
+        hidden = {}
+        for period, rows in stored.groupby("period"):
+            total = rows[rows["area"].isna()]["suppressed"]
+            hidden_areas = rows.loc[rows["area"].notna() & rows["suppressed"].astype(bool), "area"]
+            hidden[period] = selection_hidden(hidden_areas, bool(total.any()), sel.areas)
+    out = df.copy()
+    mask = out["period"].map(lambda p: bool(hidden.get(p, False))).astype(bool)
+    out["suppressed"] = mask
+    for col in ("value", "numerator", "denominator"):
+        if col in out:
+            out[col] = out[col].astype("float64").where(~mask)
+    return out
+
+
+def published_only(result):
+    """An XmR result for drawing a board series that has a hidden month: its published values,
+    and no mean, limits or special causes (each is worked out from every month, so with the
+    shown months it would give the hidden ones back). The ratings in words are the true ones."""
+    import dataclasses
+
+    points = tuple(dataclasses.replace(p, mean=None, lpl=None, upl=None, point_type=None, rule=None)
+                   for p in result.points)
+    return dataclasses.replace(result, points=points, mean=None, lpl=None, upl=None, variation=None,
+                               assurance=None, trial_limits=False, segments=())
+
+
+COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum"})()
+RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
+
+
+def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value") -> pd.DataFrame:
+    """Primary and complementary suppression of a one-level table per month: rows of `part`
+    (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
+    `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
+    Adds `suppressed` and blanks value, numerator and denominator where it is set."""
+    out = df.copy()
+    hidden = pd.Series(False, index=out.index)
+    for _, rows in out.groupby("period"):
+        def nd(r):
+            if kind.aggregate == "sum":
+                return (r[value], None)
+            return (r["numerator"], r["denominator"])
+
+        cells, parent_of, index = {}, {}, {}
+        total_rows = rows[rows[part] == total_label] if total_label is not None else rows.iloc[0:0]
+        for i, r in rows.drop(total_rows.index).iterrows():
+            cells[("part", r[part])], index[("part", r[part])] = nd(r), i
+            parent_of[("part", r[part])] = "total"
+        if len(total_rows):
+            cells["total"], index["total"] = nd(total_rows.iloc[0]), total_rows.index[0]
+        else:
+            parts = rows.drop(total_rows.index)
+            cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
+                              else (parts["numerator"].sum(), parts["denominator"].sum()))
+        keys = protect_cells(kind, cells, parent_of)
+        if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
+            keys |= set(parent_of)
+        for k in keys:
+            if k in index:
+                hidden.at[index[k]] = True
+    out["suppressed"] = hidden
+    for col in (value, "numerator", "denominator"):
+        if col in out:
+            out[col] = out[col].astype("float64").where(~hidden)
+    return out

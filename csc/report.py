@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from csc import kpis, privacy, verdict
+from csc import kpis, privacy, spc, verdict
 from csc.plan import Action, Plan
 
 
@@ -41,7 +41,7 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
     All areas: the stored all-areas rows. One area: its rows. Several areas: their numerators
     and denominators added up (a median is recomputed from the records)."""
     df = _series(cur, kpi, sel)
-    return privacy.suppress_kpi(df, kpi) if suppress else df
+    return privacy.board_view(cur, kpi, sel, df) if suppress else df
 
 
 def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:
@@ -78,24 +78,26 @@ def _median_for_areas(cur, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:
     return df
 
 
-def by_area(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period_from=None, period_to=None, areas=None) -> pd.DataFrame:
-    """Every area's series and the all-areas series, long: period, area ("All areas"), value..."""
-    df = kpis.results(cur, kpi=kpi.name, period_from=period_from, period_to=period_to)
+def by_area(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period_from=None, period_to=None, areas=None,
+            suppress: bool = False) -> pd.DataFrame:
+    """Every area's series and the all-areas series, long: period, area ("All areas"), value...
+    (`suppress`: the board's, with `suppressed`)."""
+    df = kpis.results(cur, kpi=kpi.name, period_from=period_from, period_to=period_to, board=suppress)
     if areas:
         df = df[df["area"].isna() | df["area"].isin(areas)]
     return df.assign(area=df["area"].fillna("All areas")).drop(columns=["kpi"]).reset_index(drop=True)
 
 
-def rebase_index(periods: list[str], start: str | None) -> list[int] | None:
-    if not start or not periods:
-        return None
-    idx = next((i for i, p in enumerate(periods) if p >= start), None)
-    return [idx] if idx not in (None, 0) else None
-
-
 def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
     """The SPC result for a series: limits from the baseline before the action's start, rebased
-    once a shift is evidenced (`csc.verdict.rate`); ``rebase=False``: one set of limits."""
+    once a shift is evidenced (`csc.verdict.rate`); ``rebase=False``: one set of limits.
+
+    A board series with a hidden month gets the published values only, with no mean, limits or
+    special causes (`privacy.published_only`): those are worked out from every month, and the
+    mean times the months minus the shown ones would give the hidden one back. The board's
+    ratings in words come from the true series (`verdict.assess` with ``shown``)."""
+    if "suppressed" in df and df["suppressed"].astype(bool).any():
+        return privacy.published_only(verdict.rate(kpi, df, target, start, rebase))
     return verdict.rate(kpi, df, target, start, rebase)
 
 
@@ -121,7 +123,45 @@ def _value_at(df: pd.DataFrame, period: str | None) -> float | None:
 
 
 def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: str | None, suppress: bool) -> dict:
-    df = series(cur, kpi, Selection(sel.areas, None, period or sel.period_to), suppress=suppress)
+    """Ratings (RAG, SPC, trajectory) always come from the true figures, so the board's equal the
+    director's; the board's row then loses every figure it may not see (`_board_row`)."""
+    month_sel = Selection(sel.areas, None, period or sel.period_to)
+    df = series(cur, kpi, month_sel)
+    row = _true_row(action, kpi, df, period or sel.period_to)
+    if not suppress:
+        return row
+    shown = series(cur, kpi, month_sel, suppress=True)
+    out = _board_row(row, shown, action)
+    if row["value"] is not None:  # the same verdict, in words that name no hidden figure
+        out["verdict"] = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period,
+                                        shown=shown).verdict.sentence
+    return out
+
+
+def _board_row(row: dict, shown: pd.DataFrame, action: Action) -> dict:
+    """The board's copy of an overview row: ratings kept, hidden figures gone."""
+    def at(p):
+        return _value_at(shown, p)
+
+    out = dict(row, too_small=False)
+    out["sparkline"] = [None if pd.isna(v) else float(v) for v in shown["value"].tail(12)]
+    if row["period"] is None or row["value"] is None:
+        return out
+    latest = shown[shown["period"] == row["period"]]
+    hidden = latest.empty or bool(latest["suppressed"].iloc[0])
+    prev = at(previous_period(row["period"]))
+    start_value = at(previous_period(action.start)) if action.start else None
+    out.update(previous=prev, at_start=start_value, suppressed=hidden)
+    if hidden:
+        out.update(value=None, numerator=None, denominator=None, change_month=None, change_since_start=None,
+                   too_small=shown["value"].isna().all())
+    else:
+        out.update(change_month=None if prev is None else row["value"] - prev,
+                   change_since_start=None if start_value is None else row["value"] - start_value)
+    return out
+
+
+def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None) -> dict:
     target = action.target(kpi.name)
     row = {
         "action": action.id,
@@ -150,14 +190,14 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
         "small_base": False,
         "sparkline": [],
         "suppressed": False,
+        "no_value": False,
     }
     if df.empty:
         return row
     latest = df.iloc[-1]
-    if pd.isna(latest["value"]):  # suppressed for the board: say so, show no figure
-        row.update(period=latest["period"], suppressed=True,
-                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
-                   verdict=verdict.for_kpi(kpi, df, rate(kpi, df, target, action.start), target).sentence)
+    if want and latest["period"] != want:  # no value for the month asked about: never an older one as current
+        row.update(period=want, no_value=True, verdict=f"No value for {spc.period_label(want)}.",
+                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)])
         return row
     value = float(latest["value"])
     prev = _value_at(df, previous_period(latest["period"]))

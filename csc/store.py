@@ -190,7 +190,11 @@ class Store:
             exists = cur.execute(
                 "select count(*) from information_schema.tables where table_name = 'cur_referrals'"
             ).fetchall()[0][0]
-            if not exists:
+            # a store made before the board's suppression was stored with the results: work it out now
+            board_stored = cur.execute(
+                "select count(*) from information_schema.tables where table_name = 'kpi_team_results'"
+            ).fetchall()[0][0]
+            if not exists or not board_stored:
                 self._rebuild(cur)
             elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0]:
                 # a database from before kpi_history: today's values are the baseline

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from csc import config, exports, kpis, plan, privacy, report
+from csc import config, exports, kpis, plan, report
 from csc.store import Store
 
 ROLES = ("director", "board", "analyst")
@@ -281,8 +281,7 @@ def series(data_version: str, role: str, kpi_name: str, sel: report.Selection) -
 @st.cache_data(show_spinner=False, max_entries=512)
 def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) -> pd.DataFrame:
     kpi = kpis.get(kpi_name)
-    df = report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas)
-    return privacy.suppress_kpi(df, kpi) if role == "board" else df
+    return report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas, suppress=role == "board")
 
 
 INFERRED_KPIS = ("cp_3plus_workers_pct", "caseload_stability_pct")

@@ -110,18 +110,39 @@ def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | Non
 
 
 def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None = None,
-           due_period: str | None = None, rebase: bool = True) -> Assessment:
-    """The SPC result, the trajectory and the verdict of a KPI series, as every page needs them."""
+           due_period: str | None = None, rebase: bool = True, shown: pd.DataFrame | None = None) -> Assessment:
+    """The SPC result, the trajectory and the verdict of a KPI series, as every page needs them.
+
+    ``shown``: the board's copy of the same series (`csc.report.series(..., suppress=True)`, with
+    its `suppressed` flags). The ratings still come from ``df``, the true figures, so the board's
+    equal the director's; but the sentence names no hidden value, and quotes no limits or mean
+    when any month is hidden (with the shown months they would give the hidden one back); and
+    the result to draw is the published months only, without mean or limits
+    (`csc.privacy.published_only`), carrying the true variation and assurance for its icons."""
     result = rate(kpi, df, target, start, rebase)
     traj = None
     if due_period and start and len(df):
         traj = spc.trajectory(list(df["period"]), list(df["value"]), start, due_period, target, kpi.improvement,
                               unit=kpi.unit_suffix, bounds=(0, 100) if kpi.unit == "pct" else None)
-    return Assessment(result, traj, for_kpi(kpi, df, result, target, traj))
+    hide_value = hide_limits = False
+    if shown is not None and "suppressed" in shown and len(df):
+        hidden = shown["suppressed"].fillna(False).astype(bool)
+        hide_limits = bool(hidden.any())
+        last = shown[shown["period"] == df["period"].iloc[-1]]
+        hide_value = last.empty or bool(last["suppressed"].fillna(False).astype(bool).iloc[0])
+    vd = for_kpi(kpi, df, result, target, traj, hide_value=hide_value, hide_limits=hide_limits)
+    if shown is not None and hide_limits:
+        import dataclasses
+
+        from csc import privacy
+
+        drawn = privacy.published_only(rate(kpi, shown, target, start, rebase))
+        result = dataclasses.replace(drawn, variation=result.variation, assurance=result.assurance)
+    return Assessment(result, traj, vd)
 
 
 def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: float | None,
-            traj: spc.Trajectory | None = None) -> Verdict:
+            traj: spc.Trajectory | None = None, hide_value: bool = False, hide_limits: bool = False) -> Verdict:
     """`verdict` for a KPI series as `csc.report.series` returns it."""
     suppressed = list(df["suppressed"]) if "suppressed" in df else None
     return verdict(
@@ -136,6 +157,8 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
         trajectory=traj,
         suppressed=suppressed,
         fmt=kpi.format,
+        hide_value=hide_value,
+        hide_limits=hide_limits,
     )
 
 
@@ -160,9 +183,15 @@ def verdict(
     suppressed: list[Any] | None = None,
     small_base_threshold: int = spc.SMALL_BASE,
     fmt: Any = None,
+    hide_value: bool = False,
+    hide_limits: bool = False,
 ) -> Verdict:
     """The one verdict for the latest month of a series (see the module's rules). ``fmt``
-    formats the value and the target (default `spc.format_value` with ``unit``)."""
+    formats the value and the target (default `spc.format_value` with ``unit``).
+
+    For the board (`assess` with ``shown``): ``hide_value`` words the month's value as c and
+    names no count of cases; ``hide_limits`` quotes no limits or mean. The ratings are
+    unchanged: they come from the true series."""
     fmt = fmt or (lambda x: spc.format_value(x, unit))
     direction = spc.normalise_direction(direction)
     target = spc.clean_value(target)
@@ -174,16 +203,19 @@ def verdict(
     month = spc.period_label(period) if period is not None else "this month"
     denominator = spc.clean_value(denominators[last]) if denominators and n else None
     small = denominators is not None and spc.small_base(denominator, small_base_threshold)
-    notes = _notes(periods, result, unit, denominators, small_base_threshold)
+    notes = _notes(periods, result, unit, denominators, small_base_threshold, hide_limits)
     point = result.points[last] if n and len(result.points) == n else None
     lpl, upl = (point.lpl, point.upl) if point else (None, None)
+    shown_value, shown_denominator = (None, None) if hide_value else (value, denominator)
+    shown_lpl, shown_upl = (None, None) if hide_limits else (lpl, upl)
 
     def done(sentence: str, head: str, **parts) -> Verdict:
-        base = dict(period=period, value=value, target=target, rag=None, meets_target=None, variation=None, rule=None,
-                    assurance=None, trajectory=trajectory.status if trajectory else None, small_base=small,
-                    denominator=denominator, lpl=lpl, upl=upl, suppressed=is_suppressed)
+        base = dict(period=period, value=shown_value, target=target, rag=None, meets_target=None, variation=None,
+                    rule=None, assurance=None, trajectory=trajectory.status if trajectory else None, small_base=small,
+                    denominator=shown_denominator, lpl=shown_lpl, upl=shown_upl, suppressed=is_suppressed or hide_value)
         base.update(parts)
-        sentence = sentence[0].upper() + sentence[1:]
+        if not sentence.startswith("c ("):  # a hidden value stays a lower-case c, as everywhere
+            sentence = sentence[0].upper() + sentence[1:]
         return Verdict(sentence=sentence if sentence.endswith(".") else sentence + ".",
                        headline=f"{title}: {head}", notes=notes, **base)
 
@@ -194,7 +226,7 @@ def verdict(
         text = f"no value for {month}"
         return done(text, text)
 
-    value_words = fmt(value)
+    value_words = "c (too small to publish)" if hide_value else fmt(value)
     has_target = target is not None and direction != spc.NEUTRAL
     rag = spc.rag(value, target, direction) if has_target else None
     meets = spc.meets_target(value, target, direction) if has_target else None
@@ -207,11 +239,12 @@ def verdict(
 
     variation = point.point_type if point else None
     rule = point.rule if point else None
-    limits = _limits_words(lpl, upl, unit)
+    limits = "" if hide_limits else _limits_words(lpl, upl, unit)
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     if small:
         count = spc.format_value(denominator, "")
-        second = f"only {count} case{'s' if count != '1' else ''} this month, {SMALL_BASE_WORDS}"
+        second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value
+                  else f"only {count} case{'s' if count != '1' else ''} this month, {SMALL_BASE_WORDS}")
         variation_stated, rule = spc.COMMON_CAUSE, None
     elif variation in (None, spc.COMMON_CAUSE):
         # the limits are quoted once: here, or in the assurance clause when there is one
@@ -238,16 +271,16 @@ def verdict(
             third = NOT_JUDGED_WORDS.format(verb="meeting" if meets else "missing")
         else:
             assurance = result.assurance
-            limits = f"{limits_from.strip() + ' ' if limits_from else ''}{limits}"
+            lim = f": limits {limits_from.strip() + ' ' if limits_from else ''}{limits}" if limits else ""
             if assurance == spc.CONSISTENT_PASS:
-                third = (f"and the process consistently meets it: limits {limits}" if meets
-                         else f"but the process usually meets it: limits {limits}")
+                third = (f"and the process consistently meets it{lim}" if meets
+                         else f"but the process usually meets it{lim}")
             elif assurance == spc.CONSISTENT_FAIL:
-                third = (f"and the process will keep missing it unless it changes: limits {limits}" if not meets
-                         else f"but the process usually misses it: limits {limits}")
+                third = (f"and the process will keep missing it unless it changes{lim}" if not meets
+                         else f"but the process usually misses it{lim}")
             else:
-                third = (f"but the process can still miss it: limits {limits}" if meets
-                         else f"but the process can also meet it: limits {limits}")
+                third = (f"but the process can still miss it{lim}" if meets
+                         else f"but the process can also meet it{lim}")
 
     fourth = _trajectory_words(trajectory, meets)
     sentence = first
@@ -277,7 +310,7 @@ def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | 
 
 
 def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: list[Any] | None,
-           threshold: int) -> tuple[str, ...]:
+           threshold: int, hide_limits: bool = False) -> tuple[str, ...]:
     """One-line explanations for the chart: where the limits come from, rebases, trial limits
     and small bases."""
     notes: list[str] = []
@@ -301,7 +334,8 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
         seg = result.segments[-1]
         notes.append(
             f"New limits from {spc.period_label(periods[result.shift.index])}: {result.shift.run} steady months in a row "
-            f"{side} the mean before the action ({spc.format_value(result.shift.baseline_mean, unit)})"
+            f"{side} the mean before the action"
+            + ("" if hide_limits else f" ({spc.format_value(result.shift.baseline_mean, unit)})")
             + (" (trial limits while fewer than 12 months)." if seg.trial else ".")
         )
     if denominators is not None:

@@ -49,15 +49,25 @@ for name in action.kpis:
     st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
     ui.inferred_note(name)
     df = ui.series(ver, v.role, name, sel)
+    true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
+    hidden_months = "suppressed" in df and bool(df["suppressed"].any())
     message = breakdowns.empty_message(kpi, df)
+    # the one verdict, from the true figures; for the board in words that name no hidden figure
+    assessed = (verdict.assess(kpi, true_df, target, action.start, action.due_period, rebase=rebase,
+                               shown=df if v.is_board else None) if not true_df.empty else None)
     if message:
+        if assessed is not None and v.is_board:  # every month too small: the rating, never the figures
+            st.markdown(f"**{assessed.verdict.sentence}**")
         st.info(message)
         continue
 
-    assessed = verdict.assess(kpi, df, target, action.start, action.due_period, rebase=rebase)
     result, traj, vd = assessed.result, assessed.trajectory, assessed.verdict
     periods, values = list(df["period"]), list(df["value"])
     st.markdown(f"**{vd.sentence}**")
+    if hidden_months:
+        st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
+                   "without the mean and limits, which would give the hidden months away. The ratings above "
+                   "are worked out from every month.")
     latest_period = df["period"].iloc[-1]
     if vd.rag == "red" and latest_period not in action.commentary:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
@@ -99,6 +109,9 @@ for name in action.kpis:
     with tab_traj:
         if traj is None:
             st.caption("An ongoing action has no due date, so there is no trajectory to one.")
+        elif hidden_months:
+            st.caption(f"Will it be met by the due date? {traj.status}. The trend line is not drawn: some months "
+                       "are too small to publish, and the line would give them away.")
         else:
             st.caption(traj.sentence)
             fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, spc, ui, verdict
+from csc import boardpack, breakdowns, charts, kpis, revisions, sparkline, spc, ui, verdict
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -37,6 +37,10 @@ revised_keys = {(r["kpi"], r["period"]): r for r in revised.to_dict("records")
 
 def fmt(row, col):
     value = row[col]
+    if row.get("no_value") and col == "value":  # never an older month's value as the latest
+        return f"no value for {spc.period_label(row['period'])}"
+    if row.get("too_small") and col == "value":
+        return "c (numbers too small to publish)"
     if row.get("suppressed") and col == "value":
         return "c" + _revised(row, col)
     if value is None or pd.isna(value):
@@ -85,7 +89,7 @@ for action in plan.actions:
             "Latest": [fmt(r, "value") for r in part.to_dict("records")],
             "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value") for r in part.to_dict("records")],
             "RAG": part["rag"].map(ui.RAG_WORDS),
-            "Last 12 months": part["sparkline"],
+            "Last 12 months": [sparkline.data_url(v) for v in part["sparkline"]],
             "Will it be met?": part["trajectory"].fillna("–"),
             "Since last month": [change(r, "change_month") for r in part.to_dict("records")],
             "Since the action started": [change(r, "change_since_start") for r in part.to_dict("records")],
@@ -96,7 +100,8 @@ for action in plan.actions:
         })
         st.dataframe(
             table, hide_index=True, width="stretch",
-            column_config={"Last 12 months": st.column_config.LineChartColumn("Last 12 months", width="small")},
+            column_config={"Last 12 months": st.column_config.ImageColumn(
+                "Last 12 months", width="small", help="A gap is a month with no published value (c or none).")},
             alt=f"Measures of action {action.id} with latest value, target and ratings",
         )
         if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
@@ -109,7 +114,9 @@ for action in plan.actions:
                 if series is None or series["value"].dropna().empty:
                     continue
                 target = action.target(name)
-                assessed = verdict.assess(kpi, series, target, action.start, action.due_period)
+                true_series = ui.series(ver, "director", name, sel) if v.is_board else series  # ratings only
+                assessed = verdict.assess(kpi, true_series, target, action.start, action.due_period,
+                                          shown=series if v.is_board else None)
                 result, vd = assessed.result, assessed.verdict
                 fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result, vd.headline,
                                        target=target, unit=kpi.unit_suffix, source=source,

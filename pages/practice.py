@@ -62,7 +62,9 @@ with tab_ass:
     df = timeliness(ver, v.role, sel)
     if df.empty or df["value"].isna().all():
         st.markdown("**Assessments completed within timescale, by type**")
-        st.info("No assessments were completed in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
+        st.info("By type for all area offices together only, for the board: small numbers of chosen offices "
+                "could otherwise be worked out." if v.is_board and sel.areas else
+                "No assessments were completed in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
     else:
         fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),
                                 target=plan.target("assessments_timely_pct"), unit="%", source=source)

@@ -33,13 +33,18 @@ for col, name in zip(cols, KPIS):
         col.metric(breakdowns.short_title(name), "–", help=breakdowns.empty_message(kpi))
         continue
     latest = df.iloc[-1]
+    if sel.period_to and latest["period"] != sel.period_to:  # never an older month's value as the latest
+        col.metric(breakdowns.short_title(name), "–", help=f"{kpi.title}. {kpi.description}")
+        col.caption(f"no value for {spc.period_label(sel.period_to)}")
+        continue
     suppressed = bool(latest.get("suppressed", False))
     previous = df[df["period"] == report.previous_period(latest["period"])]
     delta = None
     if not suppressed and len(previous) and previous["value"].notna().iloc[0]:
         change = float(latest["value"]) - float(previous["value"].iloc[0])
         delta = f"{change:+.1f}{' pts' if kpi.unit == 'pct' else kpi.unit_suffix}"
-    rag = None if suppressed else spc.rag(latest["value"], target, kpi.direction)
+    true_latest = ui.series(ver, "director", name, sel).iloc[-1] if v.is_board else latest  # ratings: true figures
+    rag = spc.rag(true_latest["value"], target, kpi.direction)
     col.metric(
         breakdowns.short_title(name),
         privacy.SUPPRESSED if suppressed else kpi.format(latest["value"]).replace(" per FTE", ""),

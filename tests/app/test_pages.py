@@ -286,9 +286,14 @@ def test_board_sees_no_records_and_c_for_small_numbers(council_db):
     assert "Records behind this figure" not in [e.label for e in at.expander]
     assert not at.dataframe
     assert [t.key for t in at.toggle] == ["rebase"]
-    # July, 3 of 4: suppressed, and the verdict gives no rating (issue 15: one verdict)
-    assert "**July 2011: suppressed (5 or fewer cases), so no rating.**" in [m.value for m in at.markdown]
-    assert f"{TIMELY}: July 2011: suppressed (5 or fewer cases), so no rating" in titles(at)
+    # July, 3 of 4 = 75% against a target of 90%: hidden (3 and 4 are from 1 to 5), yet rated as the
+    # director's is (red, from the true figure), in words that name no hidden figure (issues 13 and 15)
+    said = ("c (too small to publish) in July 2011 misses the target of 90.0% (red); a small base this month, "
+            "too small a base to read month-to-month movement")
+    assert f"**{said}" in "\n".join(m.value for m in at.markdown)
+    # the title says so for July, never May's 70% (7 of 10) as the latest, nor the hidden 75%
+    assert any(t.startswith(f"{TIMELY}: c (too small to publish) in July 2011") for t in titles(at))
+    assert not any("70%" in t or "75" in t for t in titles(at) if t.startswith(TIMELY))
     assert "numbers from 1 to 5 are suppressed (shown as c)" in texts(at)
 
 
@@ -304,8 +309,9 @@ def test_board_hovers_carry_no_small_numbers(council_db):
                     if isinstance(value, (int, float)) and not math.isnan(value):
                         shown.append(value)
                         assert not 1 <= value <= 5, (fig["layout"]["title"]["text"], row)
-    # South in May (6 of 8) is the one area-office figure with no small number
-    assert {6.0, 8.0} <= set(shown)
+    # South in May (6 of 8) has no small number, but all areas (7 of 10) minus South would give North's
+    # 1 of 2: South is hidden with North (complementary suppression); all areas' 7 of 10 is shown
+    assert {7.0, 10.0} <= set(shown) and 8.0 not in shown
 
 
 def test_board_funnel_is_withheld_when_an_office_is_suppressed(council_db):
@@ -359,7 +365,9 @@ def test_board_workforce_suppresses_small_numbers(council_db):
     north = team_row(at, "North A")
     assert {v for k, v in north.items() if k != "Area office"} == {"c"}
     south = team_row(at, "South A")
-    assert (south["Supervised in last 6 weeks"], south["Turnover, last 12 months"]) == ("85.7%", "0.0%")
+    # South A's 6 of 7 supervised has no small number, but it is all of South (South B has no one in
+    # post), and South is all areas' 8 of 10 minus North's hidden 2 of 3: hidden with North
+    assert south["Supervised in last 6 weeks"] == "c"
     assert south["Agency share of qualified FTE"] == "c"  # 1 of 7 FTE
 
 
@@ -404,8 +412,9 @@ def test_practice_area_filter(council_db):
 def test_board_practice_suppresses_small_counts(council_db):
     at = page(council_db, PRACTICE, "board")
     referrals = next(a for a in alts(at) if a.startswith("Line chart: Referrals received"))
-    assert "Latest: All areas 10, South 7." in referrals  # North's 3 is suppressed
-    assert "North 3" not in referrals
+    # North's 3 is suppressed, and South's 7 with it (all areas' 10 minus 7 would give North's 3)
+    assert "Latest: All areas 10." in referrals
+    assert "North 3" not in referrals and "South 7" not in referrals
     # North's one transfer waiting: every figure small
     assert "Every figure for these months comes from 5 or fewer cases" in texts(at)
 

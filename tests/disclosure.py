@@ -1,0 +1,35 @@
+"""An attacker for the board's figures: given what the board can see of one (KPI, month) as sums
+of unknown leaf cells (teams), which hidden cells can it work out exactly?
+
+Every figure the board sees is a sum of leaves (a team, an area office = its teams, all areas =
+every team, a selection of area offices = their teams); numerators, denominators and counts all
+add up this way, so one linear system covers "total minus the others", differences of selections,
+complements and rate × denominator. A hidden cell is recovered exactly when its own sum lies in
+the span of the visible sums. Written separately from `csc.privacy`, which it checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def recovered(leaves: list, visible: list[frozenset], hidden: dict[str, frozenset]) -> list[str]:
+    """Names of the hidden cells whose leaf sets are linear combinations of the visible ones."""
+    index = {leaf: i for i, leaf in enumerate(leaves)}
+
+    def vec(cells: frozenset) -> np.ndarray:
+        v = np.zeros(len(leaves))
+        for c in cells:
+            v[index[c]] = 1.0
+        return v
+
+    rows = [vec(s) for s in set(visible) if s]
+    base = np.array(rows) if rows else np.zeros((0, len(leaves)))
+    rank = np.linalg.matrix_rank(base) if len(rows) else 0
+    out = []
+    for name, cells in hidden.items():
+        if not cells:
+            continue  # a cell with no records is a known zero, not a secret
+        stacked = np.vstack([base, vec(cells)]) if len(rows) else vec(cells)[None, :]
+        if np.linalg.matrix_rank(stacked) == rank:
+            out.append(name)
+    return out

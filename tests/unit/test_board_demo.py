@@ -1,0 +1,134 @@
+"""The demo council as a board member sees it: no hidden figure comes back from anything the board
+can see (every selection of area offices, the teams, all areas), and the board's ratings are the
+director's."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from contextlib import redirect_stdout
+
+import pandas as pd
+import pytest
+
+from csc import cli, demo, kpis, plan, report
+from csc.store import Store
+from tests.disclosure import recovered
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo-board") / "csc.duckdb"
+    demo.run_demo(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cur(db):
+    store = Store.open(db)
+    yield store.cursor()
+    store.close()
+
+
+def test_no_hidden_cell_of_the_demo_council_comes_back(cur):
+    areas = kpis.areas(cur)
+    selections = [s for n in range(2, len(areas) + 1) for s in itertools.combinations(areas, n)]
+    hidden_cells = leaks = 0
+    found = []
+    for name, kpi in kpis.registry().items():
+        shown_areas = report.by_area(cur, kpi, suppress=True)
+        shown_teams = kpis.team_results(cur, kpi=name, board=True)
+        truth = kpis.team_results(cur, kpi=name)  # the leaves: every team with a figure
+        shown_selections: dict[str, list] = {}
+        if not kpi.all_areas_only:
+            for sel in selections:
+                df = report.series(cur, kpi, report.Selection(sel), suppress=True)
+                assert (df["value"].isna() == df["suppressed"]).all()
+                for period in df.loc[~df["suppressed"], "period"]:
+                    shown_selections.setdefault(period, []).append(sel)
+        for period, rows in shown_areas.groupby("period"):
+            t = truth[truth["period"] == period]
+            leaves = [("all",)] if kpi.all_areas_only else list(zip(t["area"], t["team"]))
+
+            def cells_of(area, leaves=leaves, whole=kpi.all_areas_only):
+                return frozenset(leaves if area == "All areas" or whole else [x for x in leaves if x[0] == area])
+
+            visible, secret = [], {}
+            for r in rows.itertuples():
+                if r.suppressed:
+                    assert pd.isna(r.value) and pd.isna(r.numerator) and pd.isna(r.denominator)
+                    secret[r.area] = cells_of(r.area)
+                else:
+                    visible.append(cells_of(r.area))
+            for r in shown_teams[shown_teams["period"] == period].itertuples():
+                cell = frozenset([(r.area, r.team)])
+                if r.suppressed:
+                    assert pd.isna(r.value) and pd.isna(r.numerator) and pd.isna(r.denominator)
+                    secret[f"{r.area} / {r.team}"] = cell
+                else:
+                    visible.append(cell)
+            for sel in shown_selections.get(period, []):
+                visible.append(frozenset().union(*(cells_of(a) for a in sel)))
+            back = recovered(leaves, visible, secret)
+            hidden_cells += len(secret)
+            leaks += len(back)
+            found += [(name, period, b) for b in back]
+    assert hidden_cells > 500  # the demo council has many small cells (teams included) ...
+    assert found == [] and leaks == 0  # ... and none comes back
+
+
+def test_the_issue_example_stays_hidden(cur):
+    # transfers waiting, Feb 2012: all areas 26, Fenland 12, Integrated Access 0, Cambridge City 9,
+    # Huntingdon 5. Huntingdon is hidden, and so must another area be.
+    df = kpis.results(cur, kpi="transfers_waiting_count", period="2012-02", board=True)
+    shown = df[~df["suppressed"]]
+    assert df.loc[df["area"] == "Huntingdon", "suppressed"].all()
+    assert df["suppressed"].sum() >= 2
+    assert shown.loc[shown["area"].isna(), "value"].tolist() == [26.0]
+
+
+RATINGS = ["rag", "variation", "assurance", "trajectory"]
+
+
+def test_the_boards_ratings_are_the_directors_for_every_action_and_month(cur):
+    the_plan = plan.current(cur)
+    months = sorted(cur.execute("select distinct period from kpi_results").df()["period"])
+    areas = kpis.areas(cur)
+    checks = [report.Selection(None, None, m) for m in months]
+    checks += [report.Selection((a,), None, months[-1]) for a in areas]
+    checks += [report.Selection(tuple(areas[:2]), None, months[-1])]
+    for sel in checks:
+        director = report.overview(cur, the_plan, sel)
+        board = report.overview(cur, the_plan, sel, suppress=True)
+        assert list(board["kpi"]) == list(director["kpi"])
+        for col in RATINGS:
+            assert board[col].fillna("-").tolist() == director[col].fillna("-").tolist(), (sel, col)
+        assert (board["rag"] == "green").sum() == (director["rag"] == "green").sum()
+        assert (board["rag"] == "red").sum() == (director["rag"] == "red").sum()
+        # the board sees no figure it may not: hidden rows have no value, numerator or denominator
+        hidden = board[board["suppressed"].astype(bool)]
+        assert hidden[["value", "numerator", "denominator"]].isna().all(axis=None)
+
+
+def test_cli_board_rows_are_the_directors_plus_suppressed(db):
+    def run(*args):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert cli.main(["kpis", "--json", "--db", str(db), "--kpi", "cp_repeat_pct", *args]) == 0
+        return json.loads(out.getvalue())
+
+    director, board = run(), run("--role", "board")
+    assert [(r["period"], r["area"]) for r in board] == [(r["period"], r["area"]) for r in director]
+    assert {r["area"] for r in board} >= {None, "Fenland", "Huntingdon"}
+    for d, b in zip(director, board):
+        assert isinstance(b["suppressed"], bool)
+        if b["suppressed"]:
+            assert b["numerator"] is None and b["denominator"] is None and b["value"] is None
+        else:
+            assert (b["numerator"], b["denominator"], b["value"]) == (d["numerator"], d["denominator"], d["value"])
+    assert any(b["suppressed"] for b in board)
+    teams = run("--role", "board", "--by", "team")
+    assert teams and all("team" in r and isinstance(r["suppressed"], bool) for r in teams)

@@ -1,0 +1,178 @@
+"""Complementary suppression for the board, worked by hand on small margins, and attacked by
+brute force on a generated council with many small cells (every selection of area offices)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from types import SimpleNamespace
+
+from csc import privacy
+from tests.disclosure import recovered
+
+RATE = SimpleNamespace(unit="pct", aggregate="ratio")
+COUNT = SimpleNamespace(unit="count", aggregate="sum")
+MEDIAN = SimpleNamespace(unit="days", aggregate="median")
+TIMELINESS = SimpleNamespace(unit="days", aggregate="sum")
+T = (None, None)
+
+
+def areas_margin(total, **areas):
+    cells = {T: total, **{(a, None): v for a, v in areas.items()}}
+    parent_of = {(a, None): T for a in areas}
+    return cells, parent_of
+
+
+def test_the_issue_example_hides_the_next_smallest_area_not_a_zero():
+    # transfers waiting, Feb 2012: all areas 26 = Cambridge City 9 + Fenland 12 + Integrated Access 0 +
+    # Huntingdon 5. Huntingdon (5) is hidden; alone it would be 26 - 9 - 12 - 0 = 5, so the next-smallest
+    # area with something to hide is hidden too: Cambridge City (9), not Integrated Access (0).
+    cells, parent_of = areas_margin((26, None), Cambridge=(9, None), Fenland=(12, None), Integrated=(0, None),
+                                    Huntingdon=(5, None))
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {("Huntingdon", None), ("Cambridge", None)}
+
+
+def test_a_rate_is_hidden_with_its_smallest_denominator_sibling():
+    # 2 of 18 (numerator small) in Fenland; the others 10 of 40 and 30 of 60: 10 of 40 goes with it
+    cells, parent_of = areas_margin((42, 118), Fenland=(2, 18), City=(10, 40), Hunts=(30, 60))
+    assert privacy.protect_cells(RATE, cells, parent_of) == {("Fenland", None), ("City", None)}
+
+
+def test_two_hidden_areas_need_nothing_more():
+    cells, parent_of = areas_margin((30, 60), A=(1, 10), B=(3, 20), C=(26, 30))
+    assert privacy.protect_cells(RATE, cells, parent_of) == {("A", None), ("B", None)}
+
+
+def test_a_small_total_hides_an_area_so_the_total_is_not_their_sum():
+    # all areas 3 of 20 is hidden; every area is 0 of something or 3 of 7 (hidden): 0 of 6 and 0 of 7
+    # are shown, so 3 of 20 = 3 of 7 + 0 of 6 + 0 of 7 ... the hidden total still needs a second hidden
+    # area only when no area is hidden; here A (3 of 7) is hidden already, so nothing more.
+    cells, parent_of = areas_margin((3, 20), A=(3, 7), B=(0, 6), C=(0, 7))
+    assert privacy.protect_cells(RATE, cells, parent_of) == {T, ("A", None)}
+    # a hidden total with every area shown: the smallest area is hidden
+    cells, parent_of = areas_margin((4, 40), A=(0, 8), B=(4, 32))
+    assert privacy.protect_cells(COUNT, {k: (v[0], None) for k, v in cells.items()}, parent_of) == {T, ("B", None)}
+
+
+def test_an_area_with_one_team_hides_with_it():
+    # Integrated Access has one team: the team is the area, so both are hidden or neither;
+    # the area office then needs a partner in the all-areas margin
+    cells = {T: (40, None), ("IA", None): (4, None), ("X", None): (36, None), ("team", "IA", "t1"): (4, None),
+             ("team", "X", "x1"): (20, None), ("team", "X", "x2"): (16, None)}
+    parent_of = {("IA", None): T, ("X", None): T, ("team", "IA", "t1"): ("IA", None),
+                 ("team", "X", "x1"): ("X", None), ("team", "X", "x2"): ("X", None)}
+    hidden = privacy.protect_cells(COUNT, cells, parent_of)
+    assert {("IA", None), ("team", "IA", "t1"), ("X", None)} <= hidden
+    # X hidden with both teams shown would give X = 20 + 16: a team of X is hidden too
+    assert ("team", "X", "x2") in hidden
+
+
+def test_a_median_is_protected_on_its_count_and_timeliness_never():
+    cells, parent_of = areas_margin((None, 30), A=(None, 3), B=(None, 12), C=(None, 15))
+    assert privacy.protect_cells(MEDIAN, cells, parent_of) == {("A", None), ("B", None)}
+    cells, parent_of = areas_margin((3, None))
+    assert privacy.protect_cells(TIMELINESS, cells, parent_of) == set()
+
+
+def test_which_selections_the_board_may_see():
+    hidden = {"A", "B"}
+    assert privacy.selection_hidden(hidden, False, {"C", "D"}) is False  # no hidden area
+    assert privacy.selection_hidden(hidden, False, {"A", "C"}) is True  # one of the hidden pair
+    assert privacy.selection_hidden(hidden, False, {"A", "B"}) is False  # A + B = total - C - D anyway
+    assert privacy.selection_hidden(hidden, False, {"A", "B", "C"}) is False
+    assert privacy.selection_hidden(hidden, True, {"A", "B", "C"}) is True  # total hidden: would give it away
+    assert privacy.selection_hidden(set(), True, {"A", "B"}) is False
+
+
+# --- a generated council with many small cells, attacked by brute force ---------------------------
+
+
+def _council(seed: int):
+    """8 area offices of 1 to 3 teams, each team's numerator and denominator from 0 to 9."""
+    rnd = random.Random(seed)
+    teams = {f"A{i}": [f"A{i}t{j}" for j in range(rnd.choice((1, 2, 3)))] for i in range(8)}
+    leaf = {}
+    for a, ts in teams.items():
+        for t in ts:
+            den = rnd.choice((0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 20))
+            leaf[(a, t)] = (rnd.randint(0, den), den)
+    return teams, leaf
+
+
+def _attack(kpi, teams, leaf, protect):
+    """What the board sees of one month, and which hidden cells it recovers."""
+    def total(keys):
+        n = sum(leaf[k][0] for k in keys)
+        d = sum(leaf[k][1] for k in keys)
+        return n, d
+
+    present = [k for k in leaf if leaf[k][1] > 0]  # a cell with no cases has no row (no value)
+    cells, parent_of = {T: total(present)}, {}
+    for a, ts in teams.items():
+        keys = [(a, t) for t in ts if (a, t) in present]
+        if keys:
+            cells[(a, None)] = total(keys)
+            parent_of[(a, None)] = T
+            for k in keys:
+                cells[("team", *k)] = leaf[k]
+                parent_of[("team", *k)] = (a, None)
+    hidden = protect(kpi, cells, parent_of)
+
+    def leaves_of(key):
+        if key == T:
+            return frozenset(present)
+        if key[0] == "team":
+            return frozenset([key[1:]])
+        return frozenset(k for k in present if k[0] == key[0])
+
+    visible = [leaves_of(k) for k in cells if k not in hidden]
+    hidden_areas = {k[0] for k in hidden if k != T and k[0] != "team"}
+    areas = [k[0] for k in cells if k != T and k[0] != "team"]
+    for n in range(2, len(areas) + 1):
+        for sel in itertools.combinations(areas, n):
+            if not privacy.selection_hidden(hidden_areas, T in hidden, sel):
+                visible.append(frozenset().union(*(leaves_of((a, None)) for a in sel)))
+    secret = {str(k): leaves_of(k) for k in hidden}
+    return len(hidden), recovered(present, visible, secret)
+
+
+def test_no_hidden_cell_of_a_generated_council_comes_back_from_any_selection():
+    hidden_total, leaks = 0, []
+    for seed in range(60):
+        teams, leaf = _council(seed)
+        n, back = _attack(RATE, teams, leaf, privacy.protect_cells)
+        hidden_total += n
+        leaks += [(seed, b) for b in back]
+    assert hidden_total > 300  # many small cells were hidden ...
+    assert leaks == []  # ... and none comes back
+
+
+def test_the_attack_finds_what_primary_suppression_alone_leaves():
+    # the same councils with only the 1-5 rule: the attack must find cells, or it proves nothing
+    def primary_only(kpi, cells, parent_of):
+        return {k for k, (n, d) in cells.items() if privacy.primary(kpi, n, d)}
+
+    leaks = sum(len(_attack(RATE, *_council(seed), primary_only)[1]) for seed in range(60))
+    assert leaks > 20
+
+
+def test_referrals_by_area_hide_a_partner_for_a_small_office():
+    import pandas as pd
+
+    # June: all areas 30 = North 3 + South 12 + East 15. North (3) is hidden, and South (12, the
+    # next smallest) with it, or 30 - 12 - 15 would give North's 3.
+    df = pd.DataFrame({"period": ["2011-06"] * 4, "area": ["All areas", "North", "South", "East"],
+                       "value": [30.0, 3.0, 12.0, 15.0]})
+    out = privacy.protect_margin(df, "area", "All areas")
+    assert out["suppressed"].tolist() == [False, True, True, False]
+    assert out["value"].isna().tolist() == [False, True, True, False]
+
+
+def test_assessment_types_hide_a_partner_type():
+    import pandas as pd
+
+    # Initial 2 of 4 (small), Core 20 of 25, Single 30 of 40: Core (next-smallest denominator) goes too
+    df = pd.DataFrame({"period": ["2011-06"] * 3, "assessment_type": ["Initial", "Core", "Single"],
+                       "numerator": [2.0, 20.0, 30.0], "denominator": [4.0, 25.0, 40.0], "value": [50.0, 80.0, 75.0]})
+    out = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
+    assert out["suppressed"].tolist() == [True, True, False]
