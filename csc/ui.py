@@ -350,4 +350,28 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
         st.session_state[key] = True
 
 
-RAG_WORDS = {"green": "🟢 Green", "amber": "🟠 Amber", "red": "🔴 Red", None: "–"}
+#: RAG in words (no emoji: they render as empty boxes where no emoji font is installed); on the
+#: Overview they are coloured chips (`wording.chip`), the word always inside.
+RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", None: "–"}
+
+#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables give
+#: way to a card per measure (containers keyed wide-… and narrow-…), chart titles get smaller
+#: and a chart keeps a readable width, scrolling sideways inside its own box.
+RESPONSIVE_CSS = """
+<style>
+[class*="st-key-narrow-"] { display: none; }
+.csc-card { border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.5rem 0.75rem; margin: 0 0 0.5rem 0; }
+.csc-card-name { font-weight: 600; }
+.csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
+[class*="st-key-summary-"] [data-testid="stPageLink"] * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; height: auto !important; }
+@media (max-width: 640px) {
+  [class*="st-key-wide-"] { display: none; }
+  [class*="st-key-narrow-"] { display: block; }
+}
+</style>
+"""
+
+
+def responsive_styles() -> None:
+    st.html(RESPONSIVE_CSS)

@@ -4,7 +4,7 @@ behind, will the target be met by the due date, and what the owners say about it
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, privacy, report, spc, ui
+from csc import breakdowns, charts, kpis, privacy, report, spc, status, ui, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -27,9 +27,18 @@ action = plan.action(chosen)
 
 st.header(f"{action.id} · {action.title}")
 start_words = spc.period_label(action.start) if action.start else "–"
-st.caption(
-    f"Owner: {action.owner} · started {start_words} · due {action.due} · status: **{action.status}** · "
-    f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else "")
+overview_rows = ui.overview(ver, v.role, sel)
+derived = status.from_overview(
+    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [])
+st.markdown(
+    f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
+    f"Owner: {action.owner} · started {start_words} · due {wording.due_words(action.due)} · "
+    + (f"owner says **{action.status}**; {derived.reason}" if status.differs(action.status, derived)
+       else f"owner says **{action.status}**, and the figures agree ({derived.reason})")
+    + f" · {sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""),
+    unsafe_allow_html=True,
+    help="The first status is worked out from the measures (docs/action-status.md); the owner's is typed on the "
+         "Action plan page.",
 )
 rebase = st.toggle(
     f"Recalculate the SPC limits from the action's start ({start_words})", value=True, key="rebase",

@@ -30,7 +30,7 @@ counts = check_counts(ver, sel.areas)
 summary = quality.summary(counts, months)
 table = pd.DataFrame({
     "Check": summary["title"],
-    "Severity": summary["severity"].map({"error": "🔴 Error", "warning": "🟠 Warning"}),
+    "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
     "Now (all months)": summary["total"],
     "In these months": summary["in_range"],
     "Trend": summary["trend"],

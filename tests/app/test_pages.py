@@ -199,7 +199,7 @@ def test_action_shows_rag_beside_the_spc_icons_in_words(council_db):
     at = page(council_db, ACTION, "director", action="A1")
     rating = next(m.value for m in at.markdown if m.value.startswith("**Latest (July 2011):** 75.0%"))
     assert "**Target:** 90.0%" in rating
-    assert "**RAG:** 🔴 Red" in rating  # 75 misses 90 by more than 9
+    assert "**RAG:** Red" in rating  # 75 misses 90 by more than 9
     assert "**Variation (SPC):** Common cause – no significant change" in rating
     assert "**Assurance (SPC):** Variation indicates inconsistently hit and miss the target" in rating
     assert "**Will it be met by the due date?** at risk" in rating
