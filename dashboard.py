@@ -33,5 +33,6 @@ nav = st.navigation(
      if any(viewer.may(p) for p in names)}
 )
 ui.local_banner(viewer)
+ui.responsive_styles()  # laptop and phone: tables give way to cards, charts keep a readable width
 st.session_state["_selection"] = ui.sidebar_filters()
 nav.run()

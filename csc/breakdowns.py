@@ -195,7 +195,9 @@ def fit_figure(fig, width: str = "full"):
     lines = textwrap.wrap(title, TITLE_CHARS.get(width, TITLE_CHARS["full"])) or [title]
     before = (fig.layout.title.text or "").count("<br>") + 1
     extra = charts.TITLE_LINE_PX * (len(lines) - before)
-    fig.update_layout(title=dict(text="<br>".join(lines)), margin=dict(t=(fig.layout.margin.t or 0) + extra))
+    pad = fig.layout.title.pad.b if fig.layout.title.pad and fig.layout.title.pad.b is not None else 0
+    fig.update_layout(title=dict(text="<br>".join(lines), pad=dict(b=pad + extra if fig.layout.title.yref == "paper" else pad)),
+                      margin=dict(t=(fig.layout.margin.t or 0) + extra))
     if fig.layout.height:
         fig.update_layout(height=fig.layout.height + extra)
     return charts.declutter(charts.fit_axes(fig))

@@ -146,8 +146,8 @@ def _wrap(text: str, width: int = 110) -> str:
     return "<br>".join(textwrap.wrap(text, width=width)) or text
 
 
-#: Characters of an 18 px title that fit on one line of a full-width chart.
-TITLE_CHARS = 80
+#: Characters of an 18 px title that fit on one line of a chart 640 px wide (its narrowest: see ui.RESPONSIVE_CSS).
+TITLE_CHARS = 66
 TITLE_LINE_PX = 24
 NOTE_LINE_PX = 17
 #: Vertical space the template leaves for a plot: its height less its top and bottom margins.
@@ -164,20 +164,16 @@ def _finish(
     lines = textwrap.wrap(title, TITLE_CHARS) or [title]
     above = _note_lines_above_plot(fig)
     notes = 12 + NOTE_LINE_PX * above if above else 8  # the notes on top of the plot, under the title
-    top = 12 + TITLE_LINE_PX * len(lines) + notes
+    top = 14 + TITLE_LINE_PX * len(lines) + notes
     plot_height = height - sum(_TEMPLATE_MARGINS)
-    has_x_title = bool(fig.layout.xaxis.title.text)
-    has_legend = any(t.showlegend is not False for t in fig.data)
-    below = 34 + (24 if has_x_title else 0)  # tick labels (and the axis title) under the plot
-    source_at = below if source_text else below - 16
-    legend_at = source_at + 20
-    bottom = legend_at + (2 * 22 + 8 if has_legend else 0)
     fig.update_layout(
         template=TEMPLATE,
-        title=dict(text="<br>".join(lines), y=1, yref="paper", yanchor="bottom", pad=dict(b=notes, t=0)),
-        height=top + plot_height + bottom,
-        margin=dict(t=top, b=bottom),
-        legend=dict(y=-legend_at / plot_height, yanchor="top"),
+        # anchored on the plot: plotly places a title's first line at the anchor and lets the
+        # others run down, so the padding lifts it by the lines after the first as well
+        title=dict(text="<br>".join(lines), y=1, yref="paper", yanchor="bottom",
+                   pad=dict(b=notes + TITLE_LINE_PX * (len(lines) - 1) + 4, t=0)),
+        height=top + plot_height + _TEMPLATE_MARGINS[1],
+        margin=dict(t=top, b=_TEMPLATE_MARGINS[1]),
     )
     if source_text:
         fig.add_annotation(
@@ -186,7 +182,7 @@ def _finish(
             yref="paper",
             x=0,
             y=0,
-            yshift=-source_at,
+            yshift=-source_shift,  # moved under the axis by `declutter`
             xanchor="left",
             yanchor="top",
             showarrow=False,
@@ -256,6 +252,24 @@ def fit_axes(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def _lay_out_bottom(fig: go.Figure) -> None:
+    """Tick labels, axis title, source line and legend one under the other, keeping the plot's height."""
+    box = _plot_box(fig)
+    if box is None:
+        return
+    _, plot_h = box
+    source = next((a for a in fig.layout.annotations or () if a.name == "source"), None)
+    below = 34 + (24 if fig.layout.xaxis.title.text else 0)
+    source_at = below if source is not None else below - 16
+    legend_at = source_at + 20
+    has_legend = any(t.showlegend is not False for t in fig.data) and fig.layout.showlegend is not False
+    bottom = legend_at + (2 * 22 + 8 if has_legend else 0)
+    if source is not None:
+        source.yshift = -source_at
+    fig.update_layout(height=fig.layout.height - (fig.layout.margin.b or 0) + bottom, margin=dict(b=bottom),
+                      legend=dict(y=-legend_at / plot_h, yanchor="top"))
+
+
 def _text_size(text: str, size: float) -> tuple[float, float]:
     """An estimate of a label's width and height in pixels (Arial: about 0.55 em a character)."""
     rows = str(text or "").split("<br>")
@@ -302,7 +316,10 @@ def declutter(fig: go.Figure) -> go.Figure:
       y stays the value), kept below the markers' labels and within the plot.
     - Text drawn beside scatter points (office names on a funnel plot) takes, point by point,
       the first position of above / below / right / left that does not meet one already placed.
+    - Under the plot: the tick labels, the axis title when there is one, the source line, then
+      the legend (which may wrap onto more rows on a narrow screen: it has the room below).
     Needs a fixed y range (`fit_axes`); a figure without one is returned as it is."""
+    _lay_out_bottom(fig)
     box = _plot_box(fig)
     yr = fig.layout.yaxis.range
     xr = fig.layout.xaxis.range

@@ -317,7 +317,9 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure with its alt text, and a download of the data behind it."""
     alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
-    st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
+    # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
+    with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
+        st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 
@@ -368,6 +370,8 @@ RESPONSIVE_CSS = """
 @media (max-width: 640px) {
   [class*="st-key-wide-"] { display: none; }
   [class*="st-key-narrow-"] { display: block; }
+  [class*="st-key-chartscroll-"] { overflow-x: auto; }
+  [class*="st-key-chartbox-"] { min-width: 640px; }
 }
 </style>
 """

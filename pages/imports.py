@@ -24,16 +24,16 @@ df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
 show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
            "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
 st.dataframe(show, hide_index=True, width="stretch", key="imports-table",
-             column_config={"import_id": st.column_config.NumberColumn("Import", width=65),
-                            "period": st.column_config.TextColumn("Month", width=75),
-                            "status_label": st.column_config.TextColumn("Status", width=95),
-                            "file_name": st.column_config.TextColumn("File", width=190),
-                            "user_name": st.column_config.TextColumn("Loaded by", width=100),
-                            "loaded_on": st.column_config.TextColumn("When", width=160),
-                            "rows": st.column_config.NumberColumn("Rows", width=70),
-                            "warnings": st.column_config.NumberColumn("Warnings", width=75),
-                            "rolled_back_by": st.column_config.TextColumn("Rolled back by", width=110),
-                            "rolled_back_on": st.column_config.TextColumn("Rolled back", width=150)})
+             column_config={"import_id": st.column_config.NumberColumn("Import", width=60),
+                            "period": st.column_config.TextColumn("Month", width=70),
+                            "status_label": st.column_config.TextColumn("Status", width=85),
+                            "file_name": st.column_config.TextColumn("File", width=160),
+                            "user_name": st.column_config.TextColumn("Loaded by", width=90),
+                            "loaded_on": st.column_config.TextColumn("When", width=135),
+                            "rows": st.column_config.NumberColumn("Rows", width=60),
+                            "warnings": st.column_config.NumberColumn("Warnings", width=70),
+                            "rolled_back_by": st.column_config.TextColumn("Rolled back by", width=100),
+                            "rolled_back_on": st.column_config.TextColumn("Rolled back", width=125)})
 ui.download(wording.with_labels(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows",
                                     "warnings", "rolled_back_by", "rolled_back_at"]]), "imports", key="dl-imports", v=v)
 

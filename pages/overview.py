@@ -24,7 +24,6 @@ if df.empty or df["value"].isna().all() and not df["suppressed"].any():
     st.stop()
 
 registry = kpis.registry()
-ui.responsive_styles()
 
 
 def fmt(row, col):

@@ -82,4 +82,4 @@ else:
                                 "Who": st.column_config.TextColumn(width=110),
                                 "Role": st.column_config.TextColumn(width=120),
                                 "What": st.column_config.TextColumn(width=200),
-                                "Changed to": st.column_config.TextColumn(width="large")})
+                                "Changed to": st.column_config.TextColumn(width=360)})
