@@ -324,6 +324,21 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 
 
+def fitted_columns(df: pd.DataFrame, total: int = 900) -> dict:
+    """Column widths that share ``total`` pixels by how long each column's header and values
+    are, so that a table of many columns fits a laptop screen without scrolling sideways."""
+    if df.empty or not len(df.columns):
+        return {}
+    sample = df.head(200)
+    lengths = {}
+    for col in df.columns:
+        values = sample[col].astype(str).str.len()
+        typical = float(values.quantile(0.9)) if len(values) else 0.0
+        lengths[col] = min(40.0, max(4.0, len(str(col)) * 0.8, typical))
+    scale = total / sum(lengths.values())
+    return {col: st.column_config.Column(width=max(48, int(n * scale))) for col, n in lengths.items()}
+
+
 def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, label: str = "Download (CSV)",
              excel: bool = False) -> None:
     """Downloads are safe against formula injection and logged."""

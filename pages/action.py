@@ -178,6 +178,7 @@ if not v.is_board:
             else:
                 st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
                            f"denominator {records['denominator'].sum():,.1f}.")
-                st.dataframe(records, hide_index=True, width="stretch", key="records-table")
+                st.dataframe(records, hide_index=True, width="stretch", key="records-table",
+                             column_config=ui.fitted_columns(records))
                 ui.download(records, f"records-{rec_kpi}-{rec_month}-{rec_area}", key="dl-records", v=v,
                             label="Download these records (CSV)")

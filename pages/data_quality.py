@@ -93,6 +93,7 @@ if offending.empty:
 st.caption(f"{len(offending):,} record(s) in these months"
            + (f"; {outside:,} more in other months (widen the months to see them)" if outside > 0 else "")
            + ". Child ids are pseudonymised.")
-st.dataframe(offending, hide_index=True, width="stretch", key="offending-table")
+st.dataframe(offending, hide_index=True, width="stretch", key="offending-table",
+             column_config=ui.fitted_columns(offending))
 ui.download(offending, f"data-quality-{chosen}-records", key="dl-offending", v=v,
             label="Download these records (CSV)")
