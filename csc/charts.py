@@ -1152,3 +1152,38 @@ def sparkline(
         alt = "Sparkline with no values."
     _set_alt(fig, alt)
     return fig
+
+
+def sparkline_svg(values: Sequence[Any], width: int = 80, height: int = 24, colour: str = PALETTE[0]) -> str:
+    """A sparkline as an SVG data URL for a table cell (`st.column_config.ImageColumn`): a month
+    with no value (or suppressed) is a gap in the line, never text; the latest value is a dot."""
+    import base64
+
+    ys = [spc.clean_value(v) for v in values]
+    finite = [y for y in ys if y is not None]
+    parts: list[str] = []
+    if finite:
+        lo, hi = min(finite), max(finite)
+        span = (hi - lo) or 1.0
+        step = (width - 6) / max(len(ys) - 1, 1)
+
+        def point(i: int, y: float) -> tuple[float, float]:
+            return 3 + i * step, height - 3 - (y - lo) / span * (height - 6)
+
+        run: list[tuple[float, float]] = []
+        for i, y in enumerate(ys + [None]):
+            if y is not None:
+                run.append(point(i, y))
+                continue
+            if len(run) > 1:
+                parts.append('<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>'.format(
+                    colour, " ".join(f"{x:.1f},{y:.1f}" for x, y in run)))
+            elif run:
+                parts.append(f'<circle cx="{run[0][0]:.1f}" cy="{run[0][1]:.1f}" r="1.5" fill="{colour}"/>')
+            run = []
+        last = max(i for i, y in enumerate(ys) if y is not None)
+        x, y = point(last, ys[last])
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="{colour}"/>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

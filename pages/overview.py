@@ -98,7 +98,7 @@ COLUMNS = {
     "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
     "RAG": st.column_config.TextColumn("RAG", width=60,
                                        help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
-    "Trend": st.column_config.LineChartColumn("Trend", width=80,
+    "Trend": st.column_config.ImageColumn("Trend", width=80,
                                               help="The last 12 months; a gap is a month with no value or suppressed"),
     "By due date": st.column_config.TextColumn("By due", width=95,
                                                help="Will the target be met by the due date, on the trend since the action started?"),
@@ -108,6 +108,9 @@ COLUMNS = {
                                        help="Variation (is the change real?) · assurance (will the target be met reliably?), "
                                             "Making Data Count's icons in words"),
 }
+
+
+PER_FTE = " per FTE"  # said once, in the measure's name, not in every narrow cell
 
 
 def spc_words(row) -> str:
@@ -144,13 +147,14 @@ for action in plan.actions:
         records = part.to_dict("records")
         table = pd.DataFrame({
             "Measure": part["title"],
-            "Latest": [fmt(r, "value") for r in records],
-            "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value") for r in records],
+            "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
+            "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
+                       for r in records],
             "RAG": [wording.rag_word(r) for r in part["rag"]],
-            "Trend": part["sparkline"],
+            "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
             "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
-            "Month": [change(r, "change_month") for r in records],
-            "Start": [change(r, "change_since_start") for r in records],
+            "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
+            "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
             "SPC": [spc_words(r) for r in records],
         })
         with st.container(key=f"wide-{action.id}"):
