@@ -4,22 +4,25 @@ import streamlit as st
 
 from csc import config, ui
 
-st.set_page_config(page_title="Children's Social Care performance", page_icon=":material/monitoring:", layout="wide")
+# No :material/…: icons, for the app or its pages: Streamlit makes the running page's icon the tab's
+# favicon and fetches it from fonts.gstatic.com (a council network may have no internet, and it tells a
+# third party who is looking). Every request the browser makes goes to this server.
+st.set_page_config(page_title="Children's Social Care performance", layout="wide")
 
 viewer = ui.viewer()
 st.session_state["_viewer"] = viewer
 
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    "action": st.Page("pages/action.py", title="Action", icon=":material/flag:", url_path="action"),
-    "workforce": st.Page("pages/workforce.py", title="Workforce", icon=":material/groups:", url_path="workforce"),
-    "practice": st.Page("pages/practice.py", title="Practice", icon=":material/assignment:", url_path="practice"),
-    "plan": st.Page("pages/plan.py", title="Action plan", icon=":material/edit_note:", url_path="plan"),
-    "upload": st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
-    "imports": st.Page("pages/imports.py", title="Imports", icon=":material/history:", url_path="imports"),
-    "teams": st.Page("pages/teams.py", title="Teams", icon=":material/apartment:", url_path="teams"),
-    "data_quality": st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:", url_path="data-quality"),
-    "audit": st.Page("pages/audit.py", title="Audit log", icon=":material/policy:", url_path="audit"),
+    "overview": st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+    "action": st.Page("pages/action.py", title="Action", url_path="action"),
+    "workforce": st.Page("pages/workforce.py", title="Workforce", url_path="workforce"),
+    "practice": st.Page("pages/practice.py", title="Practice", url_path="practice"),
+    "plan": st.Page("pages/plan.py", title="Action plan", url_path="plan"),
+    "upload": st.Page("pages/upload.py", title="Upload", url_path="upload"),
+    "imports": st.Page("pages/imports.py", title="Imports", url_path="imports"),
+    "teams": st.Page("pages/teams.py", title="Teams", url_path="teams"),
+    "data_quality": st.Page("pages/data_quality.py", title="Data quality", url_path="data-quality"),
+    "audit": st.Page("pages/audit.py", title="Audit log", url_path="audit"),
 }
 SECTIONS = {
     "Progress": ["overview", "action", "workforce", "practice"],
@@ -33,5 +36,6 @@ nav = st.navigation(
      if any(viewer.may(p) for p in names)}
 )
 ui.local_banner(viewer)
+ui.responsive_styles()  # laptop and phone: tables give way to cards, charts keep a readable width
 st.session_state["_selection"] = ui.sidebar_filters()
 nav.run()

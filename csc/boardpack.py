@@ -248,7 +248,7 @@ def change_words(kpi: kpis.Kpi, change) -> str:
 
 
 def target_words(m: Measure) -> str:
-    return m.kpi.format(m.target) if m.target is not None else "None set"
+    return m.kpi.format(m.target) if m.target is not None else "no target set"
 
 
 def direction_words(kpi: kpis.Kpi) -> str:
@@ -404,7 +404,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
             _put(ws, row, col["Value"], privacy.SUPPRESSED, align="right")
         else:
             _put(ws, row, col["Value"], m.value if m.value is not None else NO_VALUE, _number_format(k), align="right")
-        _put(ws, row, col["Target"], m.target if m.target is not None else "None set", _number_format(k), align="right")
+        _put(ws, row, col["Target"], m.target if m.target is not None else "no target set", _number_format(k), align="right")
         rag = rag_words(m)
         _put(ws, row, col["RAG"], rag, fill=_FILLS.get(rag))
         _put(ws, row, col["Variation (SPC)"], variation_words(m), wrap=True)

@@ -17,7 +17,6 @@ which the pages only call for directors and analysts.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import textwrap
 
@@ -216,27 +215,21 @@ TITLE_CHARS = {"full": 95, "half": 48}
 
 
 def fit_figure(fig, width: str = "full"):
-    """Make a `csc.charts` figure fit its column: wrap a long title over several lines (plotly
-    does not wrap) and make room for them above the plot, and fix a date axis to the data so
-    the lines' end labels (annotations, which plotly's autorange makes room for) do not
-    stretch it by years in a narrow column. Returns the figure."""
-    title = fig.layout.title.text or ""
+    """Make a `csc.charts` figure fit its column. The builders already wrap the title for a
+    full-width chart, make room for it and fit the axes to the data (`charts._finish`); a
+    figure for one of two columns gets its title wrapped shorter. Returns the figure."""
+    if width == "full":
+        return charts.declutter(charts.fit_axes(fig))
+    title = (fig.layout.title.text or "").replace("<br>", " ")
     lines = textwrap.wrap(title, TITLE_CHARS.get(width, TITLE_CHARS["full"])) or [title]
-    top = fig.layout.margin.t if fig.layout.margin.t is not None else 110
-    fig.update_layout(
-        title=dict(text="<br>".join(lines), y=1, yref="container", yanchor="top", pad=dict(t=14)),
-        margin=dict(t=top + 24 * (len(lines) - 1)),
-    )
-    xs = []
-    for trace in fig.data:
-        if trace.x is not None:
-            xs += [x for x in trace.x if isinstance(x, dt.date)]
-    for shape in fig.layout.shapes or ():
-        xs += [x for x in (shape.x0, shape.x1) if isinstance(x, dt.date)]
-    if xs:
-        pad = dt.timedelta(days=20)
-        fig.update_xaxes(range=[min(xs) - pad, max(xs) + pad])
-    return fig
+    before = (fig.layout.title.text or "").count("<br>") + 1
+    extra = charts.TITLE_LINE_PX * (len(lines) - before)
+    pad = fig.layout.title.pad.b if fig.layout.title.pad and fig.layout.title.pad.b is not None else 0
+    fig.update_layout(title=dict(text="<br>".join(lines), pad=dict(b=pad + extra if fig.layout.title.yref == "paper" else pad)),
+                      margin=dict(t=(fig.layout.margin.t or 0) + extra))
+    if fig.layout.height:
+        fig.update_layout(height=fig.layout.height + extra)
+    return charts.declutter(charts.fit_axes(fig))
 
 
 # --- KPI figures for charts ------------------------------------------------------------------

@@ -317,9 +317,26 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure with its alt text, and a download of the data behind it."""
     alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
-    st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
+    # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
+    with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
+        st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
+
+
+def fitted_columns(df: pd.DataFrame, total: int = 900) -> dict:
+    """Column widths that share ``total`` pixels by how long each column's header and values
+    are, so that a table of many columns fits a laptop screen without scrolling sideways."""
+    if df.empty or not len(df.columns):
+        return {}
+    sample = df.head(200)
+    lengths = {}
+    for col in df.columns:
+        values = sample[col].astype(str).str.len()
+        typical = float(values.quantile(0.9)) if len(values) else 0.0
+        lengths[col] = min(40.0, max(4.0, len(str(col)) * 0.8, typical))
+    scale = total / sum(lengths.values())
+    return {col: st.column_config.Column(width=max(48, int(n * scale))) for col, n in lengths.items()}
 
 
 def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, label: str = "Download (CSV)",
@@ -350,4 +367,30 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
         st.session_state[key] = True
 
 
-RAG_WORDS = {"green": "🟢 Green", "amber": "🟠 Amber", "red": "🔴 Red", None: "–"}
+#: RAG in words (no emoji: they render as empty boxes where no emoji font is installed); on the
+#: Overview they are coloured chips (`wording.chip`), the word always inside.
+RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", None: "–"}
+
+#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables give
+#: way to a card per measure (containers keyed wide-… and narrow-…), chart titles get smaller
+#: and a chart keeps a readable width, scrolling sideways inside its own box.
+RESPONSIVE_CSS = """
+<style>
+[class*="st-key-narrow-"] { display: none; }
+.csc-card { border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.5rem 0.75rem; margin: 0 0 0.5rem 0; }
+.csc-card-name { font-weight: 600; }
+.csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
+[class*="st-key-summary-"] [data-testid="stPageLink"] * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; height: auto !important; }
+@media (max-width: 640px) {
+  [class*="st-key-wide-"] { display: none; }
+  [class*="st-key-narrow-"] { display: block; }
+  [class*="st-key-chartscroll-"] { overflow-x: auto; }
+  [class*="st-key-chartbox-"] { min-width: 640px; }
+}
+</style>
+"""
+
+
+def responsive_styles() -> None:
+    st.html(RESPONSIVE_CSS)

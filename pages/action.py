@@ -3,7 +3,7 @@ behind, will the target be met by the due date, and what the owners say about it
 
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, spc, ui, verdict
+from csc import breakdowns, charts, kpis, spc, status, ui, verdict, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -26,9 +26,18 @@ action = plan.action(chosen)
 
 st.header(f"{action.id} · {action.title}")
 start_words = spc.period_label(action.start) if action.start else "–"
-st.caption(
-    f"Owner: {action.owner} · started {start_words} · due {action.due} · status: **{action.status}** · "
-    f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else "")
+overview_rows = ui.overview(ver, v.role, sel)
+derived = status.from_overview(
+    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [])
+st.markdown(
+    f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
+    f"Owner: {action.owner} · started {start_words} · due {wording.due_words(action.due)} · "
+    + (f"owner says **{action.status}**; {derived.reason}" if status.differs(action.status, derived)
+       else f"owner says **{action.status}**, and the figures agree ({derived.reason})")
+    + f" · {sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""),
+    unsafe_allow_html=True,
+    help="The first status is worked out from the measures (docs/action-status.md); the owner's is typed on the "
+         "Action plan page.",
 )
 rebase = st.toggle(
     f"Judge the change against the months before the action ({start_words})", value=True, key="rebase",
@@ -156,6 +165,7 @@ if not v.is_board:
             else:
                 st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
                            f"denominator {records['denominator'].sum():,.1f}.")
-                st.dataframe(records, hide_index=True, width="stretch", key="records-table")
+                st.dataframe(records, hide_index=True, width="stretch", key="records-table",
+                             column_config=ui.fitted_columns(records))
                 ui.download(records, f"records-{rec_kpi}-{rec_month}-{rec_area}", key="dl-records", v=v,
                             label="Download these records (CSV)")

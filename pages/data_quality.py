@@ -30,7 +30,7 @@ counts = check_counts(ver, sel.areas)
 summary = quality.summary(counts, months)
 table = pd.DataFrame({
     "Check": summary["title"],
-    "Severity": summary["severity"].map({"error": "🔴 Error", "warning": "🟠 Warning"}),
+    "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
     "Now (all months)": summary["total"],
     "In these months": summary["in_range"],
     "Trend": summary["trend"],
@@ -38,8 +38,14 @@ table = pd.DataFrame({
 })
 st.dataframe(
     table, hide_index=True, width="stretch", key="checks-table",
-    column_config={"Trend": st.column_config.LineChartColumn("Trend (months chosen)", width="small"),
-                   "What it finds": st.column_config.TextColumn(width="large")},
+    column_config={"Check": st.column_config.TextColumn(width=270),
+                   "Severity": st.column_config.TextColumn(width=75),
+                   "Now (all months)": st.column_config.NumberColumn("Now", width=70,
+                                                                     help="Records it finds now, in all months"),
+                   "In these months": st.column_config.NumberColumn("Months shown", width=105,
+                                                                    help="Records it finds in the months chosen"),
+                   "Trend": st.column_config.LineChartColumn("Trend", width=100, help="Over the months chosen"),
+                   "What it finds": st.column_config.TextColumn(width=320)},
     alt="Every data-quality check with its severity, how many records it finds now and in the months chosen",
 )
 ui.download(summary.drop(columns=["trend"]), "data-quality-summary", key="dl-checks", v=v,
@@ -87,6 +93,7 @@ if offending.empty:
 st.caption(f"{len(offending):,} record(s) in these months"
            + (f"; {outside:,} more in other months (widen the months to see them)" if outside > 0 else "")
            + ". Child ids are pseudonymised.")
-st.dataframe(offending, hide_index=True, width="stretch", key="offending-table")
+st.dataframe(offending, hide_index=True, width="stretch", key="offending-table",
+             column_config=ui.fitted_columns(offending))
 ui.download(offending, f"data-quality-{chosen}-records", key="dl-offending", v=v,
             label="Download these records (CSV)")

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from csc import ui
+from csc import ui, wording
 from csc.store import StoreError
 
 v = ui.require("imports")
@@ -19,15 +19,26 @@ if df.empty:
     st.stop()
 
 df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
-               warnings=df["warnings"].map(lambda s: len(json.loads(s))))
-show = df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows", "warnings",
-           "rolled_back_by", "rolled_back_at"]].sort_values("import_id", ascending=False)
+               warnings=df["warnings"].map(lambda s: len(json.loads(s))),
+               status_label=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)),
+               loaded_on=df["imported_at"].map(wording.date_words),
+               rolled_back_on=df["rolled_back_at"].map(lambda t: wording.date_words(t) if t is not None and t == t else ""),
+               rolled_back_by=df["rolled_back_by"].fillna(""))
+show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
+           "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
 st.dataframe(show, hide_index=True, width="stretch", key="imports-table",
-             column_config={"import_id": "Import", "period": "Period", "status": "Status", "file_name": "File",
-                            "user_name": "Loaded by", "imported_at": st.column_config.DatetimeColumn("When"),
-                            "rows": "Rows", "warnings": "Warnings", "rolled_back_by": "Rolled back by",
-                            "rolled_back_at": st.column_config.DatetimeColumn("Rolled back")})
-ui.download(show, "imports", key="dl-imports", v=v)
+             column_config={"import_id": st.column_config.NumberColumn("Import", width=60),
+                            "period": st.column_config.TextColumn("Month", width=70),
+                            "status_label": st.column_config.TextColumn("Status", width=85),
+                            "file_name": st.column_config.TextColumn("File", width=160),
+                            "user_name": st.column_config.TextColumn("Loaded by", width=90),
+                            "loaded_on": st.column_config.TextColumn("When", width=135),
+                            "rows": st.column_config.NumberColumn("Rows", width=60),
+                            "warnings": st.column_config.NumberColumn("Warnings", width=70),
+                            "rolled_back_by": st.column_config.TextColumn("Rolled back by", width=100),
+                            "rolled_back_on": st.column_config.TextColumn("Rolled back", width=125)})
+ui.download(wording.with_labels(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows",
+                                    "warnings", "rolled_back_by", "rolled_back_at"]]), "imports", key="dl-imports", v=v)
 
 if v.role != "analyst":
     st.caption("Analysts can roll an import back.")

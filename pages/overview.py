@@ -1,9 +1,16 @@
-"""Overview: the action plan at a glance — are we on track?"""
+"""Overview: the action plan at a glance — are we on track?
+
+At the top, one row per action (its status worked out from the figures beside the owner's, how
+many measures are green, amber and red, the one most off target, the due date), each a link to
+the action in depth; below, each action's measures: a table at laptop width, a card per measure
+on a phone."""
+
+import html
 
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, sparkline, spc, ui, verdict
+from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, wording
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -61,12 +68,39 @@ def _revised(row, col) -> str:
 
 
 def change(row, col):
-    value = row[col]
-    if value is None or pd.isna(value):
-        return "–"
-    unit = "pts" if row["unit"] == "pct" else registry[row["kpi"]].unit_suffix.strip()
-    return f"{value:+.1f} {unit}".strip()
+    return wording.change_words(row[col], row["unit"], registry[row["kpi"]].unit_suffix)
 
+
+def measure_verdict(row) -> str:
+    """The card's one line: the one verdict (`csc.verdict`), as the table and the Action page say it."""
+    return row.get("verdict") if isinstance(row.get("verdict"), str) else "No value yet"
+
+
+derived = {a.id: status.from_overview(df[df["action"] == a.id].to_dict("records")) for a in plan.actions}
+
+# --- the five-second summary: one row per action -------------------------------------------
+st.subheader("Each action at a glance")
+for action in plan.actions:
+    part = df[df["action"] == action.id]
+    if part.empty:
+        continue
+    d = derived[action.id]
+    with st.container(border=True, key=f"summary-{action.id}"):
+        c_status, c_action, c_rag, c_worst, c_due = st.columns([1.3, 3.4, 1.6, 2.8, 1.1], vertical_alignment="center")
+        c_status.markdown(wording.chip(d.status.capitalize(), d.status, title=d.reason), unsafe_allow_html=True)
+        if status.differs(action.status, d):
+            c_status.caption(f"owner says {action.status}")
+        c_action.page_link("pages/action.py", label=f"**{action.id}** · {action.title}",
+                           query_params={"action": action.id}, help=f"Open {action.id} in depth. {d.reason.capitalize()}.")
+        counts = " ".join(wording.chip(f"{d.counts[k]} {k}", k) for k in ("green", "amber", "red") if d.counts[k])
+        c_rag.markdown(counts or "no ratings", unsafe_allow_html=True)
+        if d.worst:
+            w = part[part["title"] == d.worst].iloc[0].to_dict()
+            c_worst.markdown(f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
+                             f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+        else:
+            c_worst.markdown("Every measure meets its target" if d.counts["green"] else "–")
+        c_due.markdown("Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}")
 
 greens = int((df["rag"] == "green").sum())
 reds = int((df["rag"] == "red").sum())
@@ -77,33 +111,80 @@ cols[1].metric("Measures red", reds)
 cols[2].metric("Showing real improvement (SPC)", improving)
 cols[3].metric("Actions", len(plan.actions))
 
+COLUMNS = {
+    "Measure": st.column_config.TextColumn("Measure", width=270, help="The measure (KPI); hover a name for all of it."),
+    "Latest": st.column_config.TextColumn("Latest", width=68, help="The latest month's value"),
+    "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
+    "RAG": st.column_config.TextColumn("RAG", width=60,
+                                       help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
+    "Trend": st.column_config.ImageColumn("Trend", width=80,
+                                              help="The last 12 months; a gap is a month with no value or suppressed"),
+    "By due date": st.column_config.TextColumn("By due", width=95,
+                                               help="Will the target be met by the due date, on the trend since the action started?"),
+    "Month": st.column_config.TextColumn("Δ month", width=70, help="Change since last month (pts: percentage points)"),
+    "Start": st.column_config.TextColumn("Δ start", width=70, help="Change since the action started"),
+    "SPC": st.column_config.TextColumn("SPC", width=165,
+                                       help="Variation (is the change real?) · assurance (will the target be met reliably?), "
+                                            "Making Data Count's icons in words"),
+}
+
+
+PER_FTE = " per FTE"  # said once, in the measure's name, not in every narrow cell
+
+
+def spc_words(row) -> str:
+    variation = wording.variation_short(row["variation"], registry[row["kpi"]].improvement)
+    assurance = wording.assurance_short(row["assurance"])
+    return variation if assurance == "–" else f"{variation} · {assurance}"
+
+
+def card(row) -> str:
+    """A phone-width card for one measure: name, latest, target, RAG and a one-line verdict."""
+    rag = wording.rag_word(row["rag"])
+    return (
+        '<div class="csc-card">'
+        f'<div class="csc-card-name">{html.escape(row["title"])}</div>'
+        f'<div class="csc-card-figures">Latest <b>{html.escape(fmt(row, "value"))}</b> · target '
+        f'{html.escape(fmt({**row, "value": row["target"], "suppressed": False}, "value"))} '
+        f'{wording.chip(rag, row["rag"]) if rag != "–" else ""}</div>'
+        f'<div class="csc-card-verdict">{html.escape(measure_verdict(row))}</div>'
+        "</div>"
+    )
+
+
 for action in plan.actions:
     part = df[df["action"] == action.id]
     if part.empty:
         continue
+    d = derived[action.id]
     with st.container(border=True):
         st.subheader(f"{action.id} · {action.title}")
-        st.caption(f"Owner: {action.owner} · due {action.due} · status: **{action.status}**")
+        owner_words = (f"owner says **{action.status}**; {d.reason}" if status.differs(action.status, d)
+                       else f"owner says **{action.status}**, and the figures agree ({d.reason})")
+        st.markdown(f"{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {html.escape(action.owner)} · due "
+                    f"{wording.due_words(action.due)} · {owner_words}", unsafe_allow_html=True)
+        records = part.to_dict("records")
         table = pd.DataFrame({
             "Measure": part["title"],
-            "Latest": [fmt(r, "value") for r in part.to_dict("records")],
-            "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value") for r in part.to_dict("records")],
-            "RAG": part["rag"].map(ui.RAG_WORDS),
-            "Last 12 months": [sparkline.data_url(v) for v in part["sparkline"]],
-            "Will it be met?": part["trajectory"].fillna("–"),
-            "Since last month": [change(r, "change_month") for r in part.to_dict("records")],
-            "Since the action started": [change(r, "change_since_start") for r in part.to_dict("records")],
-            "Variation (SPC)": [spc.variation_label(t, registry[k].improvement) if isinstance(t, str) else "–"
-                                for t, k in zip(part["variation"], part["kpi"])],
-            "Assurance (SPC)": [spc.assurance_label(a) if isinstance(a, str) else "–" for a in part["assurance"]],
-            "In words": part["verdict"].fillna("–"),
+            "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
+            "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
+                       for r in records],
+            "RAG": [wording.rag_word(r) for r in part["rag"]],
+            "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
+            "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
+            "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
+            "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
+            "SPC": [spc_words(r) for r in records],
         })
-        st.dataframe(
-            table, hide_index=True, width="stretch",
-            column_config={"Last 12 months": st.column_config.ImageColumn(
-                "Last 12 months", width="small", help="A gap is a month with no published value (c or none).")},
-            alt=f"Measures of action {action.id} with latest value, target and ratings",
-        )
+        with st.container(key=f"wide-{action.id}"):
+            st.dataframe(
+                table.style.map(wording.chip_style, subset=["RAG"]), hide_index=True, width="stretch",
+                column_config=COLUMNS, alt=f"Measures of action {action.id} with latest value, target and ratings",
+            )
+            st.markdown("\n".join(f"- **{text.md(r['title'])}:** {text.md(measure_verdict(r))}"
+                                   for r in records))
+        with st.container(key=f"narrow-{action.id}"):
+            st.html("".join(card(r) for r in records))
         if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
                      help="XmR charts: is the change real or noise? Limits from the months before the action, "
                           "recalculated once a new level has held for 7 months."):
@@ -122,14 +203,18 @@ for action in plan.actions:
                                        target=target, unit=kpi.unit_suffix, source=source,
                                        due_period=action.due_period, verdict=vd,
                                        small_base=verdict.small_base_flags(kpi, series))
-                ui.chart(breakdowns.fit_figure(fig), f"overview-xmr-{name}",
+                ui.chart(fig, f"overview-xmr-{name}",
                          breakdowns.xmr_table(series, result, kpi.improvement),
                          f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
         if st.button(f"Open {action.id} in depth", key=f"open-{action.id}"):
             st.query_params["action"] = action.id
             st.switch_page("pages/action.py", query_params={"action": action.id})
 
-ui.download(df.drop(columns=["sparkline"]), f"overview-{sel.period_to}", key="dl-overview", v=v,
+download = df.drop(columns=["sparkline"]).assign(
+    derived_status=df["action"].map(lambda a: derived[a].status),
+    derived_status_reason=df["action"].map(lambda a: derived[a].reason),
+)
+ui.download(wording.with_labels(download), f"overview-{sel.period_to}", key="dl-overview", v=v,
             label="Download this overview (CSV)")
 
 if not revised.empty:

@@ -2,9 +2,10 @@
 
 import json
 
+import pandas as pd
 import streamlit as st
 
-from csc import kpis, plan, ui
+from csc import kpis, plan, ui, wording
 
 v = ui.require("plan")
 ui.log_view(v, "plan")
@@ -69,4 +70,16 @@ hist = plan.history(ui.store().cursor(), action.id)
 if hist.empty:
     st.caption("No changes yet: this is the plan Cabinet agreed.")
 else:
-    st.dataframe(hist, hide_index=True, width="stretch", key="plan-history")
+    words = pd.DataFrame({
+        "When": hist["changed_at"].map(wording.date_words),
+        "Who": hist["changed_by"],
+        "Role": hist["role"].map(lambda r: wording.ROLES.get(r, r or "–")),
+        "What": hist["field"].map(wording.field_words),
+        "Changed to": [wording.value_words(f, val) for f, val in zip(hist["field"], hist["value"])],
+    })
+    st.dataframe(words, hide_index=True, width="stretch", key="plan-history",
+                 column_config={"When": st.column_config.TextColumn(width=150),
+                                "Who": st.column_config.TextColumn(width=110),
+                                "Role": st.column_config.TextColumn(width=120),
+                                "What": st.column_config.TextColumn(width=200),
+                                "Changed to": st.column_config.TextColumn(width=360)})

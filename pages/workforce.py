@@ -79,8 +79,15 @@ if long.empty:
             "establishment sheets.")
     st.stop()
 wide = breakdowns.team_table_wide(long, KPIS)
+HEADERS = {"caseload_avg": "Caseload", "turnover_rate_pct": "Turnover", "agency_rate_pct": "Agency",
+           "vacancy_rate_pct": "Vacancies", "supervision_pct": "Supervised"}
 st.dataframe(wide, hide_index=True, width="stretch", key="team-table",
-             alt=f"Workforce measures by team in {month}")
+             alt=f"Workforce measures by team in {month}",
+             column_config={"Area office": st.column_config.TextColumn(width=140),
+                            "Team": st.column_config.TextColumn(width=170),
+                            **{breakdowns.short_title(k): st.column_config.TextColumn(
+                                HEADERS[k], width=110, help=f"{registry[k].title}: {registry[k].description}")
+                               for k in KPIS}})
 if v.is_board:
     st.caption("c: 5 or fewer workers, cases or FTE behind the figure, so it is suppressed.")
 ui.download(breakdowns.for_download(long), f"workforce-by-team-{sel.period_to}", key="dl-team-table", v=v,

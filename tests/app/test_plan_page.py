@@ -34,8 +34,9 @@ def test_changing_a_target_is_kept_and_changes_the_rating(fresh_db):
     at.button[0].click()  # the form's "Save changes"
     at.run()
     assert "Saved 1 change(s). Ratings use the new targets at once." in [s.value for s in at.success]
-    history = at.dataframe[-1].value  # the history of changes, newest first
-    assert history.iloc[0][["field", "value", "changed_by"]].tolist() == ["target:transfer_timely_pct", "80", "local user"]
+    history = at.dataframe[-1].value  # the history of changes, newest first, in words
+    assert history.iloc[0][["What", "Changed to", "Who"]].tolist() == [f"Target: {TIMELY}", "80", "local user"]
+    assert history.iloc[0]["When"].count(":") <= 1  # a date and at most hours:minutes, never seconds
     at.switch_page("pages/overview.py").run()
     # 75 against 80: misses by 5 <= 8 -> amber
     assert "Amber" in overview_rag(at, TIMELY)

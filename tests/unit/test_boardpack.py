@@ -178,7 +178,7 @@ def test_summary_red_for_late_data_and_no_target_for_the_waiting_count(cur):
     late = rows["data_timeliness_days"]
     assert (late["Value"], late["Target"], late["RAG"], late["Change since last month"]) == (10, 5, "Red", 0)
     waiting = rows["transfers_waiting_count"]
-    assert (waiting["Value"], waiting["Target"], waiting["RAG"]) == (1, "None set", "No target")
+    assert (waiting["Value"], waiting["Target"], waiting["RAG"]) == (1, "no target set", "No target")
     assert waiting["Change since last month"] == 1
 
 

@@ -1,0 +1,106 @@
+"""The derived action status (csc/status.py, docs/action-status.md) on a hand-made plan.
+
+Every action starts in May 2011 and is due in September 2011; both measures have a target of
+90 and higher is better. Expected statuses are worked out by hand from the rule:
+
+- steady rise 91, 92, 93, 94 (May–Aug): the line projects exactly 95 for September with no
+  spread → trajectory on track;
+- 88, 92, 88, 92: slope 0.8, projection 92 for September, residuals ±0.8/±2.4 → s = 2.53,
+  t(0.90, 2 df) = 1.886, half-width 1.886 × 2.53 × √2.5 = 7.5 → range 84.5 to 99.5, which
+  straddles 90 → at risk;
+- flat 70: projection 70, no spread → off track;
+- values through September: the due month is reached, so met (≥ 90) or missed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from csc import status
+from csc.plan import Action, Plan
+
+MONTHS = ["2011-05", "2011-06", "2011-07", "2011-08"]
+RISING = [91, 92, 93, 94]
+WOBBLY = [88, 92, 88, 92]
+FLAT_LOW = [70, 70, 70, 70]
+
+
+def action(i: str, owner_status: str = "on track", due: str = "2011-09-30") -> Action:
+    return Action(id=i, title=f"Action {i}", owner="Someone", start="2011-05", due=due, status=owner_status,
+                  kpis=("m1", "m2"), targets={"m1": 90.0, "m2": 90.0})
+
+
+PLAN = Plan("Hand-made plan", (action("A"), action("B"), action("C"), action("D"), action("E"), action("F", due="ongoing")))
+SERIES = {
+    "A": {"m1": (MONTHS, RISING), "m2": (MONTHS, RISING)},
+    "B": {"m1": (MONTHS, RISING), "m2": (MONTHS, WOBBLY)},
+    "C": {"m1": (MONTHS, FLAT_LOW), "m2": (MONTHS, FLAT_LOW)},
+    "D": {"m1": (MONTHS + ["2011-09"], RISING + [95]), "m2": (MONTHS + ["2011-09"], RISING + [80])},
+    "E": {"m1": (MONTHS + ["2011-09"], RISING + [95]), "m2": (MONTHS + ["2011-09"], RISING + [90])},
+    # ongoing: no due date, so the latest month's RAG: 94 green, 85 amber (within 10% of 90)
+    "F": {"m1": (MONTHS, RISING), "m2": (MONTHS, [85, 85, 85, 85])},
+}
+
+
+def derived(action_id: str) -> status.ActionStatus:
+    a = PLAN.action(action_id)
+    return status.derive(
+        status.measure(k, *SERIES[a.id][k], a.target(k), "higher", a.start, a.due_period) for k in a.kpis
+    )
+
+
+def test_each_status_arises_from_the_rule():
+    assert derived("A").status == "on track"
+    assert derived("B").status == "at risk"
+    assert derived("C").status == "off track"
+    assert derived("D").status == "off track"
+    assert derived("E").status == "complete"
+    assert derived("F").status == "at risk"
+
+
+def test_the_measures_verdicts():
+    a = PLAN.action("B")
+    rising, wobbly = (status.measure(k, *SERIES["B"][k], 90.0, "higher", a.start, a.due_period) for k in a.kpis)
+    assert (rising.trajectory, rising.verdict, rising.rag) == ("on track", "on track", "green")
+    assert (wobbly.trajectory, wobbly.verdict, wobbly.rag) == ("at risk", "at risk", "green")
+
+
+def test_the_reasons_say_why():
+    assert derived("C").reason == "2 of 2 measures are off track"
+    assert derived("D").reason == "1 of 2 measures missed its target at the due date"
+    assert derived("B").reason == "1 of 2 measures is at risk"
+    assert derived("E").reason == "2 of 2 measures met their target at the due date"
+
+
+def test_owner_status_beside_the_derived_one():
+    both_missed = status.derive([
+        status.measure("m1", MONTHS + ["2011-09"], FLAT_LOW + [70], 90.0, "higher", "2011-05", "2011-09"),
+        status.measure("m2", MONTHS + ["2011-09"], FLAT_LOW + [80], 90.0, "higher", "2011-05", "2011-09"),
+    ])
+    assert status.differs("on track", both_missed)
+    assert status.comparison("on track", both_missed) == (
+        "owner says on track; 2 of 2 measures missed their target at the due date")
+    assert not status.differs("on track", derived("A"))
+
+
+def test_the_measure_most_off_target_and_rag_counts():
+    # D: m1 95 meets 90; m2 80 misses by 10/90 = 11% → the worst, and red (beyond the 10% amber band)
+    d = derived("D")
+    assert d.worst == "m2"
+    assert d.counts == {"green": 1, "amber": 0, "red": 1, "none": 0}
+    assert derived("A").worst is None
+
+
+@pytest.mark.parametrize("rag, trajectory, expected", [
+    ("green", None, "on track"), ("amber", None, "at risk"), ("red", None, "off track"),
+    ("red", "on track", "on track"), ("green", "target missed", "missed"), (None, None, None),
+    ("green", "not enough data yet", "on track"),
+])
+def test_verdict(rag, trajectory, expected):
+    assert status.verdict(rag, trajectory) == expected
+
+
+def test_no_figures_is_not_rated():
+    s = status.derive([status.measure("m1", [], [], 90.0, "higher", "2011-05", "2011-09")])
+    assert s.status == "not rated"
+    assert not status.differs("on track", s)
