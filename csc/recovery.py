@@ -84,8 +84,8 @@ def read_manifest(path: Path) -> list[dict]:
 
 
 def _append(path: Path, events: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as fh:
         fh.seek(0, os.SEEK_END)
         if fh.tell() > 0:
             fh.seek(-1, os.SEEK_END)
@@ -707,7 +707,7 @@ def backup(store, folder: str | Path) -> BackupReport:
     with store._write_lock:
         src_manifest = manifest_path(store.path)
         if src_manifest.exists():
-            shutil.copyfile(src_manifest, uploads / MANIFEST)
+            crypto.write_private(uploads / MANIFEST, src_manifest.read_bytes())
     # 2. the database: one transaction, so a consistent snapshot; imports may commit meanwhile
     partial = folder / (store.path.name + ".partial")
     partial.unlink(missing_ok=True)

@@ -1,14 +1,12 @@
 """Upload: check the month's extract, see exactly what is wrong, then load it."""
 
 import datetime as dt
-import hashlib
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from csc import template, ui
+from csc import template, ui, uploads
 from csc.store import check_period
 
 v = ui.require("upload")
@@ -37,17 +35,18 @@ except Exception as exc:
     st.error(str(exc))
     st.stop()
 
+# The bytes stay in memory; check and load each copy them into a private folder of their own,
+# removed afterwards (csc.uploads). The digest shown here is the one the load insists on.
 data = uploaded.getvalue()
-digest = hashlib.sha256(data).hexdigest()
-workdir = Path(tempfile.gettempdir()) / "csc-uploads"
-workdir.mkdir(exist_ok=True)
-path = workdir / f"{digest}{Path(uploaded.name).suffix.lower()}"
-if not path.exists():
-    path.write_bytes(data)
-
 store = ui.store()
-with st.spinner("Checking every sheet..."):
-    extract = store.validate(path, original_name=uploaded.name)
+checked_key = f"_checked_{uploaded.file_id}_{ui.version()}"
+if checked_key not in st.session_state:
+    with st.spinner("Checking every sheet..."):
+        checked = uploads.check(store, data, uploaded.name, v.user, v.role)
+    st.session_state[checked_key] = checked
+checked = st.session_state[checked_key]
+extract = checked.extract
+st.caption(f"SHA-256 of the file checked: `{checked.sha256}`")
 
 errors = pd.DataFrame([p.as_dict() for p in extract.errors])
 warnings = pd.DataFrame([p.as_dict() for p in extract.warnings])
@@ -74,7 +73,8 @@ if st.button(f"Load it as the extract for {period}", type="primary", key="load")
     def progress(done, total, message):
         bar.progress(done / max(total, 1), text=message)
 
-    result = store.import_file(path, period, user=v.user, original_name=uploaded.name, progress=progress)
+    result = uploads.load(store, uploaded.getvalue(), uploaded.name, period, v.user, v.role, checked.sha256,
+                          progress=progress)
     ui.clear_caches()
     if result.status == "loaded":
         st.success(result.message + " The dashboard now shows it.")
