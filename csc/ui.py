@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from csc import config, exports, kpis, plan, privacy, report
+from csc import config, exports, kpis, plan, privacy, report, text
 from csc.store import Store
 
 ROLES = ("director", "board", "analyst")
@@ -121,7 +121,7 @@ def viewer() -> Viewer:
         if role is None:
             st.title("No access")
             st.write(
-                f"You are signed in as {email}, but this account has not been given access to the dashboard. "
+                f"You are signed in as {text.md(email)}, but this account has not been given access to the dashboard. "
                 "Ask the performance team to add you."
             )
             st.button("Sign out", on_click=st.logout)
@@ -145,7 +145,7 @@ def local_banner(v: Viewer) -> None:
             on_change=_set_preview_role,
         )
     else:
-        st.sidebar.caption(f"Signed in as {v.user} ({ROLE_LABELS[v.role]})")
+        st.sidebar.caption(f"Signed in as {text.md(v.user)} ({ROLE_LABELS[v.role]})")
         st.sidebar.button("Sign out", on_click=st.logout)
 
 
@@ -315,6 +315,7 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure with its alt text, and a download of the data behind it."""
     alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
+    text.safe_figure(fig)  # names from uploads and users are text in plotly's labels, never links
     st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
@@ -334,8 +335,7 @@ def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, lab
 
 
 def _log_export(v: Viewer | None, name: str) -> None:
-    if v is not None:
-        store().audit(v.user, v.role, "export", {"what": name})
+    store().audit(v.user if v is not None else "unknown", v.role if v is not None else None, "export", {"what": name})
 
 
 def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:

@@ -4,7 +4,7 @@ behind, will the target be met by the due date, and what the owners say about it
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, privacy, report, spc, ui
+from csc import breakdowns, charts, kpis, privacy, report, spc, text, ui
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -25,10 +25,10 @@ if st.query_params.get("action") != chosen:
 st.session_state["_action_in_url"] = chosen
 action = plan.action(chosen)
 
-st.header(f"{action.id} · {action.title}")
+st.header(f"{action.id} · {text.md(action.title)}")
 start_words = spc.period_label(action.start) if action.start else "–"
 st.caption(
-    f"Owner: {action.owner} · started {start_words} · due {action.due} · status: **{action.status}** · "
+    f"Owner: {text.md(action.owner)} · started {start_words} · due {action.due} · status: **{action.status}** · "
     f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else "")
 )
 rebase = st.toggle(
@@ -140,8 +140,8 @@ if not notes:
 for period in sorted(notes, reverse=True):
     note = notes[period]
     st.markdown(
-        f"**{spc.period_label(period)}** — *What we did:* {note.get('did') or '–'} · "
-        f"*What changed:* {note.get('changed') or '–'} · *What next:* {note.get('next') or '–'}"
+        f"**{spc.period_label(period)}** — *What we did:* {text.md(note.get('did')) or '–'} · "
+        f"*What changed:* {text.md(note.get('changed')) or '–'} · *What next:* {text.md(note.get('next')) or '–'}"
     )
 
 if not v.is_board:
@@ -165,7 +165,7 @@ if not v.is_board:
             if sel.areas and rec_area == everywhere:
                 records = records[records["area"].isin(sel.areas)]
             if records.empty:
-                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {rec_area}.")
+                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
             else:
                 st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
                            f"denominator {records['denominator'].sum():,.1f}.")

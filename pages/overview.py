@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, report, spc, ui
+from csc import boardpack, breakdowns, charts, kpis, report, spc, text, ui
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -50,8 +50,8 @@ for action in plan.actions:
     if part.empty:
         continue
     with st.container(border=True):
-        st.subheader(f"{action.id} · {action.title}")
-        st.caption(f"Owner: {action.owner} · due {action.due} · status: **{action.status}**")
+        st.subheader(f"{action.id} · {text.md(action.title)}")
+        st.caption(f"Owner: {text.md(action.owner)} · due {action.due} · status: **{action.status}**")
         table = pd.DataFrame({
             "Measure": part["title"],
             "Latest": [fmt(r, "value") for r in part.to_dict("records")],

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from csc import template, ui, uploads
+from csc import template, text, ui, uploads
 from csc.store import check_period
 
 v = ui.require("upload")
@@ -51,7 +51,7 @@ st.caption(f"SHA-256 of the file checked: `{checked.sha256}`")
 errors = pd.DataFrame([p.as_dict() for p in extract.errors])
 warnings = pd.DataFrame([p.as_dict() for p in extract.warnings])
 if not extract.ok:
-    st.error(f"**{uploaded.name}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
+    st.error(f"**{text.md(uploaded.name)}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
     show = errors.rename(columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value found",
                                   "expected": "Expected", "message": "Problem"})
     st.dataframe(show[["Sheet", "Row", "Column", "Value found", "Expected", "Problem"]], hide_index=True,
@@ -60,12 +60,12 @@ if not extract.ok:
                 label="Download the list of problems (CSV)")
     st.stop()
 
-st.success(f"**{uploaded.name}** passed every check: "
+st.success(f"**{text.md(uploaded.name)}** passed every check: "
            + ", ".join(f"{n:,} {s}" for s, n in extract.row_counts.items()) + ".")
 if not warnings.empty:
     with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
         for msg in warnings["message"]:
-            st.warning(msg)
+            st.warning(text.md(msg))
 
 if st.button(f"Load it as the extract for {period}", type="primary", key="load"):
     bar = st.progress(0, text="Loading...")
@@ -77,9 +77,9 @@ if st.button(f"Load it as the extract for {period}", type="primary", key="load")
                           progress=progress)
     ui.clear_caches()
     if result.status == "loaded":
-        st.success(result.message + " The dashboard now shows it.")
+        st.success(text.md(result.message) + " The dashboard now shows it.")
         ui.reset_filters()
     elif result.status == "unchanged":
         st.info(result.message)
     else:
-        st.error(result.message)
+        st.error(text.md(result.message))
