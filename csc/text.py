@@ -6,7 +6,7 @@
   (`![x](http://host/pixel)` would make every viewer's browser fetch it), link, autolink
   (`http://`, `www.`), emphasis, HTML, LaTeX (`$`) or Streamlit directive (`:red[...]`) can form.
 - `html(text)`: for plotly, whose labels (legend, ticks, hover, text) understand a little HTML
-  (`<a href>`, `<b>`, `<br>`): `& < > " '` become entities, which plotly shows as the characters.
+  (`<a href>`, `<b>`, `<br>`): `& < >` become entities, which plotly shows as the characters.
 - `safe_figure(fig)`: the data-derived labels of a figure escaped with `html` (trace names, string
   x/y categories, text, hover text and custom data); the code's own templates are left alone.
 """
@@ -31,8 +31,8 @@ def md(value) -> str:
 
 
 def html(value) -> str:
-    """Entities for & < > " ' (idempotent: text already escaped is not escaped twice)."""
-    return _html.escape(_html.unescape("" if value is None else str(value)), quote=True)
+    """Entities for & < > (no tag can form; idempotent: text already escaped is not escaped twice)."""
+    return _html.escape(_html.unescape("" if value is None else str(value)), quote=False)
 
 
 def _escape_values(values):

@@ -84,18 +84,51 @@ def roles_file() -> Path:
     return Path(os.environ.get("CSC_ROLES", config.ROOT / "data" / "roles.toml"))
 
 
+def _roles(roles: dict | None) -> dict:
+    if roles is None:
+        path = roles_file()
+        roles = tomllib.loads(path.read_text()) if path.exists() else {}
+    return roles
+
+
 def role_for(email: str | None, roles: dict | None = None) -> str | None:
     """The role mapped to an e-mail address, else to its domain; None means no access."""
     if not email:
         return None
-    if roles is None:
-        path = roles_file()
-        roles = tomllib.loads(path.read_text()) if path.exists() else {}
+    roles = _roles(roles)
     email = email.strip().lower()
     users = {k.lower(): v for k, v in roles.get("users", {}).items()}
     domains = {k.lower(): v for k, v in roles.get("domains", {}).items()}
     role = users.get(email) or domains.get(email.rsplit("@", 1)[-1])
     return role if role in ROLES else None
+
+
+STABLE_CLAIMS = ("oid", "sub")  # Entra ID's object id; any provider's subject
+
+
+def identity(claims: dict, roles: dict | None = None) -> tuple[str | None, str, str | None]:
+    """(role, who, why not) for a signed-in account's claims.
+
+    A stable claim listed in the roles file's `[subjects]` (`oid`, then `sub`: ids the identity
+    provider never reassigns) gives its role. Otherwise the e-mail address (`[users]`, then
+    `[domains]`) does, but only when the provider has not said it is unverified: a token with
+    `email_verified = false` is refused, and with `require_verified_email = true` in the roles file
+    so is one that does not say (see docs/deployment.md)."""
+    roles = _roles(roles)
+    email = claims.get("email")
+    who = email or claims.get("sub") or claims.get("oid") or "unknown"
+    subjects = {str(k).strip().lower(): v for k, v in roles.get("subjects", {}).items()}
+    for claim in STABLE_CLAIMS:
+        value = claims.get(claim)
+        if value and subjects.get(str(value).strip().lower()) in ROLES:
+            return subjects[str(value).strip().lower()], who, None
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):
+        verified = verified.strip().lower() == "true"
+    if email and (verified is False or (verified is None and roles.get("require_verified_email"))):
+        return None, who, "unverified"
+    role = role_for(email, roles)
+    return role, who, None if role else "not mapped"
 
 
 def _address_is_local() -> bool:
@@ -116,17 +149,21 @@ def viewer() -> Viewer:
             st.write("This dashboard holds information about children. Please sign in with your council account.")
             st.button("Sign in", type="primary", on_click=st.login)
             st.stop()
-        email = st.user.get("email")
-        role = role_for(email)
+        claims = {k: st.user.get(k) for k in ("email", "email_verified", *STABLE_CLAIMS)}
+        role, who, why = identity(claims)
         if role is None:
             st.title("No access")
-            st.write(
-                f"You are signed in as {text.md(email)}, but this account has not been given access to the dashboard. "
-                "Ask the performance team to add you."
-            )
+            if why == "unverified":
+                st.write(f"You are signed in as {text.md(who)}, but your identity provider has not verified this "
+                         "e-mail address, so it cannot be used to give access. Ask the performance team.")
+            else:
+                st.write(
+                    f"You are signed in as {text.md(who)}, but this account has not been given access to the "
+                    "dashboard. Ask the performance team to add you."
+                )
             st.button("Sign out", on_click=st.logout)
             st.stop()
-        return Viewer(email, role, False)
+        return Viewer(who, role, False)
     if not _address_is_local():
         st.error(
             "This dashboard is running without sign-in and is not bound to this computer only. "
