@@ -59,7 +59,7 @@ def _one_line(value):
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """Every field quoted (a separator inside a value never starts a cell), no line break inside
+    """Every text field quoted (a separator inside a value never starts a cell), no line break inside
     a field, every text neutralised."""
     import csv
 
@@ -68,7 +68,7 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     for col in out.columns:
         if out[col].dtype == object:
             out[col] = out[col].map(_one_line)
-    return out.to_csv(index=False, quoting=csv.QUOTE_ALL).encode("utf-8-sig")
+    return out.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:

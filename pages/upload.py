@@ -40,18 +40,20 @@ except Exception as exc:
 data = uploaded.getvalue()
 store = ui.store()
 checked_key = f"_checked_{uploaded.file_id}_{ui.version()}"
-if checked_key not in st.session_state:
+if checked_key not in st.session_state:  # checked once per file (and data version): plain values kept
     with st.spinner("Checking every sheet..."):
         checked = uploads.check(store, data, uploaded.name, v.user, v.role)
-    st.session_state[checked_key] = checked
+    st.session_state[checked_key] = {
+        "sha256": checked.sha256, "ok": checked.ok, "row_counts": dict(checked.extract.row_counts),
+        "errors": [p.as_dict() for p in checked.extract.errors],
+        "warnings": [p.as_dict() for p in checked.extract.warnings]}
 checked = st.session_state[checked_key]
-extract = checked.extract
-st.caption(f"SHA-256 of the file checked: `{checked.sha256}`")
+st.caption(f"SHA-256 of the file checked: `{checked['sha256']}`")
 
-errors = pd.DataFrame([p.as_dict() for p in extract.errors])
-warnings = pd.DataFrame([p.as_dict() for p in extract.warnings])
-if not extract.ok:
-    st.error(f"**{text.md(uploaded.name)}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
+errors = pd.DataFrame(checked["errors"])
+warnings = pd.DataFrame(checked["warnings"])
+if not checked["ok"]:
+    st.error(f"**{text.md(uploaded.name)}** cannot be loaded: {len(errors):,} problem(s) to fix. Nothing was stored.")
     show = errors.rename(columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value found",
                                   "expected": "Expected", "message": "Problem"})
     st.dataframe(show[["Sheet", "Row", "Column", "Value found", "Expected", "Problem"]], hide_index=True,
@@ -61,7 +63,7 @@ if not extract.ok:
     st.stop()
 
 st.success(f"**{text.md(uploaded.name)}** passed every check: "
-           + ", ".join(f"{n:,} {s}" for s, n in extract.row_counts.items()) + ".")
+           + ", ".join(f"{n:,} {s}" for s, n in checked["row_counts"].items()) + ".")
 if not warnings.empty:
     with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
         for msg in warnings["message"]:
@@ -73,7 +75,7 @@ if st.button(f"Load it as the extract for {period}", type="primary", key="load")
     def progress(done, total, message):
         bar.progress(done / max(total, 1), text=message)
 
-    result = uploads.load(store, uploaded.getvalue(), uploaded.name, period, v.user, v.role, checked.sha256,
+    result = uploads.load(store, uploaded.getvalue(), uploaded.name, period, v.user, v.role, checked["sha256"],
                           progress=progress)
     ui.clear_caches()
     if result.status == "loaded":
