@@ -402,8 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from csc import crypto
+
     try:
         return args.func(args)
+    except crypto.KeyError_ as exc:  # the key is missing, or kept where it must not be
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         if not _is_lock_error(exc):
             raise

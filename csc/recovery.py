@@ -386,13 +386,13 @@ def _advance(cur, sequence: str, past: int) -> int:
     return value + 1
 
 
-def _sha256(path: Path, db: Path | None = None) -> str:
+def _sha256(path: Path, db: Path) -> str:
     """The digest of a kept file's contents (decrypted: the digest recorded at import)."""
     from csc import crypto
 
     data = path.read_bytes()
     if crypto.is_encrypted(data):
-        data = crypto.decrypt(data, [config.id_key(db or path.parent.parent / "x"), *crypto.old_secrets()])
+        data = crypto.decrypt(data, [config.id_key(db), *crypto.old_secrets()])
     return hashlib.sha256(data).hexdigest()
 
 
@@ -500,9 +500,19 @@ def _check_files(hist: History, uploads: Path, target: Path) -> list[str]:
         if not path.exists():
             problems.append(f"import {iid} ({period}): the kept file {path.name} is missing")
             imp["_skip"] = True
-        elif _sha256(path, target) != imp["sha256"]:
-            problems.append(f"import {iid} ({period}): {path.name} has changed since it was imported")
-            imp["_skip"] = True
+        else:
+            from csc import crypto
+
+            try:
+                changed = _sha256(path, target) != imp["sha256"]
+            except crypto.KeyError_:
+                problems.append(f"import {iid} ({period}): {path.name} cannot be decrypted with the key configured "
+                                "(during a key rotation give the old key as CSC_OLD_KEY_FILE or CSC_OLD_ID_KEY)")
+                imp["_skip"] = True
+                continue
+            if changed:
+                problems.append(f"import {iid} ({period}): {path.name} has changed since it was imported")
+                imp["_skip"] = True
     return problems
 
 

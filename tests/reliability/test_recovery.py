@@ -244,6 +244,18 @@ def test_rotating_the_key_re_encrypts_and_re_pseudonymises(tmp_path, workbooks, 
         crypto.decrypt(kept.read_bytes(), b"key-before")
 
 
+def test_a_rebuild_with_another_key_changes_nothing_and_says_why(tmp_path, workbooks, monkeypatch):
+    monkeypatch.setenv("CSC_ID_KEY", "the-key")
+    db = tmp_path / "data" / "csc.duckdb"
+    with Store.open(db) as store:
+        store.import_file(workbooks["small"], "2022-04", user="analyst")
+    before = db.read_bytes()
+    monkeypatch.setenv("CSC_ID_KEY", "a-different-key")  # the key was lost or swapped, no old key given
+    with pytest.raises(recovery.RecoveryError, match="cannot be decrypted with the key configured"):
+        recovery.rebuild(db)
+    assert db.read_bytes() == before and not list(db.parent.glob("*.replaced-*"))
+
+
 def first_child(workbook: Path) -> str:
     import openpyxl
 
