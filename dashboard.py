@@ -29,7 +29,7 @@ SECTIONS = {
     "Manage": ["plan", "upload", "imports", "teams", "data_quality", "audit"],
 }
 if config.region_dir():  # pooled KPI results of several councils (python -m csc spark-kpis)
-    PAGES["region"] = st.Page("pages/region.py", title="Region", icon=":material/compare_arrows:", url_path="region")
+    PAGES["region"] = st.Page("pages/region.py", title="Region", url_path="region")
     SECTIONS["Progress"].append("region")
 nav = st.navigation(
     {section: [PAGES[p] for p in names if viewer.may(p)] for section, names in SECTIONS.items()

@@ -233,6 +233,14 @@ create table if not exists raw_referral_counts (
     prior_referrals_12m integer         -- List 3's "Number of Referrals in Last 12 Months"
 );
 create table if not exists referral_counts_current (referral_id varchar, prior_referrals_12m integer);
+-- Teams named by an Annex A upload that was refused because they have no area office yet: kept
+-- apart from the data (a refused file changes no table the figures are made from), for the Teams
+-- page to list; each addition is in the audit log. A team leaves this list once it is saved.
+create table if not exists teams_awaiting_area (
+    team varchar primary key,
+    first_seen timestamp not null,
+    seen_by varchar
+);
 create table if not exists inferred_involvements (
     involvement_id varchar, child_id varchar, worker_id varchar, start_date date, end_date date,
     area_office varchar, team varchar, change_reason varchar, import_period varchar, import_id integer
@@ -809,16 +817,20 @@ def team_areas(cur: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
 
 
 def team_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The mapping for the Teams page: teams not mapped yet first."""
+    """The mapping for the Teams page, with the teams refused uploads named (not mapped yet) first."""
     return cur.execute(
         "select team, area_office, changed_by, changed_at from team_areas "
+        "union all "
+        "select w.team, null, null, w.first_seen from teams_awaiting_area as w "
+        "where lower(w.team) not in (select lower(team) from team_areas) "
         "order by area_office is not null, lower(team)"
     ).df()
 
 
-def record_unmapped(store, extract: Extract) -> list[str]:
-    """Record the teams an Annex A upload named that nobody has mapped (area office left blank), so
-    the Teams page lists them. Only team names are stored; the upload itself is not."""
+def record_unmapped(store, extract: Extract, user: str | None = None, role: str | None = None,
+                    name: str | None = None) -> list[str]:
+    """Record the teams a refused Annex A upload named that nobody has mapped, so the Teams page lists
+    them: team names only, in `teams_awaiting_area` (apart from the mapping and the data), audited."""
     teams = getattr(extract, "unmapped_teams", None)
     if not teams:
         return []
@@ -831,6 +843,7 @@ def record_unmapped(store, extract: Extract) -> list[str]:
     with store._write_lock:
         cur = store.con.cursor()
         known = {team_key(t) for t in team_areas(cur)}
+        known |= {team_key(r[0]) for r in cur.execute("select team from teams_awaiting_area").fetchall()}
         new = []
         for t in teams:
             if team_key(t) not in known:
@@ -839,15 +852,14 @@ def record_unmapped(store, extract: Extract) -> list[str]:
         if new:
             cur.execute("begin")
             try:
-                cur.executemany(
-                    "insert into team_areas (team, area_office, changed_by, changed_at) values (?, null, null, ?)",
-                    [(t, dt.datetime.now()) for t in new],
-                )
+                cur.executemany("insert into teams_awaiting_area (team, first_seen, seen_by) values (?, ?, ?)",
+                                [(t, dt.datetime.now(), user) for t in new])
+                store._audit(cur, user or "unknown", role, "teams_awaiting_area",
+                             {"added": new, "file": name})
                 cur.execute("commit")
             except BaseException:
                 cur.execute("rollback")
                 raise
-            _record(store)
     extract.problems.append(_warning(
         f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
         f"{_shown(teams)}."))
@@ -887,12 +899,21 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
     with store._write_lock:
         cur = store.con.cursor()
         current = {team_key(t): (t, a) for t, a in team_areas(cur).items()}
+        waiting = {team_key(r[0]): r[0] for r in cur.execute("select team from teams_awaiting_area").fetchall()}
         removed = [current[k][0] for k in current if k not in wanted]
-        changed = {k: v for k, v in wanted.items() if current.get(k) != v}
-        if not removed and not changed:
+        # a waiting team still without an area office stays waiting; one deleted from the table is dropped
+        changed = {k: v for k, v in wanted.items() if current.get(k) != v and not (k in waiting and k not in current
+                                                                                    and v[1] is None)}
+        dropped = [waiting[k] for k in waiting if k not in wanted and k not in current]
+        if not removed and not changed and not dropped:
             return "Nothing to save: the mapping is unchanged."
         cur.execute("begin")
         try:
+            for k in changed:
+                if k in waiting:
+                    cur.execute("delete from teams_awaiting_area where team = ?", [waiting[k]])
+            for team in dropped:
+                cur.execute("delete from teams_awaiting_area where team = ?", [team])
             for team in removed:
                 cur.execute("delete from team_areas where team = ?", [team])
             for k, (team, area) in changed.items():
@@ -903,7 +924,7 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
                     [team, area, user if area else None, now],
                 )
             store._audit(cur, user, role, "team_areas", {
-                "set": {t: a for t, a in changed.values()}, "removed": removed})
+                "set": {t: a for t, a in changed.values()}, "removed": removed + dropped})
             cur.execute("commit")
         except BaseException:
             cur.execute("rollback")
@@ -913,8 +934,8 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
     parts = [f"{mapped} team(s) mapped"] if mapped else []
     if len(changed) - mapped:
         parts.append(f"{len(changed) - mapped} left without an area office")
-    if removed:
-        parts.append(f"{len(removed)} removed")
+    if removed or dropped:
+        parts.append(f"{len(removed) + len(dropped)} removed")
     return "Saved: " + ", ".join(parts) + ". New Annex A uploads use this mapping."
 
 

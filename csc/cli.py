@@ -1,9 +1,15 @@
 """The command line: `python -m csc <command>`. Every command takes --db PATH (default
-data/csc.duckdb, overridden by $CSC_DB)."""
+data/csc.duckdb, overridden by $CSC_DB).
+
+Every command that shows or moves data is audit-logged like the dashboard's pages, with the
+role `operator` (whoever has a shell on the server) and the user given by --user (default
+`cli:<login name>`). While the dashboard runs it holds DuckDB's single-writer lock: a command
+then stops with a message saying so (exit status 3), never a traceback."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -11,8 +17,39 @@ from pathlib import Path
 from csc import config
 
 
+CLI_ROLE = "operator"
+BUSY = 3  # exit status: the database is in use by another process (the dashboard)
+
+
 def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database file (default: $CSC_DB or data/csc.duckdb)")
+
+
+def _default_user() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (a container): still say it was the command line
+        return "cli"
+
+
+def _user_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", default=None, help="who runs the command, for the audit log (default: cli:<login name>)")
+
+
+def _who(args) -> str:
+    return getattr(args, "user", None) or _default_user()
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    import duckdb
+
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and ("lock" in text or "conflicting" in text or "being used" in text)
+
+
+BUSY_MESSAGE = ("Error: the database {db} is in use by another process (the dashboard holds it while it runs), "
+                "so this command cannot open it. Run it when the dashboard is stopped, or do it in the dashboard "
+                "(Upload, Imports, the board pack on the Overview page). Nothing was changed.")
 
 
 def _progress_bar(done: int, total: int, message: str) -> None:
@@ -38,7 +75,8 @@ def cmd_import(args) -> int:
 
     try:
         with Store.open(args.db) as store:
-            result = store.import_file(Path(args.file), args.period, user=args.user, progress=_progress_bar)
+            result = store.import_file(Path(args.file), args.period, user=_who(args), role=CLI_ROLE,
+                                       progress=_progress_bar)
     except StoreError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
@@ -116,6 +154,10 @@ def _validate_file(path: Path, db: str | None, period: str | None = None):
         if store is not None:
             with store:
                 extract = store.validate(path)
+                if not extract.ok:  # read-only: says the unmapped teams were not added to the Teams page
+                    from csc import annexa
+
+                    annexa.record_unmapped(store, extract)
                 if extract.ok:
                     period = period or guardrails.default_period(store.cursor(), extract, path.name)
                     extract.problems.extend(store.guardrail_warnings(extract, period, path.name))
@@ -132,6 +174,7 @@ def cmd_imports(args) -> int:
 
     with Store.open(args.db) as store:
         df = store.imports()
+        store.audit(_who(args), CLI_ROLE, "view", {"command": "imports"})
     if args.json:
         records = []
         for row in df.to_dict("records"):
@@ -162,7 +205,7 @@ def cmd_rollback(args) -> int:
 
     try:
         with Store.open(args.db) as store:
-            print(store.rollback(args.import_id, user=args.user))
+            print(store.rollback(args.import_id, user=_who(args), role=CLI_ROLE))
     except StoreError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
@@ -200,6 +243,8 @@ def cmd_kpis(args) -> int:
             df = df[df["area"].isna()]
         else:
             df = kpis.results(cur, kpi=args.kpi, period=args.period, area=args.area, board=board)
+        store.audit(_who(args), CLI_ROLE, "view", {"command": "kpis", "kpi": args.kpi, "period": args.period,
+                                                    "area": args.area, "rows": len(df)})
     if args.json:
         out = []
         for row in df.itertuples(index=False):
@@ -263,6 +308,9 @@ def cmd_boardpack(args) -> int:
         except ValueError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             return 2
+        store.audit(_who(args), CLI_ROLE, "export", {"what": "board pack", "command": "boardpack", "file": str(out),
+                                                      "period": period, "areas": args.area or [],
+                                                      "suppressed": args.role == "board"})
     areas = ", ".join(args.area) if args.area else "all areas"
     print(f"Wrote the board pack ({args.role} version) for {period} ({areas}) to {out}")
     return 0
@@ -290,6 +338,7 @@ def cmd_backup(args) -> int:
     try:
         with Store.open(args.db) as store:
             print(recovery.backup(store, Path(args.folder)).summary())
+            store.audit(_who(args), CLI_ROLE, "export", {"what": "backup", "command": "backup", "folder": args.folder})
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -310,8 +359,10 @@ def cmd_export_parquet(args) -> int:
     from csc.store import Store
 
     try:
-        with Store.open(args.db, read_only=True) as store:
+        with Store.open(args.db) as store:
             written = recovery.export_parquet(store, Path(args.folder), council=args.council)
+            store.audit(_who(args), CLI_ROLE, "export", {"what": "records as Parquet", "command": "export-parquet",
+                                                          "folder": args.folder})
     except config.ConfigError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
@@ -356,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="validate and load a monthly extract")
     p.add_argument("file")
     p.add_argument("--period", required=True, help="the reporting month, YYYY-MM")
-    p.add_argument("--user", default="cli")
+    _user_arg(p)
     p.add_argument("--json", action="store_true")
     _db_arg(p)
     p.set_defaults(func=cmd_import)
@@ -371,12 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("imports", help="list the imports")
     p.add_argument("--json", action="store_true")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_imports)
 
     p = sub.add_parser("rollback", help="roll an import back")
     p.add_argument("import_id", type=int)
-    p.add_argument("--user", default="cli")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_rollback)
 
@@ -394,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="board: what a board member sees (hidden figures null, with \"suppressed\")")
     p.add_argument("--by", choices=("area", "team"), default="area",
                    help="team: one row per area office and team")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_kpis)
 
@@ -410,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", action="append", help="an area office; repeat for several (default: all areas together)")
     p.add_argument("--role", choices=("board", "director", "analyst"), default="board",
                    help="board (default): small numbers suppressed as c; director/analyst: not suppressed")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_boardpack)
     p = sub.add_parser("rebuild", help="recreate the database from the kept upload files and the history")
@@ -421,14 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=cmd_rebuild)
 
-    p = sub.add_parser("backup", help="copy the database, kept uploads, manifest and key to a new folder")
+    p = sub.add_parser("backup", help="copy the database, kept (encrypted) uploads and manifest to a new folder")
     p.add_argument("folder")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("export-parquet", help="write the records as Parquet, one file set per import")
     p.add_argument("folder")
     p.add_argument("--council", help="the council's code, naming its folder (default: $CSC_COUNCIL or demo)")
+    _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_export_parquet)
 
@@ -444,4 +500,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    from csc import crypto
+
+    try:
+        return args.func(args)
+    except crypto.KeyError_ as exc:  # the key is missing, or kept where it must not be
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not _is_lock_error(exc):
+            raise
+        print(BUSY_MESSAGE.format(db=config.db_path(getattr(args, "db", None))), file=sys.stderr)
+        return BUSY

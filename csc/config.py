@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,21 +50,11 @@ class Paths:
     def uploads(self) -> Path:
         return self.db.parent / "uploads"
 
-    @property
-    def key_file(self) -> Path:
-        return self.db.parent / ".id_key"
-
 
 def id_key(db: Path) -> bytes:
-    """The secret for pseudonymising child ids: $CSC_ID_KEY, else a key file beside the database
-    created on first use (local mode). Losing it means new extracts no longer match old ones."""
-    env = os.environ.get("CSC_ID_KEY")
-    if env:
-        return env.encode()
-    key_file = Paths(db).key_file
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return key_file.read_text().strip().encode()
+    """The secret for pseudonymising child ids and encrypting kept files: $CSC_ID_KEY, else the
+    key file $CSC_KEY_FILE, else ~/.config/csc/id_key made on first use; never in the data folder
+    (see `csc.crypto`). Losing it means new extracts no longer match old ones."""
+    from csc import crypto
+
+    return crypto.secret(Path(db))

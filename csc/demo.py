@@ -1283,8 +1283,9 @@ def run_demo(db_path, first: str = "2010-04", last: str = "2012-03", out_dir=Non
              store=None) -> list:
     """Generate the demo council, write a workbook a month, and import them in order.
 
-    The workbooks go to ``out_dir`` (default: a ``demo`` folder beside the database, e.g.
-    ``data/demo/extract-2010-04.xlsx``) and are imported through ``Store.import_file``,
+    The workbooks go to ``out_dir`` when given; by default to a private temporary folder (0700)
+    removed afterwards, so nothing sits in the data folder in clear (the store keeps each import's
+    file encrypted in ``uploads/``). They are imported through ``Store.import_file``,
     the path an analyst's upload takes, as user ``demo`` and at the time
     :func:`import_datetime` gives (action A5's story). ``store`` may be an already open
     ``csc.store.Store`` (e.g. the app's); otherwise ``db_path`` is opened and closed.
@@ -1299,13 +1300,15 @@ def run_demo(db_path, first: str = "2010-04", last: str = "2012-03", out_dir=Non
 
     n = _count_months(first, last)  # also validates the periods
     total = 1 + n
+    import shutil
+    import tempfile
+
     db_path = Path(db_path) if db_path is not None else None
+    scratch = None
     if out_dir is not None:
         out = Path(out_dir)
-    elif db_path is not None:
-        out = db_path.parent / "demo"
     else:
-        out = Path(store.path).parent / "demo"
+        out = scratch = Path(tempfile.mkdtemp(prefix="csc-demo-"))
 
     def tick(done: int, message: str):
         if progress is not None:
@@ -1363,6 +1366,8 @@ def run_demo(db_path, first: str = "2010-04", last: str = "2012-03", out_dir=Non
                     pass
         if own:
             store.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return results
 
 

@@ -85,8 +85,8 @@ def read_manifest(path: Path) -> list[dict]:
 
 
 def _append(path: Path, events: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as fh:
         fh.seek(0, os.SEEK_END)
         if fh.tell() > 0:
             fh.seek(-1, os.SEEK_END)
@@ -387,12 +387,14 @@ def _advance(cur, sequence: str, past: int) -> int:
     return value + 1
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _sha256(path: Path, db: Path) -> str:
+    """The digest of a kept file's contents (decrypted: the digest recorded at import)."""
+    from csc import crypto
+
+    data = path.read_bytes()
+    if crypto.is_encrypted(data):
+        data = crypto.decrypt(data, [config.id_key(db), *crypto.old_secrets()])
+    return hashlib.sha256(data).hexdigest()
 
 
 def choose_history(target: Path, source: Path, history: str = "auto") -> History:
@@ -439,7 +441,18 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
             pass  # damaged: it will be kept aside and replaced
     hist = choose_history(target, source, history)
     report = RebuildReport(target, hist.source)
-    report.problems = _check_files(hist, uploads)
+    from csc import crypto
+
+    if not os.environ.get("CSC_ID_KEY"):
+        legacy = next((k for k in (target.parent / crypto.LEGACY_KEY_NAME, uploads.parent / crypto.LEGACY_KEY_NAME)
+                       if k.is_file()), None)
+        if legacy is not None and not crypto.key_file().exists():  # a backup made by an older version
+            crypto.private_dir(crypto.key_file().parent)
+            crypto.write_private(crypto.key_file(), legacy.read_bytes())
+        report.new_key = not crypto.key_file().exists()
+    if crypto.old_secrets():  # a key rotation: every pseudonym changes, so no record can match the old ones
+        hist.checksums = None
+    report.problems = _check_files(hist, uploads, target)
     if report.problems and not partial:
         raise RecoveryError("nothing was changed: " + "; ".join(report.problems)
                             + ". Restore the missing files from a backup, or use --partial.")
@@ -449,12 +462,6 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
     staging = target.parent / f".rebuild-{stamp}-{os.getpid()}"
     staging.mkdir()
     try:
-        if not os.environ.get("CSC_ID_KEY"):
-            key = next((k for k in (config.Paths(target).key_file, uploads.parent / ".id_key") if k.exists()), None)
-            if key is not None:
-                shutil.copyfile(key, config.Paths(staging / target.name).key_file)
-            else:
-                report.new_key = True
         store = Store.open(staging / target.name)
         try:
             _replay(store, hist, uploads, report, step)
@@ -481,7 +488,7 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
     return report
 
 
-def _check_files(hist: History, uploads: Path) -> list[str]:
+def _check_files(hist: History, uploads: Path, target: Path) -> list[str]:
     """Before anything is built: is every import's kept file there, unchanged?"""
     problems = []
     for imp in hist.imports:
@@ -494,9 +501,19 @@ def _check_files(hist: History, uploads: Path) -> list[str]:
         if not path.exists():
             problems.append(f"import {iid} ({period}): the kept file {path.name} is missing")
             imp["_skip"] = True
-        elif _sha256(path) != imp["sha256"]:
-            problems.append(f"import {iid} ({period}): {path.name} has changed since it was imported")
-            imp["_skip"] = True
+        else:
+            from csc import crypto
+
+            try:
+                changed = _sha256(path, target) != imp["sha256"]
+            except crypto.KeyError_:
+                problems.append(f"import {iid} ({period}): {path.name} cannot be decrypted with the key configured "
+                                "(during a key rotation give the old key as CSC_OLD_KEY_FILE or CSC_OLD_ID_KEY)")
+                imp["_skip"] = True
+                continue
+            if changed:
+                problems.append(f"import {iid} ({period}): {path.name} has changed since it was imported")
+                imp["_skip"] = True
     return problems
 
 
@@ -655,9 +672,9 @@ def _install(staging: Path, target: Path, stamp: str, report: RebuildReport) -> 
             os.replace(old, dst_uploads / f"{MANIFEST}.before-rebuild-{stamp}")  # kept: it names files too
         if new.exists():
             os.replace(new, old)
-    key, dst_key = config.Paths(staged).key_file, config.Paths(target).key_file
-    if key.exists() and not dst_key.exists():
-        os.replace(key, dst_key)
+    from csc import crypto
+
+    crypto.tighten(target)
 
 
 # --- backup --------------------------------------------------------------------------------
@@ -669,13 +686,12 @@ class BackupReport:
     database: Path
     files: int
     imports: int
-    key_file: bool
+    key_file: bool = False  # never: the key is kept apart from the data and its backups
 
     def summary(self) -> str:
-        key = ("the key file" if self.key_file else
-               "no key file (the key comes from $CSC_ID_KEY: keep it in your secrets manager)")
         return (f"Backed up {self.imports} import(s) to {self.folder}: the database ({self.database.name}), "
-                f"{self.files} kept upload file(s), the manifest and {key}.")
+                f"{self.files} kept upload file(s) (encrypted) and the manifest. The key is not in the backup: "
+                "back it up separately (see docs/deployment.md).")
 
 
 def _sql_str(text: str) -> str:
@@ -694,13 +710,15 @@ def backup(store, folder: str | Path) -> BackupReport:
     db_copy = folder / store.path.name
     if db_copy.exists():
         raise RecoveryError(f"{db_copy} already exists: back up into a new folder (e.g. one named by the date).")
-    uploads = folder / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
+    from csc import crypto
+
+    crypto.private_dir(folder)
+    uploads = crypto.private_dir(folder / "uploads")
     # 1. the manifest first, under the write lock: everything it records is in the snapshot below
     with store._write_lock:
         src_manifest = manifest_path(store.path)
         if src_manifest.exists():
-            shutil.copyfile(src_manifest, uploads / MANIFEST)
+            crypto.write_private(uploads / MANIFEST, src_manifest.read_bytes())
     # 2. the database: one transaction, so a consistent snapshot; imports may commit meanwhile
     partial = folder / (store.path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -714,7 +732,7 @@ def backup(store, folder: str | Path) -> BackupReport:
     finally:
         cur.execute(f"detach {alias}")
     os.replace(partial, db_copy)
-    # 3. the kept files the snapshot refers to, and the key
+    # 3. the kept files the snapshot refers to (encrypted); never the key
     files = 0
     for (stored,) in rows:
         if not stored:
@@ -725,11 +743,8 @@ def backup(store, folder: str | Path) -> BackupReport:
             files += 1
         else:
             log.warning("backup: the kept file %s is missing", src)
-    key = store.paths.key_file
-    has_key = key.exists() and not os.environ.get("CSC_ID_KEY")
-    if has_key:
-        shutil.copy2(key, folder / key.name)
-    return BackupReport(folder, db_copy, files, len(rows), has_key)
+    crypto.tighten(db_copy)
+    return BackupReport(folder, db_copy, files, len(rows))
 
 
 # --- Parquet, for engines beyond one machine -----------------------------------------------

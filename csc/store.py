@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, census, config, guardrails, recovery, revisions, spec, ssd
+from csc import annexa, census, config, crypto, guardrails, recovery, revisions, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -158,9 +159,10 @@ class Store:
         path = config.db_path(path)
         if read_only:
             return cls(duckdb.connect(str(path), read_only=True), path, True)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = cls(duckdb.connect(str(path)), path)
         store._ensure_schema()
+        crypto.tighten(path)  # the data folder 0700, its files 0600
         recovery.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
 
@@ -226,17 +228,16 @@ class Store:
                  period: str | None = None, as_of: dt.date | None = None) -> Extract:
         """Read and check a workbook, storing nothing; adds the warnings that need the database
         (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
-        day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa` (its unmapped teams are
-        recorded for the Teams page: team names only)."""
+        day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa`. Nothing is written here: the
+        teams a refused Annex A or SSD file names are recorded apart from the data by the caller
+        (`import_file`, `csc.uploads.check`: `annexa.record_unmapped`)."""
         if annexa.is_annex_a(path, original_name):
             extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
-            annexa.record_unmapped(self, extract)
         elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
             known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
             extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today,
                                known_workers=known)
-            annexa.record_unmapped(self, extract)
         elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
             cur = self.cursor()
             teams = {w: (t, a) for w, t, a in cur.execute("select worker_id, team, area_office from cur_workforce").fetchall()}
@@ -292,14 +293,33 @@ class Store:
         imported_at: dt.datetime | None = None,
         progress=None,
         source_format: str = "extract",
+        role: str | None = None,
+        expected_sha256: str | None = None,
     ) -> ImportResult:
-        """Validate then load one workbook as a new import, in one transaction: all or nothing."""
+        """Validate then load one workbook as a new import, in one transaction: all or nothing.
+
+        The file is read once: those bytes (decrypted, for a kept file) are checked, loaded and
+        kept, from a private folder of this call's own. `expected_sha256`: the digest shown when
+        the file was checked; a file whose bytes differ now is refused. A refused file changes
+        nothing but the audit log (and, for Annex A, the separate list of teams waiting for an
+        area office)."""
         step = progress or (lambda done, total, message: None)
         period = check_period(period)
         path = Path(path)
         name = original_name or path.name
         step(0, 4, "Checking the file")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        raw = path.read_bytes()
+        if crypto.is_encrypted(raw):  # a kept file, replayed by a rebuild
+            raw = crypto.decrypt(raw, [config.id_key(self.path), *crypto.old_secrets()])
+        digest = hashlib.sha256(raw).hexdigest()
+        if expected_sha256 is not None and digest != expected_sha256:
+            self._audit_refusal(user, role, name, period, "changed since it was checked")
+            return ImportResult(
+                "refused", period,
+                [Problem("error", "The file changed between the check and the load (its SHA-256 digest differs "
+                                  "from the one shown when it was checked). Nothing was stored: check it again.")],
+                message="The file was not loaded: it is not the file that was checked. Nothing was stored.",
+            )
         same = self.cursor().execute(
             "select import_id from imports where sha256 = $sha and period = $period and status = 'loaded'",
             {"sha": digest, "period": period},
@@ -314,25 +334,34 @@ class Store:
             )
         today = (imported_at or dt.datetime.now()).date()
         step(1, 4, "Validating every sheet")
-        extract = self.validate(path, original_name=name, today=max(today, dt.date.today()), period=period, as_of=today)
-        if not extract.ok:
-            return ImportResult(
-                "refused",
-                period,
-                extract.problems,
-                message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
-            )
-        source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
-        census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
-        if census_period and census_period != period:
-            extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census date, "
-                                                       f"not {period}."))
-            period = census_period
-        step(2, 4, "Loading the records")
-        with self._write_lock:
-            result = self._load(extract, path, name, digest, period, user, imported_at or dt.datetime.now(), source_format, step)
+        with private_copy(raw, name) as work:
+            extract = self.validate(work, original_name=name, today=max(today, dt.date.today()), period=period,
+                                    as_of=today)
+            if not extract.ok:
+                self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
+                annexa.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
+                return ImportResult(
+                    "refused",
+                    period,
+                    extract.problems,
+                    message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
+                )
+            source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
+            census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
+            if census_period and census_period != period:
+                extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census "
+                                                           f"date, not {period}."))
+                period = census_period
+            step(2, 4, "Loading the records")
+            with self._write_lock:
+                result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
+                                    source_format, step, role)
         step(4, 4, "Done")
         return result
+
+    def _audit_refusal(self, user, role, name, period, why) -> None:
+        if not self.read_only:
+            self.audit(user, role, "import_refused", {"file": name, "period": period, "why": why})
 
     def import_tables(
         self,
@@ -360,7 +389,8 @@ class Store:
             return self._load(extract, None, name, digest, period, user, imported_at or dt.datetime.now(),
                               source_format, lambda *a: None)
 
-    def _load(self, extract, path, name, digest, period, user, imported_at, source_format, step) -> ImportResult:
+    def _load(self, extract, raw, name, digest, period, user, imported_at, source_format, step,
+              role=None) -> ImportResult:
         key = config.id_key(self.path)
         cur = self.con.cursor()
         import_id = None
@@ -368,7 +398,7 @@ class Store:
         try:
             cur.execute("begin")
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
-            stored = self._keep_file(path, import_id, digest, name) if path is not None else None
+            stored = self._keep_file(raw, import_id, digest, name, key) if raw is not None else None
             for sheet_name, data in extract.sheets.items():
                 table = pseudonymise(data.table, key)
                 cur.register("incoming", table)
@@ -397,7 +427,7 @@ class Store:
             )
             step(3, 4, "Recomputing the KPIs")
             self._rebuild(cur, (import_id, "import", imported_at))
-            self._audit(cur, user, None, "import", {"import_id": import_id, "period": period, "file": name})
+            self._audit(cur, user, role, "import", {"import_id": import_id, "period": period, "file": name})
             cur.execute("commit")
         except BaseException:
             cur.execute("rollback")
@@ -415,13 +445,13 @@ class Store:
             message=f"Loaded import {import_id} for {period}: {total:,} rows in {len(extract.sheets)} sheet(s).",
         )
 
-    def _keep_file(self, path: Path, import_id: int, digest: str, name: str) -> Path:
-        """Keep the uploaded file, unchanged, so the database can be rebuilt from the files."""
-        uploads = self.paths.uploads
-        uploads.mkdir(parents=True, exist_ok=True)
+    def _keep_file(self, raw: bytes, import_id: int, digest: str, name: str, key: bytes) -> Path:
+        """Keep the uploaded bytes, encrypted (`csc.crypto`, key outside the data folder), so the
+        database can be rebuilt from the files and nobody reads them from the data folder alone."""
+        uploads = crypto.private_dir(self.paths.uploads)
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[-80:] or "upload.xlsx"
-        target = uploads / f"{import_id:06d}-{digest[:12]}-{safe}"
-        shutil.copyfile(path, target)
+        target = uploads / f"{import_id:06d}-{digest[:12]}-{safe}.enc"
+        crypto.write_private(target, crypto.encrypt(raw, key))
         return target
 
     def rollback(self, import_id: int, user: str = "local", role: str | None = None) -> str:
@@ -488,6 +518,25 @@ class Store:
 
     def audit_log(self) -> pd.DataFrame:
         return self.cursor().execute("select * from audit_log order by audit_id").df()
+
+
+class private_copy:
+    """`with private_copy(data, name) as path`: the bytes in a new folder only this user may open
+    (`tempfile.mkdtemp`, 0700), removed with everything in it afterwards."""
+
+    def __init__(self, data: bytes, name: str):
+        self.data, self.name = data, name
+
+    def __enter__(self) -> Path:
+        self.dir = Path(tempfile.mkdtemp(prefix="csc-upload-"))
+        suffix = Path(self.name).suffix.lower()
+        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".xlsx"
+        path = self.dir / f"upload{suffix}"
+        crypto.write_private(path, self.data)
+        return path
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:

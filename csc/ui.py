@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from csc import config, exports, kpis, plan, report
+from csc import config, exports, kpis, plan, report, text
 from csc.store import Store
 
 ROLES = ("director", "board", "analyst")
@@ -85,18 +85,51 @@ def roles_file() -> Path:
     return Path(os.environ.get("CSC_ROLES", config.ROOT / "data" / "roles.toml"))
 
 
+def _roles(roles: dict | None) -> dict:
+    if roles is None:
+        path = roles_file()
+        roles = tomllib.loads(path.read_text()) if path.exists() else {}
+    return roles
+
+
 def role_for(email: str | None, roles: dict | None = None) -> str | None:
     """The role mapped to an e-mail address, else to its domain; None means no access."""
     if not email:
         return None
-    if roles is None:
-        path = roles_file()
-        roles = tomllib.loads(path.read_text()) if path.exists() else {}
+    roles = _roles(roles)
     email = email.strip().lower()
     users = {k.lower(): v for k, v in roles.get("users", {}).items()}
     domains = {k.lower(): v for k, v in roles.get("domains", {}).items()}
     role = users.get(email) or domains.get(email.rsplit("@", 1)[-1])
     return role if role in ROLES else None
+
+
+STABLE_CLAIMS = ("oid", "sub")  # Entra ID's object id; any provider's subject
+
+
+def identity(claims: dict, roles: dict | None = None) -> tuple[str | None, str, str | None]:
+    """(role, who, why not) for a signed-in account's claims.
+
+    A stable claim listed in the roles file's `[subjects]` (`oid`, then `sub`: ids the identity
+    provider never reassigns) gives its role. Otherwise the e-mail address (`[users]`, then
+    `[domains]`) does, but only when the provider has not said it is unverified: a token with
+    `email_verified = false` is refused, and with `require_verified_email = true` in the roles file
+    so is one that does not say (see docs/deployment.md)."""
+    roles = _roles(roles)
+    email = claims.get("email")
+    who = email or claims.get("sub") or claims.get("oid") or "unknown"
+    subjects = {str(k).strip().lower(): v for k, v in roles.get("subjects", {}).items()}
+    for claim in STABLE_CLAIMS:
+        value = claims.get(claim)
+        if value and subjects.get(str(value).strip().lower()) in ROLES:
+            return subjects[str(value).strip().lower()], who, None
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):
+        verified = verified.strip().lower() == "true"
+    if email and (verified is False or (verified is None and roles.get("require_verified_email"))):
+        return None, who, "unverified"
+    role = role_for(email, roles)
+    return role, who, None if role else "not mapped"
 
 
 def _address_is_local() -> bool:
@@ -117,17 +150,21 @@ def viewer() -> Viewer:
             st.write("This dashboard holds information about children. Please sign in with your council account.")
             st.button("Sign in", type="primary", on_click=st.login)
             st.stop()
-        email = st.user.get("email")
-        role = role_for(email)
+        claims = {k: st.user.get(k) for k in ("email", "email_verified", *STABLE_CLAIMS)}
+        role, who, why = identity(claims)
         if role is None:
             st.title("No access")
-            st.write(
-                f"You are signed in as {email}, but this account has not been given access to the dashboard. "
-                "Ask the performance team to add you."
-            )
+            if why == "unverified":
+                st.write(f"You are signed in as {text.md(who)}, but your identity provider has not verified this "
+                         "e-mail address, so it cannot be used to give access. Ask the performance team.")
+            else:
+                st.write(
+                    f"You are signed in as {text.md(who)}, but this account has not been given access to the "
+                    "dashboard. Ask the performance team to add you."
+                )
             st.button("Sign out", on_click=st.logout)
             st.stop()
-        return Viewer(email, role, False)
+        return Viewer(who, role, False)
     if not _address_is_local():
         st.error(
             "This dashboard is running without sign-in and is not bound to this computer only. "
@@ -148,7 +185,7 @@ def local_banner(v: Viewer) -> None:
             on_change=_set_preview_role,
         )
     else:
-        st.sidebar.caption(f"Signed in as {v.user} ({ROLE_LABELS[v.role]})")
+        st.sidebar.caption(f"Signed in as {text.md(v.user)} ({ROLE_LABELS[v.role]})")
         st.sidebar.button("Sign out", on_click=st.logout)
 
 
@@ -317,6 +354,7 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure with its alt text, and a download of the data behind it."""
     alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
+    text.safe_figure(fig)  # names from uploads and users are text in plotly's labels, never links
     # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
     with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
         st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
@@ -353,8 +391,7 @@ def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, lab
 
 
 def _log_export(v: Viewer | None, name: str) -> None:
-    if v is not None:
-        store().audit(v.user, v.role, "export", {"what": name})
+    store().audit(v.user if v is not None else "unknown", v.role if v is not None else None, "export", {"what": name})
 
 
 def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:

@@ -3,7 +3,7 @@ behind, will the target be met by the due date, and what the owners say about it
 
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, spc, status, ui, verdict, wording
+from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -24,14 +24,14 @@ if st.query_params.get("action") != chosen:
 st.session_state["_action_in_url"] = chosen
 action = plan.action(chosen)
 
-st.header(f"{action.id} · {action.title}")
+st.header(f"{action.id} · {text.md(action.title)}")
 start_words = spc.period_label(action.start) if action.start else "–"
 overview_rows = ui.overview(ver, v.role, sel)
 derived = status.from_overview(
     overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [])
 st.markdown(
     f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
-    f"Owner: {action.owner} · started {start_words} · due {wording.due_words(action.due)} · "
+    f"Owner: {text.md(action.owner)} · started {start_words} · due {wording.due_words(action.due)} · "
     + (f"owner says **{action.status}**; {derived.reason}" if status.differs(action.status, derived)
        else f"owner says **{action.status}**, and the figures agree ({derived.reason})")
     + f" · {sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""),
@@ -136,8 +136,8 @@ if not notes:
 for period in sorted(notes, reverse=True):
     note = notes[period]
     st.markdown(
-        f"**{spc.period_label(period)}** — *What we did:* {note.get('did') or '–'} · "
-        f"*What changed:* {note.get('changed') or '–'} · *What next:* {note.get('next') or '–'}"
+        f"**{spc.period_label(period)}** — *What we did:* {text.md(note.get('did')) or '–'} · "
+        f"*What changed:* {text.md(note.get('changed')) or '–'} · *What next:* {text.md(note.get('next')) or '–'}"
     )
 
 if not v.is_board:
@@ -161,7 +161,7 @@ if not v.is_board:
             if sel.areas and rec_area == everywhere:
                 records = records[records["area"].isin(sel.areas)]
             if records.empty:
-                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {rec_area}.")
+                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
             else:
                 st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
                            f"denominator {records['denominator'].sum():,.1f}.")

@@ -158,10 +158,10 @@ for action in plan.actions:
         continue
     d = derived[action.id]
     with st.container(border=True):
-        st.subheader(f"{action.id} · {action.title}")
+        st.subheader(f"{action.id} · {text.md(action.title)}")
         owner_words = (f"owner says **{action.status}**; {d.reason}" if status.differs(action.status, d)
                        else f"owner says **{action.status}**, and the figures agree ({d.reason})")
-        st.markdown(f"{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {html.escape(action.owner)} · due "
+        st.markdown(f"{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {text.md(action.owner)} · due "
                     f"{wording.due_words(action.due)} · {owner_words}", unsafe_allow_html=True)
         records = part.to_dict("records")
         table = pd.DataFrame({

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from csc import kpis, plan, ui, wording
+from csc import kpis, plan, text, ui, wording
 
 v = ui.require("plan")
 ui.log_view(v, "plan")
@@ -20,7 +20,7 @@ action = current.action(chosen)
 registry = kpis.registry()
 
 with st.form(f"plan-{action.id}"):
-    st.subheader(f"{action.id} · {action.title}")
+    st.subheader(f"{action.id} · {text.md(action.title)}")
     owner = st.text_input("Owner", action.owner)
     due = st.text_input("Due (YYYY-MM-DD or ongoing)", action.due)
     status = st.selectbox("Status", plan.STATUSES, index=plan.STATUSES.index(action.status)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import annexa, ui
+from csc import annexa, text, ui
 
 v = ui.require("teams")
 ui.log_view(v, "teams")
@@ -27,7 +27,7 @@ cur = ui.cursor()
 table = annexa.team_table(cur)
 pending = table.loc[table["area_office"].isna(), "team"].tolist()
 if pending:
-    shown = ", ".join(f'"{t}"' for t in pending[:20]) + (f" and {len(pending) - 20} more" if len(pending) > 20 else "")
+    shown = ", ".join(f'"{text.md(t)}"' for t in pending[:20]) + (f" and {len(pending) - 20} more" if len(pending) > 20 else "")
     st.warning(f"{len(pending)} team(s) seen in Annex A uploads have no area office yet: {shown}.")
 elif table.empty:
     st.info("No teams yet. Add each Allocated Team and its area office below, or upload an Annex A workbook: the "
@@ -35,7 +35,7 @@ elif table.empty:
 
 areas = sorted({a for a in table["area_office"].dropna()} | set(ui.filter_options(ui.version())[0]))
 if areas:
-    st.caption("Area offices already in use: " + ", ".join(areas) + ". Spell them the same way, so that figures "
+    st.caption("Area offices already in use: " + ", ".join(text.md(a) for a in areas) + ". Spell them the same way, so that figures "
                "add up under one area.")
 
 version = st.session_state.setdefault("teams_version", 0)

@@ -1,13 +1,12 @@
 """Upload: check the month's extract, see exactly what is wrong, then load it."""
 
-import hashlib
 import json
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from csc import guardrails, template, ui
+from csc import guardrails, template, text, ui, uploads
+from csc.extract import Problem
 from csc.store import check_period
 
 v = ui.require("upload")
@@ -41,6 +40,10 @@ def recent_imports() -> None:
                                 "rows": "Rows", "warnings": "Warnings"})
 
 
+def problems(dicts: list[dict]) -> list[Problem]:
+    return [Problem(**d) for d in dicts]
+
+
 nonce = st.session_state.setdefault("upload_nonce", 0)  # a new uploader (empty) after each load
 c1, c2 = st.columns([1, 2])
 uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv", "zip", "xml"],
@@ -50,23 +53,27 @@ uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "
                                  "can sit beside them in the workbook); the DfE workforce census (.xml), loaded as the month of "
                                  "its census date.")
 
-extract = path = None
+# The bytes stay in memory; check and load each copy them into a private folder of their own,
+# removed afterwards (csc.uploads). The digest shown here is the one the load insists on. The
+# check runs once per file and data version, and only plain values of it are kept in the session.
+checked = None
 if uploaded is not None:
-    data = uploaded.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    workdir = Path(tempfile.gettempdir()) / "csc-uploads"
-    workdir.mkdir(exist_ok=True)
-    path = workdir / f"{digest}{Path(uploaded.name).suffix.lower()}"
-    if not path.exists():
-        path.write_bytes(data)
-    with st.spinner("Checking every sheet..."):
-        extract = store.validate(path, original_name=uploaded.name)
+    checked_key = f"_checked_{uploaded.file_id}_{ui.version()}"
+    if checked_key not in st.session_state:
+        with st.spinner("Checking every sheet..."):
+            result = uploads.check(store, uploaded.getvalue(), uploaded.name, v.user, v.role)
+        st.session_state[checked_key] = {
+            "sha256": result.sha256, "ok": result.ok, "row_counts": dict(result.extract.row_counts),
+            "errors": [p.as_dict() for p in result.extract.errors],
+            "warnings": [p.as_dict() for p in result.extract.warnings],
+            "auto": guardrails.default_period(store.cursor(), result.extract if result.ok else None, uploaded.name),
+            "guardrails": {},  # period -> the warnings on loading it as that month
+        }
+    checked = st.session_state[checked_key]
 
 # The reporting month: where the file's dates point, else the month after the latest loaded; never
 # the clock's. A month typed by the analyst is kept; one the page chose follows the file.
-cur = store.cursor()
-auto = guardrails.default_period(cur, extract if extract is not None and extract.ok else None,
-                                 uploaded.name if uploaded is not None else None) or ""
+auto = (checked["auto"] if checked else guardrails.default_period(store.cursor(), None, None)) or ""
 if st.session_state.get("upload_period") in (None, st.session_state.get("upload_period_auto")):
     st.session_state["upload_period"] = auto
 st.session_state["upload_period_auto"] = auto
@@ -79,9 +86,11 @@ if uploaded is None:
     recent_imports()
     st.stop()
 
-if not extract.ok:
-    st.error(f"**{uploaded.name}** cannot be loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.")
-    show = guardrails.problems_table(extract.errors)
+st.caption(f"SHA-256 of the file checked: `{checked['sha256']}`")
+if not checked["ok"]:
+    errors = problems(checked["errors"])
+    st.error(f"**{text.md(uploaded.name)}** cannot be loaded: {len(errors):,} problem(s) to fix. Nothing was stored.")
+    show = guardrails.problems_table(errors)
     st.dataframe(show, hide_index=True, width="stretch", key="errors-table",
                  column_config={"Problem": st.column_config.TextColumn("Problem", width="large")})
     ui.download(show, f"problems-{Path(uploaded.name).stem}", key="dl-errors", v=v,
@@ -95,13 +104,18 @@ except Exception as exc:
     st.error(str(exc))
     st.stop()
 
-warnings = extract.warnings + store.guardrail_warnings(extract, period, uploaded.name)
-st.success(f"**{uploaded.name}** passed every check: "
-           + ", ".join(f"{n:,} {s}" for s, n in extract.row_counts.items()) + ".")
+if period not in checked["guardrails"]:  # the month-dependent warnings need the file's records: read it again
+    with st.spinner(f"Comparing the file with what is loaded for {period}..."):
+        again = uploads.check(store, uploaded.getvalue(), uploaded.name, v.user, v.role)
+        checked["guardrails"][period] = [p.as_dict() for p in
+                                         store.guardrail_warnings(again.extract, period, uploaded.name)]
+warnings = problems(checked["warnings"]) + problems(checked["guardrails"][period])
+st.success(f"**{text.md(uploaded.name)}** passed every check: "
+           + ", ".join(f"{n:,} {s}" for s, n in checked["row_counts"].items()) + ".")
 if warnings:
     with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
         for w in warnings:
-            st.warning(w.message, icon=":material/warning:")
+            st.warning(text.md(w.message))
         ui.download(guardrails.problems_table(warnings).assign(Code=[w.code or "" for w in warnings]),
                     f"warnings-{Path(uploaded.name).stem}", key="dl-warnings", v=v,
                     label="Download the warnings (CSV)")
@@ -114,7 +128,8 @@ if st.button(label, type="primary", key="load"):
     def progress(done, total, message):
         bar.progress(done / max(total, 1), text=message)
 
-    result = store.import_file(path, period, user=v.user, original_name=uploaded.name, progress=progress)
+    result = uploads.load(store, uploaded.getvalue(), uploaded.name, period, v.user, v.role, checked["sha256"],
+                          progress=progress)
     ui.clear_caches()
     if result.status == "loaded":
         ui.reset_filters()
@@ -122,12 +137,13 @@ if st.button(label, type="primary", key="load"):
         st.session_state["upload_nonce"] = nonce + 1
         for key in ("upload_period", "upload_period_auto"):
             st.session_state.pop(key, None)
-        st.session_state["upload_done"] = {"kind": "success", "message": result.message + " The dashboard now shows it."}
+        st.session_state["upload_done"] = {"kind": "success",
+                                           "message": text.md(result.message) + " The dashboard now shows it."}
         st.rerun()
     elif result.status == "unchanged":
-        st.info(result.message)
+        st.info(text.md(result.message))
     else:
-        st.error(result.message)
+        st.error(text.md(result.message))
         st.dataframe(guardrails.problems_table(result.errors), hide_index=True, width="stretch", key="load-errors")
 
 recent_imports()

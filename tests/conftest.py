@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 os.environ.setdefault("CSC_ID_KEY", "test-key-not-secret")
+# A test that removes CSC_ID_KEY gets a key file of its own, outside every data folder (never ~/.config)
+os.environ.setdefault("CSC_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="csc-test-key-"), "id_key"))
 
 from csc.store import Store  # noqa: E402
 

@@ -26,6 +26,7 @@ class OIDCProvider:
         self.client_id = client_id
         self.client_secret = client_secret
         self.email = "ana@council.gov.uk"  # who the next sign-in is; the test changes it
+        self.email_verified: bool | None = True  # what the provider says of it (None: the claim is left out)
         self.key = JsonWebKey.generate_key("RSA", 2048, is_private=True)
         self.kid = "test-key"
         self.codes: dict[str, dict] = {}  # code -> {email, nonce, redirect_uri}
@@ -75,12 +76,15 @@ class OIDCProvider:
         return {"keys": [public]}
 
     def claims(self, email: str) -> dict:
-        return {
+        claims = {
             "sub": "sub-" + email,
             "email": email,
-            "email_verified": True,
+            "email_verified": self.email_verified,
             "name": email.split("@")[0].title(),
         }
+        if self.email_verified is None:
+            del claims["email_verified"]
+        return claims
 
     def id_token(self, email: str, nonce: str | None) -> str:
         now = int(time.time())

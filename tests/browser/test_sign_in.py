@@ -127,6 +127,17 @@ def test_board_member_sees_only_the_progress_pages(fresh_page, server, provider)
     shot(fresh_page, "sign-in-board")
 
 
+def test_an_unverified_email_gets_no_access_even_when_it_is_mapped(fresh_page, server, provider):
+    provider.email_verified = False
+    try:
+        sign_in(fresh_page, server, provider, "ana@council.gov.uk")
+    finally:
+        provider.email_verified = True
+    fresh_page.get_by_role("heading", name="No access").wait_for()
+    assert "has not verified this e-mail address" in fresh_page.inner_text("body")
+    assert fresh_page.locator('[data-testid="stSidebarNavLink"]').count() == 0
+
+
 def test_unknown_account_has_no_access(fresh_page, server, provider):
     sign_in(fresh_page, server, provider, "someone@elsewhere.example")
     fresh_page.get_by_role("heading", name="No access").wait_for()

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from csc import cli, plan, recovery
+import pyarrow as pa
+
+import csc.store as store_module
+from csc import cli, config, crypto, plan, recovery
 from csc.store import Store
 from tests.reliability.support import state
 
@@ -180,19 +183,86 @@ def test_a_fresh_database_beside_an_old_manifest_removes_nothing_and_says_so(cou
     assert "python -m csc rebuild" in caplog.text
 
 
-def test_rebuild_copies_the_key_file_so_pseudonyms_match(tmp_path, workbooks, monkeypatch):
+def test_the_key_lives_outside_the_data_folder_and_a_rebuild_uses_it(tmp_path, workbooks, monkeypatch):
     monkeypatch.delenv("CSC_ID_KEY")
+    key_file = tmp_path / "secrets" / "id_key"
+    monkeypatch.setenv("CSC_KEY_FILE", str(key_file))
     old = tmp_path / "old" / "csc.duckdb"
     with Store.open(old) as store:
         store.import_file(workbooks["small"], "2022-04", user="analyst")
-    assert (old.parent / ".id_key").exists()
+        recovery.backup(store, tmp_path / "backup")
+    assert key_file.stat().st_mode & 0o777 == 0o600 and key_file.parent.stat().st_mode & 0o777 == 0o700
+    for folder in (old.parent, tmp_path / "backup"):  # neither the data folder nor its backup holds the key
+        assert not [p for p in folder.rglob("*") if p.is_file() and key_file.read_bytes().strip() in p.read_bytes()]
     new = tmp_path / "new" / "csc.duckdb"
-    report = recovery.rebuild(new, source=old.parent)
+    report = recovery.rebuild(new, source=tmp_path / "backup")
     assert not report.new_key
-    assert (new.parent / ".id_key").read_text() == (old.parent / ".id_key").read_text()
     q = "select referral_id, child_id from raw_referrals order by all"
     with Store.open(old, read_only=True) as a, Store.open(new, read_only=True) as b:
         assert a.cursor().execute(q).fetchall() == b.cursor().execute(q).fetchall()
+
+
+def test_a_key_file_inside_the_data_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("CSC_ID_KEY")
+    monkeypatch.setenv("CSC_KEY_FILE", str(tmp_path / "data" / "keys" / "id_key"))
+    with pytest.raises(crypto.KeyError_, match="inside the data folder"):
+        config.id_key(tmp_path / "data" / "csc.duckdb")
+
+
+def test_an_old_key_beside_the_database_is_moved_out_and_pseudonyms_still_match(tmp_path, workbooks, monkeypatch):
+    monkeypatch.delenv("CSC_ID_KEY")
+    key_file = tmp_path / "secrets" / "id_key"
+    monkeypatch.setenv("CSC_KEY_FILE", str(key_file))
+    db = tmp_path / "data" / "csc.duckdb"
+    db.parent.mkdir()
+    (db.parent / ".id_key").write_text("an-old-key\n")  # as an older version left it
+    with Store.open(db) as store:
+        store.import_file(workbooks["small"], "2022-04", user="analyst")
+        first = store.cursor().execute("select child_id from raw_referrals order by excel_row limit 1").fetchall()
+    assert not (db.parent / ".id_key").exists() and key_file.read_text().strip() == "an-old-key"
+    raw = store_module.pseudonymise(pa.table({"child_id": [first_child(workbooks["small"])]}), b"an-old-key")
+    assert first == [(raw.column("child_id")[0].as_py(),)]
+
+
+def test_rotating_the_key_re_encrypts_and_re_pseudonymises(tmp_path, workbooks, monkeypatch):
+    monkeypatch.setenv("CSC_ID_KEY", "key-before")
+    db = tmp_path / "data" / "csc.duckdb"
+    with Store.open(db) as store:
+        store.import_file(workbooks["small"], "2022-04", user="analyst")
+        before = store.cursor().execute("select child_id from raw_referrals order by excel_row").fetchall()
+    monkeypatch.setenv("CSC_ID_KEY", "key-after")
+    monkeypatch.setenv("CSC_OLD_ID_KEY", "key-before")
+    report = recovery.rebuild(db)
+    assert report.replayed == [1], report.summary()
+    monkeypatch.delenv("CSC_OLD_ID_KEY")
+    with Store.open(db, read_only=True) as store:
+        after = store.cursor().execute("select child_id from raw_referrals order by excel_row").fetchall()
+        kept = store.paths.uploads / Path(store.imports().iloc[0]["stored_file"]).name
+    assert len(after) == len(before) and set(after).isdisjoint(before)
+    crypto.decrypt(kept.read_bytes(), b"key-after")  # the kept file opens with the new key alone
+    with pytest.raises(crypto.KeyError_):
+        crypto.decrypt(kept.read_bytes(), b"key-before")
+
+
+def test_a_rebuild_with_another_key_changes_nothing_and_says_why(tmp_path, workbooks, monkeypatch):
+    monkeypatch.setenv("CSC_ID_KEY", "the-key")
+    db = tmp_path / "data" / "csc.duckdb"
+    with Store.open(db) as store:
+        store.import_file(workbooks["small"], "2022-04", user="analyst")
+    before = db.read_bytes()
+    monkeypatch.setenv("CSC_ID_KEY", "a-different-key")  # the key was lost or swapped, no old key given
+    with pytest.raises(recovery.RecoveryError, match="cannot be decrypted with the key configured"):
+        recovery.rebuild(db)
+    assert db.read_bytes() == before and not list(db.parent.glob("*.replaced-*"))
+
+
+def first_child(workbook: Path) -> str:
+    import openpyxl
+
+    ws = openpyxl.load_workbook(workbook, read_only=True)["referrals"]
+    rows = ws.iter_rows(values_only=True)
+    header = [str(h).lower() for h in next(rows)]
+    return next(rows)[header.index("child_id")]
 
 
 @pytest.mark.slow

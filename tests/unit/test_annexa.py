@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csc import annexa, kpis
+from csc import annexa, kpis, recovery
 from csc.store import Store
 from tests.conftest import write_xlsx
 
@@ -285,11 +285,12 @@ def test_unmapped_team_refused_then_listed_then_loaded(store, tmp_path):
     assert result.status == "refused"
     assert '"Hub"' in messages(result.errors) and "Teams page" in messages(result.errors)
     assert rows(store, "select count(*) from imports") == [(0,)] and rows(store, "select count(*) from raw_referrals") == [(0,)]
-    # the team is listed for mapping: no area office, nobody has set one
-    assert rows(store, "select area_office, changed_by from team_areas where team = 'Hub'") == [(None, None)]
+    # the team is listed for mapping, kept apart from the mapping itself: a refused file changes no data
+    assert rows(store, "select count(*) from team_areas where team = 'Hub'") == [(0,)]
+    assert rows(store, "select team, seen_by from teams_awaiting_area") == [("Hub", "tester")]
     assert annexa.team_table(store.cursor())["team"].tolist()[0] == "Hub"  # unmapped teams first
-    store.validate(path)  # seen again: not listed twice
-    assert rows(store, "select count(*) from team_areas where lower(team) = 'hub'") == [(1,)]
+    assert store.import_file(path, "2011-04", user="tester").status == "refused"  # seen again: not listed twice
+    assert rows(store, "select count(*) from teams_awaiting_area where lower(team) = 'hub'") == [(1,)]
 
     table = annexa.team_table(store.cursor())
     table.loc[table["team"] == "Hub", "area_office"] = "West"
@@ -299,9 +300,31 @@ def test_unmapped_team_refused_then_listed_then_loaded(store, tmp_path):
         ("West", "ana@council.gov.uk")]
     audit = rows(store, "select action, user_name, detail from audit_log where action = 'team_areas' order by audit_id")
     assert json.loads(audit[-1][2]) == {"set": {"Hub": "West"}, "removed": []}
+    assert rows(store, "select count(*) from teams_awaiting_area") == [(0,)]  # no longer waiting
     result = store.import_file(path, "2011-04", user="tester")
     assert result.status == "loaded", messages(result.problems)
     assert rows(store, "select area_office from cur_referrals") == [("West",)]
+
+
+def test_a_refused_annex_a_file_changes_no_table_but_the_audited_waiting_list(store, tmp_path):
+    mapped(store)
+    tables = [r[0] for r in rows(store, "select table_name from information_schema.tables where table_name not in "
+                                        "('audit_log', 'teams_awaiting_area') order by 1")]
+
+    def snapshot():
+        return {t: rows(store, f"select * from {t} order by all") for t in tables}
+
+    manifest = recovery.manifest_path(store.path)
+    before, manifest_before = snapshot(), manifest.read_bytes() if manifest.exists() else b""
+    path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5), team="Hub"),
+                                      referral("C2", D(2011, 4, 6), team="Edge of Care")])
+    assert store.import_file(path, "2011-04", user="ana", role="analyst").status == "refused"
+    assert snapshot() == before  # the mapping, the records, the imports: all as they were
+    assert (manifest.read_bytes() if manifest.exists() else b"") == manifest_before
+    audit = rows(store, "select action, user_name, role, detail from audit_log order by audit_id")
+    assert [(a, u, r) for a, u, r, _ in audit[-2:]] == [("import_refused", "ana", "analyst"),
+                                                         ("teams_awaiting_area", "ana", "analyst")]
+    assert sorted(json.loads(audit[-1][3])["added"]) == ["Edge of Care", "Hub"]
 
 
 def test_saving_the_mapping(store):

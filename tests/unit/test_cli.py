@@ -88,7 +88,12 @@ def test_a_bad_file_exits_1_lists_every_error_and_changes_nothing(db, good, bad)
     assert any('Sheet "referrals", row 4, column "referral_id": "R1" is already used on row 2' in e for e in errors)
     assert any('Sheet "Staff", row 2, column "FTE": "1.5" is out of range; expected a number greater than 0 and at '
                "most 1." in e for e in errors)
-    assert content(db) == before
+    after = content(db)
+    refused = after.pop("audit_log")[len(before["audit_log"]):]  # the refusal is audited, nothing else changed
+    assert [(r[3], r[4], json.loads(r[5])) for r in refused] == [
+        ("operator", "import_refused", {"file": "bad.xlsx", "period": "2011-05", "why": "4 problem(s)"})]
+    before.pop("audit_log")
+    assert after == before
 
 
 def test_import_json(db, bad):
@@ -167,3 +172,39 @@ def test_template(tmp_path):
     assert run.returncode == 0, run.stderr
     assert out.exists() and str(out) in run.stdout
     assert read_workbook(out).ok
+
+
+# --- while the dashboard holds the database (issue 14) -------------------------------------------
+
+BUSY_COMMANDS = [
+    ("kpis",), ("imports",), ("boardpack", "{tmp}/pack.xlsx"), ("import", "{good}", "--period", "2011-05"),
+    ("rollback", "1"), ("demo", "--months", "2011-01:2011-01"),
+]
+
+
+@pytest.mark.parametrize("command", BUSY_COMMANDS, ids=[c[0] for c in BUSY_COMMANDS])
+def test_every_command_says_clearly_when_the_dashboard_holds_the_database(db, good, tmp_path, command):
+    assert csc("import", str(good), "--period", "2011-04", "--db", str(db)).returncode == 0
+    args = [a.format(tmp=tmp_path, good=good) for a in command]
+    with Store.open(db):  # this process is the dashboard: DuckDB's single writer
+        run = csc(*args, "--db", str(db))
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr and "in use by another process" in run.stderr
+    assert "Nothing was changed" in run.stderr
+    assert not (tmp_path / "pack.xlsx").exists()
+
+
+def test_the_command_line_is_audited_with_the_operator_role(db, good, tmp_path):
+    assert csc("import", str(good), "--period", "2011-04", "--db", str(db), "--user", "ops").returncode == 0
+    assert csc("kpis", "--db", str(db), "--user", "ops").returncode == 0
+    assert csc("imports", "--db", str(db), "--user", "ops").returncode == 0
+    assert csc("boardpack", str(tmp_path / "pack.xlsx"), "--db", str(db), "--user", "ops").returncode == 0
+    assert csc("export-parquet", str(tmp_path / "parquet"), "--db", str(db), "--user", "ops").returncode == 0
+    assert csc("kpis", "--db", str(db)).returncode == 0  # no --user: the login name
+    with Store.open(db, read_only=True) as store:
+        log = store.cursor().execute("select user_name, role, action, detail from audit_log order by audit_id").fetchall()
+    assert [(u, r, a) for u, r, a, _ in log[:5]] == [
+        ("ops", "operator", "import"), ("ops", "operator", "view"), ("ops", "operator", "view"),
+        ("ops", "operator", "export"), ("ops", "operator", "export")]
+    assert [json.loads(d).get("command") for *_, d in log[1:5]] == ["kpis", "imports", "boardpack", "export-parquet"]
+    assert log[5][0].startswith("cli") and log[5][1] == "operator"

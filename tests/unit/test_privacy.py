@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 
 from csc import exports, privacy
-from csc.ui import role_for
+from csc.ui import identity, role_for
 
 
 def test_rate_with_small_numerator_is_suppressed():
@@ -82,3 +82,32 @@ def test_data_timeliness_days_are_not_suppressed_but_counts_are():
     waiting = pd.DataFrame({"numerator": [3.0], "denominator": [float("nan")], "value": [3.0]})
     out = privacy.suppress_kpi(waiting, kpis.get("transfers_waiting_count"))
     assert out["suppressed"].tolist() == [True] and out["value"].isna().all()
+
+
+ROLES = {"users": {"ana@council.gov.uk": "analyst"}, "domains": {"members.council.gov.uk": "board"},
+         "subjects": {"6F1C0C1E-0000-4000-8000-000000000001": "director", "sub-stable-7": "analyst"}}
+
+
+def test_an_unverified_email_is_refused_even_when_mapped():
+    assert identity({"email": "ana@council.gov.uk", "email_verified": True}, ROLES) == (
+        "analyst", "ana@council.gov.uk", None)
+    assert identity({"email": "ana@council.gov.uk", "email_verified": False}, ROLES) == (
+        None, "ana@council.gov.uk", "unverified")
+    assert identity({"email": "ana@council.gov.uk", "email_verified": "false"}, ROLES)[0] is None
+    assert identity({"email": "x@members.council.gov.uk", "email_verified": False}, ROLES)[0] is None
+
+
+def test_a_missing_verification_claim_is_accepted_unless_the_roles_file_requires_it():
+    assert identity({"email": "ana@council.gov.uk"}, ROLES)[0] == "analyst"
+    assert identity({"email": "ana@council.gov.uk"}, {**ROLES, "require_verified_email": True})[:3:2] == (
+        None, "unverified")
+
+
+def test_roles_can_be_mapped_on_a_stable_claim():
+    # Entra ID's object id (any case), whatever the e-mail says or whether it is verified
+    assert identity({"oid": "6f1c0c1e-0000-4000-8000-000000000001", "email": "renamed@council.gov.uk",
+                     "email_verified": False}, ROLES) == ("director", "renamed@council.gov.uk", None)
+    assert identity({"sub": "sub-stable-7"}, ROLES) == ("analyst", "sub-stable-7", None)
+    assert identity({"sub": "sub-unknown", "email": "nobody@elsewhere.org"}, ROLES) == (
+        None, "nobody@elsewhere.org", "not mapped")
+    assert identity({"sub": "sub-stable-7"}, {**ROLES, "subjects": {"sub-stable-7": "superuser"}})[0] is None

@@ -17,7 +17,7 @@ import corpus  # noqa: E402
 from corpus import d, write_xlsx  # noqa: E402
 
 import csc.store as store_module  # noqa: E402
-from csc import recovery  # noqa: E402
+from csc import config, crypto, recovery  # noqa: E402
 from csc.store import Store, StoreError  # noqa: E402
 
 
@@ -59,12 +59,15 @@ def test_an_import_records_who_what_when(store, tmp_path):
     assert list(log["action"]) == ["import"] and log["user_name"].iloc[0] == "analyst@council"
 
 
-def test_the_uploaded_file_is_kept_unchanged_beside_the_database(store, tmp_path):
+def test_the_uploaded_file_is_kept_encrypted_beside_the_database(store, tmp_path):
     path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
     store.import_file(path, "2011-04", original_name="../../../etc/April: extract?.xlsx")
     (kept,) = kept_files(store)
     assert kept.parent == store.path.parent / "uploads"
-    assert kept.read_bytes() == path.read_bytes()
+    blob = kept.read_bytes()
+    assert blob != path.read_bytes() and b"PK" not in blob[:16]  # not the workbook in clear
+    assert crypto.decrypt(blob, config.id_key(store.path)) == path.read_bytes()  # the same bytes, with the key
+    assert kept.stat().st_mode & 0o777 == 0o600 and kept.parent.stat().st_mode & 0o777 == 0o700
     stored = store.imports().iloc[0]["stored_file"]
     assert (store.path.parent / stored).resolve() == kept.resolve()
     assert store.imports().iloc[0]["file_name"] == "../../../etc/April: extract?.xlsx"

@@ -1,0 +1,88 @@
+"""User text is text (issue 14): commentary, owners, team and area names reach Markdown and
+plotly escaped, so an image never makes a viewer's browser fetch anything and an <a href> in an
+area office's name never becomes a link in a chart."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import streamlit as st
+
+from csc import plan, text
+from csc.store import Store
+from tests.app.conftest import build_council
+from tests.app.test_pages import ACTION, PRACTICE, app, figures, texts
+from tests.conftest import write_xlsx
+
+@pytest.fixture(autouse=True)
+def _own_caches():
+    """These councils are built here, and their data versions may equal another module's:
+    Streamlit's caches (keyed by data version) must not carry figures between them."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+PIXEL = "![x](http://tracker.example/pixel.png)"
+LINK = '<a href="http://evil.example/">North</a>'
+
+
+def unescaped(markdown: str) -> list[str]:
+    """Markdown constructs that would act: an image or link opener, a raw tag, an autolink."""
+    return re.findall(r"(?<!\\)!(?<!\\)\[|(?<!\\)\]\(|(?<!\\)<[a-z/]|https?(?<!\\):", markdown)
+
+
+def test_the_escaper_leaves_nothing_markdown_acts_on():
+    for value in (PIXEL, LINK, "[click](http://evil.example)", "www.evil.example", "<img src=x>", "$x$ :red[x]"):
+        assert unescaped(text.md(value)) == [], value
+    assert unescaped(PIXEL) and unescaped(LINK)  # the check would see them unescaped
+
+
+def test_commentary_and_owner_are_shown_as_text(tmp_path):
+    db = build_council(tmp_path)
+    with Store.open(db) as store:
+        plan.record_change(store, "A1", "owner", f"Head of Service {PIXEL}", "setup", "director")
+        plan.record_change(store, "A1", "commentary:2011-07",
+                           json.dumps({"did": PIXEL, "changed": "[click](http://evil.example)", "next": LINK}),
+                           "setup", "director")
+    at = app(db, "director")
+    at.query_params["action"] = "A1"
+    at.run()
+    at.switch_page(ACTION).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = texts(at)
+    assert "Head of Service" in shown and "tracker" in shown  # the text is there ...
+    assert PIXEL not in shown and "](http" not in shown       # ... but never as an image or a link
+    assert unescaped(shown) == [], unescaped(shown)
+
+
+def test_an_area_office_named_with_a_link_is_text_in_every_chart(tmp_path):
+    db = tmp_path / "csc.duckdb"
+    header = ["referral_id", "child_id", "referral_date", "area_office", "team"]
+    rows = [header] + [[f"R{i}", f"C{i}", f"2011-04-{4 + i:02d}", LINK if i % 2 else "South", "T"] for i in range(8)]
+    with Store.open(db) as store:
+        assert store.import_file(write_xlsx(tmp_path / "a.xlsx", {"Referrals": rows}), "2011-04").status == "loaded"
+    at = app(db, "analyst")
+    at.run()
+    at.switch_page(PRACTICE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    drawn = [(path, value) for f in figures(at) for path, value in strings(f)]
+    assert any("North" in v for _, v in drawn)  # the area office is charted ...
+    assert [(p, v) for p, v in drawn if "<a" in v] == []  # ... as text, never a link
+    assert any('&lt;a href="http://evil.example/"&gt;North&lt;/a&gt;' in v for _, v in drawn)
+
+
+def strings(o, path=""):
+    """Every string plotly draws (not `meta`, data the chart carries for the page, nor an
+    annotation's `name`, an identifier), with its path."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k != "meta" and not (k == "name" and ".annotations" in path):
+                yield from strings(v, f"{path}.{k}")
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            yield from strings(v, f"{path}[{i}]")
+    elif isinstance(o, str):
+        yield path, o

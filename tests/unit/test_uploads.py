@@ -1,0 +1,102 @@
+"""Uploads in a private place (issue 14): the bytes checked are the bytes loaded, nothing goes
+through a shared folder, a planted symlink redirects nothing, and nothing is left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from csc import crypto, uploads
+from csc.store import private_copy
+from tests.conftest import write_xlsx
+from tests.corpus import referrals
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """A temp folder for this test only, so what an upload leaves in it can be counted."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def workbook(tmp_path: Path, name: str, n: int) -> bytes:
+    return write_xlsx(tmp_path / name, {"referrals": referrals(n)}).read_bytes()
+
+
+def test_a_file_changed_between_check_and_load_is_refused(store, tmp_path, private_tmp):
+    checked_bytes, other = workbook(tmp_path, "a.xlsx", 3), workbook(tmp_path, "b.xlsx", 5)
+    checked = uploads.check(store, checked_bytes, "April.xlsx", "ana", "analyst")
+    assert checked.ok and checked.sha256 == hashlib.sha256(checked_bytes).hexdigest()
+    result = uploads.load(store, other, "April.xlsx", "2011-04", "ana", "analyst", checked.sha256)
+    assert result.status == "refused" and "changed between the check and the load" in result.errors[0].message
+    cur = store.cursor()
+    assert cur.execute("select count(*) from imports").fetchall() == [(0,)]
+    assert cur.execute("select count(*) from raw_referrals").fetchall() == [(0,)]
+    assert cur.execute("select action, role from audit_log").fetchall() == [("import_refused", "analyst")]
+    # the bytes that were checked load, with the role in the audit log
+    result = uploads.load(store, checked_bytes, "April.xlsx", "2011-04", "ana", "analyst", checked.sha256)
+    assert result.status == "loaded" and result.row_counts == {"referrals": 3}
+    assert cur.execute("select user_name, role from audit_log where action = 'import'").fetchall() == [("ana", "analyst")]
+    assert list(private_tmp.iterdir()) == []  # every private folder removed
+
+
+def test_a_refused_upload_is_audited_and_leaves_nothing(store, tmp_path, private_tmp):
+    bad = write_xlsx(tmp_path / "bad.xlsx", {"referrals": [["referral_id", "child_id"], ["R1", "C1"]]}).read_bytes()
+    checked = uploads.check(store, bad, "bad.xlsx", "ana", "analyst")
+    assert not checked.ok
+    rows = store.cursor().execute("select action, user_name, role from audit_log").fetchall()
+    assert rows == [("upload_refused", "ana", "analyst")]
+    assert store.cursor().execute("select count(*) from imports").fetchall() == [(0,)]
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_planted_symlink_in_the_temp_folder_redirects_nothing(store, tmp_path, private_tmp):
+    attacker = tmp_path / "attacker"
+    attacker.mkdir()
+    os.symlink(attacker, private_tmp / "csc-uploads")  # where the old page wrote every upload
+    data = workbook(tmp_path, "a.xlsx", 2)
+    seen = {}
+    real = crypto.write_private
+
+    def spy(path, blob):
+        seen["dir"] = Path(path).parent
+        seen["mode"] = stat.S_IMODE(Path(path).parent.stat().st_mode)
+        return real(path, blob)
+
+    import csc.store
+
+    csc.store.crypto.write_private = spy
+    try:
+        checked = uploads.check(store, data, "a.xlsx", "ana", "analyst")
+    finally:
+        csc.store.crypto.write_private = real
+    assert checked.ok
+    assert seen["mode"] == 0o700 and seen["dir"].parent == private_tmp and not seen["dir"].is_symlink()
+    assert list(attacker.iterdir()) == []
+    assert sorted(p.name for p in private_tmp.iterdir()) == ["csc-uploads"]  # only the planted link remains
+
+
+def test_writing_a_private_file_never_follows_a_symlink(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "upload.xlsx"
+    os.symlink(victim, link)
+    crypto.write_private(link, b"new bytes")
+    assert victim.read_text() == "keep me"  # the link was replaced, its target untouched
+    assert not link.is_symlink() and link.read_bytes() == b"new bytes"
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600
+
+
+def test_the_private_copy_is_removed_even_when_reading_fails(private_tmp):
+    with pytest.raises(RuntimeError):
+        with private_copy(b"bytes", "x.xlsx") as path:
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+            raise RuntimeError
+    assert list(private_tmp.iterdir()) == []
