@@ -223,10 +223,15 @@ def test_validate_against_a_database_says_truly_where_unmapped_teams_are(tmp_pat
     assert "were not added to the Teams page" in run.stdout
     with Store.open(db) as store:
         assert annexa.team_areas(store.cursor()) == {}  # validate stored nothing
-        # the Upload page's check (read-write) does list them, and says so
-        extract = store.validate(SAMPLE)
-        assert "The Teams page (Manage > Teams) now lists the team(s) with no area office" in text(extract.warnings)
-        assert set(annexa.team_areas(store.cursor())) == set(TEAMS)
+        # the Upload page's check (read-write) does list them on the Teams page, apart from the data
+        # (issue 14: a refused file changes no table the figures come from), and says so
+        from csc import uploads
+
+        checked = uploads.check(store, SAMPLE.read_bytes(), SAMPLE.name, "ana", "analyst")
+        assert "The Teams page (Manage > Teams) now lists the team(s) with no area office" in text(checked.extract.warnings)
+        assert annexa.team_areas(store.cursor()) == {}  # the mapping itself is unchanged
+        waiting = {t for (t,) in store.cursor().execute("select team from teams_awaiting_area").fetchall()}
+        assert waiting == set(TEAMS)
 
 
 # --- sheets named after their lists ---------------------------------------------------------------
