@@ -255,8 +255,12 @@ def direction_words(kpi: kpis.Kpi) -> str:
     return "Higher is better" if kpi.direction == "higher" else "Lower is better"
 
 
-def _applies(kpi: kpis.Kpi, column: str) -> bool:
-    """Whether a KPI has this column at all: a median has no numerator, a count no denominator."""
+def _applies(kpi: kpis.Kpi, column: str, board: bool = False) -> bool:
+    """Whether a KPI has this column at all: a median has no numerator, a count no denominator.
+    The board's pack has neither for a rate or median: the board sees rates, never the counts
+    behind them (`privacy.rates_only`)."""
+    if board and column in ("numerator", "denominator") and kpi.aggregate != "sum":
+        return False
     if column == "numerator":
         return kpi.aggregate != "median"
     if column == "denominator":
@@ -491,7 +495,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
             hidden = _hidden(rec)
             _put(ws, r, 1, rec["period"])
             for col, key in ((2, "value"), (3, "numerator"), (4, "denominator")):
-                if not _applies(k, key):
+                if not _applies(k, key, pack.suppress):
                     continue
                 if hidden:
                     _put(ws, r, col, privacy.SUPPRESSED, align="right")
@@ -780,6 +784,8 @@ MONTHS_PER_TABLE_ROW = 12
 def _monthly_table(m: Measure) -> str:
     """The monthly figures, months across (a year to a block), so a long series stays short on paper."""
 
+    board = m.true_monthly is not None
+
     def cell(rec: dict, key: str, fmt) -> str:
         if not _applies(m.kpi, key):
             return ""
@@ -797,6 +803,8 @@ def _monthly_table(m: Measure) -> str:
         lines = [f"<tr><th scope=\"col\">Month</th>{head}</tr>"]
         for label, key, fmt in (("Value", "value", m.kpi.format), ("Numerator", "numerator", _count),
                                 ("Denominator", "denominator", _count)):
+            if board and not _applies(m.kpi, key, board):  # the board's: a rate, never the counts behind it
+                continue
             cells = "".join(f"<td class=\"num\">{_e(cell(r, key, fmt))}</td>" for r in chunk)
             lines.append(f"<tr><th scope=\"row\">{label}</th>{cells}</tr>")
         target_cells = f"<td class=\"num\">{_e(target)}</td>" * len(chunk)
