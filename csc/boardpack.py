@@ -40,7 +40,7 @@ SUPPRESSION_RULE = (
     f"Small numbers are suppressed, as the Department for Education publishes children's statistics: any count "
     f"from {privacy.LOW} to {privacy.HIGH}, and any rate whose numerator or denominator is from {privacy.LOW} to "
     f"{privacy.HIGH}, is shown as \"{privacy.SUPPRESSED}\". Suppressed months are left out of the charts and of the "
-    "SPC limits."
+    "SPC limits. Rates and medians are shown without the numbers behind them (177 of 178 would show the 1 not counted)."
 )
 RAG_WORDS = {spc.GREEN: "Green", spc.AMBER: "Amber", spc.RED: "Red"}
 UNIT_WORDS = {"pct": "%", "days": "working days", "count": "number", "per_fte": "per FTE"}
