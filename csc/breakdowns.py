@@ -533,7 +533,9 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
     if areas:  # types of different selections would difference to an office's small figures
         return df.iloc[0:0].assign(suppressed=pd.Series(dtype=bool))
     # the types add up to all assessments completed: hidden with a partner type, as area offices are
-    return privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
+    # then rates only: the board never sees the assessments in time or completed behind them
+    return privacy.rates_only(privacy.RATE_CELL, privacy.protect_margin(df, "assessment_type", None,
+                                                                        kind=privacy.RATE_CELL))
 
 
 def timeliness_title(df: pd.DataFrame) -> str:
