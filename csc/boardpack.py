@@ -5,7 +5,8 @@ No Streamlit here. Both formats show the same content, gathered once by `collect
 
 - a summary of every action and KPI: value, target, RAG, the SPC variation and assurance icons in
   words, the change since last month and whether the target will be met by the due date;
-- per action, each KPI's monthly figures (period, value, numerator, denominator, target) and a
+- per action, each KPI's monthly figures (period, value, numerator, denominator, target; the board's pack
+  has no numerator or denominator for a rate or median) and a
   chart (Excel: a line chart with the target as a second series; HTML: the XmR chart);
 - the commentary for the month (what we did, what changed, what next);
 - notes: each KPI's definition, the extracts loaded, the area selection, when the pack was
