@@ -5,7 +5,8 @@ No Streamlit here. Both formats show the same content, gathered once by `collect
 
 - a summary of every action and KPI: value, target, RAG, the SPC variation and assurance icons in
   words, the change since last month and whether the target will be met by the due date;
-- per action, each KPI's monthly figures (period, value, numerator, denominator, target) and a
+- per action, each KPI's monthly figures (period, value, numerator, denominator, target; the board's pack
+  has no numerator or denominator for a rate or median) and a
   chart (Excel: a line chart with the target as a second series; HTML: the XmR chart);
 - the commentary for the month (what we did, what changed, what next);
 - notes: each KPI's definition, the extracts loaded, the area selection, when the pack was
@@ -40,7 +41,7 @@ SUPPRESSION_RULE = (
     f"Small numbers are suppressed, as the Department for Education publishes children's statistics: any count "
     f"from {privacy.LOW} to {privacy.HIGH}, and any rate whose numerator or denominator is from {privacy.LOW} to "
     f"{privacy.HIGH}, is shown as \"{privacy.SUPPRESSED}\". Suppressed months are left out of the charts and of the "
-    "SPC limits."
+    "SPC limits. Rates and medians are shown without the numbers behind them (177 of 178 would show the 1 not counted)."
 )
 RAG_WORDS = {spc.GREEN: "Green", spc.AMBER: "Amber", spc.RED: "Red"}
 UNIT_WORDS = {"pct": "%", "days": "working days", "count": "number", "per_fte": "per FTE"}
@@ -255,8 +256,12 @@ def direction_words(kpi: kpis.Kpi) -> str:
     return "Higher is better" if kpi.direction == "higher" else "Lower is better"
 
 
-def _applies(kpi: kpis.Kpi, column: str) -> bool:
-    """Whether a KPI has this column at all: a median has no numerator, a count no denominator."""
+def _applies(kpi: kpis.Kpi, column: str, board: bool = False) -> bool:
+    """Whether a KPI has this column at all: a median has no numerator, a count no denominator.
+    The board's pack has neither for a rate or median: the board sees rates, never the counts
+    behind them (`privacy.rates_only`)."""
+    if board and column in ("numerator", "denominator") and kpi.aggregate != "sum":
+        return False
     if column == "numerator":
         return kpi.aggregate != "median"
     if column == "denominator":
@@ -491,7 +496,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
             hidden = _hidden(rec)
             _put(ws, r, 1, rec["period"])
             for col, key in ((2, "value"), (3, "numerator"), (4, "denominator")):
-                if not _applies(k, key):
+                if not _applies(k, key, pack.suppress):
                     continue
                 if hidden:
                     _put(ws, r, col, privacy.SUPPRESSED, align="right")
@@ -780,6 +785,8 @@ MONTHS_PER_TABLE_ROW = 12
 def _monthly_table(m: Measure) -> str:
     """The monthly figures, months across (a year to a block), so a long series stays short on paper."""
 
+    board = m.true_monthly is not None
+
     def cell(rec: dict, key: str, fmt) -> str:
         if not _applies(m.kpi, key):
             return ""
@@ -797,6 +804,8 @@ def _monthly_table(m: Measure) -> str:
         lines = [f"<tr><th scope=\"col\">Month</th>{head}</tr>"]
         for label, key, fmt in (("Value", "value", m.kpi.format), ("Numerator", "numerator", _count),
                                 ("Denominator", "denominator", _count)):
+            if board and not _applies(m.kpi, key, board):  # the board's: a rate, never the counts behind it
+                continue
             cells = "".join(f"<td class=\"num\">{_e(cell(r, key, fmt))}</td>" for r in chunk)
             lines.append(f"<tr><th scope=\"row\">{label}</th>{cells}</tr>")
         target_cells = f"<td class=\"num\">{_e(target)}</td>" * len(chunk)

@@ -130,8 +130,8 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
     sent to the funnel plot's limits rather than the raw swings."""
     title = _areas_finding(kpi, df, target)
     period, _, _ = _latest(df)
-    if period is None or "denominator" not in df:
-        return title
+    if period is None or "denominator" not in df or not df["denominator"].notna().any():
+        return title  # no denominators (the board's): nothing said about counts
     from csc import verdict  # verdict reads breakdowns too
 
     if not verdict.small_base_applies(kpi):
@@ -241,10 +241,21 @@ def is_count_proportion(kpi: kpis.Kpi) -> bool:
     return kpi.unit == "pct" and kpi.aggregate == "ratio" and not _FTE_DENOMINATOR.search(kpi.sql)
 
 
+def has_counts(df: pd.DataFrame) -> bool:
+    """Whether a frame carries the numbers behind its rates (the board's never does)."""
+    return any(col in df and df[col].notna().any() for col in ("numerator", "denominator"))
+
+
+#: Why the board gets no funnel plot (its x axis is each office's number of cases).
+BOARD_NO_FUNNEL = "The funnel plot needs each office's number of cases, which the board view does not show."
+
+
 def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> None:
     """Add the numbers behind each point (numerator and denominator) to a `charts.line_chart`
     figure's hover. Suppressed points have no value and so no hover."""
     if kpi.aggregate == "sum":
+        return
+    if not has_counts(df):  # the board's: rates only, never the counts behind them
         return
     suffix = kpi.unit_suffix if kpi.unit_suffix.startswith(("%", " ")) or not kpi.unit_suffix else " " + kpi.unit_suffix
     if kpi.aggregate == "median":
@@ -282,6 +293,8 @@ def funnel_figure(kpi: kpis.Kpi, df: pd.DataFrame, period: str, source: str, wid
     """A funnel plot of the area offices for one month: (figure, its points, None), or
     (None, None, why there is none)."""
     month = df[(df["period"] == period) & (df["area"] != ALL_AREAS)]
+    if "suppressed" in df and not has_counts(df):  # the board's: no number of cases to plot against
+        return None, None, BOARD_NO_FUNNEL
     if "suppressed" in month and month["suppressed"].any():
         return None, None, (f"The funnel plot for {spc.period_label(period)} is not shown: at least one area office had "
                       "5 or fewer cases, and small numbers are suppressed.")
@@ -304,10 +317,13 @@ def xmr_table(df: pd.DataFrame, result: spc.XmrResult, improvement: str) -> pd.D
 
 
 def for_download(df: pd.DataFrame) -> pd.DataFrame:
-    """Suppressed figures as `c` in a download, as on screen."""
-    if "suppressed" not in df or not df["suppressed"].any():
+    """Suppressed figures as `c` in a download, as on screen. The board's (with `suppressed`) has
+    no numerator or denominator column when it has no such figure (a rate: never the counts)."""
+    if "suppressed" not in df:
         return df
-    out = df.copy()
+    out = df.drop(columns=[c for c in ("numerator", "denominator") if c in df and df[c].isna().all()])
+    if not out["suppressed"].any():
+        return out
     for col in ("value", "numerator", "denominator"):
         if col in out:
             out[col] = out[col].astype(object).where(~out["suppressed"], privacy.SUPPRESSED)
@@ -510,7 +526,9 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
     if areas:  # types of different selections would difference to an office's small figures
         return df.iloc[0:0].assign(suppressed=pd.Series(dtype=bool))
     # the types add up to all assessments completed: hidden with a partner type, as area offices are
-    return privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
+    # then rates only: the board never sees the assessments in time or completed behind them
+    return privacy.rates_only(privacy.RATE_CELL, privacy.protect_margin(df, "assessment_type", None,
+                                                                        kind=privacy.RATE_CELL))
 
 
 def timeliness_title(df: pd.DataFrame) -> str:

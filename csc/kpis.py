@@ -301,6 +301,20 @@ def zero_counts_sql(kpi: Kpi) -> str:
     """
 
 
+def rate_kpis() -> list[str]:
+    """The KPIs that are not plain counts (ratios and medians): the board sees their value only,
+    never the numerator or denominator behind it (18 of 20 would disclose the 2 not counted, and a
+    rate times its denominator gives the numerator back)."""
+    return sorted(name for name, k in registry().items() if k.aggregate != "sum")
+
+
+def _board_columns() -> str:
+    """numerator, denominator, value as the board may see them (`$rates`: `rate_kpis`)."""
+    nd = ", ".join(f"case when hidden or list_contains($rates, kpi) then null else {c} end as {c}"
+                   for c in ("numerator", "denominator"))
+    return f"{nd}, case when hidden then null else value end as value"
+
+
 def results(
     cur: duckdb.DuckDBPyConnection,
     kpi: str | None = None,
@@ -314,7 +328,8 @@ def results(
     """Stored KPI results, filtered. `area="all"` or None with `areas=None` gives every row.
 
     `board=True`: what a board member may see, with a `suppressed` column; numerator,
-    denominator and value are missing where the figure is hidden (`board_suppression`)."""
+    denominator and value are missing where the figure is hidden (`board_suppression`), and the
+    numerator and denominator of every KPI that is not a plain count always (`rate_kpis`)."""
     where, params = ["true"], {}
     if kpi:
         where.append("kpi = $kpi")
@@ -335,9 +350,8 @@ def results(
         where.append("(area is null or list_contains($areas, area))")
         params["areas"] = list(areas)
     if board:
-        cols = ("kpi, period, area, "
-                + ", ".join(f"case when hidden then null else {c} end as {c}" for c in ("numerator", "denominator", "value"))
-                + ", hidden as suppressed")
+        params["rates"] = rate_kpis()
+        cols = f"kpi, period, area, {_board_columns()}, hidden as suppressed"
     else:
         cols = "kpi, period, area, numerator, denominator, value"
     return cur.execute(
@@ -360,8 +374,9 @@ def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period:
     if areas:
         where.append("list_contains($areas, area)")
         params["areas"] = list(areas)
-    vals = ("numerator", "denominator", "value")
-    cols = ", ".join(f"case when hidden then null else {c} end as {c}" for c in vals) if board else ", ".join(vals)
+    if board:
+        params["rates"] = rate_kpis()
+    cols = _board_columns() if board else "numerator, denominator, value"
     return cur.execute(
         f"select kpi, period, area, team, {cols}, hidden as suppressed from kpi_team_results "
         f"where {' and '.join(where)} order by kpi, period, area, team",

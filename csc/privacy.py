@@ -175,7 +175,8 @@ def selection_hidden(hidden_areas, total_hidden: bool, selection) -> bool:
 def board_view(cur, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
     """A selection's monthly series (`csc.report._series`) as the board may see it: the stored
     decision for all areas and for one area office, `selection_hidden` for several. Hidden
-    months stay as rows (a gap shown as c), with numerator, denominator and value missing."""
+    months stay as rows (a gap shown as c), with numerator, denominator and value missing; a rate
+    or median has no numerator or denominator in any month (`rates_only`)."""
     from csc import kpis
 
     stored = kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
@@ -197,6 +198,19 @@ def board_view(cur, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
     for col in ("value", "numerator", "denominator"):
         if col in out:
             out[col] = out[col].astype("float64").where(~mask)
+    return rates_only(kpi, out)
+
+
+def rates_only(kpi, df: pd.DataFrame) -> pd.DataFrame:
+    """The board sees a rate (or median), never the counts behind it: numerator and denominator
+    missing for every KPI that is not a plain count. 177 of 178 would disclose the 1 case not
+    counted, and a rate times its denominator gives the numerator, and so that complement."""
+    if kpi.aggregate == "sum":
+        return df
+    out = df.copy()
+    for col in ("numerator", "denominator"):
+        if col in out:
+            out[col] = float("nan")
     return out
 
 

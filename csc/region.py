@@ -49,7 +49,7 @@ def periods(df: pd.DataFrame) -> list[str]:
 def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, period_from: str | None = None,
            period_to: str | None = None, suppress: bool = False) -> pd.DataFrame:
     """One KPI's monthly figures for each council: council, period, numerator, denominator, value
-    (and `suppressed` for the board)."""
+    (and `suppressed` for the board, which gets no numerator or denominator for a rate)."""
     out = df[df["kpi"] == kpi.name]
     if chosen:
         out = out[out["council"].isin(chosen)]
@@ -58,7 +58,7 @@ def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, per
     if period_to:
         out = out[out["period"] <= period_to]
     out = out.drop(columns=["kpi", "area"]).reset_index(drop=True)
-    return privacy.suppress_kpi(out, kpi) if suppress else out
+    return privacy.rates_only(kpi, privacy.suppress_kpi(out, kpi)) if suppress else out
 
 
 def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str):
@@ -79,6 +79,8 @@ def funnel_figure(kpi: kpis.Kpi, df: pd.DataFrame, period: str, source: str):
     points, None) or (None, None, why not)."""
     month = df[df["period"] == period]
     when = spc.period_label(period)
+    if "suppressed" in df and not breakdowns.has_counts(df):  # the board's: no number of cases to plot against
+        return None, None, breakdowns.BOARD_NO_FUNNEL
     if "suppressed" in month and month["suppressed"].any():
         return None, None, (f"The funnel plot for {when} is not shown: at least one council had 5 or fewer cases, "
                             "and small numbers are suppressed.")

@@ -144,6 +144,8 @@ def _board_row(row: dict, shown: pd.DataFrame, action: Action) -> dict:
         return _value_at(shown, p)
 
     out = dict(row, too_small=False)
+    if kpis.get(row["kpi"]).aggregate != "sum":  # a rate: never the counts behind it
+        out.update(numerator=None, denominator=None)
     out["sparkline"] = [None if pd.isna(v) else float(v) for v in shown["value"].tail(12)]
     if row["period"] is None or row["value"] is None:
         return out

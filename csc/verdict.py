@@ -130,7 +130,8 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
         hide_limits = bool(hidden.any())
         last = shown[shown["period"] == df["period"].iloc[-1]]
         hide_value = last.empty or bool(last["suppressed"].fillna(False).astype(bool).iloc[0])
-    vd = for_kpi(kpi, df, result, target, traj, hide_value=hide_value, hide_limits=hide_limits)
+    vd = for_kpi(kpi, df, result, target, traj, hide_value=hide_value, hide_limits=hide_limits,
+                 hide_count=shown is not None)
     if shown is not None and hide_limits:
         import dataclasses
 
@@ -142,7 +143,8 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
 
 
 def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: float | None,
-            traj: spc.Trajectory | None = None, hide_value: bool = False, hide_limits: bool = False) -> Verdict:
+            traj: spc.Trajectory | None = None, hide_value: bool = False, hide_limits: bool = False,
+            hide_count: bool = False) -> Verdict:
     """`verdict` for a KPI series as `csc.report.series` returns it."""
     suppressed = list(df["suppressed"]) if "suppressed" in df else None
     return verdict(
@@ -159,6 +161,7 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
         fmt=kpi.format,
         hide_value=hide_value,
         hide_limits=hide_limits,
+        hide_count=hide_count,
     )
 
 
@@ -185,12 +188,14 @@ def verdict(
     fmt: Any = None,
     hide_value: bool = False,
     hide_limits: bool = False,
+    hide_count: bool = False,
 ) -> Verdict:
     """The one verdict for the latest month of a series (see the module's rules). ``fmt``
     formats the value and the target (default `spc.format_value` with ``unit``).
 
     For the board (`assess` with ``shown``): ``hide_value`` words the month's value as c and
-    names no count of cases; ``hide_limits`` quotes no limits or mean. The ratings are
+    names no count of cases; ``hide_limits`` quotes no limits or mean; ``hide_count`` (always for
+    the board, which sees rates and never the counts behind them) names no count of cases. The ratings are
     unchanged: they come from the true series."""
     fmt = fmt or (lambda x: spc.format_value(x, unit))
     direction = spc.normalise_direction(direction)
@@ -207,6 +212,8 @@ def verdict(
     point = result.points[last] if n and len(result.points) == n else None
     lpl, upl = (point.lpl, point.upl) if point else (None, None)
     shown_value, shown_denominator = (None, None) if hide_value else (value, denominator)
+    if hide_count:
+        shown_denominator = None
     shown_lpl, shown_upl = (None, None) if hide_limits else (lpl, upl)
 
     def done(sentence: str, head: str, **parts) -> Verdict:
@@ -243,7 +250,7 @@ def verdict(
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     if small:
         count = spc.format_value(denominator, "")
-        second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value
+        second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value or hide_count
                   else f"only {count} case{'s' if count != '1' else ''} this month, {SMALL_BASE_WORDS}")
         variation_stated, rule = spc.COMMON_CAUSE, None
     elif variation in (None, spc.COMMON_CAUSE):

@@ -105,6 +105,8 @@ for name in action.kpis:
         elif not breakdowns.is_count_proportion(kpi):
             st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare "
                        "proportions of cases.")
+        elif v.is_board:
+            st.caption(breakdowns.BOARD_NO_FUNNEL)
         else:
             latest_period = df["period"].iloc[-1]
             funnel, points, why_not = breakdowns.funnel_figure(kpi, ui.by_area(ver, v.role, name, sel),

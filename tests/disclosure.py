@@ -33,3 +33,28 @@ def recovered(leaves: list, visible: list[frozenset], hidden: dict[str, frozense
         if np.linalg.matrix_rank(stacked) == rank:
             out.append(name)
     return out
+
+
+def small_complements(kpi, rows) -> list:
+    """The shown rows of a rate (not a plain count) whose complement the board could work out and
+    which is from 1 to 5: "177 of 178" gives the 1 not counted; a rate with its denominator gives
+    the numerator (rate × denominator), and so the complement too. `rows`: what the board sees
+    (value, numerator, denominator, and `suppressed`); returns (row, complement) pairs."""
+    import math
+
+    def known(x):
+        return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+    out = []
+    if kpi.aggregate == "sum":
+        return out
+    scale = 100.0 if kpi.unit == "pct" else 1.0
+    for r in rows.to_dict("records"):
+        if r.get("suppressed") or not known(r.get("denominator")):
+            continue  # no denominator: neither the complement nor rate × denominator
+        num = r.get("numerator")
+        if not known(num) and known(r.get("value")) and kpi.aggregate == "ratio":
+            num = r["value"] * r["denominator"] / scale
+        if known(num) and 1 <= round(r["denominator"] - num, 6) <= 5:
+            out.append((r, r["denominator"] - num))
+    return out

@@ -308,15 +308,25 @@ def test_board_hovers_carry_no_small_numbers(council_db):
                 for value in row if isinstance(row, list) else [row]:
                     if isinstance(value, (int, float)) and not math.isnan(value):
                         shown.append(value)
-                        assert not 1 <= value <= 5, (fig["layout"]["title"]["text"], row)
-    # South in May (6 of 8) has no small number, but all areas (7 of 10) minus South would give North's
-    # 1 of 2: South is hidden with North (complementary suppression); all areas' 7 of 10 is shown
-    assert {7.0, 10.0} <= set(shown) and 8.0 not in shown
+    # the board sees rates, never the counts behind them (issue 13): all areas' May 7 of 10 (70%) would
+    # give the 3 not on time; so no hover carries a number behind a point, nor says "x of y"
+    assert shown == []
+    for fig in figures(at):
+        for trace in fig["data"]:
+            assert " of " not in (trace.get("hovertemplate") or ""), fig["layout"]["title"]["text"]
+            assert "÷" not in (trace.get("hovertemplate") or "")
 
 
-def test_board_funnel_is_withheld_when_an_office_is_suppressed(council_db):
+def test_board_gets_no_funnel_plot_and_is_told_why(council_db):
+    # the funnel's x axis is each office's number of cases, which the board does not see
     at = page(council_db, ACTION, "board", action="A1")
-    assert any("The funnel plot for" in c.value and "suppressed" in c.value for c in at.caption)
+    assert not any(t.startswith(f"{TIMELY}: both area offices within") for t in titles(at))
+    assert not any(f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("Number of cases")
+                   for f in figures(at))
+    assert ("The funnel plot needs each office's number of cases, which the board view does not show."
+            in [c.value for c in at.caption])
+    director = page(council_db, ACTION, "director", action="A1")
+    assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(director)
 
 
 # --- Workforce -----------------------------------------------------------------------------------

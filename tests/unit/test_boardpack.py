@@ -264,6 +264,19 @@ def test_board_pack_shows_c_for_small_counts_and_the_director_pack_the_number(cu
     assert board["transfer_timely_pct"]["Value"] == pytest.approx(100 * 11 / 12)
 
 
+def test_board_pack_shows_a_rate_without_the_counts_behind_it(cur):
+    # all areas, June: 11 of 12 on time is shown to the board as 91.7%, with no 11 or 12 (12 - 11 = 1
+    # not on time would be a small number); the count of transfers waiting keeps its figure
+    rows = table_below(pack_workbook(cur, role="board")["A1"], "Transfers accepted within 5 working days")
+    june = next(r for r in rows if r[0] == "2011-06")
+    assert june[1] == pytest.approx(100 * 11 / 12) and june[2:4] == (None, None)
+    director = table_below(pack_workbook(cur, role="director")["A1"], "Transfers accepted within 5 working days")
+    assert next(r for r in director if r[0] == "2011-06")[2:4] == (11, 12)
+    text = boardpack.build_html(cur, plan.current(cur), "2011-06", role="board", produced=PRODUCED)
+    assert "91.7%" in text and ">Denominator<" not in text
+    assert ">Denominator<" in boardpack.build_html(cur, plan.current(cur), "2011-06", produced=PRODUCED)
+
+
 def test_board_pack_for_a_small_area_suppresses_every_month(cur):
     wb = pack_workbook(cur, areas=["South"], role="board")
     row = summary(wb)["transfer_timely_pct"]
@@ -272,7 +285,8 @@ def test_board_pack_for_a_small_area_suppresses_every_month(cur):
     assert row["Value"] == "c" and "Red" in row["RAG"]
     assert (row["RAG"], row["Variation (SPC)"]) == (director_row["RAG"], director_row["Variation (SPC)"])
     rows = table_below(wb["A1"], "Transfers accepted within 5 working days")
-    assert [r[1:4] for r in rows[1:]] == [("c", "c", "c")] * 3
+    # a rate: the board's pack has its value (c here) and never the numerator or denominator (issue 13)
+    assert [r[1:4] for r in rows[1:]] == [("c", None, None)] * 3
     director = table_below(pack_workbook(cur, areas=["South"], role="director")["A1"],
                            "Transfers accepted within 5 working days")
     assert [r[1:4] for r in director[1:]] == [(50, 1, 2)] * 3

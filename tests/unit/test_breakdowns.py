@@ -10,6 +10,7 @@ Mon 30.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -298,3 +299,22 @@ def test_downloads_show_c_where_suppressed():
     out = breakdowns.for_download(df)
     assert out.loc[0, ["value", "numerator", "denominator"]].tolist() == ["c", "c", "c"]
     assert out.loc[1, "value"] == 80.0
+
+
+def test_the_boards_timeliness_by_type_has_rates_without_counts():
+    # issue 13: 50 of 60, 30 of 40, 20 of 25 are no small numbers, so shown to the board, but as rates
+    # only (60 - 50 = 10 is fine here; 177 of 178 would not be)
+    rows = pd.DataFrame({"period": ["2011-07"] * 3, "assessment_type": ["Initial", "Core", "Single"],
+                         "numerator": [50.0, 30.0, 20.0], "denominator": [60.0, 40.0, 25.0],
+                         "value": [100 * 50 / 60, 75.0, 80.0]})
+
+    class Cur:
+        def execute(self, sql, params):
+            return SimpleNamespace(df=lambda: rows.copy())
+
+    board = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07", suppress=True)
+    assert not board["suppressed"].any()
+    assert board[["numerator", "denominator"]].isna().all(axis=None)
+    assert board["value"].round(1).tolist() == [83.3, 75.0, 80.0]
+    director = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07")
+    assert director["denominator"].tolist() == [60.0, 40.0, 25.0]

@@ -208,3 +208,24 @@ def test_the_command_line_is_audited_with_the_operator_role(db, good, tmp_path):
         ("ops", "operator", "export"), ("ops", "operator", "export")]
     assert [json.loads(d).get("command") for *_, d in log[1:5]] == ["kpis", "imports", "boardpack", "export-parquet"]
     assert log[5][0].startswith("cli") and log[5][1] == "operator"
+
+
+def test_kpis_json_for_the_board_has_no_counts_behind_a_rate(db, good):
+    # issue 13: the board sees rates, never their numerator or denominator (177 of 178 would give the 1
+    # not counted); a plain count (data timeliness, working days) keeps its figure
+    assert csc("import", str(good), "--period", "2011-04", "--db", str(db)).returncode == 0
+    from csc import kpis
+
+    rates = set(kpis.rate_kpis())
+    for by in ((), ("--by", "team")):
+        director = json.loads(csc("kpis", "--json", "--db", str(db), *by).stdout)
+        board = json.loads(csc("kpis", "--json", "--db", str(db), "--role", "board", *by).stdout)
+        assert len(board) == len(director)
+        director_rates = [r for r in director if r["kpi"] in rates and r["denominator"] is not None]
+        assert director_rates  # the director's have numbers ...
+        for r in board:
+            if r["kpi"] in rates:  # ... the board's none
+                assert r["numerator"] is None and r["denominator"] is None, r
+        if not by:
+            timeliness = [r for r in board if r["kpi"] == "data_timeliness_days"]
+            assert timeliness and all(r["numerator"] is not None for r in timeliness)
