@@ -133,8 +133,8 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
     shown = series(cur, kpi, month_sel, suppress=True)
     out = _board_row(row, shown, action)
     if row["value"] is not None:  # the same verdict, in words that name no hidden figure
-        out["verdict"] = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period,
-                                        shown=shown).verdict.sentence
+        vd = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period, shown=shown).verdict
+        out.update(verdict=vd.sentence, small_base=vd.small_base)
     return out
 
 
