@@ -37,7 +37,8 @@ def db(tmp_path_factory):
 
 def test_a_revised_figure_is_marked_with_what_it_was(db):
     at = page(db, None, "director", to="2012-03")
-    assert overview_latest(at, TIMELY) == "50.0% (revised: was 100.0%)"
+    # 1 of 2: a small base (issue 15), and revised from 2 of 2
+    assert overview_latest(at, TIMELY) == "50.0% (small base) (revised: was 100.0%)"
     assert 'Data version: import 2 (2012-04, "extract-2012-04.xlsx", loaded 4 May 2012 10:00)' in texts(at)
     (table,) = [d.value for d in at.dataframe if "was" in d.value.columns]
     row = table[table["title"] == TIMELY].iloc[0]
@@ -47,12 +48,13 @@ def test_a_revised_figure_is_marked_with_what_it_was(db):
 
 def test_a_figure_not_revised_is_not_marked(db):
     at = page(db, None, "director")  # April: first shown by import 2, never changed
-    assert overview_latest(at, TIMELY) == "100.0%"  # T3: 1 of 1
+    assert overview_latest(at, TIMELY) == "100.0% (small base)"  # T3: 1 of 1, no "revised"
 
 
 def test_the_board_sees_c_for_a_revision_from_small_numbers(db):
     at = page(db, None, "board", to="2012-03")
-    assert overview_latest(at, TIMELY) == "c (revised: was c)"
+    # every month of the series is hidden (1 or 2 cases): too small to publish, and still marked revised
+    assert overview_latest(at, TIMELY) == "c (numbers too small to publish) (revised: was c)"
 
 
 ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",
@@ -81,4 +83,5 @@ def no_child_seen_in_april(tmp_path_factory):
 def test_a_latest_figure_from_an_earlier_month_says_its_month(no_child_seen_in_april):
     at = page(no_child_seen_in_april, None, "director")
     assert "latest month 2012-04" in texts(at)
-    assert overview_latest(at, "Assessments where the child was seen") == "100.0% (March 2012)"
+    # never March's value as if it were April's (issue 13): April has no value, and says so
+    assert overview_latest(at, "Assessments where the child was seen") == "no value for April 2012"

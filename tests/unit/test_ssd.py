@@ -182,10 +182,16 @@ def test_the_upload_says_which_kpis_stay_empty(store, tmp_path):
 
 
 def test_unmapped_teams_are_refused_and_listed(store, tmp_path):
-    extract = store.validate(workbook(tmp_path))
-    assert not extract.ok
-    assert "team(s) in the SSD tables have no area office yet" in text(extract.errors)
-    assert set(annexa.team_areas(store.cursor())) == {"Assessment Team North", "Safeguarding South"}
+    from csc import uploads
+
+    path = workbook(tmp_path)
+    checked = uploads.check(store, path.read_bytes(), path.name, "ana", "analyst")  # as the Upload page checks
+    assert not checked.ok
+    assert "team(s) in the SSD tables have no area office yet" in text(checked.extract.errors)
+    # listed for the Teams page apart from the data (issue 14: a refused file changes no figure's table)
+    assert annexa.team_areas(store.cursor()) == {}
+    waiting = {t for (t,) in store.cursor().execute("select team from teams_awaiting_area").fetchall()}
+    assert waiting == {"Assessment Team North", "Safeguarding South"}
 
 
 def test_missing_ssd_columns_are_named(store, tmp_path):
