@@ -781,7 +781,9 @@ def export_parquet(store, folder: str | Path, council: str | None = None) -> dic
                             f"order by excel_row) to {_sql_str(tmp)} (format parquet)")
                 os.replace(tmp, out)
                 written["records"] += 1
-        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{_sql_str(code)} as council, *"}
+        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{_sql_str(code)} as council, *",
+                  # Annex A's List 3 counts of earlier referrals, which re_referral_pct reads
+                  "referral_counts_current": "*"}
         for table, columns in tables.items():
             tmp = folder / f"{table}.parquet.partial"
             cur.execute(f"copy (select {columns} from {table} order by all) to {_sql_str(tmp)} (format parquet)")
@@ -823,6 +825,11 @@ def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
             con.execute(raw_table_sql(sheet))
     for table in ("imports", "plan_changes"):
         con.execute(f"create or replace view {table} as select * from read_parquet({_sql_str(folder / f'{table}.parquet')})")
+    counts = folder / "referral_counts_current.parquet"
+    if counts.exists():
+        con.execute(f"create or replace view referral_counts_current as select * from read_parquet({_sql_str(counts)})")
+    else:  # an export made before the counts were exported: none
+        con.execute("create or replace table referral_counts_current (referral_id varchar, prior_referrals_12m integer)")
     for sheet in spec.SHEETS.values():
         con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
     con.execute(annexa.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does

@@ -158,6 +158,12 @@ def council_tables(spark, folder: Path) -> list[str]:
             _empty_raw(spark, sheet).createOrReplaceTempView(f"raw_{sheet.name}")
     for table in ("imports", "plan_changes"):
         spark.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
+    counts = folder / "referral_counts_current.parquet"  # Annex A's List 3 counts (re_referral_pct)
+    if counts.exists():
+        spark.read.parquet(str(counts)).createOrReplaceTempView("referral_counts_current")
+    else:
+        spark.sql("select cast(null as string) as referral_id, cast(null as int) as prior_referrals_12m "
+                  "where false").createOrReplaceTempView("referral_counts_current")
     for sheet in spec.SHEETS.values():
         _table(spark, f"cur_{sheet.name}", current_table_sql(sheet))
     _table(spark, "inferred_involvements", annexa.INFERRED_SQL)
