@@ -101,7 +101,8 @@ def test_rates_only_leaves_counts_alone():
 
 def test_the_boards_verdict_names_no_number_of_cases():
     # 7 of 8 (87.5%) shown to the board (neither is from 1 to 5), but 8 cases is a small base (< 10):
-    # the director reads "only 8 cases", the board "a small base" with no count
+    # the director reads "only 8 cases"; the board is not told the base is small at all (it would
+    # bound the base to 6-9, and 87.5% is then 7 of 8 only), and gets the same rating
     df = pd.DataFrame({"period": ["2012-01", "2012-02", "2012-03"], "numerator": [40.0, 45.0, 7.0],
                        "denominator": [50.0, 50.0, 8.0], "value": [80.0, 90.0, 87.5]})
     kpi = kpis.get(RATE)
@@ -109,6 +110,7 @@ def test_the_boards_verdict_names_no_number_of_cases():
     director = verdict.assess(kpi, df, 90.0).verdict
     board = verdict.assess(kpi, df, 90.0, shown=shown).verdict
     assert "only 8 cases this month" in director.sentence
-    assert board.sentence.startswith("87.5% in March 2012 misses the target of 90.0% (amber); a small base this month")
-    assert "8 case" not in board.sentence and board.denominator is None and board.small_base is True
+    assert board.sentence.startswith("87.5% in March 2012 misses the target of 90.0% (amber); no significant change")
+    assert "small" not in board.sentence and board.denominator is None and board.small_base is False
+    assert (board.variation, board.assurance) == (director.variation, director.assurance)
     assert board.rag == director.rag == "amber"

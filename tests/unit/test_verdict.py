@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import math
 
-import pandas as pd
 import pytest
 
 from csc import boardpack, demo, kpis, report, spc, verdict
@@ -248,22 +247,3 @@ def test_start_index_is_the_first_month_at_or_after_the_start():
     assert verdict.start_index(["2011-03", "2011-04", "2011-06"], "2011-05") == 2
     assert verdict.start_index(["2011-03"], "2011-05") == 1  # after every month: no month since
     assert verdict.start_index([], "2011-05") is None
-
-
-def test_the_board_is_never_told_a_shown_rate_has_a_small_base():
-    # issue 13: the board sees 87.5% without its base; "a small base" would bound the base to 6-9
-    # cases, and 87.5% to one decimal is then 7 of 8 only, giving away the 1 not counted. The
-    # director reads the small base; the board the same rating (no special-cause claim) in words
-    # that do not say it.
-    periods = ["2011-01", "2011-02", "2011-03"]
-    true = pd.DataFrame({"period": periods, "numerator": [18.0, 19.0, 7.0], "denominator": [20.0, 20.0, 8.0],
-                         "value": [90.0, 95.0, 87.5]})
-    shown = true.assign(numerator=None, denominator=None, suppressed=False)
-    kpi = kpis.get("child_seen_pct")
-    director = verdict.assess(kpi, true, 90.0).verdict
-    board = verdict.assess(kpi, true, 90.0, shown=shown).verdict
-    assert "only 8 cases this month" in director.sentence and director.small_base
-    assert "small" not in board.sentence and "8 cases" not in board.sentence and not board.small_base
-    assert "no significant change" in board.sentence
-    assert (board.rag, board.variation, board.assurance) == (director.rag, director.variation, director.assurance)
-    assert not any("Small base" in n for n in board.notes)
