@@ -30,6 +30,13 @@ def md(value) -> str:
     return _MD_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
 
 
+def message(value) -> str:
+    """A message the code wrote, with names from a file in it (a sheet, a file name, a value), for
+    Markdown: the code's own `code` and *emphasis* marks are dropped and the rest escaped as `md`,
+    so it reads as plain words and nothing from the file can form markup."""
+    return md(re.sub(r"[`*]", "", "" if value is None else str(value)))
+
+
 def html(value) -> str:
     """Entities for & < > (no tag can form; idempotent: text already escaped is not escaped twice)."""
     return _html.escape(_html.unescape("" if value is None else str(value)), quote=False)

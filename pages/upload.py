@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from csc import guardrails, template, text, ui, uploads
+from csc import guardrails, template, text, ui, uploads, wording
 from csc.extract import Problem
 from csc.store import check_period
 
@@ -30,7 +30,8 @@ def recent_imports() -> None:
         return
     df = df.sort_values("import_id", ascending=False).head(5)
     df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
-                   warnings=df["warnings"].map(lambda s: len(json.loads(s))))
+                   warnings=df["warnings"].map(lambda s: len(json.loads(s))),
+                   status=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)))  # in words
     st.caption("Latest imports (the Imports page has them all)")
     st.dataframe(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows", "warnings"]],
                  hide_index=True, width="stretch", key="upload-imports-table",
@@ -115,7 +116,7 @@ st.success(f"**{text.md(uploaded.name)}** passed every check: "
 if warnings:
     with st.expander(f"{len(warnings)} warning(s) — the file can still be loaded", expanded=True):
         for w in warnings:
-            st.warning(text.md(w.message))
+            st.warning(text.message(w.message))
         ui.download(guardrails.problems_table(warnings).assign(Code=[w.code or "" for w in warnings]),
                     f"warnings-{Path(uploaded.name).stem}", key="dl-warnings", v=v,
                     label="Download the warnings (CSV)")
@@ -138,12 +139,12 @@ if st.button(label, type="primary", key="load"):
         for key in ("upload_period", "upload_period_auto"):
             st.session_state.pop(key, None)
         st.session_state["upload_done"] = {"kind": "success",
-                                           "message": text.md(result.message) + " The dashboard now shows it."}
+                                           "message": text.message(result.message) + " The dashboard now shows it."}
         st.rerun()
     elif result.status == "unchanged":
-        st.info(text.md(result.message))
+        st.info(text.message(result.message))
     else:
-        st.error(text.md(result.message))
+        st.error(text.message(result.message))
         st.dataframe(guardrails.problems_table(result.errors), hide_index=True, width="stretch", key="load-errors")
 
 recent_imports()

@@ -78,21 +78,21 @@ def test_upload_warns_loads_and_rolls_back_with_every_table_updated(page, server
     assert page.get_by_role("button", name=re.compile("Load it as the extract")).count() == 0
     expect(period_input(page)).to_have_value("2012-05", timeout=30_000)
     rows = grid_rows(page, "Loaded by")
-    assert [r[:3] for r in rows] == [["2", "2012-04", "loaded"], ["1", "2012-03", "loaded"]]
+    assert [r[:3] for r in rows] == [["2", "2012-04", "Loaded"], ["1", "2012-03", "Loaded"]]  # in words (issue 18)
     shot(page, "guardrails-loaded")
 
     # roll import 2 back on the Imports page: the history, the choice, the checkbox and the button follow
     page.get_by_role("link", name=re.compile("Imports|Import history")).first.click()
     wait_idle(page)
     assert "2,2012-04,loaded" in history_csv(page).replace('"', "")
-    assert [r[:3] for r in grid_rows(page, "Loaded by")][0] == ["2", "2012-04", "loaded"]
+    assert [r[:3] for r in grid_rows(page, "Loaded by")][0] == ["2", "2012-04", "Loaded"]
     page.get_by_text("Yes, roll back import 2").click()
     wait_idle(page)
     page.get_by_role("button", name="Roll back").click()
     page.get_by_text("Import 2 (2012-04) was rolled back").wait_for()
     wait_idle(page)
     assert "2,2012-04,rolled_back" in history_csv(page).replace('"', "")
-    assert [r[:3] for r in grid_rows(page, "Loaded by")] == [["2", "2012-04", "rolled_back"], ["1", "2012-03", "loaded"]]
+    assert [r[:3] for r in grid_rows(page, "Loaded by")] == [["2", "2012-04", "Rolled back"], ["1", "2012-03", "Loaded"]]
     # the choice moved on to what is still loaded, unticked
     expect(page.get_by_text(re.compile(r"Yes, roll back import \d+"))).to_have_text("Yes, roll back import 1")
     expect(page.get_by_role("checkbox", name="Yes, roll back import 1")).not_to_be_checked()
