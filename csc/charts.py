@@ -332,21 +332,27 @@ def declutter(fig: go.Figure) -> go.Figure:
         return fig
     notes = list(fig.layout.annotations or ())
 
-    # 1. marker labels along the top of the plot
+    # 1. marker labels along the top of the plot ("Due"), and along its foot ("Action started",
+    # "New limits"): each row of labels stacked a line apart where two could meet
+    def stack(markers, direction: int) -> int:
+        markers.sort(key=lambda a: _axis_value(a.x) or 0)
+        placed: list[tuple[float, float, int]] = []  # (left, right, row) in nominal pixels
+        rows = 0
+        for a in markers:
+            w, _ = _text_size(a.text, a.font.size or 12)
+            px = ((_axis_value(a.x) or x0) - x0) / (x1 - x0) * NOMINAL_PLOT_WIDTH
+            left, right = (px - w, px) if a.xanchor == "right" else (px, px + w)
+            row = 0
+            while any(r == row and left < pr + 6 and right > pl - 6 for pl, pr, r in placed):
+                row += 1
+            placed.append((left, right, row))
+            a.yshift = direction * row * NOTE_LINE_PX
+            rows = max(rows, row + 1)
+        return rows
+
     markers = [a for a in notes if a.yref == "paper" and a.y == 1 and a.yanchor == "top" and a.xref in (None, "x")]
-    markers.sort(key=lambda a: _axis_value(a.x) or 0)
-    placed: list[tuple[float, float, int]] = []  # (left, right, row) in nominal pixels
-    rows = 0
-    for a in markers:
-        w, _ = _text_size(a.text, a.font.size or 12)
-        px = ((_axis_value(a.x) or x0) - x0) / (x1 - x0) * NOMINAL_PLOT_WIDTH
-        left, right = (px - w, px) if a.xanchor == "right" else (px, px + w)
-        row = 0
-        while any(r == row and left < pr + 6 and right > pl - 6 for pl, pr, r in placed):
-            row += 1
-        placed.append((left, right, row))
-        a.yshift = -row * NOTE_LINE_PX
-        rows = max(rows, row + 1)
+    rows = stack(markers, -1)
+    stack([a for a in notes if a.yref == "paper" and a.y == 0 and a.yanchor == "bottom" and a.xref in (None, "x")], 1)
     band = rows * NOTE_LINE_PX + 2 if markers else 0
 
     # 2. labels at data points, nudged apart vertically

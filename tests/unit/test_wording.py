@@ -116,3 +116,15 @@ def test_marker_labels_that_could_meet_are_stacked():
                            font=dict(size=12))
     charts.declutter(charts.fit_axes(fig))
     assert sorted(a.yshift for a in fig.layout.annotations) == [-charts.NOTE_LINE_PX, 0]
+
+
+def test_marker_labels_at_the_foot_that_could_meet_are_stacked_upwards():
+    # "Action started" and "New limits" a month apart, both at the foot of the plot, both to the right
+    # of their lines: the second goes a line up (found on a phone-width XmR chart by the UX browser test)
+    fig = go.Figure(go.Scatter(x=[dt.date(2011, 1, 1), dt.date(2011, 12, 1)], y=[0, 100]))
+    fig.update_layout(height=400, margin=dict(t=100, b=100))
+    for x, text in ((dt.date(2011, 5, 1), "Action started"), (dt.date(2011, 6, 1), "New limits")):
+        fig.add_annotation(x=x, y=0, yref="paper", yanchor="bottom", xanchor="left", text=text, showarrow=False,
+                           font=dict(size=12))
+    charts.declutter(charts.fit_axes(fig))
+    assert sorted(a.yshift for a in fig.layout.annotations) == [0, charts.NOTE_LINE_PX]
