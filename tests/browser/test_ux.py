@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from csc import demo, plan, report, status
+from csc import config, crypto, demo, plan, report, status
 from csc.store import Store
 from tests.browser.conftest import Server, wait_idle
 
@@ -69,9 +69,12 @@ def demo_db(tmp_path_factory) -> Path:
         stored = store.paths.uploads / Path(last["stored_file"]).name if last["stored_file"] else None
         store.rollback(int(last["import_id"]), user="setup", role="analyst")
         if stored is not None and Path(stored).exists():
-            copy = d / f"again-{last['period']}{Path(stored).suffix}"
-            shutil.copy(stored, copy)
-            store.import_file(copy, last["period"], user="setup")
+            # the kept upload is encrypted at rest (issue 14): the analyst's own workbook, as sent again
+            name = last["file_name"] or f"again-{last['period']}.xlsx"
+            copy = d / f"again-{Path(name).name}"
+            copy.write_bytes(crypto.decrypt(Path(stored).read_bytes(), config.id_key(db)))
+            result = store.import_file(copy, last["period"], user="setup")
+            assert result.status == "loaded", result.message
         # the statuses the summary must show, worked out here: a running server holds the file's lock
         cur = store.cursor()
         current = plan.current(cur)
