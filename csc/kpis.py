@@ -315,6 +315,13 @@ def _board_columns() -> str:
     return f"{nd}, case when hidden then null else value end as value"
 
 
+def filters(conditions: dict[str, tuple[str, object]]) -> tuple[str, dict]:
+    """A `where` clause and its parameters from {parameter: (condition using $parameter, value)}:
+    a condition whose value is None is left out (every row passes)."""
+    used = {name: (sql, value) for name, (sql, value) in conditions.items() if value is not None}
+    return " and ".join(["true", *(sql for sql, _ in used.values())]), {n: v for n, (_, v) in used.items()}
+
+
 def results(
     cur: duckdb.DuckDBPyConnection,
     kpi: str | None = None,
@@ -330,33 +337,21 @@ def results(
     `board=True`: what a board member may see, with a `suppressed` column; numerator,
     denominator and value are missing where the figure is hidden (`board_suppression`), and the
     numerator and denominator of every KPI that is not a plain count always (`rate_kpis`)."""
-    where, params = ["true"], {}
-    if kpi:
-        where.append("kpi = $kpi")
-        params["kpi"] = kpi
-    if period:
-        where.append("period = $period")
-        params["period"] = period
-    if period_from:
-        where.append("period >= $pfrom")
-        params["pfrom"] = period_from
-    if period_to:
-        where.append("period <= $pto")
-        params["pto"] = period_to
-    if area is not None:
-        where.append("area = $area")
-        params["area"] = area
-    if areas is not None:
-        where.append("(area is null or list_contains($areas, area))")
-        params["areas"] = list(areas)
+    where, params = filters({
+        "kpi": ("kpi = $kpi", kpi or None),
+        "period": ("period = $period", period or None),
+        "pfrom": ("period >= $pfrom", period_from or None),
+        "pto": ("period <= $pto", period_to or None),
+        "area": ("area = $area", area),
+        "areas": ("(area is null or list_contains($areas, area))", None if areas is None else list(areas)),
+    })
     if board:
         params["rates"] = rate_kpis()
         cols = f"kpi, period, area, {_board_columns()}, hidden as suppressed"
     else:
         cols = "kpi, period, area, numerator, denominator, value"
     return cur.execute(
-        f"select {cols} from kpi_results where {' and '.join(where)} "
-        "order by kpi, period, area nulls first",
+        f"select {cols} from kpi_results where {where} order by kpi, period, area nulls first",
         params,
     ).df()
 
@@ -364,22 +359,17 @@ def results(
 def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period: str | None = None,
                  areas: list[str] | None = None, board: bool = False) -> pd.DataFrame:
     """Stored KPI results by area office and team; with `board=True` as `results` gives them."""
-    where, params = ["true"], {}
-    if kpi:
-        where.append("kpi = $kpi")
-        params["kpi"] = kpi
-    if period:
-        where.append("period = $period")
-        params["period"] = period
-    if areas:
-        where.append("list_contains($areas, area)")
-        params["areas"] = list(areas)
+    where, params = filters({
+        "kpi": ("kpi = $kpi", kpi or None),
+        "period": ("period = $period", period or None),
+        "areas": ("list_contains($areas, area)", list(areas) if areas else None),
+    })
     if board:
         params["rates"] = rate_kpis()
     cols = _board_columns() if board else "numerator, denominator, value"
     return cur.execute(
         f"select kpi, period, area, team, {cols}, hidden as suppressed from kpi_team_results "
-        f"where {' and '.join(where)} order by kpi, period, area, team",
+        f"where {where} order by kpi, period, area, team",
         params,
     ).df().pipe(lambda df: df if board else df.assign(suppressed=False))
 

@@ -17,6 +17,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from csc import kpis
+
 SCHEMA = """
 create sequence if not exists kpi_history_seq start 1;
 create table if not exists kpi_history (
@@ -88,21 +90,14 @@ def revised(
     Columns: kpi, period, area, first_value, first_at, was_value, was_numerator, was_denominator
     (the value just before the latest change), value, numerator, denominator (now), import_id,
     event, changed_at (the latest change), file_name (of that import)."""
-    where, params = ["true"], {}
-    if period_from:
-        where.append("h.period >= $pfrom")
-        params["pfrom"] = period_from
-    if period_to:
-        where.append("h.period <= $pto")
-        params["pto"] = period_to
-    if kpi:
-        where.append("h.kpi = $kpi")
-        params["kpi"] = kpi
-    if areas:
-        where.append("list_contains($areas, h.area)")
-        params["areas"] = list(areas)
-    else:
-        where.append("h.area is null")
+    where, params = kpis.filters({
+        "pfrom": ("h.period >= $pfrom", period_from or None),
+        "pto": ("h.period <= $pto", period_to or None),
+        "kpi": ("h.kpi = $kpi", kpi or None),
+        "areas": ("list_contains($areas, h.area)", list(areas) if areas else None),
+    })
+    if not areas:
+        where += " and h.area is null"
     return cur.execute(
         f"""
         with h as (
@@ -124,7 +119,7 @@ def revised(
         where h.n = h.total and h.n > 1
           and round(h.value, 6) is distinct from round(h.first_value, 6)
           and h.value is not null
-          and {' and '.join(where)}
+          and {where}
         order by h.period desc, h.kpi, h.area nulls first
         """,
         params,
