@@ -168,13 +168,7 @@ def check_file(path: Path, original_name: str | None = None) -> None:
         kind = "a CSV or text file" if _looks_like_text(path) else "not an Excel workbook"
         raise FileRefused(f'"{name}" is {kind}, whatever its name says. {SAVE_AS}')
     _check_zip_count(path, name)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _damaged(name, exc) from exc
-    if len(infos) > MAX_PARTS:
-        raise FileRefused(f'"{name}" holds {len(infos):,} parts; an Excel workbook holds a few dozen. {SAVE_AS}')
+    infos = zip_parts(path, name, "parts; an Excel workbook holds a few dozen. " + SAVE_AS)
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -209,6 +203,19 @@ def check_file(path: Path, original_name: str | None = None) -> None:
                 f"{info.file_size // max(info.compress_size, 1):,} times over when opened: the pattern of a malicious "
                 "file (a zip bomb), so it was not opened. Check it is the real extract."
             )
+
+
+def zip_parts(path: Path, name: str, too_many: str) -> list[zipfile.ZipInfo]:
+    """The parts of a zip file (a workbook, or an export of CSV files), refused in plain words when
+    it is damaged or holds more than `MAX_PARTS`: '"<name>" holds <n> <too_many>'."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _damaged(name, exc) from exc
+    if len(infos) > MAX_PARTS:
+        raise FileRefused(f'"{name}" holds {len(infos):,} {too_many}')
+    return infos
 
 
 def _damaged(name: str, exc: object = None) -> FileRefused:

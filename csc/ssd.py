@@ -45,7 +45,6 @@ from csc.extract import (
     HEADER_SEARCH_ROWS,
     MAX_FILE_BYTES,
     MAX_PART_RATIO,
-    MAX_PARTS,
     MAX_ROWS,
     MAX_UNCOMPRESSED_BYTES,
     SAVE_AS,
@@ -61,6 +60,7 @@ from csc.extract import (
     _too_big,
     _validate,
     check_file,
+    zip_parts,
 )
 
 SOURCE_FORMAT = "ssd"
@@ -180,13 +180,7 @@ def _zip_members(path: Path, name: str) -> list[zipfile.ZipInfo]:
     size = path.stat().st_size
     if size == 0 or size > MAX_FILE_BYTES:
         raise FileRefused(f'"{name}" is empty or larger than {MAX_FILE_BYTES / 2**20:,.0f} MB.')
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _damaged(name, exc) from exc
-    if len(infos) > MAX_PARTS:
-        raise FileRefused(f'"{name}" holds {len(infos):,} files; an SSD export holds a few dozen.')
+    infos = zip_parts(path, name, "files; an SSD export holds a few dozen.")
     if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
         raise FileRefused(f'"{name}" would expand to more than {MAX_UNCOMPRESSED_BYTES / 2**30:,.0f} GB.')
     for i in infos:
