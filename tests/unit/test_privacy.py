@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 
 from csc import exports, privacy
-from csc.ui import identity, role_for
+from csc.access import identity, role_for
 
 
 def test_rate_with_small_numerator_is_suppressed():
