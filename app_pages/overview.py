@@ -90,7 +90,7 @@ for action in plan.actions:
         c_status.markdown(wording.chip(d.status.capitalize(), d.status, title=d.reason), unsafe_allow_html=True)
         if status.differs(action.status, d):
             c_status.caption(f"owner says {action.status}")
-        c_action.page_link("pages/action.py", label=f"**{action.id}** · {action.title}",
+        c_action.page_link("app_pages/action.py", label=f"**{action.id}** · {action.title}",
                            query_params={"action": action.id}, help=f"Open {action.id} in depth. {d.reason.capitalize()}.")
         counts = " ".join(wording.chip(f"{d.counts[k]} {k}", k) for k in ("green", "amber", "red") if d.counts[k])
         c_rag.markdown(counts or "no ratings", unsafe_allow_html=True)
@@ -208,7 +208,7 @@ for action in plan.actions:
                          f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
         if st.button(f"Open {action.id} in depth", key=f"open-{action.id}"):
             st.query_params["action"] = action.id
-            st.switch_page("pages/action.py", query_params={"action": action.id})
+            st.switch_page("app_pages/action.py", query_params={"action": action.id})
 
 download = df.drop(columns=["sparkline"]).assign(
     derived_status=df["action"].map(lambda a: derived[a].status),

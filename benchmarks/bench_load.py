@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CSC_ID_KEY", "load-test")
 
 from csc.store import Store  # noqa: E402
-from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, OUT, Server  # noqa: E402
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, OUT, Server, first_visit  # noqa: E402
 from tests.reliability.support import write_council  # noqa: E402
 
 PAGES = ["", "action?action=A1", "workforce", "practice", "imports", "data-quality"]  # "": the overview
@@ -141,41 +141,27 @@ class ProtocolSession:
     kind = "protocol"
 
     def __init__(self, url: str, n: int):
-        self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-        self.origin = url
+        self.url = url
         self.n = n
 
     async def load(self, path: str) -> Load:
-        import websockets
-        from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        page, _, query = path.partition("?")
         t0 = time.perf_counter()
         error = None
         try:
             async with asyncio.timeout(LOAD_TIMEOUT):
-                async with websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                              origin=self.origin, open_timeout=LOAD_TIMEOUT) as ws:
-                    msg = BackMsg()
-                    msg.rerun_script.query_string = query
-                    msg.rerun_script.page_name = page
-                    await ws.send(msg.SerializeToString())
-                    while True:
-                        fm = ForwardMsg()
-                        fm.ParseFromString(await ws.recv())
-                        kind = fm.WhichOneof("type")
-                        if kind == "delta" and fm.delta.WhichOneof("type") == "new_element" \
-                                and fm.delta.new_element.WhichOneof("type") == "exception":
-                            ex = fm.delta.new_element.exception
-                            error = error or f"exception: {ex.type}: {ex.message[:200]}"
-                        elif kind == "page_not_found":
-                            error = error or f"page not found: {fm.page_not_found.page_name}"
-                        elif kind == "script_finished" and \
-                                fm.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
-                            if fm.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR:
-                                error = error or "compile error"
-                            break
+                async for fm in first_visit(self.url, path, LOAD_TIMEOUT):
+                    kind = fm.WhichOneof("type")
+                    if kind == "delta" and fm.delta.WhichOneof("type") == "new_element" \
+                            and fm.delta.new_element.WhichOneof("type") == "exception":
+                        ex = fm.delta.new_element.exception
+                        error = error or f"exception: {ex.type}: {ex.message[:200]}"
+                    elif kind == "page_not_found":
+                        error = error or f"page not found: {fm.page_not_found.page_name}"
+                    elif kind == "script_finished" and \
+                            fm.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR:
+                        error = error or "compile error"
         except Exception as exc:  # noqa: BLE001 - a timeout or a refusal is an error to count, not to stop on
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
         return Load(self.kind, self.n, path, t0, time.perf_counter() - t0, error)
@@ -320,10 +306,8 @@ async def drive(url: str, pid: int, sessions: int, browsers: int, rounds: int,
         writer_page = pages[browsers]
         BrowserSession(writer_page, url, -1)  # collects its console errors too
 
-        # warm-up: the home page once first. Streamlit decides, process-wide, on the first script
-        # run whether `pages/` is an old-style pages folder; until the entry point has called
-        # st.navigation once, simultaneous first visits to a deep link can run a page without the
-        # entry point (see docs/reliability.md). The load test measures the server after that.
+        # warm-up: the home page once, then one page per session, so that the phases measure a
+        # server with its caches filled (a cold start is tests/browser/test_cold_start.py's test).
         warm = Phase("warm-up")
         warm.loads.append(await readers[0].load(""))
         await asyncio.gather(*(reader(s, 1, warm, None) for s in readers))

@@ -155,10 +155,10 @@ def run(council: str, folder: Path, views: int, role: str, with_browser: bool) -
     from streamlit import logger
 
     logger.set_log_level("error")  # csc.ui's cached functions, imported outside a server, warn
-    from csc.access import PAGE_ROLES
+    from csc import pages
 
     PAGES.clear()
-    PAGES.update({name: path for name, (key, path) in ALL_PAGES.items() if role in PAGE_ROLES[key]})
+    PAGES.update({name: path for name, (key, path) in ALL_PAGES.items() if role in pages.get(key).roles})
     db = build(council, folder)
     script = folder / "baseline.py"
     script.write_text(BASELINE)

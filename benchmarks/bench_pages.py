@@ -20,17 +20,13 @@ os.environ.setdefault("CSC_ID_KEY", "benchmark")
 os.environ.setdefault("CSC_SERIES_START", "2012-04")
 
 from streamlit import config as st_config  # noqa: E402
-from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from benchmarks import bigcouncil  # noqa: E402
+from csc import pages  # noqa: E402
 from csc.store import Store  # noqa: E402
 
 PAGES = ["overview", "action", "workforce", "practice", "plan", "upload", "imports", "data_quality", "audit"]
-
-
-class _NavigationOnly:  # see tests/conftest.py: AppTest with a pages/ folder and st.navigation
-    uses_pages_directory = False
 
 
 def run_page(page: str | None, warm_runs: int = 3) -> tuple[float, float]:
@@ -38,7 +34,7 @@ def run_page(page: str | None, warm_runs: int = 3) -> tuple[float, float]:
     at.session_state["preview_role"] = "analyst"
     at.run()
     if page and page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(pages.get(page).file)
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0
@@ -74,7 +70,6 @@ def main() -> None:
             print(f"loaded {n:,} records in {time.perf_counter() - t0:.1f} s")
     os.environ["CSC_DB"] = str(db)
     st_config.set_option("server.address", "127.0.0.1")
-    script_runner.PagesManager = _NavigationOnly
     base = baseline()
     print(f"baseline (a one-line Streamlit script): {base * 1000:.0f} ms")
     print(f"{'page':14s} {'first ms':>9s} {'warm ms':>8s} {'warm/baseline':>14s}")

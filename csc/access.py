@@ -1,32 +1,35 @@
-"""Who may use the dashboard, and which of its pages: roles, the roles file, the identity a
-signed-in account's claims give, and the viewer. No Streamlit here (csc.ui asks Streamlit who is
-signed in and calls these)."""
+"""Who may use the dashboard, and which of its pages: the roles, the rule that gives a page to a
+role, the roles file, the identity a signed-in account's claims give, the viewer, and local mode.
+No Streamlit here: csc.ui asks Streamlit who is signed in and calls these; csc.pages says which
+roles each page is for."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from csc import config
 
 ROLES = ("director", "board", "analyst")
 ROLE_LABELS = {"director": "Director", "board": "Board member", "analyst": "Performance analyst"}
-# Pages each role may use; a page not listed for a role is never registered for it.
-PAGE_ROLES = {
-    "overview": ROLES,
-    "action": ROLES,
-    "workforce": ROLES,
-    "practice": ROLES,
-    "region": ROLES,  # registered only when $CSC_REGION_DIR names pooled results (dashboard.py)
-    "plan": ("director", "analyst"),
-    "data_quality": ("director", "analyst"),
-    "imports": ("director", "analyst"),
-    "upload": ("analyst",),
-    "teams": ("analyst",),
-    "audit": ("analyst",),
-}
+# Who a page is for (csc.pages): a page not for a role is never registered in its navigation, and
+# refuses it where the page is drawn.
+EVERYONE = ROLES
+MANAGERS = ("director", "analyst")  # the action plan, imports, data quality
+ANALYSTS = ("analyst",)  # uploads, rollbacks, team mapping, the audit log
+
+
+class ForRoles(Protocol):
+    roles: tuple[str, ...]
+
+
+def may(role: str | None, page: ForRoles) -> bool:
+    """Whether a role may use a page (a csc.pages.Page)."""
+    return role in ROLES and role in page.roles
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class Viewer:
     def is_board(self) -> bool:
         return self.role == "board"
 
-    def may(self, page: str) -> bool:
-        return self.role in PAGE_ROLES.get(page, ())
+    def may(self, page: ForRoles) -> bool:
+        return may(self.role, page)
 
 
 def roles_file() -> Path:
@@ -92,3 +95,23 @@ def identity(claims: dict, roles: dict | None = None) -> tuple[str | None, str, 
         return None, who, "unverified"
     role = role_for(email, roles)
     return role, who, None if role else "not mapped"
+
+
+# --- local mode: no sign-in, this computer only -------------------------------------------------
+
+
+def is_local_address(address: str) -> bool:
+    """Whether the server's address (`server.address`) serves this computer only: `localhost` or a
+    loopback IP. Empty (every interface) or a name or address others can reach is not."""
+    if address in ("localhost", ""):
+        return address == "localhost"
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def local_role(preview: str | None = None) -> str:
+    """The role in local mode: the one being previewed, else $CSC_LOCAL_ROLE, else analyst."""
+    role = preview or os.environ.get("CSC_LOCAL_ROLE", "analyst")
+    return role if role in ROLES else "analyst"

@@ -1,16 +1,15 @@
-"""Streamlit glue shared by every page: the store, sign-in and roles, the sidebar filters kept in
-the URL, cached reads keyed by data version, filters and role, and small drawing helpers.
-Only this module and `pages/` import streamlit."""
+"""Streamlit glue shared by every page: the store, sign-in, the sidebar filters kept in the URL,
+cached reads keyed by data version, filters and role, and small drawing helpers. Only this
+module, dashboard.py and `app_pages/` import streamlit (the pages and who may use them are data,
+in csc.pages and csc.access)."""
 
 from __future__ import annotations
 
-import ipaddress
-import os
 
 import pandas as pd
 import streamlit as st
 
-from csc import config, exports, kpis, plan, report, text
+from csc import access, config, exports, kpis, pages, plan, report, text
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -49,16 +48,6 @@ def auth_configured() -> bool:
         return False
 
 
-def _address_is_local() -> bool:
-    address = st.get_option("server.address") or ""
-    if address in ("localhost", ""):
-        return address == "localhost"
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def viewer() -> Viewer:
     """Who is looking, and as what. Stops the script with a polite page when they may not."""
     if auth_configured():
@@ -82,16 +71,13 @@ def viewer() -> Viewer:
             st.button("Sign out", on_click=st.logout)
             st.stop()
         return Viewer(who, role, False)
-    if not _address_is_local():
+    if not access.is_local_address(st.get_option("server.address") or ""):
         st.error(
             "This dashboard is running without sign-in and is not bound to this computer only. "
             "Configure sign-in (see docs/deployment.md) or start it with --server.address 127.0.0.1."
         )
         st.stop()
-    role = st.session_state.get("preview_role", os.environ.get("CSC_LOCAL_ROLE", "analyst"))
-    if role not in ROLES:
-        role = "analyst"
-    return Viewer("local user", role, True)
+    return Viewer("local user", access.local_role(st.session_state.get("preview_role")), True)
 
 
 def local_banner(v: Viewer) -> None:
@@ -110,28 +96,10 @@ def _set_preview_role() -> None:
     st.session_state["preview_role"] = st.session_state["preview_role_select"]
 
 
-def _ensure_entry_point() -> None:
-    """With a `pages/` folder beside dashboard.py, a freshly started server routes requests in
-    Streamlit's legacy multipage mode until st.navigation has run once: a deep link
-    (/action?action=A3) would run the page alone, without sign-in, navigation or filters. Several
-    first visits at once can each be routed that way before the switch flips. So whenever a page
-    runs without the entry point having run in this session, switch to st.navigation routing and
-    rerun once, so dashboard.py handles the same URL."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    legacy = PagesManager.uses_pages_directory
-    if legacy or "_selection" not in st.session_state:
-        PagesManager.uses_pages_directory = False
-        if not st.session_state.get("_entry_rerun"):
-            st.session_state["_entry_rerun"] = True
-            st.rerun()
-
-
 def require(page: str) -> Viewer:
-    """Check again, where the page is drawn, that this viewer may use it."""
-    _ensure_entry_point()
+    """Check again, where the page is drawn, that this viewer may use it (csc.pages, csc.access)."""
     v = st.session_state.get("_viewer") or viewer()
-    if not v.may(page):
+    if not v.may(pages.get(page)):
         st.error("You do not have access to this page.")
         st.stop()
     return v

@@ -53,20 +53,3 @@ def load(store, tmp_path):
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
-
-
-class _NavigationOnly:
-    """Stand-in read by Streamlit's script runner: this app always routes with st.navigation."""
-
-    uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def _apptest_uses_st_navigation(monkeypatch):
-    """AppTest resets PagesManager.uses_pages_directory before every run, and with a `pages/`
-    folder beside dashboard.py it then takes Streamlit's legacy multipage path, which reruns the
-    last page without the entry point (no sign-in, no navigation, no filters). The real server
-    sets the flag once and st.navigation clears it; make AppTest behave the same."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    monkeypatch.setattr(script_runner, "PagesManager", _NavigationOnly)

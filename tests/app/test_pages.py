@@ -20,7 +20,7 @@ from tests.app.conftest import COMMENTARY
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = str(ROOT / "dashboard.py")
-ACTION, WORKFORCE, PRACTICE, QUALITY = "pages/action.py", "pages/workforce.py", "pages/practice.py", "pages/data_quality.py"
+ACTION, WORKFORCE, PRACTICE, QUALITY = "app_pages/action.py", "app_pages/workforce.py", "app_pages/practice.py", "app_pages/data_quality.py"
 TIMELY = "Transfers accepted within 5 working days"
 
 
@@ -105,12 +105,12 @@ def refused(db: Path, path: str, role: str) -> bool:
 # --- who may open what ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["pages/upload.py", "pages/imports.py", "pages/audit.py", QUALITY, "pages/plan.py"])
+@pytest.mark.parametrize("path", ["app_pages/upload.py", "app_pages/imports.py", "app_pages/audit.py", QUALITY, "app_pages/plan.py"])
 def test_board_cannot_open_management_pages(council_db, path):
     assert refused(council_db, path, "board")
 
 
-@pytest.mark.parametrize("path", ["pages/upload.py", "pages/audit.py"])
+@pytest.mark.parametrize("path", ["app_pages/upload.py", "app_pages/audit.py"])
 def test_director_cannot_open_analyst_only_pages(council_db, path):
     assert refused(council_db, path, "director")
 
@@ -170,7 +170,7 @@ def test_action_page_opens_the_action_named_in_the_url(council_db):
 def test_overview_button_opens_the_action_even_after_another_was_chosen(council_db):
     at = page(council_db, ACTION, "director")
     assert at.selectbox(key="action_pick").value == "A1"
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     at.button(key="open-A3").click().run()
     assert not at.exception
     assert at.selectbox(key="action_pick").value == "A3"
@@ -492,7 +492,7 @@ def test_every_page_says_what_to_do_with_no_extract_loaded(empty_db, path):
     assert not figures(at)
 
 
-@pytest.mark.parametrize("path", ["pages/plan.py", "pages/upload.py", "pages/imports.py", "pages/audit.py"])
+@pytest.mark.parametrize("path", ["app_pages/plan.py", "app_pages/upload.py", "app_pages/imports.py", "app_pages/audit.py"])
 def test_management_pages_run_with_no_extract_loaded(empty_db, path):
     page(empty_db, path, "analyst")
 

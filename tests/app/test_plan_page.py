@@ -28,7 +28,7 @@ def test_changing_a_target_is_kept_and_changes_the_rating(fresh_db):
     # July: 3 of 4 transfers timely = 75.0% against 90: misses by 15 > 9 -> red
     assert overview_latest(at, TIMELY) == "75.0% (small base)"  # 3 of 4: fewer than 10 cases (issue 15)
     assert "Red" in overview_rag(at, TIMELY)
-    at.switch_page("pages/plan.py").run()
+    at.switch_page("app_pages/plan.py").run()
     at.selectbox(key="plan_action").select("A1").run()
     at.text_input(key="target-A1-transfer_timely_pct").input("80")
     at.button[0].click()  # the form's "Save changes"
@@ -37,16 +37,16 @@ def test_changing_a_target_is_kept_and_changes_the_rating(fresh_db):
     history = at.dataframe[-1].value  # the history of changes, newest first, in words
     assert history.iloc[0][["What", "Changed to", "Who"]].tolist() == [f"Target: {TIMELY}", "80", "local user"]
     assert history.iloc[0]["When"].count(":") <= 1  # a date and at most hours:minutes, never seconds
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     # 75 against 80: misses by 5 <= 8 -> amber
     assert "Amber" in overview_rag(at, TIMELY)
 
 
 def test_a_red_measure_without_commentary_asks_for_one(fresh_db):
-    at = page(fresh_db, "pages/action.py", "director", action="A1")
+    at = page(fresh_db, "app_pages/action.py", "director", action="A1")
     warnings = [w.value for w in at.warning]
     # July has a commentary in the fixture; change the range to June, which has none
-    at = page(fresh_db, "pages/action.py", "director", action="A1", to="2011-06")
+    at = page(fresh_db, "app_pages/action.py", "director", action="A1", to="2011-06")
     asked = [w.value for w in at.warning if "no commentary yet" in w.value]
     assert asked and asked[0].startswith("Red in June 2011")
     assert not [w for w in warnings if "no commentary yet" in w]  # July's commentary is there
@@ -55,5 +55,5 @@ def test_a_red_measure_without_commentary_asks_for_one(fresh_db):
 def test_the_board_cannot_reach_the_plan_editor(fresh_db):
     at = page(fresh_db, None, "board")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/plan.py")
+        at.switch_page("app_pages/plan.py")
     assert "The action plan" not in texts(at)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.app.test_pages import app, figures, plain, texts
 
-REGION = "pages/region.py"
+REGION = "app_pages/region.py"
 
 
 @pytest.fixture(scope="module")

@@ -111,8 +111,8 @@ def test_director_sees_the_small_number(db):
     assert "66.7%" in all_frames(at)
 
 
-@pytest.mark.parametrize("page", ["pages/upload.py", "pages/imports.py", "pages/audit.py", "pages/data_quality.py",
-                                  "pages/plan.py"])
+@pytest.mark.parametrize("page", ["app_pages/upload.py", "app_pages/imports.py", "app_pages/audit.py", "app_pages/data_quality.py",
+                                  "app_pages/plan.py"])
 def test_management_pages_are_not_registered_for_the_board(db, page):
     at = signed_in(*db, "cllr@members.council.gov.uk")
     at.run()
@@ -130,7 +130,7 @@ def test_a_page_run_directly_checks_the_role_again(db, page):
 
     os.environ["CSC_DB"] = str(db[0])
     st_config.set_option("server.address", "127.0.0.1")
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60)
     at.session_state["_viewer"] = Viewer("cllr@members.council.gov.uk", "board", False)
     at.run()
     assert [e.value for e in at.error] == ["You do not have access to this page."]
@@ -141,8 +141,8 @@ def test_director_cannot_upload_or_roll_back(db):
     at = signed_in(*db, "dir@council.gov.uk")
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/upload.py")
-    at.switch_page("pages/imports.py").run()
+        at.switch_page("app_pages/upload.py")
+    at.switch_page("app_pages/imports.py").run()
     assert "Import history" in texts(at)
     assert "Roll back" not in [b.label for b in at.button]
     assert "Analysts can roll an import back." in texts(at)
@@ -151,9 +151,9 @@ def test_director_cannot_upload_or_roll_back(db):
 def test_analyst_can_upload_and_roll_back(db):
     at = signed_in(*db, "ana@council.gov.uk")
     at.run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     assert len(at.file_uploader) == 1
-    at.switch_page("pages/imports.py").run()
+    at.switch_page("app_pages/imports.py").run()
     assert "Roll back" in [b.label for b in at.button]
 
 
@@ -166,7 +166,7 @@ def test_local_mode_shows_banner_and_previews_board_role(db):
     at.sidebar.selectbox(key="preview_role_select").set_value("board").run()
     assert "66.7%" not in all_frames(at)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/upload.py")
+        at.switch_page("app_pages/upload.py")
 
 
 def test_local_mode_refuses_to_serve_beyond_this_computer(db):

@@ -31,7 +31,7 @@ def app(db: Path, role: str = "analyst") -> AppTest:
 
 def teams_page(db: Path, role: str = "analyst") -> AppTest:
     at = app(db, role).run()
-    at.switch_page("pages/teams.py").run()
+    at.switch_page("app_pages/teams.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -121,7 +121,7 @@ def test_the_page_says_when_changes_of_worker_are_inferred(db, tmp_path):
 def test_only_analysts_have_the_teams_page(db, role):
     at = app(db, role).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/teams.py")
+        at.switch_page("app_pages/teams.py")
 
 
 def test_the_page_run_directly_checks_the_role_again(db):
@@ -129,7 +129,7 @@ def test_the_page_run_directly_checks_the_role_again(db):
 
     os.environ["CSC_DB"] = str(db)
     st_config.set_option("server.address", "127.0.0.1")
-    at = AppTest.from_file(str(ROOT / "pages" / "teams.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "teams.py"), default_timeout=60)
     at.session_state["_viewer"] = Viewer("dir@council.gov.uk", "director", False)
     at.run()
     assert [e.value for e in at.error] == ["You do not have access to this page."]

@@ -67,19 +67,19 @@ def warnings(at) -> list[str]:
 
 
 def test_the_month_defaults_to_the_one_after_the_latest_loaded(db):
-    at = page(db, "pages/upload.py")
+    at = page(db, "app_pages/upload.py")
     assert at.text_input(key="upload_period").value == "2012-04"  # not the clock's month
 
 
 def test_the_month_follows_the_files_dates(db):
     june = {"Transfers": [TRANSFER, ["T9", "C9", "Intake", "North A", D(2012, 6, 4), D(2012, 6, 5), "North"]]}
-    at = upload(page(db, "pages/upload.py"), "june.xlsx", workbook(june))
+    at = upload(page(db, "app_pages/upload.py"), "june.xlsx", workbook(june))
     assert at.text_input(key="upload_period").value == "2012-06"
     assert at.button(key="load").label == "Load it as the extract for 2012-06"
 
 
 def test_warnings_name_their_consequence_before_loading(db):
-    at = upload(page(db, "pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
     # plain words on the page (the message's own Markdown marks dropped, issue 14: file text stays text)
     assert ('child_seen is missing from sheet "Assessments": Assessments where the child was seen will have no '
             "value for 2012-04 from this file.") in warnings(at)
@@ -96,7 +96,7 @@ def test_a_month_already_loaded_shows_the_difference_before_replacing(db):
     # T1 the same, T2 accepted a day later, T5 new: 1 changes, 1 new, 0 gone
     rows = [TRANSFER, MARCH[1], ["T2", "C2", "Intake", "North A", D(2012, 3, 12), D(2012, 3, 14), "North"],
             ["T5", "C5", "Intake", "North A", D(2012, 3, 19), D(2012, 3, 20), "North"]]
-    at = upload(page(db, "pages/upload.py"), "march-fixed.xlsx", workbook({"Transfers": rows}))
+    at = upload(page(db, "app_pages/upload.py"), "march-fixed.xlsx", workbook({"Transfers": rows}))
     assert at.text_input(key="upload_period").value == "2012-03"  # where its dates point
     assert ('2012-03 is already loaded (import 1, 3 Apr 2012 by Ann, from "extract-2012-03.xlsx"): this load '
             "replaces it; 1 row changes, 1 is new, 0 are gone (not in this file; import 1's version stays "
@@ -106,7 +106,7 @@ def test_a_month_already_loaded_shows_the_difference_before_replacing(db):
 
 def test_the_problems_table_leads_with_the_problem_and_shows_a_blank_as_blank(db):
     rows = [TRANSFER, ["T7", "C7", "Intake", None, D(2012, 4, 2), D(2012, 4, 3), "North"]]
-    at = upload(page(db, "pages/upload.py"), "bad.xlsx", workbook({"Transfers": rows}))
+    at = upload(page(db, "app_pages/upload.py"), "bad.xlsx", workbook({"Transfers": rows}))
     (table,) = [d.value for d in at.dataframe if "Problem" in d.value.columns]
     assert list(table.columns) == ["Problem", "Sheet", "Row", "Column", "Value found", "Expected"]
     first = table.iloc[0]
@@ -116,7 +116,7 @@ def test_the_problems_table_leads_with_the_problem_and_shows_a_blank_as_blank(db
 
 
 def test_after_a_load_every_table_and_control_shows_the_new_state(db):
-    at = upload(page(db, "pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
     at.button(key="load").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Loaded import 2 for 2012-04: 2 rows in 2 sheet(s). The dashboard now shows it." in shown(texts(at))
@@ -128,7 +128,7 @@ def test_after_a_load_every_table_and_control_shows_the_new_state(db):
 
 
 def test_after_a_rollback_the_history_checkbox_and_button_show_it_at_once(db):
-    at = page(db, "pages/imports.py")
+    at = page(db, "app_pages/imports.py")
     at.checkbox(key="rollback_confirm_1").check().run()
     assert not at.button(key="rollback").disabled
     at.button(key="rollback").click().run()

@@ -84,6 +84,31 @@ class Server:
                 self.proc.kill()
 
 
+async def first_visit(url: str, path: str, timeout: float):
+    """The messages of a first visit to `path` (e.g. "action?action=A3"), as the browser's front end
+    makes it over Streamlit's websocket protocol: a new session, then one `rerun_script` with the
+    page's URL path and query string. Yields each ForwardMsg until the script run ends (following
+    any rerun the script asks for)."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    page, _, query = path.partition("?")
+    async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
+                                  max_size=None, origin=url, open_timeout=timeout) as ws:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = page
+        await ws.send(msg.SerializeToString())
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await ws.recv())
+            yield fm
+            if fm.WhichOneof("type") == "script_finished" and \
+                    fm.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
+                return
+
+
 @pytest.fixture(scope="session")
 def browser():
     _require_chromium()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.app.conftest import build_council
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, first_visit
 
 pytestmark = pytest.mark.browser
 
@@ -54,55 +54,42 @@ class Visit:
         return found
 
 
-async def first_visit(url: str, path: str) -> Visit:
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
+async def visit(url: str, path: str) -> Visit:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    visit = Visit(path)
-    page, _, query = path.partition("?")
+    seen = Visit(path)
     try:
         async with asyncio.timeout(TIMEOUT):
-            async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream", origin=url,
-                                          subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT) as ws:
-                msg = BackMsg()
-                msg.rerun_script.page_name = page
-                msg.rerun_script.query_string = query
-                await ws.send(msg.SerializeToString())
-                while True:
-                    fm = ForwardMsg()
-                    fm.ParseFromString(await ws.recv())
-                    kind = fm.WhichOneof("type")
-                    if kind == "new_session":  # every script run starts with one
-                        visit.titles, visit.banner = [], False
-                    elif kind == "navigation":
-                        nav = fm.navigation
-                        visit.sections = list(nav.sections)
-                        running = [p for p in nav.app_pages if p.page_script_hash == nav.page_script_hash]
-                        visit.url_path = running[0].url_pathname if running else None
-                    elif kind == "page_not_found":
-                        visit.errors.append(f"page not found: {fm.page_not_found.page_name!r}")
-                    elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                        element = fm.delta.new_element
-                        which = element.WhichOneof("type")
-                        if which == "exception":
-                            visit.errors.append(f"exception: {element.exception.type}: {element.exception.message[:200]}")
-                        elif which == "heading" and element.heading.tag == "h1":
-                            visit.titles.append(element.heading.body)
-                        elif which == "alert" and element.alert.body.startswith("Local mode"):
-                            visit.banner = True
-                    elif kind == "script_finished" and \
-                            fm.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
-                        if fm.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR:
-                            visit.errors.append("compile error")
-                        break
+            async for fm in first_visit(url, path, TIMEOUT):
+                kind = fm.WhichOneof("type")
+                if kind == "new_session":  # every script run starts with one
+                    seen.titles, seen.banner = [], False
+                elif kind == "navigation":
+                    nav = fm.navigation
+                    seen.sections = list(nav.sections)
+                    running = [p for p in nav.app_pages if p.page_script_hash == nav.page_script_hash]
+                    seen.url_path = running[0].url_pathname if running else None
+                elif kind == "page_not_found":
+                    seen.errors.append(f"page not found: {fm.page_not_found.page_name!r}")
+                elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                    element = fm.delta.new_element
+                    which = element.WhichOneof("type")
+                    if which == "exception":
+                        seen.errors.append(f"exception: {element.exception.type}: {element.exception.message[:200]}")
+                    elif which == "heading" and element.heading.tag == "h1":
+                        seen.titles.append(element.heading.body)
+                    elif which == "alert" and element.alert.body.startswith("Local mode"):
+                        seen.banner = True
+                elif kind == "script_finished" and \
+                        fm.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR:
+                    seen.errors.append("compile error")
     except Exception as exc:  # noqa: BLE001 - a timeout or a refused connection is a failed visit
-        visit.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-    return visit
+        seen.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+    return seen
 
 
 async def visit_all(url: str, paths: list[str]) -> list[Visit]:
-    return await asyncio.gather(*(first_visit(url, p) for p in paths))
+    return await asyncio.gather(*(visit(url, p) for p in paths))
 
 
 def test_fifty_simultaneous_first_visits_to_deep_links_on_a_fresh_server(tmp_path):

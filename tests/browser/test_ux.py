@@ -22,7 +22,7 @@ from tests.browser.conftest import Server, wait_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = {  # url path → the page key in ui.PAGE_ROLES
+PAGES = {  # url path → the page key in csc/pages.py
     "overview": "overview", "action?action=A1": "action", "action?action=A3": "action", "workforce": "workforce",
     "practice": "practice", "plan": "plan", "upload": "upload", "imports": "imports", "teams": "teams",
     "data-quality": "data_quality", "audit": "audit",
