@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.app.conftest import build_council
-from tests.browser.conftest import Server, first_visit
+from tests.browser.conftest import Server, first_visit, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +104,19 @@ def test_fifty_simultaneous_first_visits_to_deep_links_on_a_fresh_server(tmp_pat
     assert not failed, f"{len(failed)} of {VISITS} first visits failed: {failed}"
     log = server.log.read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize("path", ["", "overview"])
+def test_the_overview_opens_at_both_its_addresses_in_chromium(page, tmp_path, path):
+    server = Server(build_council(tmp_path), env={"CSC_LOCAL_ROLE": "analyst"}).start()
+    try:
+        page.goto(f"{server.url}/{path}")
+        wait_idle(page)
+        assert page.locator("h1").first.inner_text() == "Are we on track?"
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        for title in ("Overview", "Action", "Data quality", "Audit log"):
+            assert nav.get_by_text(title, exact=True).count() == 1, title  # the hidden address adds no item
+    finally:
+        server.stop()
