@@ -5,7 +5,6 @@ in csc.pages and csc.access)."""
 
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
