@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import FUNNEL_STYLE, LIMIT_COLOUR, MEAN_COLOUR
-from csc.charts.layout import _add_end_labels, _finish, _hover_suffix, _label, _ym
+from csc.charts.layout import _end_labels, _finish, _hover_suffix, _label, _ym
 
 
 # --- funnel plot -----------------------------------------------------------------------------
@@ -40,6 +40,7 @@ def funnel_chart(
     valid = points[points["band"].notna()] if "band" in points else points.iloc[0:0]
     overall = float(points["overall_rate"].iloc[0]) if len(points) else float("nan")
 
+    notes: list[dict] = []
     if len(valid) and not math.isnan(overall):
         n_max = float(valid["denominator"].max())
         n_min = max(1.0, float(valid["denominator"].min()) * 0.8)
@@ -77,8 +78,7 @@ def funnel_chart(
             )
         y_all = list(valid["rate"] * scale) + [overall * scale, float(limits["upper_998"].iloc[-1]) * scale]
         y_span = max(y_all) - min(y_all)
-        _add_end_labels(
-            fig,
+        notes = _end_labels(
             [
                 dict(
                     x=grid[-1], y=overall * scale, colour=MEAN_COLOUR,
@@ -138,4 +138,4 @@ def funnel_chart(
     if len(within):
         parts.append(f"Within the 95% limits: {', '.join(map(str, within['area']))}.")
     src = f"Source: {source or 'monthly extract'}" + (f", period {_ym(period)}" if period is not None else "")
-    return _finish(fig, title, " ".join(parts), src, source_shift=105)
+    return _finish(fig, title, " ".join(parts), src, source_shift=105, notes=notes)

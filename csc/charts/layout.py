@@ -85,12 +85,34 @@ _TEMPLATE_MARGINS = (110, 110)
 
 
 def _finish(
-    fig: go.Figure, title: str, alt: str, source_text: str | None, height: int = 460, source_shift: int = 75
+    fig: go.Figure, title: str, alt: str, source_text: str | None, height: int = 460, source_shift: int = 75,
+    notes: Sequence[dict] = (),
 ) -> go.Figure:
     """What every builder ends with: the template, the title wrapped over lines (plotly does not
     wrap) with just the room it and the notes above the plot need, the axes fitted to the data,
     the source line under the plot and the legend under that, then `declutter` so no two
-    labels overlap."""
+    labels overlap.
+
+    ``notes``: the builder's annotations (labels, markers' labels, the words above the plot), set
+    with the source line in one go: ``fig.add_annotation`` re-validates the figure's whole list
+    of annotations on every call (about 2 ms a call on a busy chart)."""
+    source = []
+    if source_text:
+        source.append(dict(
+            text=source_text,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=0,
+            yshift=-source_shift,  # moved under the axis by `declutter`
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            font=dict(size=12, color=MUTED_TEXT),
+            name="source",
+        ))
+    if notes or source:
+        fig.layout.annotations = (*fig.layout.annotations, *notes, *source)
     lines = textwrap.wrap(title, TITLE_CHARS) or [title]
     above = _note_lines_above_plot(fig)
     notes = 12 + NOTE_LINE_PX * above if above else 8  # the notes on top of the plot, under the title
@@ -105,20 +127,6 @@ def _finish(
         height=top + plot_height + _TEMPLATE_MARGINS[1],
         margin=dict(t=top, b=_TEMPLATE_MARGINS[1]),
     )
-    if source_text:
-        fig.add_annotation(
-            text=source_text,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=0,
-            yshift=-source_shift,  # moved under the axis by `declutter`
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font=dict(size=12, color=MUTED_TEXT),
-            name="source",
-        )
     _set_alt(fig, alt)
     fit_axes(fig)
     return declutter(fig)
@@ -352,9 +360,10 @@ def _spread_labels(labels: list[dict], y_span: float, min_gap_fraction: float = 
     return ordered
 
 
-def _add_end_labels(fig: go.Figure, labels: list[dict], y_span: float) -> None:
-    for item in _spread_labels(labels, y_span):
-        fig.add_annotation(
+def _end_labels(labels: list[dict], y_span: float) -> list[dict]:
+    """The annotations labelling lines at their ends (for `_finish`'s ``notes``)."""
+    return [
+        dict(
             x=item["x"],
             y=item["y"],
             text=item["text"],
@@ -365,11 +374,14 @@ def _add_end_labels(fig: go.Figure, labels: list[dict], y_span: float) -> None:
             align="left",
             name=item.get("name", "line label"),
         )
+        for item in _spread_labels(labels, y_span)
+    ]
 
 
 def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT, label_side: str = "left",
-                     at_bottom: bool = False) -> None:
-    """A dotted vertical line at ``x`` with its label at the top (or the bottom), to the left or right."""
+                     at_bottom: bool = False) -> dict:
+    """A dotted vertical line at ``x``; returns its label (for `_finish`'s ``notes``), at the top
+    (or the bottom), to the left or right."""
     fig.add_shape(
         type="line",
         x0=x,
@@ -381,7 +393,7 @@ def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT
         line=dict(color=colour, width=1, dash="dot"),
         name=text,
     )
-    fig.add_annotation(
+    return dict(
         x=x,
         y=0 if at_bottom else 1,
         xref="x",

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import PALETTE, TARGET_COLOUR, TEMPLATE
-from csc.charts.layout import _add_end_labels, _finish, _finite, _hover_suffix, _label, _set_alt, _source_line, _x
+from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _set_alt, _source_line, _x
 
 
 # --- several areas ---------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def line_chart(
             )
         )
     finite = _finite(list(data[y])) + ([target] if target is not None else [])
-    _add_end_labels(fig, labels, (max(finite) - min(finite)) if finite else 0.0)
+    notes = _end_labels(labels, (max(finite) - min(finite)) if finite else 0.0)
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "")
     fig.update_xaxes(tickformat="%b %Y")
     periods = list(data[x])
@@ -101,7 +101,7 @@ def line_chart(
         alt += f" Latest: {', '.join(latest_words)}."
     if target is not None:
         alt += f" Target {spc.format_value(target, unit)}."
-    return _finish(fig, title, alt, _source_line(source, periods))
+    return _finish(fig, title, alt, _source_line(source, periods), notes=notes)
 
 
 def sparkline(

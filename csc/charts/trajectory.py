@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import BAND_FILL, MUTED_TEXT, PALETTE, TARGET_COLOUR, VALUE_LINE_COLOUR
-from csc.charts.layout import _add_end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _wrap, _x
+from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _wrap, _x
 
 
 # --- trajectory ------------------------------------------------------------------------------
@@ -120,8 +120,10 @@ def trajectory_chart(
                 meta={"role": "target"},
             )
         )
-    _vertical_marker(fig, _x(result.start_period), f"Action started {_label(result.start_period)}", label_side="right")
-    _vertical_marker(fig, due_x, f"Due {_label(result.due_period)}", label_side="left")
+    notes = [
+        _vertical_marker(fig, _x(result.start_period), f"Action started {_label(result.start_period)}", label_side="right"),
+        _vertical_marker(fig, due_x, f"Due {_label(result.due_period)}", label_side="left"),
+    ]
 
     finite = _finite(ys) + _finite([result.target, result.lower, result.upper])
     y_span = (max(finite) - min(finite)) if finite else 0.0
@@ -150,8 +152,8 @@ def trajectory_chart(
                 name="label target",
             )
         )
-    _add_end_labels(fig, labels, y_span)
-    fig.add_annotation(
+    notes += _end_labels(labels, y_span)
+    notes.append(dict(
         text=_wrap(result.sentence),
         xref="paper",
         yref="paper",
@@ -164,8 +166,8 @@ def trajectory_chart(
         showarrow=False,
         font=dict(size=13, color=MUTED_TEXT),
         name="status",
-    )
+    ))
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "")
     fig.update_xaxes(tickformat="%b %Y")
     alt = f"Trajectory chart: {title}. {result.sentence}"
-    return _finish(fig, title, alt, _source_line(source, periods))
+    return _finish(fig, title, alt, _source_line(source, periods), notes=notes)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import LIMIT_COLOUR, MEAN_COLOUR, MUTED_TEXT, POINT_TYPE_NAMES, TARGET_COLOUR, VALUE_LINE_COLOUR
-from csc.charts.layout import _add_end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _x
+from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _x
 
 
 # --- XmR -------------------------------------------------------------------------------------
@@ -201,18 +201,18 @@ def xmr_chart(
         end_labels.append(
             dict(x=x_end, y=target, colour=TARGET_COLOUR, text=f"Target {spc.format_value(target, unit)}", name="label target")
         )
-    _add_end_labels(fig, end_labels, y_span)
+    notes = _end_labels(end_labels, y_span)
 
     if due_period is not None:
-        _vertical_marker(fig, _x(due_period), f"Due {_label(due_period)}")
+        notes.append(_vertical_marker(fig, _x(due_period), f"Due {_label(due_period)}"))
     base = getattr(result, "baseline_months", None)
     rebases = [seg.start for seg in result.segments[1:] if not seg.carried and seg.start < len(xs)]
     if base and base < len(xs):
-        _vertical_marker(fig, xs[base], "Action started" + (" · new limits" if base in rebases else ""),
-                         label_side="right", at_bottom=True)
+        notes.append(_vertical_marker(fig, xs[base], "Action started" + (" · new limits" if base in rebases else ""),
+                                      label_side="right", at_bottom=True))
     for start in rebases:
         if start != base:
-            _vertical_marker(fig, xs[start], "New limits", label_side="right", at_bottom=True)
+            notes.append(_vertical_marker(fig, xs[start], "New limits", label_side="right", at_bottom=True))
 
     # The icons' meaning in words (the verdict's, when there is one: it never contradicts the title).
     variation = verdict.variation if verdict is not None else result.variation
@@ -231,7 +231,7 @@ def xmr_chart(
         icon_words += list(verdict.notes)
     elif result.trial_limits:
         icon_words.append("Trial limits: fewer than 12 points since the limits were set")
-    fig.add_annotation(
+    notes.append(dict(
         text="<br>".join(icon_words),
         xref="paper",
         yref="paper",
@@ -244,7 +244,7 @@ def xmr_chart(
         showarrow=False,
         font=dict(size=13, color=v_icon.colour if v_icon and v_icon.code != "common_cause" else MUTED_TEXT),
         name="icons",
-    )
+    ))
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "", rangemode="normal")
     fig.update_xaxes(tickformat="%b %Y")
 
@@ -268,4 +268,4 @@ def xmr_chart(
     parts.append(f"{v_icon.label if v_icon else 'No value yet'}.")
     if a_icon:
         parts.append(f"{a_icon.label}.")
-    return _finish(fig, title, " ".join(parts), _source_line(source, periods))
+    return _finish(fig, title, " ".join(parts), _source_line(source, periods), notes=notes)
