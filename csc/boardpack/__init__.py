@@ -67,7 +67,6 @@ from csc.boardpack.excel import (
 )
 from csc.boardpack.html import (
     CHART_PLOT_HEIGHT,
-    CSS,
     MONTHS_PER_TABLE_ROW,
     NUM,
     build_html,
@@ -114,7 +113,6 @@ __all__ = [
     "build_excel",
     "excel_bytes",
     "CHART_PLOT_HEIGHT",
-    "CSS",
     "MONTHS_PER_TABLE_ROW",
     "NUM",
     "build_html",

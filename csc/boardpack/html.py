@@ -1,12 +1,19 @@
 """The board pack as one self-contained HTML page (plotly XmR charts, prints to PDF). Every text
-is escaped."""
+is escaped.
+
+The page's frame and its style sheet are the template ``csc/templates/boardpack.html``, filled with
+`string.Template`: ``$title``, ``$n_charts``, ``$plotlyjs`` and ``$body`` (values already escaped or
+HTML made here; a literal dollar sign in the template is ``$$``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 import re
+import string
 import textwrap
+from functools import cache
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -51,50 +58,14 @@ def _revised_html(pack: Pack) -> str:
 
 # --- HTML -------------------------------------------------------------------------------------
 
-CSS = """
-:root { --text: #0b0c0c; --muted: #505a5f; --rule: #b1b4b6; }
-* { box-sizing: border-box; }
-body { font-family: Arial, Helvetica, sans-serif; color: var(--text); margin: 0 auto; padding: 24px;
-       max-width: 1000px; font-size: 15px; line-height: 1.4; }
-h1 { font-size: 28px; margin: 0 0 4px; }
-h2 { font-size: 22px; margin: 32px 0 4px; border-top: 4px solid #12436D; padding-top: 8px; }
-h3 { font-size: 17px; margin: 20px 0 4px; }
-.meta, .muted { color: var(--muted); }
-.notice { border-left: 6px solid #F46A25; padding: 6px 12px; background: #fdf1ea; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13px; }
-th, td { border-bottom: 1px solid var(--rule); padding: 4px 6px; text-align: left; vertical-align: top; }
-thead th { background: #dde4ee; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.rag { display: inline-block; padding: 1px 6px; border-radius: 3px; font-weight: bold; }
-.rag-green { background: #c6efce; } .rag-amber { background: #ffeb9c; } .rag-red { background: #ffc7ce; }
-.kpi { break-inside: avoid; page-break-inside: avoid; }
-table.monthly { font-size: 11px; table-layout: fixed; }
-table.monthly tbody + tbody tr:first-child th, table.monthly tbody + tbody tr:first-child td { border-top: 2px solid var(--rule); }
-table.monthly tbody tr:first-child { background: #dde4ee; }
-table.monthly th[scope="row"] { width: 82px; }
-figure.chart { margin: 0; min-width: 0; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-dl.commentary dt { font-weight: bold; margin-top: 6px; }
-dl.commentary dd { margin: 0 0 4px; white-space: pre-wrap; }
-nav.toc ul { columns: 2; padding-left: 18px; }
-* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-@page { size: A4 landscape; margin: 10mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav.toc, .no-print, .modebar, .modebar-container { display: none !important; }
-  section.action, section.notes { break-before: page; page-break-before: always; }
-  h2 { margin-top: 0; }
-  h3 { margin-top: 8px; break-after: avoid; page-break-after: avoid; }
-  tr, table.monthly, figure.chart { break-inside: avoid; page-break-inside: avoid; }
-  table.monthly { font-size: 8pt; margin: 4px 0 8px; }
-  table.monthly th, table.monthly td { padding: 1px 4px; }
-  thead { display: table-header-group; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
-
-
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "boardpack.html"
 NUM = ' class="num"'
+
+
+@cache
+def _page() -> string.Template:
+    """The page's template (read once)."""
+    return string.Template(TEMPLATE.read_text(encoding="utf-8"))
 
 
 def _e(value) -> str:
@@ -308,14 +279,11 @@ def html_text(pack: Pack) -> str:
              for m in pack.measures]
     body.append("</tbody></table></section>")
 
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<meta name=\"generator\" content=\"csc dashboard\"><meta name=\"csc-charts\" content=\"{n_charts}\">"
-        f"<title>{_e(pack.title)} — {_e(pack.month_label)} — {_e(pack.area_label)}</title>"
-        f"<style>{CSS}</style>"
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>"
-        "</head><body>" + "\n".join(body) + "</body></html>\n"
+    return _page().substitute(
+        n_charts=n_charts,
+        title=f"{_e(pack.title)} — {_e(pack.month_label)} — {_e(pack.area_label)}",
+        plotlyjs=get_plotlyjs(),
+        body="\n".join(body),
     )
 
 
