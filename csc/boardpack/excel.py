@@ -11,7 +11,7 @@ import re
 import duckdb
 import pandas as pd
 
-from csc import exports, kpis, privacy
+from csc import exports, kpis, privacy, wording
 from csc.plan import Action, Plan
 from csc.boardpack.content import Measure, Pack, collect
 from csc.boardpack.words import (
@@ -22,7 +22,6 @@ from csc.boardpack.words import (
     REVISED_COLUMNS,
     SUMMARY_HEADER_ROW,
     SUMMARY_SHEET,
-    UNIT_WORDS,
     _applies,
     _count_format,
     _hidden,
@@ -160,7 +159,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
         a, k = m.action, m.kpi
         for name, value in (("Action", a.id), ("Measure", k.title), ("Month", month_of(m) or NO_VALUE),
                             ("Status", a.status), ("Due", a.due), ("Owner", a.owner), ("Action title", a.title),
-                            ("KPI", k.name), ("Unit", UNIT_WORDS.get(k.unit, k.unit)), ("Direction", direction_words(k))):
+                            ("KPI", k.name), ("Unit", wording.UNIT_WORDS.get(k.unit, k.unit)), ("Direction", direction_words(k))):
             _put(ws, row, col[name], value, wrap=name in ("Measure", "Owner", "Action title"))
         if m.suppressed:
             _put(ws, row, col["Value"], privacy.SUPPRESSED, align="right")
@@ -265,7 +264,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
                 _put(ws, r, 6, None if hidden else _num(rec["value"]), fmt)
         if m.has_values:
             chart = _line_chart(ws, m, header_row, r, 6 if needs_chart_column else 2,
-                                5 if m.target is not None else None, UNIT_WORDS.get(k.unit, k.unit))
+                                5 if m.target is not None else None, wording.UNIT_WORDS.get(k.unit, k.unit))
             ws.add_chart(chart, f"H{header_row}")
         elif m.suppressed or "suppressed" in m.monthly:
             _put(ws, header_row, 8, "No chart: every month is suppressed (small numbers).")
@@ -334,7 +333,7 @@ def _notes_sheet(wb, pack: Pack) -> None:
         _put(ws, row, 1, k.name)
         _put(ws, row, 2, k.title, wrap=True)
         _put(ws, row, 3, m.action.id)
-        _put(ws, row, 4, UNIT_WORDS.get(k.unit, k.unit))
+        _put(ws, row, 4, wording.UNIT_WORDS.get(k.unit, k.unit))
         _put(ws, row, 5, direction_words(k))
         _put(ws, row, 6, target_words(m))
         _put(ws, row, 7, k.description or NO_VALUE, wrap=True)

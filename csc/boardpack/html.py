@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import charts, privacy, spc, verdict
+from csc import charts, privacy, spc, verdict, wording
 from csc.plan import Action, Plan
 from csc.boardpack.content import Measure, Pack, collect
 from csc.boardpack.words import (
@@ -41,7 +41,6 @@ from csc.boardpack.words import (
     variation_words,
     verdict_words,
 )
-from csc.boardpack.excel import _FILLS
 
 
 def _revised_html(pack: Pack) -> str:
@@ -73,7 +72,7 @@ def _e(value) -> str:
 
 
 def _rag_html(words: str) -> str:
-    if words in _FILLS:
+    if words in wording.RAG_WORDS.values():
         return f'<span class="rag rag-{words.lower()}">{_e(words)}</span>'
     return _e(words)
 

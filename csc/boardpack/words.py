@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from csc import kpis, privacy, spc
+from csc import kpis, privacy, spc, wording
 
 if TYPE_CHECKING:  # content imports these words
     from csc.boardpack.content import Measure, Pack
@@ -18,9 +18,7 @@ SUPPRESSION_RULE = (
     f"{privacy.HIGH}, is shown as \"{privacy.SUPPRESSED}\". Suppressed months are left out of the charts and of the "
     "SPC limits. Rates and medians are shown without the numbers behind them (177 of 178 would show the 1 not counted)."
 )
-RAG_WORDS = {spc.GREEN: "Green", spc.AMBER: "Amber", spc.RED: "Red"}
-UNIT_WORDS = {"pct": "%", "days": "working days", "count": "number", "per_fte": "per FTE"}
-NO_VALUE = "–"
+NO_VALUE = wording.NONE
 SUMMARY_SHEET, COMMENTARY_SHEET, NOTES_SHEET = "Summary", "Commentary", "Notes"
 SUMMARY_HEADER_ROW = 5
 COMMENTARY_FIELDS = (("did", "What we did"), ("changed", "What changed"), ("next", "What next"))
@@ -44,22 +42,21 @@ def rag_words(m: Measure) -> str:
     # the board's rating is the director's, worked out from the true figures (report.overview)
     rag = _text(m.row.get("rag"))
     if rag:
-        return RAG_WORDS.get(rag, rag)
+        return wording.RAG_WORDS.get(rag, rag)
     if m.target is None:
         return "No target"
     return NO_VALUE
 
 
 def variation_words(m: Measure) -> str:
-    variation = _text(m.row.get("variation"))
-    return spc.variation_label(variation, m.kpi.improvement) if variation else NO_VALUE
+    return wording.variation_words(_text(m.row.get("variation")), m.kpi.improvement)
 
 
 def assurance_words(m: Measure) -> str:
     assurance = _text(m.row.get("assurance"))
-    if assurance:
-        return spc.assurance_label(assurance)
-    return "No target" if m.target is None else NO_VALUE
+    if assurance is None and m.target is None:
+        return "No target"
+    return wording.assurance_words(assurance)
 
 
 def verdict_words(m: Measure) -> str:
@@ -84,11 +81,7 @@ def value_words(m: Measure, value=None) -> str:
 
 
 def change_words(kpi: kpis.Kpi, change) -> str:
-    change = _num(change)
-    if change is None:
-        return NO_VALUE
-    unit = " pts" if kpi.unit == "pct" else kpi.unit_suffix
-    return f"{change:+.1f}{unit}"
+    return wording.change_words(change, kpi.unit, kpi.unit_suffix)
 
 
 def target_words(m: Measure) -> str:
@@ -96,7 +89,7 @@ def target_words(m: Measure) -> str:
 
 
 def direction_words(kpi: kpis.Kpi) -> str:
-    return "Higher is better" if kpi.direction == "higher" else "Lower is better"
+    return wording.direction_words(kpi.higher_is_better)
 
 
 def _applies(kpi: kpis.Kpi, column: str, board: bool = False) -> bool:
