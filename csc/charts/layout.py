@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from csc import spc
-from csc.charts.theme import MUTED_TEXT, TEMPLATE
+from csc.charts.theme import MUTED_TEXT, TARGET_COLOUR, TEMPLATE
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -405,6 +405,38 @@ def _vertical_marker(fig: go.Figure, x: Any, text: str, colour: str = MUTED_TEXT
         xshift=-3 if label_side == "left" else 3,
         font=dict(size=12, color=colour),
         name=text,
+    )
+
+
+def _target_line(x0: Any, x1: Any, target: float, unit: str) -> go.Scatter:
+    """The target as a black dash-dot line from ``x0`` to ``x1`` (labelled at its end by the builder)."""
+    return go.Scatter(
+        x=[x0, x1],
+        y=[target, target],
+        mode="lines",
+        name=f"Target {spc.format_value(target, unit)}",
+        line=dict(color=TARGET_COLOUR, width=2, dash="dashdot"),
+        hoverinfo="skip",
+        showlegend=False,
+        meta={"role": "target"},
+    )
+
+
+def _note_above(text: str, colour: str, name: str) -> dict:
+    """Words on top of the plot, under the title (for `_finish`'s ``notes``), e.g. the SPC icons'."""
+    return dict(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1,
+        yshift=8,
+        xanchor="left",
+        yanchor="bottom",
+        align="left",
+        showarrow=False,
+        font=dict(size=13, color=colour),
+        name=name,
     )
 
 

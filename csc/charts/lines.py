@@ -11,7 +11,17 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import PALETTE, TARGET_COLOUR, TEMPLATE
-from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _set_alt, _source_line, _x
+from csc.charts.layout import (
+    _end_labels,
+    _finish,
+    _finite,
+    _hover_suffix,
+    _label,
+    _set_alt,
+    _source_line,
+    _target_line,
+    _x,
+)
 
 
 # --- several areas ---------------------------------------------------------------------------
@@ -69,18 +79,7 @@ def line_chart(
             latest_words.append(f"{group} {value_words}")
     x_values = list(data["_x"])
     if target is not None and x_values:
-        fig.add_trace(
-            go.Scatter(
-                x=[x_values[0], x_values[-1]],
-                y=[target, target],
-                mode="lines",
-                name=f"Target {spc.format_value(target, unit)}",
-                line=dict(color=TARGET_COLOUR, width=2, dash="dashdot"),
-                hoverinfo="skip",
-                showlegend=False,
-                meta={"role": "target"},
-            )
-        )
+        fig.add_trace(_target_line(x_values[0], x_values[-1], target, unit))
         labels.append(
             dict(
                 x=x_values[-1],

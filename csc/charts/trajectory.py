@@ -9,7 +9,19 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import BAND_FILL, MUTED_TEXT, PALETTE, TARGET_COLOUR, VALUE_LINE_COLOUR
-from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _wrap, _x
+from csc.charts.layout import (
+    _end_labels,
+    _finish,
+    _finite,
+    _hover_suffix,
+    _label,
+    _note_above,
+    _source_line,
+    _target_line,
+    _vertical_marker,
+    _wrap,
+    _x,
+)
 
 
 # --- trajectory ------------------------------------------------------------------------------
@@ -108,18 +120,7 @@ def trajectory_chart(
     due_x = _x(result.due_period)
     x_end = max([x for x in xs if x is not None] + [due_x]) if xs else due_x
     if result.target is not None and xs:
-        fig.add_trace(
-            go.Scatter(
-                x=[xs[0], x_end],
-                y=[result.target, result.target],
-                mode="lines",
-                name=f"Target {spc.format_value(result.target, unit)}",
-                line=dict(color=TARGET_COLOUR, width=2, dash="dashdot"),
-                hoverinfo="skip",
-                showlegend=False,
-                meta={"role": "target"},
-            )
-        )
+        fig.add_trace(_target_line(xs[0], x_end, result.target, unit))
     notes = [
         _vertical_marker(fig, _x(result.start_period), f"Action started {_label(result.start_period)}", label_side="right"),
         _vertical_marker(fig, due_x, f"Due {_label(result.due_period)}", label_side="left"),
@@ -153,20 +154,7 @@ def trajectory_chart(
             )
         )
     notes += _end_labels(labels, y_span)
-    notes.append(dict(
-        text=_wrap(result.sentence),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1,
-        yshift=8,
-        xanchor="left",
-        yanchor="bottom",
-        align="left",
-        showarrow=False,
-        font=dict(size=13, color=MUTED_TEXT),
-        name="status",
-    ))
+    notes.append(_note_above(_wrap(result.sentence), MUTED_TEXT, "status"))
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "")
     fig.update_xaxes(tickformat="%b %Y")
     alt = f"Trajectory chart: {title}. {result.sentence}"

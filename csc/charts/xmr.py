@@ -9,7 +9,18 @@ import plotly.graph_objects as go
 
 from csc import spc
 from csc.charts.theme import LIMIT_COLOUR, MEAN_COLOUR, MUTED_TEXT, POINT_TYPE_NAMES, TARGET_COLOUR, VALUE_LINE_COLOUR
-from csc.charts.layout import _end_labels, _finish, _finite, _hover_suffix, _label, _source_line, _vertical_marker, _x
+from csc.charts.layout import (
+    _end_labels,
+    _finish,
+    _finite,
+    _hover_suffix,
+    _label,
+    _note_above,
+    _source_line,
+    _target_line,
+    _vertical_marker,
+    _x,
+)
 
 
 # --- XmR -------------------------------------------------------------------------------------
@@ -91,18 +102,7 @@ def xmr_chart(
         if x_end is None or due_x > x_end:
             x_end = due_x
     if target is not None and xs:
-        fig.add_trace(
-            go.Scatter(
-                x=[xs[0], x_end],
-                y=[target, target],
-                mode="lines",
-                name=f"Target {spc.format_value(target, unit)}",
-                line=dict(color=TARGET_COLOUR, width=2, dash="dashdot"),
-                hoverinfo="skip",
-                showlegend=False,
-                meta={"role": "target"},
-            )
-        )
+        fig.add_trace(_target_line(xs[0], x_end, target, unit))
 
     labels = [spc.variation_label(p.point_type, result.improvement) if p.point_type else "No value" for p in result.points]
     custom = [
@@ -231,20 +231,8 @@ def xmr_chart(
         icon_words += list(verdict.notes)
     elif result.trial_limits:
         icon_words.append("Trial limits: fewer than 12 points since the limits were set")
-    notes.append(dict(
-        text="<br>".join(icon_words),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1,
-        yshift=8,
-        xanchor="left",
-        yanchor="bottom",
-        align="left",
-        showarrow=False,
-        font=dict(size=13, color=v_icon.colour if v_icon and v_icon.code != "common_cause" else MUTED_TEXT),
-        name="icons",
-    ))
+    colour = v_icon.colour if v_icon and v_icon.code != "common_cause" else MUTED_TEXT
+    notes.append(_note_above("<br>".join(icon_words), colour, "icons"))
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "", rangemode="normal")
     fig.update_xaxes(tickformat="%b %Y")
 

@@ -168,6 +168,7 @@ def trajectory(
         latest_period=latest_period,
         latest_value=latest_v,
     )
+    no_projection = dict(points=(), projected=None, lower=None, upper=None, slope=None, intercept=None)
 
     if latest_m is not None and latest_m >= due_m and has_target:
         met = meets_target(latest_v, target, direction)
@@ -179,13 +180,8 @@ def trajectory(
         return Trajectory(
             status=TARGET_MET if met else TARGET_MISSED,
             sentence=sentence,
-            points=(),
-            projected=None,
-            lower=None,
-            upper=None,
-            slope=None,
-            intercept=None,
             n_points=sum(1 for m, _ in observed if m >= start_m),
+            **no_projection,
             **base,
         )
 
@@ -200,13 +196,8 @@ def trajectory(
         return Trajectory(
             status=NOT_ENOUGH_DATA,
             sentence=sentence,
-            points=(),
-            projected=None,
-            lower=None,
-            upper=None,
-            slope=None,
-            intercept=None,
             n_points=len(since),
+            **no_projection,
             **base,
         )
 
