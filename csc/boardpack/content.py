@@ -9,13 +9,23 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from csc import kpis, report, revisions, spc
+from csc import kpis, report, revisions, spc, wording
 from csc.plan import Action, Plan
-from csc.boardpack.words import COMMENTARY_FIELDS, _hidden, _num
 
 
 ROLES = ("board", "director", "analyst")
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _num(value) -> float | None:
+    """A float, or None for a missing value (None, NaN, pandas NA)."""
+    return spc.clean_value(value)
+
+
+def _hidden(rec: dict) -> bool:
+    """Whether a monthly row was suppressed for the board."""
+    flag = rec.get("suppressed")
+    return flag is not None and not pd.isna(flag) and bool(flag)
 
 
 # --- what both formats show ------------------------------------------------------------------
@@ -108,7 +118,7 @@ class Pack:
 
     def commentary(self, action: Action) -> dict[str, str]:
         entry = action.commentary.get(self.period) or {}
-        return {key: str(entry.get(key) or "") for key, _ in COMMENTARY_FIELDS}
+        return {key: str(entry.get(key) or "") for key, _ in wording.COMMENTARY_PARTS}
 
 
 def collect(

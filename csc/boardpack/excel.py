@@ -13,7 +13,7 @@ import pandas as pd
 
 from csc import exports, kpis, privacy, wording
 from csc.plan import Action, Plan
-from csc.boardpack.content import Measure, Pack, collect
+from csc.boardpack.content import Measure, Pack, _hidden, _num, collect
 from csc.boardpack.words import (
     COMMENTARY_FIELDS,
     COMMENTARY_SHEET,
@@ -24,8 +24,6 @@ from csc.boardpack.words import (
     SUMMARY_SHEET,
     _applies,
     _count_format,
-    _hidden,
-    _num,
     assurance_words,
     direction_words,
     month_of,

@@ -20,15 +20,13 @@ import pandas as pd
 
 from csc import charts, privacy, spc, verdict, wording
 from csc.plan import Action, Plan
-from csc.boardpack.content import Measure, Pack, collect
+from csc.boardpack.content import Measure, Pack, _hidden, _num, collect
 from csc.boardpack.words import (
     COMMENTARY_FIELDS,
     NO_VALUE,
     REVISED_COLUMNS,
     SUPPRESSION_RULE,
     _applies,
-    _hidden,
-    _num,
     assurance_words,
     change_words,
     direction_words,

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pandas as pd
-
-from csc import kpis, privacy, spc, wording
-
-if TYPE_CHECKING:  # content imports these words
-    from csc.boardpack.content import Measure, Pack
+from csc import kpis, privacy, wording
+from csc.boardpack.content import Measure, Pack, _num
 
 
 SUPPRESSION_RULE = (
@@ -21,16 +15,11 @@ SUPPRESSION_RULE = (
 NO_VALUE = wording.NONE
 SUMMARY_SHEET, COMMENTARY_SHEET, NOTES_SHEET = "Summary", "Commentary", "Notes"
 SUMMARY_HEADER_ROW = 5
-COMMENTARY_FIELDS = (("did", "What we did"), ("changed", "What changed"), ("next", "What next"))
+COMMENTARY_FIELDS = wording.COMMENTARY_PARTS
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- words and numbers ----------------------------------------------------------------------
-
-
-def _num(value) -> float | None:
-    """A float, or None for a missing value (None, NaN, pandas NA)."""
-    return spc.clean_value(value)
 
 
 def _text(value) -> str | None:
@@ -107,12 +96,6 @@ def _applies(kpi: kpis.Kpi, column: str, board: bool = False) -> bool:
 
 def _count_format(value: float | None) -> str:
     return "#,##0" if value is None or float(value).is_integer() else "#,##0.00"
-
-
-def _hidden(rec: dict) -> bool:
-    """Whether a monthly row was suppressed for the board."""
-    flag = rec.get("suppressed")
-    return flag is not None and not pd.isna(flag) and bool(flag)
 
 
 def month_of(m: Measure) -> str | None:
