@@ -29,15 +29,6 @@ from csc import spc
 
 ON_TRACK, AT_RISK, OFF_TRACK, COMPLETE, NOT_RATED = "on track", "at risk", "off track", "complete", "not rated"
 MET, MISSED = "met", "missed"
-#: Chip colours (a dark text on a pale fill, and a word: never colour alone).
-STATUS_COLOURS = {
-    ON_TRACK: ("#005a30", "#cce2d8"),
-    COMPLETE: ("#005a30", "#cce2d8"),
-    AT_RISK: ("#6f3700", "#fcd6c3"),
-    OFF_TRACK: ("#942514", "#f4cdc6"),
-    NOT_RATED: ("#383f43", "#e5e6e7"),
-    "not started": ("#383f43", "#e5e6e7"),
-}
 _FROM_RAG = {spc.GREEN: ON_TRACK, spc.AMBER: AT_RISK, spc.RED: OFF_TRACK}
 _FROM_TRAJECTORY = {
     spc.TARGET_MET: MET,

@@ -33,15 +33,8 @@ from typing import Any
 
 import pandas as pd
 
-from csc import kpis, spc
+from csc import kpis, spc, wording
 
-RAG_WORDS = {spc.GREEN: "green", spc.AMBER: "amber", spc.RED: "red"}
-RULE_WORDS = {
-    spc.RULE_OUTSIDE_LIMITS: "outside the limits",
-    spc.RULE_TREND: "7 months in a row moving the same way",
-    spc.RULE_TWO_OF_THREE: "2 of 3 months close to a limit",
-    spc.RULE_RUN: "7 or more months in a row on one side of the mean",
-}
 SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
 NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
 
@@ -246,7 +239,7 @@ def verdict(
     target_words = fmt(target) if has_target else ""
     if has_target:
         verb = "meets" if meets else "misses"
-        first = f"{value_words} in {month} {verb} the target of {target_words} ({RAG_WORDS[rag]})"
+        first = f"{value_words} in {month} {verb} the target of {target_words} ({wording.RAG_WORDS[rag].lower()})"
     else:
         first = f"{value_words} in {month} (no target)"
 
@@ -274,7 +267,7 @@ def verdict(
             kind = "a real deterioration"
         else:
             kind = "a real change " + ("upwards" if variation == spc.SPECIAL_CAUSE_NEUTRAL_HIGH else "downwards")
-        how = RULE_WORDS.get(rule, "special cause")
+        how = wording.RULE_WORDS.get(rule, "special cause")
         if rule == spc.RULE_OUTSIDE_LIMITS and limits:
             how = f"outside the limits{limits_from} {limits}"
         second = f"{kind} ({how})"

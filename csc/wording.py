@@ -14,6 +14,15 @@ from csc import kpis, spc
 
 NONE = "–"
 RAG_WORDS = {spc.GREEN: "Green", spc.AMBER: "Amber", spc.RED: "Red"}
+#: A KPI's unit as a column heading says it (the board pack's "Unit").
+UNIT_WORDS = {"pct": "%", "days": "working days", "count": "number", "per_fte": "per FTE"}
+#: The SPC rule that flagged a point, as a sentence says it (`csc.verdict`).
+RULE_WORDS = {
+    spc.RULE_OUTSIDE_LIMITS: "outside the limits",
+    spc.RULE_TREND: "7 months in a row moving the same way",
+    spc.RULE_TWO_OF_THREE: "2 of 3 months close to a limit",
+    spc.RULE_RUN: "7 or more months in a row on one side of the mean",
+}
 #: (text colour, fill) per RAG or status word: a dark word on a pale chip, never colour alone.
 CHIP_COLOURS = {
     "green": ("#005a30", "#cce2d8"),
@@ -99,6 +108,10 @@ def change_words(value: Any, unit: str, suffix: str = "") -> str:
         return "no change"
     unit_words = "pts" if unit == "pct" else suffix.strip()
     return f"{value:+.1f} {unit_words}".strip()
+
+
+def direction_words(higher_is_better: bool) -> str:
+    return "Higher is better" if higher_is_better else "Lower is better"
 
 
 def date_words(value: Any) -> str:

@@ -326,6 +326,21 @@ def test_html_is_self_contained_and_escapes_the_commentary(cur):
         assert f"extract-{period}.xlsx" in text
 
 
+def test_html_summary_says_each_change_in_words_as_the_dashboard_does(cur):
+    text = boardpack.build_html(cur, plan.current(cur), "2011-06", produced=PRODUCED)
+    summary_table = text[text.index('<table class="summary">'):text.index("</table>", text.index('<table class="summary">'))]
+    rows = {}
+    for row in summary_table.split("<tr>")[2:]:
+        cells = [c.split("</td>")[0] for c in row.split("<td")[1:]]
+        rows[cells[1].split(">", 1)[1]] = [c.split(">", 1)[1] for c in cells]
+    # timely %: 91.67 - 83.33 = +8.33 points; data timeliness: 10 days in May and in June; waiting: 0 -> 1
+    assert rows["Transfers accepted within 5 working days"][7] == "+8.3 pts"
+    late = rows["Working days from the month end to its data being loaded"]
+    assert late[7] == "no change"
+    assert rows["Transfers waiting to be accepted at the month end"][7] == "+1.0"
+    assert '<span class="rag rag-red">Red</span>' in late[4]
+
+
 def test_html_board_pack_suppresses(cur):
     text = boardpack.build_html(cur, plan.current(cur), "2011-06", areas=["South"], role="board", produced=PRODUCED)
     assert html.escape(boardpack.SUPPRESSION_RULE) in text
