@@ -1,28 +1,74 @@
 """The board's suppression of the stored KPI results: which figures of `kpi_results` and
-`kpi_team_results` the board may not see, decided once per recompute (`csc.kpis.materialise`)."""
+`kpi_team_results` the board may not see, decided once per recompute (`csc.kpis.materialise`).
+
+The decision for one (KPI, month) is `csc.privacy.protect_cells` over its tree of cells (all
+areas, each area office, each team). Most trees have no small cell at all, and then nothing is
+hidden (complementary suppression only ever starts from a cell hidden on its own), so the rows are
+read once as plain tuples, the primary rule is applied to each, and only the trees with a small
+cell are handed to `protect_cells`, with their cells in the order the tables hold them (the order
+decides which partner is hidden when two tie). The hidden rows are then flagged in one update per
+table.
+"""
 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
+
+from csc import privacy
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool) -> list[tuple]:
+    cols = "rowid, kpi, period, area, " + ("team, " if team else "") + "numerator, denominator"
+    return cur.execute(f"select {cols} from {table} order by rowid").fetchall()
+
+
+def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) -> tuple[list[int], list[int]]:
+    """The rowids to hide: `area_rows` (rowid, kpi, period, area, numerator, denominator) of
+    `kpi_results` and `team_rows` (rowid, kpi, period, area, team, numerator, denominator) of
+    `kpi_team_results`, each in rowid order."""
+    trees: dict[tuple, list] = {}  # (kpi, period) -> [area rows, team rows], in table order
+    for r in area_rows:
+        trees.setdefault((r[1], r[2]), ([], []))[0].append(r)
+    for r in team_rows:
+        tree = trees.get((r[1], r[2]))
+        if tree is not None:  # teams of a month with no all-areas or area row are not decided on
+            tree[1].append(r)
+    hidden_a: list[int] = []
+    hidden_t: list[int] = []
+    for (name, _period), (areas, teams) in trees.items():
+        kpi = registry.get(name)
+        if kpi is None or privacy.exempt(kpi):
+            continue
+        if not any(privacy.primary(kpi, r[-2], r[-1]) for r in areas) and \
+                not any(privacy.primary(kpi, r[-2], r[-1]) for r in teams):
+            continue  # no cell hidden on its own: none is hidden to protect another
+        cells, parent_of, index = {}, {}, {}
+        for rid, _k, _p, area, num, den in areas:
+            k = (area, None)
+            cells[k], index[k] = (num, den), ("a", rid)
+            if k != (None, None):
+                parent_of[k] = (None, None)
+        for rid, _k, _p, area, team, num, den in teams:
+            k = ("team", area, team)
+            cells[k], index[k] = (num, den), ("t", rid)
+            parent_of[k] = (area, None)
+        for k in privacy.protect_cells(kpi, cells, parent_of):
+            which, rid = index[k]
+            (hidden_a if which == "a" else hidden_t).append(rid)
+    return sorted(hidden_a), sorted(hidden_t)
 
 
 def board_suppression(cur: duckdb.DuckDBPyConnection) -> None:
     """Decide, once for every (KPI, month), which figures the board may not see: primary and
     complementary suppression over all areas, each area office and each team
-    (`csc.privacy.protect`), written to the `hidden` column of both results tables."""
-    from csc import privacy
+    (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables."""
     from csc.kpis import registry
 
-    areas_df = cur.execute("select rowid as rid, * from kpi_results").df()
-    teams_df = cur.execute("select rowid as rid, * from kpi_team_results").df()
-    hidden_a, hidden_t = [], []
-    for name, kpi in registry().items():
-        a = areas_df[areas_df["kpi"] == name]
-        t = teams_df[teams_df["kpi"] == name]
-        ha, ht = privacy.protect(kpi, a, t)
-        hidden_a += list(a.loc[ha[ha].index, "rid"])
-        hidden_t += list(t.loc[ht[ht].index, "rid"])
+    hidden_a, hidden_t = hidden_rows(registry(), _rows(cur, "kpi_results", False),
+                                     _rows(cur, "kpi_team_results", True))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
-            cur.execute(f"update {table} set hidden = true where list_contains($rids, rowid)",
-                        {"rids": [int(r) for r in rids]})
+            cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))
+            cur.execute(f"update {table} set hidden = true where rowid in (select rid from hidden_rids)")
+            cur.unregister("hidden_rids")
