@@ -60,6 +60,7 @@ from csc.extract import (
     _validate,
     map_headers,
     check_file,
+    inspect_once,
     open_reader,
     sheet_text,
 )
@@ -353,7 +354,7 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
 def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: dict[str, int]) -> bool:
     """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
     and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
-    extents = _inspect_parts(path, name, {parts[t] for t in named})
+    extents = inspect_once(path, name, {parts[t] for t in named})
     reader = open_reader(path)  # kept for the read that follows (`csc.extract.sheet_text`)
     for title, n in named.items():
         extent = extents.get(parts[title])

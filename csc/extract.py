@@ -551,13 +551,30 @@ def open_reader(path: str | Path):
     size, modification time). Call it only after `check_file` and `_inspect_parts`."""
     key = _file_key(path)
     with _READS_LOCK:
-        if _READS.get("file") == key:
+        if _READS.get("file") == key and _READS["reader"] is not None:
             return _READS["reader"]
     reader = fastexcel.read_excel(str(path))
     with _READS_LOCK:
-        _READS.clear()
+        if _READS.get("file") != key:
+            _READS.clear()
         _READS.update(file=key, reader=reader, sheets={})
     return reader
+
+
+def inspect_once(path: str | Path, name: str, load: set[str]) -> dict[str, _Extent]:
+    """`_inspect_parts` of the workbook at `path`, worked out once per file and set of sheets (the
+    Annex A check and the extract read inspect the same bytes for the same sheets)."""
+    key = ("inspected", _file_key(path), frozenset(load))
+    with _READS_LOCK:
+        if _READS.get("file") == key[1] and key in _READS:
+            return _READS[key]
+    extents = _inspect_parts(Path(path), name, load)
+    with _READS_LOCK:
+        if _READS.get("file") != key[1]:
+            _READS.clear()
+            _READS.update(file=key[1], reader=None, sheets={})
+        _READS[key] = extents
+    return extents
 
 
 def sheet_text(reader, title: str) -> pa.RecordBatch:
@@ -596,7 +613,7 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
         check_file(path, original_name)
         parts = _sheet_parts(path, name)
         wanted = {parts.get(t, "") for t in parts if spec.sheet_for(t) is not None}
-        extents = _inspect_parts(path, name, wanted)
+        extents = inspect_once(path, name, wanted)
         reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:

@@ -23,6 +23,9 @@ def test_the_same_file_is_parsed_once_and_its_sheet_kept_until_the_read_ends(tmp
     assert annexa.is_annex_a(path) is False  # "Assessments" is an Annex A title too: its headings were read
     reader = extract.open_reader(path)
     assert extract.open_reader(path) is reader
+    part = {"xl/worksheets/sheet1.xml"}
+    extents = extract.inspect_once(path, "x.xlsx", part)
+    assert extract.inspect_once(path, "x.xlsx", part) is extents and extents["xl/worksheets/sheet1.xml"].declared_rows == 2
     kept = extract.sheet_text(reader, "Assessments")
     assert extract.sheet_text(reader, "Assessments") is kept
     assert kept.column(0).to_pylist() == ["assessment_id", "A1"]  # row 1 is the header, as Excel numbers rows
