@@ -77,22 +77,24 @@ def _oracle(cur) -> None:
 
 def _generated(con, seed: int) -> None:
     """Four KPIs (a rate, a median, a count, timeliness) over 6 months of 6 area offices of 1 to 4
-    teams, each team's counts from 0 to 12; a team with nothing to count has no row, and the rows
-    arrive shuffled (the order the tables hold them decides ties)."""
+    teams, each team's counts from 0 to 12 (in every third council, three months with none from 1
+    to 5); a team with nothing to count has no row, and the rows arrive shuffled (the order the
+    tables hold them decides ties)."""
     rnd = random.Random(seed)
     teams = {f"A{i}": [f"A{i}t{j}" for j in range(rnd.randint(1, 4))] for i in range(6)}
     area_rows, team_rows = [], []
     for name in (RATE, MEDIAN, COUNT, TIMELINESS):
         for m in range(1, 7):
             period = f"2012-{m:02d}"
+            big = seed % 3 == 0 and m <= 3  # every third council: three months with no small cell
             total = [0, 0]
             for a, ts in teams.items():
                 sub = [0, 0]
                 for t in ts:
-                    den = rnd.choice((0, 1, 2, 3, 4, 5, 6, 8, 12))
-                    num = rnd.randint(0, den)
+                    den = rnd.choice((0, 1, 2, 3, 4, 5, 6, 8, 12)) * (6 if big else 1)
+                    num = rnd.choice((0, den)) if big else rnd.randint(0, den)
                     if name == COUNT:
-                        num, den = rnd.choice((0, 1, 3, 5, 7, 12)), None
+                        num, den = rnd.choice((0, 1, 3, 5, 7, 12)) * (6 if big else 1), None
                     elif name == MEDIAN:
                         num = None
                     if (den or 0) == 0 and name not in (COUNT, TIMELINESS):
