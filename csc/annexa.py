@@ -326,9 +326,10 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
     or, with none so named, its sheets are named after Annex A's lists ("Contacts", "Referrals",
     "Child Protection", ...) and either one of them is not an extract sheet or the headings of a
     "Referrals", "Assessments" or "Child Protection" sheet are Annex A's (no record id).
-    Reads the file's list of sheets (and then at most the first rows of those three), after the
-    same file checks as any upload; a file that fails them is not Annex A (the extract reader
-    then says what is wrong with it)."""
+    Reads the file's list of sheets (and then the headings of those three: the reader parses the
+    whole sheet to give them, so it is kept for the read that follows, `csc.extract.sheet_text`),
+    after the same file checks as any upload; a file that fails them is not Annex A (the extract
+    reader then says what is wrong with it)."""
     path = Path(path)
     name = original_name or path.name
     try:
