@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import fastexcel
 import pandas as pd
 import pyarrow as pa
 
@@ -61,6 +60,9 @@ from csc.extract import (
     _validate,
     map_headers,
     check_file,
+    inspect_once,
+    open_reader,
+    sheet_text,
 )
 
 SOURCE_FORMAT = "annex_a"
@@ -324,9 +326,10 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
     or, with none so named, its sheets are named after Annex A's lists ("Contacts", "Referrals",
     "Child Protection", ...) and either one of them is not an extract sheet or the headings of a
     "Referrals", "Assessments" or "Child Protection" sheet are Annex A's (no record id).
-    Reads the file's list of sheets (and then at most the first rows of those three), after the
-    same file checks as any upload; a file that fails them is not Annex A (the extract reader
-    then says what is wrong with it)."""
+    Reads the file's list of sheets (and then the headings of those three: the reader parses the
+    whole sheet to give them, so it is kept for the read that follows, `csc.extract.sheet_text`),
+    after the same file checks as any upload; a file that fails them is not Annex A (the extract
+    reader then says what is wrong with it)."""
     path = Path(path)
     name = original_name or path.name
     try:
@@ -352,15 +355,14 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
 def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: dict[str, int]) -> bool:
     """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
     and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
-    extents = _inspect_parts(path, name, {parts[t] for t in named})
-    reader = fastexcel.read_excel(str(path))
+    extents = inspect_once(path, name, {parts[t] for t in named})
+    reader = open_reader(path)  # kept for the read that follows (`csc.extract.sheet_text`)
     for title, n in named.items():
         extent = extents.get(parts[title])
         if extent is None or _too_big(title, extent):
             continue
         lst = LISTS[n]
-        batch = reader.load_sheet(title, header_row=None, skip_rows=0, n_rows=HEADER_SEARCH_ROWS, dtypes="string",
-                                  eager=True)
+        batch = sheet_text(reader, title).slice(0, HEADER_SEARCH_ROWS)
         header_map = lst.header_map()
         for row in batch.to_pylist():
             words = {spec.norm(v) for v in row.values() if v is not None}
@@ -398,7 +400,7 @@ def read(
         number = named_list if by_name else list_number
         wanted = {parts.get(t, "") for t in parts if number(t) in LISTS}
         extents = _inspect_parts(path, name, wanted)
-        reader = fastexcel.read_excel(str(path))
+        reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:
         extract.problems.append(_error(str(exc)))
@@ -491,7 +493,7 @@ def read(
 def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mapping: dict[str, str | None],
                id_key: bytes, today: dt.date, check_teams: bool = True) -> None:
     header_map = lst.header_map()
-    batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    batch = sheet_text(reader, title)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
         extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
         return

@@ -364,7 +364,7 @@ def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=Non
                suppress: bool = False) -> pd.DataFrame:
     """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator,
     value, suppressed (small numbers blanked when ``suppress``)."""
-    if suppress:  # the board's: the stored decision (`kpis.board_suppression`), complementary included
+    if suppress:  # the board's: the stored decision (`suppression.board_suppression`), complementary included
         long = kpis.team_results(cur, period=period, areas=list(areas) if areas else None, board=True)
         long = long[long["kpi"].isin(list(kpi_names))]
         return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]].reset_index(drop=True)

@@ -23,6 +23,7 @@ import codecs
 import datetime as dt
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -532,9 +533,78 @@ def _sheet_parts(path: Path, name: str) -> dict[str, str]:
 
 # --- reading ---------------------------------------------------------------------------
 
+# One workbook's reader and the sheets read from it, shared by every look at the same file: the
+# Annex A check (`csc.annexa.is_annex_a`) reads a sheet's first rows and the extract reader then
+# reads the whole sheet, and the Rust reader parses the whole sheet (and the workbook's shared
+# strings) either way. Kept until another workbook is opened or `forget_reads` (a read ends).
+_READS: dict = {}
+_READS_LOCK = threading.Lock()
+
+
+def _file_key(path: str | Path) -> tuple:
+    st = Path(path).stat()
+    return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def open_reader(path: str | Path):
+    """The fastexcel reader of the workbook at `path`, opened once per file (the same bytes: path,
+    size, modification time). Call it only after `check_file` and `_inspect_parts`."""
+    key = _file_key(path)
+    with _READS_LOCK:
+        if _READS.get("file") == key and _READS["reader"] is not None:
+            return _READS["reader"]
+    reader = fastexcel.read_excel(str(path))
+    with _READS_LOCK:
+        if _READS.get("file") != key:
+            _READS.clear()
+        _READS.update(file=key, reader=reader, sheets={})
+    return reader
+
+
+def inspect_once(path: str | Path, name: str, load: set[str]) -> dict[str, _Extent]:
+    """`_inspect_parts` of the workbook at `path`, worked out once per file and set of sheets (the
+    Annex A check and the extract read inspect the same bytes for the same sheets)."""
+    key = ("inspected", _file_key(path), frozenset(load))
+    with _READS_LOCK:
+        if _READS.get("file") == key[1] and key in _READS:
+            return _READS[key]
+    extents = _inspect_parts(Path(path), name, load)
+    with _READS_LOCK:
+        if _READS.get("file") != key[1]:
+            _READS.clear()
+            _READS.update(file=key[1], reader=None, sheets={})
+        _READS[key] = extents
+    return extents
+
+
+def sheet_text(reader, title: str) -> pa.RecordBatch:
+    """Every cell of sheet `title` as text (row i is Excel row i + 1, whatever blank rows lead
+    the sheet), read once per reader from `open_reader` (sheets already measured by `_inspect_parts`)."""
+    with _READS_LOCK:
+        if _READS.get("reader") is reader and title in _READS["sheets"]:
+            return _READS["sheets"][title]
+    batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    with _READS_LOCK:
+        if _READS.get("reader") is reader:
+            _READS["sheets"][title] = batch
+    return batch
+
+
+def forget_reads() -> None:
+    """Drop the kept reader and sheets (a workbook's read is over)."""
+    with _READS_LOCK:
+        _READS.clear()
+
 
 def read_workbook(path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
     """Read and validate a workbook; never raises for a bad file, it reports problems instead."""
+    try:
+        return _read_workbook(path, original_name, today)
+    finally:
+        forget_reads()
+
+
+def _read_workbook(path: str | Path, original_name: str | None, today: dt.date | None) -> Extract:
     path = Path(path)
     name = original_name or path.name
     today = today or dt.date.today()
@@ -543,8 +613,8 @@ def read_workbook(path: str | Path, original_name: str | None = None, today: dt.
         check_file(path, original_name)
         parts = _sheet_parts(path, name)
         wanted = {parts.get(t, "") for t in parts if spec.sheet_for(t) is not None}
-        extents = _inspect_parts(path, name, wanted)
-        reader = fastexcel.read_excel(str(path))
+        extents = inspect_once(path, name, wanted)
+        reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:
         extract.problems.append(_error(str(exc)))
@@ -659,9 +729,8 @@ def map_headers(
 
 def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date) -> None:
     header_map = sheet.header_map()
-    # One read of the whole sheet as text. header_row=None with skip_rows=0 makes row i Excel row i + 1,
-    # whatever blank rows lead the sheet.
-    batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    # One read of the whole sheet as text (row i is Excel row i + 1), shared with the Annex A check
+    batch = sheet_text(reader, title)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
         extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title,
                                                   code="sheet_empty"))

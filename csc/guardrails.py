@@ -245,8 +245,12 @@ def dates_month(extract: Extract) -> tuple[str | None, int, int]:
         for col in cols:
             if col in data.table.column_names:
                 column = data.table.column(col)
-                months = pc.value_counts(pc.strftime(column.drop_null(), format="%Y-%m")) if len(column) else []
-                counts.update({m["values"].as_py(): m["counts"].as_py() for m in months})
+                if not len(column):
+                    continue
+                days = pc.value_counts(column.drop_null())  # each distinct day once, then its month
+                months = pc.strftime(days.field("values"), format="%Y-%m").to_pylist()
+                for month, n in zip(months, days.field("counts").to_pylist()):
+                    counts[month] += n
     total = sum(counts.values())
     if not total:
         return None, 0, 0

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import config, workdays
+from csc import config, suppression, workdays
 
 KPI_DIR = config.QUERIES / "kpis"
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
@@ -259,28 +259,7 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
         if kpi.unit == "count":
             cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
                         f"{zero_counts_sql(kpi)}")
-    board_suppression(cur)
-
-
-def board_suppression(cur: duckdb.DuckDBPyConnection) -> None:
-    """Decide, once for every (KPI, month), which figures the board may not see: primary and
-    complementary suppression over all areas, each area office and each team
-    (`csc.privacy.protect`), written to the `hidden` column of both results tables."""
-    from csc import privacy
-
-    areas_df = cur.execute("select rowid as rid, * from kpi_results").df()
-    teams_df = cur.execute("select rowid as rid, * from kpi_team_results").df()
-    hidden_a, hidden_t = [], []
-    for name, kpi in registry().items():
-        a = areas_df[areas_df["kpi"] == name]
-        t = teams_df[teams_df["kpi"] == name]
-        ha, ht = privacy.protect(kpi, a, t)
-        hidden_a += list(a.loc[ha[ha].index, "rid"])
-        hidden_t += list(t.loc[ht[ht].index, "rid"])
-    for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
-        if rids:
-            cur.execute(f"update {table} set hidden = true where list_contains($rids, rowid)",
-                        {"rids": [int(r) for r in rids]})
+    suppression.board_suppression(cur)
 
 
 def zero_counts_sql(kpi: Kpi) -> str:
@@ -335,7 +314,7 @@ def results(
     """Stored KPI results, filtered. `area="all"` or None with `areas=None` gives every row.
 
     `board=True`: what a board member may see, with a `suppressed` column; numerator,
-    denominator and value are missing where the figure is hidden (`board_suppression`), and the
+    denominator and value are missing where the figure is hidden (`suppression.board_suppression`), and the
     numerator and denominator of every KPI that is not a plain count always (`rate_kpis`)."""
     where, params = filters({
         "kpi": ("kpi = $kpi", kpi or None),

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csc import annexa, census, config, crypto, guardrails, recovery, revisions, spec, ssd
-from csc.extract import Extract, Problem, read_workbook
+from csc.extract import Extract, Problem, forget_reads, read_workbook
 
 SQL_TYPES = {
     spec.ID: "varchar",
@@ -245,6 +245,7 @@ class Store:
                                   worker_teams=teams, today=today)
         else:
             extract = read_workbook(path, original_name=original_name, today=today)
+        forget_reads()  # the workbook's text, kept by the Annex A check for the read (`csc.extract.sheet_text`)
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
             if period is not None:

@@ -1,0 +1,91 @@
+"""The board's suppression of the stored KPI results: which figures of `kpi_results` and
+`kpi_team_results` the board may not see, decided once per recompute (`csc.kpis.materialise`).
+
+The decision for one (KPI, month) is `csc.privacy.protect_cells` over its tree of cells (all
+areas, each area office, each team). Many trees have no small cell at all, and then nothing is
+hidden (complementary suppression only ever starts from a cell hidden on its own), so the primary
+rule is worked out in SQL for every row at once, only the trees with a small cell are read, as
+plain tuples, and handed to `protect_cells` with their cells in the order the tables hold them
+(the order decides which partner is hidden when two tie). The hidden rows are then flagged in one
+update per table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from csc import privacy
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict) -> list[tuple]:
+    """The rows of `table` whose (KPI, month) has a cell hidden on its own (`privacy.primary`,
+    worked out here in SQL for every row at once), in rowid order."""
+    cols = "rowid as rid, kpi, period, area, " + ("team, " if team else "") + "numerator, denominator"
+    by = {agg: [n for n, k in registry.items() if k.aggregate == agg and not privacy.exempt(k)]
+          for agg in ("ratio", "sum", "median")}
+    small = "between $low and $high"
+    primary = (f"(list_contains($ratio::varchar[], kpi) and (numerator {small} or denominator {small})) "
+               f"or (list_contains($sum::varchar[], kpi) and numerator {small}) "
+               f"or (list_contains($median::varchar[], kpi) and denominator {small})")
+    return cur.execute(
+        f"""
+        with trees as (
+            select kpi, period from kpi_results where {primary}
+            union
+            select kpi, period from kpi_team_results where {primary}
+        )
+        select {cols} from {table} semi join trees using (kpi, period) order by rid
+        """,
+        {**by, "low": privacy.LOW, "high": privacy.HIGH},
+    ).fetchall()
+
+
+def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) -> tuple[list[int], list[int]]:
+    """The rowids to hide: `area_rows` (rowid, kpi, period, area, numerator, denominator) of
+    `kpi_results` and `team_rows` (rowid, kpi, period, area, team, numerator, denominator) of
+    `kpi_team_results`, each in rowid order (a tree with no small cell may be left out: none of
+    its cells is hidden)."""
+    trees: dict[tuple, list] = {}  # (kpi, period) -> [area rows, team rows], in table order
+    for r in area_rows:
+        trees.setdefault((r[1], r[2]), ([], []))[0].append(r)
+    for r in team_rows:
+        tree = trees.get((r[1], r[2]))
+        if tree is not None:  # teams of a month with no all-areas or area row are not decided on
+            tree[1].append(r)
+    hidden_a: list[int] = []
+    hidden_t: list[int] = []
+    for (name, _period), (areas, teams) in trees.items():
+        kpi = registry.get(name)
+        if kpi is None or privacy.exempt(kpi):
+            continue
+        cells, parent_of, index = {}, {}, {}
+        for rid, _k, _p, area, num, den in areas:
+            k = (area, None)
+            cells[k], index[k] = (num, den), ("a", rid)
+            if k != (None, None):
+                parent_of[k] = (None, None)
+        for rid, _k, _p, area, team, num, den in teams:
+            k = ("team", area, team)
+            cells[k], index[k] = (num, den), ("t", rid)
+            parent_of[k] = (area, None)
+        for k in privacy.protect_cells(kpi, cells, parent_of):
+            which, rid = index[k]
+            (hidden_a if which == "a" else hidden_t).append(rid)
+    return sorted(hidden_a), sorted(hidden_t)
+
+
+def board_suppression(cur: duckdb.DuckDBPyConnection) -> None:
+    """Decide, once for every (KPI, month), which figures the board may not see: primary and
+    complementary suppression over all areas, each area office and each team
+    (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables."""
+    from csc.kpis import registry
+
+    kpis = registry()
+    hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis),
+                                     _rows(cur, "kpi_team_results", True, kpis))
+    for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
+        if rids:
+            cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))
+            cur.execute(f"update {table} set hidden = true where rowid in (select rid from hidden_rids)")
+            cur.unregister("hidden_rids")

@@ -1,0 +1,124 @@
+"""The board's stored suppression decision (`csc.suppression`): worked by hand on a small store of
+KPI results, and the same as the first implementation (kept here as the oracle) on generated
+councils of many small cells."""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+import pytest
+
+from csc import kpis, privacy, suppression
+
+RATE, MEDIAN, COUNT, TIMELINESS = ("transfer_timely_pct", "transfer_median_days", "transfers_waiting_count",
+                                   "data_timeliness_days")
+
+
+def _store() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create table kpi_results (kpi varchar, period varchar, area varchar, numerator double, "
+                "denominator double, value double, hidden boolean default false)")
+    con.execute("create table kpi_team_results (kpi varchar, period varchar, area varchar, team varchar, "
+                "numerator double, denominator double, value double, hidden boolean default false)")
+    return con
+
+
+def _hidden(con, table: str) -> set[tuple]:
+    keys = "kpi, period, area" + (", team" if table == "kpi_team_results" else "")
+    return set(con.execute(f"select {keys} from {table} where hidden").fetchall())
+
+
+def test_the_issue_example_hides_huntingdon_and_the_next_smallest_area():
+    # transfers waiting, Feb 2012: all areas 26 = Cambridge 9 + Fenland 12 + Integrated 0 + Huntingdon 5.
+    # Huntingdon (5) is small; 26 - 9 - 12 - 0 would give it back, so Cambridge (9, the smallest area
+    # with something in it) is hidden too. March has no small cell: nothing is hidden.
+    con = _store()
+    rows = [(COUNT, "2012-02", None, 26), (COUNT, "2012-02", "Cambridge", 9), (COUNT, "2012-02", "Fenland", 12),
+            (COUNT, "2012-02", "Integrated", 0), (COUNT, "2012-02", "Huntingdon", 5),
+            (COUNT, "2012-03", None, 40), (COUNT, "2012-03", "Cambridge", 20), (COUNT, "2012-03", "Fenland", 20)]
+    con.executemany("insert into kpi_results values (?, ?, ?, ?, null, ?, false)", [(*r, r[3]) for r in rows])
+    suppression.board_suppression(con)
+    assert _hidden(con, "kpi_results") == {(COUNT, "2012-02", "Huntingdon"), (COUNT, "2012-02", "Cambridge")}
+
+
+def test_a_small_team_hides_a_sibling_team_and_timeliness_is_never_hidden():
+    # a rate, March: all areas 30 of 60 = North 30 of 60; North's teams 2 of 10 (small), 8 of 20, 20 of 30.
+    # Team n1 is hidden and n2 (the next smallest denominator) with it; the areas stay shown.
+    # Data timeliness of 3 working days counts no people: shown.
+    con = _store()
+    con.executemany("insert into kpi_results values (?, ?, ?, ?, ?, 0, false)",
+                    [(RATE, "2012-03", None, 30, 60), (RATE, "2012-03", "North", 30, 60),
+                     (TIMELINESS, "2012-03", None, 3, None)])
+    con.executemany("insert into kpi_team_results values (?, '2012-03', 'North', ?, ?, ?, 0, false)",
+                    [(RATE, "n1", 2, 10), (RATE, "n2", 8, 20), (RATE, "n3", 20, 30)])
+    suppression.board_suppression(con)
+    assert _hidden(con, "kpi_results") == set()
+    assert _hidden(con, "kpi_team_results") == {(RATE, "2012-03", "North", "n1"), (RATE, "2012-03", "North", "n2")}
+
+
+def _oracle(cur) -> None:
+    """The first implementation (a pandas loop through `privacy.protect`), as it was moved."""
+    registry = kpis.registry()
+    areas_df = cur.execute("select rowid as rid, * from kpi_results").df()
+    teams_df = cur.execute("select rowid as rid, * from kpi_team_results").df()
+    hidden_a, hidden_t = [], []
+    for name, kpi in registry.items():
+        a = areas_df[areas_df["kpi"] == name]
+        t = teams_df[teams_df["kpi"] == name]
+        ha, ht = privacy.protect(kpi, a, t)
+        hidden_a += list(a.loc[ha[ha].index, "rid"])
+        hidden_t += list(t.loc[ht[ht].index, "rid"])
+    for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
+        if rids:
+            cur.execute(f"update {table} set hidden = true where list_contains($rids, rowid)",
+                        {"rids": [int(r) for r in rids]})
+
+
+def _generated(con, seed: int) -> None:
+    """Four KPIs (a rate, a median, a count, timeliness) over 6 months of 6 area offices of 1 to 4
+    teams, each team's counts from 0 to 12 (in every third council, three months with none from 1
+    to 5); a team with nothing to count has no row, and the rows arrive shuffled (the order the
+    tables hold them decides ties)."""
+    rnd = random.Random(seed)
+    teams = {f"A{i}": [f"A{i}t{j}" for j in range(rnd.randint(1, 4))] for i in range(6)}
+    area_rows, team_rows = [], []
+    for name in (RATE, MEDIAN, COUNT, TIMELINESS):
+        for m in range(1, 7):
+            period = f"2012-{m:02d}"
+            big = seed % 3 == 0 and m <= 3  # every third council: three months with no small cell
+            total = [0, 0]
+            for a, ts in teams.items():
+                sub = [0, 0]
+                for t in ts:
+                    den = rnd.choice((0, 1, 2, 3, 4, 5, 6, 8, 12)) * (6 if big else 1)
+                    num = rnd.choice((0, den)) if big else rnd.randint(0, den)
+                    if name == COUNT:
+                        num, den = rnd.choice((0, 1, 3, 5, 7, 12)) * (6 if big else 1), None
+                    elif name == MEDIAN:
+                        num = None
+                    if (den or 0) == 0 and name not in (COUNT, TIMELINESS):
+                        continue
+                    team_rows.append((name, period, a, t, num, den))
+                    sub = [sub[0] + (num or 0), sub[1] + (den or 0)]
+                area_rows.append((name, period, a, sub[0] if name != MEDIAN else None,
+                                  sub[1] if name not in (COUNT, TIMELINESS) else None))
+                total = [total[0] + sub[0], total[1] + sub[1]]
+            area_rows.append((name, period, None, total[0] if name != MEDIAN else None,
+                              total[1] if name not in (COUNT, TIMELINESS) else None))
+    rnd.shuffle(area_rows)
+    rnd.shuffle(team_rows)
+    con.executemany("insert into kpi_results values (?, ?, ?, ?, ?, 0, false)", area_rows)
+    con.executemany("insert into kpi_team_results values (?, ?, ?, ?, ?, ?, 0, false)", team_rows)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_same_cells_are_hidden_as_by_the_first_implementation(seed):
+    old, new = _store(), _store()
+    _generated(old, seed)
+    _generated(new, seed)
+    _oracle(old)
+    suppression.board_suppression(new)
+    for table in ("kpi_results", "kpi_team_results"):
+        assert _hidden(new, table) == _hidden(old, table)
+    assert _hidden(new, "kpi_results") | _hidden(new, "kpi_team_results")  # small cells were there to hide
