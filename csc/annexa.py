@@ -869,9 +869,9 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
 def _record(store) -> None:
     """Keep the mapping's new state in the recovery manifest (a rebuild replays Annex A files
     with the mapping of their day)."""
-    from csc import recovery
+    from csc import manifest
 
-    recovery.after_commit(store)
+    manifest.after_commit(store)
 
 
 def _clean(value) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from csc import config, kpis, recovery
+from csc import config, kpis, manifest
 
 STATUSES = ("not started", "on track", "at risk", "off track", "complete")
 EDITABLE = ("title", "owner", "due", "status")
@@ -146,4 +146,4 @@ def record_change(store, action_id: str, fld: str, value: str | None, user: str,
         except BaseException:
             cur.execute("rollback")
             raise
-        recovery.after_commit(store)  # record the change in uploads/manifest.jsonl
+        manifest.after_commit(store)  # record the change in uploads/manifest.jsonl

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, census, config, crypto, guardrails, recovery, revisions, spec, ssd
+from csc import annexa, census, config, crypto, guardrails, manifest, revisions, spec, ssd
 from csc.extract import Extract, Problem, read_workbook
 
 SQL_TYPES = {
@@ -163,7 +163,7 @@ class Store:
         store = cls(duckdb.connect(str(path)), path)
         store._ensure_schema()
         crypto.tighten(path)  # the data folder 0700, its files 0600
-        recovery.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
+        manifest.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
 
     def __enter__(self) -> Store:
@@ -434,7 +434,7 @@ class Store:
             if stored is not None and stored.exists():
                 stored.unlink()
             raise
-        recovery.after_commit(self)  # record the import in uploads/manifest.jsonl
+        manifest.after_commit(self)  # record the import in uploads/manifest.jsonl
         total = sum(extract.row_counts.values())
         return ImportResult(
             "loaded",
@@ -480,7 +480,7 @@ class Store:
             except BaseException:
                 cur.execute("rollback")
                 raise
-            recovery.after_commit(self)  # record the rollback in uploads/manifest.jsonl
+            manifest.after_commit(self)  # record the rollback in uploads/manifest.jsonl
         return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
 
     def refresh(self) -> None:

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csc import annexa, kpis, recovery
+from csc import annexa, kpis, manifest
 from csc.store import Store
 from tests.conftest import write_xlsx
 
@@ -314,13 +314,13 @@ def test_a_refused_annex_a_file_changes_no_table_but_the_audited_waiting_list(st
     def snapshot():
         return {t: rows(store, f"select * from {t} order by all") for t in tables}
 
-    manifest = recovery.manifest_path(store.path)
-    before, manifest_before = snapshot(), manifest.read_bytes() if manifest.exists() else b""
+    manifest_file = manifest.manifest_path(store.path)
+    before, manifest_before = snapshot(), manifest_file.read_bytes() if manifest_file.exists() else b""
     path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5), team="Hub"),
                                       referral("C2", D(2011, 4, 6), team="Edge of Care")])
     assert store.import_file(path, "2011-04", user="ana", role="analyst").status == "refused"
     assert snapshot() == before  # the mapping, the records, the imports: all as they were
-    assert (manifest.read_bytes() if manifest.exists() else b"") == manifest_before
+    assert (manifest_file.read_bytes() if manifest_file.exists() else b"") == manifest_before
     audit = rows(store, "select action, user_name, role, detail from audit_log order by audit_id")
     assert [(a, u, r) for a, u, r, _ in audit[-2:]] == [("import_refused", "ana", "analyst"),
                                                          ("teams_awaiting_area", "ana", "analyst")]
