@@ -31,7 +31,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from csc import annexa, kpis, recovery, spec, workdays
+from csc import annexa, kpis, parquet, spec, workdays
 from csc.store import current_table_sql
 
 log = logging.getLogger("csc.spark")
@@ -231,7 +231,7 @@ def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
     """Every KPI for every council in `parquet_dir` (or those named), pooled: a DataFrame with a
     council column; written as Parquet partitioned by council under `out_dir/kpi_results` when
     given (a council's partition is replaced, the others kept)."""
-    found = recovery.councils(parquet_dir)
+    found = parquet.councils(parquet_dir)
     todo = councils or found
     missing = sorted(set(todo) - set(found))
     if missing:
