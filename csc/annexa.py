@@ -840,8 +840,8 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
             f"not added to {TEAMS_PAGE}: {_shown(teams)}. Add them there with their area offices, or check the file "
             "on the Upload page, which lists them there for you."))
         return []
-    with store._write_lock:
-        cur = store.con.cursor()
+    with store.transaction(user or "unknown", "teams_awaiting_area", role=role) as w:
+        cur = w.cur
         known = {team_key(t) for t in team_areas(cur)}
         known |= {team_key(r[0]) for r in cur.execute("select team from teams_awaiting_area").fetchall()}
         new = []
@@ -850,28 +850,15 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
                 known.add(team_key(t))
                 new.append(t)
         if new:
-            cur.execute("begin")
-            try:
-                cur.executemany("insert into teams_awaiting_area (team, first_seen, seen_by) values (?, ?, ?)",
-                                [(t, dt.datetime.now(), user) for t in new])
-                store._audit(cur, user or "unknown", role, "teams_awaiting_area",
-                             {"added": new, "file": name})
-                cur.execute("commit")
-            except BaseException:
-                cur.execute("rollback")
-                raise
+            cur.executemany("insert into teams_awaiting_area (team, first_seen, seen_by) values (?, ?, ?)",
+                            [(t, dt.datetime.now(), user) for t in new])
+            w.detail.update(added=new, file=name)
+        else:
+            w.abandon()
     extract.problems.append(_warning(
         f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
         f"{_shown(teams)}."))
     return new
-
-
-def _record(store) -> None:
-    """Keep the mapping's new state in the recovery manifest (a rebuild replays Annex A files
-    with the mapping of their day)."""
-    from csc import manifest
-
-    manifest.after_commit(store)
 
 
 def _clean(value) -> str | None:
@@ -896,8 +883,10 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
             raise MappingError(f'The team "{team}" is listed twice (as "{wanted[k][0]}" too). Keep one row for it.')
         wanted[k] = (team, area)
     now = dt.datetime.now()
-    with store._write_lock:
-        cur = store.con.cursor()
+    # the manifest keeps the mapping's new state when this commits (a rebuild replays Annex A
+    # files with the mapping of their day)
+    with store.transaction(user, "team_areas", role=role) as w:
+        cur = w.cur
         current = {team_key(t): (t, a) for t, a in team_areas(cur).items()}
         waiting = {team_key(r[0]): r[0] for r in cur.execute("select team from teams_awaiting_area").fetchall()}
         removed = [current[k][0] for k in current if k not in wanted]
@@ -906,30 +895,23 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
                                                                                     and v[1] is None)}
         dropped = [waiting[k] for k in waiting if k not in wanted and k not in current]
         if not removed and not changed and not dropped:
+            w.abandon()
             return "Nothing to save: the mapping is unchanged."
-        cur.execute("begin")
-        try:
-            for k in changed:
-                if k in waiting:
-                    cur.execute("delete from teams_awaiting_area where team = ?", [waiting[k]])
-            for team in dropped:
-                cur.execute("delete from teams_awaiting_area where team = ?", [team])
-            for team in removed:
-                cur.execute("delete from team_areas where team = ?", [team])
-            for k, (team, area) in changed.items():
-                if k in current:
-                    cur.execute("delete from team_areas where team = ?", [current[k][0]])
-                cur.execute(
-                    "insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
-                    [team, area, user if area else None, now],
-                )
-            store._audit(cur, user, role, "team_areas", {
-                "set": {t: a for t, a in changed.values()}, "removed": removed + dropped})
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
-        _record(store)
+        for k in changed:
+            if k in waiting:
+                cur.execute("delete from teams_awaiting_area where team = ?", [waiting[k]])
+        for team in dropped:
+            cur.execute("delete from teams_awaiting_area where team = ?", [team])
+        for team in removed:
+            cur.execute("delete from team_areas where team = ?", [team])
+        for k, (team, area) in changed.items():
+            if k in current:
+                cur.execute("delete from team_areas where team = ?", [current[k][0]])
+            cur.execute(
+                "insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
+                [team, area, user if area else None, now],
+            )
+        w.detail.update({"set": {t: a for t, a in changed.values()}, "removed": removed + dropped})
     mapped = sum(1 for _, a in changed.values() if a)
     parts = [f"{mapped} team(s) mapped"] if mapped else []
     if len(changed) - mapped:

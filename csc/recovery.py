@@ -266,10 +266,12 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
                 report.verified = not report.problems
             if report.problems and not partial:
                 raise RecoveryError("the rebuild stopped; nothing was changed:\n  " + "\n  ".join(report.problems))
-            _restore_history(store, hist, report)
-            store.refresh()
-            store.audit("rebuild", None, "rebuild", {"history": hist.source, "imports": len(report.replayed),
-                                                     "problems": report.problems})
+            # one transaction: the history put back, the KPIs recomputed, and the audit log's one new
+            # line, saying what happened
+            with store.transaction("rebuild", "rebuild", {"history": hist.source, "imports": len(report.replayed),
+                                                          "problems": report.problems}) as w:
+                _restore_history(w.cur, hist, report)
+                w.recompute()
             manifest_path(store.path).unlink(missing_ok=True)  # written again from the final state
             check_manifest(store, write=True)
         finally:
@@ -312,18 +314,11 @@ def _check_files(hist: History, uploads: Path, target: Path) -> list[str]:
 
 
 def _set_team_areas(store, rows: list[list]) -> None:
-    with store._write_lock:
-        cur = store.con.cursor()
-        cur.execute("begin")
-        try:
-            cur.execute("delete from team_areas")
-            for team, area, by, at in rows:
-                cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
-                            [team, area, by, _when(at)])
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
+    with store.transaction("rebuild", "team_areas", {"restored": len(rows)}) as w:
+        w.cur.execute("delete from team_areas")
+        for team, area, by, at in rows:
+            w.cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
+                          [team, area, by, _when(at)])
 
 
 def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Progress) -> None:
@@ -342,7 +337,8 @@ def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Pr
             continue
         path = uploads / Path(imp["stored_file"]).name
         if iid > next_id:  # keep the original import numbers (and so the kept files' names)
-            _advance(store.con.cursor(), "import_seq", iid - 1)
+            with store.transaction("rebuild", "rebuild_renumber", {"next_import_id": iid}) as w:
+                _advance(w.cur, "import_seq", iid - 1)
         result = store.import_file(path, imp["period"], user=imp["user_name"], original_name=imp["file_name"],
                                    imported_at=_when(imp["imported_at"]), source_format=imp["source_format"])
         if result.status != "loaded":
@@ -377,46 +373,38 @@ def _verify(store, hist: History, report: RebuildReport) -> list[str]:
     return problems
 
 
-def _restore_history(store, hist: History, report: RebuildReport) -> None:
+def _restore_history(cur, hist: History, report: RebuildReport) -> None:
     """Put back what the replay cannot: the original metadata, the plan changes, the audit log."""
-    with store._write_lock:
-        cur = store.con.cursor()
-        cur.execute("begin")
-        try:
-            for imp in hist.imports:
-                if "_new_id" not in imp:
-                    continue
-                cur.execute(
-                    "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
-                    "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
-                    {"user": imp["user_name"], "at": _when(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
-                     "warn": json.dumps(imp["warnings"]), "rb_at": _when(imp.get("rolled_back_at")),
-                     "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
-                )
-            cur.execute("delete from plan_changes")
-            for ch in hist.plan_changes:
-                cur.execute(
-                    "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
-                    "values ($id, $a, $f, $v, $by, $role, $at)",
-                    {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
-                     "by": ch["changed_by"], "role": ch.get("role"), "at": _when(ch["changed_at"])},
-                )
-            _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
-            report.plan_changes = len(hist.plan_changes)
-            audit = hist.audit if hist.audit is not None else _audit_from(hist)
-            cur.execute("delete from audit_log")
-            for a in audit:
-                cur.execute(
-                    "insert into audit_log (audit_id, logged_at, user_name, role, action, detail) "
-                    "values ($id, $at, $user, $role, $action, $detail)",
-                    {"id": a["audit_id"], "at": a["logged_at"], "user": a["user_name"], "role": a["role"],
-                     "action": a["action"], "detail": a["detail"]},
-                )
-            _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
+    for imp in hist.imports:
+        if "_new_id" not in imp:
+            continue
+        cur.execute(
+            "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
+            "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
+            {"user": imp["user_name"], "at": _when(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
+             "warn": json.dumps(imp["warnings"]), "rb_at": _when(imp.get("rolled_back_at")),
+             "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
+        )
+    cur.execute("delete from plan_changes")
+    for ch in hist.plan_changes:
+        cur.execute(
+            "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
+            "values ($id, $a, $f, $v, $by, $role, $at)",
+            {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
+             "by": ch["changed_by"], "role": ch.get("role"), "at": _when(ch["changed_at"])},
+        )
+    _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
+    report.plan_changes = len(hist.plan_changes)
+    audit = hist.audit if hist.audit is not None else _audit_from(hist)
+    cur.execute("delete from audit_log")
+    for a in audit:
+        cur.execute(
+            "insert into audit_log (audit_id, logged_at, user_name, role, action, detail) "
+            "values ($id, $at, $user, $role, $action, $detail)",
+            {"id": a["audit_id"], "at": a["logged_at"], "user": a["user_name"], "role": a["role"],
+             "action": a["action"], "detail": a["detail"]},
+        )
+    _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
 
 
 def _audit_from(hist: History) -> list[dict]:
@@ -501,7 +489,7 @@ def backup(store, folder: str | Path) -> BackupReport:
     crypto.private_dir(folder)
     uploads = crypto.private_dir(folder / "uploads")
     # 1. the manifest first, under the write lock: everything it records is in the snapshot below
-    with store._write_lock:
+    with store.writes_paused():
         src_manifest = manifest_path(store.path)
         if src_manifest.exists():
             crypto.write_private(uploads / MANIFEST, src_manifest.read_bytes())

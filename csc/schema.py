@@ -41,6 +41,9 @@ create table if not exists audit_log (
     action varchar not null,            -- view | import | rollback | export | plan_change | ...
     detail varchar                      -- JSON
 );
+-- one row: moved on by every write transaction (Store.transaction), never by a page view
+create table if not exists data_version (n bigint not null);
+insert into data_version select 0 where not exists (select * from data_version);
 create sequence if not exists plan_seq start 1;
 create table if not exists plan_changes (
     change_id bigint primary key default nextval('plan_seq'),
@@ -82,3 +85,17 @@ def _sql_str(text: str) -> str:
 
 def _sql_name(text: str) -> str:
     return '"' + str(text).replace('"', '""') + '"'
+
+
+def add_missing_columns(cur) -> dict[str, list[str]]:
+    """Add to each sheet's `raw_` table the columns the spec has gained since the database was
+    made (`alter table ... add column`, empty in the rows already loaded). Returns sheet -> the
+    columns added; the caller rebuilds the `cur_` tables, which copy the columns."""
+    added: dict[str, list[str]] = {}
+    for sheet in spec.SHEETS.values():
+        have = {d[0] for d in cur.execute(f"select * from raw_{sheet.name} limit 0").description}
+        for column in sheet.columns:
+            if column.name not in have:
+                cur.execute(f"alter table raw_{sheet.name} add column {column.name} {SQL_TYPES[column.type]}")
+                added.setdefault(sheet.name, []).append(column.name)
+    return added

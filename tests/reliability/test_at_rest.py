@@ -52,7 +52,7 @@ def _data_folder(tmp_path, monkeypatch):
         parquet.export_parquet(store, db.parent / "exports" / "parquet")
         records = kpis.records(store.cursor(), kpis.get("re_referral_pct"), "2022-03", None)
         (db.parent / "exports" / "records.csv").write_bytes(exports.to_csv_bytes(records))
-        store.con.execute("checkpoint")
+        store.checkpoint()
     children = ids_in(workbook, "child_id") | ids_in(again, "child_id")
     assert len(children) > 100 and all(re.fullmatch(r"CH\d{7}", c) for c in children)
     return db, children, [workbook, again]

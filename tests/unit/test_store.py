@@ -214,7 +214,7 @@ def test_child_ids_are_stored_as_a_keyed_hash(load, store):
     assert ref["R1"] == plan == assessment  # the same child: the same hash, across sheets and imports
     assert ref["R1"] != ref["R2"]
     assert len(ref["R1"]) == 32 and all(ch in "0123456789abcdef" for ch in ref["R1"])
-    store.con.execute("checkpoint")
+    store.checkpoint()
     assert secret_ids[0].encode() not in store.path.read_bytes()
 
 
