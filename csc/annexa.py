@@ -15,7 +15,7 @@ three things the lists lack are added, also in DuckDB:
 - **keys**: Annex A has no referral, assessment or plan ids, so each record is identified by its
   list, its child and its date: `A3-<child>-<YYYYMMDD>` (referral date), `A4-...` (assessment
   start), `A7-...` (plan start). `<child>` is the keyed hash the store keeps instead of the child
-  id (`csc.store.pseudonymise`), so no child id reaches the database through a key. The same
+  id (`csc.pseudonyms.pseudonymise`), so no child id reaches the database through a key. The same
   record in next month's list has the same key, so it updates rather than duplicates.
 - **area office**: from the Allocated Team through the team -> area office mapping analysts
   keep on the Teams page (table `team_areas`). A file naming a team nobody has mapped is refused
@@ -661,7 +661,7 @@ def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tup
 
 
 def _hmac_sql(expr: str) -> str:
-    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.store.pseudonymise`."""
+    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.pseudonyms.pseudonymise`."""
     return f"left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 32)"
 
 

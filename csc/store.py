@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import re
 import shutil
@@ -27,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from csc import annexa, census, config, crypto, guardrails, manifest, revisions, spec, ssd
+from csc.pseudonyms import pseudonymise
 from csc.schema import SCHEMA, add_missing_columns, current_table_sql, raw_table_sql
 from csc.extract import Extract, Problem, read_workbook
 
@@ -70,12 +70,6 @@ def check_period(period: str) -> str:
     if not isinstance(period, str) or not PERIOD.match(period):
         raise StoreError(f'The period "{period}" is not a month written as YYYY-MM (for example 2011-04).')
     return period
-
-
-def period_end(period: str) -> dt.date:
-    y, m = int(period[:4]), int(period[5:7])
-    first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
 
 
 class Write:
@@ -539,18 +533,3 @@ class private_copy:
 
     def __exit__(self, *exc) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:
-    """Replace child ids with a keyed hash (HMAC-SHA-256, first 32 hex digits), so the database
-    never holds them. Each distinct id is hashed once; the column is mapped back in Arrow."""
-    if "child_id" not in table.column_names:
-        return table
-    import pyarrow.compute as pc
-
-    ids = table.column("child_id").combine_chunks()
-    distinct = pc.unique(ids).drop_null()
-    hashed = pa.array([hmac.digest(key, v.encode(), "sha256").hex()[:32] for v in distinct.to_pylist()], pa.string())
-    out = pc.take(hashed, pc.index_in(ids, value_set=distinct))  # null ids stay null
-    idx = table.column_names.index("child_id")
-    return table.set_column(idx, "child_id", out)
