@@ -47,20 +47,22 @@ import pyarrow as pa
 
 from csc import spec
 from csc.extract import (
-    HEADER_SEARCH_ROWS,
     MAX_PROBLEMS_PER_SHEET,
-    SAVE_AS,
     Extract,
-    FileRefused,
     Problem,
     SheetData,
-    _damaged,
-    _inspect_parts,
-    _sheet_parts,
-    _too_big,
-    _validate,
     map_headers,
+    validate_values,
+)
+from csc.filesafety import (
+    HEADER_SEARCH_ROWS,
+    SAVE_AS,
+    FileRefused,
     check_file,
+    damaged,
+    inspect_parts,
+    sheet_parts,
+    sheet_too_big,
 )
 
 SOURCE_FORMAT = "annex_a"
@@ -331,7 +333,7 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
     name = original_name or path.name
     try:
         check_file(path, original_name)
-        parts = _sheet_parts(path, name)
+        parts = sheet_parts(path, name)
     except Exception:
         return False
     if any(list_number(t) is not None for t in parts):
@@ -352,11 +354,11 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
 def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: dict[str, int]) -> bool:
     """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
     and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
-    extents = _inspect_parts(path, name, {parts[t] for t in named})
+    extents = inspect_parts(path, name, {parts[t] for t in named})
     reader = fastexcel.read_excel(str(path))
     for title, n in named.items():
         extent = extents.get(parts[title])
-        if extent is None or _too_big(title, extent):
+        if extent is None or sheet_too_big(title, extent):
             continue
         lst = LISTS[n]
         batch = reader.load_sheet(title, header_row=None, skip_rows=0, n_rows=HEADER_SEARCH_ROWS, dtypes="string",
@@ -393,18 +395,18 @@ def read(
     extract = AnnexAExtract(path)
     try:
         check_file(path, original_name)
-        parts = _sheet_parts(path, name)
+        parts = sheet_parts(path, name)
         by_name = not any(list_number(t) is not None for t in parts)  # sheets named "Referrals", ...
         number = named_list if by_name else list_number
         wanted = {parts.get(t, "") for t in parts if number(t) in LISTS}
-        extents = _inspect_parts(path, name, wanted)
+        extents = inspect_parts(path, name, wanted)
         reader = fastexcel.read_excel(str(path))
         titles = reader.sheet_names
     except FileRefused as exc:
         extract.problems.append(_error(str(exc)))
         return extract
     except Exception as exc:  # the reader's own errors: a damaged workbook
-        extract.problems.append(_error(str(_damaged(name, exc))))
+        extract.problems.append(_error(str(damaged(name, exc))))
         return extract
 
     check_teams = team_areas is not None
@@ -432,9 +434,9 @@ def read(
         seen[n] = title
         extent = extents.get(parts.get(title, ""))
         if extent is None:
-            extract.problems.append(_error(str(_damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
+            extract.problems.append(_error(str(damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
             continue
-        too_big = _too_big(title, extent)
+        too_big = sheet_too_big(title, extent)
         if too_big:
             extract.problems.append(_error(too_big, sheet=title))
             continue
@@ -553,7 +555,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
             )
         )
 
-    typed, problems = _validate(table, lst.spec, title, headers, today)
+    typed, problems = validate_values(table, lst.spec, title, headers, today)
     extract.problems.extend(problems)
     if typed is None or unmapped:
         return

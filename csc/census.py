@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from csc import annexa, spec
-from csc.extract import EARLIEST, Extract, Problem, SheetData, _validate
+from csc.extract import EARLIEST, Extract, Problem, SheetData, validate_values
 
 SOURCE_FORMAT = "csww"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "social_work_workforce_2022.xsd"
@@ -169,7 +169,7 @@ def read(
     sheet = _workforce_sheet()
     headers = {"worker_id": "SWENo", "is_agency": "AgencyWorker", "fte": "FTE", "start_date": "RoleStartDate",
                "end_date": "RoleEndDate", "leave_reason": "ReasonLeave", "role": "OrgRole"}
-    typed, problems = _validate(text, sheet, "CSWWWorker", headers, today)
+    typed, problems = validate_values(text, sheet, "CSWWWorker", headers, today)
     extract.problems.extend(problems)
     if typed is None:
         return extract

@@ -12,8 +12,8 @@ once, into Arrow as text. Values are cleaned in Arrow and parsed and checked in 
 never cell by cell in Python; every problem carries the sheet, the Excel row, the column as
 headed in the file, the value found and what was expected.
 
-`csc.annexa` reads Ofsted's Annex A workbook with the same defences and checks, through
-`check_file`, `_sheet_parts`, `_inspect_parts`, `_too_big` and `_validate`: keep their
+`csc.annexa`, `csc.ssd` and `csc.census` read their formats with the same defences and checks,
+through `csc.filesafety` and `read_sheet`, `map_headers` and `validate_values` here: keep their
 signatures.
 """
 
@@ -31,22 +31,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from csc import spec
-from csc.filesafety import (  # noqa: F401 - also read from here by csc.annexa and csc.ssd
+from csc.filesafety import (
     HEADER_SEARCH_ROWS,
-    MAX_CELLS,
-    MAX_FILE_BYTES,
-    MAX_PART_RATIO,
-    MAX_ROWS,
-    MAX_UNCOMPRESSED_BYTES,
     SAVE_AS,
     FileRefused,
-    _damaged,
-    _inflate,
-    _inspect_parts,
-    _sheet_parts,
-    _too_big,
     check_file,
-    zip_parts,
+    damaged,
+    inspect_parts,
+    sheet_parts,
+    sheet_too_big,
 )
 from csc.spec import DATE, ENUM, FLAG, ID, NUMBER, TEXT, WHOLE, Sheet
 
@@ -144,16 +137,16 @@ def read_workbook(path: str | Path, original_name: str | None = None, today: dt.
     extract = Extract(path)
     try:
         check_file(path, original_name)
-        parts = _sheet_parts(path, name)
+        parts = sheet_parts(path, name)
         wanted = {parts.get(t, "") for t in parts if spec.sheet_for(t) is not None}
-        extents = _inspect_parts(path, name, wanted)
+        extents = inspect_parts(path, name, wanted)
         reader = fastexcel.read_excel(str(path))
         titles = reader.sheet_names
     except FileRefused as exc:
         extract.problems.append(_error(str(exc)))
         return extract
     except Exception as exc:  # the reader's own errors: a damaged workbook
-        extract.problems.append(_error(str(_damaged(name, exc))))
+        extract.problems.append(_error(str(damaged(name, exc))))
         return extract
 
     seen: dict[str, str] = {}
@@ -177,14 +170,14 @@ def read_workbook(path: str | Path, original_name: str | None = None, today: dt.
         seen[sheet.name] = title
         extent = extents.get(parts.get(title, ""))
         if extent is None:
-            extract.problems.append(_error(str(_damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
+            extract.problems.append(_error(str(damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
             continue
-        too_big = _too_big(title, extent)
+        too_big = sheet_too_big(title, extent)
         if too_big:
             extract.problems.append(_error(too_big, sheet=title))
             continue
         try:
-            _read_sheet(reader, title, sheet, extract, today)
+            read_sheet(reader, title, sheet, extract, today)
         except Exception as exc:  # a sheet the reader cannot parse
             extract.problems.append(
                 _error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title)
@@ -241,7 +234,7 @@ def map_headers(
     return headers, use, unknown
 
 
-def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date) -> None:
+def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date) -> None:
     header_map = sheet.header_map()
     # One read of the whole sheet as text. header_row=None with skip_rows=0 makes row i Excel row i + 1,
     # whatever blank rows lead the sheet.
@@ -301,7 +294,7 @@ def _read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.da
     arrays = {col: data.column(idx) for col, idx in use.items()}
     arrays["excel_row"] = pa.array(np.arange(first_data_row, first_data_row + n, dtype=np.int64))
     table = pa.table(arrays)
-    typed, problems = _validate(table, sheet, title, headers, today)
+    typed, problems = validate_values(table, sheet, title, headers, today)
     extract.problems.extend(problems)
     data_sheet = SheetData(sheet, title, excel_header, headers, typed, typed.num_rows if typed is not None else 0)
     extract.sheets[sheet.name] = data_sheet
@@ -376,7 +369,7 @@ def _parse_expr(col: spec.Column, t: str) -> str:
     raise ValueError(col.type)
 
 
-def _validate(
+def validate_values(
     table: pa.Table, sheet: Sheet, title: str, headers: dict[str, str], today: dt.date
 ) -> tuple[pa.Table | None, list[Problem]]:
     """Every check of the sheet as one set of queries; the typed table when there is no error."""

@@ -113,13 +113,13 @@ def zip_parts(path: Path, name: str, too_many: str) -> list[zipfile.ZipInfo]:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _damaged(name, exc) from exc
+        raise damaged(name, exc) from exc
     if len(infos) > MAX_PARTS:
         raise FileRefused(f'"{name}" holds {len(infos):,} {too_many}')
     return infos
 
 
-def _damaged(name: str, exc: object = None) -> FileRefused:
+def damaged(name: str, exc: object = None) -> FileRefused:
     why = f" ({exc})" if exc else ""
     return FileRefused(
         f'"{name}" is damaged or incomplete and cannot be opened{why}. If it opens in Excel, use File > Save As > '
@@ -135,7 +135,7 @@ def _check_zip_count(path: Path, name: str) -> None:
         tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 22 > len(tail):
-        raise _damaged(name, "no zip directory at its end: the file was probably cut short")
+        raise damaged(name, "no zip directory at its end: the file was probably cut short")
     count = struct.unpack("<H", tail[at + 10 : at + 12])[0]
     if MAX_PARTS < count < 0xFFFF:
         raise FileRefused(f'"{name}" holds {count:,} parts; an Excel workbook holds a few dozen. {SAVE_AS}')
@@ -156,13 +156,13 @@ def _looks_like_text(path: Path) -> bool:
 # --- inflating parts under a cap ----------------------------------------------------------
 
 
-def _inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
     """The part's bytes, a chunk at a time; refuses a part that inflates beyond what it declares
     (a lying zip bomb) or that is damaged. The caller may stop early."""
     fh.seek(info.header_offset)
     local = fh.read(30)
     if len(local) < 30 or local[:4] != ZIP_MAGIC:
-        raise _damaged(name, f"part {info.filename} is missing")
+        raise damaged(name, f"part {info.filename} is missing")
     n, m = struct.unpack("<HH", local[26:30])
     fh.seek(info.header_offset + 30 + n + m)
     left = info.compress_size
@@ -172,7 +172,7 @@ def _inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
         while left > 0:
             raw = fh.read(min(CHUNK, left))
             if not raw:
-                raise _damaged(name, f"part {info.filename} is cut short")
+                raise damaged(name, f"part {info.filename} is cut short")
             left -= len(raw)
             produced += len(raw)
             crc = zlib.crc32(raw, crc)
@@ -185,10 +185,10 @@ def _inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
                     raw = d.unconsumed_tail
                 else:
                     if left <= 0:
-                        raise _damaged(name, f"part {info.filename} is cut short")
+                        raise damaged(name, f"part {info.filename} is cut short")
                     raw = fh.read(min(CHUNK // 8, left))  # compressed: about a chunk once inflated
                     if not raw:
-                        raise _damaged(name, f"part {info.filename} is cut short")
+                        raise damaged(name, f"part {info.filename} is cut short")
                     left -= len(raw)
                 out = d.decompress(raw, CHUNK)
                 produced += len(out)
@@ -201,9 +201,9 @@ def _inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
                 if out:
                     yield out
         except zlib.error as exc:
-            raise _damaged(name, f"part {info.filename}: {exc}") from exc
+            raise damaged(name, f"part {info.filename}: {exc}") from exc
     if produced != info.file_size or crc != info.CRC:
-        raise _damaged(name, f"part {info.filename} fails its checksum")
+        raise damaged(name, f"part {info.filename} fails its checksum")
 
 
 def _prolog_problem(head: bytes, complete: bool) -> str | None:
@@ -258,7 +258,7 @@ _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
 
 
 @dataclass
-class _Extent:
+class Extent:
     """Where a worksheet's cells lie: what its <dimension> declares and what its cells reach."""
 
     declared_rows: int = 0
@@ -349,18 +349,18 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
     return max_row, max_col
 
 
-def _inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, _Extent]:
+def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
     """Inflate (under caps) every part but the worksheets the reader will not open: no part
     larger than declared, no damage, no XML entity declarations; and measure the worksheets in
     `load`."""
-    extents: dict[str, _Extent] = {}
+    extents: dict[str, Extent] = {}
     with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
         for info in zf.infolist():
             part = info.filename
             if part.endswith("/"):
                 continue  # a folder entry
             is_sheet = part in load or (part.startswith("xl/worksheets/") and part.count("/") == 2)
-            chunks = _inflate(fh, info, name)
+            chunks = inflate(fh, info, name)
             head = b""
             for chunk in chunks:
                 head += chunk
@@ -375,7 +375,7 @@ def _inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, _Extent]:
             if part not in load:
                 chunks.close()  # a sheet the reader will not open
                 continue
-            extent = extents[part] = _Extent()
+            extent = extents[part] = Extent()
             m = _DIMENSION.search(head)
             if m and m.group(3):
                 extent.declared_rows, extent.declared_cols = _row_number(m.group(4)), _col_number(m.group(3))
@@ -392,18 +392,18 @@ def _inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, _Extent]:
                 scanner.feed(buf)
             scanner.feed(carry)
             extent.rows, extent.cols = scanner.rows, scanner.cols
-            if not scanner.fast or _too_big("", extent):  # measure exactly before refusing on a bound
-                extent.rows, extent.cols = _exact_extent(_inflate(fh, info, name))
+            if not scanner.fast or sheet_too_big("", extent):  # measure exactly before refusing on a bound
+                extent.rows, extent.cols = _exact_extent(inflate(fh, info, name))
     return extents
 
 
-def _sheet_parts(path: Path, name: str) -> dict[str, str]:
+def sheet_parts(path: Path, name: str) -> dict[str, str]:
     """Sheet title -> worksheet part name, from the workbook and its relationships."""
     import defusedxml.ElementTree as ET
 
     def read(zf: zipfile.ZipFile, fh, part: str) -> bytes:
         info = zf.getinfo(part)
-        data = b"".join(_inflate(fh, info, name))
+        data = b"".join(inflate(fh, info, name))
         _check_prolog(data, True, part, name)
         return data
 
@@ -414,9 +414,9 @@ def _sheet_parts(path: Path, name: str) -> dict[str, str]:
     except FileRefused:
         raise
     except KeyError as exc:
-        raise _damaged(name, f"{exc.args[0]} is missing") from exc
+        raise damaged(name, f"{exc.args[0]} is missing") from exc
     except Exception as exc:  # malformed XML, or defusedxml refusing a DTD
-        raise _damaged(name, f"the list of sheets cannot be read: {exc}") from exc
+        raise damaged(name, f"the list of sheets cannot be read: {exc}") from exc
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     parts = {}
     for el in wb.iter():
@@ -431,7 +431,7 @@ def _sheet_parts(path: Path, name: str) -> dict[str, str]:
     return parts
 
 
-def _too_big(title: str, e: _Extent) -> str | None:
+def sheet_too_big(title: str, e: Extent) -> str | None:
     limit = MAX_ROWS + HEADER_SEARCH_ROWS
     tidy = ("If the data is shorter, delete the empty formatted rows and columns beyond it (Ctrl+End shows the last "
             "used cell), save, and upload again.")
