@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from csc import config, spec
-from csc.schema import _sql_str
+from csc import annexa_tables, config, spec
+from csc.schema import sql_str, current_table_sql, raw_table_sql
 
 
 # --- Parquet, for engines beyond one machine -----------------------------------------------
@@ -44,15 +44,15 @@ def export_parquet(store, folder: str | Path, council: str | None = None) -> dic
                 tmp = out.with_name("part.parquet.partial")
                 # import_id is an integer from the database; file paths cannot be bound as parameters
                 cur.execute(f"copy (select * exclude (import_id) from raw_{sheet.name} where import_id = {int(import_id)} "
-                            f"order by excel_row) to {_sql_str(tmp)} (format parquet)")
+                            f"order by excel_row) to {sql_str(tmp)} (format parquet)")
                 os.replace(tmp, out)
                 written["records"] += 1
-        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{_sql_str(code)} as council, *",
+        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{sql_str(code)} as council, *",
                   # Annex A's List 3 counts of earlier referrals, which re_referral_pct reads
                   "referral_counts_current": "*"}
         for table, columns in tables.items():
             tmp = folder / f"{table}.parquet.partial"
-            cur.execute(f"copy (select {columns} from {table} order by all) to {_sql_str(tmp)} (format parquet)")
+            cur.execute(f"copy (select {columns} from {table} order by all) to {sql_str(tmp)} (format parquet)")
             os.replace(tmp, folder / f"{table}.parquet")
             written["tables"] += 1
     finally:
@@ -70,32 +70,29 @@ def councils(folder: str | Path) -> list[str]:
 
 
 def _parquet_rows(cur, path: Path) -> int:
-    return cur.execute(f"select count(*) from read_parquet({_sql_str(path)})").fetchall()[0][0]
+    return cur.execute(f"select count(*) from read_parquet({sql_str(path)})").fetchall()[0][0]
 
 
 def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
     """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over one council's folder
     of an `export_parquet` export (`<folder>/<council>`), so the KPI SQL (`csc.kpis.materialise`)
     runs on the Parquet unchanged."""
-    from csc import annexa
-    from csc.store import current_table_sql, raw_table_sql
-
     folder = Path(folder)
     for sheet in spec.SHEETS.values():
         cols = ", ".join(sheet.column_names)
         if any((folder / sheet.name).glob("import_id=*/part.parquet")):
-            pattern = _sql_str(folder / sheet.name / "*" / "part.parquet")
+            pattern = sql_str(folder / sheet.name / "*" / "part.parquet")
             con.execute(f"create or replace view raw_{sheet.name} as select import_id::integer as import_id, "
                         f"excel_row, {cols} from read_parquet({pattern}, hive_partitioning = true)")
         else:  # no import had this sheet: an empty table of the same shape
             con.execute(raw_table_sql(sheet))
     for table in ("imports", "plan_changes"):
-        con.execute(f"create or replace view {table} as select * from read_parquet({_sql_str(folder / f'{table}.parquet')})")
+        con.execute(f"create or replace view {table} as select * from read_parquet({sql_str(folder / f'{table}.parquet')})")
     counts = folder / "referral_counts_current.parquet"
     if counts.exists():
-        con.execute(f"create or replace view referral_counts_current as select * from read_parquet({_sql_str(counts)})")
+        con.execute(f"create or replace view referral_counts_current as select * from read_parquet({sql_str(counts)})")
     else:  # an export made before the counts were exported: none
         con.execute("create or replace table referral_counts_current (referral_id varchar, prior_referrals_12m integer)")
     for sheet in spec.SHEETS.values():
         con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
-    con.execute(annexa.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does
+    con.execute(annexa_tables.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does

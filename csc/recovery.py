@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from csc import config, spec
-from csc.schema import _sql_name, _sql_str
+from csc.schema import sql_name, sql_str
 from csc.manifest import (
     MANIFEST,
     _db_team_areas,
@@ -499,9 +499,9 @@ def backup(store, folder: str | Path) -> BackupReport:
     alias = f"csc_backup_{uuid.uuid4().hex[:12]}"
     cur = store.cursor()
     source = cur.execute("select current_database()").fetchall()[0][0]
-    cur.execute(f"attach {_sql_str(partial)} as {alias}")
+    cur.execute(f"attach {sql_str(partial)} as {alias}")
     try:
-        cur.execute(f"copy from database {_sql_name(source)} to {alias}")
+        cur.execute(f"copy from database {sql_name(source)} to {alias}")
         rows = cur.execute(f"select stored_file from {alias}.imports").fetchall()
     finally:
         cur.execute(f"detach {alias}")

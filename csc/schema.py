@@ -79,11 +79,11 @@ def current_table_sql(sheet: spec.Sheet) -> str:
     """
 
 
-def _sql_str(text: str) -> str:
+def sql_str(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _sql_name(text: str) -> str:
+def sql_name(text: str) -> str:
     return '"' + str(text).replace('"', '""') + '"'
 
 

@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from csc import annexa, spec
+from csc import annexa_lists, spec
 from csc.extract import (
     Extract,
     Problem,
@@ -66,7 +66,7 @@ from csc.filesafety import (
 )
 
 SOURCE_FORMAT = "ssd"
-NO_TEAM_AREA = annexa.NO_TEAM_AREA
+NO_TEAM_AREA = annexa_lists.NO_TEAM_AREA
 BLANK_DATE = "1900-01-01"
 
 # SSD table -> the columns read (the first ones of each table are required)
@@ -460,7 +460,7 @@ def read(
     typed = _derive(typed)
     if "workforce" in typed and known_workers is not None and known_workers.num_rows:
         typed["workforce"] = _keep_known(typed["workforce"], known_workers)
-    mapping = {annexa.team_key(t): a for t, a in (team_areas or {}).items()}
+    mapping = {annexa_lists.team_key(t): a for t, a in (team_areas or {}).items()}
     unmapped: dict[str, list[str]] = {}
     for sheet_name, table in typed.items():
         if sheet_name == REGISTRATIONS:
@@ -470,9 +470,9 @@ def read(
         teams = table.column("team").to_pylist()
         if team_areas is not None:
             for t in teams:
-                if t is not None and not mapping.get(annexa.team_key(t)):
+                if t is not None and not mapping.get(annexa_lists.team_key(t)):
                     unmapped.setdefault(" ".join(t.split()), []).append(sheet_name)
-        areas = [NO_TEAM_AREA if t is None else mapping.get(annexa.team_key(t)) for t in teams]
+        areas = [NO_TEAM_AREA if t is None else mapping.get(annexa_lists.team_key(t)) for t in teams]
         table = table.append_column("area_office", pa.array(areas, pa.string()))
         title = extract.tables[FEEDS[sheet_name]]
         extract.sheets[sheet_name] = SheetData(spec.SHEETS[sheet_name], title, 1, _headers(sheet_name), table,
@@ -482,12 +482,12 @@ def read(
         extract.problems.append(_error(
             f"{len(unmapped):,} team(s) in the SSD tables have no area office yet: "
             + ", ".join(f'"{t}" ({", ".join(sorted(set(s)))})' for t, s in sorted(unmapped.items())[:20])
-            + f". Map each team to its area office on {annexa.TEAMS_PAGE}, then upload the file again."))
+            + f". Map each team to its area office on {annexa_lists.TEAMS_PAGE}, then upload the file again."))
         extract.sheets.clear()
         return extract
     if team_areas is None:
         extract.problems.append(_warning(f"No database could be opened, so the teams were not checked against "
-                                         f"{annexa.TEAMS_PAGE}."))
+                                         f"{annexa_lists.TEAMS_PAGE}."))
     extract.problems.extend(_summary(extract))
     return extract
 

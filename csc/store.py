@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, census, config, crypto, guardrails, manifest, revisions, spec, ssd
+from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, spec, ssd
 from csc.pseudonyms import pseudonymise
 from csc.schema import SCHEMA, add_missing_columns, current_table_sql, raw_table_sql
 from csc.extract import Extract, Problem, read_workbook
@@ -197,7 +197,7 @@ class Store:
         with self.transaction("system", None) as w:
             cur = w.cur
             cur.execute(SCHEMA)
-            cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
+            cur.execute(annexa_tables.SCHEMA)  # team_areas, inferred_involvements
             cur.execute(ssd.SCHEMA)  # raw_worker_registrations
             cur.execute(revisions.SCHEMA)  # kpi_history: every KPI value's changes, by import
             for sheet in spec.SHEETS.values():
@@ -245,13 +245,13 @@ class Store:
         (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
         day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa`. Nothing is written here: the
         teams a refused Annex A or SSD file names are recorded apart from the data by the caller
-        (`import_file`, `csc.uploads.check`: `annexa.record_unmapped`)."""
+        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`)."""
         if annexa.is_annex_a(path, original_name):
-            extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
+            extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
         elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
             known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
-            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today,
+            extract = ssd.read(path, annexa_teams.team_areas(self.cursor()), original_name=original_name, today=today,
                                known_workers=known)
         elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
             cur = self.cursor()
@@ -354,7 +354,7 @@ class Store:
                                     as_of=today)
             if not extract.ok:
                 self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
-                annexa.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
+                annexa_teams.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
                 return ImportResult(
                     "refused",
                     period,
@@ -490,7 +490,7 @@ class Store:
         when) is what caused it, kept with every KPI value it changed (`csc.revisions`)."""
         for sheet in spec.SHEETS.values():
             cur.execute(current_table_sql(sheet))
-        annexa.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
+        annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 
         kpis.materialise(cur)

@@ -295,7 +295,7 @@ def annex_a(path: Path, children: list[str], day: dt.date) -> Path:
 def test_rebuild_reads_each_annex_a_file_with_the_team_mapping_of_its_day(tmp_path, history):
     import pandas as pd
 
-    from csc import annexa
+    from csc import annexa, annexa_teams
 
     db = tmp_path / "data" / "csc.duckdb"
     with Store.open(db) as store:
@@ -318,4 +318,4 @@ def test_rebuild_reads_each_annex_a_file_with_the_team_mapping_of_its_day(tmp_pa
     same_data(before, snapshot(target))
     with Store.open(target, read_only=True) as s:
         assert s.cursor().execute(q).fetchall() == areas
-        assert annexa.team_areas(s.cursor()) == {"Duty Team": "South"}
+        assert annexa_teams.team_areas(s.cursor()) == {"Duty Team": "South"}
