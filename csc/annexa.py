@@ -53,10 +53,10 @@ from csc.annexa_lists import (
     TEAMS_PAGE,
     AnnexAExtract,
     AnnexList,
-    _error,
-    _rows,
-    _shown,
-    _warning,
+    error,
+    rows_named,
+    shown,
+    warning,
     list_number,
     named_list,
     team_key,
@@ -177,10 +177,10 @@ def read(
         reader = fastexcel.read_excel(str(path))
         titles = reader.sheet_names
     except FileRefused as exc:
-        extract.problems.append(_error(str(exc)))
+        extract.problems.append(error(str(exc)))
         return extract
     except Exception as exc:  # the reader's own errors: a damaged workbook
-        extract.problems.append(_error(str(damaged(name, exc))))
+        extract.problems.append(error(str(damaged(name, exc))))
         return extract
 
     check_teams = team_areas is not None
@@ -198,7 +198,7 @@ def read(
             continue
         if n in seen:
             extract.problems.append(
-                _error(
+                error(
                     f'Sheet "{title}" and sheet "{seen[n]}" are both List {n}. Keep one of them (rename or delete the '
                     "other) and upload again.",
                     sheet=title,
@@ -208,44 +208,44 @@ def read(
         seen[n] = title
         extent = extents.get(parts.get(title, ""))
         if extent is None:
-            extract.problems.append(_error(str(damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
+            extract.problems.append(error(str(damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
             continue
         too_big = sheet_too_big(title, extent)
         if too_big:
-            extract.problems.append(_error(too_big, sheet=title))
+            extract.problems.append(error(too_big, sheet=title))
             continue
         try:
             _read_list(reader, title, LISTS[n], extract, mapping, id_key, today, check_teams)
         except Exception as exc:  # a sheet the reader cannot parse
-            extract.problems.append(_error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
+            extract.problems.append(error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
 
     if not seen:
         extract.problems.append(
-            _error(
+            error(
                 "This Annex A workbook has none of the lists the dashboard reads: "
                 + ", ".join(f'"List {n}" ({LIST_TITLES[n].lower()})' for n in LISTS)
-                + f". Its sheets are: {_shown(list(titles))}."
+                + f". Its sheets are: {shown(list(titles))}."
             )
         )
     if other_lists:
         extract.problems.append(
-            _warning(
-                f"Annex A lists the dashboard does not use were ignored: {_shown(other_lists)}. It reads "
+            warning(
+                f"Annex A lists the dashboard does not use were ignored: {shown(other_lists)}. It reads "
                 + ", ".join(f"List {n} ({LIST_TITLES[n].lower()})" for n in LISTS)
                 + "."
             )
         )
     if other_sheets:
         extract.problems.append(
-            _warning(
-                f"Sheets that are not Annex A lists were ignored: {_shown(other_sheets)}. In an Annex A workbook "
+            warning(
+                f"Sheets that are not Annex A lists were ignored: {shown(other_sheets)}. In an Annex A workbook "
                 "only its lists are read; load the extract's own sheets (workforce, transfers, audits, ...) in the "
                 "monthly extract workbook."
             )
         )
     if by_name and seen:
         extract.problems.append(
-            _warning(
+            warning(
                 "This workbook's sheets are named after what the lists hold rather than \"List 1\" ... \"List 11\", "
                 "so they were read as Annex A lists: "
                 + ", ".join(f'"{t}" as List {n}' for n, t in sorted(seen.items()))
@@ -254,7 +254,7 @@ def read(
         )
     if team_areas is None:
         extract.problems.append(
-            _warning(
+            warning(
                 f"No database could be opened, so the Allocated Teams were not checked against {TEAMS_PAGE}: "
                 "on import, a team with no area office there refuses the file."
             )
@@ -269,7 +269,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     header_map = lst.header_map()
     batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
-        extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
         return
     probe = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     h = next(
@@ -278,7 +278,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     )
     if h is None:
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}": no row of Annex A column headings was found in its first {HEADER_SEARCH_ROWS} rows. '
                 "Keep the published headings (for example "
                 + ", ".join(f'"{lst.headings[c][0]}"' for c in lst.required)
@@ -294,7 +294,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     for c in missing:
         why = " The dashboard needs it to give each record its area office." if c == "team" else ""
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}": the column "{lst.headings[c][0]}" is missing from the header row (row '
                 f"{excel_header}).{why} Add it, or rename the column that holds it; also accepted: "
                 + ", ".join(f'"{x}"' for x in lst.headings[c][1:4])
@@ -319,9 +319,9 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
             extract.unmapped_teams.append(team)
     if unmapped:
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}", column "{headers["team"]}": {len(unmapped):,} team(s) have no area office yet: '
-                + ", ".join(f'"{t}" ({_rows(r)})' for t, r in unmapped[:MAX_SHOWN])
+                + ", ".join(f'"{t}" ({rows_named(r)})' for t, r in unmapped[:MAX_SHOWN])
                 + (f" and {len(unmapped) - MAX_SHOWN:,} more" if len(unmapped) > MAX_SHOWN else "")
                 + f". Map each team to its area office on {TEAMS_PAGE}, then upload this file again.",
                 sheet=title, column=headers["team"], value=", ".join(t for t, _ in unmapped[:MAX_SHOWN]),
@@ -351,7 +351,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     extract.problems.extend(notes)
     extract.problems.append(_where_from(lst, title, headers, unused, final.num_rows))
     if final.num_rows == 0:
-        extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
 
 
 # Annex A's drop-down values carry a letter code: "a) Yes", "b) No", "c) Unknown", "a) Neglect",
@@ -405,7 +405,7 @@ def _look_alikes(lst: AnnexList, title: str, headers: dict[str, str], unused: li
                 if common >= 2 and common / len(kw) >= 0.6 and (best is None or common / len(kw) > best[2]):
                     best = (col, known[0], common / len(kw))  # named by its published heading
         if best:
-            problems.append(_warning(
+            problems.append(warning(
                 f'Sheet "{title}": the column "{text}" looks like "{best[1]}" ({best[0]}) but is not one of the headings '
                 f"read, so it was not used and {best[0]} is blank. Rename it \"{best[1]}\" and upload again if that is "
                 "what it holds.", sheet=title, column=text, value=text, expected=f'a column headed "{best[1]}"'))
@@ -498,7 +498,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
         if clashes:
             date_header = headers.get(date, date)
             problems = [
-                _error(
+                error(
                     f'Sheet "{title}", row {row}: the same child already has {lst.a_noun} with "{date_header}" '
                     f"{day} on row {first}, with different details. Annex A has no {lst.noun} id, so the dashboard "
                     f"knows {lst.a_noun} by its child and date: keep one row for it (merge or delete the other) and "
@@ -509,7 +509,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
                 for row, first, day in clashes
             ]
             if total > len(clashes):
-                problems.append(_error(f'Sheet "{title}" has {total:,} such rows in all; only the first '
+                problems.append(error(f'Sheet "{title}" has {total:,} such rows in all; only the first '
                                        f"{len(clashes):,} are listed.", sheet=title))
             return None, problems, []
         repeated = [r[0] for r in con.execute("select excel_row from derived where nth > 1 order by 1").fetchall()]
@@ -523,11 +523,11 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
         con.close()
     notes = []
     if repeated:
-        notes.append(_warning(
+        notes.append(warning(
             f'Sheet "{title}": {len(repeated):,} row(s) repeat an earlier row exactly and were ignored '
-            f"({_rows(repeated)}).", sheet=title))
+            f"({rows_named(repeated)}).", sheet=title))
     if no_team:
-        notes.append(_warning(
+        notes.append(warning(
             f'Sheet "{title}": {no_team:,} row(s) have no "{headers["team"]}"; they count under the area office '
             f'"{NO_TEAM_AREA}".', sheet=title, column=headers["team"]))
     return final, [], notes
@@ -544,8 +544,8 @@ def _where_from(lst: AnnexList, title: str, headers: dict[str, str], unused: lis
         f"{lst.prefix}-<child>-<YYYYMMDD>), so the same {lst.noun} in a later month's Annex A updates it."
     )
     if unused:
-        message += f" Not used: {_shown(unused)}."
-    return _warning(message, sheet=title)
+        message += f" Not used: {shown(unused)}."
+    return warning(message, sheet=title)
 
 
 def _summary(extract: AnnexAExtract) -> list[Problem]:
@@ -567,12 +567,12 @@ def _summary(extract: AnnexAExtract) -> list[Problem]:
             cannot.append(f"{label}: needs {', '.join(missing)}")
     problems = []
     if cannot:
-        problems.append(_warning(
+        problems.append(warning(
             f"This Annex A file cannot feed {len(cannot)} KPI(s), which come from the extract's own sheets "
             "(workforce, establishment, transfers, audits, supervisions, involvements): " + "; ".join(cannot)
             + ". Load those sheets in the monthly extract workbook."))
     if inferred:
-        problems.append(_warning(
+        problems.append(warning(
             "Changes of social worker — " + "; ".join(inferred) + " — need an involvements sheet. Until one is "
             "loaded they are inferred from the Allocated Worker each child has on Lists 4 and 7 in successive "
             "monthly Annex A imports (a different worker from the previous import counts as a new involvement "

@@ -181,23 +181,23 @@ class AnnexAExtract(Extract):
         return {name: s.rows for name, s in self.sheets.items() if name not in SIDE_TABLES.values()}
 
 
-def _error(message: str, **kw) -> Problem:
+def error(message: str, **kw) -> Problem:
     return Problem("error", message, **kw)
 
 
-def _warning(message: str, **kw) -> Problem:
+def warning(message: str, **kw) -> Problem:
     return Problem("warning", message, **kw)
 
 
-def _shown(items: list[str], quote: bool = True) -> str:
+def shown(items: list[str], quote: bool = True) -> str:
     parts = [f'"{i}"' if quote else str(i) for i in items[:MAX_SHOWN]]
     more = f" and {len(items) - MAX_SHOWN:,} more" if len(items) > MAX_SHOWN else ""
     return ", ".join(parts) + more
 
 
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:5])
-    return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+def rows_named(rows: list[int]) -> str:
+    listed = ", ".join(str(r) for r in rows[:5])
+    return f"row {listed}" if len(rows) == 1 else f"rows {listed}" + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
 
 
 def team_key(team: str) -> str:

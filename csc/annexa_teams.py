@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from csc.annexa_lists import TEAMS_PAGE, _shown, _warning, team_key
+from csc.annexa_lists import TEAMS_PAGE, shown, warning, team_key
 from csc.extract import Extract
 
 
@@ -43,9 +43,9 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
     if not teams:
         return []
     if store.read_only:
-        extract.problems.append(_warning(
+        extract.problems.append(warning(
             f"This check opened the database read-only (storing nothing), so the team(s) with no area office were "
-            f"not added to {TEAMS_PAGE}: {_shown(teams)}. Add them there with their area offices, or check the file "
+            f"not added to {TEAMS_PAGE}: {shown(teams)}. Add them there with their area offices, or check the file "
             "on the Upload page, which lists them there for you."))
         return []
     with store.transaction(user or "unknown", "teams_awaiting_area", role=role) as w:
@@ -63,9 +63,9 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
             w.detail.update(added=new, file=name)
         else:
             w.abandon()
-    extract.problems.append(_warning(
+    extract.problems.append(warning(
         f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
-        f"{_shown(teams)}."))
+        f"{shown(teams)}."))
     return new
 
 

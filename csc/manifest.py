@@ -75,7 +75,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
 
 
-def _when(value) -> dt.datetime | None:
+def parse_time(value) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(value)
@@ -89,13 +89,13 @@ def _key(event: dict) -> tuple:
     return (event["event"], int(event["import_id"]))
 
 
-def _db_team_areas(cur: duckdb.DuckDBPyConnection) -> list[list]:
+def db_team_areas(cur: duckdb.DuckDBPyConnection) -> list[list]:
     """The Annex A team -> area office mapping (a state, not a history: the manifest keeps its history)."""
     rows = cur.execute("select team, area_office, changed_by, changed_at from team_areas order by team").fetchall()
     return [[team, area, by, _iso(at)] for team, area, by, at in rows]
 
 
-def _team_area_snapshots(events: list[dict]) -> list[tuple[int, list[list]]]:
+def team_area_snapshots(events: list[dict]) -> list[tuple[int, list[list]]]:
     """Each recorded mapping, with the number of imports the manifest records before it."""
     snapshots, imports = [], 0
     for e in events:
@@ -173,8 +173,8 @@ def check_manifest(store, write: bool = False) -> ManifestCheck:
         return result
     have = {_key(e) for e in existing}
     missing = [e for e in db if _key(e) not in have]
-    snapshots = _team_area_snapshots(existing)
-    mapping = _db_team_areas(store.cursor())
+    snapshots = team_area_snapshots(existing)
+    mapping = db_team_areas(store.cursor())
     if mapping != (snapshots[-1][1] if snapshots else []):
         # changed before anything else not yet recorded: mapping changes and imports take turns
         # under the store's write lock, so it is the mapping those imports were read with

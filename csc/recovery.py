@@ -36,9 +36,9 @@ from csc import config, spec
 from csc.schema import sql_name, sql_str
 from csc.manifest import (
     MANIFEST,
-    _db_team_areas,
-    _team_area_snapshots,
-    _when,
+    db_team_areas,
+    team_area_snapshots,
+    parse_time,
     check_manifest,
     manifest_path,
     read_manifest,
@@ -107,12 +107,12 @@ def history_from_db(path: Path) -> History:
             imp["warnings"] = json.loads(imp["warnings"])
         plan_changes = _rows(cur, "select * from plan_changes order by change_id")
         audit = _rows(cur, "select * from audit_log order by audit_id")
-        final_mapping = _db_team_areas(cur)
+        final_mapping = db_team_areas(cur)
         checksums = _checksums(cur)
     finally:
         con.close()
     # the mapping's history is in the manifest only; the database holds its final state
-    snapshots = _team_area_snapshots(read_manifest(manifest_path(path)))
+    snapshots = team_area_snapshots(read_manifest(manifest_path(path)))
     return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums)
 
 
@@ -122,16 +122,16 @@ def history_from_manifest(path: Path) -> History:
     for e in read_manifest(path):
         kind = e.get("event")
         if kind == "import":
-            imports[int(e["import_id"])] = {**e, "status": "loaded", "imported_at": _when(e["imported_at"]),
+            imports[int(e["import_id"])] = {**e, "status": "loaded", "imported_at": parse_time(e["imported_at"]),
                                             "rolled_back_at": None, "rolled_back_by": None}
         elif kind == "rollback" and int(e["import_id"]) in imports:
-            imports[int(e["import_id"])].update(status="rolled_back", rolled_back_at=_when(e["rolled_back_at"]),
+            imports[int(e["import_id"])].update(status="rolled_back", rolled_back_at=parse_time(e["rolled_back_at"]),
                                                 rolled_back_by=e.get("rolled_back_by"))
         elif kind == "plan_change":
-            plan_changes[int(e["change_id"])] = {**e, "changed_at": _when(e["changed_at"])}
+            plan_changes[int(e["change_id"])] = {**e, "changed_at": parse_time(e["changed_at"])}
     if not imports and not plan_changes:
         raise RecoveryError(f"{path} holds no history to rebuild from.")
-    snapshots = _team_area_snapshots(read_manifest(path))
+    snapshots = team_area_snapshots(read_manifest(path))
     return History("manifest", [imports[k] for k in sorted(imports)],
                    [plan_changes[k] for k in sorted(plan_changes)], None, snapshots,
                    snapshots[-1][1] if snapshots else None)
@@ -318,7 +318,7 @@ def _set_team_areas(store, rows: list[list]) -> None:
         w.cur.execute("delete from team_areas")
         for team, area, by, at in rows:
             w.cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
-                          [team, area, by, _when(at)])
+                          [team, area, by, parse_time(at)])
 
 
 def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Progress) -> None:
@@ -340,7 +340,7 @@ def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Pr
             with store.transaction("rebuild", "rebuild_renumber", {"next_import_id": iid}) as w:
                 _advance(w.cur, "import_seq", iid - 1)
         result = store.import_file(path, imp["period"], user=imp["user_name"], original_name=imp["file_name"],
-                                   imported_at=_when(imp["imported_at"]), source_format=imp["source_format"])
+                                   imported_at=parse_time(imp["imported_at"]), source_format=imp["source_format"])
         if result.status != "loaded":
             detail = "; ".join(p.message for p in result.errors[:3]) or result.message
             report.problems.append(f"import {iid} ({imp['period']}) was not loaded again: {detail}")
@@ -381,8 +381,8 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
         cur.execute(
             "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
             "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
-            {"user": imp["user_name"], "at": _when(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
-             "warn": json.dumps(imp["warnings"]), "rb_at": _when(imp.get("rolled_back_at")),
+            {"user": imp["user_name"], "at": parse_time(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
+             "warn": json.dumps(imp["warnings"]), "rb_at": parse_time(imp.get("rolled_back_at")),
              "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
         )
     cur.execute("delete from plan_changes")
@@ -391,7 +391,7 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
             "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
             "values ($id, $a, $f, $v, $by, $role, $at)",
             {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
-             "by": ch["changed_by"], "role": ch.get("role"), "at": _when(ch["changed_at"])},
+             "by": ch["changed_by"], "role": ch.get("role"), "at": parse_time(ch["changed_at"])},
         )
     _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
     report.plan_changes = len(hist.plan_changes)
@@ -413,13 +413,13 @@ def _audit_from(hist: History) -> list[dict]:
     for imp in hist.imports:
         if "_new_id" not in imp:
             continue
-        entries.append((_when(imp["imported_at"]), imp["user_name"], None, "import",
+        entries.append((parse_time(imp["imported_at"]), imp["user_name"], None, "import",
                         {"import_id": imp["_new_id"], "period": imp["period"], "file": imp["file_name"]}))
         if imp["status"] == "rolled_back" and imp.get("rolled_back_at"):
-            entries.append((_when(imp["rolled_back_at"]), imp.get("rolled_back_by") or "unknown", None, "rollback",
+            entries.append((parse_time(imp["rolled_back_at"]), imp.get("rolled_back_by") or "unknown", None, "rollback",
                             {"import_id": imp["_new_id"], "period": imp["period"]}))
     for ch in hist.plan_changes:
-        entries.append((_when(ch["changed_at"]), ch["changed_by"], ch.get("role"), "plan_change",
+        entries.append((parse_time(ch["changed_at"]), ch["changed_by"], ch.get("role"), "plan_change",
                         {"action": ch["action_id"], "field": ch["field"], "value": ch["value"]}))
     entries.sort(key=lambda e: e[0])
     return [{"audit_id": n, "logged_at": at, "user_name": user, "role": role, "action": action,
