@@ -196,6 +196,8 @@ class Store:
     def _ensure_schema(self) -> None:
         with self.transaction("system", None) as w:
             cur = w.cur
+            tables = "select count(*) from duckdb_tables() where database_name = current_database()"
+            before = cur.execute(tables).fetchall()[0][0]
             cur.execute(SCHEMA)
             cur.execute(annexa_tables.SCHEMA)  # team_areas, inferred_involvements
             cur.execute(ssd.SCHEMA)  # raw_worker_registrations
@@ -214,9 +216,12 @@ class Store:
             ).fetchall()[0][0]
             if not exists or not board_stored or added:
                 w.recompute()
-            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0]:
+            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0] and \
+                    cur.execute("select count(*) from kpi_results").fetchall()[0][0]:
                 # a database from before kpi_history: today's values are the baseline
                 revisions.record(cur, None, "baseline", dt.datetime.now())
+            elif cur.execute(tables).fetchall()[0][0] == before:
+                w.abandon()  # up to date already: nothing written, the data version stays
 
     @property
     def paths(self) -> config.Paths:
