@@ -395,7 +395,7 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
         )
     _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
     report.plan_changes = len(hist.plan_changes)
-    audit = hist.audit if hist.audit is not None else _audit_from(hist)
+    audit = hist.audit if hist.audit is not None else _audit_entries_from(hist)
     cur.execute("delete from audit_log")
     for a in audit:
         cur.execute(
@@ -407,7 +407,7 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
     _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
 
 
-def _audit_from(hist: History) -> list[dict]:
+def _audit_entries_from(hist: History) -> list[dict]:
     """The audit entries the manifest can vouch for: imports, rollbacks and plan changes."""
     entries = []
     for imp in hist.imports:
