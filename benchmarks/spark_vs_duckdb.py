@@ -22,14 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from csc import kpis, recovery, spark  # noqa: E402
+from csc import kpis, parquet, spark  # noqa: E402
 
 
 def duckdb_pooled(pq: Path) -> None:
     """Every council over its Parquet, as spark-kpis does it: views, then every KPI."""
-    for code in recovery.councils(pq):
+    for code in parquet.councils(pq):
         con = duckdb.connect()
-        recovery.parquet_views(con, pq / code)
+        parquet.parquet_views(con, pq / code)
         kpis.materialise(con)
         con.close()
 

@@ -15,7 +15,7 @@ three things the lists lack are added, also in DuckDB:
 - **keys**: Annex A has no referral, assessment or plan ids, so each record is identified by its
   list, its child and its date: `A3-<child>-<YYYYMMDD>` (referral date), `A4-...` (assessment
   start), `A7-...` (plan start). `<child>` is the keyed hash the store keeps instead of the child
-  id (`csc.store.pseudonymise`), so no child id reaches the database through a key. The same
+  id (`csc.pseudonyms.pseudonymise`), so no child id reaches the database through a key. The same
   record in next month's list has the same key, so it updates rather than duplicates.
 - **area office**: from the Allocated Team through the team -> area office mapping analysts
   keep on the Teams page (table `team_areas`). A file naming a team nobody has mapped is refused
@@ -32,291 +32,66 @@ Worker each child has on Lists 4 and 7 in successive monthly Annex A imports, in
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from csc import spec
+from csc.annexa_lists import (
+    EXTRACT_NAMED,
+    LIST_TITLES,
+    LISTS,
+    MAX_SHOWN,
+    NO_TEAM_AREA,
+    SIDE_TABLES,
+    TEAMS_PAGE,
+    AnnexAExtract,
+    AnnexList,
+    error,
+    rows_named,
+    shown,
+    warning,
+    list_number,
+    named_list,
+    team_key,
+)
+from csc.annexa_tables import (  # noqa: F401 - the names other modules know Annex A's tables by
+    INFERRED_SQL,
+    SCHEMA,
+    inferred_summary,
+    involvements_inferred,
+    rebuild_inferred,
+)
+from csc.annexa_teams import (  # noqa: F401 - the names other modules know the mapping by
+    MappingError,
+    record_unmapped,
+    save_team_areas,
+    team_table,
+)
 from csc.extract import (
-    HEADER_SEARCH_ROWS,
     MAX_PROBLEMS_PER_SHEET,
-    SAVE_AS,
-    Extract,
-    FileRefused,
     Problem,
     SheetData,
-    _damaged,
-    _inspect_parts,
-    _sheet_parts,
-    _too_big,
-    _validate,
     map_headers,
-    check_file,
     inspect_once,
     open_reader,
     sheet_text,
+    validate_values,
 )
-
-SOURCE_FORMAT = "annex_a"
-NO_TEAM_AREA = "Not allocated"  # the area office of a row with no Allocated Team
-TEAMS_PAGE = "the Teams page (Manage > Teams)"
-MAX_SHOWN = 20  # teams or rows named in one message before "and N more"
-
-# Ofsted's list titles, for messages
-LIST_TITLES = {
-    1: "Contacts",
-    2: "Early help",
-    3: "Referrals",
-    4: "Assessments",
-    5: "Section 47 enquiries and ICPCs",
-    6: "Children in need",
-    7: "Child protection",
-    8: "Children in care",
-    9: "Care leavers",
-    10: "Adoption",
-    11: "Adopters",
-}
-_LIST_TITLE = re.compile(r"^\W*list[\s_.:-]*(\d{1,2})(?!\d)", re.IGNORECASE)
-
-CHILD = ("Child Unique ID", "Child ID", "ChildUniqueID", "Person ID", "Unique ID", "Child Unique Identifier", "Child Identifier", "Child Reference")
-TEAM = ("Allocated Team", "Team", "Allocated Team Name", "Team Allocated", "Current Team")
-WORKER = ("Allocated Worker", "Worker", "Allocated Social Worker", "Allocated Worker Name", "Current Worker")
-
-
-@dataclass(frozen=True)
-class AnnexList:
-    """One Annex A list the dashboard reads, and the contract sheet it feeds."""
-
-    number: int
-    sheet: str  # the contract sheet
-    date_column: str  # the contract column that, with the child, identifies a record
-    headings: dict[str, tuple[str, ...]]  # contract column -> Annex A headings (beside the contract's own)
-    constants: tuple[tuple[str, str], ...] = ()  # contract column -> value for every row
-    noun: str = "record"
-    extra: tuple[spec.Column, ...] = ()  # columns Annex A has beyond the contract's, kept in a side table
-
-    @property
-    def a_noun(self) -> str:
-        return ("an " if self.noun[0] in "aeiou" else "a ") + self.noun
-
-    @property
-    def prefix(self) -> str:
-        return f"A{self.number}"
-
-    @property
-    def spec(self) -> spec.Sheet:
-        """The contract sheet, with the list's extra columns (validated by the same rules)."""
-        sheet = spec.SHEETS[self.sheet]
-        return dataclasses.replace(sheet, columns=sheet.columns + self.extra) if self.extra else sheet
-
-    @property
-    def key_column(self) -> str:
-        return self.spec.key[0]
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return ("child_id", self.date_column, "team")
-
-    def header_map(self) -> dict[str, str]:
-        """Normalised heading -> contract column: the contract's own names and aliases for the
-        columns read from the list, and Annex A's published headings with the variants councils use."""
-        mapping = {h: c for h, c in self.spec.header_map().items() if c in self.headings}
-        for column, headings in self.headings.items():
-            mapping.update({spec.norm(h): column for h in headings})
-        return mapping
-
-
-LISTS: dict[int, AnnexList] = {
-    3: AnnexList(
-        3,
-        "referrals",
-        "referral_date",
-        {
-            "child_id": CHILD,
-            "referral_date": ("Date of Referral", "Referral Date", "Date Referral Received"),
-            "source": ("Referral Source", "Source of Referral"),
-            "prior_referrals_12m": (
-                "Number of Referrals in Last 12 Months",
-                "Number of Referrals in the Last 12 Months",
-                "Referrals in Last 12 Months",
-                "NumberOfReferralsInLast12Months",
-            ),
-            "team": TEAM,
-        },
-        noun="referral",
-        extra=(spec.Column("prior_referrals_12m", spec.WHOLE, minimum=0),),
-    ),
-    4: AnnexList(
-        4,
-        "assessments",
-        "start_date",
-        {
-            "child_id": CHILD,
-            "start_date": (
-                "Continuous Assessment Start Date",
-                "Assessment Start Date",
-                "Start Date of Continuous Assessment",
-                "Continuous Assessment Start",
-            ),
-            "completed_date": (
-                "Continuous Assessment Date of Authorisation",
-                "Date of Authorisation",
-                "Continuous Assessment Authorisation Date",
-                "Assessment Authorisation Date",
-                "Date Continuous Assessment Authorised",
-                "ContinuousAssessmentAuthDate",  # Data to Insight's SSD Annex A query
-                "Continuous Assessment Authorisation",
-                "Assessment Auth Date",
-            ),
-            "child_seen": (
-                "Child seen during continuous assessment",
-                "Was the child seen during the continuous assessment",
-                "Child Seen",
-                "ContinuousAssessmentChildSeen",  # Data to Insight's SSD Annex A query
-                "Child Seen During Assessment",
-            ),
-            "team": TEAM,
-            "worker_id": WORKER,
-        },
-        constants=(("assessment_type", "Single"),),
-        noun="assessment",
-    ),
-    7: AnnexList(
-        7,
-        "cp_plans",
-        "start_date",
-        {
-            "child_id": CHILD,
-            "start_date": ("Child Protection Plan Start Date", "CP Plan Start Date", "Plan Start Date"),
-            "end_date": (
-                "Child Protection Plan End Date",
-                "CP Plan End Date",
-                "Plan End Date",
-                "Date Child Protection Plan Ended",
-                "Date Child Protection Plan Ceased",
-            ),
-            "category": ("Initial Category of Abuse", "Category of Abuse"),
-            "previous_plans": (
-                "Number of Previous Child Protection Plans",
-                "Sum of Number of Previous Child Protection Plans",
-                "Number of Previous CP Plans",
-                "Previous Child Protection Plans",
-                "NumberOfPreviousChildProtectionPlans",
-            ),
-            "team": TEAM,
-            "worker_id": WORKER,
-        },
-        noun="child protection plan",
-    ),
-}
-
-# Annex A columns the contract has not: column -> the side table (raw_<name>) its values are kept in
-SIDE_TABLES = {"prior_referrals_12m": "referral_counts"}
-
-# The store's tables for Annex A (created by `Store._ensure_schema`).
-SCHEMA = """
-create table if not exists team_areas (
-    team varchar primary key,           -- an Allocated Team as written in Annex A
-    area_office varchar,                -- null: seen in an Annex A upload, not mapped yet
-    changed_by varchar,                 -- who last set the area office (null while not mapped)
-    changed_at timestamp                -- when it was set (or first seen, while not mapped)
-);
-create table if not exists raw_referral_counts (
-    import_id integer not null, excel_row integer,
-    referral_id varchar,                -- an Annex A referral (A3-<child>-<date>)
-    prior_referrals_12m integer         -- List 3's "Number of Referrals in Last 12 Months"
-);
-create table if not exists referral_counts_current (referral_id varchar, prior_referrals_12m integer);
--- Teams named by an Annex A upload that was refused because they have no area office yet: kept
--- apart from the data (a refused file changes no table the figures are made from), for the Teams
--- page to list; each addition is in the audit log. A team leaves this list once it is saved.
-create table if not exists teams_awaiting_area (
-    team varchar primary key,
-    first_seen timestamp not null,
-    seen_by varchar
-);
-create table if not exists inferred_involvements (
-    involvement_id varchar, child_id varchar, worker_id varchar, start_date date, end_date date,
-    area_office varchar, team varchar, change_reason varchar, import_period varchar, import_id integer
-);
-"""
-
-
-@dataclass
-class AnnexAExtract(Extract):
-    """An `Extract` read from an Annex A workbook."""
-
-    source_format: str = SOURCE_FORMAT
-    lists: dict[str, str] = field(default_factory=dict)  # contract sheet -> the list's sheet title
-    unmapped_teams: list[str] = field(default_factory=list)  # as written in the file
-
-    @property
-    def row_counts(self) -> dict[str, int]:
-        """Rows per contract sheet (a side table such as `referral_counts` is not a sheet of its own)."""
-        return {name: s.rows for name, s in self.sheets.items() if name not in SIDE_TABLES.values()}
-
-
-def _error(message: str, **kw) -> Problem:
-    return Problem("error", message, **kw)
-
-
-def _warning(message: str, **kw) -> Problem:
-    return Problem("warning", message, **kw)
-
-
-def _shown(items: list[str], quote: bool = True) -> str:
-    parts = [f'"{i}"' if quote else str(i) for i in items[:MAX_SHOWN]]
-    more = f" and {len(items) - MAX_SHOWN:,} more" if len(items) > MAX_SHOWN else ""
-    return ", ".join(parts) + more
-
-
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:5])
-    return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
-
-
-def team_key(team: str) -> str:
-    """How team names are matched: case and runs of spaces do not matter."""
-    return " ".join(str(team).split()).lower()
-
-
-def list_number(title: str) -> int | None:
-    """The Annex A list a sheet title names ("List 3", "List 3 - Referrals", "list_7 ..."), or None."""
-    m = _LIST_TITLE.match(str(title))
-    if not m:
-        return None
-    n = int(m.group(1))
-    return n if n in LIST_TITLES else None
-
-
-# Sheets named after what the list holds, as Social Finance's Annex A tools and some councils'
-# exports name them, instead of "List N".
-NAMED_LISTS = {
-    **{spec.norm(t): n for n, t in LIST_TITLES.items()},
-    "earlyhelpassessments": 2,
-    "section47": 5, "s47": 5, "section47enquiries": 5, "section47enquiriesandicpcs": 5, "s47andicpc": 5,
-    "childprotectionplans": 7, "cpplans": 7,
-    "lookedafterchildren": 8, "childrenlookedafter": 8,
-    "adopted": 10, "adoptions": 10, "adoptionplacements": 10,
-    "prospectiveadopters": 11,
-}
-# The same titles are sheet names of the monthly extract: such a workbook is Annex A only when a
-# sheet's headings are Annex A's (no record id of the extract).
-EXTRACT_NAMED = {3, 4, 7}
-
-
-def named_list(title: str) -> int | None:
-    """The Annex A list a sheet named after its content stands for ("Referrals" -> 3), or None."""
-    return NAMED_LISTS.get(spec.norm(title))
-
+from csc.filesafety import (
+    HEADER_SEARCH_ROWS,
+    SAVE_AS,
+    FileRefused,
+    check_file,
+    damaged,
+    sheet_parts,
+    sheet_too_big,
+)
 
 # --- recognising the workbook ---------------------------------------------------------------
 
@@ -334,7 +109,7 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
     name = original_name or path.name
     try:
         check_file(path, original_name)
-        parts = _sheet_parts(path, name)
+        parts = sheet_parts(path, name)
     except Exception:
         return False
     if any(list_number(t) is not None for t in parts):
@@ -359,7 +134,7 @@ def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: d
     reader = open_reader(path)  # kept for the read that follows (`csc.extract.sheet_text`)
     for title, n in named.items():
         extent = extents.get(parts[title])
-        if extent is None or _too_big(title, extent):
+        if extent is None or sheet_too_big(title, extent):
             continue
         lst = LISTS[n]
         batch = sheet_text(reader, title).slice(0, HEADER_SEARCH_ROWS)
@@ -395,18 +170,18 @@ def read(
     extract = AnnexAExtract(path)
     try:
         check_file(path, original_name)
-        parts = _sheet_parts(path, name)
+        parts = sheet_parts(path, name)
         by_name = not any(list_number(t) is not None for t in parts)  # sheets named "Referrals", ...
         number = named_list if by_name else list_number
         wanted = {parts.get(t, "") for t in parts if number(t) in LISTS}
-        extents = _inspect_parts(path, name, wanted)
+        extents = inspect_once(path, name, wanted)
         reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:
-        extract.problems.append(_error(str(exc)))
+        extract.problems.append(error(str(exc)))
         return extract
     except Exception as exc:  # the reader's own errors: a damaged workbook
-        extract.problems.append(_error(str(_damaged(name, exc))))
+        extract.problems.append(error(str(damaged(name, exc))))
         return extract
 
     check_teams = team_areas is not None
@@ -424,7 +199,7 @@ def read(
             continue
         if n in seen:
             extract.problems.append(
-                _error(
+                error(
                     f'Sheet "{title}" and sheet "{seen[n]}" are both List {n}. Keep one of them (rename or delete the '
                     "other) and upload again.",
                     sheet=title,
@@ -434,44 +209,44 @@ def read(
         seen[n] = title
         extent = extents.get(parts.get(title, ""))
         if extent is None:
-            extract.problems.append(_error(str(_damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
+            extract.problems.append(error(str(damaged(name, f'sheet "{title}" has no worksheet part')), sheet=title))
             continue
-        too_big = _too_big(title, extent)
+        too_big = sheet_too_big(title, extent)
         if too_big:
-            extract.problems.append(_error(too_big, sheet=title))
+            extract.problems.append(error(too_big, sheet=title))
             continue
         try:
             _read_list(reader, title, LISTS[n], extract, mapping, id_key, today, check_teams)
         except Exception as exc:  # a sheet the reader cannot parse
-            extract.problems.append(_error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
+            extract.problems.append(error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
 
     if not seen:
         extract.problems.append(
-            _error(
+            error(
                 "This Annex A workbook has none of the lists the dashboard reads: "
                 + ", ".join(f'"List {n}" ({LIST_TITLES[n].lower()})' for n in LISTS)
-                + f". Its sheets are: {_shown(list(titles))}."
+                + f". Its sheets are: {shown(list(titles))}."
             )
         )
     if other_lists:
         extract.problems.append(
-            _warning(
-                f"Annex A lists the dashboard does not use were ignored: {_shown(other_lists)}. It reads "
+            warning(
+                f"Annex A lists the dashboard does not use were ignored: {shown(other_lists)}. It reads "
                 + ", ".join(f"List {n} ({LIST_TITLES[n].lower()})" for n in LISTS)
                 + "."
             )
         )
     if other_sheets:
         extract.problems.append(
-            _warning(
-                f"Sheets that are not Annex A lists were ignored: {_shown(other_sheets)}. In an Annex A workbook "
+            warning(
+                f"Sheets that are not Annex A lists were ignored: {shown(other_sheets)}. In an Annex A workbook "
                 "only its lists are read; load the extract's own sheets (workforce, transfers, audits, ...) in the "
                 "monthly extract workbook."
             )
         )
     if by_name and seen:
         extract.problems.append(
-            _warning(
+            warning(
                 "This workbook's sheets are named after what the lists hold rather than \"List 1\" ... \"List 11\", "
                 "so they were read as Annex A lists: "
                 + ", ".join(f'"{t}" as List {n}' for n, t in sorted(seen.items()))
@@ -480,7 +255,7 @@ def read(
         )
     if team_areas is None:
         extract.problems.append(
-            _warning(
+            warning(
                 f"No database could be opened, so the Allocated Teams were not checked against {TEAMS_PAGE}: "
                 "on import, a team with no area office there refuses the file."
             )
@@ -495,7 +270,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     header_map = lst.header_map()
     batch = sheet_text(reader, title)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
-        extract.problems.append(_warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
         return
     probe = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     h = next(
@@ -504,7 +279,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     )
     if h is None:
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}": no row of Annex A column headings was found in its first {HEADER_SEARCH_ROWS} rows. '
                 "Keep the published headings (for example "
                 + ", ".join(f'"{lst.headings[c][0]}"' for c in lst.required)
@@ -520,7 +295,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     for c in missing:
         why = " The dashboard needs it to give each record its area office." if c == "team" else ""
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}": the column "{lst.headings[c][0]}" is missing from the header row (row '
                 f"{excel_header}).{why} Add it, or rename the column that holds it; also accepted: "
                 + ", ".join(f'"{x}"' for x in lst.headings[c][1:4])
@@ -545,9 +320,9 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
             extract.unmapped_teams.append(team)
     if unmapped:
         extract.problems.append(
-            _error(
+            error(
                 f'Sheet "{title}", column "{headers["team"]}": {len(unmapped):,} team(s) have no area office yet: '
-                + ", ".join(f'"{t}" ({_rows(r)})' for t, r in unmapped[:MAX_SHOWN])
+                + ", ".join(f'"{t}" ({rows_named(r)})' for t, r in unmapped[:MAX_SHOWN])
                 + (f" and {len(unmapped) - MAX_SHOWN:,} more" if len(unmapped) > MAX_SHOWN else "")
                 + f". Map each team to its area office on {TEAMS_PAGE}, then upload this file again.",
                 sheet=title, column=headers["team"], value=", ".join(t for t, _ in unmapped[:MAX_SHOWN]),
@@ -555,7 +330,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
             )
         )
 
-    typed, problems = _validate(table, lst.spec, title, headers, today)
+    typed, problems = validate_values(table, lst.spec, title, headers, today)
     extract.problems.extend(problems)
     if typed is None or unmapped:
         return
@@ -577,7 +352,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     extract.problems.extend(notes)
     extract.problems.append(_where_from(lst, title, headers, unused, final.num_rows))
     if final.num_rows == 0:
-        extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
 
 
 # Annex A's drop-down values carry a letter code: "a) Yes", "b) No", "c) Unknown", "a) Neglect",
@@ -631,7 +406,7 @@ def _look_alikes(lst: AnnexList, title: str, headers: dict[str, str], unused: li
                 if common >= 2 and common / len(kw) >= 0.6 and (best is None or common / len(kw) > best[2]):
                     best = (col, known[0], common / len(kw))  # named by its published heading
         if best:
-            problems.append(_warning(
+            problems.append(warning(
                 f'Sheet "{title}": the column "{text}" looks like "{best[1]}" ({best[0]}) but is not one of the headings '
                 f"read, so it was not used and {best[0]} is blank. Rename it \"{best[1]}\" and upload again if that is "
                 "what it holds.", sheet=title, column=text, value=text, expected=f'a column headed "{best[1]}"'))
@@ -663,7 +438,7 @@ def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tup
 
 
 def _hmac_sql(expr: str) -> str:
-    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.store.pseudonymise`."""
+    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.pseudonyms.pseudonymise`."""
     return f"left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 32)"
 
 
@@ -724,7 +499,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
         if clashes:
             date_header = headers.get(date, date)
             problems = [
-                _error(
+                error(
                     f'Sheet "{title}", row {row}: the same child already has {lst.a_noun} with "{date_header}" '
                     f"{day} on row {first}, with different details. Annex A has no {lst.noun} id, so the dashboard "
                     f"knows {lst.a_noun} by its child and date: keep one row for it (merge or delete the other) and "
@@ -735,7 +510,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
                 for row, first, day in clashes
             ]
             if total > len(clashes):
-                problems.append(_error(f'Sheet "{title}" has {total:,} such rows in all; only the first '
+                problems.append(error(f'Sheet "{title}" has {total:,} such rows in all; only the first '
                                        f"{len(clashes):,} are listed.", sheet=title))
             return None, problems, []
         repeated = [r[0] for r in con.execute("select excel_row from derived where nth > 1 order by 1").fetchall()]
@@ -749,11 +524,11 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
         con.close()
     notes = []
     if repeated:
-        notes.append(_warning(
+        notes.append(warning(
             f'Sheet "{title}": {len(repeated):,} row(s) repeat an earlier row exactly and were ignored '
-            f"({_rows(repeated)}).", sheet=title))
+            f"({rows_named(repeated)}).", sheet=title))
     if no_team:
-        notes.append(_warning(
+        notes.append(warning(
             f'Sheet "{title}": {no_team:,} row(s) have no "{headers["team"]}"; they count under the area office '
             f'"{NO_TEAM_AREA}".', sheet=title, column=headers["team"]))
     return final, [], notes
@@ -770,8 +545,8 @@ def _where_from(lst: AnnexList, title: str, headers: dict[str, str], unused: lis
         f"{lst.prefix}-<child>-<YYYYMMDD>), so the same {lst.noun} in a later month's Annex A updates it."
     )
     if unused:
-        message += f" Not used: {_shown(unused)}."
-    return _warning(message, sheet=title)
+        message += f" Not used: {shown(unused)}."
+    return warning(message, sheet=title)
 
 
 def _summary(extract: AnnexAExtract) -> list[Problem]:
@@ -793,279 +568,14 @@ def _summary(extract: AnnexAExtract) -> list[Problem]:
             cannot.append(f"{label}: needs {', '.join(missing)}")
     problems = []
     if cannot:
-        problems.append(_warning(
+        problems.append(warning(
             f"This Annex A file cannot feed {len(cannot)} KPI(s), which come from the extract's own sheets "
             "(workforce, establishment, transfers, audits, supervisions, involvements): " + "; ".join(cannot)
             + ". Load those sheets in the monthly extract workbook."))
     if inferred:
-        problems.append(_warning(
+        problems.append(warning(
             "Changes of social worker — " + "; ".join(inferred) + " — need an involvements sheet. Until one is "
             "loaded they are inferred from the Allocated Worker each child has on Lists 4 and 7 in successive "
             "monthly Annex A imports (a different worker from the previous import counts as a new involvement "
             "from that month), and the dashboard says the figure is inferred."))
     return problems
-
-
-# --- the team -> area office mapping --------------------------------------------------------
-
-
-class MappingError(Exception):
-    """A team mapping the page cannot save, with a message for the analyst."""
-
-
-def team_areas(cur: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    """Allocated Team -> area office (None: seen in an upload, not mapped yet)."""
-    return dict(cur.execute("select team, area_office from team_areas order by team").fetchall())
-
-
-def team_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The mapping for the Teams page, with the teams refused uploads named (not mapped yet) first."""
-    return cur.execute(
-        "select team, area_office, changed_by, changed_at from team_areas "
-        "union all "
-        "select w.team, null, null, w.first_seen from teams_awaiting_area as w "
-        "where lower(w.team) not in (select lower(team) from team_areas) "
-        "order by area_office is not null, lower(team)"
-    ).df()
-
-
-def record_unmapped(store, extract: Extract, user: str | None = None, role: str | None = None,
-                    name: str | None = None) -> list[str]:
-    """Record the teams a refused Annex A upload named that nobody has mapped, so the Teams page lists
-    them: team names only, in `teams_awaiting_area` (apart from the mapping and the data), audited."""
-    teams = getattr(extract, "unmapped_teams", None)
-    if not teams:
-        return []
-    if store.read_only:
-        extract.problems.append(_warning(
-            f"This check opened the database read-only (storing nothing), so the team(s) with no area office were "
-            f"not added to {TEAMS_PAGE}: {_shown(teams)}. Add them there with their area offices, or check the file "
-            "on the Upload page, which lists them there for you."))
-        return []
-    with store._write_lock:
-        cur = store.con.cursor()
-        known = {team_key(t) for t in team_areas(cur)}
-        known |= {team_key(r[0]) for r in cur.execute("select team from teams_awaiting_area").fetchall()}
-        new = []
-        for t in teams:
-            if team_key(t) not in known:
-                known.add(team_key(t))
-                new.append(t)
-        if new:
-            cur.execute("begin")
-            try:
-                cur.executemany("insert into teams_awaiting_area (team, first_seen, seen_by) values (?, ?, ?)",
-                                [(t, dt.datetime.now(), user) for t in new])
-                store._audit(cur, user or "unknown", role, "teams_awaiting_area",
-                             {"added": new, "file": name})
-                cur.execute("commit")
-            except BaseException:
-                cur.execute("rollback")
-                raise
-    extract.problems.append(_warning(
-        f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
-        f"{_shown(teams)}."))
-    return new
-
-
-def _record(store) -> None:
-    """Keep the mapping's new state in the recovery manifest (a rebuild replays Annex A files
-    with the mapping of their day)."""
-    from csc import recovery
-
-    recovery.after_commit(store)
-
-
-def _clean(value) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
-
-
-def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = None) -> str:
-    """Replace the mapping with the edited table (columns team, area_office): who and when are set
-    on the rows whose area office (or spelling) changed; removed teams are deleted; audit-logged."""
-    wanted: dict[str, tuple[str, str | None]] = {}
-    for team, area in zip(table["team"].tolist(), table["area_office"].tolist(), strict=True):
-        team, area = _clean(team), _clean(area)
-        if team is None:
-            if area is not None:
-                raise MappingError(f'A row gives the area office "{area}" but no team. Fill in the team or delete the row.')
-            continue
-        k = team_key(team)
-        if k in wanted:
-            raise MappingError(f'The team "{team}" is listed twice (as "{wanted[k][0]}" too). Keep one row for it.')
-        wanted[k] = (team, area)
-    now = dt.datetime.now()
-    with store._write_lock:
-        cur = store.con.cursor()
-        current = {team_key(t): (t, a) for t, a in team_areas(cur).items()}
-        waiting = {team_key(r[0]): r[0] for r in cur.execute("select team from teams_awaiting_area").fetchall()}
-        removed = [current[k][0] for k in current if k not in wanted]
-        # a waiting team still without an area office stays waiting; one deleted from the table is dropped
-        changed = {k: v for k, v in wanted.items() if current.get(k) != v and not (k in waiting and k not in current
-                                                                                    and v[1] is None)}
-        dropped = [waiting[k] for k in waiting if k not in wanted and k not in current]
-        if not removed and not changed and not dropped:
-            return "Nothing to save: the mapping is unchanged."
-        cur.execute("begin")
-        try:
-            for k in changed:
-                if k in waiting:
-                    cur.execute("delete from teams_awaiting_area where team = ?", [waiting[k]])
-            for team in dropped:
-                cur.execute("delete from teams_awaiting_area where team = ?", [team])
-            for team in removed:
-                cur.execute("delete from team_areas where team = ?", [team])
-            for k, (team, area) in changed.items():
-                if k in current:
-                    cur.execute("delete from team_areas where team = ?", [current[k][0]])
-                cur.execute(
-                    "insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
-                    [team, area, user if area else None, now],
-                )
-            store._audit(cur, user, role, "team_areas", {
-                "set": {t: a for t, a in changed.values()}, "removed": removed + dropped})
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
-        _record(store)
-    mapped = sum(1 for _, a in changed.values() if a)
-    parts = [f"{mapped} team(s) mapped"] if mapped else []
-    if len(changed) - mapped:
-        parts.append(f"{len(changed) - mapped} left without an area office")
-    if removed or dropped:
-        parts.append(f"{len(removed) + len(dropped)} removed")
-    return "Saved: " + ", ".join(parts) + ". New Annex A uploads use this mapping."
-
-
-# --- inferred involvements ------------------------------------------------------------------
-
-INFERRED_SQL = """
-create or replace table inferred_involvements as
-with
-
-snapshots as (
-    -- each period's latest loaded Annex A import: a full list of the children open at the time
-    select
-        period,
-        max(import_id) as import_id,
-        strptime(period, '%Y-%m')::date as m0,
-    from imports
-    where status = 'loaded' and source_format = 'annex_a'
-    group by period
-),
-
-numbered as (
-    select *, row_number() over (order by period) as seq from snapshots
-),
-
-seen as (
-    -- the Allocated Worker on each child's rows; an open plan says most about the current worker,
-    -- then an open assessment, then a closed plan, then a completed assessment
-    select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
-           case when r.end_date is null then 0 else 2 end as priority, r.end_date as ended,
-    from raw_cp_plans as r
-    inner join numbered as n on n.import_id = r.import_id
-    where r.worker_id is not null
-    union all
-    select n.seq, n.m0, r.child_id, r.worker_id, r.area_office, r.team, r.start_date,
-           case when r.completed_date is null then 1 else 3 end, r.completed_date,
-    from raw_assessments as r
-    inner join numbered as n on n.import_id = r.import_id
-    where r.worker_id is not null
-),
-
-observed as (
-    -- one worker per child per import
-    select *
-    from seen
-    qualify row_number() over (
-        partition by child_id, seq order by priority, start_date desc, worker_id
-    ) = 1
-),
-
-changes as (
-    -- a new involvement where the worker differs from the previous import's, or the child was
-    -- not seen in the previous import
-    select
-        *,
-        lag(worker_id) over w is distinct from worker_id
-            or coalesce(lag(seq) over w, -1) <> seq - 1 as is_new,
-    from observed
-    window w as (partition by child_id order by seq)
-),
-
-runs as (
-    select *, sum(is_new::int) over (partition by child_id order by seq) as run,
-    from changes
-),
-
-involvements as (
-    select
-        child_id,
-        run,
-        any_value(worker_id) as worker_id,
-        min(m0) as start_date,
-        max(seq) as last_seq,
-        arg_max(area_office, seq) as area_office,
-        arg_max(team, seq) as team,
-        -- the plan or assessment the child was last seen on had ended: the involvement ends there
-        nullif(arg_max(coalesce(ended, '9999-12-31'::date), seq), '9999-12-31'::date) as last_ended,
-    from runs
-    group by child_id, run
-)
-
-select
-    'INF-' || i.child_id || '-' || strftime(i.start_date, '%Y%m') as involvement_id,
-    i.child_id,
-    i.worker_id,
-    least(i.start_date, coalesce(i.last_ended, i.start_date)) as start_date,
-    -- where the record it was last seen on ended; else the next Annex A month in which it was not seen
-    coalesce(i.last_ended, after.m0) as end_date,
-    i.area_office,
-    i.team,
-    null::varchar as change_reason,
-    last.period as import_period,
-    last.import_id::integer as import_id,
-from involvements as i
-inner join numbered as last on last.seq = i.last_seq
-left join numbered as after on after.seq = i.last_seq + 1
-where not exists (select 1 from cur_involvements)
-order by i.child_id, i.start_date
-"""
-
-
-REFERRAL_COUNTS_SQL = """
-create or replace table referral_counts_current as
-select r.referral_id, r.prior_referrals_12m
-from raw_referral_counts as r
-join imports as i on i.import_id = r.import_id
-where i.status = 'loaded'
-qualify row_number() over (partition by r.referral_id order by i.period desc, r.import_id desc) = 1
-"""
-
-
-def rebuild_inferred(cur: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild `inferred_involvements` (inside the store's rebuild, before the KPIs): empty as soon
-    as any involvements sheet is loaded; and `referral_counts_current`, the current List 3 count of
-    each Annex A referral (as `cur_<sheet>` is built: the latest loaded import's)."""
-    cur.execute(INFERRED_SQL)
-    cur.execute(REFERRAL_COUNTS_SQL)
-
-
-def involvements_inferred(cur: duckdb.DuckDBPyConnection) -> bool:
-    """True when the changes-of-worker KPIs use inferred involvements (no involvements sheet loaded)."""
-    return bool(cur.execute("select count(*) from inferred_involvements").fetchall()[0][0])
-
-
-def inferred_summary(cur: duckdb.DuckDBPyConnection) -> dict:
-    rows = cur.execute(
-        "select count(*), count(distinct child_id), "
-        "(select count(distinct period) from imports where status = 'loaded' and source_format = 'annex_a') "
-        "from inferred_involvements"
-    ).fetchall()[0]
-    return {"involvements": rows[0], "children": rows[1], "imports": rows[2]}
-

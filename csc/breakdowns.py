@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from csc import charts, kpis, privacy, spc
-from csc.report import _add_months
+from csc.months import add_months, month_range
 
 ALL_AREAS = "All areas"
 NO_TEAM = "(no team)"
@@ -106,7 +106,7 @@ def _latest(df: pd.DataFrame) -> tuple[str | None, float | None, float | None]:
         return None, None, None
     period = present["period"].iloc[-1]
     value = float(present["value"].iloc[-1])
-    before = present[present["period"] == _add_months(period, -1)]
+    before = present[present["period"] == add_months(period, -1)]
     return period, value, (float(before["value"].iloc[0]) if len(before) else None)
 
 
@@ -132,9 +132,7 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
     period, _, _ = _latest(df)
     if period is None or "denominator" not in df or not df["denominator"].notna().any():
         return title  # no denominators (the board's): nothing said about counts
-    from csc import verdict  # verdict reads breakdowns too
-
-    if not verdict.small_base_applies(kpi):
+    if not small_base_applies(kpi):
         return title
     latest = df[(df["period"] == period) & (df["area"] != ALL_AREAS) & df["value"].notna()]
     if len(latest) < 2:  # one office: nothing compared
@@ -239,6 +237,12 @@ def is_count_proportion(kpi: kpis.Kpi) -> bool:
     """A percentage of cases (a binomial proportion), so a funnel plot applies. Rates of FTE
     (turnover, agency, vacancy) are not counts of cases and get no funnel."""
     return kpi.unit == "pct" and kpi.aggregate == "ratio" and not _FTE_DENOMINATOR.search(kpi.sql)
+
+
+def small_base_applies(kpi: kpis.Kpi) -> bool:
+    """Does the KPI's denominator count cases (a percentage of cases, or a median of
+    records)? Rates of FTE and counts have no base of cases to be small."""
+    return kpi.aggregate == "median" or is_count_proportion(kpi)
 
 
 def has_counts(df: pd.DataFrame) -> bool:
@@ -406,12 +410,7 @@ def short_title(kpi_name: str) -> str:
 # --- practice breakdowns -----------------------------------------------------------------------
 
 
-def months_between(first: str, last: str) -> list[str]:
-    out, p = [], first
-    while p <= last:
-        out.append(p)
-        p = _add_months(p, 1)
-    return out
+months_between = month_range  # the months from first to last, both included
 
 
 REFERRALS_SQL = """

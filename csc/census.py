@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from csc import annexa, spec
-from csc.extract import EARLIEST, Extract, Problem, SheetData, _validate
+from csc import annexa_lists, spec
+from csc.extract import EARLIEST, Extract, Problem, SheetData, validate_values
 
 SOURCE_FORMAT = "csww"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "social_work_workforce_2022.xsd"
@@ -156,7 +156,7 @@ def read(
             start = EARLIEST.isoformat()
             early += 1
         rows.append({
-            "excel_row": i, "worker_id": worker, "team": team or CENSUS_TEAM, "area_office": area or annexa.NO_TEAM_AREA,
+            "excel_row": i, "worker_id": worker, "team": team or CENSUS_TEAM, "area_office": area or annexa_lists.NO_TEAM_AREA,
             "role": ROLES.get((w.findtext("OrgRole") or "").strip()), "is_qualified": "Y",
             "is_agency": "Y" if (w.findtext("AgencyWorker") or "").strip() == "1" else "N",
             "fte": fte, "start_date": start, "end_date": end,
@@ -169,7 +169,7 @@ def read(
     sheet = _workforce_sheet()
     headers = {"worker_id": "SWENo", "is_agency": "AgencyWorker", "fte": "FTE", "start_date": "RoleStartDate",
                "end_date": "RoleEndDate", "leave_reason": "ReasonLeave", "role": "OrgRole"}
-    typed, problems = _validate(text, sheet, "CSWWWorker", headers, today)
+    typed, problems = validate_values(text, sheet, "CSWWWorker", headers, today)
     extract.problems.extend(problems)
     if typed is None:
         return extract
@@ -188,7 +188,7 @@ def read(
         "census date's month: the workforce KPIs of that month come from this census. "
         + (f"{linked:,} worker(s) linked to the case system's worker through the SSD registration number; " if linked
            else "No worker is linked to a case-system worker (load the SSD's ssd_professionals first to link them); ")
-        + f"the others are in the team \"{CENSUS_TEAM}\", area \"{annexa.NO_TEAM_AREA}\"."
+        + f"the others are in the team \"{CENSUS_TEAM}\", area \"{annexa_lists.NO_TEAM_AREA}\"."
         + (f" {early:,} worker(s) started before 1990: their RoleStartDate is kept as 01/01/1990." if early else "")
         + (f" {no_fte:,} record(s) have neither FTE nor FTE30 above 0: their FTE is blank and they add nothing to "
            "the FTE figures." if no_fte else "")))
@@ -211,7 +211,7 @@ def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) 
     con = duckdb.connect()
     try:
         con.register("w", workforce)
-        con.register("teams", pa.table({"team": [CENSUS_TEAM], "area_office": [annexa.NO_TEAM_AREA]}))
+        con.register("teams", pa.table({"team": [CENSUS_TEAM], "area_office": [annexa_lists.NO_TEAM_AREA]}))
         return con.sql(
             """
             with staff as (

@@ -355,12 +355,12 @@ def cmd_backup(args) -> int:
 def cmd_export_parquet(args) -> int:
     import duckdb
 
-    from csc import recovery
+    from csc import parquet
     from csc.store import Store
 
     try:
         with Store.open(args.db) as store:
-            written = recovery.export_parquet(store, Path(args.folder), council=args.council)
+            written = parquet.export_parquet(store, Path(args.folder), council=args.council)
             store.audit(_who(args), CLI_ROLE, "export", {"what": "records as Parquet", "command": "export-parquet",
                                                           "folder": args.folder})
     except config.ConfigError as exc:
@@ -370,7 +370,7 @@ def cmd_export_parquet(args) -> int:
         if "lock" not in str(exc).lower():
             raise
         print("Error: the database is open in another process (the dashboard): export from the dashboard "
-              "(recovery.export_parquet), or stop it and run this again.", file=sys.stderr)
+              "(parquet.export_parquet), or stop it and run this again.", file=sys.stderr)
         return 2
     print(f"Wrote {written['records']} record file(s) ({written['kept']} already there) and "
           f"{written['tables']} table file(s) to {Path(args.folder) / config.council(args.council)}.")

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from csc import spec, workdays
 from csc.extract import Extract, Problem
+from csc.months import add_months, month_of, months_between, period_end
 
 # code -> what it warns of (the wording lives in the functions below and in the docs)
 CODES = {
@@ -51,31 +52,6 @@ EVENT_DATES = {
 FILE_MONTH = re.compile(r"(?<!\d)(19\d\d|20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 _PROJECTION = re.compile(r"^\s*(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*(?:\s+as\s+[a-z_][a-z0-9_]*)?\s*,?\s*$")
 _CTE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+as\s+\(", re.M)
-
-
-# --- months --------------------------------------------------------------------------------
-
-
-def add_months(period: str, n: int) -> str:
-    y, m = int(period[:4]), int(period[5:7]) - 1 + n
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day:%Y-%m}"
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """The months strictly between two months."""
-    out, p = [], add_months(first, 1)
-    while p < last:
-        out.append(p)
-        p = add_months(p, 1)
-    return out
-
-
-def period_end(period: str) -> dt.date:
-    return dt.date.fromisoformat(add_months(period, 1) + "-01") - dt.timedelta(days=1)
 
 
 # --- which KPIs a sheet or column feeds ----------------------------------------------------
@@ -206,7 +182,7 @@ def _rows(n: int, one: str, many: str) -> str:
 def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int, key: bytes | None) -> tuple[int, int, int]:
     """(rows that change, rows that are new, rows of the earlier import not in this file), by key,
     comparing every column of the contract (a column the file lacks counts as blank)."""
-    from csc.store import pseudonymise
+    from csc.pseudonyms import pseudonymise
 
     changed = new = gone = 0
     for name, sheet in spec.SHEETS.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from csc import config, kpis, recovery
+from csc import config, kpis
 
 STATUSES = ("not started", "on track", "at risk", "off track", "complete")
 EDITABLE = ("title", "owner", "due", "status")
@@ -132,18 +132,9 @@ def record_change(store, action_id: str, fld: str, value: str | None, user: str,
     problem = validate_change(plan, action_id, fld, value)
     if problem:
         raise ValueError(problem)
-    with store._write_lock:
-        cur = store.con.cursor()
-        cur.execute("begin")
-        try:
-            cur.execute(
-                "insert into plan_changes (action_id, field, value, changed_by, role, changed_at) "
-                "values ($a, $f, $v, $u, $r, $t)",
-                {"a": action_id, "f": fld, "v": value, "u": user, "r": role, "t": dt.datetime.now()},
-            )
-            store._audit(cur, user, role, "plan_change", {"action": action_id, "field": fld, "value": value})
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
-        recovery.after_commit(store)  # record the change in uploads/manifest.jsonl
+    with store.transaction(user, "plan_change", {"action": action_id, "field": fld, "value": value}, role=role) as w:
+        w.cur.execute(
+            "insert into plan_changes (action_id, field, value, changed_by, role, changed_at) "
+            "values ($a, $f, $v, $u, $r, $t)",
+            {"a": action_id, "f": fld, "v": value, "u": user, "r": role, "t": dt.datetime.now()},
+        )

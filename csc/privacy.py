@@ -172,14 +172,12 @@ def selection_hidden(hidden_areas, total_hidden: bool, selection) -> bool:
     return not (hidden_areas <= selection and not total_hidden)
 
 
-def board_view(cur, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
+def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
     """A selection's monthly series (`csc.report._series`) as the board may see it: the stored
-    decision for all areas and for one area office, `selection_hidden` for several. Hidden
+    decision (`stored`: the KPI's results over the selection's months, `kpis.results(...,
+    board=True)`) for all areas and for one area office, `selection_hidden` for several. Hidden
     months stay as rows (a gap shown as c), with numerator, denominator and value missing; a rate
     or median has no numerator or denominator in any month (`rates_only`)."""
-    from csc import kpis
-
-    stored = kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
     if not sel.areas or kpi.all_areas_only or len(sel.areas) == 1:
         if not sel.areas or kpi.all_areas_only:
             rows = stored[stored["area"].isna()]

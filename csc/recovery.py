@@ -1,20 +1,5 @@
-"""Nothing lost: the manifest of history kept beside the uploads, crash clean-up, rebuild, backup
-and the Parquet export.
-
-**The manifest.** `uploads/manifest.jsonl` holds, one JSON object a line, every import (period,
-file, user, time, ...), every rollback, every change to the action plan and each new state of the
-Annex A team -> area office mapping (recorded before the next import it applied to). The store appends
-to it after each commit (`after_commit`) and, when it opens the database, appends whatever the
-database holds that the manifest lacks (a crash between the commit and the append). So the
-manifest is never ahead of the database, and the kept files plus the manifest are enough to
-rebuild the database if the file is lost. Page views and exports are in the audit log only:
-backups keep them, a rebuild from the manifest alone cannot.
-
-**Crash clean-up.** An import copies the upload into `uploads/` inside its transaction, so a
-process killed before the commit can leave a kept file that no import refers to. `on_open`
-removes such files (named like kept files, referred to by neither the database nor any manifest
-in the folder). One database per folder: the uploads, the manifest and the key file beside a
-database belong to it.
+"""Nothing lost: rebuild, backup and the Parquet export, from the manifest of history kept
+beside the uploads (`csc.manifest`, which also does the crash clean-up).
 
 **Rebuild** (`rebuild`): replays the kept files in import order, with their periods, users,
 times, rolled-back status and the team mapping of their day, restores the plan changes (and the
@@ -39,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -49,215 +33,25 @@ from pathlib import Path
 import duckdb
 
 from csc import config, spec
+from csc.schema import sql_name, sql_str
+from csc.manifest import (
+    MANIFEST,
+    db_team_areas,
+    team_area_snapshots,
+    parse_time,
+    check_manifest,
+    manifest_path,
+    read_manifest,
+)
 
 log = logging.getLogger("csc.recovery")
 
-MANIFEST = "manifest.jsonl"
-KEPT_FILE = re.compile(r"^\d{6,}-[0-9a-f]{12}-")  # how Store._keep_file names a kept upload
 
 Progress = Callable[[int, int, str], None]
 
 
 class RecoveryError(Exception):
     """A recovery step that cannot go ahead, with a message fit for the operator."""
-
-
-# --- the manifest ------------------------------------------------------------------------
-
-
-def manifest_path(db: Path) -> Path:
-    return config.Paths(Path(db)).uploads / MANIFEST
-
-
-def read_manifest(path: Path) -> list[dict]:
-    """The events of a manifest file, oldest first. A line torn by a crash is skipped."""
-    if not path.exists():
-        return []
-    events = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            log.warning("%s line %d is not complete JSON (a write cut short by a crash); skipped", path, n)
-    return events
-
-
-def _append(path: Path, events: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as fh:
-        fh.seek(0, os.SEEK_END)
-        if fh.tell() > 0:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":  # a torn last line: start on a fresh one
-                fh.write(b"\n")
-        fh.write("".join(json.dumps(e, sort_keys=True, default=str) + "\n" for e in events).encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
-
-
-def _when(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
-
-
-def _key(event: dict) -> tuple:
-    if event["event"] == "plan_change":
-        return ("plan_change", int(event["change_id"]))
-    if event["event"] == "team_areas":
-        return ("team_areas", int(event["seq"]))
-    return (event["event"], int(event["import_id"]))
-
-
-def _db_team_areas(cur: duckdb.DuckDBPyConnection) -> list[list]:
-    """The Annex A team -> area office mapping (a state, not a history: the manifest keeps its history)."""
-    rows = cur.execute("select team, area_office, changed_by, changed_at from team_areas order by team").fetchall()
-    return [[team, area, by, _iso(at)] for team, area, by, at in rows]
-
-
-def _team_area_snapshots(events: list[dict]) -> list[tuple[int, list[list]]]:
-    """Each recorded mapping, with the number of imports the manifest records before it."""
-    snapshots, imports = [], 0
-    for e in events:
-        if e["event"] == "import":
-            imports += 1
-        elif e["event"] == "team_areas":
-            snapshots.append((imports, e["rows"]))
-    return snapshots
-
-
-def _signature(event: dict) -> tuple:
-    if event["event"] == "import":
-        return (event["sha256"], event["period"])
-    if event["event"] == "plan_change":
-        return (event["action_id"], event["field"], event["value"])
-    return ()
-
-
-def _db_events(cur: duckdb.DuckDBPyConnection) -> list[dict]:
-    """The history the database holds, as manifest events."""
-    events: list[dict] = []
-    rows = cur.execute(
-        "select import_id, period, file_name, sha256, user_name, imported_at, status, row_counts, warnings, "
-        "stored_file, source_format, rolled_back_at, rolled_back_by from imports order by import_id"
-    ).fetchall()
-    for (iid, period, name, sha, user, at, status, counts, warnings, stored, fmt, rb_at, rb_by) in rows:
-        events.append({
-            "event": "import", "import_id": iid, "period": period, "file_name": name, "sha256": sha,
-            "user_name": user, "imported_at": _iso(at), "row_counts": json.loads(counts),
-            "warnings": json.loads(warnings), "stored_file": stored, "source_format": fmt,
-        })
-        if status == "rolled_back":
-            events.append({"event": "rollback", "import_id": iid, "rolled_back_at": _iso(rb_at),
-                           "rolled_back_by": rb_by})
-    rows = cur.execute(
-        "select change_id, action_id, field, value, changed_by, role, changed_at from plan_changes order by change_id"
-    ).fetchall()
-    for change_id, action_id, fld, value, by, role, at in rows:
-        events.append({"event": "plan_change", "change_id": change_id, "action_id": action_id, "field": fld,
-                       "value": value, "changed_by": by, "role": role, "changed_at": _iso(at)})
-    return events
-
-
-@dataclass
-class ManifestCheck:
-    appended: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def in_step(self) -> bool:
-        return not self.problems
-
-
-def check_manifest(store, write: bool = False) -> ManifestCheck:
-    """Compare the manifest with the database; with `write`, append what the manifest lacks.
-
-    The manifest may lag the database (it is written after each commit) but never lead it. An
-    event the database does not hold means the database is not the one the manifest was kept
-    for (restored from an older copy, or recreated empty): then nothing is written, and the
-    operator should run `python -m csc rebuild`."""
-    path = manifest_path(store.path)
-    existing = read_manifest(path)
-    db = _db_events(store.cursor())
-    by_key = {_key(e): e for e in db}
-    result = ManifestCheck()
-    for event in existing:
-        if event["event"] == "team_areas":
-            continue  # a state: compared below
-        mine = by_key.get(_key(event))
-        if mine is None:
-            result.problems.append(f"the manifest records {event['event']} {_key(event)[1]} but the database does not")
-        elif _signature(mine) != _signature(event):
-            result.problems.append(f"the manifest's {event['event']} {_key(event)[1]} differs from the database's")
-    if result.problems:
-        return result
-    have = {_key(e) for e in existing}
-    missing = [e for e in db if _key(e) not in have]
-    snapshots = _team_area_snapshots(existing)
-    mapping = _db_team_areas(store.cursor())
-    if mapping != (snapshots[-1][1] if snapshots else []):
-        # changed before anything else not yet recorded: mapping changes and imports take turns
-        # under the store's write lock, so it is the mapping those imports were read with
-        missing.insert(0, {"event": "team_areas", "seq": len(snapshots) + 1, "rows": mapping})
-    if missing and write:
-        _append(path, missing)
-    result.appended = len(missing)
-    return result
-
-
-def after_commit(store) -> None:
-    """Bring the manifest up to date after an import, rollback or plan change (called by the
-    store, holding its write lock). Never raises: the change is committed whatever happens here,
-    and the next open repairs a manifest left behind."""
-    try:
-        result = check_manifest(store, write=True)
-        if result.problems:
-            log.warning("%s is out of step with %s: %s. Run `python -m csc rebuild` (see docs/reliability.md).",
-                        manifest_path(store.path), store.path, "; ".join(result.problems[:5]))
-    except Exception:  # noqa: BLE001 - a manifest problem must never undo or block a committed change
-        log.exception("could not update the manifest beside %s", store.path)
-
-
-def sweep_orphans(store) -> list[Path]:
-    """Remove kept upload files that no import refers to: left by a process killed between
-    copying the file and committing its import. Files any manifest in the folder names are kept."""
-    uploads = store.paths.uploads
-    if not uploads.is_dir():
-        return []
-    rows = store.cursor().execute("select stored_file from imports where stored_file is not null").fetchall()
-    referenced = {Path(r[0]).name for r in rows}
-    for manifest in uploads.glob(MANIFEST + "*"):
-        referenced |= {Path(e["stored_file"]).name for e in read_manifest(manifest) if e.get("stored_file")}
-    removed = []
-    for f in sorted(uploads.iterdir()):
-        if f.is_file() and KEPT_FILE.match(f.name) and f.name not in referenced:
-            f.unlink()
-            removed.append(f)
-    if removed:
-        log.warning("removed %d upload file(s) no import refers to (an import cut short): %s",
-                    len(removed), ", ".join(f.name for f in removed))
-    return removed
-
-
-def on_open(store) -> None:
-    """When the writer opens the database: repair the manifest, then remove crash leftovers.
-    Never raises: the dashboard must open even if the uploads folder is unwritable."""
-    try:
-        result = check_manifest(store, write=True)
-        if result.problems:
-            log.warning("%s is out of step with %s: %s. Nothing was removed. Run `python -m csc rebuild` "
-                        "(see docs/reliability.md).", manifest_path(store.path), store.path,
-                        "; ".join(result.problems[:5]))
-            return
-        sweep_orphans(store)
-    except Exception:  # noqa: BLE001
-        log.exception("could not check the uploads beside %s", store.path)
 
 
 # --- history: from an old database or from the manifest --------------------------------
@@ -313,12 +107,12 @@ def history_from_db(path: Path) -> History:
             imp["warnings"] = json.loads(imp["warnings"])
         plan_changes = _rows(cur, "select * from plan_changes order by change_id")
         audit = _rows(cur, "select * from audit_log order by audit_id")
-        final_mapping = _db_team_areas(cur)
+        final_mapping = db_team_areas(cur)
         checksums = _checksums(cur)
     finally:
         con.close()
     # the mapping's history is in the manifest only; the database holds its final state
-    snapshots = _team_area_snapshots(read_manifest(manifest_path(path)))
+    snapshots = team_area_snapshots(read_manifest(manifest_path(path)))
     return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums)
 
 
@@ -328,16 +122,16 @@ def history_from_manifest(path: Path) -> History:
     for e in read_manifest(path):
         kind = e.get("event")
         if kind == "import":
-            imports[int(e["import_id"])] = {**e, "status": "loaded", "imported_at": _when(e["imported_at"]),
+            imports[int(e["import_id"])] = {**e, "status": "loaded", "imported_at": parse_time(e["imported_at"]),
                                             "rolled_back_at": None, "rolled_back_by": None}
         elif kind == "rollback" and int(e["import_id"]) in imports:
-            imports[int(e["import_id"])].update(status="rolled_back", rolled_back_at=_when(e["rolled_back_at"]),
+            imports[int(e["import_id"])].update(status="rolled_back", rolled_back_at=parse_time(e["rolled_back_at"]),
                                                 rolled_back_by=e.get("rolled_back_by"))
         elif kind == "plan_change":
-            plan_changes[int(e["change_id"])] = {**e, "changed_at": _when(e["changed_at"])}
+            plan_changes[int(e["change_id"])] = {**e, "changed_at": parse_time(e["changed_at"])}
     if not imports and not plan_changes:
         raise RecoveryError(f"{path} holds no history to rebuild from.")
-    snapshots = _team_area_snapshots(read_manifest(path))
+    snapshots = team_area_snapshots(read_manifest(path))
     return History("manifest", [imports[k] for k in sorted(imports)],
                    [plan_changes[k] for k in sorted(plan_changes)], None, snapshots,
                    snapshots[-1][1] if snapshots else None)
@@ -472,10 +266,12 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
                 report.verified = not report.problems
             if report.problems and not partial:
                 raise RecoveryError("the rebuild stopped; nothing was changed:\n  " + "\n  ".join(report.problems))
-            _restore_history(store, hist, report)
-            store.refresh()
-            store.audit("rebuild", None, "rebuild", {"history": hist.source, "imports": len(report.replayed),
-                                                     "problems": report.problems})
+            # one transaction: the history put back, the KPIs recomputed, and the audit log's one new
+            # line, saying what happened
+            with store.transaction("rebuild", "rebuild", {"history": hist.source, "imports": len(report.replayed),
+                                                          "problems": report.problems}) as w:
+                _restore_history(w.cur, hist, report)
+                w.recompute()
             manifest_path(store.path).unlink(missing_ok=True)  # written again from the final state
             check_manifest(store, write=True)
         finally:
@@ -518,18 +314,11 @@ def _check_files(hist: History, uploads: Path, target: Path) -> list[str]:
 
 
 def _set_team_areas(store, rows: list[list]) -> None:
-    with store._write_lock:
-        cur = store.con.cursor()
-        cur.execute("begin")
-        try:
-            cur.execute("delete from team_areas")
-            for team, area, by, at in rows:
-                cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
-                            [team, area, by, _when(at)])
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
+    with store.transaction("rebuild", "team_areas", {"restored": len(rows)}) as w:
+        w.cur.execute("delete from team_areas")
+        for team, area, by, at in rows:
+            w.cur.execute("insert into team_areas (team, area_office, changed_by, changed_at) values (?, ?, ?, ?)",
+                          [team, area, by, parse_time(at)])
 
 
 def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Progress) -> None:
@@ -548,9 +337,10 @@ def _replay(store, hist: History, uploads: Path, report: RebuildReport, step: Pr
             continue
         path = uploads / Path(imp["stored_file"]).name
         if iid > next_id:  # keep the original import numbers (and so the kept files' names)
-            _advance(store.con.cursor(), "import_seq", iid - 1)
+            with store.transaction("rebuild", "rebuild_renumber", {"next_import_id": iid}) as w:
+                _advance(w.cur, "import_seq", iid - 1)
         result = store.import_file(path, imp["period"], user=imp["user_name"], original_name=imp["file_name"],
-                                   imported_at=_when(imp["imported_at"]), source_format=imp["source_format"])
+                                   imported_at=parse_time(imp["imported_at"]), source_format=imp["source_format"])
         if result.status != "loaded":
             detail = "; ".join(p.message for p in result.errors[:3]) or result.message
             report.problems.append(f"import {iid} ({imp['period']}) was not loaded again: {detail}")
@@ -583,61 +373,53 @@ def _verify(store, hist: History, report: RebuildReport) -> list[str]:
     return problems
 
 
-def _restore_history(store, hist: History, report: RebuildReport) -> None:
+def _restore_history(cur, hist: History, report: RebuildReport) -> None:
     """Put back what the replay cannot: the original metadata, the plan changes, the audit log."""
-    with store._write_lock:
-        cur = store.con.cursor()
-        cur.execute("begin")
-        try:
-            for imp in hist.imports:
-                if "_new_id" not in imp:
-                    continue
-                cur.execute(
-                    "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
-                    "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
-                    {"user": imp["user_name"], "at": _when(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
-                     "warn": json.dumps(imp["warnings"]), "rb_at": _when(imp.get("rolled_back_at")),
-                     "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
-                )
-            cur.execute("delete from plan_changes")
-            for ch in hist.plan_changes:
-                cur.execute(
-                    "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
-                    "values ($id, $a, $f, $v, $by, $role, $at)",
-                    {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
-                     "by": ch["changed_by"], "role": ch.get("role"), "at": _when(ch["changed_at"])},
-                )
-            _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
-            report.plan_changes = len(hist.plan_changes)
-            audit = hist.audit if hist.audit is not None else _audit_from(hist)
-            cur.execute("delete from audit_log")
-            for a in audit:
-                cur.execute(
-                    "insert into audit_log (audit_id, logged_at, user_name, role, action, detail) "
-                    "values ($id, $at, $user, $role, $action, $detail)",
-                    {"id": a["audit_id"], "at": a["logged_at"], "user": a["user_name"], "role": a["role"],
-                     "action": a["action"], "detail": a["detail"]},
-                )
-            _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
+    for imp in hist.imports:
+        if "_new_id" not in imp:
+            continue
+        cur.execute(
+            "update imports set user_name = $user, imported_at = $at, row_counts = $rows, warnings = $warn, "
+            "rolled_back_at = $rb_at, rolled_back_by = $rb_by where import_id = $id",
+            {"user": imp["user_name"], "at": parse_time(imp["imported_at"]), "rows": json.dumps(imp["row_counts"]),
+             "warn": json.dumps(imp["warnings"]), "rb_at": parse_time(imp.get("rolled_back_at")),
+             "rb_by": imp.get("rolled_back_by"), "id": imp["_new_id"]},
+        )
+    cur.execute("delete from plan_changes")
+    for ch in hist.plan_changes:
+        cur.execute(
+            "insert into plan_changes (change_id, action_id, field, value, changed_by, role, changed_at) "
+            "values ($id, $a, $f, $v, $by, $role, $at)",
+            {"id": ch["change_id"], "a": ch["action_id"], "f": ch["field"], "v": ch["value"],
+             "by": ch["changed_by"], "role": ch.get("role"), "at": parse_time(ch["changed_at"])},
+        )
+    _advance(cur, "plan_seq", max((int(c["change_id"]) for c in hist.plan_changes), default=0))
+    report.plan_changes = len(hist.plan_changes)
+    audit = hist.audit if hist.audit is not None else _audit_entries_from(hist)
+    cur.execute("delete from audit_log")
+    for a in audit:
+        cur.execute(
+            "insert into audit_log (audit_id, logged_at, user_name, role, action, detail) "
+            "values ($id, $at, $user, $role, $action, $detail)",
+            {"id": a["audit_id"], "at": a["logged_at"], "user": a["user_name"], "role": a["role"],
+             "action": a["action"], "detail": a["detail"]},
+        )
+    _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
 
 
-def _audit_from(hist: History) -> list[dict]:
+def _audit_entries_from(hist: History) -> list[dict]:
     """The audit entries the manifest can vouch for: imports, rollbacks and plan changes."""
     entries = []
     for imp in hist.imports:
         if "_new_id" not in imp:
             continue
-        entries.append((_when(imp["imported_at"]), imp["user_name"], None, "import",
+        entries.append((parse_time(imp["imported_at"]), imp["user_name"], None, "import",
                         {"import_id": imp["_new_id"], "period": imp["period"], "file": imp["file_name"]}))
         if imp["status"] == "rolled_back" and imp.get("rolled_back_at"):
-            entries.append((_when(imp["rolled_back_at"]), imp.get("rolled_back_by") or "unknown", None, "rollback",
+            entries.append((parse_time(imp["rolled_back_at"]), imp.get("rolled_back_by") or "unknown", None, "rollback",
                             {"import_id": imp["_new_id"], "period": imp["period"]}))
     for ch in hist.plan_changes:
-        entries.append((_when(ch["changed_at"]), ch["changed_by"], ch.get("role"), "plan_change",
+        entries.append((parse_time(ch["changed_at"]), ch["changed_by"], ch.get("role"), "plan_change",
                         {"action": ch["action_id"], "field": ch["field"], "value": ch["value"]}))
     entries.sort(key=lambda e: e[0])
     return [{"audit_id": n, "logged_at": at, "user_name": user, "role": role, "action": action,
@@ -694,14 +476,6 @@ class BackupReport:
                 "back it up separately (see docs/deployment.md).")
 
 
-def _sql_str(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def _sql_name(text: str) -> str:
-    return '"' + str(text).replace('"', '""') + '"'
-
-
 def backup(store, folder: str | Path) -> BackupReport:
     """A consistent copy of the running database, its kept uploads, manifest and key file, in
     `folder` laid out like the data folder (so `rebuild --from folder` or a plain copy restores
@@ -715,7 +489,7 @@ def backup(store, folder: str | Path) -> BackupReport:
     crypto.private_dir(folder)
     uploads = crypto.private_dir(folder / "uploads")
     # 1. the manifest first, under the write lock: everything it records is in the snapshot below
-    with store._write_lock:
+    with store.writes_paused():
         src_manifest = manifest_path(store.path)
         if src_manifest.exists():
             crypto.write_private(uploads / MANIFEST, src_manifest.read_bytes())
@@ -725,9 +499,9 @@ def backup(store, folder: str | Path) -> BackupReport:
     alias = f"csc_backup_{uuid.uuid4().hex[:12]}"
     cur = store.cursor()
     source = cur.execute("select current_database()").fetchall()[0][0]
-    cur.execute(f"attach {_sql_str(partial)} as {alias}")
+    cur.execute(f"attach {sql_str(partial)} as {alias}")
     try:
-        cur.execute(f"copy from database {_sql_name(source)} to {alias}")
+        cur.execute(f"copy from database {sql_name(source)} to {alias}")
         rows = cur.execute(f"select stored_file from {alias}.imports").fetchall()
     finally:
         cur.execute(f"detach {alias}")
@@ -745,91 +519,3 @@ def backup(store, folder: str | Path) -> BackupReport:
             log.warning("backup: the kept file %s is missing", src)
     crypto.tighten(db_copy)
     return BackupReport(folder, db_copy, files, len(rows))
-
-
-# --- Parquet, for engines beyond one machine -----------------------------------------------
-
-
-def export_parquet(store, folder: str | Path, council: str | None = None) -> dict[str, int]:
-    """Write the records as Parquet under the council's own folder:
-    `<folder>/<council>/<sheet>/import_id=<n>/part.parquet` (one file set per import: immutable,
-    so files already written are kept), plus `<council>/imports.parquet`, `plan_changes.parquet`
-    and `kpi_results.parquet` (rewritten each time; every KPI row carries the council code). The
-    council code comes from `config.council` ($CSC_COUNCIL), so several councils' exports sit side
-    by side in one folder or bucket. One snapshot: every file comes from the same committed state.
-    Returns the number of files written."""
-    code = config.council(council)
-    folder = Path(folder) / code
-    folder.mkdir(parents=True, exist_ok=True)
-    cur = store.cursor()
-    written = {"records": 0, "kept": 0, "tables": 0}
-    cur.execute("begin transaction read only")
-    try:
-        for sheet in spec.SHEETS.values():
-            counts = cur.execute(
-                f"select import_id, count(*) from raw_{sheet.name} group by import_id order by import_id"
-            ).fetchall()
-            for import_id, n in counts:
-                out = folder / sheet.name / f"import_id={int(import_id)}" / "part.parquet"
-                if out.exists() and _parquet_rows(cur, out) == n:
-                    written["kept"] += 1
-                    continue
-                out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_name("part.parquet.partial")
-                # import_id is an integer from the database; file paths cannot be bound as parameters
-                cur.execute(f"copy (select * exclude (import_id) from raw_{sheet.name} where import_id = {int(import_id)} "
-                            f"order by excel_row) to {_sql_str(tmp)} (format parquet)")
-                os.replace(tmp, out)
-                written["records"] += 1
-        tables = {"imports": "*", "plan_changes": "*", "kpi_results": f"{_sql_str(code)} as council, *",
-                  # Annex A's List 3 counts of earlier referrals, which re_referral_pct reads
-                  "referral_counts_current": "*"}
-        for table, columns in tables.items():
-            tmp = folder / f"{table}.parquet.partial"
-            cur.execute(f"copy (select {columns} from {table} order by all) to {_sql_str(tmp)} (format parquet)")
-            os.replace(tmp, folder / f"{table}.parquet")
-            written["tables"] += 1
-    finally:
-        cur.execute("commit")
-    return written
-
-
-def councils(folder: str | Path) -> list[str]:
-    """The councils exported into `folder` (each a sub-folder holding `imports.parquet`)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir()
-                  if p.is_dir() and (p / "imports.parquet").exists() and config.COUNCIL_CODE.match(p.name))
-
-
-def _parquet_rows(cur, path: Path) -> int:
-    return cur.execute(f"select count(*) from read_parquet({_sql_str(path)})").fetchall()[0][0]
-
-
-def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
-    """Define `raw_<sheet>`, `imports`, `plan_changes` and `cur_<sheet>` over one council's folder
-    of an `export_parquet` export (`<folder>/<council>`), so the KPI SQL (`csc.kpis.materialise`)
-    runs on the Parquet unchanged."""
-    from csc import annexa
-    from csc.store import current_table_sql, raw_table_sql
-
-    folder = Path(folder)
-    for sheet in spec.SHEETS.values():
-        cols = ", ".join(sheet.column_names)
-        if any((folder / sheet.name).glob("import_id=*/part.parquet")):
-            pattern = _sql_str(folder / sheet.name / "*" / "part.parquet")
-            con.execute(f"create or replace view raw_{sheet.name} as select import_id::integer as import_id, "
-                        f"excel_row, {cols} from read_parquet({pattern}, hive_partitioning = true)")
-        else:  # no import had this sheet: an empty table of the same shape
-            con.execute(raw_table_sql(sheet))
-    for table in ("imports", "plan_changes"):
-        con.execute(f"create or replace view {table} as select * from read_parquet({_sql_str(folder / f'{table}.parquet')})")
-    counts = folder / "referral_counts_current.parquet"
-    if counts.exists():
-        con.execute(f"create or replace view referral_counts_current as select * from read_parquet({_sql_str(counts)})")
-    else:  # an export made before the counts were exported: none
-        con.execute("create or replace table referral_counts_current (referral_id varchar, prior_referrals_12m integer)")
-    for sheet in spec.SHEETS.values():
-        con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
-    con.execute(annexa.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does

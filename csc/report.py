@@ -9,16 +9,8 @@ import duckdb
 import pandas as pd
 
 from csc import kpis, privacy, spc, verdict
+from csc.months import previous_period
 from csc.plan import Action, Plan
-
-
-def _add_months(period: str, n: int) -> str:
-    y, m = int(period[:4]), int(period[5:7]) - 1 + n
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
-
-
-def previous_period(period: str) -> str:
-    return _add_months(period, -1)
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,10 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
     All areas: the stored all-areas rows. One area: its rows. Several areas: their numerators
     and denominators added up (a median is recomputed from the records)."""
     df = _series(cur, kpi, sel)
-    return privacy.board_view(cur, kpi, sel, df) if suppress else df
+    if not suppress:
+        return df
+    stored = kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
+    return privacy.board_view(stored, kpi, sel, df)
 
 
 def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:

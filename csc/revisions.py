@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from csc import kpis
+from csc.months import add_months
 
 SCHEMA = """
 create sequence if not exists kpi_history_seq start 1;
@@ -181,8 +182,7 @@ def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str
     numbers, before or after, is shown as c (`csc.privacy`)."""
     from csc import kpis, privacy
 
-    y, m = int(period[:4]), int(period[5:7]) - 1 - months
-    first = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+    first = add_months(period, -months)
     df = revised(cur, period_from=first, period_to=period, areas=areas)
     df = df[df["kpi"].isin(kpi_names)].reset_index(drop=True)
     rows = []

@@ -17,7 +17,6 @@ equal DuckDB's for each council.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import tempfile
@@ -31,7 +30,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from csc import annexa, kpis, recovery, spec, workdays
+from csc import annexa, kpis, parquet, spec, workdays
+from csc.months import month_range, period_end, period_start
 from csc.store import current_table_sql
 
 log = logging.getLogger("csc.spark")
@@ -134,14 +134,8 @@ def _arrow_view(spark, name: str, table: pa.Table) -> None:
 
 def month_spine(first: str, last: str) -> pa.Table:
     """`kpi_months`: each month from first to last (YYYY-MM) with its first and last day."""
-    periods, m0s, m1s = [], [], []
-    y, m = int(first[:4]), int(first[5:7])
-    while f"{y:04d}-{m:02d}" <= last:
-        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-        periods.append(f"{y:04d}-{m:02d}")
-        m0s.append(dt.date(y, m, 1))
-        m1s.append(nxt - dt.timedelta(days=1))
-        y, m = nxt.year, nxt.month
+    periods = month_range(first, last)
+    m0s, m1s = [period_start(p) for p in periods], [period_end(p) for p in periods]
     return pa.table({"period": pa.array(periods, pa.string()), "m0": pa.array(m0s, pa.date32()),
                      "m1": pa.array(m1s, pa.date32())})
 
@@ -231,7 +225,7 @@ def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
     """Every KPI for every council in `parquet_dir` (or those named), pooled: a DataFrame with a
     council column; written as Parquet partitioned by council under `out_dir/kpi_results` when
     given (a council's partition is replaced, the others kept)."""
-    found = recovery.councils(parquet_dir)
+    found = parquet.councils(parquet_dir)
     todo = councils or found
     missing = sorted(set(todo) - set(found))
     if missing:

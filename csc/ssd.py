@@ -40,31 +40,33 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from csc import annexa, spec
+from csc import annexa_lists, spec
 from csc.extract import (
+    Extract,
+    Problem,
+    SheetData,
+    read_sheet,
+    validate_values,
+)
+from csc.filesafety import (
     HEADER_SEARCH_ROWS,
     MAX_FILE_BYTES,
     MAX_PART_RATIO,
     MAX_ROWS,
     MAX_UNCOMPRESSED_BYTES,
     SAVE_AS,
-    Extract,
     FileRefused,
-    Problem,
-    SheetData,
-    _damaged,
-    _inflate,
-    _inspect_parts,
-    _read_sheet,
-    _sheet_parts,
-    _too_big,
-    _validate,
     check_file,
+    damaged,
+    inflate,
+    inspect_parts,
+    sheet_parts,
+    sheet_too_big,
     zip_parts,
 )
 
 SOURCE_FORMAT = "ssd"
-NO_TEAM_AREA = annexa.NO_TEAM_AREA
+NO_TEAM_AREA = annexa_lists.NO_TEAM_AREA
 BLANK_DATE = "1900-01-01"
 
 # SSD table -> the columns read (the first ones of each table are required)
@@ -203,7 +205,7 @@ def is_ssd(path: str | Path, original_name: str | None = None) -> bool:
         if name.lower().endswith(".zip"):
             return any(table_name(Path(i.filename).name) for i in _zip_members(path, name))
         check_file(path, original_name)
-        return any(table_name(t) for t in _sheet_parts(path, name))
+        return any(table_name(t) for t in sheet_parts(path, name))
     except Exception:
         return False
 
@@ -228,7 +230,7 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
                 if table is None:
                     extract.problems.append(_warning(f'"{member}" is not an SSD table the dashboard reads and was ignored.'))
                     continue
-                data = b"".join(_inflate(fh, info, name))
+                data = b"".join(inflate(fh, info, name))
                 try:
                     t = _csv_table(data)
                     t = t.rename_columns([c.strip().lower() for c in t.column_names])
@@ -246,20 +248,20 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
     import fastexcel
 
     check_file(path, name)
-    parts = _sheet_parts(path, name)
+    parts = sheet_parts(path, name)
     wanted = {parts.get(t, "") for t in parts if table_name(t) or spec.sheet_for(t)}
-    extents = _inspect_parts(path, name, wanted)
+    extents = inspect_parts(path, name, wanted)
     reader = fastexcel.read_excel(str(path))
     for title in reader.sheet_names:
         table = table_name(title)
         sheet = spec.sheet_for(title)
         extent = extents.get(parts.get(title, ""))
-        if (table or sheet) and (extent is None or _too_big(title, extent)):
-            extract.problems.append(_error(_too_big(title, extent) if extent else f'Sheet "{title}" cannot be read.',
+        if (table or sheet) and (extent is None or sheet_too_big(title, extent)):
+            extract.problems.append(_error(sheet_too_big(title, extent) if extent else f'Sheet "{title}" cannot be read.',
                                            sheet=title))
             continue
         if sheet is not None:
-            _read_sheet(reader, title, sheet, extract, today)  # a sheet of the monthly extract, beside the SSD
+            read_sheet(reader, title, sheet, extract, today)  # a sheet of the monthly extract, beside the SSD
             continue
         if table is None:
             extract.problems.append(_warning(f'Sheet "{title}" is neither an SSD table nor a sheet of the extract '
@@ -387,7 +389,7 @@ def read(
         extract.problems.append(_error(str(exc)))
         return extract
     except Exception as exc:
-        extract.problems.append(_error(str(_damaged(name, exc))))
+        extract.problems.append(_error(str(damaged(name, exc))))
         return extract
     if not sources:
         extract.problems.append(_error("No SSD table was found. Name each sheet (or CSV file) after its table: "
@@ -434,7 +436,7 @@ def read(
             title = extract.tables[table]
             sheet = _sheet_spec(sheet_name)
             headers = _headers(sheet_name)
-            checked, problems = _validate(text, sheet, title, headers, today)
+            checked, problems = validate_values(text, sheet, title, headers, today)
             extract.problems.extend(problems)
             if checked is not None:
                 typed[sheet_name] = checked
@@ -444,7 +446,7 @@ def read(
             regs = con.sql("select excel_row, prof_professional_id as worker_id, "
                            "trim(prof_social_worker_registration_no) as swe_number from ssd_professionals "
                            "where nullif(trim(prof_social_worker_registration_no), '') is not null").to_arrow_table()
-            checked, problems = _validate(regs, REGISTRATION_SHEET, extract.tables["ssd_professionals"],
+            checked, problems = validate_values(regs, REGISTRATION_SHEET, extract.tables["ssd_professionals"],
                                           {"worker_id": "prof_professional_id",
                                            "swe_number": "prof_social_worker_registration_no"}, today)
             extract.problems.extend(problems)
@@ -458,7 +460,7 @@ def read(
     typed = _derive(typed)
     if "workforce" in typed and known_workers is not None and known_workers.num_rows:
         typed["workforce"] = _keep_known(typed["workforce"], known_workers)
-    mapping = {annexa.team_key(t): a for t, a in (team_areas or {}).items()}
+    mapping = {annexa_lists.team_key(t): a for t, a in (team_areas or {}).items()}
     unmapped: dict[str, list[str]] = {}
     for sheet_name, table in typed.items():
         if sheet_name == REGISTRATIONS:
@@ -468,9 +470,9 @@ def read(
         teams = table.column("team").to_pylist()
         if team_areas is not None:
             for t in teams:
-                if t is not None and not mapping.get(annexa.team_key(t)):
+                if t is not None and not mapping.get(annexa_lists.team_key(t)):
                     unmapped.setdefault(" ".join(t.split()), []).append(sheet_name)
-        areas = [NO_TEAM_AREA if t is None else mapping.get(annexa.team_key(t)) for t in teams]
+        areas = [NO_TEAM_AREA if t is None else mapping.get(annexa_lists.team_key(t)) for t in teams]
         table = table.append_column("area_office", pa.array(areas, pa.string()))
         title = extract.tables[FEEDS[sheet_name]]
         extract.sheets[sheet_name] = SheetData(spec.SHEETS[sheet_name], title, 1, _headers(sheet_name), table,
@@ -480,12 +482,12 @@ def read(
         extract.problems.append(_error(
             f"{len(unmapped):,} team(s) in the SSD tables have no area office yet: "
             + ", ".join(f'"{t}" ({", ".join(sorted(set(s)))})' for t, s in sorted(unmapped.items())[:20])
-            + f". Map each team to its area office on {annexa.TEAMS_PAGE}, then upload the file again."))
+            + f". Map each team to its area office on {annexa_lists.TEAMS_PAGE}, then upload the file again."))
         extract.sheets.clear()
         return extract
     if team_areas is None:
         extract.problems.append(_warning(f"No database could be opened, so the teams were not checked against "
-                                         f"{annexa.TEAMS_PAGE}."))
+                                         f"{annexa_lists.TEAMS_PAGE}."))
     extract.problems.extend(_summary(extract))
     return extract
 

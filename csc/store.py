@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,57 +25,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc import annexa, census, config, crypto, guardrails, recovery, revisions, spec, ssd
+from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, spec, ssd
+from csc.pseudonyms import pseudonymise
+from csc.schema import SCHEMA, add_missing_columns, current_table_sql, raw_table_sql
 from csc.extract import Extract, Problem, forget_reads, read_workbook
 
-SQL_TYPES = {
-    spec.ID: "varchar",
-    spec.TEXT: "varchar",
-    spec.DATE: "date",
-    spec.FLAG: "boolean",
-    spec.NUMBER: "double",
-    spec.WHOLE: "integer",
-    spec.ENUM: "varchar",
-}
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-SCHEMA = """
-create sequence if not exists import_seq start 1;
-create table if not exists imports (
-    import_id integer primary key,
-    period varchar not null,
-    file_name varchar not null,
-    sha256 varchar not null,
-    user_name varchar not null,
-    imported_at timestamp not null,
-    status varchar not null,            -- loaded | rolled_back
-    row_counts varchar not null,        -- JSON: sheet -> rows
-    warnings varchar not null,          -- JSON list of messages
-    stored_file varchar,
-    source_format varchar not null default 'extract',
-    rolled_back_at timestamp,
-    rolled_back_by varchar
-);
-create sequence if not exists audit_seq start 1;
-create table if not exists audit_log (
-    audit_id bigint primary key default nextval('audit_seq'),
-    logged_at timestamp not null,
-    user_name varchar not null,
-    role varchar,
-    action varchar not null,            -- view | import | rollback | export | plan_change | ...
-    detail varchar                      -- JSON
-);
-create sequence if not exists plan_seq start 1;
-create table if not exists plan_changes (
-    change_id bigint primary key default nextval('plan_seq'),
-    action_id varchar not null,
-    field varchar not null,             -- owner | due | status | title | target:<kpi> | commentary:<YYYY-MM>
-    value varchar,
-    changed_by varchar not null,
-    role varchar,
-    changed_at timestamp not null
-);
-"""
 
 
 class StoreError(Exception):
@@ -116,39 +72,40 @@ def check_period(period: str) -> str:
     return period
 
 
-def period_end(period: str) -> dt.date:
-    y, m = int(period[:4]), int(period[5:7])
-    first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
+class Write:
+    """One write transaction (`Store.transaction`): its cursor, the audit entry's detail (add to
+    it inside the block), and work to do once it is committed or if it is undone."""
 
+    def __init__(self, store: Store, cur: duckdb.DuckDBPyConnection, detail: dict):
+        self.store, self.cur, self.detail = store, cur, detail
+        self.action: str | None = None  # set by `Store.transaction`; the block may name what it did
+        self.abandoned = False
+        self._after: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], None]] = []
 
-def raw_table_sql(sheet: spec.Sheet) -> str:
-    cols = ["import_id integer not null", "excel_row integer"]
-    cols += [f"{c.name} {SQL_TYPES[c.type]}" for c in sheet.columns]
-    return f"create table if not exists raw_{sheet.name} ({', '.join(cols)})"
+    def recompute(self, change: tuple | None = None) -> None:
+        """Rebuild the current tables and every KPI inside this transaction; `change`
+        (import_id, "import" | "rollback", when) is kept with each KPI value it changed."""
+        self.store._rebuild(self.cur, change)
 
+    def after_commit(self, work: Callable[[], None]) -> None:
+        self._after.append(work)
 
-def current_table_sql(sheet: spec.Sheet) -> str:
-    """The current version of each record: from the latest loaded import containing its key."""
-    key = ", ".join(f"r.{k}" for k in sheet.key)
-    if sheet.key_includes_period:
-        key += ", i.period"
-    cols = ", ".join(f"r.{c}" for c in sheet.column_names)
-    return f"""
-        create or replace table cur_{sheet.name} as
-        select {cols}, i.period as import_period, r.import_id
-        from raw_{sheet.name} as r
-        join imports as i on i.import_id = r.import_id
-        where i.status = 'loaded'
-        qualify row_number() over (partition by {key} order by i.period desc, r.import_id desc) = 1
-    """
+    def on_rollback(self, work: Callable[[], None]) -> None:
+        """Clean-up if the transaction is undone (e.g. remove a file written inside it)."""
+        self._undo.append(work)
+
+    def abandon(self) -> None:
+        """Nothing to write after all: undo the transaction, with no audit entry and no new data version."""
+        self.abandoned = True
 
 
 class Store:
-    """One DuckDB database file. The process that opens it read-write is its only writer."""
+    """One DuckDB database file. The process that opens it read-write is its only writer, and it
+    writes through `transaction` only."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False):
-        self.con = con
+        self._con = con
         self.path = path
         self.read_only = read_only
         self._write_lock = threading.Lock()
@@ -163,7 +120,7 @@ class Store:
         store = cls(duckdb.connect(str(path)), path)
         store._ensure_schema()
         crypto.tighten(path)  # the data folder 0700, its files 0600
-        recovery.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
+        manifest.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
 
     def __enter__(self) -> Store:
@@ -173,22 +130,83 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        self._con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one reader (one script run); it sees committed data only."""
-        return self.con.cursor()
+        return self._con.cursor()
+
+    def checkpoint(self) -> None:
+        """Write the write-ahead log into the database file."""
+        self._con.execute("checkpoint")
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, user: str, action: str | None, detail: dict | None = None,
+                    role: str | None = None) -> Iterator[Write]:
+        """`with store.transaction(user, action, detail) as w:` the only way anything writes.
+
+        Holds the write lock and one DuckDB transaction; on leaving the block it adds the audit
+        entry (`action`, with `w.detail`), moves the data version on (`data_version`) and commits,
+        then does the after-commit work: the work the block asked for (`w.after_commit`) and the
+        recovery manifest (`csc.manifest.after_commit`), still under the lock, so the manifest
+        records changes in the order they were committed. If the block raises, everything is
+        undone and the `w.on_rollback` clean-up runs. `action` None: the store's own upkeep of its
+        tables on open, which no one asked for (not audited unless the block names it, `w.action`)."""
+        if self.read_only:
+            raise StoreError("This database was opened read-only: nothing can be changed through it.")
+        with self._write_lock:
+            w = Write(self, self._con.cursor(), dict(detail or {}))
+            w.action = action
+            w.cur.execute("begin")
+            try:
+                yield w
+                if w.abandoned:
+                    w.cur.execute("rollback")
+                    return
+                if w.action is not None:
+                    self._audit(w.cur, user, role, w.action, w.detail)
+                w.cur.execute("update data_version set n = n + 1")
+                w.cur.execute("commit")
+            except BaseException:
+                w.cur.execute("rollback")
+                for work in w._undo:
+                    work()
+                raise
+            for work in w._after:
+                work()
+            if w.action is not None:  # the store's upkeep of its tables changes nothing the manifest records
+                manifest.after_commit(self)  # record the change in uploads/manifest.jsonl; never raises
+
+    @contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """No write transaction starts or commits inside this block (a backup copies the manifest)."""
+        with self._write_lock:
+            yield
+
+    def data_version(self) -> int:
+        """A number every write transaction moves on (imports, rollbacks, plan and team changes,
+        refreshes, rebuilds) and nothing else does (page views, exports): a key for anything
+        computed from the data."""
+        try:
+            return self.cursor().execute("select n from data_version").fetchall()[0][0]
+        except duckdb.CatalogException:  # a database from before the data version, opened read-only
+            return 0
 
     def _ensure_schema(self) -> None:
-        with self._write_lock:
-            cur = self.con.cursor()
-            cur.execute("begin")
+        with self.transaction("system", None) as w:
+            cur = w.cur
+            tables = "select count(*) from duckdb_tables() where database_name = current_database()"
+            before = cur.execute(tables).fetchall()[0][0]
             cur.execute(SCHEMA)
-            cur.execute(annexa.SCHEMA)  # team_areas, inferred_involvements
+            cur.execute(annexa_tables.SCHEMA)  # team_areas, inferred_involvements
             cur.execute(ssd.SCHEMA)  # raw_worker_registrations
             cur.execute(revisions.SCHEMA)  # kpi_history: every KPI value's changes, by import
             for sheet in spec.SHEETS.values():
                 cur.execute(raw_table_sql(sheet))
+            added = add_missing_columns(cur)  # columns added to a sheet of the spec since the database was made
+            if added:
+                w.action, w.detail["added"] = "schema_migration", added
             exists = cur.execute(
                 "select count(*) from information_schema.tables where table_name = 'cur_referrals'"
             ).fetchall()[0][0]
@@ -196,12 +214,14 @@ class Store:
             board_stored = cur.execute(
                 "select count(*) from information_schema.tables where table_name = 'kpi_team_results'"
             ).fetchall()[0][0]
-            if not exists or not board_stored:
-                self._rebuild(cur)
-            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0]:
+            if not exists or not board_stored or added:
+                w.recompute()
+            elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0] and \
+                    cur.execute("select count(*) from kpi_results").fetchall()[0][0]:
                 # a database from before kpi_history: today's values are the baseline
                 revisions.record(cur, None, "baseline", dt.datetime.now())
-            cur.execute("commit")
+            elif cur.execute(tables).fetchall()[0][0] == before:
+                w.abandon()  # up to date already: nothing written, the data version stays
 
     @property
     def paths(self) -> config.Paths:
@@ -230,13 +250,13 @@ class Store:
         (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
         day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa`. Nothing is written here: the
         teams a refused Annex A or SSD file names are recorded apart from the data by the caller
-        (`import_file`, `csc.uploads.check`: `annexa.record_unmapped`)."""
+        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`)."""
         if annexa.is_annex_a(path, original_name):
-            extract = annexa.read(path, annexa.team_areas(self.cursor()), id_key=config.id_key(self.path),
+            extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
         elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
             known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
-            extract = ssd.read(path, annexa.team_areas(self.cursor()), original_name=original_name, today=today,
+            extract = ssd.read(path, annexa_teams.team_areas(self.cursor()), original_name=original_name, today=today,
                                known_workers=known)
         elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
             cur = self.cursor()
@@ -340,7 +360,7 @@ class Store:
                                     as_of=today)
             if not extract.ok:
                 self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
-                annexa.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
+                annexa_teams.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
                 return ImportResult(
                     "refused",
                     period,
@@ -354,9 +374,8 @@ class Store:
                                                            f"date, not {period}."))
                 period = census_period
             step(2, 4, "Loading the records")
-            with self._write_lock:
-                result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
-                                    source_format, step, role)
+            result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
+                                source_format, step, role)
         step(4, 4, "Done")
         return result
 
@@ -386,20 +405,19 @@ class Store:
                 table = table.append_column("excel_row", pa.array(range(2, table.num_rows + 2), pa.int64()))
             extract.sheets[sheet_name] = SheetData(sheet, sheet_name, 1, {}, table, table.num_rows)
         digest = hashlib.sha256(repr(sorted(extract.row_counts.items())).encode() + name.encode()).hexdigest()
-        with self._write_lock:
-            return self._load(extract, None, name, digest, period, user, imported_at or dt.datetime.now(),
-                              source_format, lambda *a: None)
+        return self._load(extract, None, name, digest, period, user, imported_at or dt.datetime.now(),
+                          source_format, lambda *a: None)
 
     def _load(self, extract, raw, name, digest, period, user, imported_at, source_format, step,
               role=None) -> ImportResult:
         key = config.id_key(self.path)
-        cur = self.con.cursor()
-        import_id = None
-        stored = None
-        try:
-            cur.execute("begin")
+        with self.transaction(user, "import", {"period": period, "file": name}, role=role) as w:
+            cur = w.cur
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
+            w.detail = {"import_id": import_id, **w.detail}
             stored = self._keep_file(raw, import_id, digest, name, key) if raw is not None else None
+            if stored is not None:
+                w.on_rollback(lambda: stored.unlink(missing_ok=True))
             for sheet_name, data in extract.sheets.items():
                 table = pseudonymise(data.table, key)
                 cur.register("incoming", table)
@@ -427,15 +445,7 @@ class Store:
                 },
             )
             step(3, 4, "Recomputing the KPIs")
-            self._rebuild(cur, (import_id, "import", imported_at))
-            self._audit(cur, user, role, "import", {"import_id": import_id, "period": period, "file": name})
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            if stored is not None and stored.exists():
-                stored.unlink()
-            raise
-        recovery.after_commit(self)  # record the import in uploads/manifest.jsonl
+            w.recompute((import_id, "import", imported_at))
         total = sum(extract.row_counts.values())
         return ImportResult(
             "loaded",
@@ -457,9 +467,8 @@ class Store:
 
     def rollback(self, import_id: int, user: str = "local", role: str | None = None) -> str:
         """Mark an import rolled back: its rows stop counting, earlier versions become current again."""
-        with self._write_lock:
-            cur = self.con.cursor()
-            row = cur.execute(
+        with self.transaction(user, "rollback", {"import_id": import_id}, role=role) as w:
+            row = w.cur.execute(
                 "select status, period from imports where import_id = $id", {"id": import_id}
             ).fetchall()
             row = row[0] if row else None
@@ -467,37 +476,27 @@ class Store:
                 raise StoreError(f"There is no import {import_id}.")
             if row[0] != "loaded":
                 raise StoreError(f"Import {import_id} is already rolled back.")
-            try:
-                cur.execute("begin")
-                now = dt.datetime.now()
-                cur.execute(
-                    "update imports set status = 'rolled_back', rolled_back_at = $at, rolled_back_by = $user "
-                    "where import_id = $id",
-                    {"at": now, "user": user, "id": import_id},
-                )
-                self._rebuild(cur, (import_id, "rollback", now))
-                self._audit(cur, user, role, "rollback", {"import_id": import_id, "period": row[1]})
-                cur.execute("commit")
-            except BaseException:
-                cur.execute("rollback")
-                raise
-            recovery.after_commit(self)  # record the rollback in uploads/manifest.jsonl
+            w.detail["period"] = row[1]
+            now = dt.datetime.now()
+            w.cur.execute(
+                "update imports set status = 'rolled_back', rolled_back_at = $at, rolled_back_by = $user "
+                "where import_id = $id",
+                {"at": now, "user": user, "id": import_id},
+            )
+            w.recompute((import_id, "rollback", now))
         return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
 
-    def refresh(self) -> None:
+    def refresh(self, user: str = "system", role: str | None = None) -> None:
         """Rebuild current tables and KPI results (e.g. after the KPI definitions change)."""
-        with self._write_lock:
-            cur = self.con.cursor()
-            cur.execute("begin")
-            self._rebuild(cur)
-            cur.execute("commit")
+        with self.transaction(user, "refresh", role=role) as w:
+            w.recompute()
 
     def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None) -> None:
         """Recompute the current tables and the KPIs; `change` (import_id, "import" | "rollback",
         when) is what caused it, kept with every KPI value it changed (`csc.revisions`)."""
         for sheet in spec.SHEETS.values():
             cur.execute(current_table_sql(sheet))
-        annexa.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
+        annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 
         kpis.materialise(cur)
@@ -506,9 +505,11 @@ class Store:
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
+        """A line in the audit log for something that changes no data (a page view, an export, a
+        refused file): not a write transaction, so the data version stays as it is."""
         # No write lock: an append to the audit log never conflicts with an import's transaction
         # (DuckDB appends from concurrent transactions merge), and a page view must not wait for one.
-        self._audit(self.con.cursor(), user, role, action, detail or {})
+        self._audit(self._con.cursor(), user, role, action, detail or {})
 
     @staticmethod
     def _audit(cur, user, role, action, detail) -> None:
@@ -538,18 +539,3 @@ class private_copy:
 
     def __exit__(self, *exc) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:
-    """Replace child ids with a keyed hash (HMAC-SHA-256, first 32 hex digits), so the database
-    never holds them. Each distinct id is hashed once; the column is mapped back in Arrow."""
-    if "child_id" not in table.column_names:
-        return table
-    import pyarrow.compute as pc
-
-    ids = table.column("child_id").combine_chunks()
-    distinct = pc.unique(ids).drop_null()
-    hashed = pa.array([hmac.digest(key, v.encode(), "sha256").hex()[:32] for v in distinct.to_pylist()], pa.string())
-    out = pc.take(hashed, pc.index_in(ids, value_set=distinct))  # null ids stay null
-    idx = table.column_names.index("child_id")
-    return table.set_column(idx, "child_id", out)

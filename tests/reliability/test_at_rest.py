@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from csc import crypto, exports, kpis, recovery
+from csc import crypto, exports, kpis, parquet, recovery
 from csc.store import Store
 from tests.reliability.support import write_council
 
@@ -49,10 +49,10 @@ def _data_folder(tmp_path, monkeypatch):
         second = store.import_file(again, "2022-03", user="analyst", role="analyst")
         store.rollback(second.import_id, user="analyst", role="analyst")
         recovery.backup(store, db.parent / "backups" / "nightly")
-        recovery.export_parquet(store, db.parent / "exports" / "parquet")
+        parquet.export_parquet(store, db.parent / "exports" / "parquet")
         records = kpis.records(store.cursor(), kpis.get("re_referral_pct"), "2022-03", None)
         (db.parent / "exports" / "records.csv").write_bytes(exports.to_csv_bytes(records))
-        store.con.execute("checkpoint")
+        store.checkpoint()
     children = ids_in(workbook, "child_id") | ids_in(again, "child_id")
     assert len(children) > 100 and all(re.fullmatch(r"CH\d{7}", c) for c in children)
     return db, children, [workbook, again]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from csc import recovery
+from csc import manifest
 from csc.store import Store
 from tests.reliability.support import state
 
@@ -42,7 +42,7 @@ if sabotage:  # die at a chosen point, to hit a window exactly
     if sabotage == "in-transaction":
         csc.kpis.materialise = die  # after the file is kept and the rows inserted, before the commit
     elif sabotage == "after-commit":
-        csc.store.recovery.after_commit = die  # committed, the manifest not yet written
+        csc.store.manifest.after_commit = die  # committed, the manifest not yet written
 store = Store.open(db)
 
 def progress(done, total, message):
@@ -70,7 +70,7 @@ def stray_files(db: Path) -> list[str]:
     import duckdb
 
     uploads = db.parent / "uploads"
-    files = sorted(f.name for f in uploads.iterdir() if recovery.KEPT_FILE.match(f.name)) if uploads.exists() else []
+    files = sorted(f.name for f in uploads.iterdir() if manifest.KEPT_FILE.match(f.name)) if uploads.exists() else []
     con = duckdb.connect(str(db))  # replays the WAL, as any open does
     try:
         referenced = {Path(r[0]).name for r in con.execute("select stored_file from imports").fetchall() if r[0]}
@@ -83,7 +83,7 @@ def reopened(db: Path) -> dict:
     """Open as the dashboard would (read-write: repairs the manifest, sweeps leftovers)."""
     with Store.open(db) as store:
         s = state(store.cursor())
-        s["manifest"] = recovery.check_manifest(store)
+        s["manifest"] = manifest.check_manifest(store)
         s["uploads"] = sorted(f.name for f in store.paths.uploads.iterdir()) if store.paths.uploads.exists() else []
     return s
 
@@ -153,7 +153,7 @@ def test_killed_imports_leave_all_or_nothing(base, clean_run, workbooks, tmp_pat
         got = outcome(result, clean_run)
         outcomes.append((after_step or "start", round(delay, 2), got))
         assert result["manifest"].in_step and result["manifest"].appended == 0
-        kept = [f for f in result["uploads"] if recovery.KEPT_FILE.match(f)]
+        kept = [f for f in result["uploads"] if manifest.KEPT_FILE.match(f)]
         assert len(kept) == len(result["imports"]), kept  # one kept file per import, no strays
         if after_step == "4":
             assert got == "whole"  # committed before the kill
@@ -169,7 +169,7 @@ def test_killed_inside_the_transaction_keeps_nothing(base, clean_run, workbooks,
     assert len(stray_files(db)) == 1
     result = reopened(db)
     assert outcome(result, clean_run) == "none"
-    assert len([f for f in result["uploads"] if recovery.KEPT_FILE.match(f)]) == 1  # February's only: swept on open
+    assert len([f for f in result["uploads"] if manifest.KEPT_FILE.match(f)]) == 1  # February's only: swept on open
 
 
 def test_killed_between_commit_and_manifest_keeps_the_import_and_repairs_the_manifest(base, clean_run, workbooks,
@@ -177,13 +177,13 @@ def test_killed_between_commit_and_manifest_keeps_the_import_and_repairs_the_man
     db = copy_db(base, tmp_path / "db")
     proc = start(db, workbooks["mar"], sabotage="after-commit")
     assert proc.wait(60) == -signal.SIGKILL
-    events = recovery.read_manifest(db.parent / "uploads" / recovery.MANIFEST)
+    events = manifest.read_manifest(db.parent / "uploads" / manifest.MANIFEST)
     assert [e["import_id"] for e in events if e["event"] == "import"] == [1]  # the manifest is behind
     result = reopened(db)
     assert outcome(result, clean_run) == "whole"
-    events = recovery.read_manifest(db.parent / "uploads" / recovery.MANIFEST)
+    events = manifest.read_manifest(db.parent / "uploads" / manifest.MANIFEST)
     assert [e["import_id"] for e in events if e["event"] == "import"] == [1, 2]  # caught up on open
-    assert len([f for f in result["uploads"] if recovery.KEPT_FILE.match(f)]) == 2
+    assert len([f for f in result["uploads"] if manifest.KEPT_FILE.match(f)]) == 2
 
 
 def test_a_stray_upload_file_is_harmless_and_removed_on_open(base, clean_run, tmp_path):
@@ -199,10 +199,10 @@ def test_a_stray_upload_file_is_harmless_and_removed_on_open(base, clean_run, tm
 
 def test_a_torn_manifest_line_is_skipped_and_the_next_event_starts_a_new_line(base, workbooks, tmp_path):
     db = copy_db(base, tmp_path / "db")
-    manifest = db.parent / "uploads" / recovery.MANIFEST
-    with open(manifest, "a") as fh:
+    manifest_file = db.parent / "uploads" / manifest.MANIFEST
+    with open(manifest_file, "a") as fh:
         fh.write('{"event": "import", "import_id": 2, "peri')  # a write cut short
     with Store.open(db) as store:
         assert store.import_file(workbooks["small"], "2022-04", user="after-crash").status == "loaded"
-    events = recovery.read_manifest(manifest)
+    events = manifest.read_manifest(manifest_file)
     assert [(e["event"], e["import_id"]) for e in events] == [("import", 1), ("import", 2)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from csc import cli, kpis, recovery, spec
+from csc import cli, kpis, parquet, spec
 from csc.store import Store
 from tests.reliability.support import kpi_rows
 
@@ -25,7 +25,7 @@ def loaded(tmp_path_factory, workbooks):
 
 def over_parquet(folder) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()  # in memory: nothing but the Parquet files
-    recovery.parquet_views(con, folder)
+    parquet.parquet_views(con, folder)
     kpis.materialise(con)
     return con
 
@@ -50,7 +50,7 @@ def test_councils_sit_side_by_side_each_code_in_its_path_and_kpi_rows(loaded, tm
     monkeypatch.setenv("CSC_COUNCIL", "e09000001")
     assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded)]) == 0
     assert cli.main(["export-parquet", str(tmp_path / "pq"), "--db", str(loaded), "--council", "E08000003"]) == 0
-    assert recovery.councils(tmp_path / "pq") == ["e08000003", "e09000001"]
+    assert parquet.councils(tmp_path / "pq") == ["e08000003", "e09000001"]
     for code in ("e08000003", "e09000001"):
         assert (tmp_path / "pq" / code / "referrals" / "import_id=1" / "part.parquet").exists()
         codes = duckdb.connect().execute(
@@ -62,7 +62,7 @@ def test_councils_sit_side_by_side_each_code_in_its_path_and_kpi_rows(loaded, tm
 
 def test_the_same_kpi_sql_over_parquet_gives_the_same_results(loaded, tmp_path):
     with Store.open(loaded, read_only=True) as store:
-        recovery.export_parquet(store, tmp_path / "pq", council="demo")
+        parquet.export_parquet(store, tmp_path / "pq", council="demo")
         expected = kpi_rows(store.cursor())
         current = {s: store.cursor().execute(f"select count(*) from cur_{s}").fetchall()[0][0] for s in spec.SHEETS}
     con = over_parquet(tmp_path / "pq" / "demo")
@@ -82,10 +82,10 @@ def test_a_second_export_keeps_the_files_already_written_and_adds_the_new_import
     work.mkdir()
     (work / "csc.duckdb").write_bytes(loaded.read_bytes())
     with Store.open(work / "csc.duckdb") as store:
-        first = recovery.export_parquet(store, pq, council="demo")
+        first = parquet.export_parquet(store, pq, council="demo")
         stamp = (pq / "demo" / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns
         store.import_file(workbooks["mar-again"], "2022-03", user="analyst")
-        second = recovery.export_parquet(store, pq, council="demo")
+        second = parquet.export_parquet(store, pq, council="demo")
         expected = kpi_rows(store.cursor())
     assert second["kept"] == first["records"] and second["records"] == len(spec.SHEETS)
     assert (pq / "demo" / "referrals" / "import_id=1" / "part.parquet").stat().st_mtime_ns == stamp

@@ -15,7 +15,7 @@ import pytest
 import pyarrow as pa
 
 import csc.store as store_module
-from csc import cli, config, crypto, plan, recovery
+from csc import cli, config, crypto, manifest, plan, recovery
 from csc.store import Store
 from tests.reliability.support import state
 
@@ -97,7 +97,7 @@ def test_rebuild_in_place_from_the_manifest_when_the_database_file_is_lost(counc
     assert cli.main(["rebuild", "--db", str(council)]) == 0
     same_data(before, snapshot(council))
     with Store.open(council) as store:  # reopened by the dashboard: the manifest agrees
-        assert recovery.check_manifest(store).in_step
+        assert manifest.check_manifest(store).in_step
     assert not list(council.parent.glob(".rebuild-*"))
 
 
@@ -145,7 +145,7 @@ def test_backup_while_in_use_restores_by_copying_the_folder(council, tmp_path, w
     shutil.copytree(tmp_path / "backup-1", restored)
     same_data(before, snapshot(restored / "csc.duckdb"))
     with Store.open(restored / "csc.duckdb") as store:
-        assert recovery.check_manifest(store).in_step
+        assert manifest.check_manifest(store).in_step
         assert store.import_file(workbooks["mar-again"], "2022-03", user="after-restore").status == "loaded"
     # and a rebuild straight from the backup folder gives the same again
     target = tmp_path / "rebuilt" / "csc.duckdb"
@@ -177,7 +177,7 @@ def test_a_fresh_database_beside_an_old_manifest_removes_nothing_and_says_so(cou
     files = sorted((council.parent / "uploads").iterdir())
     council.unlink()  # lost; the dashboard is started again before anyone runs a rebuild
     with Store.open(council) as store:
-        check = recovery.check_manifest(store)
+        check = manifest.check_manifest(store)
         assert not check.in_step and "the manifest records import 1 but the database does not" in check.problems
     assert sorted((council.parent / "uploads").iterdir()) == files  # every kept file is still there
     assert "python -m csc rebuild" in caplog.text
@@ -295,7 +295,7 @@ def annex_a(path: Path, children: list[str], day: dt.date) -> Path:
 def test_rebuild_reads_each_annex_a_file_with_the_team_mapping_of_its_day(tmp_path, history):
     import pandas as pd
 
-    from csc import annexa
+    from csc import annexa, annexa_teams
 
     db = tmp_path / "data" / "csc.duckdb"
     with Store.open(db) as store:
@@ -318,4 +318,4 @@ def test_rebuild_reads_each_annex_a_file_with_the_team_mapping_of_its_day(tmp_pa
     same_data(before, snapshot(target))
     with Store.open(target, read_only=True) as s:
         assert s.cursor().execute(q).fetchall() == areas
-        assert annexa.team_areas(s.cursor()) == {"Duty Team": "South"}
+        assert annexa_teams.team_areas(s.cursor()) == {"Duty Team": "South"}

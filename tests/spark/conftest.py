@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from csc import demo, recovery, spark
+from csc import demo, parquet, spark
 from csc.store import Store
 
 MONTHS = ("2011-01", "2011-04")
@@ -39,7 +39,7 @@ def councils(tmp_path_factory) -> dict[str, Path]:
         db = root / code / "csc.duckdb"
         demo.run_demo(db, first=MONTHS[0], last=MONTHS[1], seed=seed, out_dir=root / code / "extracts")
         with Store.open(db, read_only=True) as store:
-            recovery.export_parquet(store, root / "parquet", council=code)
+            parquet.export_parquet(store, root / "parquet", council=code)
         dbs[code] = db
     return dbs
 

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csc import annexa, kpis, recovery
+from csc import annexa, kpis, manifest
 from csc.store import Store
 from tests.conftest import write_xlsx
 
@@ -309,22 +309,24 @@ def test_unmapped_team_refused_then_listed_then_loaded(store, tmp_path):
 def test_a_refused_annex_a_file_changes_no_table_but_the_audited_waiting_list(store, tmp_path):
     mapped(store)
     tables = [r[0] for r in rows(store, "select table_name from information_schema.tables where table_name not in "
-                                        "('audit_log', 'teams_awaiting_area') order by 1")]
+                                        "('audit_log', 'teams_awaiting_area', 'data_version') order by 1")]
 
     def snapshot():
         return {t: rows(store, f"select * from {t} order by all") for t in tables}
 
-    manifest = recovery.manifest_path(store.path)
-    before, manifest_before = snapshot(), manifest.read_bytes() if manifest.exists() else b""
+    manifest_file = manifest.manifest_path(store.path)
+    before, manifest_before = snapshot(), manifest_file.read_bytes() if manifest_file.exists() else b""
+    version_before = store.data_version()
     path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5), team="Hub"),
                                       referral("C2", D(2011, 4, 6), team="Edge of Care")])
     assert store.import_file(path, "2011-04", user="ana", role="analyst").status == "refused"
     assert snapshot() == before  # the mapping, the records, the imports: all as they were
-    assert (manifest.read_bytes() if manifest.exists() else b"") == manifest_before
+    assert (manifest_file.read_bytes() if manifest_file.exists() else b"") == manifest_before
     audit = rows(store, "select action, user_name, role, detail from audit_log order by audit_id")
     assert [(a, u, r) for a, u, r, _ in audit[-2:]] == [("import_refused", "ana", "analyst"),
                                                          ("teams_awaiting_area", "ana", "analyst")]
     assert sorted(json.loads(audit[-1][3])["added"]) == ["Edge of Care", "Hub"]
+    assert store.data_version() == version_before + 1  # the Teams page's list changed: one write
 
 
 def test_saving_the_mapping(store):

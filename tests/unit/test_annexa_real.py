@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from csc import annexa, kpis
+from csc import annexa, annexa_teams, kpis
 from csc.store import Store
 from tests.conftest import write_xlsx
 
@@ -222,14 +222,14 @@ def test_validate_against_a_database_says_truly_where_unmapped_teams_are(tmp_pat
     assert "now listed" not in run.stdout and "now lists" not in run.stdout
     assert "were not added to the Teams page" in run.stdout
     with Store.open(db) as store:
-        assert annexa.team_areas(store.cursor()) == {}  # validate stored nothing
+        assert annexa_teams.team_areas(store.cursor()) == {}  # validate stored nothing
         # the Upload page's check (read-write) does list them on the Teams page, apart from the data
         # (issue 14: a refused file changes no table the figures come from), and says so
         from csc import uploads
 
         checked = uploads.check(store, SAMPLE.read_bytes(), SAMPLE.name, "ana", "analyst")
         assert "The Teams page (Manage > Teams) now lists the team(s) with no area office" in text(checked.extract.warnings)
-        assert annexa.team_areas(store.cursor()) == {}  # the mapping itself is unchanged
+        assert annexa_teams.team_areas(store.cursor()) == {}  # the mapping itself is unchanged
         waiting = {t for (t,) in store.cursor().execute("select team from teams_awaiting_area").fetchall()}
         assert waiting == set(TEAMS)
 

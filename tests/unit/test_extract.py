@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import corpus  # noqa: E402
 from corpus import d, raw_workbook, sheet_xml, write_xlsx  # noqa: E402
 
-from csc import extract, spec  # noqa: E402
+from csc import filesafety, spec  # noqa: E402
 from csc.extract import read_workbook  # noqa: E402
 
 TODAY = dt.date(2011, 6, 30)
@@ -296,22 +296,22 @@ def test_name_must_be_xlsx_or_xlsm_but_case_does_not_matter(tmp_path):
     (b"\xfe\xff" + '<?xml version="1.0"?><!DOCTYPE x>'.encode("utf-16-be"), True, "entity"),
 ])
 def test_xml_prolog_check(head, complete, want):
-    assert extract._prolog_problem(head, complete) == want
+    assert filesafety._prolog_problem(head, complete) == want
 
 
 def _extent(xml: str) -> tuple[int, int]:
     data = xml.encode()
-    root = extract._ROOT_PREFIX.search(data)
-    scanner = extract._Scanner(root.group(1) or b"" if root else b"")
+    root = filesafety._ROOT_PREFIX.search(data)
+    scanner = filesafety._Scanner(root.group(1) or b"" if root else b"")
     scanner.feed(data)
-    return (scanner.rows, scanner.cols) if scanner.fast else extract._exact_extent(iter([data]))
+    return (scanner.rows, scanner.cols) if scanner.fast else filesafety._exact_extent(iter([data]))
 
 
 def test_sheet_extent_is_measured_from_the_xml():
     assert _extent(sheet_xml(corpus.referrals(3))) == (999_999, 26)  # a bound: single letters, under 7 digits
     far = sheet_xml(corpus.referrals(1)).replace("</sheetData>", '<row r="9"><c r="ZZ9"><v>1</v></c></row></sheetData>')
     rows, cols = _extent(far)
-    assert cols == 702 and rows * cols <= extract.MAX_CELLS
+    assert cols == 702 and rows * cols <= filesafety.MAX_CELLS
     deep = sheet_xml(corpus.referrals(1)).replace("</sheetData>",
                                                   '<row r="3000000"><c r="B3000000"><v>1</v></c></row></sheetData>')
     assert _extent(deep)[0] == 3_000_000
@@ -325,13 +325,13 @@ def test_a_loose_bound_is_measured_exactly_before_refusing(tmp_path, monkeypatch
     """One cell far right (column ZZ) on row 1 and 20,000 ordinary rows read in small chunks: the
     cheap bounds (702 columns x 999,999 rows) are too loose, so the sheet is measured exactly
     (702 x 20,001 cells, within the limit) and loads."""
-    monkeypatch.setattr(extract, "CHUNK", 70_000)
+    monkeypatch.setattr(filesafety, "CHUNK", 70_000)
     rows = corpus.referrals(20_000)
     xml = sheet_xml(rows).replace('<row r="1">', '<row r="1"><c r="ZZ1" t="inlineStr"><is><t>far</t></is></c>', 1)
     path = raw_workbook(tmp_path / "far_ok.xlsx", {"referrals": xml})
     measured = []
-    exact = extract._exact_extent
-    monkeypatch.setattr(extract, "_exact_extent", lambda chunks: measured.append(exact(chunks)) or measured[-1])
+    exact = filesafety._exact_extent
+    monkeypatch.setattr(filesafety, "_exact_extent", lambda chunks: measured.append(exact(chunks)) or measured[-1])
     result = read_workbook(path, today=TODAY)
     assert result.ok, [p.message for p in result.errors]
     assert result.row_counts == {"referrals": 20_000}

@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from csc import annexa, kpis, ssd
+from csc import annexa, annexa_teams, kpis, ssd
 from csc.store import Store
 from tests import ssd_generator
 from tests.conftest import write_xlsx
@@ -189,7 +189,7 @@ def test_unmapped_teams_are_refused_and_listed(store, tmp_path):
     assert not checked.ok
     assert "team(s) in the SSD tables have no area office yet" in text(checked.extract.errors)
     # listed for the Teams page apart from the data (issue 14: a refused file changes no figure's table)
-    assert annexa.team_areas(store.cursor()) == {}
+    assert annexa_teams.team_areas(store.cursor()) == {}
     waiting = {t for (t,) in store.cursor().execute("select team from teams_awaiting_area").fetchall()}
     assert waiting == {"Assessment Team North", "Safeguarding South"}
 

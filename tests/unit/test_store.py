@@ -17,13 +17,13 @@ import corpus  # noqa: E402
 from corpus import d, write_xlsx  # noqa: E402
 
 import csc.store as store_module  # noqa: E402
-from csc import config, crypto, recovery  # noqa: E402
+from csc import config, crypto, manifest  # noqa: E402
 from csc.store import Store, StoreError  # noqa: E402
 
 
 def kept_files(store: Store) -> list[Path]:
     uploads = store.paths.uploads
-    return sorted(p for p in uploads.iterdir() if recovery.KEPT_FILE.match(p.name)) if uploads.exists() else []
+    return sorted(p for p in uploads.iterdir() if manifest.KEPT_FILE.match(p.name)) if uploads.exists() else []
 
 
 def referrals(*rows: tuple[str, str, str]) -> dict:
@@ -214,7 +214,7 @@ def test_child_ids_are_stored_as_a_keyed_hash(load, store):
     assert ref["R1"] == plan == assessment  # the same child: the same hash, across sheets and imports
     assert ref["R1"] != ref["R2"]
     assert len(ref["R1"]) == 32 and all(ch in "0123456789abcdef" for ch in ref["R1"])
-    store.con.execute("checkpoint")
+    store.checkpoint()
     assert secret_ids[0].encode() not in store.path.read_bytes()
 
 

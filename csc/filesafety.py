@@ -1,0 +1,450 @@
+"""An upload is hostile until proven otherwise: the checks made on a workbook as a file, before
+any parser sees it (moved from `csc.extract`).
+
+Its size, its real type from its bytes (old .xls, encrypted, CSV, .xlsb), its zip directory
+(declared sizes and compression ratios: zip bombs are refused before anything is inflated). Then
+every part the reader may parse is inflated here under a cap and checked: no part inflating
+beyond what it declares, no XML entity declarations, and the cells of every recognised sheet
+spanning a bounded area (the reader allocates a dense grid of rows x columns, so one cell at
+ZZ1000000 in a 1 KB file would cost tens of GB).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_ROWS = 1_000_000  # data rows in one sheet
+HEADER_SEARCH_ROWS = 10
+MAX_FILE_BYTES = 200 * 1024 * 1024  # the upload itself
+MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024  # declared size of all parts once inflated
+MAX_PART_RATIO = 200  # a part inflating more than this many times over is a zip bomb
+MAX_PARTS = 10_000  # parts in the zip; a workbook has a few dozen
+MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
+MAX_CELLS = 30_000_000  # rows x columns of one sheet's used area: the reader allocates all of them
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+ZIP_MAGIC = b"PK\x03\x04"
+CHUNK = 4 * 1024 * 1024  # inflate parts this much at a time
+PROLOG_BYTES = 64 * 1024  # an XML part's root element must start within this
+SAVE_AS = 'Open it in Excel and use File > Save As > "Excel Workbook (.xlsx)", then upload the saved .xlsx file.'
+
+
+class FileRefused(Exception):
+    """The file cannot be read as an extract at all."""
+
+
+# --- the file itself -------------------------------------------------------------------
+
+
+def check_file(path: Path, original_name: str | None = None) -> None:
+    """Refuse a file that is not a plausible .xlsx/.xlsm workbook, from its bytes and zip
+    directory alone (nothing is inflated here)."""
+    name = original_name or path.name
+    suffix = Path(name).suffix.lower()
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRefused(f'"{name}" is empty (0 bytes). Export the extract again and upload the saved .xlsx file.')
+    if size > MAX_FILE_BYTES:
+        raise FileRefused(
+            f'"{name}" is {size / 2**20:,.0f} MB, more than the {MAX_FILE_BYTES / 2**20:,.0f} MB limit. '
+            "Split the extract or remove sheets the dashboard does not use."
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE_MAGIC):
+        if _ole_is_encrypted(path):
+            raise FileRefused(
+                f'"{name}" is password-protected (encrypted), so it cannot be read. Open it in Excel, remove the '
+                "password (File > Info > Protect Workbook > Encrypt with Password, clear the password, OK) and save it "
+                "again as .xlsx, then upload it."
+            )
+        raise FileRefused(f'"{name}" is an old-style Excel 97-2003 (.xls) workbook, which is not accepted. {SAVE_AS}')
+    if not head.startswith(ZIP_MAGIC):
+        kind = "a CSV or text file" if _looks_like_text(path) else "not an Excel workbook"
+        raise FileRefused(f'"{name}" is {kind}, whatever its name says. {SAVE_AS}')
+    _check_zip_count(path, name)
+    infos = zip_parts(path, name, "parts; an Excel workbook holds a few dozen. " + SAVE_AS)
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise FileRefused(
+            f'"{name}" contains two parts both named "{dup}", which Excel never writes and which can make programs '
+            f"read different data, so it was not opened. {SAVE_AS}"
+        )
+    if "xl/workbook.bin" in names:
+        raise FileRefused(f'"{name}" is a binary workbook (.xlsb), which is not accepted. {SAVE_AS}')
+    if "xl/workbook.xml" not in names:
+        if "EncryptedPackage" in names:
+            raise FileRefused(f'"{name}" is password-protected (encrypted), so it cannot be read. Remove the password in Excel and save again as .xlsx.')
+        raise FileRefused(f'"{name}" is a zip archive but not an Excel workbook. {SAVE_AS}')
+    if suffix not in {".xlsx", ".xlsm"}:
+        raise FileRefused(f'"{name}" is named "{suffix or "(no extension)"}", not .xlsx or .xlsm. {SAVE_AS}')
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise FileRefused(f'"{name}" has encrypted parts, so it cannot be read. Remove any password in Excel and save again as .xlsx.')
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise FileRefused(f'"{name}" was saved with an unusual compression method that Excel never uses. {SAVE_AS}')
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise FileRefused(
+            f'"{name}" would expand to {total / 2**30:,.1f} GB when opened, more than the '
+            f"{MAX_UNCOMPRESSED_BYTES / 2**30:,.0f} GB limit, so it was not opened (this is how a \"zip bomb\" attack "
+            "works). Check it is the real extract; a genuine extract is far smaller."
+        )
+    for info in infos:
+        if info.file_size > 1_000_000 and info.file_size > MAX_PART_RATIO * max(info.compress_size, 1):
+            raise FileRefused(
+                f'"{name}" contains a part ({info.filename}) that would expand '
+                f"{info.file_size // max(info.compress_size, 1):,} times over when opened: the pattern of a malicious "
+                "file (a zip bomb), so it was not opened. Check it is the real extract."
+            )
+
+
+def zip_parts(path: Path, name: str, too_many: str) -> list[zipfile.ZipInfo]:
+    """The parts of a zip file (a workbook, or an export of CSV files), refused in plain words when
+    it is damaged or holds more than `MAX_PARTS`: '"<name>" holds <n> <too_many>'."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise damaged(name, exc) from exc
+    if len(infos) > MAX_PARTS:
+        raise FileRefused(f'"{name}" holds {len(infos):,} {too_many}')
+    return infos
+
+
+def damaged(name: str, exc: object = None) -> FileRefused:
+    why = f" ({exc})" if exc else ""
+    return FileRefused(
+        f'"{name}" is damaged or incomplete and cannot be opened{why}. If it opens in Excel, use File > Save As > '
+        '"Excel Workbook (.xlsx)" and upload the saved copy; otherwise export the extract again.'
+    )
+
+
+def _check_zip_count(path: Path, name: str) -> None:
+    """Refuse a zip whose directory claims an absurd number of parts, before parsing the directory."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        raise damaged(name, "no zip directory at its end: the file was probably cut short")
+    count = struct.unpack("<H", tail[at + 10 : at + 12])[0]
+    if MAX_PARTS < count < 0xFFFF:
+        raise FileRefused(f'"{name}" holds {count:,} parts; an Excel workbook holds a few dozen. {SAVE_AS}')
+
+
+def _ole_is_encrypted(path: Path) -> bool:
+    with path.open("rb") as fh:
+        data = fh.read(2_000_000)
+    return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as fh:
+        sample = fh.read(4096)
+    return b"\x00" not in sample
+
+
+# --- inflating parts under a cap ----------------------------------------------------------
+
+
+def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+    """The part's bytes, a chunk at a time; refuses a part that inflates beyond what it declares
+    (a lying zip bomb) or that is damaged. The caller may stop early."""
+    fh.seek(info.header_offset)
+    local = fh.read(30)
+    if len(local) < 30 or local[:4] != ZIP_MAGIC:
+        raise damaged(name, f"part {info.filename} is missing")
+    n, m = struct.unpack("<HH", local[26:30])
+    fh.seek(info.header_offset + 30 + n + m)
+    left = info.compress_size
+    produced = 0
+    crc = 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        while left > 0:
+            raw = fh.read(min(CHUNK, left))
+            if not raw:
+                raise damaged(name, f"part {info.filename} is cut short")
+            left -= len(raw)
+            produced += len(raw)
+            crc = zlib.crc32(raw, crc)
+            yield raw
+    else:
+        d = zlib.decompressobj(-15)
+        try:
+            while not d.eof:
+                if d.unconsumed_tail:
+                    raw = d.unconsumed_tail
+                else:
+                    if left <= 0:
+                        raise damaged(name, f"part {info.filename} is cut short")
+                    raw = fh.read(min(CHUNK // 8, left))  # compressed: about a chunk once inflated
+                    if not raw:
+                        raise damaged(name, f"part {info.filename} is cut short")
+                    left -= len(raw)
+                out = d.decompress(raw, CHUNK)
+                produced += len(out)
+                if produced > info.file_size:
+                    raise FileRefused(
+                        f'"{name}" contains a part ({info.filename}) that expands to more than the size it declares: '
+                        "the pattern of a malicious file (a zip bomb), so it was not opened. Check it is the real extract."
+                    )
+                crc = zlib.crc32(out, crc)
+                if out:
+                    yield out
+        except zlib.error as exc:
+            raise damaged(name, f"part {info.filename}: {exc}") from exc
+    if produced != info.file_size or crc != info.CRC:
+        raise damaged(name, f"part {info.filename} fails its checksum")
+
+
+def _prolog_problem(head: bytes, complete: bool) -> str | None:
+    """'entity' if the XML declares a DOCTYPE or entities before its root element; 'long' if
+    the root element does not start within the bytes given; else None."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:2] in (b"<\x00", b"\x00<"):
+        enc = "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) or head[:1] == b"\x00" else "utf-16-le"
+        head = head[: len(head) // 2 * 2].decode(enc, errors="replace").encode("utf-8")
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    i, n = 0, len(head)
+    while True:
+        while i < n and head[i] in b" \t\r\n\xef\xbb\xbf":
+            i += 1
+        if i >= n:
+            return None if complete else "long"
+        if head.startswith(b"<?", i):
+            close = b"?>"
+        elif head.startswith(b"<!--", i):
+            close = b"-->"
+        elif head.startswith(b"<!", i):
+            return "entity"
+        else:
+            return None  # the root element (or text a real parser will reject)
+        end = head.find(close, i + 2)
+        if end < 0:
+            return None if complete else "long"
+        i = end + len(close)
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    start = head[:16].lstrip(b" \t\r\n")
+    return start.startswith((b"<", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"\x00<"))
+
+
+def _check_prolog(head: bytes, complete: bool, part: str, name: str) -> None:
+    problem = _prolog_problem(head[:PROLOG_BYTES], complete or len(head) < PROLOG_BYTES)
+    if problem == "entity":
+        raise FileRefused(
+            f'"{name}" contains XML document type or entity declarations ({part}), which genuine Excel files never have '
+            "and which are used to attack servers (for example the \"billion laughs\" attack), so it was not opened. "
+            "Check it is the real extract."
+        )
+    if problem == "long":
+        raise FileRefused(f'"{name}" has a part ({part}) that does not look like Excel wrote it. {SAVE_AS}')
+
+
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
+_ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_ANY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
+
+
+@dataclass
+class Extent:
+    """Where a worksheet's cells lie: what its <dimension> declares and what its cells reach."""
+
+    declared_rows: int = 0
+    declared_cols: int = 0
+    rows: int = 0  # the highest Excel row number of any cell (an upper bound)
+    cols: int = 0  # the highest column number of any cell (an upper bound)
+
+
+def _col_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters.upper() if isinstance(letters, str) else letters.decode().upper():
+        n = n * 26 + ord(ch) - 64
+        if n > 10**9:
+            break
+    return n
+
+
+def _row_number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 10 else 10**10
+
+
+class _Scanner:
+    """Bounds on the area a worksheet's cells span, found from its XML with a few regular
+    expression passes and nothing built per cell in Python, when every cell carries its
+    reference as `<c r="B7"` (as Excel writes them). Cells in columns A-Z with row numbers below
+    1,000,000 span at most 26 x 999,999 cells, within the limits, so only longer references are
+    looked at one by one. When the bounds are too loose to decide, or a cell has no reference,
+    `_exact_extent` follows the reader's own rules instead."""
+
+    def __init__(self, prefix: bytes):
+        p = b"<" + re.escape(prefix)
+        # any cell that is not simply <c r="A1"...> to <c r="Z999999"...>
+        self.not_simple = re.compile(p + rb'c(?:[>/\t\n\r]| (?!r="[A-Z][0-9]{1,6}"))')
+        self.no_ref = re.compile(p + rb'c(?:[>/\t\n\r]| (?!r="))')
+        self.multi_letter = re.compile(p + rb'c r="[A-Z]{2}')
+        self.multi_letter_all = re.compile(p + rb'c r="([A-Z]{2,})')
+        self.long_row = {k: re.compile(p + rb'c r="[A-Z]+[0-9]{%d}' % k) for k in range(1, 8)}
+        self.long_row_all = {k: re.compile(p + rb'c r="[A-Z]+([0-9]{%d,})' % k) for k in range(1, 8)}
+        self.fast = True  # False: a cell without a reference was seen
+        self.rows = 0  # upper bounds
+        self.cols = 0
+
+    def feed(self, buf: bytes) -> None:
+        if not self.fast:
+            return
+        if not self.not_simple.search(buf):  # the usual case: one look at the buffer
+            self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
+            return
+        if self.no_ref.search(buf):
+            self.fast = False
+            return
+        self.cols = max(self.cols, 26)
+        if self.multi_letter.search(buf):
+            self.cols = max(self.cols, max(_col_number(x) for x in set(self.multi_letter_all.findall(buf))))
+        # the longest row numbers present; stop once the bound is tight enough
+        for k in range(7, 0, -1):
+            if self.long_row[k].search(buf):
+                self.rows = max(self.rows, max(_row_number(x) for x in set(self.long_row_all[k].findall(buf))))
+                break
+            bound = 10 ** (k - 1) - 1  # every row number here has fewer than k digits
+            if bound <= self.rows or bound * self.cols <= MAX_CELLS:
+                self.rows = max(self.rows, bound)
+                break
+
+
+def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
+    """The reader's own rules: a cell without a reference is one column right of the previous
+    one, a row without a number is one below the previous one."""
+    row = col = max_row = max_col = 0
+    carry = b""
+    for chunk in chunks:
+        buf = carry + chunk
+        cut = buf.rfind(b"<")
+        buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+        for m in _ANY_TAG.finditer(buf):
+            kind, attrs = m.groups()
+            a = _R_ATTR.search(attrs)
+            if kind == b"row":
+                row = _row_number(a.group(2)) if a and a.group(2) else row + 1
+                col = 0
+            else:
+                if a and a.group(1):
+                    col = _col_number(a.group(1))
+                    r = _row_number(a.group(2)) if a.group(2) else row
+                else:
+                    col, r = col + 1, row
+                max_row, max_col = max(max_row, r), max(max_col, col)
+    return max_row, max_col
+
+
+def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
+    """Inflate (under caps) every part but the worksheets the reader will not open: no part
+    larger than declared, no damage, no XML entity declarations; and measure the worksheets in
+    `load`."""
+    extents: dict[str, Extent] = {}
+    with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
+        for info in zf.infolist():
+            part = info.filename
+            if part.endswith("/"):
+                continue  # a folder entry
+            is_sheet = part in load or (part.startswith("xl/worksheets/") and part.count("/") == 2)
+            chunks = inflate(fh, info, name)
+            head = b""
+            for chunk in chunks:
+                head += chunk
+                if len(head) >= PROLOG_BYTES:
+                    break
+            if _looks_like_xml(head):  # whatever the part's name: the reader follows the relationships
+                _check_prolog(head, len(head) < PROLOG_BYTES, part, name)
+            if not is_sheet:
+                for _ in chunks:  # verify the rest: size and checksum
+                    pass
+                continue
+            if part not in load:
+                chunks.close()  # a sheet the reader will not open
+                continue
+            extent = extents[part] = Extent()
+            m = _DIMENSION.search(head)
+            if m and m.group(3):
+                extent.declared_rows, extent.declared_cols = _row_number(m.group(4)), _col_number(m.group(3))
+                if extent.declared_rows > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    chunks.close()  # refused on what it declares, without reading further
+                    continue
+            root = _ROOT_PREFIX.search(head)
+            scanner = _Scanner(root.group(1) or b"" if root else b"")
+            carry = head
+            for chunk in chunks:
+                buf = carry + chunk
+                cut = buf.rfind(b"<")
+                buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+                scanner.feed(buf)
+            scanner.feed(carry)
+            extent.rows, extent.cols = scanner.rows, scanner.cols
+            if not scanner.fast or sheet_too_big("", extent):  # measure exactly before refusing on a bound
+                extent.rows, extent.cols = _exact_extent(inflate(fh, info, name))
+    return extents
+
+
+def sheet_parts(path: Path, name: str) -> dict[str, str]:
+    """Sheet title -> worksheet part name, from the workbook and its relationships."""
+    import defusedxml.ElementTree as ET
+
+    def read(zf: zipfile.ZipFile, fh, part: str) -> bytes:
+        info = zf.getinfo(part)
+        data = b"".join(inflate(fh, info, name))
+        _check_prolog(data, True, part, name)
+        return data
+
+    try:
+        with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
+            wb = ET.fromstring(read(zf, fh, "xl/workbook.xml"))
+            rels = ET.fromstring(read(zf, fh, "xl/_rels/workbook.xml.rels"))
+    except FileRefused:
+        raise
+    except KeyError as exc:
+        raise damaged(name, f"{exc.args[0]} is missing") from exc
+    except Exception as exc:  # malformed XML, or defusedxml refusing a DTD
+        raise damaged(name, f"the list of sheets cannot be read: {exc}") from exc
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels}
+    parts = {}
+    for el in wb.iter():
+        if el.tag.endswith("}sheet") or el.tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            if target.startswith("/"):
+                target = target.lstrip("/")
+            else:
+                target = "xl/" + target
+            parts[el.get("name")] = re.sub(r"[^/]+/\.\./", "", target.replace("/./", "/"))
+    return parts
+
+
+def sheet_too_big(title: str, e: Extent) -> str | None:
+    limit = MAX_ROWS + HEADER_SEARCH_ROWS
+    tidy = ("If the data is shorter, delete the empty formatted rows and columns beyond it (Ctrl+End shows the last "
+            "used cell), save, and upload again.")
+    if e.declared_rows > limit:
+        return (f'Sheet "{title}" declares {e.declared_rows:,} rows, more than the {MAX_ROWS:,} rows this dashboard '
+                f"reads from one sheet, so it was not read. {tidy}")
+    if e.rows > limit:
+        return (f'Sheet "{title}" has cells down to row {e.rows:,}, more than the {MAX_ROWS:,} rows this dashboard '
+                f"reads from one sheet, so it was not read. {tidy}")
+    if e.cols > MAX_COLUMNS:
+        return f'Sheet "{title}" has cells beyond column {MAX_COLUMNS:,} (XFD), Excel\'s own limit, so it was not read. {tidy}'
+    if e.rows * e.cols > MAX_CELLS:
+        return (f'Sheet "{title}" spans {e.rows:,} rows by {e.cols:,} columns ({e.rows * e.cols:,} cells), more than the '
+                f"{MAX_CELLS:,} cells this dashboard reads from one sheet, so it was not read. {tidy} Remove columns "
+                "the extract does not use.")
+    return None

@@ -1,0 +1,129 @@
+"""One way to write: `Store.transaction` (audit entry, data version, after-commit work, all or
+nothing), and a column added to a sheet of the spec reaching a database made before it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import corpus  # noqa: E402
+from corpus import write_xlsx  # noqa: E402
+
+from csc import annexa, plan, spec  # noqa: E402
+from csc.store import Store, StoreError  # noqa: E402
+
+
+def actions(store: Store) -> list[str]:
+    return list(store.audit_log()["action"])
+
+
+def test_every_write_moves_the_data_version_on_and_a_page_view_does_not(store, tmp_path):
+    assert store.data_version() == 1  # the store's tables made on open: one write
+    path = write_xlsx(tmp_path / "april.xlsx", {"referrals": corpus.referrals(3)})
+    store.import_file(path, "2011-04", user="ana")
+    assert store.data_version() == 2
+    store.audit("dee", "director", "view", {"page": "overview"})  # a page view: no new data
+    store.audit("dee", "director", "export", {"what": "csv"})
+    assert store.data_version() == 2
+    assert store.import_file(path, "2011-04", user="ana").status == "unchanged"  # nothing written
+    assert store.data_version() == 2
+    action_id = plan.current(store.cursor()).actions[0].id
+    plan.record_change(store, action_id, "owner", "Sam", user="ana", role="analyst")
+    assert store.data_version() == 3
+    annexa.save_team_areas(store, _teams(("Hub", "North")), user="ana")
+    assert store.data_version() == 4
+    assert annexa.save_team_areas(store, _teams(("Hub", "North")), user="ana").startswith("Nothing to save")
+    assert store.data_version() == 4  # an abandoned transaction: no version, no audit line
+    store.rollback(1, user="ana")
+    store.refresh(user="ana")
+    assert store.data_version() == 6
+    assert actions(store) == ["import", "view", "export", "plan_change", "team_areas", "rollback", "refresh"]
+
+
+def _teams(*rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["team", "area_office"])
+
+
+def test_the_data_version_survives_reopening(tmp_path):
+    db = tmp_path / "csc.duckdb"
+    with Store.open(db) as store:
+        store.refresh()
+        assert store.data_version() == 2
+    with Store.open(db, read_only=True) as store:
+        assert store.data_version() == 2
+        with pytest.raises(StoreError, match="read-only"), store.transaction("ana", "refresh"):
+            pass
+    with Store.open(db) as store:
+        assert store.data_version() == 2  # the tables were up to date: opening wrote nothing
+
+
+def test_a_transaction_that_raises_leaves_nothing_behind(store, tmp_path):
+    before = store.data_version()
+    stray = tmp_path / "written-inside.txt"
+    ran = []
+    with pytest.raises(RuntimeError, match="stop"), store.transaction("ana", "plan_change", {"n": 1}) as w:
+        w.cur.execute("insert into plan_changes (action_id, field, value, changed_by, changed_at) "
+                      "values ('1', 'owner', 'Sam', 'ana', now())")
+        stray.write_text("x")
+        w.on_rollback(stray.unlink)
+        w.after_commit(lambda: ran.append("after"))
+        raise RuntimeError("stop")
+    assert store.cursor().execute("select count(*) from plan_changes").fetchall() == [(0,)]
+    assert actions(store) == [] and store.data_version() == before
+    assert not stray.exists() and ran == []
+
+
+def test_the_audit_line_carries_what_the_block_added_and_after_commit_work_runs_once(store):
+    ran = []
+    with store.transaction("ana", "plan_change", {"action": "1"}, role="analyst") as w:
+        w.cur.execute("insert into plan_changes (action_id, field, value, changed_by, changed_at) "
+                      "values ('1', 'owner', 'Sam', 'ana', now())")
+        w.detail["field"] = "owner"
+        w.after_commit(lambda: ran.append(store.cursor().execute("select count(*) from plan_changes").fetchall()))
+    assert ran == [[(1,)]]  # after the commit: a new cursor sees the row
+    log = store.audit_log()
+    assert list(log["action"]) == ["plan_change"] and list(log["role"]) == ["analyst"]
+    assert json.loads(log["detail"].iloc[0]) == {"action": "1", "field": "owner"}
+
+
+# --- a new column in the spec ------------------------------------------------------------------
+
+
+def _with_route(monkeypatch) -> None:
+    """The referrals sheet gains an optional text column, `referral_route` (headed "Route")."""
+    sheet = spec.SHEETS["referrals"]
+    route = spec.Column("referral_route", spec.TEXT, False, ("Route",), description="How the referral came in")
+    monkeypatch.setitem(spec.SHEETS, "referrals", dataclasses.replace(sheet, columns=(*sheet.columns, route)))
+
+
+def test_a_column_added_to_a_sheet_of_the_spec_reaches_a_database_made_before(tmp_path, monkeypatch):
+    db = tmp_path / "csc.duckdb"
+    old = write_xlsx(tmp_path / "march.xlsx", {"referrals": corpus.referrals(2)})
+    with Store.open(db) as store:
+        assert store.import_file(old, "2011-03", user="ana").status == "loaded"
+
+    _with_route(monkeypatch)
+    rows = corpus.referrals(2, start=3)
+    rows[0].append("Route")
+    rows[1].append("Police phone line")
+    rows[2].append(None)
+    new = write_xlsx(tmp_path / "april.xlsx", {"referrals": rows})
+    with Store.open(db) as store:
+        log = store.audit_log()
+        assert list(log["action"]) == ["import", "schema_migration"]
+        assert json.loads(log["detail"].iloc[-1]) == {"added": {"referrals": ["referral_route"]}}
+        result = store.import_file(new, "2011-04", user="ana")
+        assert result.status == "loaded", [p.message for p in result.errors]
+        got = store.cursor().execute("select referral_id, referral_route from cur_referrals order by 1").fetchall()
+        # R1, R2 from before the column (empty); R3 with a route, R4 with none
+        assert got == [("R1", None), ("R2", None), ("R3", "Police phone line"), ("R4", None)]
+    with Store.open(db) as store:  # migrated once: nothing more to add
+        assert actions(store).count("schema_migration") == 1
