@@ -74,7 +74,15 @@ create table if not exists plan_changes (
     role varchar,
     changed_at timestamp not null
 );
+-- one row, bumped in the same transaction as every write that changes what a page shows (provisional:
+-- issue 16b's Store.transaction replaces it); caches key on it, whichever process wrote
+create table if not exists data_version (version bigint not null);
+insert into data_version select 0 where not exists (select 1 from data_version);
 """
+
+
+#: Audit actions that change nothing a page shows (the others bump `data_version`).
+READ_ACTIONS = frozenset({"view", "export", "import_refused", "upload_refused", "rebuild"})
 
 
 class StoreError(Exception):
@@ -219,6 +227,14 @@ class Store:
             "select distinct period from imports where status = 'loaded' order by period"
         ).fetchall()
         return [r[0] for r in rows]
+
+    def data_version(self) -> int:
+        """A number that changes with every import, rollback, refresh, plan change or team mapping
+        (never with a page view or an export): what page caches key on."""
+        try:
+            return int(self.cursor().execute("select version from data_version").fetchall()[0][0])
+        except duckdb.CatalogException:  # a read-only store made before the table
+            return 0
 
     def has_data(self) -> bool:
         return bool(self.cursor().execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
@@ -502,6 +518,7 @@ class Store:
         kpis.materialise(cur)
         import_id, event, at = change or (None, "refresh", dt.datetime.now())
         revisions.record(cur, import_id, event, at)
+        cur.execute("update data_version set version = version + 1")
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
@@ -511,6 +528,8 @@ class Store:
 
     @staticmethod
     def _audit(cur, user, role, action, detail) -> None:
+        if action not in READ_ACTIONS:  # a write (plan change, team mapping...): in its transaction
+            cur.execute("update data_version set version = version + 1")
         cur.execute(
             "insert into audit_log (logged_at, user_name, role, action, detail) values ($at, $user, $role, $action, $detail)",
             {"at": dt.datetime.now(), "user": user, "role": role, "action": action, "detail": json.dumps(detail, default=str)},
