@@ -55,8 +55,10 @@ def cursor():
 
 def version() -> str:
     """The data version every cache keys on: changes with each import, rollback, refresh, plan
-    change and team mapping, whichever process made it (`Store.data_version`)."""
-    return str(store().data_version())
+    change and team mapping, whichever process made it (`Store.data_version`), and names the
+    database, so that two databases in one process (the tests) never share a cached result."""
+    s = store()
+    return f"{s.path}@{s.data_version()}"
 
 
 # --- sign-in and roles -------------------------------------------------------------------
