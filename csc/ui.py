@@ -243,10 +243,13 @@ def _periods(cur) -> list[str]:
     return [r[0] for r in rows]
 
 
-@st.cache_data(show_spinner=False)
 def filter_options(data_version: str) -> tuple[list[str], list[str]]:
-    cur = cursor()
-    return kpis.areas(cur), _periods(cur)
+    """The area offices and months on offer (shared: never changed by a caller)."""
+    def build():
+        cur = cursor()
+        return kpis.areas(cur), _periods(cur)
+
+    return viewcache.shared("filter-options", (data_version,), build)
 
 
 def sidebar_filters() -> report.Selection:
@@ -304,9 +307,14 @@ def reset_filters() -> None:
 # --- cached reads (keyed by data version, filters and role) ---------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def current_plan(data_version: str) -> plan.Plan:
-    return plan.current(cursor())
+    """The action plan as it stands (shared: never changed by a caller)."""
+    return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
+
+
+def overview_rows(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:
+    """`overview`, shared by every session without a copy: never changed by a caller."""
+    return viewcache.shared("overview", (data_version, role, sel), overview, data_version, role, sel)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

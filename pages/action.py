@@ -28,9 +28,9 @@ action = plan.action(chosen)
 
 st.header(f"{action.id} · {text.md(action.title)}")
 start_words = spc.period_label(action.start) if action.start else "–"
-overview_rows = ui.overview(ver, v.role, sel)
-derived = status.from_overview(
-    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [])
+overview_rows = ui.overview_rows(ver, v.role, sel)
+derived = viewcache.shared("action-derived", (ver, v.role, sel, action.id), lambda: status.from_overview(
+    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else []))
 st.markdown(
     f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
     f"Owner: {text.md(action.owner)} · started {start_words} · due {wording.due_words(action.due)} · "

@@ -15,7 +15,7 @@ from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, tex
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
-df = viewcache.shared("overview", (ver, v.role, sel), ui.overview, ver, v.role, sel)  # shared: never changed here
+df = ui.overview_rows(ver, v.role, sel)
 st.caption(f"{plan.title} · {sel.label} · latest month {sel.period_to or '–'}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
@@ -75,13 +75,23 @@ def measure_verdict(row) -> str:
     return row.get("verdict") if isinstance(row.get("verdict"), str) else "No value yet"
 
 
+parts = viewcache.shared("overview-parts", (ver, v.role, sel), lambda: {a.id: df[df["action"] == a.id]
+                                                                         for a in plan.actions})
+
+
+def worst_words(part: pd.DataFrame, d) -> str:
+    w = part[part["title"] == d.worst].iloc[0].to_dict()
+    return (f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
+            f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+
+
 derived = viewcache.shared("overview-derived", (ver, v.role, sel), lambda: {
-    a.id: status.from_overview(df[df["action"] == a.id].to_dict("records")) for a in plan.actions})
+    a.id: status.from_overview(parts[a.id].to_dict("records")) for a in plan.actions})
 
 # --- the five-second summary: one row per action -------------------------------------------
 st.subheader("Each action at a glance")
 for action in plan.actions:
-    part = df[df["action"] == action.id]
+    part = parts[action.id]
     if part.empty:
         continue
     d = derived[action.id]
@@ -95,9 +105,7 @@ for action in plan.actions:
         counts = " ".join(wording.chip(f"{d.counts[k]} {k}", k) for k in ("green", "amber", "red") if d.counts[k])
         c_rag.markdown(counts or "no ratings", unsafe_allow_html=True)
         if d.worst:
-            w = part[part["title"] == d.worst].iloc[0].to_dict()
-            c_worst.markdown(f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
-                             f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+            c_worst.markdown(viewcache.shared("overview-worst", (ver, v.role, sel, action.id), worst_words, part, d))
         else:
             c_worst.markdown("Every measure meets its target" if d.counts["green"] else "–")
         c_due.markdown("Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}")
@@ -111,12 +119,16 @@ cols[1].metric("Measures red", reds)
 cols[2].metric("Showing real improvement (SPC)", improving)
 cols[3].metric("Actions", len(plan.actions))
 
+RAG_PILLS = ["Green", "Amber", "Red", wording.rag_word(None)]
 COLUMNS = {
     "Measure": st.column_config.TextColumn("Measure", width=270, help="The measure (KPI); hover a name for all of it."),
     "Latest": st.column_config.TextColumn("Latest", width=68, help="The latest month's value"),
     "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
-    "RAG": st.column_config.TextColumn("RAG", width=60,
-                                       help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
+    # the word in a coloured pill (a pandas Styler did this at ~40 ms of server CPU per table per view)
+    "RAG": st.column_config.MultiselectColumn(
+        "RAG", width=60, options=RAG_PILLS, color=[wording.CHIP_COLOURS.get(w.lower(), wording.GREY_CHIP)[1]
+                                                   for w in RAG_PILLS],
+        help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
     "Trend": st.column_config.ImageColumn("Trend", width=80,
                                               help="The last 12 months; a gap is a month with no value or suppressed"),
     "By due date": st.column_config.TextColumn("By due", width=95,
@@ -161,7 +173,7 @@ def measures(part: pd.DataFrame):
         "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
         "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
                    for r in records],
-        "RAG": [wording.rag_word(r) for r in part["rag"]],
+        "RAG": [[wording.rag_word(r)] for r in part["rag"]],
         "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
         "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
         "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
@@ -191,7 +203,7 @@ def xmr(action, name: str):
 
 
 for action in plan.actions:
-    part = df[df["action"] == action.id]
+    part = parts[action.id]
     if part.empty:
         continue
     d = derived[action.id]
@@ -204,7 +216,7 @@ for action in plan.actions:
         table, bullets, cards = viewcache.shared("overview-action", (ver, v.role, sel, action.id), measures, part)
         with st.container(key=f"wide-{action.id}"):
             st.dataframe(
-                table.style.map(wording.chip_style, subset=["RAG"]), hide_index=True, width="stretch",
+                table, hide_index=True, width="stretch",
                 column_config=COLUMNS, alt=f"Measures of action {action.id} with latest value, target and ratings",
             )
             st.markdown(bullets)
