@@ -42,14 +42,16 @@ _builds_lock = threading.Lock()
 
 def shared(kind: str, key: tuple, build: Callable[..., T], *args: Any) -> T:
     """`build(*args)`'s result for `(kind, key)`, built once for the whole server and shared
-    (`args` are not part of the key: `key` must determine them)."""
-    return _shared(kind, key, _build=build, _args=args)
+    (`args` are not part of the key: `key` must determine them). The key is made of plain values
+    (strings, numbers, tuples, `report.Selection`): its `repr` is what Streamlit hashes, a few
+    microseconds where hashing the objects themselves took milliseconds a lookup."""
+    return _shared(repr((kind, key)), _kind=kind, _build=build, _args=args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_ENTRIES)
-def _shared(kind: str, key: tuple, _build: Callable[..., Any], _args: tuple) -> Any:
+def _shared(key: str, _kind: str, _build: Callable[..., Any], _args: tuple) -> Any:
     with _builds_lock:
-        BUILDS[kind] += 1
+        BUILDS[_kind] += 1
     return _build(*_args)
 
 

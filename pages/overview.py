@@ -8,6 +8,7 @@ on a phone."""
 import html
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
@@ -181,7 +182,8 @@ def measures(part: pd.DataFrame):
         "SPC": [spc_words(r) for r in records],
     })
     bullets = "\n".join(f"- **{text.md(r['title'])}:** {text.md(measure_verdict(r))}" for r in records)
-    return table, bullets, "".join(card(r) for r in records)
+    # as Arrow, so that a view does not convert the frame again
+    return pa.Table.from_pandas(table, preserve_index=False), bullets, "".join(card(r) for r in records)
 
 
 def xmr(action, name: str):
