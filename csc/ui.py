@@ -379,7 +379,7 @@ def clear_caches() -> None:
 
 
 def empty_state_if_no_data() -> None:
-    if not store().has_data():
+    if not viewcache.shared("has-data", (version(),), lambda: store().has_data()):
         st.info(EMPTY_DATA)
         st.stop()
 

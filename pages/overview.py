@@ -38,8 +38,8 @@ def revised_figures(data_version: str, role: str, sel) -> tuple[str, pd.DataFram
 
 version_words, revised = viewcache.shared("overview-revised", (ver, v.role, sel), revised_figures, ver, v.role, sel)
 st.caption(version_words)
-revised_keys = {(r["kpi"], r["period"]): r for r in revised.to_dict("records")
-                if r["area"] == "All areas" or not sel.areas}
+revised_keys = viewcache.shared("overview-revised-keys", (ver, v.role, sel), lambda: {
+    (r["kpi"], r["period"]): r for r in revised.to_dict("records") if r["area"] == "All areas" or not sel.areas})
 
 
 def fmt(row, col):
