@@ -100,9 +100,10 @@ async def measure(app: Server, base: Server, views: int, batch: int = 1) -> dict
     await asyncio.sleep(1.0)
     sa, sb = ProtocolSession(app.url, 0), ProtocolSession(base.url, 1)
     out: dict[str, list[float]] = {"baseline": []}
-    await view(sb, base.proc.pid, "")  # cold
-    for path in PAGES.values():
-        await view(sa, app.proc.pid, path)  # cold: first view of each page
+    cold = {"baseline": await view(sb, base.proc.pid, "")}
+    for name, path in PAGES.items():  # cold: the first view of each page builds what later views reuse
+        cold[name] = await view(sa, app.proc.pid, path)
+    out["cold"] = cold  # type: ignore[assignment]
     for _ in range(views):
         out["baseline"].append(await view(sb, base.proc.pid, "", batch))
         for name, path in PAGES.items():
@@ -143,11 +144,12 @@ def browser_views(app: Server, base: Server, views: int) -> dict[str, list[float
 
 def table(title: str, protocol: dict, browser: dict | None) -> str:
     b = statistics.median(protocol["baseline"]) * 1000
-    lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
+    cold = protocol.get("cold", {})
+    lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7} {'cold ms':>8}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
     bb = statistics.median(browser["baseline"]) * 1000 if browser else None
     for name in ["baseline", *PAGES]:
         ms = statistics.median(protocol[name]) * 1000
-        line = f"{name:<14} {ms:12.1f} {ms / b:6.1f}x"
+        line = f"{name:<14} {ms:12.1f} {ms / b:6.1f}x {cold.get(name, float('nan')) * 1000:8.0f}"
         if browser:
             bms = statistics.median(browser[name]) * 1000
             line += f" {bms:11.0f} {bms / bb:6.1f}x"
