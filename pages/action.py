@@ -3,6 +3,7 @@ behind, will the target be met by the due date, and what the owners say about it
 
 from types import SimpleNamespace
 
+import pandas as pd
 import streamlit as st
 
 from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, viewcache, wording
@@ -174,10 +175,13 @@ if not v.is_board:
         rec_area = c3.selectbox("Area office", area_options, key="rec_area")
         if st.toggle("Show the records", key="rec_show"):
             ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
-            records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
-                                   None if rec_area == everywhere else rec_area)
-            if sel.areas and rec_area == everywhere:
-                records = records[records["area"].isin(sel.areas)]
+
+            def behind() -> pd.DataFrame:
+                records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
+                                       None if rec_area == everywhere else rec_area)
+                return records[records["area"].isin(sel.areas)] if sel.areas and rec_area == everywhere else records
+
+            records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area), behind)
             if records.empty:
                 st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
             else:
