@@ -81,8 +81,9 @@ insert into data_version select 0 where not exists (select 1 from data_version);
 """
 
 
-#: Audit actions that change nothing a page shows (the others bump `data_version`).
-READ_ACTIONS = frozenset({"view", "export", "import_refused", "upload_refused", "rebuild"})
+#: Audit actions that change nothing a cached page shows (the others bump `data_version`): the
+#: teams an Annex A file named with no area office are read afresh by the Teams page.
+READ_ACTIONS = frozenset({"view", "export", "import_refused", "upload_refused", "rebuild", "teams_awaiting_area"})
 
 
 class StoreError(Exception):
