@@ -143,7 +143,7 @@ def browser_views(app: Server, base: Server, views: int) -> dict[str, list[float
 
 
 def table(title: str, protocol: dict, browser: dict | None) -> str:
-    b = statistics.median(protocol["baseline"]) * 1000
+    b = statistics.median(protocol["baseline"]) * 1000 or float("nan")  # 0: under one 10 ms tick
     cold = protocol.get("cold", {})
     lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7} {'cold ms':>8}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
     bb = statistics.median(browser["baseline"]) * 1000 if browser else None
