@@ -1,9 +1,12 @@
 """Action: one action of the plan in depth — is the change real (SPC), which area office is
 behind, will the target be met by the due date, and what the owners say about it."""
 
+from types import SimpleNamespace
+
+import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, wording
+from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -26,9 +29,9 @@ action = plan.action(chosen)
 
 st.header(f"{action.id} · {text.md(action.title)}")
 start_words = spc.period_label(action.start) if action.start else "–"
-overview_rows = ui.overview(ver, v.role, sel)
-derived = status.from_overview(
-    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [])
+overview_rows = ui.overview_rows(ver, v.role, sel)
+derived = viewcache.shared("action-derived", (ver, v.role, sel, action.id), lambda: status.from_overview(
+    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else []))
 st.markdown(
     f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
     f"Owner: {text.md(action.owner)} · started {start_words} · due {wording.due_words(action.due)} · "
@@ -46,7 +49,41 @@ rebase = st.toggle(
          "is judged against the old process; they are recalculated from a new level only once 7 steady months show "
          "it (docs/spc.md). Off: one set of limits for every month shown.",
 )
-source = breakdowns.extract_source(ui.cursor())
+source = ui.extract_source(ver)
+
+
+def measure(name: str, kpi, target):
+    """Everything drawn for one measure of this action, built once per (data version, role,
+    selection, rebase) for every session (`csc.viewcache`): the verdict, the XmR chart, the area
+    offices, the funnel and the trajectory."""
+    df = ui.series(ver, v.role, name, sel)
+    true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
+    out = SimpleNamespace(df=df, hidden_months="suppressed" in df and bool(df["suppressed"].any()),
+                          message=breakdowns.empty_message(kpi, df), assessed=None, xmr=None, areas=None,
+                          areas_message=None, funnel=None, why_not=None, trajectory=None)
+    # the one verdict, from the true figures; for the board in words that name no hidden figure
+    out.assessed = (verdict.assess(kpi, true_df, target, action.start, action.due_period, rebase=rebase,
+                                   shown=df if v.is_board else None) if not true_df.empty else None)
+    if out.message:
+        return out
+    result, traj, vd = out.assessed.result, out.assessed.trajectory, out.assessed.verdict
+    periods, values = list(df["period"]), list(df["value"])
+    fig = charts.xmr_chart(periods, values, result, vd.headline, target=target, unit=kpi.unit_suffix, source=source,
+                           due_period=action.due_period, verdict=vd, small_base=verdict.small_base_flags(kpi, df))
+    out.xmr = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.xmr_table(df, result, kpi.improvement))
+    if not kpi.all_areas_only:
+        areas_df = ui.by_area(ver, v.role, name, sel)
+        out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source),
+                                         breakdowns.for_download(areas_df))
+        out.areas_message = None if out.areas else breakdowns.empty_message(kpi, areas_df)
+        if breakdowns.is_count_proportion(kpi) and not v.is_board:
+            funnel, points, out.why_not = breakdowns.funnel_figure(kpi, areas_df, df["period"].iloc[-1], source)
+            out.funnel = viewcache.make_chart(funnel, points)
+    if traj is not None and not out.hidden_months:
+        fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),
+                                      unit=kpi.unit_suffix, source=source)
+        out.trajectory = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df))
+    return out
 
 
 for name in action.kpis:
@@ -57,21 +94,15 @@ for name in action.kpis:
     st.subheader(kpi.title)
     st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
     ui.inferred_note(name)
-    df = ui.series(ver, v.role, name, sel)
-    true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
-    hidden_months = "suppressed" in df and bool(df["suppressed"].any())
-    message = breakdowns.empty_message(kpi, df)
-    # the one verdict, from the true figures; for the board in words that name no hidden figure
-    assessed = (verdict.assess(kpi, true_df, target, action.start, action.due_period, rebase=rebase,
-                               shown=df if v.is_board else None) if not true_df.empty else None)
+    m = viewcache.shared("action-measure", (ver, v.role, sel, action.id, name, rebase), measure, name, kpi, target)
+    df, hidden_months, message, assessed = m.df, m.hidden_months, m.message, m.assessed
     if message:
         if assessed is not None and v.is_board:  # every month too small: the rating, never the figures
             st.markdown(f"**{assessed.verdict.sentence}**")
         st.info(message)
         continue
 
-    result, traj, vd = assessed.result, assessed.trajectory, assessed.verdict
-    periods, values = list(df["period"]), list(df["value"])
+    traj, vd = assessed.trajectory, assessed.verdict
     st.markdown(f"**{vd.sentence}**")
     if hidden_months:
         st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
@@ -82,23 +113,16 @@ for name in action.kpis:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
                    "did, what changed and what next (on the Action plan page).")
 
-    fig = charts.xmr_chart(periods, values, result, vd.headline, target=target, unit=kpi.unit_suffix, source=source,
-                           due_period=action.due_period, verdict=vd, small_base=verdict.small_base_flags(kpi, df))
-    ui.chart(breakdowns.fit_figure(fig), f"xmr-{name}", breakdowns.xmr_table(df, result, kpi.improvement),
-             f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
+    ui.chart(m.xmr, f"xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}", v=v)
 
     tab_areas, tab_funnel, tab_traj = st.tabs(["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"])
     with tab_areas:
         if kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
+        elif m.areas is None:
+            st.info(m.areas_message)
         else:
-            areas_df = ui.by_area(ver, v.role, name, sel)
-            area_fig = breakdowns.area_figure(kpi, areas_df, target, source)
-            if area_fig is None:
-                st.info(breakdowns.empty_message(kpi, areas_df))
-            else:
-                ui.chart(area_fig, f"areas-{name}", breakdowns.for_download(areas_df),
-                         f"{name}-by-area-{sel.period_from}-{sel.period_to}", v)
+            ui.chart(m.areas, f"areas-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
     with tab_funnel:
         if kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
@@ -107,16 +131,12 @@ for name in action.kpis:
                        "proportions of cases.")
         elif v.is_board:
             st.caption(breakdowns.BOARD_NO_FUNNEL)
+        elif m.funnel is None:
+            st.caption(m.why_not)
         else:
-            latest_period = df["period"].iloc[-1]
-            funnel, points, why_not = breakdowns.funnel_figure(kpi, ui.by_area(ver, v.role, name, sel),
-                                                               latest_period, source)
-            if funnel is None:
-                st.caption(why_not)
-            else:
-                st.caption("Each area office's rate against its number of cases: an office outside the funnel "
-                           "differs from all areas together by more than chance would explain.")
-                ui.chart(funnel, f"funnel-{name}", points, f"{name}-funnel-{latest_period}", v)
+            st.caption("Each area office's rate against its number of cases: an office outside the funnel "
+                       "differs from all areas together by more than chance would explain.")
+            ui.chart(m.funnel, f"funnel-{name}", filename=f"{name}-funnel-{latest_period}", v=v)
     with tab_traj:
         if traj is None:
             st.caption("An ongoing action has no due date, so there is no trajectory to one.")
@@ -125,10 +145,7 @@ for name in action.kpis:
                        "are too small to publish, and the line would give them away.")
         else:
             st.caption(traj.sentence)
-            fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),
-                                          unit=kpi.unit_suffix, source=source)
-            ui.chart(breakdowns.fit_figure(fig), f"trajectory-{name}", breakdowns.for_download(df),
-                     f"{name}-trajectory", v)
+            ui.chart(m.trajectory, f"trajectory-{name}", filename=f"{name}-trajectory", v=v)
 
 st.subheader("Commentary")
 notes = {p: c for p, c in action.commentary.items()
@@ -158,10 +175,13 @@ if not v.is_board:
         rec_area = c3.selectbox("Area office", area_options, key="rec_area")
         if st.toggle("Show the records", key="rec_show"):
             ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
-            records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
-                                   None if rec_area == everywhere else rec_area)
-            if sel.areas and rec_area == everywhere:
-                records = records[records["area"].isin(sel.areas)]
+
+            def behind() -> pd.DataFrame:
+                records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
+                                       None if rec_area == everywhere else rec_area)
+                return records[records["area"].isin(sel.areas)] if sel.areas and rec_area == everywhere else records
+
+            records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area), behind)
             if records.empty:
                 st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
             else:

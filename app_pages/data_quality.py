@@ -4,11 +4,11 @@ over time for directors and analysts, the offending records for analysts only.""
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, quality, ui
+from csc import breakdowns, charts, quality, ui, viewcache
 
 v, sel = ui.open_page("data_quality", "Data quality")
 ver = ui.version()
-source = breakdowns.extract_source(ui.cursor())
+source = ui.extract_source(ver)
 checks = quality.registry()
 
 
@@ -17,7 +17,7 @@ def check_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataFra
     return quality.counts(ui.cursor(), areas=areas)
 
 
-latest_loaded = ui.store().loaded_periods()[-1]
+latest_loaded = viewcache.shared("latest-loaded", (ver,), lambda: ui.store().loaded_periods()[-1])
 st.write(
     f"Each check runs over the current version of every record, judged at the end of {latest_loaded} (the latest "
     "month loaded). **Errors** make a figure on this dashboard wrong until they are fixed in the case system; "
@@ -26,16 +26,23 @@ st.write(
 st.caption(sel.label)
 
 months = breakdowns.months_between(sel.period_from, sel.period_to) if sel.period_from and sel.period_to else []
-counts = check_counts(ver, sel.areas)
-summary = quality.summary(counts, months)
-table = pd.DataFrame({
-    "Check": summary["title"],
-    "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
-    "Now (all months)": summary["total"],
-    "In these months": summary["in_range"],
-    "Trend": summary["trend"],
-    "What it finds": summary["description"],
-})
+
+
+def checks_table():
+    """The counts, their summary for these months and the table shown: once per data version and selection."""
+    counts = check_counts(ver, sel.areas)
+    summary = quality.summary(counts, months)
+    return counts, summary, pd.DataFrame({
+        "Check": summary["title"],
+        "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
+        "Now (all months)": summary["total"],
+        "In these months": summary["in_range"],
+        "Trend": summary["trend"],
+        "What it finds": summary["description"],
+    })
+
+
+counts, summary, table = viewcache.shared("quality-summary", (ver, v.role, sel), checks_table)
 st.dataframe(
     table, hide_index=True, width="stretch", key="checks-table",
     column_config={"Check": st.column_config.TextColumn(width=270),
@@ -48,7 +55,7 @@ st.dataframe(
                    "What it finds": st.column_config.TextColumn(width=320)},
     alt="Every data-quality check with its severity, how many records it finds now and in the months chosen",
 )
-ui.download(summary.drop(columns=["trend"]), "data-quality-summary", key="dl-checks", v=v,
+ui.download(lambda: summary.drop(columns=["trend"]), "data-quality-summary", key="dl-checks", v=v,
             label="Download this summary (CSV)")
 if summary["total"].sum() == 0:
     st.success("No check finds anything in the current data.")
@@ -71,20 +78,28 @@ st.session_state["_check_in_url"] = chosen
 check = checks[chosen]
 st.caption(check.description)
 
-if months:
+
+
+def check_chart():
     over_time = quality.fill_months(counts, chosen, months).assign(area=sel.label)
     fig = charts.line_chart(over_time, "period", "count", "area", quality.finding(check, over_time), unit="",
                             source=source)
     fig.update_xaxes(title_text=f"Period: {check.period}")
     fig.update_yaxes(rangemode="tozero")
-    ui.chart(breakdowns.fit_figure(fig), f"dq-{chosen}", over_time, f"data-quality-{chosen}-{sel.period_from}-{sel.period_to}", v)
+    return breakdowns.fit_figure(fig), over_time
+
+
+if months:
+    ui.chart(viewcache.chart("quality-chart", (ver, v.role, sel, chosen), check_chart), f"dq-{chosen}",
+             filename=f"data-quality-{chosen}-{sel.period_from}-{sel.period_to}", v=v)
 
 if v.role != "analyst":
     st.caption("Analysts can see the offending records.")
     st.stop()
 
 st.subheader("The offending records")
-offending = quality.rows(ui.cursor(), check, areas=sel.areas, period_from=sel.period_from, period_to=sel.period_to)
+offending = viewcache.shared("quality-rows", (ver, v.role, sel, chosen), lambda: quality.rows(
+    ui.cursor(), check, areas=sel.areas, period_from=sel.period_from, period_to=sel.period_to))
 outside = int(summary.loc[summary["check"] == chosen, "total"].iloc[0]) - len(offending)
 if offending.empty:
     st.info(f"No records fail “{check.title}” in these months."

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from csc import ui, wording
+from csc import ui, viewcache, wording
 from csc.store import StoreError
 
 v = ui.require("imports")
@@ -13,19 +13,29 @@ st.title("Import history")
 done = st.session_state.pop("rollback_done", None)  # what the last click did, shown after the page redraws
 if done:
     st.success(done)
-df = ui.store().imports()
+
+
+def history():
+    """The import history and the table shown, once per data version for every session."""
+    df = ui.store().imports()
+    if df.empty:
+        return df, df
+    df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
+                   warnings=df["warnings"].map(lambda s: len(json.loads(s))),
+                   status_label=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)),
+                   loaded_on=df["imported_at"].map(wording.date_words),
+                   rolled_back_on=df["rolled_back_at"].map(lambda t: wording.date_words(t) if t is not None and t == t
+                                                           else ""),
+                   rolled_back_by=df["rolled_back_by"].fillna(""))
+    show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
+               "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
+    return df, show
+
+
+df, show = viewcache.shared("imports-history", (ui.version(),), history)
 if df.empty:
     st.info("No imports yet. Analysts load the monthly extract on the Upload page.")
     st.stop()
-
-df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
-               warnings=df["warnings"].map(lambda s: len(json.loads(s))),
-               status_label=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)),
-               loaded_on=df["imported_at"].map(wording.date_words),
-               rolled_back_on=df["rolled_back_at"].map(lambda t: wording.date_words(t) if t is not None and t == t else ""),
-               rolled_back_by=df["rolled_back_by"].fillna(""))
-show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
-           "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
 st.dataframe(show, hide_index=True, width="stretch", key="imports-table",
              column_config={"import_id": st.column_config.NumberColumn("Import", width=60),
                             "period": st.column_config.TextColumn("Month", width=70),
@@ -37,8 +47,9 @@ st.dataframe(show, hide_index=True, width="stretch", key="imports-table",
                             "warnings": st.column_config.NumberColumn("Warnings", width=70),
                             "rolled_back_by": st.column_config.TextColumn("Rolled back by", width=100),
                             "rolled_back_on": st.column_config.TextColumn("Rolled back", width=125)})
-ui.download(wording.with_labels(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows",
-                                    "warnings", "rolled_back_by", "rolled_back_at"]]), "imports", key="dl-imports", v=v)
+ui.download(lambda: wording.with_labels(df[["import_id", "period", "status", "file_name", "user_name", "imported_at",
+                                            "rows", "warnings", "rolled_back_by", "rolled_back_at"]]), "imports",
+            key="dl-imports", v=v)
 
 if v.role != "analyst":
     st.caption("Analysts can roll an import back.")

@@ -8,14 +8,15 @@ on a phone."""
 import html
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, wording
+from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
-df = ui.overview(ver, v.role, sel)
+df = ui.overview_rows(ver, v.role, sel)
 st.caption(f"{plan.title} · {sel.label} · latest month {sel.period_to or '–'}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
@@ -26,7 +27,6 @@ if df.empty or df["value"].isna().all() and not df["suppressed"].any():
 registry = kpis.registry()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def revised_figures(data_version: str, role: str, sel) -> tuple[str, pd.DataFrame]:
     """The data version, and the figures of this page's months revised since first shown."""
     cur = ui.cursor()
@@ -36,10 +36,10 @@ def revised_figures(data_version: str, role: str, sel) -> tuple[str, pd.DataFram
                                                               suppress=role == "board")
 
 
-version_words, revised = revised_figures(ver, v.role, sel)
+version_words, revised = viewcache.shared("overview-revised", (ver, v.role, sel), revised_figures, ver, v.role, sel)
 st.caption(version_words)
-revised_keys = {(r["kpi"], r["period"]): r for r in revised.to_dict("records")
-                if r["area"] == "All areas" or not sel.areas}
+revised_keys = viewcache.shared("overview-revised-keys", (ver, v.role, sel), lambda: {
+    (r["kpi"], r["period"]): r for r in revised.to_dict("records") if r["area"] == "All areas" or not sel.areas})
 
 
 def fmt(row, col):
@@ -76,12 +76,23 @@ def measure_verdict(row) -> str:
     return row.get("verdict") if isinstance(row.get("verdict"), str) else "No value yet"
 
 
-derived = {a.id: status.from_overview(df[df["action"] == a.id].to_dict("records")) for a in plan.actions}
+parts = viewcache.shared("overview-parts", (ver, v.role, sel), lambda: {a.id: df[df["action"] == a.id]
+                                                                         for a in plan.actions})
+
+
+def worst_words(part: pd.DataFrame, d) -> str:
+    w = part[part["title"] == d.worst].iloc[0].to_dict()
+    return (f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
+            f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+
+
+derived = viewcache.shared("overview-derived", (ver, v.role, sel), lambda: {
+    a.id: status.from_overview(parts[a.id].to_dict("records")) for a in plan.actions})
 
 # --- the five-second summary: one row per action -------------------------------------------
 st.subheader("Each action at a glance")
 for action in plan.actions:
-    part = df[df["action"] == action.id]
+    part = parts[action.id]
     if part.empty:
         continue
     d = derived[action.id]
@@ -95,9 +106,7 @@ for action in plan.actions:
         counts = " ".join(wording.chip(f"{d.counts[k]} {k}", k) for k in ("green", "amber", "red") if d.counts[k])
         c_rag.markdown(counts or "no ratings", unsafe_allow_html=True)
         if d.worst:
-            w = part[part["title"] == d.worst].iloc[0].to_dict()
-            c_worst.markdown(f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
-                             f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+            c_worst.markdown(viewcache.shared("overview-worst", (ver, v.role, sel, action.id), worst_words, part, d))
         else:
             c_worst.markdown("Every measure meets its target" if d.counts["green"] else "–")
         c_due.markdown("Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}")
@@ -111,12 +120,16 @@ cols[1].metric("Measures red", reds)
 cols[2].metric("Showing real improvement (SPC)", improving)
 cols[3].metric("Actions", len(plan.actions))
 
+RAG_PILLS = ["Green", "Amber", "Red", wording.rag_word(None)]
 COLUMNS = {
     "Measure": st.column_config.TextColumn("Measure", width=270, help="The measure (KPI); hover a name for all of it."),
     "Latest": st.column_config.TextColumn("Latest", width=68, help="The latest month's value"),
     "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
-    "RAG": st.column_config.TextColumn("RAG", width=60,
-                                       help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
+    # the word in a coloured pill (a pandas Styler did this at ~40 ms of server CPU per table per view)
+    "RAG": st.column_config.MultiselectColumn(
+        "RAG", width=60, options=RAG_PILLS, color=[wording.CHIP_COLOURS.get(w.lower(), wording.GREY_CHIP)[1]
+                                                   for w in RAG_PILLS],
+        help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
     "Trend": st.column_config.ImageColumn("Trend", width=80,
                                               help="The last 12 months; a gap is a month with no value or suppressed"),
     "By due date": st.column_config.TextColumn("By due", width=95,
@@ -152,8 +165,47 @@ def card(row) -> str:
     )
 
 
+def measures(part: pd.DataFrame):
+    """One action's measures: the laptop table (RAG cells coloured), the verdicts under it and the
+    phone's cards; built once per (data version, role, selection) for every session."""
+    records = part.to_dict("records")
+    table = pd.DataFrame({
+        "Measure": part["title"],
+        "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
+        "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
+                   for r in records],
+        "RAG": [[wording.rag_word(r)] for r in part["rag"]],
+        "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
+        "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
+        "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
+        "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
+        "SPC": [spc_words(r) for r in records],
+    })
+    bullets = "\n".join(f"- **{text.md(r['title'])}:** {text.md(measure_verdict(r))}" for r in records)
+    # as Arrow, so that a view does not convert the frame again
+    return pa.Table.from_pandas(table, preserve_index=False), bullets, "".join(card(r) for r in records)
+
+
+def xmr(action, name: str):
+    """One measure's XmR chart with the data behind it (None: no figures), shared by every session."""
+    kpi = registry.get(name)
+    series = ui.series(ver, v.role, name, sel) if kpi else None
+    if series is None or series["value"].dropna().empty:
+        return None
+    target = action.target(name)
+    true_series = ui.series(ver, "director", name, sel) if v.is_board else series  # ratings only
+    assessed = verdict.assess(kpi, true_series, target, action.start, action.due_period,
+                              shown=series if v.is_board else None)
+    result, vd = assessed.result, assessed.verdict
+    fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result, vd.headline,
+                           target=target, unit=kpi.unit_suffix, source=ui.extract_source(ver),
+                           due_period=action.due_period, verdict=vd,
+                           small_base=verdict.small_base_flags(kpi, series))
+    return viewcache.make_chart(fig, breakdowns.xmr_table(series, result, kpi.improvement))
+
+
 for action in plan.actions:
-    part = df[df["action"] == action.id]
+    part = parts[action.id]
     if part.empty:
         continue
     d = derived[action.id]
@@ -163,58 +215,37 @@ for action in plan.actions:
                        else f"owner says **{action.status}**, and the figures agree ({d.reason})")
         st.markdown(f"{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {text.md(action.owner)} · due "
                     f"{wording.due_words(action.due)} · {owner_words}", unsafe_allow_html=True)
-        records = part.to_dict("records")
-        table = pd.DataFrame({
-            "Measure": part["title"],
-            "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
-            "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
-                       for r in records],
-            "RAG": [wording.rag_word(r) for r in part["rag"]],
-            "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
-            "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
-            "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
-            "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
-            "SPC": [spc_words(r) for r in records],
-        })
+        table, bullets, cards = viewcache.shared("overview-action", (ver, v.role, sel, action.id), measures, part)
         with st.container(key=f"wide-{action.id}"):
             st.dataframe(
-                table.style.map(wording.chip_style, subset=["RAG"]), hide_index=True, width="stretch",
+                table, hide_index=True, width="stretch",
                 column_config=COLUMNS, alt=f"Measures of action {action.id} with latest value, target and ratings",
             )
-            st.markdown("\n".join(f"- **{text.md(r['title'])}:** {text.md(measure_verdict(r))}"
-                                   for r in records))
+            st.markdown(bullets)
         with st.container(key=f"narrow-{action.id}"):
-            st.html("".join(card(r) for r in records))
+            st.html(cards)
         if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
                      help="XmR charts: is the change real or noise? Limits from the months before the action, "
                           "recalculated once a new level has held for 7 months."):
-            source = breakdowns.extract_source(ui.cursor())
             for name in action.kpis:
-                kpi = registry.get(name)
-                series = ui.series(ver, v.role, name, sel) if kpi else None
-                if series is None or series["value"].dropna().empty:
-                    continue
-                target = action.target(name)
-                true_series = ui.series(ver, "director", name, sel) if v.is_board else series  # ratings only
-                assessed = verdict.assess(kpi, true_series, target, action.start, action.due_period,
-                                          shown=series if v.is_board else None)
-                result, vd = assessed.result, assessed.verdict
-                fig = charts.xmr_chart(list(series["period"]), list(series["value"]), result, vd.headline,
-                                       target=target, unit=kpi.unit_suffix, source=source,
-                                       due_period=action.due_period, verdict=vd,
-                                       small_base=verdict.small_base_flags(kpi, series))
-                ui.chart(fig, f"overview-xmr-{name}",
-                         breakdowns.xmr_table(series, result, kpi.improvement),
-                         f"{name}-xmr-{sel.period_from}-{sel.period_to}", v)
+                chart = viewcache.shared("overview-xmr", (ver, v.role, sel, action.id, name), xmr, action, name)
+                if chart is not None:
+                    ui.chart(chart, f"overview-xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}",
+                             v=v)
         if st.button(f"Open {action.id} in depth", key=f"open-{action.id}"):
             st.query_params["action"] = action.id
             st.switch_page("app_pages/action.py", query_params={"action": action.id})
 
-download = df.drop(columns=["sparkline"]).assign(
-    derived_status=df["action"].map(lambda a: derived[a].status),
-    derived_status_reason=df["action"].map(lambda a: derived[a].reason),
-)
-ui.download(wording.with_labels(download), f"overview-{sel.period_to}", key="dl-overview", v=v,
+
+
+def download():
+    return wording.with_labels(df.drop(columns=["sparkline"]).assign(
+        derived_status=df["action"].map(lambda a: derived[a].status),
+        derived_status_reason=df["action"].map(lambda a: derived[a].reason),
+    ))
+
+
+ui.download(download, f"overview-{sel.period_to}", key="dl-overview", v=v,
             label="Download this overview (CSV)")
 
 if not revised.empty:

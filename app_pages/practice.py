@@ -3,13 +3,13 @@ statutory guidance being kept, in every area office?"""
 
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, ui
+from csc import breakdowns, charts, kpis, ui, viewcache
 
 v, sel = ui.open_page("practice", "Practice")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()
-source = breakdowns.extract_source(ui.cursor())
+source = ui.extract_source(ver)
 st.caption(f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 
@@ -28,13 +28,31 @@ def timeliness(data_version: str, role: str, sel):
 def kpi_by_area(name: str) -> None:
     """One KPI: all areas beside each area office, or what to do when there is nothing."""
     kpi = registry[name]
-    df = ui.by_area(ver, v.role, name, sel)
-    fig = breakdowns.area_figure(kpi, df, plan.target(name), source)
-    if fig is None:
+    chart, message = ui.area_chart(ver, v.role, name, sel, plan.target(name))
+    if chart is None:
         st.markdown(f"**{kpi.title}**")
-        st.info(breakdowns.empty_message(kpi, df))
+        st.info(message)
         return
-    ui.chart(fig, f"pr-{name}", breakdowns.for_download(df), f"{name}-by-area-{sel.period_from}-{sel.period_to}", v)
+    ui.chart(chart, f"pr-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
+
+
+def referrals_chart():
+    df = referrals(ver, v.role, sel)
+    if df.empty or df["value"].isna().all():
+        return None, df.empty
+    fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source)
+    fig.update_yaxes(rangemode="tozero")
+    return viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df)), False
+
+
+def timeliness_chart():
+    df = timeliness(ver, v.role, sel)
+    if df.empty or df["value"].isna().all():
+        return None, df.empty
+    fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),
+                            target=plan.target("assessments_timely_pct"), unit="%", source=source)
+    breakdowns.hover_counts(fig, df, registry["assessments_timely_pct"], color="label")
+    return viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df)), False
 
 
 def stack(names) -> None:
@@ -46,31 +64,25 @@ tab_ref, tab_ass, tab_cp, tab_tr = st.tabs(["Referrals", "Assessments", "Child p
 
 with tab_ref:
     st.subheader("Referrals")
-    df = referrals(ver, v.role, sel)
-    if df.empty or df["value"].isna().all():
+    chart, empty = viewcache.shared("practice-referrals", (ver, v.role, sel), referrals_chart)
+    if chart is None:
         st.markdown("**Referrals received**")
-        st.info("No referrals were received in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
+        st.info("No referrals were received in these months." if empty else breakdowns.ALL_SUPPRESSED)
     else:
-        fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source)
-        fig.update_yaxes(rangemode="tozero")
-        ui.chart(breakdowns.fit_figure(fig), "pr-referrals", breakdowns.for_download(df),
-                 f"referrals-by-area-{sel.period_from}-{sel.period_to}", v)
+        ui.chart(chart, "pr-referrals", filename=f"referrals-by-area-{sel.period_from}-{sel.period_to}", v=v)
     kpi_by_area("re_referral_pct")
 
 with tab_ass:
     st.subheader("Assessments")
-    df = timeliness(ver, v.role, sel)
-    if df.empty or df["value"].isna().all():
+    chart, empty = viewcache.shared("practice-timeliness", (ver, v.role, sel), timeliness_chart)
+    if chart is None:
         st.markdown("**Assessments completed within timescale, by type**")
         st.info("By type for all area offices together only, for the board: small numbers of chosen offices "
                 "could otherwise be worked out." if v.is_board and sel.areas else
-                "No assessments were completed in these months." if df.empty else breakdowns.ALL_SUPPRESSED)
+                "No assessments were completed in these months." if empty else breakdowns.ALL_SUPPRESSED)
     else:
-        fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),
-                                target=plan.target("assessments_timely_pct"), unit="%", source=source)
-        breakdowns.hover_counts(fig, df, registry["assessments_timely_pct"], color="label")
-        ui.chart(breakdowns.fit_figure(fig), "pr-timeliness-by-type", breakdowns.for_download(df),
-                 f"assessment-timeliness-by-type-{sel.period_from}-{sel.period_to}", v)
+        ui.chart(chart, "pr-timeliness-by-type", filename=f"assessment-timeliness-by-type-{sel.period_from}-"
+                 f"{sel.period_to}", v=v)
         st.caption("Timescales in working days from the start: Initial 7, Core 35, Single 45 "
                    f"(England and Wales bank holidays excluded). {sel.label}.")
     stack(["assessments_timely_pct", "child_seen_pct", "assessments_qualified_pct"])

@@ -14,7 +14,7 @@ ui.log_view(v, "upload")
 st.title("Upload the month's extract")
 st.write("Drag in the workbook. It is checked against the extract format before anything is stored; "
          "a file with problems is never loaded.")
-st.download_button("Download a blank extract template (.xlsx)", template.template_bytes(),
+st.download_button("Download a blank extract template (.xlsx)", template.template_bytes,  # made on the press
                    file_name="csc-extract-template.xlsx", key="dl-template")
 
 store = ui.store()

@@ -3,7 +3,7 @@ area office and team?"""
 
 import streamlit as st
 
-from csc import breakdowns, census, kpis, privacy, report, spc, ui
+from csc import breakdowns, census, kpis, privacy, report, spc, ui, viewcache
 
 KPIS = ("caseload_avg", "turnover_rate_pct", "agency_rate_pct", "vacancy_rate_pct", "supervision_pct")
 
@@ -11,10 +11,9 @@ v, sel = ui.open_page("workforce", "Workforce")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()
-source = breakdowns.extract_source(ui.cursor())
 st.caption(f"A stable, appropriately qualified, well-supervised workforce · {sel.label}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
-if note := census.census_note(ui.cursor()):  # which workforce census the figures come from
+if note := viewcache.shared("census-note", (ver,), lambda: census.census_note(ui.cursor())):  # which census
     st.caption(note)
 
 
@@ -23,20 +22,18 @@ def team_table(data_version: str, role: str, period: str, areas: tuple[str, ...]
     return breakdowns.team_table(ui.cursor(), KPIS, period, areas, suppress=role == "board")
 
 
-# The latest month at a glance: value, change on the month, RAG in words.
-cols = st.columns(len(KPIS))
-for col, name in zip(cols, KPIS):
+def metric(name: str) -> dict:
+    """One measure's latest month at a glance (value, change on the month, RAG in words), as
+    `st.metric`'s arguments and the caption below it; shared by every session (`csc.viewcache`)."""
     kpi = registry[name]
     df = ui.series(ver, v.role, name, sel)
     target = plan.target(name)
     if df.empty:
-        col.metric(breakdowns.short_title(name), "–", help=breakdowns.empty_message(kpi))
-        continue
+        return {"metric": dict(label=breakdowns.short_title(name), value="–", help=breakdowns.empty_message(kpi))}
     latest = df.iloc[-1]
     if sel.period_to and latest["period"] != sel.period_to:  # never an older month's value as the latest
-        col.metric(breakdowns.short_title(name), "–", help=f"{kpi.title}. {kpi.description}")
-        col.caption(f"no value for {spc.period_label(sel.period_to)}")
-        continue
+        return {"metric": dict(label=breakdowns.short_title(name), value="–", help=f"{kpi.title}. {kpi.description}"),
+                "caption": f"no value for {spc.period_label(sel.period_to)}"}
     suppressed = bool(latest.get("suppressed", False))
     previous = df[df["period"] == report.previous_period(latest["period"])]
     delta = None
@@ -45,26 +42,32 @@ for col, name in zip(cols, KPIS):
         delta = f"{change:+.1f}{' pts' if kpi.unit == 'pct' else kpi.unit_suffix}"
     true_latest = ui.series(ver, "director", name, sel).iloc[-1] if v.is_board else latest  # ratings: true figures
     rag = spc.rag(true_latest["value"], target, kpi.direction)
-    col.metric(
-        breakdowns.short_title(name),
-        privacy.SUPPRESSED if suppressed else kpi.format(latest["value"]).replace(" per FTE", ""),
+    return {"metric": dict(
+        label=breakdowns.short_title(name),
+        value=privacy.SUPPRESSED if suppressed else kpi.format(latest["value"]).replace(" per FTE", ""),
         delta=delta,
         delta_color="normal" if kpi.higher_is_better else "inverse",
         help=f"{kpi.title}, {spc.period_label(latest['period'])}. {kpi.description}",
-    )
-    col.caption(f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · "
-                f"{ui.RAG_WORDS.get(rag, '–')}")
+    ), "caption": f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · {ui.RAG_WORDS.get(rag, '–')}"}
+
+
+# The latest month at a glance: value, change on the month, RAG in words.
+cols = st.columns(len(KPIS))
+for col, name in zip(cols, KPIS):
+    shown = viewcache.shared("workforce-metric", (ver, v.role, sel, name), metric, name)
+    col.metric(**shown["metric"])
+    if shown.get("caption"):
+        col.caption(shown["caption"])
 
 st.subheader("By area office")
 for name in KPIS:
     kpi = registry[name]
-    df = ui.by_area(ver, v.role, name, sel)
-    fig = breakdowns.area_figure(kpi, df, plan.target(name), source)
-    if fig is None:
+    chart, message = ui.area_chart(ver, v.role, name, sel, plan.target(name))
+    if chart is None:
         st.markdown(f"**{kpi.title}**")
-        st.info(breakdowns.empty_message(kpi, df))
+        st.info(message)
     else:
-        ui.chart(fig, f"wf-{name}", breakdowns.for_download(df), f"{name}-by-area-{sel.period_from}-{sel.period_to}", v)
+        ui.chart(chart, f"wf-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
 
 st.subheader("By team")
 if not sel.period_to:
@@ -73,12 +76,18 @@ if not sel.period_to:
 month = spc.period_label(sel.period_to)
 st.write(f"Each team in {month} (the last month chosen), worked out from the same records as the figures above. "
          "Vacancy uses the team's funded posts; the other measures count the team's own workers.")
-long = team_table(ver, v.role, sel.period_to, sel.areas)
+
+
+def teams():
+    long = team_table(ver, v.role, sel.period_to, sel.areas)
+    return long, None if long.empty else breakdowns.team_table_wide(long, KPIS)
+
+
+long, wide = viewcache.shared("workforce-teams", (ver, v.role, sel.period_to, sel.areas), teams)
 if long.empty:
     st.info(f"No workers or funded posts are recorded for {month}: load an extract with the workforce and "
             "establishment sheets.")
     st.stop()
-wide = breakdowns.team_table_wide(long, KPIS)
 HEADERS = {"caseload_avg": "Caseload", "turnover_rate_pct": "Turnover", "agency_rate_pct": "Agency",
            "vacancy_rate_pct": "Vacancies", "supervision_pct": "Supervised"}
 st.dataframe(wide, hide_index=True, width="stretch", key="team-table",
@@ -90,5 +99,5 @@ st.dataframe(wide, hide_index=True, width="stretch", key="team-table",
                                for k in KPIS}})
 if v.is_board:
     st.caption("c: 5 or fewer workers, cases or FTE behind the figure, so it is suppressed.")
-ui.download(breakdowns.for_download(long), f"workforce-by-team-{sel.period_to}", key="dl-team-table", v=v,
+ui.download(lambda: breakdowns.for_download(long), f"workforce-by-team-{sel.period_to}", key="dl-team-table", v=v,
             label="Download the table (CSV)")

@@ -1,7 +1,7 @@
 """Benchmark: the server's CPU time per warm page view, for every page, as a ratio to a one-line
 Streamlit page served the same way in the same run.
 
-    python benchmarks/bench_page_cpu.py [--council demo|big|both] [--views 7] [--role analyst]
+    python benchmarks/bench_page_cpu.py [--council demo|big|both] [--views 7] [--batch 5] [--role analyst]
 
 For each council it starts two real servers on 127.0.0.1 with the project's `.streamlit`
 configuration: `dashboard.py` on the council's database, and a one-line script (the baseline).
@@ -9,8 +9,10 @@ A page view is what a browser's first visit costs the server: a new websocket se
 (`/_stcore/stream`) asking for the page (a `rerun_script` message with the page name and
 query string), read until `script_finished`. Another session stays connected throughout, as
 on a live server. The server's CPU for the view is read from `/proc/<pid>/stat` (user + system)
-before and after; the median of `--views` warm views (after one cold view per page) is
-reported, and its ratio to the baseline's median measured interleaved with the pages.
+before and after. The kernel counts CPU in 10 ms ticks, so each sample is `--batch` views of
+the same page back to back (each a new session), divided by `--batch`; the median of `--views`
+samples (after one cold view per page) is reported, and its ratio to the baseline's median
+measured interleaved with the pages.
 
 `--browser` also loads each page in Chromium (a new context per view, so a new session), and
 reports the server CPU per browser view beside the protocol figure.
@@ -44,6 +46,8 @@ ALL_PAGES = {
     "Action plan": ("plan", "plan"),
     "Imports": ("imports", "imports"),
     "Data quality": ("data_quality", "data-quality"),
+    "Upload": ("upload", "upload"),
+    "Teams": ("teams", "teams"),
     "Audit log": ("audit", "audit"),
 }
 PAGES: dict[str, str] = {}
@@ -69,14 +73,16 @@ def build(council: str, folder: Path) -> Path:
     return db
 
 
-async def view(session: ProtocolSession, pid: int, path: str) -> float:
-    """Server CPU seconds for one page view over the websocket protocol."""
+async def view(session: ProtocolSession, pid: int, path: str, batch: int = 1) -> float:
+    """Server CPU seconds per page view over the websocket protocol: `batch` views back to back
+    (each a new session), the total divided by `batch`."""
     before, _ = cpu(pid)
-    load = await session.load(path)
+    for _ in range(batch):
+        load = await session.load(path)
+        if load.error:
+            raise RuntimeError(f"/{path}: {load.error}")
     after, _ = cpu(pid)
-    if load.error:
-        raise RuntimeError(f"/{path}: {load.error}")
-    return after - before
+    return (after - before) / batch
 
 
 async def keep_connected(url: str, stop: asyncio.Event) -> None:
@@ -88,19 +94,20 @@ async def keep_connected(url: str, stop: asyncio.Event) -> None:
         await stop.wait()
 
 
-async def measure(app: Server, base: Server, views: int) -> dict[str, list[float]]:
+async def measure(app: Server, base: Server, views: int, batch: int = 1) -> dict[str, list[float]]:
     stop = asyncio.Event()
     keepers = [asyncio.create_task(keep_connected(s.url, stop)) for s in (app, base)]
     await asyncio.sleep(1.0)
     sa, sb = ProtocolSession(app.url, 0), ProtocolSession(base.url, 1)
     out: dict[str, list[float]] = {"baseline": []}
-    await view(sb, base.proc.pid, "")  # cold
-    for path in PAGES.values():
-        await view(sa, app.proc.pid, path)  # cold: first view of each page
+    cold = {"baseline": await view(sb, base.proc.pid, "")}
+    for name, path in PAGES.items():  # cold: the first view of each page builds what later views reuse
+        cold[name] = await view(sa, app.proc.pid, path)
+    out["cold"] = cold  # type: ignore[assignment]
     for _ in range(views):
-        out["baseline"].append(await view(sb, base.proc.pid, ""))
+        out["baseline"].append(await view(sb, base.proc.pid, "", batch))
         for name, path in PAGES.items():
-            out.setdefault(name, []).append(await view(sa, app.proc.pid, path))
+            out.setdefault(name, []).append(await view(sa, app.proc.pid, path, batch))
     stop.set()
     await asyncio.gather(*keepers, return_exceptions=True)
     return out
@@ -136,12 +143,13 @@ def browser_views(app: Server, base: Server, views: int) -> dict[str, list[float
 
 
 def table(title: str, protocol: dict, browser: dict | None) -> str:
-    b = statistics.median(protocol["baseline"]) * 1000
-    lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
+    b = statistics.median(protocol["baseline"]) * 1000 or float("nan")  # 0: under one 10 ms tick
+    cold = protocol.get("cold", {})
+    lines = [title, f"{'page':<14} {'ms CPU/view':>12} {'ratio':>7} {'cold ms':>8}" + (f" {'browser ms':>11} {'ratio':>7}" if browser else "")]
     bb = statistics.median(browser["baseline"]) * 1000 if browser else None
     for name in ["baseline", *PAGES]:
         ms = statistics.median(protocol[name]) * 1000
-        line = f"{name:<14} {ms:12.0f} {ms / b:6.1f}x"
+        line = f"{name:<14} {ms:12.1f} {ms / b:6.1f}x {cold.get(name, float('nan')) * 1000:8.0f}"
         if browser:
             bms = statistics.median(browser[name]) * 1000
             line += f" {bms:11.0f} {bms / bb:6.1f}x"
@@ -151,7 +159,7 @@ def table(title: str, protocol: dict, browser: dict | None) -> str:
     return "\n".join(lines)
 
 
-def run(council: str, folder: Path, views: int, role: str, with_browser: bool) -> str:
+def run(council: str, folder: Path, views: int, role: str, with_browser: bool, batch: int = 1) -> str:
     from streamlit import logger
 
     logger.set_log_level("error")  # csc.ui's cached functions, imported outside a server, warn
@@ -166,19 +174,22 @@ def run(council: str, folder: Path, views: int, role: str, with_browser: bool) -
     app = Server(db, env=env).start()
     base = Server(db, env=env, script=script).start()
     try:
-        protocol = asyncio.run(measure(app, base, views))
+        protocol = asyncio.run(measure(app, base, views, batch))
         browser = browser_views(app, base, max(3, views // 2)) if with_browser else None
     finally:
         app.stop()
         base.stop()
-    return table(f"{council} council, role {role}: server CPU per warm page view (median of {views})",
+    load = os.getloadavg()
+    return table(f"{council} council, role {role}: server CPU per warm page view (median of {views} samples of "
+                 f"{batch} views; load average {load[0]:.1f} {load[1]:.1f})",
                  protocol, browser)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--council", choices=["demo", "big", "both"], default="both")
-    ap.add_argument("--views", type=int, default=7)
+    ap.add_argument("--views", type=int, default=7, help="samples per page")
+    ap.add_argument("--batch", type=int, default=5, help="views back to back in one sample (10 ms CPU ticks)")
     ap.add_argument("--role", default="board", choices=["board", "director", "analyst"])
     ap.add_argument("--browser", action="store_true", help="also measure page views in Chromium")
     ap.add_argument("--folder", help="keep the councils' databases here (reused when present)")
@@ -186,7 +197,7 @@ def main() -> None:
     folder = Path(args.folder or tempfile.mkdtemp(prefix="csc-pagecpu-"))
     folder.mkdir(parents=True, exist_ok=True)
     for council in (["demo", "big"] if args.council == "both" else [args.council]):
-        print(run(council, folder, args.views, args.role, args.browser))
+        print(run(council, folder, args.views, args.role, args.browser, args.batch))
         print()
 
 

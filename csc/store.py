@@ -33,6 +33,7 @@ from csc.extract import Extract, Problem, forget_reads, read_workbook
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
+
 class StoreError(Exception):
     """An operation the store refuses, with a message fit for the person who asked."""
 

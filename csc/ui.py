@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from csc import access, config, exports, kpis, pages, plan, report, text
+from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -34,7 +34,11 @@ def cursor():
 
 
 def version() -> str:
-    return report.data_version(cursor())
+    """The data version every cache keys on: changes with each import, rollback, refresh, plan
+    change and team mapping, whichever process made it (`Store.data_version`), and names the
+    database, so that two databases in one process (the tests) never share a cached result."""
+    s = store()
+    return f"{s.path}@{s.data_version()}"
 
 
 # --- sign-in and roles -------------------------------------------------------------------
@@ -123,10 +127,13 @@ def _periods(cur) -> list[str]:
     return [r[0] for r in rows]
 
 
-@st.cache_data(show_spinner=False)
 def filter_options(data_version: str) -> tuple[list[str], list[str]]:
-    cur = cursor()
-    return kpis.areas(cur), _periods(cur)
+    """The area offices and months on offer (shared: never changed by a caller)."""
+    def build():
+        cur = cursor()
+        return kpis.areas(cur), _periods(cur)
+
+    return viewcache.shared("filter-options", (data_version,), build)
 
 
 def sidebar_filters() -> report.Selection:
@@ -184,9 +191,14 @@ def reset_filters() -> None:
 # --- cached reads (keyed by data version, filters and role) ---------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def current_plan(data_version: str) -> plan.Plan:
-    return plan.current(cursor())
+    """The action plan as it stands (shared: never changed by a caller)."""
+    return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
+
+
+def overview_rows(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:
+    """`overview`, shared by every session without a copy: never changed by a caller."""
+    return viewcache.shared("overview", (data_version, role, sel), overview, data_version, role, sel)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -203,6 +215,26 @@ def series(data_version: str, role: str, kpi_name: str, sel: report.Selection) -
 def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) -> pd.DataFrame:
     kpi = kpis.get(kpi_name)
     return report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas, suppress=role == "board")
+
+
+def extract_source(data_version: str) -> str:
+    """The charts' source line (which extracts), worked out once per data version."""
+    return viewcache.shared("extract-source", (data_version,), lambda: breakdowns.extract_source(cursor()))
+
+
+def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selection,
+               target: float | None) -> tuple[viewcache.Chart | None, str | None]:
+    """One KPI's area offices beside all areas (`breakdowns.area_figure`) with the data behind it,
+    or why there is none; built once for every session (`csc.viewcache`)."""
+    def build():
+        kpi = kpis.get(kpi_name)
+        df = by_area(data_version, role, kpi_name, sel)
+        fig = breakdowns.area_figure(kpi, df, target, extract_source(data_version))
+        if fig is None:
+            return None, breakdowns.empty_message(kpi, df)
+        return viewcache.make_chart(fig, breakdowns.for_download(df)), None
+
+    return viewcache.shared("area-chart", (data_version, role, kpi_name, sel, target), build)
 
 
 INFERRED_KPIS = ("cp_3plus_workers_pct", "caseload_stability_pct")
@@ -224,21 +256,27 @@ def inferred_note(kpi_name: str) -> None:
 
 def clear_caches() -> None:
     st.cache_data.clear()
+    viewcache.clear()
 
 
 # --- drawing helpers -------------------------------------------------------------------------
 
 
 def empty_state_if_no_data() -> None:
-    if not store().has_data():
+    if not viewcache.shared("has-data", (version(),), lambda: store().has_data()):
         st.info(EMPTY_DATA)
         st.stop()
 
 
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
-    """A plotly figure with its alt text, and a download of the data behind it."""
-    alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
-    text.safe_figure(fig)  # names from uploads and users are text in plotly's labels, never links
+    """A plotly figure (or a shared `viewcache.Chart`, already made safe, with its data) with its
+    alt text, and a download of the data behind it."""
+    if isinstance(fig, viewcache.Chart):
+        alt, data = fig.alt, fig.data if data is None else data
+        fig = fig.figure
+    else:
+        alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
+        text.safe_figure(fig)  # names from uploads and users are text in plotly's labels, never links
     # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
     with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
         st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
@@ -261,17 +299,21 @@ def fitted_columns(df: pd.DataFrame, total: int = 900) -> dict:
     return {col: st.column_config.Column(width=max(48, int(n * scale))) for col, n in lengths.items()}
 
 
-def download(df: pd.DataFrame, name: str, key: str, v: Viewer | None = None, label: str = "Download (CSV)",
+def download(df, name: str, key: str, v: Viewer | None = None, label: str = "Download (CSV)",
              excel: bool = False) -> None:
-    """Downloads are safe against formula injection and logged."""
+    """Downloads are safe against formula injection and logged; the file (and `df` itself, when
+    it is a callable that returns the frame) is made only when the button is pressed, not on
+    every view."""
+    def frame() -> pd.DataFrame:
+        return df() if callable(df) else df
+
     if excel:
-        data = exports.to_excel_bytes(df)
-        st.download_button(label, data, file_name=f"{name}.xlsx", key=key,
+        st.download_button(label, lambda: exports.to_excel_bytes(frame()), file_name=f"{name}.xlsx", key=key,
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            on_click=_log_export, args=(v, name))
     else:
-        st.download_button(label, exports.to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=key,
-                           on_click=_log_export, args=(v, name))
+        st.download_button(label, lambda: exports.to_csv_bytes(frame()), file_name=f"{name}.csv", mime="text/csv",
+                           key=key, on_click=_log_export, args=(v, name))
 
 
 def _log_export(v: Viewer | None, name: str) -> None:

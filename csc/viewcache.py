@@ -1,0 +1,102 @@
+"""Work once per import, not once per view: what a page shows for a (data version, role,
+selection) is built by the first session that asks and reused by every other session.
+
+`shared(kind, key, build)` runs `build()` once per `(kind, key)` for the whole server and hands
+every later caller the same object (Streamlit's `st.cache_resource`: no copy per view, and a
+lock per key, so that twenty sessions missing at once build it once while the others wait).
+The key must hold everything the result depends on: the data version (`Store.data_version`,
+bumped by every import, rollback, refresh, plan change and team mapping, from this process or
+another), the role whenever the board's figures differ (suppression), and the selection.
+Results are shared and so never changed by a page: a page that needs another shape makes a
+copy.
+
+`chart(build)` is `shared` for a plotly figure: its labels escaped once (`text.safe_figure`),
+its alt text read once, and its dictionary made once (`Frozen`), so that a view pays only for
+serialising it.
+
+Only this module and `csc/ui.py` use Streamlit's caches (besides the pages' own small ones)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from csc import text
+
+T = TypeVar("T")
+
+#: Entries kept for the whole server; old data versions fall out as new ones come in.
+MAX_ENTRIES = 4096
+
+#: How many times each kind was built in this process (tests and benchmarks read it).
+BUILDS: Counter[str] = Counter()
+_builds_lock = threading.Lock()
+
+
+def shared(kind: str, key: tuple, build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)`'s result for `(kind, key)`, built once for the whole server and shared
+    (`args` are not part of the key: `key` must determine them). The key is made of plain values
+    (strings, numbers, tuples, `report.Selection`): its `repr` is what Streamlit hashes, a few
+    microseconds where hashing the objects themselves took milliseconds a lookup."""
+    return _shared(repr((kind, key)), _kind=kind, _build=build, _args=args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_ENTRIES)
+def _shared(key: str, _kind: str, _build: Callable[..., Any], _args: tuple) -> Any:
+    with _builds_lock:
+        BUILDS[_kind] += 1
+    return _build(*_args)
+
+
+def clear() -> None:
+    """Drop every shared result (after an import the data version changes anyway: this frees memory)."""
+    _shared.clear()
+
+
+class Frozen(go.Figure):
+    """A finished figure that is never changed again: `to_dict()` (what `st.plotly_chart`
+    serialises) returns the dictionary made once, instead of deep-copying the figure (its
+    template included) on every view."""
+
+    _csc_dict: dict
+
+    def to_dict(self) -> dict:
+        return self._csc_dict
+
+
+def freeze(fig: go.Figure) -> go.Figure:
+    """Escape the figure's labels (once: `text.safe_figure` is not idempotent) and freeze it."""
+    text.safe_figure(fig)
+    fig._csc_dict = go.Figure.to_dict(fig)
+    fig.__class__ = Frozen
+    return fig
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure ready to draw: labels escaped, frozen, with its alt text and the data behind it."""
+
+    figure: go.Figure
+    alt: str | None
+    data: pd.DataFrame | None = None
+
+
+def make_chart(fig: go.Figure | None, data: pd.DataFrame | None = None) -> Chart | None:
+    if fig is None:
+        return None
+    meta = fig.layout.meta
+    alt = meta.get("alt") if isinstance(meta, dict) else None
+    return Chart(freeze(fig), alt, data)
+
+
+def chart(kind: str, key: tuple, build: Callable[..., tuple[go.Figure | None, pd.DataFrame | None]],
+          *args: Any) -> Chart | None:
+    """`shared` for one chart: `build(*args)` returns (figure or None, the data behind it or None)."""
+    return shared(kind, key, lambda: make_chart(*build(*args)))
