@@ -337,7 +337,12 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
     return [r[0] for r in cur.execute("select period from kpi_months order by period").fetchall()]
 
 
-def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
+def measures_sql(kpi: Kpi) -> str:
+    """The aggregation rule, the only one: a KPI's numerator, denominator and value as SQL
+    aggregates over rows with `numerator` and `denominator` (its records, or stored cells of a
+    ratio or a count, which add up). A ratio adds numerators and denominators, then divides (×100
+    for a percentage; no value when the denominator is 0); a median takes the median of the
+    records' values, with their count as the denominator; a sum adds the numerators."""
     if kpi.aggregate == "median":
         num, den = "null::double", "count(*)::double"
         value = "median(numerator)"
@@ -348,6 +353,10 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
         scale = "100.0 * " if kpi.unit == "pct" else ""
         num, den = "sum(numerator)", "sum(denominator)"
         value = f"case when sum(denominator) > 0 then {scale}sum(numerator) / sum(denominator) end"
+    return f"{num} as numerator, {den} as denominator, {value} as value"
+
+
+def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
     sets = "(period)" if kpi.all_areas_only else "(period, area), (period)"
     # grouping(area) is only allowed when area is a grouping column
     area = "null::varchar" if kpi.all_areas_only else "case when grouping(area) = 1 then null else area end"
@@ -363,10 +372,21 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
     return f"""
         select '{kpi.name}' as kpi, period,
                {area} as area,
-               {num} as numerator, {den} as denominator, {value} as value{team}
+               {measures_sql(kpi)}{team}
         from {records}
         group by grouping sets ({sets})
     """
+
+
+def aggregate(cur: duckdb.DuckDBPyConnection, kpi: Kpi, rows_sql: str, by: tuple[str, ...],
+              params: dict | None = None) -> pd.DataFrame:
+    """The rows `rows_sql` selects (with numerator and denominator) aggregated by the columns `by`
+    as `measures_sql` says: those columns, numerator, denominator, value, ordered by `by`."""
+    keys = ", ".join(by)
+    return cur.execute(
+        f"with cells as ({rows_sql}) select {keys}, {measures_sql(kpi)} from cells group by {keys} order by {keys}",
+        params or {},
+    ).df()
 
 
 def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:

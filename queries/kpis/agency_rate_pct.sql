@@ -5,8 +5,17 @@
 -- direction: lower
 -- target: 10
 -- aggregate: ratio
--- description: Of the FTE of qualified workers in post at the month end, the share that is agency
--- description: workers. Area: the worker's.
+-- short_title: Agency share of qualified FTE
+-- label: Agency
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 3
+-- empty: No qualified social workers were in post in these months (load a workforce sheet).
+-- description: The FTE of qualified agency workers in post at the month end as a percentage of the
+-- description: FTE of all qualified workers in post at the month end. Area: the worker's area
+-- description: office.
 with
 
 months as (select * from kpi_months),

@@ -5,8 +5,17 @@
 -- direction: higher
 -- target: 80
 -- aggregate: ratio
--- description: Of the assessments completed in the month, the share completed within the limit for
--- description: their type, counted in working days from the start: Initial 7, Core 35, Single 45.
+-- short_title: Assessments completed within timescale
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Assessments
+-- order: 2
+-- empty: No assessments were completed in these months.
+-- description: Of the assessments completed in the month, the percentage completed within the limit
+-- description: for their type, counted in working days from the start date to the completion date:
+-- description: Initial 7, Core 35, Single 45 (a count equal to the limit is within it). Area: the
+-- description: assessment's area office.
 with
 
 months as (select * from kpi_months),

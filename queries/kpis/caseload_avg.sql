@@ -5,9 +5,17 @@
 -- direction: lower
 -- target: 16
 -- aggregate: ratio
--- description: The number of involvements open at the month end held by qualified workers, divided
--- description: by the FTE of the distinct qualified workers holding at least one of them.
--- description: Area: the worker's.
+-- short_title: Caseload per qualified FTE
+-- label: Caseload
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 1
+-- empty: No qualified social workers held open cases at the end of these months.
+-- description: The number of involvements open at the month end whose worker is a qualified worker,
+-- description: divided by the FTE of the different qualified workers holding at least one of them
+-- description: (a number of cases per FTE, not a percentage). Area: the worker's area office.
 with
 
 months as (select * from kpi_months),

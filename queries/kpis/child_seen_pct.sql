@@ -5,8 +5,16 @@
 -- direction: higher
 -- target: 95
 -- aggregate: ratio
--- description: Of the assessments completed in the month that record whether the child was seen, the
--- description: share where the child was seen.
+-- short_title: Assessments where the child was seen
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Assessments
+-- order: 3
+-- empty: No completed assessments in these months record whether the child was seen.
+-- description: Of the assessments completed in the month that record whether the child was seen,
+-- description: the percentage where the child was seen. Assessments that leave "child seen" blank
+-- description: are left out. Area: the assessment's area office.
 with
 
 months as (select * from kpi_months),

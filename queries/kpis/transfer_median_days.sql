@@ -5,8 +5,17 @@
 -- direction: lower
 -- target: 5
 -- aggregate: median
--- description: Of the transfers accepted in the month, the median number of working days from the
--- description: request to the acceptance (the mean of the two middle values when their count is even).
+-- short_title: Median working days from transfer request to acceptance
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Transfers
+-- order: 9
+-- empty: No transfers were accepted in these months.
+-- description: The middle value of the working days from request to acceptance over the transfers
+-- description: accepted in the month; with an even number of transfers, the average of the two
+-- description: middle values (so it can be a half day). The count of those transfers is shown as
+-- description: the denominator. Area: the receiving area office.
 with
 
 months as (select * from kpi_months),

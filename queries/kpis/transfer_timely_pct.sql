@@ -5,7 +5,16 @@
 -- direction: higher
 -- target: 90
 -- aggregate: ratio
--- description: Of the transfers accepted in the month, the share accepted within 5 working days of the request.
+-- short_title: Transfers accepted within 5 working days
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Transfers
+-- order: 8
+-- empty: No transfers were accepted in these months.
+-- description: Of the transfers accepted in the month, the percentage accepted within 5 working
+-- description: days of the request (requested to accepted ≤ 5 working days). Denominator: all
+-- description: transfers accepted in the month. Area: the receiving area office.
 with
 
 months as (select * from kpi_months),

@@ -5,10 +5,19 @@
 -- direction: lower
 -- target: 12
 -- aggregate: ratio
--- description: The FTE of qualified, non-agency workers who left in the 12 months ending on the last
--- description: day of the month (end date after the day 12 months before it, up to and including it),
--- description: as a share of the FTE of qualified, non-agency workers in post at the month end.
--- description: Area: the worker's.
+-- short_title: Turnover, last 12 months
+-- label: Turnover
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 2
+-- empty: No qualified permanent social workers were in post in these months (load a workforce
+-- empty: sheet).
+-- description: The FTE of qualified, non-agency workers who left in the 12 months to the month end
+-- description: (end date after the day 12 months before the month end, up to and including the
+-- description: month end), as a percentage of the FTE of qualified, non-agency workers in post at
+-- description: the month end. Area: the worker's area office.
 with
 
 months as (select * from kpi_months),

@@ -5,10 +5,21 @@
 -- direction: lower
 -- target: 10
 -- aggregate: ratio
--- description: For each team, its funded FTE from the latest establishment list for the month or
--- description: before, less the FTE of qualified, non-agency workers in that team in post at the month
--- description: end (never below zero); summed over teams, as a share of the funded FTE.
--- description: Area: the establishment list's.
+-- short_title: Vacancy rate
+-- label: Vacancies
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 4
+-- empty: No funded posts are recorded for these months: include the establishment sheet in an
+-- empty: extract.
+-- description: For each team, take its funded FTE from the most recent establishment list for the
+-- description: month or an earlier month, and subtract the FTE of the qualified, non-agency workers
+-- description: of that team in post at the month end; a team with more staff than funded posts
+-- description: counts as 0, not as a negative. The sum of those gaps over the teams, as a
+-- description: percentage of the sum of their funded FTE. Area: the area office on the
+-- description: establishment list.
 with
 
 months as (select * from kpi_months),
