@@ -28,8 +28,6 @@ from csc.report import _add_months
 
 ALL_AREAS = "All areas"
 NO_TEAM = "(no team)"
-#: Assessment timescales in working days from the start, by type (kpis.md, assessments_timely_pct).
-ASSESSMENT_LIMITS = {"Initial": 7, "Core": 35, "Single": 45}
 
 ALL_SUPPRESSED = (
     "Every figure for these months comes from 5 or fewer cases, so it is suppressed (shown as c) "
@@ -370,38 +368,12 @@ def months_between(first: str, last: str) -> list[str]:
     return out
 
 
-REFERRALS_SQL = """
-with
-
-referrals as (
-    select
-        strftime(referral_date, '%Y-%m') as period,
-        area_office as area,
-    from cur_referrals
-),
-
-final as (
-    select
-        period,
-        case when grouping(area) = 1 then null else area end as area,
-        count(*)::double as value,
-    from referrals
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
-    group by grouping sets ((period, area), (period))
-)
-
-select * from final order by period, area nulls first
-"""
-
-
 def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
                        suppress: bool = False) -> pd.DataFrame:
     """Referrals received per month (by referral_date): one row per month for all areas
     together and for each area office (or the chosen ones), months with none as 0.
     Columns period, area ("All areas" for the total), value (and `suppressed`)."""
-    df = cur.execute(REFERRALS_SQL, {"pfrom": period_from, "pto": period_to}).df()
+    df = cur.execute(kpis.app_sql("referrals_by_month"), {"pfrom": period_from, "pto": period_to}).df()
     if df.empty:
         return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
     df["area"] = df["area"].fillna(ALL_AREAS)
@@ -416,56 +388,6 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     return df
 
 
-ASSESSMENT_TIMELINESS_SQL = """
-with
-
-limits as (
-    select *
-    from (values ('Initial', 7), ('Core', 35), ('Single', 45)) as t(assessment_type, limit_days)
-),
-
-completed as (
-    select
-        assessment_id,
-        area_office,
-        assessment_type,
-        start_date,
-        completed_date,
-    from cur_assessments
-    where completed_date is not null
-),
-
-with_working_days as (
-    select
-        strftime(a.completed_date, '%Y-%m') as period,
-        a.area_office,
-        a.assessment_type,
-        (completed_day.wd_index - started_day.wd_index <= limits.limit_days)::int as is_in_time,
-    from completed as a
-    inner join limits on limits.assessment_type = a.assessment_type
-    inner join calendar as started_day on started_day.day = a.start_date
-    inner join calendar as completed_day on completed_day.day = a.completed_date
-),
-
-final as (
-    select
-        period,
-        assessment_type,
-        sum(is_in_time)::double as numerator,
-        count(*)::double as denominator,
-        100.0 * sum(is_in_time) / count(*) as value,
-    from with_working_days
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
-        and ($all_areas or list_contains($areas, area_office))
-    group by period, assessment_type
-)
-
-select * from final order by period, assessment_type
-"""
-
-
 def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
                           suppress: bool = False) -> pd.DataFrame:
     """Assessments completed in each month within their timescale, by type (Initial 7, Core 35,
@@ -473,10 +395,9 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
     none). Columns period, assessment_type, numerator (in time), denominator (completed),
     value (%) (and `suppressed`)."""
     df = cur.execute(
-        ASSESSMENT_TIMELINESS_SQL,
+        kpis.app_sql("assessment_timeliness_by_type"),
         {"pfrom": period_from, "pto": period_to, "all_areas": not areas, "areas": list(areas or [])},
     ).df()
-    df["label"] = [f"{t} ({ASSESSMENT_LIMITS[t]} days)" for t in df["assessment_type"]]
     if not suppress:
         return df
     if areas:  # types of different selections would difference to an office's small figures

@@ -21,18 +21,6 @@ with
 
 months as (select * from kpi_months),
 
-assessments as (
-    select
-        assessment_id,
-        child_id,
-        area_office,
-        team,
-        worker_id,
-        completed_date,
-    from cur_assessments
-    where completed_date is not null
-),
-
 workforce as (
     select
         worker_id,
@@ -44,7 +32,7 @@ known_worker_assessments as (
     select
         a.*,
         w.is_qualified,
-    from assessments as a
+    from stg_completed_assessments as a
     inner join workforce as w on w.worker_id = a.worker_id
 ),
 

@@ -20,36 +20,6 @@ with
 
 months as (select * from kpi_months),
 
-limits as (
-    select *
-    from (values ('Initial', 7), ('Core', 35), ('Single', 45)) as t(assessment_type, limit_days)
-),
-
-assessments as (
-    select
-        assessment_id,
-        child_id,
-        area_office,
-        team,
-        worker_id,
-        assessment_type,
-        start_date,
-        completed_date,
-    from cur_assessments
-    where completed_date is not null
-),
-
-with_working_days as (
-    select
-        a.*,
-        limits.limit_days,
-        completed_day.wd_index - started_day.wd_index as working_days,
-    from assessments as a
-    inner join limits on limits.assessment_type = a.assessment_type
-    inner join calendar as started_day on started_day.day = a.start_date
-    inner join calendar as completed_day on completed_day.day = a.completed_date
-),
-
 final as (
     select
         months.period,
@@ -58,9 +28,9 @@ final as (
         a.assessment_id as record_id,
         a.child_id,
         a.worker_id,
-        (a.working_days <= a.limit_days)::int::double as numerator,
+        a.is_in_time::int::double as numerator,
         1.0 as denominator,
-    from with_working_days as a
+    from stg_assessments_in_time as a
     inner join months on a.completed_date between months.m0 and months.m1
 )
 

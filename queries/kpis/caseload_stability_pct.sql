@@ -53,13 +53,7 @@ involvements as (
             partition by child_id
             order by start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
         ) as latest_rank,
-    from (
-        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
-        from cur_involvements
-        union all
-        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
-        from inferred_involvements
-    )
+    from stg_involvements
 ),
 
 month_numbers as (

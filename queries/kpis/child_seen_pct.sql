@@ -19,21 +19,6 @@ with
 
 months as (select * from kpi_months),
 
-assessments as (
-    select
-        assessment_id,
-        child_id,
-        area_office,
-        team,
-        worker_id,
-        completed_date,
-        child_seen,
-    from cur_assessments
-    where
-        completed_date is not null
-        and child_seen is not null
-),
-
 final as (
     select
         months.period,
@@ -44,8 +29,9 @@ final as (
         a.worker_id,
         a.child_seen::int::double as numerator,
         1.0 as denominator,
-    from assessments as a
+    from stg_completed_assessments as a
     inner join months on a.completed_date between months.m0 and months.m1
+    where a.child_seen is not null
 )
 
 select * from final

@@ -39,12 +39,7 @@ involvements as (
         worker_id,
         start_date,
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    -- inferred_involvements is empty unless only Annex A lists were loaded (docs/annex-a.md)
-    from (
-        select child_id, worker_id, start_date, end_date from cur_involvements
-        union all
-        select child_id, worker_id, start_date, end_date from inferred_involvements
-    )
+    from stg_involvements
 ),
 
 open_plans as (

@@ -18,19 +18,6 @@
 -- description: end − 41 days up to the month end). Area: the worker's area office.
 with
 
-months as (select * from kpi_months),
-
-qualified as (
-    select
-        worker_id,
-        area_office,
-        team,
-        start_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where is_qualified
-),
-
 supervisions as (
     select
         worker_id,
@@ -39,14 +26,9 @@ supervisions as (
 ),
 
 in_post as (
-    select
-        months.period,
-        months.m1,
-        w.*,
-    from qualified as w
-    inner join months
-        on w.start_date <= months.m1
-        and w.end_or_open > months.m1
+    select *
+    from stg_workers_in_post
+    where is_qualified
 ),
 
 supervised as (

@@ -22,21 +22,6 @@ with
 
 months as (select * from kpi_months),
 
-permanent_qualified as (
-    select
-        worker_id,
-        area_office,
-        team,
-        fte,
-        start_date,
-        end_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where
-        is_qualified
-        and not is_agency
-),
-
 leavers as (
     select
         months.period,
@@ -47,15 +32,18 @@ leavers as (
         w.worker_id,
         w.fte as numerator,
         0.0 as denominator,
-    from permanent_qualified as w
+    from cur_workforce as w
     inner join months
         on w.end_date > (months.m1 - interval 12 month)::date
         and w.end_date <= months.m1
+    where
+        w.is_qualified
+        and not w.is_agency
 ),
 
 in_post as (
     select
-        months.period,
+        w.period,
         w.area_office as area,
         w.team,
         w.worker_id as record_id,
@@ -63,10 +51,10 @@ in_post as (
         w.worker_id,
         0.0 as numerator,
         w.fte as denominator,
-    from permanent_qualified as w
-    inner join months
-        on w.start_date <= months.m1
-        and w.end_or_open > months.m1
+    from stg_workers_in_post as w
+    where
+        w.is_qualified
+        and not w.is_agency
 ),
 
 final as (

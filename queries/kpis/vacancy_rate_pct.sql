@@ -33,24 +33,10 @@ establishment as (
     from cur_establishment
 ),
 
-permanent_qualified as (
-    select
-        worker_id,
-        team,
-        fte,
-        start_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where
-        is_qualified
-        and not is_agency
-),
-
 team_establishment as (
     -- each team's establishment row of the latest period on or before the month
     select
         months.period,
-        months.m1,
         e.team,
         e.area_office,
         e.funded_fte,
@@ -60,15 +46,18 @@ team_establishment as (
 ),
 
 team_staff as (
+    -- the FTE of the team's qualified, non-agency workers in post at the month end
     select
         t.period,
         t.team,
         sum(w.fte) as staff_fte,
     from team_establishment as t
-    inner join permanent_qualified as w
-        on w.team = t.team
-        and w.start_date <= t.m1
-        and w.end_or_open > t.m1
+    inner join stg_workers_in_post as w
+        on w.period = t.period
+        and w.team = t.team
+    where
+        w.is_qualified
+        and not w.is_agency
     group by t.period, t.team
 ),
 
