@@ -204,7 +204,7 @@ def fit_figure(fig, width: str = "full"):
 def is_count_proportion(kpi: kpis.Kpi) -> bool:
     """A percentage of cases (a binomial proportion), so a funnel plot applies. Rates of FTE
     (turnover, agency, vacancy) are not counts of cases and get no funnel."""
-    return kpi.unit == "pct" and kpi.aggregate == "ratio" and kpi.denominator == "cases"
+    return kpi.is_count_proportion
 
 
 def has_counts(df: pd.DataFrame) -> bool:

@@ -1,13 +1,18 @@
 """The KPI registry, read from `queries/kpis/*.sql`, and the runner.
 
-Each KPI file returns the records behind the KPI, one row per record per month, with the
+A KPI is one self-describing file: its header (`-- key: value` lines, read by `read_query`, the
+one header reader, which `csc.quality` uses for checks too) says everything the app needs to
+know about it (`Kpi`; docs/contributing.md lists the keys), and its SQL may read the shared
+building blocks of `queries/staging/`, included as CTEs (`with_staging`). Each KPI file returns the records behind the KPI, one row per record per month, with the
 columns of `RECORD_COLUMNS`: `numerator` and `denominator` are that record's contribution
 (1/0 for counts, fte for workforce rates; for a median KPI the numerator is the record's value).
 The runner aggregates them per month and area office and for all areas together, so the same
 SQL gives the figure and the records behind it (drill-down).
 
 The SQL may read the `cur_<sheet>` tables (current version of each record), `imports`,
-`calendar` (day, wd_index: wd(a, b) = idx(b) - idx(a)) and `kpi_months` (period, m0, m1).
+`calendar` (day, wd_index: wd(a, b) = idx(b) - idx(a)), `kpi_months` (period, m0, m1) and the
+`stg_*` staging models. Numerators and denominators are aggregated by one rule, `measures_sql`,
+for the stored results, a multi-area selection (`csc.report`) and the teams (`csc.breakdowns`).
 """
 
 from __future__ import annotations
@@ -209,6 +214,12 @@ class Kpi:
         """Whether its records include the changes of worker inferred from Annex A lists
         (read from its SQL, not declared)."""
         return "inferred_involvements" in self.sql
+
+    @property
+    def is_count_proportion(self) -> bool:
+        """A percentage of cases (a binomial proportion), so funnel plots and small-base warnings
+        apply; rates of FTE (turnover, agency, vacancy) are not counts of cases."""
+        return self.unit == "pct" and self.aggregate == "ratio" and self.denominator == "cases"
 
     @property
     def empty_message(self) -> str:

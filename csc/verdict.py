@@ -85,9 +85,7 @@ class Assessment:
 def small_base_applies(kpi: kpis.Kpi) -> bool:
     """Does the KPI's denominator count cases (a percentage of cases, or a median of
     records)? Rates of FTE and counts have no base of cases to be small."""
-    from csc import breakdowns  # the FTE-denominator test lives with the funnel plot's
-
-    return kpi.aggregate == "median" or breakdowns.is_count_proportion(kpi)
+    return kpi.aggregate == "median" or kpi.is_count_proportion
 
 
 def start_index(periods: list[str], start: str | None) -> int | None:

@@ -137,7 +137,7 @@ def test_a_new_kpi_reaches_every_place_after_refresh(council, tmp_path, capsys):
 
     # its page: Practice, the Transfers tab, after the three transfer KPIs
     ui.clear_caches()  # figures cached by other tests' councils of the same data version
-    os.environ["CSC_DB"] = str(db)
+    os.environ["CSC_DB"] = str(db)  # as tests/app/test_pages.py does
     st_config.set_option("server.address", "127.0.0.1")
     at = AppTest.from_file(str(config.ROOT / "dashboard.py"), default_timeout=60)
     at.session_state["preview_role"] = "director"
