@@ -1,7 +1,8 @@
 """Data-quality checks: the registry, read from `queries/checks/*.sql`, and the runner.
 
 Each check is one `.sql` file that returns the offending rows over the current version of
-every record (`cur_<sheet>`, `imports`, `calendar`), with a header:
+every record (`cur_<sheet>`, `imports`, `calendar`, and the `stg_*` staging models, included as
+for KPIs), with a header read by `csc.kpis.read_query` (the one header reader):
 
     -- check: <the file's name>
     -- title: <what the rows are, as a noun phrase>
