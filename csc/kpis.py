@@ -235,6 +235,12 @@ class Kpi:
         return f"{value:.1f}{self.unit_suffix}"
 
 
+def counts_people(unit: str, aggregate: str) -> bool:
+    """The default of the `suppress` header: every figure counts people (cases, children, staff)
+    except a sum of days (data timeliness: working days from a month's end to its extract)."""
+    return not (unit == "days" and aggregate == "sum")
+
+
 def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
     q = read_query(path, "kpi")
     q.require("title", "action", "unit", "direction", "aggregate")
@@ -260,7 +266,7 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
         short_title=q.get("short_title") or q.get("title"),
         label=q.get("label") or q.get("short_title") or q.get("title"),
         denominator=q.choice("denominator", DENOMINATORS, default_den),
-        suppressible=q.choice("suppress", ("yes", "no"), "yes") == "yes",
+        suppressible=q.choice("suppress", ("yes", "no"), "yes" if counts_people(unit, aggregate) else "no") == "yes",
         page="" if page == "none" else page,
         section=q.get("section"),
         order=int(q.get("order", "0") or 0),

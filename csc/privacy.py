@@ -70,7 +70,9 @@ TOTAL = None
 def exempt(kpi) -> bool:
     """A figure that counts no people (its header says `suppress: no`; data timeliness: working
     days from a month's end to its extract) has no small numbers to hide."""
-    return not kpi.suppressible
+    from csc import kpis
+
+    return not getattr(kpi, "suppressible", kpis.counts_people(kpi.unit, kpi.aggregate))
 
 
 def primary(kpi, numerator, denominator) -> bool:
@@ -227,8 +229,8 @@ def published_only(result):
                                assurance=None, trial_limits=False, segments=())
 
 
-COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum", "suppressible": True})()
-RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio", "suppressible": True})()
+COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum"})()
+RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
 
 
 def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value") -> pd.DataFrame:
