@@ -76,7 +76,7 @@ def measure(name: str, kpi, target):
         out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source),
                                          breakdowns.for_download(areas_df))
         out.areas_message = None if out.areas else breakdowns.empty_message(kpi, areas_df)
-        if breakdowns.is_count_proportion(kpi) and not v.is_board:
+        if kpi.is_count_proportion and not v.is_board:
             funnel, points, out.why_not = breakdowns.funnel_figure(kpi, areas_df, df["period"].iloc[-1], source)
             out.funnel = viewcache.make_chart(funnel, points)
     if traj is not None and not out.hidden_months:
@@ -126,7 +126,7 @@ for name in action.kpis:
     with tab_funnel:
         if kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
-        elif not breakdowns.is_count_proportion(kpi):
+        elif not kpi.is_count_proportion:
             st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare "
                        "proportions of cases.")
         elif v.is_board:

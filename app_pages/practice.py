@@ -60,7 +60,12 @@ def stack(names) -> None:
         kpi_by_area(name)
 
 
-tab_ref, tab_ass, tab_cp, tab_tr = st.tabs(["Referrals", "Assessments", "Child protection", "Transfers"])
+# The KPIs of each tab come from their headers (page: practice, section: <tab>); a section no tab
+# names gets a tab of its own after these.
+sections = {name: [k.name for k in ks] for name, ks in kpis.on_page("practice").items()}
+TABS = ["Referrals", "Assessments", "Child protection", "Transfers"]
+tabs = st.tabs(TABS + [name for name in sections if name not in TABS])
+tab_ref, tab_ass, tab_cp, tab_tr = tabs[:4]
 
 with tab_ref:
     st.subheader("Referrals")
@@ -70,7 +75,7 @@ with tab_ref:
         st.info("No referrals were received in these months." if empty else breakdowns.ALL_SUPPRESSED)
     else:
         ui.chart(chart, "pr-referrals", filename=f"referrals-by-area-{sel.period_from}-{sel.period_to}", v=v)
-    kpi_by_area("re_referral_pct")
+    stack(sections.get("Referrals", []))
 
 with tab_ass:
     st.subheader("Assessments")
@@ -85,13 +90,19 @@ with tab_ass:
                  f"{sel.period_to}", v=v)
         st.caption("Timescales in working days from the start: Initial 7, Core 35, Single 45 "
                    f"(England and Wales bank holidays excluded). {sel.label}.")
-    stack(["assessments_timely_pct", "child_seen_pct", "assessments_qualified_pct"])
+    stack(sections.get("Assessments", []))
 
 with tab_cp:
     st.subheader("Child protection")
-    ui.inferred_note("cp_3plus_workers_pct")
-    stack(["cp_3plus_workers_pct", "cp_repeat_pct", "cp_2years_pct"])
+    if inferred := [n for n in sections.get("Child protection", []) if registry[n].reads_inferred]:
+        ui.inferred_note(inferred[0])  # once for the tab
+    stack(sections.get("Child protection", []))
 
 with tab_tr:
     st.subheader("Transfers from intake to the area teams")
-    stack(["transfer_timely_pct", "transfer_median_days", "transfers_waiting_count"])
+    stack(sections.get("Transfers", []))
+
+for tab, name in zip(tabs[4:], [name for name in sections if name not in TABS]):
+    with tab:
+        st.subheader(name)
+        stack(sections[name])

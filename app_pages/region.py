@@ -42,7 +42,7 @@ else:
     ui.chart(fig, f"region-trend-{name}", breakdowns.for_download(data), f"{name}-region-{rng[0]}-{rng[1]}", v)
 
 st.subheader("Funnel plot")
-if not breakdowns.is_count_proportion(kpi):
+if not kpi.is_count_proportion:
     st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare proportions "
                "of cases.")
 elif fig is not None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from csc import breakdowns, census, kpis, privacy, report, spc, ui, viewcache
 
-KPIS = ("caseload_avg", "turnover_rate_pct", "agency_rate_pct", "vacancy_rate_pct", "supervision_pct")
+KPIS = tuple(k.name for section in kpis.on_page("workforce").values() for k in section)  # from the KPIs' headers
 
 v, sel = ui.open_page("workforce", "Workforce")
 ver = ui.version()
@@ -88,14 +88,12 @@ if long.empty:
     st.info(f"No workers or funded posts are recorded for {month}: load an extract with the workforce and "
             "establishment sheets.")
     st.stop()
-HEADERS = {"caseload_avg": "Caseload", "turnover_rate_pct": "Turnover", "agency_rate_pct": "Agency",
-           "vacancy_rate_pct": "Vacancies", "supervision_pct": "Supervised"}
 st.dataframe(wide, hide_index=True, width="stretch", key="team-table",
              alt=f"Workforce measures by team in {month}",
              column_config={"Area office": st.column_config.TextColumn(width=140),
                             "Team": st.column_config.TextColumn(width=170),
                             **{breakdowns.short_title(k): st.column_config.TextColumn(
-                                HEADERS[k], width=110, help=f"{registry[k].title}: {registry[k].description}")
+                                registry[k].label, width=110, help=f"{registry[k].title}: {registry[k].description}")
                                for k in KPIS}})
 if v.is_board:
     st.caption("c: 5 or fewer workers, cases or FTE behind the figure, so it is suppressed.")

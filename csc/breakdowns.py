@@ -17,7 +17,6 @@ which the pages only call for directors and analysts.
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import duckdb
@@ -26,47 +25,15 @@ import pandas as pd
 
 from csc import charts, kpis, privacy, spc
 from csc.months import add_months, month_range
+from csc.verdict import small_base_applies
 
 ALL_AREAS = "All areas"
 NO_TEAM = "(no team)"
-#: Assessment timescales in working days from the start, by type (kpis.md, assessments_timely_pct).
-ASSESSMENT_LIMITS = {"Initial": 7, "Core": 35, "Single": 45}
 
-#: What to say when a KPI has no figure in the months chosen, in words about the work itself.
-EMPTY_MESSAGES = {
-    "transfer_timely_pct": "No transfers were accepted in these months.",
-    "transfer_median_days": "No transfers were accepted in these months.",
-    "transfers_waiting_count": "No transfers were waiting to be accepted at the end of any of these months.",
-    "audit_good_pct": "No assessments were audited in these months.",
-    "cp_plan_smart_pct": "No child protection plans were audited for being SMART in these months.",
-    "cp_3plus_workers_pct": "No child protection plans were open at the end of these months.",
-    "caseload_stability_pct": "No children had an allocated worker at the end of these months.",
-    "assessments_qualified_pct": "No assessments by a worker on the workforce sheet were completed in these months.",
-    "data_timeliness_days": "No extract was loaded for these months.",
-    "turnover_rate_pct": "No qualified permanent social workers were in post in these months (load a workforce sheet).",
-    "agency_rate_pct": "No qualified social workers were in post in these months (load a workforce sheet).",
-    "vacancy_rate_pct": "No funded posts are recorded for these months: include the establishment sheet in an extract.",
-    "caseload_avg": "No qualified social workers held open cases at the end of these months.",
-    "supervision_pct": "No qualified social workers were in post in these months (load a workforce sheet).",
-    "assessments_timely_pct": "No assessments were completed in these months.",
-    "child_seen_pct": "No completed assessments in these months record whether the child was seen.",
-    "re_referral_pct": "No referrals were received in these months.",
-    "cp_repeat_pct": "No child protection plans started in these months.",
-    "cp_2years_pct": "No child protection plans ended in these months.",
-}
-#: Short names for narrow places (metric labels, table headers); the full title is in the help.
-SHORT_TITLES = {
-    "caseload_avg": "Caseload per qualified FTE",
-    "turnover_rate_pct": "Turnover, last 12 months",
-    "agency_rate_pct": "Agency share of qualified FTE",
-    "vacancy_rate_pct": "Vacancy rate",
-    "supervision_pct": "Supervised in last 6 weeks",
-}
 ALL_SUPPRESSED = (
     "Every figure for these months comes from 5 or fewer cases, so it is suppressed (shown as c) "
     "to protect the children and staff concerned."
 )
-_FTE_DENOMINATOR = re.compile(r"fte\s+as\s+denominator", re.IGNORECASE)
 
 
 # --- wording --------------------------------------------------------------------------------
@@ -96,7 +63,7 @@ def empty_message(kpi: kpis.Kpi, df: pd.DataFrame | None = None) -> str | None:
         return None
     if df is not None and not df.empty and "suppressed" in df and df["suppressed"].any():
         return ALL_SUPPRESSED
-    return EMPTY_MESSAGES.get(kpi.name, f"No figures for “{kpi.title}” in these months.")
+    return kpi.empty_message
 
 
 def _latest(df: pd.DataFrame) -> tuple[str | None, float | None, float | None]:
@@ -233,18 +200,6 @@ def fit_figure(fig, width: str = "full"):
 # --- KPI figures for charts ------------------------------------------------------------------
 
 
-def is_count_proportion(kpi: kpis.Kpi) -> bool:
-    """A percentage of cases (a binomial proportion), so a funnel plot applies. Rates of FTE
-    (turnover, agency, vacancy) are not counts of cases and get no funnel."""
-    return kpi.unit == "pct" and kpi.aggregate == "ratio" and not _FTE_DENOMINATOR.search(kpi.sql)
-
-
-def small_base_applies(kpi: kpis.Kpi) -> bool:
-    """Does the KPI's denominator count cases (a percentage of cases, or a median of
-    records)? Rates of FTE and counts have no base of cases to be small."""
-    return kpi.aggregate == "median" or is_count_proportion(kpi)
-
-
 def has_counts(df: pd.DataFrame) -> bool:
     """Whether a frame carries the numbers behind its rates (the board's never does)."""
     return any(col in df and df[col].notna().any() for col in ("numerator", "denominator"))
@@ -266,7 +221,7 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
         behind = "median of %{customdata[1]:,.0f} records"
     elif kpi.unit == "per_fte":
         behind = "%{customdata[0]:,.1~f} cases ÷ %{customdata[1]:,.1~f} FTE"
-    elif _FTE_DENOMINATOR.search(kpi.sql):
+    elif kpi.denominator == "fte":
         behind = "%{customdata[0]:,.1~f} of %{customdata[1]:,.1~f} FTE"
     else:
         behind = "%{customdata[0]:,.0f} of %{customdata[1]:,.0f}"
@@ -341,27 +296,15 @@ def team_figures(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period: str, are
     """One KPI by area office and team for one month, aggregated from the records behind it
     (`kpis.records`) as the runner aggregates by area: columns area, team, numerator,
     denominator, value. Records with no team are grouped as "(no team)"."""
-    rec = kpis.records(cur, kpi, period)
-    if areas:
-        rec = rec[rec["area"].isin(list(areas))]
-    cols = ["area", "team", "numerator", "denominator", "value"]
-    if rec.empty:
-        return pd.DataFrame(columns=cols)
-    rec = rec.assign(team=rec["team"].fillna(NO_TEAM), area=rec["area"].fillna("(no area)"))
-    g = rec.groupby(["area", "team"], as_index=False)
-    if kpi.aggregate == "median":
-        out = g.agg(value=("numerator", "median"), denominator=("numerator", "size"))
-        out["numerator"] = np.nan
-        out["denominator"] = out["denominator"].astype(float)
-    elif kpi.aggregate == "sum":
-        out = g.agg(numerator=("numerator", "sum"))
-        out["denominator"] = np.nan
-        out["value"] = out["numerator"]
-    else:
-        out = g.agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"))
-        scale = 100.0 if kpi.unit == "pct" else 1.0
-        out["value"] = scale * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    return out[cols].sort_values(["area", "team"]).reset_index(drop=True)
+    where, params = kpis.filters({"areas": ("list_contains($areas, area)", list(areas) if areas else None)})
+    rows = (f"select coalesce(area, '(no area)') as area, coalesce(team, '{NO_TEAM}') as team, numerator, denominator "
+            f"from ({kpis._strip(kpi.sql)}) where {where}")
+    kpis.prepare(cur, (period, period))
+    try:
+        out = kpis.aggregate(cur, kpi, rows, ("area", "team"), params)
+    finally:
+        kpis.prepare(cur)  # restore the full spine for this connection
+    return out[["area", "team", "numerator", "denominator", "value"]]
 
 
 def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=None,
@@ -404,7 +347,7 @@ def team_table_wide(long: pd.DataFrame, kpi_names) -> pd.DataFrame:
 
 
 def short_title(kpi_name: str) -> str:
-    return SHORT_TITLES.get(kpi_name) or kpis.get(kpi_name).title
+    return kpis.get(kpi_name).short_title
 
 
 # --- practice breakdowns -----------------------------------------------------------------------
@@ -413,38 +356,12 @@ def short_title(kpi_name: str) -> str:
 months_between = month_range  # the months from first to last, both included
 
 
-REFERRALS_SQL = """
-with
-
-referrals as (
-    select
-        strftime(referral_date, '%Y-%m') as period,
-        area_office as area,
-    from cur_referrals
-),
-
-final as (
-    select
-        period,
-        case when grouping(area) = 1 then null else area end as area,
-        count(*)::double as value,
-    from referrals
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
-    group by grouping sets ((period, area), (period))
-)
-
-select * from final order by period, area nulls first
-"""
-
-
 def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
                        suppress: bool = False) -> pd.DataFrame:
     """Referrals received per month (by referral_date): one row per month for all areas
     together and for each area office (or the chosen ones), months with none as 0.
     Columns period, area ("All areas" for the total), value (and `suppressed`)."""
-    df = cur.execute(REFERRALS_SQL, {"pfrom": period_from, "pto": period_to}).df()
+    df = cur.execute(kpis.app_sql("referrals_by_month"), {"pfrom": period_from, "pto": period_to}).df()
     if df.empty:
         return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
     df["area"] = df["area"].fillna(ALL_AREAS)
@@ -459,56 +376,6 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     return df
 
 
-ASSESSMENT_TIMELINESS_SQL = """
-with
-
-limits as (
-    select *
-    from (values ('Initial', 7), ('Core', 35), ('Single', 45)) as t(assessment_type, limit_days)
-),
-
-completed as (
-    select
-        assessment_id,
-        area_office,
-        assessment_type,
-        start_date,
-        completed_date,
-    from cur_assessments
-    where completed_date is not null
-),
-
-with_working_days as (
-    select
-        strftime(a.completed_date, '%Y-%m') as period,
-        a.area_office,
-        a.assessment_type,
-        (completed_day.wd_index - started_day.wd_index <= limits.limit_days)::int as is_in_time,
-    from completed as a
-    inner join limits on limits.assessment_type = a.assessment_type
-    inner join calendar as started_day on started_day.day = a.start_date
-    inner join calendar as completed_day on completed_day.day = a.completed_date
-),
-
-final as (
-    select
-        period,
-        assessment_type,
-        sum(is_in_time)::double as numerator,
-        count(*)::double as denominator,
-        100.0 * sum(is_in_time) / count(*) as value,
-    from with_working_days
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
-        and ($all_areas or list_contains($areas, area_office))
-    group by period, assessment_type
-)
-
-select * from final order by period, assessment_type
-"""
-
-
 def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
                           suppress: bool = False) -> pd.DataFrame:
     """Assessments completed in each month within their timescale, by type (Initial 7, Core 35,
@@ -516,10 +383,9 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
     none). Columns period, assessment_type, numerator (in time), denominator (completed),
     value (%) (and `suppressed`)."""
     df = cur.execute(
-        ASSESSMENT_TIMELINESS_SQL,
+        kpis.app_sql("assessment_timeliness_by_type"),
         {"pfrom": period_from, "pto": period_to, "all_areas": not areas, "areas": list(areas or [])},
     ).df()
-    df["label"] = [f"{t} ({ASSESSMENT_LIMITS[t]} days)" for t in df["assessment_type"]]
     if not suppress:
         return df
     if areas:  # types of different selections would difference to an office's small figures

@@ -274,6 +274,49 @@ def cmd_kpis(args) -> int:
     return 0
 
 
+def cmd_refresh(args) -> int:
+    """Recompute the current tables, every KPI and the data-quality counts of an existing
+    database, e.g. after a KPI's `.sql` file was added or changed."""
+    from csc import kpis, quality
+    from csc.store import Store
+
+    db = config.db_path(args.db)
+    if not db.exists():
+        print(f"Error: there is no database at {db}.", file=sys.stderr)
+        return 2
+    with Store.open(db) as store:
+        store.refresh()
+        cur = store.cursor()
+        rows = cur.execute("select count(*), count(distinct kpi), max(period) from kpi_results").fetchall()[0]
+        checks = quality.counts(cur)
+        result = {"kpis": len(kpis.registry()), "kpis_with_values": int(rows[1]), "kpi_rows": int(rows[0]),
+                  "latest_period": rows[2], "checks": len(quality.registry()),
+                  "check_rows": int(checks["count"].sum()) if len(checks) else 0}
+        store.audit(_who(args), CLI_ROLE, "refresh", result)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Recomputed {result['kpis']} KPIs ({result['kpi_rows']:,} figures, {result['kpis_with_values']} KPIs with "
+          f"values, latest {result['latest_period'] or 'none'}) and {result['checks']} data-quality checks "
+          f"({result['check_rows']:,} rows found).")
+    return 0
+
+
+def cmd_docs(args) -> int:
+    """Write the generated parts of docs/kpis.md and docs/extract-format.md (or, with --check,
+    say which are out of date)."""
+    from csc import kpidocs
+
+    changed = kpidocs.write(Path(args.docs) if args.docs else None, check=args.check)
+    if args.json:
+        print(json.dumps({"changed" if not args.check else "out_of_date": changed}, indent=2))
+    elif changed:
+        print(("Out of date: " if args.check else "Regenerated: ") + ", ".join(changed))
+    else:
+        print("The generated documentation is up to date.")
+    return 1 if args.check and changed else 0
+
+
 def cmd_demo(args) -> int:
     from csc import demo
 
@@ -449,6 +492,18 @@ def build_parser() -> argparse.ArgumentParser:
     _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("refresh", help="recompute every KPI and check for an existing database")
+    p.add_argument("--json", action="store_true")
+    _user_arg(p)
+    _db_arg(p)
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("docs", help="regenerate the KPI reference (docs/kpis.md) and sheet tables from the code")
+    p.add_argument("--docs", help="the docs folder (default: docs/ of this checkout)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a page is out of date")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("demo", help="generate and load the demo council")
     p.add_argument("--months", default="2010-04:2012-03", help="FIRST:LAST, e.g. 2010-04:2012-03")

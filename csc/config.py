@@ -13,6 +13,12 @@ QUERIES = ROOT / "queries"
 ACTION_PLAN = ROOT / "data" / "action_plan.toml"
 
 
+def queries() -> Path:
+    """The queries folder (kpis/, checks/, staging/, app/): $CSC_QUERIES, else `queries/`."""
+    value = os.environ.get("CSC_QUERIES")
+    return Path(value) if value else QUERIES
+
+
 COUNCIL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEFAULT_COUNCIL = "demo"
 

@@ -87,8 +87,8 @@ def feeds(sheet: str, column: str | None = None) -> list[str]:
     """The KPIs (by name, sorted) that read a sheet, or one of its columns."""
     from csc import kpis
 
-    mtimes = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(kpis.KPI_DIR.glob("*.sql")))
-    return sorted(_feeds(mtimes).get(sheet, {}).get(column or "*", set()))
+    key = tuple((name, kpi.sql) for name, kpi in kpis.registry().items())  # staging included
+    return sorted(_feeds(key).get(sheet, {}).get(column or "*", set()))
 
 
 def _titles(names: list[str]) -> str:

@@ -1,13 +1,18 @@
 """The KPI registry, read from `queries/kpis/*.sql`, and the runner.
 
-Each KPI file returns the records behind the KPI, one row per record per month, with the
+A KPI is one self-describing file: its header (`-- key: value` lines, read by `read_query`, the
+one header reader, which `csc.quality` uses for checks too) says everything the app needs to
+know about it (`Kpi`; docs/contributing.md lists the keys), and its SQL may read the shared
+building blocks of `queries/staging/`, included as CTEs (`with_staging`). Each KPI file returns the records behind the KPI, one row per record per month, with the
 columns of `RECORD_COLUMNS`: `numerator` and `denominator` are that record's contribution
 (1/0 for counts, fte for workforce rates; for a median KPI the numerator is the record's value).
 The runner aggregates them per month and area office and for all areas together, so the same
 SQL gives the figure and the records behind it (drill-down).
 
 The SQL may read the `cur_<sheet>` tables (current version of each record), `imports`,
-`calendar` (day, wd_index: wd(a, b) = idx(b) - idx(a)) and `kpi_months` (period, m0, m1).
+`calendar` (day, wd_index: wd(a, b) = idx(b) - idx(a)), `kpi_months` (period, m0, m1) and the
+`stg_*` staging models. Numerators and denominators are aggregated by one rule, `measures_sql`,
+for the stored results, a multi-area selection (`csc.report`) and the teams (`csc.breakdowns`).
 """
 
 from __future__ import annotations
@@ -23,28 +28,153 @@ import pandas as pd
 
 from csc import config, suppression, workdays
 
-KPI_DIR = config.QUERIES / "kpis"
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
 RESULT_COLUMNS = ("kpi", "period", "area", "numerator", "denominator", "value")
 UNITS = {"pct": "%", "days": " days", "count": "", "per_fte": " per FTE"}
 AGGREGATES = {"ratio", "median", "sum"}
+#: What a ratio's denominator counts: cases (a binomial proportion: funnel plots and small-base
+#: warnings apply), fte (full-time equivalents: neither applies); none for a count.
+DENOMINATORS = ("cases", "fte", "none")
+#: The pages that show KPIs in sections of their own (every KPI is also on its action's page
+#: and the overview, through the action plan).
+PAGES = ("practice", "workforce")
 
-# Dates that mark activity: the first month with any of them is where the KPI series start.
-FIRST_MONTH_SQL = """
-select min(d) from (
-    select min(referral_date) as d from cur_referrals
-    union all select min(start_date) from cur_assessments
-    union all select min(start_date) from cur_cp_plans
-    union all select min(requested_date) from cur_transfers
-    union all select min(audit_date) from cur_audits
-    union all select min(supervision_date) from cur_supervisions
-)
-"""
+
+def queries_dir() -> Path:
+    """The queries folder: $CSC_QUERIES when set (a council's own KPIs and checks), else `queries/`."""
+    return config.queries()
+
+
+def kpi_dir() -> Path:
+    return queries_dir() / "kpis"
+
+
+def __getattr__(name: str):
+    # `kpis.KPI_DIR` follows $CSC_QUERIES (read when asked, not when imported)
+    if name == "KPI_DIR":
+        return kpi_dir()
+    if name == "FIRST_MONTH_SQL":
+        return app_sql("first_month")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def app_sql(name: str) -> str:
+    """One of the app's own queries, `queries/app/<name>.sql` (staging models included)."""
+    return with_staging((queries_dir() / "app" / f"{name}.sql").read_text())
+
+
+# --- one .sql file: header and text ------------------------------------------------------------
+
+_HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*)$")
+_STAGING_REF = re.compile(r"\bstg_[a-z0-9_]+\b")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One `.sql` file of the queries folder, as datasette's StoredQuery: its name (the file's
+    stem), its header (the `-- key: value` comment lines before the SQL; a key given on several
+    lines is one value, the lines joined with spaces) and its text."""
+
+    name: str
+    path: Path
+    header: dict[str, str]
+    text: str
+
+    def require(self, *keys: str) -> None:
+        missing = sorted(set(keys) - self.header.keys())
+        if missing:
+            raise ValueError(f"{self.path.name}: header lacks {missing}")
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.header.get(key, default).strip()
+
+    def choice(self, key: str, allowed, default: str | None = None) -> str:
+        value = self.get(key, default or "")
+        if value not in allowed:
+            raise ValueError(f"{self.path.name}: {key} must be one of {tuple(allowed)}, not {value!r}")
+        return value
+
+    @property
+    def body(self) -> str:
+        """The SQL with the staging models it reads included (`with_staging`), no trailing `;`."""
+        return with_staging(self.text)
+
+
+def read_query(path: Path, kind: str | None = None) -> Query:
+    """Read a `.sql` file's header and text; with `kind` ("kpi", "check"), a header line
+    `-- <kind>: <name>` must name the file."""
+    text = path.read_text()
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        m = _HEADER.match(stripped)
+        if not m:
+            if stripped and not stripped.startswith("--"):
+                break
+            continue
+        key, value = m.groups()
+        header[key] = f"{header[key]} {value}" if key in header else value
+    if kind and header.get(kind, path.stem) != path.stem:
+        raise ValueError(f"{path.name}: header says {kind} {header[kind]}, file is {path.stem}")
+    return Query(path.stem, path, header, text)
+
+
+def _strip(sql: str) -> str:
+    return sql.strip().rstrip(";")
+
+
+def staging() -> dict[str, Query]:
+    """The shared building blocks, `queries/staging/stg_*.sql`, by name."""
+    return {p.stem: read_query(p) for p in sorted((queries_dir() / "staging").glob("stg_*.sql"))}
+
+
+def with_staging(sql: str, models: dict[str, Query] | None = None) -> str:
+    """`sql` with every staging model it reads (`stg_<name>`, and those they read) put before
+    it as common table expressions, dependencies first: one self-contained statement that runs
+    as it is on DuckDB and, translated, on Spark. A query reading no staging model is unchanged."""
+    models = staging() if models is None else models
+    order: list[str] = []
+
+    def visit(name: str, seen: tuple) -> None:
+        if name in order:
+            return
+        if name in seen:
+            raise ValueError(f"staging models read each other in a circle: {' -> '.join((*seen, name))}")
+        for dep in _refs(models[name].text, models, name):
+            visit(dep, (*seen, name))
+        order.append(name)
+
+    for name in _refs(sql, models):
+        visit(name, ())
+    body = _strip(sql)
+    if not order:
+        return body
+    ctes = ",\n\n".join(f"{name} as (\n{_strip(_code(models[name].text))}\n)" for name in order)
+    code = _code(body)
+    head = re.match(r"with\b", code, re.IGNORECASE)
+    rest = f",\n\n{code[head.end():].lstrip()}" if head else f"\n\n{code}"
+    return f"with\n\n{ctes}{rest}"
+
+
+def _code(sql: str) -> str:
+    """The SQL without its leading comment lines (the header)."""
+    lines = sql.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].strip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _refs(sql: str, models: dict[str, Query], own: str | None = None) -> list[str]:
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return sorted({m for m in _STAGING_REF.findall(code) if m in models and m != own})
+
+
+# --- the KPI registry --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """A KPI as its `.sql` file declares it in its header comments."""
+    """A KPI as its `.sql` file declares it in its header comments (docs/contributing.md)."""
 
     name: str
     title: str
@@ -55,8 +185,16 @@ class Kpi:
     aggregate: str  # ratio | median | sum
     all_areas_only: bool
     description: str
-    sql: str
+    sql: str  # the records' SQL, staging models included (`with_staging`)
     path: Path
+    short_title: str = ""  # for narrow places (metric labels, table columns); the title when blank
+    label: str = ""  # one word for a table column's header; the short title when blank
+    denominator: str = "cases"  # cases | fte | none (`DENOMINATORS`)
+    suppressible: bool = True  # small numbers hidden from the board (False: counts no people)
+    page: str = ""  # a topic page that shows it in a section (`PAGES`), or none
+    section: str = ""  # that page's section
+    order: int = 0  # its place in the section
+    empty: str = ""  # what to say when it has no figure in the months chosen
 
     @property
     def higher_is_better(self) -> bool:
@@ -71,6 +209,22 @@ class Kpi:
     def unit_suffix(self) -> str:
         return UNITS[self.unit]
 
+    @property
+    def reads_inferred(self) -> bool:
+        """Whether its records include the changes of worker inferred from Annex A lists
+        (read from its SQL, not declared)."""
+        return "inferred_involvements" in self.sql
+
+    @property
+    def is_count_proportion(self) -> bool:
+        """A percentage of cases (a binomial proportion), so funnel plots and small-base warnings
+        apply; rates of FTE (turnover, agency, vacancy) are not counts of cases."""
+        return self.unit == "pct" and self.aggregate == "ratio" and self.denominator == "cases"
+
+    @property
+    def empty_message(self) -> str:
+        return self.empty or f"No figures for “{self.title}” in these months."
+
     def format(self, value: float | None) -> str:
         if value is None or pd.isna(value):
             return "–"
@@ -81,52 +235,60 @@ class Kpi:
         return f"{value:.1f}{self.unit_suffix}"
 
 
-_HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*)$")
+def counts_people(unit: str, aggregate: str) -> bool:
+    """The default of the `suppress` header: every figure counts people (cases, children, staff)
+    except a sum of days (data timeliness: working days from a month's end to its extract)."""
+    return not (unit == "days" and aggregate == "sum")
 
 
-def parse_kpi(path: Path) -> Kpi:
-    meta: dict[str, str] = {}
-    lines = path.read_text().splitlines()
-    for line in lines:
-        m = _HEADER.match(line.strip())
-        if not m:
-            if line.strip() and not line.strip().startswith("--"):
-                break
-            continue
-        key, value = m.groups()
-        meta[key] = (meta[key] + " " + value) if key == "description" and key in meta else value
-    name = path.stem
-    if meta.get("kpi", name) != name:
-        raise ValueError(f"{path.name}: header says kpi {meta['kpi']}, file is {name}")
-    missing = {"title", "action", "unit", "direction", "aggregate"} - meta.keys()
-    if missing:
-        raise ValueError(f"{path.name}: header lacks {sorted(missing)}")
-    if meta["unit"] not in UNITS or meta["aggregate"] not in AGGREGATES or meta["direction"] not in ("higher", "lower"):
-        raise ValueError(f"{path.name}: bad unit, aggregate or direction")
-    target = meta.get("target", "none").strip()
+def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
+    q = read_query(path, "kpi")
+    q.require("title", "action", "unit", "direction", "aggregate")
+    unit = q.choice("unit", UNITS)
+    aggregate = q.choice("aggregate", AGGREGATES)
+    target = q.get("target", "none")
+    default_den = "none" if aggregate == "sum" else "cases"
+    page = q.get("page", "none")
+    if page not in (*PAGES, "none"):
+        raise ValueError(f"{path.name}: page must be one of {PAGES} or none, not {page!r}")
     return Kpi(
-        name=name,
-        title=meta["title"],
-        action=meta["action"],
-        unit=meta["unit"],
-        direction=meta["direction"],
+        name=q.name,
+        title=q.get("title"),
+        action=q.get("action"),
+        unit=unit,
+        direction=q.choice("direction", ("higher", "lower")),
         target=None if target in ("none", "") else float(target),
-        aggregate=meta["aggregate"],
-        all_areas_only=meta.get("areas", "each") == "all",
-        description=meta.get("description", ""),
-        sql=path.read_text(),
+        aggregate=aggregate,
+        all_areas_only=q.get("areas", "each") == "all",
+        description=q.get("description"),
+        sql=with_staging(q.text, models),
         path=path,
+        short_title=q.get("short_title") or q.get("title"),
+        label=q.get("label") or q.get("short_title") or q.get("title"),
+        denominator=q.choice("denominator", DENOMINATORS, default_den),
+        suppressible=q.choice("suppress", ("yes", "no"), "yes" if counts_people(unit, aggregate) else "no") == "yes",
+        page="" if page == "none" else page,
+        section=q.get("section"),
+        order=int(q.get("order", "0") or 0),
+        empty=q.get("empty"),
     )
 
 
 @lru_cache(maxsize=1)
-def _registry(mtimes: tuple) -> dict[str, Kpi]:
-    return {p.stem: parse_kpi(p) for p in sorted(KPI_DIR.glob("*.sql"))}
+def _registry(folder: Path, mtimes: tuple) -> dict[str, Kpi]:
+    models = staging()
+    return {p.stem: parse_kpi(p, models) for p in sorted((folder / "kpis").glob("*.sql"))}
+
+
+def _mtimes(folder: Path) -> tuple:
+    return tuple((str(p.relative_to(folder)), p.stat().st_mtime_ns)
+                 for sub in ("kpis", "staging") for p in sorted((folder / sub).glob("*.sql")))
 
 
 def registry() -> dict[str, Kpi]:
     """Every KPI, by name, in file-name order."""
-    return _registry(tuple((p.name, p.stat().st_mtime_ns) for p in sorted(KPI_DIR.glob("*.sql"))))
+    folder = queries_dir()
+    return _registry(folder, _mtimes(folder))
 
 
 def get(name: str) -> Kpi:
@@ -134,6 +296,15 @@ def get(name: str) -> Kpi:
         return registry()[name]
     except KeyError:
         raise KeyError(f"Unknown KPI {name!r}; known: {', '.join(registry())}") from None
+
+
+def on_page(page: str) -> dict[str, list[Kpi]]:
+    """The KPIs a topic page shows, by section (sections in the order of their first KPI),
+    each section's in their `order`, then by name."""
+    out: dict[str, list[Kpi]] = {}
+    for kpi in sorted((k for k in registry().values() if k.page == page), key=lambda k: (k.order, k.name)):
+        out.setdefault(kpi.section, []).append(kpi)
+    return out
 
 
 # --- running -----------------------------------------------------------------------------
@@ -152,7 +323,7 @@ def series_floor(earliest_period: str) -> str:
 
 
 def spine(first_day, earliest_period: str | None, last_period: str | None) -> tuple[str, str] | None:
-    """The months the KPI series cover: from the first month with any activity (`FIRST_MONTH_SQL`)
+    """The months the KPI series cover: from the first month with any activity (`first_month.sql`)
     but not before `series_floor`, to the latest loaded period; None when there is nothing. With no
     case records (e.g. only a workforce census loaded), the loaded months themselves."""
     if last_period is None:
@@ -171,7 +342,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
         cur.execute("create table calendar as select * from calendar_in")
         cur.unregister("calendar_in")
     if periods is None:
-        first = cur.execute(FIRST_MONTH_SQL).fetchall()[0][0]
+        first = cur.execute(app_sql("first_month")).fetchall()[0][0]
         earliest, last = cur.execute(
             "select min(period), max(period) from imports where status = 'loaded'"
         ).fetchall()[0]
@@ -179,18 +350,16 @@ def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = No
     cur.execute("create or replace temp table kpi_months (period varchar, m0 date, m1 date)")
     if periods is None:
         return []
-    cur.execute(
-        """
-        insert into kpi_months
-        select strftime(m, '%Y-%m'), m::date, (m + interval 1 month - interval 1 day)::date
-        from range(strptime($first, '%Y-%m'), strptime($last, '%Y-%m') + interval 1 day, interval 1 month) as t(m)
-        """,
-        {"first": periods[0], "last": periods[1]},
-    )
+    cur.execute(f"insert into kpi_months {app_sql('kpi_months')}", {"first": periods[0], "last": periods[1]})
     return [r[0] for r in cur.execute("select period from kpi_months order by period").fetchall()]
 
 
-def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
+def measures_sql(kpi: Kpi) -> str:
+    """The aggregation rule, the only one: a KPI's numerator, denominator and value as SQL
+    aggregates over rows with `numerator` and `denominator` (its records, or stored cells of a
+    ratio or a count, which add up). A ratio adds numerators and denominators, then divides (×100
+    for a percentage; no value when the denominator is 0); a median takes the median of the
+    records' values, with their count as the denominator; a sum adds the numerators."""
     if kpi.aggregate == "median":
         num, den = "null::double", "count(*)::double"
         value = "median(numerator)"
@@ -201,6 +370,10 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
         scale = "100.0 * " if kpi.unit == "pct" else ""
         num, den = "sum(numerator)", "sum(denominator)"
         value = f"case when sum(denominator) > 0 then {scale}sum(numerator) / sum(denominator) end"
+    return f"{num} as numerator, {den} as denominator, {value} as value"
+
+
+def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
     sets = "(period)" if kpi.all_areas_only else "(period, area), (period)"
     # grouping(area) is only allowed when area is a grouping column
     area = "null::varchar" if kpi.all_areas_only else "case when grouping(area) = 1 then null else area end"
@@ -216,10 +389,21 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
     return f"""
         select '{kpi.name}' as kpi, period,
                {area} as area,
-               {num} as numerator, {den} as denominator, {value} as value{team}
+               {measures_sql(kpi)}{team}
         from {records}
         group by grouping sets ({sets})
     """
+
+
+def aggregate(cur: duckdb.DuckDBPyConnection, kpi: Kpi, rows_sql: str, by: tuple[str, ...],
+              params: dict | None = None) -> pd.DataFrame:
+    """The rows `rows_sql` selects (with numerator and denominator) aggregated by the columns `by`
+    as `measures_sql` says: those columns, numerator, denominator, value, ordered by `by`."""
+    keys = ", ".join(by)
+    return cur.execute(
+        f"with cells as ({rows_sql}) select {keys}, {measures_sql(kpi)} from cells group by {keys} order by {keys}",
+        params or {},
+    ).df()
 
 
 def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:
@@ -227,10 +411,6 @@ def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:
     sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi)} "
     df = cur.execute(f"select * from ({sql}) where value is not null order by period, area nulls first").df()
     return df
-
-
-def _strip(sql: str) -> str:
-    return sql.strip().rstrip(";")
 
 
 def materialise(cur: duckdb.DuckDBPyConnection) -> None:

@@ -42,9 +42,10 @@ def suppress_counts(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
-    """Suppress a KPI's figures for the board. A figure that counts no people — data timeliness
-    is working days between a month's end and its extract — has no small numbers to hide."""
-    if kpi.unit == "days" and kpi.aggregate == "sum":
+    """Suppress a KPI's figures for the board. A figure that counts no people (its header says
+    `suppress: no`; data timeliness is working days between a month's end and its extract) has
+    no small numbers to hide."""
+    if exempt(kpi):
         return df.assign(suppressed=False)
     return suppress(df)
 
@@ -67,9 +68,11 @@ TOTAL = None
 
 
 def exempt(kpi) -> bool:
-    """A figure that counts no people (data timeliness: working days from a month's end to its
-    extract) has no small numbers to hide."""
-    return kpi.unit == "days" and kpi.aggregate == "sum"
+    """A figure that counts no people (its header says `suppress: no`; data timeliness: working
+    days from a month's end to its extract) has no small numbers to hide."""
+    from csc import kpis
+
+    return not getattr(kpi, "suppressible", kpis.counts_people(kpi.unit, kpi.aggregate))
 
 
 def primary(kpi, numerator, denominator) -> bool:

@@ -1,7 +1,8 @@
 """Data-quality checks: the registry, read from `queries/checks/*.sql`, and the runner.
 
 Each check is one `.sql` file that returns the offending rows over the current version of
-every record (`cur_<sheet>`, `imports`, `calendar`), with a header:
+every record (`cur_<sheet>`, `imports`, `calendar`, and the `stg_*` staging models, included as
+for KPIs), with a header read by `csc.kpis.read_query` (the one header reader):
 
     -- check: <the file's name>
     -- title: <what the rows are, as a noun phrase>
@@ -20,7 +21,6 @@ worth a look (a missing date or work that has stalled).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,12 +28,21 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import config, spc
+from csc import kpis, spc
 
-CHECK_DIR = config.QUERIES / "checks"
 SEVERITIES = ("error", "warning")
 REQUIRED_COLUMNS = ("period", "area", "record_id", "detail")
-_HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*)$")
+
+
+def check_dir() -> Path:
+    return kpis.queries_dir() / "checks"
+
+
+def __getattr__(name: str):
+    # `quality.CHECK_DIR` follows $CSC_QUERIES (read when asked, not when imported)
+    if name == "CHECK_DIR":
+        return check_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -48,35 +57,24 @@ class Check:
 
 
 def parse_check(path: Path) -> Check:
-    meta: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        m = _HEADER.match(stripped)
-        if not m:
-            if stripped and not stripped.startswith("--"):
-                break
-            continue
-        key, value = m.groups()
-        meta[key] = f"{meta[key]} {value}" if key == "description" and key in meta else value
-    if meta.get("check", path.stem) != path.stem:
-        raise ValueError(f"{path.name}: header says check {meta['check']}, file is {path.stem}")
-    missing = {"title", "severity", "description"} - meta.keys()
-    if missing:
-        raise ValueError(f"{path.name}: header lacks {sorted(missing)}")
-    if meta["severity"] not in SEVERITIES:
-        raise ValueError(f"{path.name}: severity must be one of {SEVERITIES}, not {meta['severity']!r}")
-    return Check(path.stem, meta["title"], meta["severity"], meta["description"], path.read_text(), path,
-                 meta.get("period", Check.period))
+    q = kpis.read_query(path, "check")
+    q.require("title", "severity", "description")
+    severity = q.get("severity")
+    if severity not in SEVERITIES:
+        raise ValueError(f"{path.name}: severity must be one of {SEVERITIES}, not {severity!r}")
+    return Check(q.name, q.get("title"), severity, q.get("description"), q.body, path,
+                 q.get("period", Check.period))
 
 
 @lru_cache(maxsize=1)
-def _registry(mtimes: tuple) -> dict[str, Check]:
-    return {p.stem: parse_check(p) for p in sorted(CHECK_DIR.glob("*.sql"))}
+def _registry(folder: Path, mtimes: tuple) -> dict[str, Check]:
+    return {p.stem: parse_check(p) for p in sorted(folder.glob("*.sql"))}
 
 
 def registry() -> dict[str, Check]:
     """Every check, by name: errors first, then warnings, each in file-name order."""
-    checks = _registry(tuple((p.name, p.stat().st_mtime_ns) for p in sorted(CHECK_DIR.glob("*.sql"))))
+    folder = check_dir()
+    checks = _registry(folder, tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.sql"))))
     return dict(sorted(checks.items(), key=lambda kv: (SEVERITIES.index(kv[1].severity), kv[0])))
 
 
@@ -92,17 +90,11 @@ def _sql(check: Check) -> str:
 
 
 def _filters(areas, period_from, period_to) -> tuple[str, dict]:
-    where, params = ["true"], {}
-    if areas:
-        where.append("list_contains($areas, area)")
-        params["areas"] = list(areas)
-    if period_from:
-        where.append("period >= $pfrom")
-        params["pfrom"] = period_from
-    if period_to:
-        where.append("period <= $pto")
-        params["pto"] = period_to
-    return " and ".join(where), params
+    return kpis.filters({
+        "areas": ("list_contains($areas, area)", list(areas) if areas else None),
+        "pfrom": ("period >= $pfrom", period_from or None),
+        "pto": ("period <= $pto", period_to or None),
+    })
 
 
 def rows(cur: duckdb.DuckDBPyConnection, check: Check, areas=None, period_from=None, period_to=None) -> pd.DataFrame:

@@ -46,31 +46,19 @@ def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection) -> pd
     if len(sel.areas) == 1:
         df = kpis.results(cur, kpi=kpi.name, area=sel.areas[0], period_from=sel.period_from, period_to=sel.period_to)
         return df.drop(columns=["kpi", "area"]).reset_index(drop=True)
-    if kpi.aggregate == "median":
-        return _median_for_areas(cur, kpi, sel)
-    df = kpis.results(cur, kpi=kpi.name, areas=list(sel.areas), period_from=sel.period_from, period_to=sel.period_to)
-    df = df[df["area"].notna()]
-    g = df.groupby("period", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
-    if kpi.aggregate == "sum":
-        g["value"] = g["numerator"]
-        g["denominator"] = float("nan")
-    else:
-        scale = 100.0 if kpi.unit == "pct" else 1.0
-        g["value"] = scale * g["numerator"] / g["denominator"].where(g["denominator"] > 0)
-    return g.dropna(subset=["value"]).reset_index(drop=True)
-
-
-def _median_for_areas(cur, kpi: kpis.Kpi, sel: Selection) -> pd.DataFrame:
-    kpis.prepare(cur)
-    df = cur.execute(
-        f"with records as ({kpis._strip(kpi.sql)}) "
-        "select period, null::double as numerator, count(*)::double as denominator, median(numerator) as value "
-        "from records where list_contains($areas, area) "
-        "and ($pfrom is null or period >= $pfrom) and ($pto is null or period <= $pto) "
-        "group by period order by period",
-        {"areas": list(sel.areas), "pfrom": sel.period_from, "pto": sel.period_to},
-    ).df()
-    return df
+    where, params = kpis.filters({
+        "areas": ("list_contains($areas, area)", list(sel.areas)),
+        "pfrom": ("period >= $pfrom", sel.period_from or None),
+        "pto": ("period <= $pto", sel.period_to or None),
+    })
+    if kpi.aggregate == "median":  # a median of the areas' medians is not theirs together: from the records
+        kpis.prepare(cur)
+        rows = f"select period, numerator, denominator from ({kpis._strip(kpi.sql)}) where {where}"
+    else:  # the stored cells of each area add up
+        rows = f"select period, numerator, denominator from kpi_results where kpi = $kpi and {where}"
+        params["kpi"] = kpi.name
+    df = kpis.aggregate(cur, kpi, rows, ("period",), params)
+    return df.dropna(subset=["value"]).reset_index(drop=True)
 
 
 def by_area(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period_from=None, period_to=None, areas=None,

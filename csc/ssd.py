@@ -601,11 +601,12 @@ def _derive(typed: dict[str, pa.Table]) -> dict[str, pa.Table]:
 def _summary(extract: SSDExtract) -> list[Problem]:
     """Which KPIs the upload can feed and which stay empty, from the tables each KPI's SQL reads;
     the workforce KPIs that need dates or the agency flag stay empty from `ssd_professionals` alone."""
-    from csc import kpis
+    from csc import guardrails, kpis
 
     provided = set(extract.row_counts)
     ssd_workforce = "workforce" in provided and extract.sheets["workforce"].title == extract.tables.get("ssd_professionals")
-    needs_dates = {"agency_rate_pct", "turnover_rate_pct", "vacancy_rate_pct", "caseload_avg", "supervision_pct"}
+    # the KPIs whose SQL reads a workforce column ssd_professionals lacks
+    needs_dates = set().union(*(guardrails.feeds("workforce", c) for c in ("is_agency", "fte", "start_date", "end_date")))
     empty = []
     for kpi in kpis.registry().values():
         needs = set(re.findall(r"\bcur_([a-z_]+)", kpi.sql))

@@ -237,9 +237,6 @@ def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selectio
     return viewcache.shared("area-chart", (data_version, role, kpi_name, sel, target), build)
 
 
-INFERRED_KPIS = ("cp_3plus_workers_pct", "caseload_stability_pct")
-
-
 @st.cache_data(show_spinner=False)
 def involvements_inferred(data_version: str) -> bool:
     from csc import annexa
@@ -249,7 +246,7 @@ def involvements_inferred(data_version: str) -> bool:
 
 def inferred_note(kpi_name: str) -> None:
     """Say so when a changes-of-worker figure is inferred from Annex A lists, not involvements."""
-    if kpi_name in INFERRED_KPIS and involvements_inferred(version()):
+    if kpis.get(kpi_name).reads_inferred and involvements_inferred(version()):
         st.info("Inferred: no involvements sheet has been loaded, so changes of worker are inferred from the "
                 "Allocated Worker in successive monthly Annex A lists (see docs/annex-a.md).")
 

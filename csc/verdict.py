@@ -34,7 +34,6 @@ from typing import Any
 import pandas as pd
 
 from csc import kpis, spc, wording
-from csc.breakdowns import small_base_applies  # with the funnel plot's FTE-denominator test
 
 SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
 NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
@@ -74,6 +73,12 @@ class Assessment:
     result: spc.XmrResult
     trajectory: spc.Trajectory | None
     verdict: Verdict
+
+
+def small_base_applies(kpi: kpis.Kpi) -> bool:
+    """Does the KPI's denominator count cases (a percentage of cases, or a median of
+    records)? Rates of FTE and counts have no base of cases to be small."""
+    return kpi.aggregate == "median" or kpi.is_count_proportion
 
 
 def start_index(periods: list[str], start: str | None) -> int | None:

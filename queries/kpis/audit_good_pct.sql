@@ -5,8 +5,14 @@
 -- direction: higher
 -- target: 80
 -- aggregate: ratio
--- description: Of the case-file audits of assessments dated in the month, the share graded
--- description: Outstanding or Good.
+-- short_title: Audited assessments graded good or outstanding
+-- denominator: cases
+-- suppress: yes
+-- page: none
+-- empty: No assessments were audited in these months.
+-- description: Of the case-file audits of assessments dated in the month, the percentage graded
+-- description: Outstanding or Good. Denominator: all assessment audits dated in the month (audits
+-- description: of plans or of other subjects are not included). Area: the audit's area office.
 with
 
 months as (select * from kpi_months),

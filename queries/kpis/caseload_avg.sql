@@ -5,12 +5,18 @@
 -- direction: lower
 -- target: 16
 -- aggregate: ratio
--- description: The number of involvements open at the month end held by qualified workers, divided
--- description: by the FTE of the distinct qualified workers holding at least one of them.
--- description: Area: the worker's.
+-- short_title: Caseload per qualified FTE
+-- label: Caseload
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 1
+-- empty: No qualified social workers held open cases at the end of these months.
+-- description: The number of involvements open at the month end whose worker is a qualified worker,
+-- description: divided by the FTE of the different qualified workers holding at least one of them
+-- description: (a number of cases per FTE, not a percentage). Area: the worker's area office.
 with
-
-months as (select * from kpi_months),
 
 qualified as (
     select
@@ -22,30 +28,17 @@ qualified as (
     where is_qualified
 ),
 
-involvements as (
-    select
-        involvement_id,
-        child_id,
-        worker_id,
-        start_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_involvements
-),
-
 open_cases as (
     select
-        months.period,
+        i.period,
         i.involvement_id,
         i.child_id,
         w.worker_id,
         w.area_office,
         w.team,
         w.fte,
-    from involvements as i
+    from stg_open_involvements as i
     inner join qualified as w on w.worker_id = i.worker_id
-    inner join months
-        on i.start_date <= months.m1
-        and i.end_or_open > months.m1
 ),
 
 cases as (

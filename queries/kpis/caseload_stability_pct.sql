@@ -5,10 +5,17 @@
 -- direction: higher
 -- target: 75
 -- aggregate: ratio
--- description: Of the children with an involvement open at the month end, the share whose
--- description: involvements that started by the month end and were still open after the day 6 months
--- description: before it all have the same worker. Area: that of the child's open involvement that
--- description: started last (then the greatest involvement id).
+-- short_title: Children who kept the same social worker for the last 6 months
+-- denominator: cases
+-- suppress: yes
+-- page: none
+-- empty: No children had an allocated worker at the end of these months.
+-- description: Of the children with an involvement open at the month end, the percentage whose
+-- description: involvements that started on or before the month end and were still open after the
+-- description: day 6 months before it (no end date, or an end date after that day) all have the
+-- description: same worker. Each child counts once. Area: that of the child's open involvement that
+-- description: started last (if two started the same day, the one with the greatest involvement
+-- description: id).
 with
 
 months as (
@@ -46,13 +53,7 @@ involvements as (
             partition by child_id
             order by start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
         ) as latest_rank,
-    from (
-        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
-        from cur_involvements
-        union all
-        select involvement_id, child_id, worker_id, area_office, team, start_date, end_date
-        from inferred_involvements
-    )
+    from stg_involvements
 ),
 
 month_numbers as (

@@ -5,26 +5,19 @@
 -- direction: higher
 -- target: 95
 -- aggregate: ratio
--- description: Of the assessments completed in the month that record whether the child was seen, the
--- description: share where the child was seen.
+-- short_title: Assessments where the child was seen
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Assessments
+-- order: 3
+-- empty: No completed assessments in these months record whether the child was seen.
+-- description: Of the assessments completed in the month that record whether the child was seen,
+-- description: the percentage where the child was seen. Assessments that leave "child seen" blank
+-- description: are left out. Area: the assessment's area office.
 with
 
 months as (select * from kpi_months),
-
-assessments as (
-    select
-        assessment_id,
-        child_id,
-        area_office,
-        team,
-        worker_id,
-        completed_date,
-        child_seen,
-    from cur_assessments
-    where
-        completed_date is not null
-        and child_seen is not null
-),
 
 final as (
     select
@@ -36,8 +29,9 @@ final as (
         a.worker_id,
         a.child_seen::int::double as numerator,
         1.0 as denominator,
-    from assessments as a
+    from stg_completed_assessments as a
     inner join months on a.completed_date between months.m0 and months.m1
+    where a.child_seen is not null
 )
 
 select * from final

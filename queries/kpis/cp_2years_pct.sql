@@ -5,8 +5,16 @@
 -- direction: lower
 -- target: 5
 -- aggregate: ratio
--- description: Of the child protection plans that ended in the month, the share that had lasted 2
--- description: years or more (ended on or after the same day 2 years after the start).
+-- short_title: Child protection plans ending after 2 years or more
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Child protection
+-- order: 7
+-- empty: No child protection plans ended in these months.
+-- description: Of the child protection plans that ended in the month, the percentage that had
+-- description: lasted 2 years or more: the end date is on or after the same day 2 years after the
+-- description: start date. Area: the plan's area office.
 with
 
 months as (select * from kpi_months),

@@ -5,9 +5,18 @@
 -- direction: lower
 -- target: 10
 -- aggregate: ratio
--- description: Of the child protection plans open at the month end, the share whose child has had
--- description: 3 or more different workers in involvements that started by the month end and were
--- description: still open on or after the day the plan started (in any area). Area: the plan's.
+-- short_title: Children on a protection plan who have had 3 or more social workers
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Child protection
+-- order: 5
+-- empty: No child protection plans were open at the end of these months.
+-- description: Of the child protection plans open at the month end, the percentage whose child has
+-- description: had 3 or more different workers, counting the child's involvements (in any area)
+-- description: that started on or before the month end and had not ended before the plan started
+-- description: (no end date, or an end date on or after the plan's start date). A plan whose child
+-- description: has no involvements counts in the denominator only. Area: the plan's area office.
 with
 
 months as (select * from kpi_months),
@@ -30,12 +39,7 @@ involvements as (
         worker_id,
         start_date,
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    -- inferred_involvements is empty unless only Annex A lists were loaded (docs/annex-a.md)
-    from (
-        select child_id, worker_id, start_date, end_date from cur_involvements
-        union all
-        select child_id, worker_id, start_date, end_date from inferred_involvements
-    )
+    from stg_involvements
 ),
 
 open_plans as (

@@ -5,8 +5,15 @@
 -- direction: higher
 -- target: 90
 -- aggregate: ratio
--- description: Of the case-file audits of child protection plans dated in the month that say
--- description: whether the plan is SMART, the share that found it SMART (specific and measurable).
+-- short_title: Audited child protection plans that are SMART
+-- denominator: cases
+-- suppress: yes
+-- page: none
+-- empty: No child protection plans were audited for being SMART in these months.
+-- description: Of the case-file audits of child protection plans dated in the month that record
+-- description: whether the plan is SMART, the percentage that found it SMART. Audits that leave
+-- description: "SMART" blank are left out of both numerator and denominator. Area: the audit's area
+-- description: office.
 with
 
 months as (select * from kpi_months),

@@ -5,9 +5,16 @@
 -- direction: lower
 -- target: 15
 -- aggregate: ratio
--- description: Of the child protection plans starting in the month, the share that are a repeat: the
--- description: extract records 1 or more previous plans, or the child has another plan with an earlier
--- description: start date (in any area).
+-- short_title: Child protection plans that are a second or later plan
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Child protection
+-- order: 6
+-- empty: No child protection plans started in these months.
+-- description: Of the child protection plans starting in the month, the percentage where the
+-- description: extract records 1 or more previous plans, or the child has another plan (in any
+-- description: area) with an earlier start date. Area: the plan's area office.
 with
 
 months as (select * from kpi_months),

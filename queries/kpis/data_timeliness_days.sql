@@ -6,9 +6,14 @@
 -- target: 5
 -- aggregate: sum
 -- areas: all
--- description: For each month, the working days from its last day to the day its extract was first
--- description: loaded (the earliest import for that month that is still loaded; rolled-back imports
--- description: do not count). Months with no import of their own have no value. All areas only.
+-- short_title: Working days from the month end to its data being loaded
+-- denominator: none
+-- suppress: no
+-- page: none
+-- empty: No extract was loaded for these months.
+-- description: For each month, the working days from its last day to the day the earliest extract
+-- description: for that month that is still loaded was imported. A month with no loaded extract of
+-- description: its own has no value. All areas only (there is no area breakdown).
 with
 
 months as (select * from kpi_months),

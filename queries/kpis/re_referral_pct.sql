@@ -5,12 +5,19 @@
 -- direction: lower
 -- target: 20
 -- aggregate: ratio
--- description: Of the referrals dated in the month, the share whose child had another referral (in
--- description: any area) dated in the 12 months before it: on or after the same day 12 months earlier
--- description: and strictly before the referral's own date. Where the loaded referrals do not reach
--- description: back the whole 12 months before it (an Annex A snapshot is the only history), its
--- description: Annex A List 3 "Number of Referrals in Last 12 Months" above 0 counts too; where they
--- description: do, the loaded referrals alone decide.
+-- short_title: Re-referrals within 12 months
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Referrals
+-- order: 1
+-- empty: No referrals were received in these months.
+-- description: Of the referrals dated in the month, the percentage whose child had another referral
+-- description: (in any area) dated on or after the same day 12 months earlier and strictly before
+-- description: this referral's date. Where the loaded referrals do not reach back the whole 12
+-- description: months before it (an Annex A snapshot is the only history), its Annex A List 3
+-- description: "Number of Referrals in Last 12 Months" above 0 counts too; where they do, the
+-- description: loaded referrals alone decide. Area: the referral's area office.
 with
 
 months as (select * from kpi_months),

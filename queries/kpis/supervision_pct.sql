@@ -5,23 +5,18 @@
 -- direction: higher
 -- target: 95
 -- aggregate: ratio
--- description: Of the qualified workers in post at the month end (counted as people, not FTE), the
--- description: share with a supervision dated in the 42 days ending on the last day of the month.
--- description: Area: the worker's.
+-- short_title: Supervised in last 6 weeks
+-- label: Supervised
+-- denominator: cases
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 5
+-- empty: No qualified social workers were in post in these months (load a workforce sheet).
+-- description: Of the qualified workers in post at the month end, counted as people (not FTE), the
+-- description: percentage with a supervision dated in the 42 days ending on the month end (month
+-- description: end − 41 days up to the month end). Area: the worker's area office.
 with
-
-months as (select * from kpi_months),
-
-qualified as (
-    select
-        worker_id,
-        area_office,
-        team,
-        start_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where is_qualified
-),
 
 supervisions as (
     select
@@ -31,14 +26,9 @@ supervisions as (
 ),
 
 in_post as (
-    select
-        months.period,
-        months.m1,
-        w.*,
-    from qualified as w
-    inner join months
-        on w.start_date <= months.m1
-        and w.end_or_open > months.m1
+    select *
+    from stg_workers_in_post
+    where is_qualified
 ),
 
 supervised as (

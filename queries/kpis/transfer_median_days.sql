@@ -5,32 +5,20 @@
 -- direction: lower
 -- target: 5
 -- aggregate: median
--- description: Of the transfers accepted in the month, the median number of working days from the
--- description: request to the acceptance (the mean of the two middle values when their count is even).
+-- short_title: Median working days from transfer request to acceptance
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Transfers
+-- order: 9
+-- empty: No transfers were accepted in these months.
+-- description: The middle value of the working days from request to acceptance over the transfers
+-- description: accepted in the month; with an even number of transfers, the average of the two
+-- description: middle values (so it can be a half day). The count of those transfers is shown as
+-- description: the denominator. Area: the receiving area office.
 with
 
 months as (select * from kpi_months),
-
-accepted as (
-    select
-        transfer_id,
-        child_id,
-        area_office,
-        to_team,
-        requested_date,
-        accepted_date,
-    from cur_transfers
-    where accepted_date is not null
-),
-
-with_working_days as (
-    select
-        accepted.*,
-        accepted_day.wd_index - requested_day.wd_index as wait_days,
-    from accepted
-    inner join calendar as requested_day on requested_day.day = accepted.requested_date
-    inner join calendar as accepted_day on accepted_day.day = accepted.accepted_date
-),
 
 final as (
     select
@@ -42,7 +30,7 @@ final as (
         null::varchar as worker_id,
         t.wait_days::double as numerator,
         1.0 as denominator,
-    from with_working_days as t
+    from stg_transfers_accepted as t
     inner join months on t.accepted_date between months.m0 and months.m1
 )
 

@@ -5,31 +5,19 @@
 -- direction: higher
 -- target: 90
 -- aggregate: ratio
--- description: Of the transfers accepted in the month, the share accepted within 5 working days of the request.
+-- short_title: Transfers accepted within 5 working days
+-- denominator: cases
+-- suppress: yes
+-- page: practice
+-- section: Transfers
+-- order: 8
+-- empty: No transfers were accepted in these months.
+-- description: Of the transfers accepted in the month, the percentage accepted within 5 working
+-- description: days of the request (requested to accepted ≤ 5 working days). Denominator: all
+-- description: transfers accepted in the month. Area: the receiving area office.
 with
 
 months as (select * from kpi_months),
-
-accepted as (
-    select
-        transfer_id,
-        child_id,
-        area_office,
-        to_team,
-        requested_date,
-        accepted_date,
-    from cur_transfers
-    where accepted_date is not null
-),
-
-with_working_days as (
-    select
-        accepted.*,
-        accepted_day.wd_index - requested_day.wd_index as wait_days,
-    from accepted
-    inner join calendar as requested_day on requested_day.day = accepted.requested_date
-    inner join calendar as accepted_day on accepted_day.day = accepted.accepted_date
-),
 
 final as (
     select
@@ -41,7 +29,7 @@ final as (
         null::varchar as worker_id,
         (t.wait_days <= 5)::int::double as numerator,
         1.0 as denominator,
-    from with_working_days as t
+    from stg_transfers_accepted as t
     inner join months on t.accepted_date between months.m0 and months.m1
 )
 

@@ -5,8 +5,16 @@
 -- direction: lower
 -- target: none
 -- aggregate: sum
--- description: The number of transfers requested on or before the last day of the month and not
--- description: accepted by then (not accepted at all, or accepted after the month end).
+-- short_title: Transfers waiting to be accepted at the month end
+-- denominator: none
+-- suppress: yes
+-- page: practice
+-- section: Transfers
+-- order: 10
+-- empty: No transfers were waiting to be accepted at the end of any of these months.
+-- description: The number of transfers requested on or before the month end and not accepted by
+-- description: then (no accepted date, or accepted after the month end). A count, with no
+-- description: denominator. Area: the receiving area office.
 with
 
 months as (select * from kpi_months),

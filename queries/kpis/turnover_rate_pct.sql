@@ -5,28 +5,22 @@
 -- direction: lower
 -- target: 12
 -- aggregate: ratio
--- description: The FTE of qualified, non-agency workers who left in the 12 months ending on the last
--- description: day of the month (end date after the day 12 months before it, up to and including it),
--- description: as a share of the FTE of qualified, non-agency workers in post at the month end.
--- description: Area: the worker's.
+-- short_title: Turnover, last 12 months
+-- label: Turnover
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 2
+-- empty: No qualified permanent social workers were in post in these months (load a workforce
+-- empty: sheet).
+-- description: The FTE of qualified, non-agency workers who left in the 12 months to the month end
+-- description: (end date after the day 12 months before the month end, up to and including the
+-- description: month end), as a percentage of the FTE of qualified, non-agency workers in post at
+-- description: the month end. Area: the worker's area office.
 with
 
 months as (select * from kpi_months),
-
-permanent_qualified as (
-    select
-        worker_id,
-        area_office,
-        team,
-        fte,
-        start_date,
-        end_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where
-        is_qualified
-        and not is_agency
-),
 
 leavers as (
     select
@@ -38,15 +32,18 @@ leavers as (
         w.worker_id,
         w.fte as numerator,
         0.0 as denominator,
-    from permanent_qualified as w
+    from cur_workforce as w
     inner join months
         on w.end_date > (months.m1 - interval 12 month)::date
         and w.end_date <= months.m1
+    where
+        w.is_qualified
+        and not w.is_agency
 ),
 
 in_post as (
     select
-        months.period,
+        w.period,
         w.area_office as area,
         w.team,
         w.worker_id as record_id,
@@ -54,10 +51,10 @@ in_post as (
         w.worker_id,
         0.0 as numerator,
         w.fte as denominator,
-    from permanent_qualified as w
-    inner join months
-        on w.start_date <= months.m1
-        and w.end_or_open > months.m1
+    from stg_workers_in_post as w
+    where
+        w.is_qualified
+        and not w.is_agency
 ),
 
 final as (

@@ -5,10 +5,21 @@
 -- direction: lower
 -- target: 10
 -- aggregate: ratio
--- description: For each team, its funded FTE from the latest establishment list for the month or
--- description: before, less the FTE of qualified, non-agency workers in that team in post at the month
--- description: end (never below zero); summed over teams, as a share of the funded FTE.
--- description: Area: the establishment list's.
+-- short_title: Vacancy rate
+-- label: Vacancies
+-- denominator: fte
+-- suppress: yes
+-- page: workforce
+-- section: Workforce
+-- order: 4
+-- empty: No funded posts are recorded for these months: include the establishment sheet in an
+-- empty: extract.
+-- description: For each team, take its funded FTE from the most recent establishment list for the
+-- description: month or an earlier month, and subtract the FTE of the qualified, non-agency workers
+-- description: of that team in post at the month end; a team with more staff than funded posts
+-- description: counts as 0, not as a negative. The sum of those gaps over the teams, as a
+-- description: percentage of the sum of their funded FTE. Area: the area office on the
+-- description: establishment list.
 with
 
 months as (select * from kpi_months),
@@ -22,24 +33,10 @@ establishment as (
     from cur_establishment
 ),
 
-permanent_qualified as (
-    select
-        worker_id,
-        team,
-        fte,
-        start_date,
-        coalesce(end_date, '9999-12-31'::date) as end_or_open,
-    from cur_workforce
-    where
-        is_qualified
-        and not is_agency
-),
-
 team_establishment as (
     -- each team's establishment row of the latest period on or before the month
     select
         months.period,
-        months.m1,
         e.team,
         e.area_office,
         e.funded_fte,
@@ -49,15 +46,18 @@ team_establishment as (
 ),
 
 team_staff as (
+    -- the FTE of the team's qualified, non-agency workers in post at the month end
     select
         t.period,
         t.team,
         sum(w.fte) as staff_fte,
     from team_establishment as t
-    inner join permanent_qualified as w
-        on w.team = t.team
-        and w.start_date <= t.m1
-        and w.end_or_open > t.m1
+    inner join stg_workers_in_post as w
+        on w.period = t.period
+        and w.team = t.team
+    where
+        w.is_qualified
+        and not w.is_agency
     group by t.period, t.team
 ),
 

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csc import breakdowns, cli, kpis, spark
+from csc import cli, kpis, spark
 from csc.store import Store
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def counted(kpi: kpis.Kpi, figure: str) -> bool:
         return True
     if kpi.aggregate == "median":
         return figure == "denominator"  # how many records
-    return figure != "value" and breakdowns.is_count_proportion(kpi)
+    return figure != "value" and kpi.is_count_proportion
 
 
 def assert_same_figures(expected: pd.DataFrame, got: pd.DataFrame) -> int:

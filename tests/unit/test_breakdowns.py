@@ -254,11 +254,11 @@ def test_empty_message_speaks_of_the_work_and_of_suppression():
 
 
 def test_funnel_plots_only_for_shares_of_counted_cases():
-    assert breakdowns.is_count_proportion(kpis.get("transfer_timely_pct"))
-    assert not breakdowns.is_count_proportion(kpis.get("vacancy_rate_pct"))  # FTE
-    assert not breakdowns.is_count_proportion(kpis.get("agency_rate_pct"))  # FTE
-    assert not breakdowns.is_count_proportion(kpis.get("caseload_avg"))  # per FTE
-    assert not breakdowns.is_count_proportion(kpis.get("transfer_median_days"))
+    assert kpis.get("transfer_timely_pct").is_count_proportion
+    assert not kpis.get("vacancy_rate_pct").is_count_proportion  # FTE
+    assert not kpis.get("agency_rate_pct").is_count_proportion  # FTE
+    assert not kpis.get("caseload_avg").is_count_proportion  # per FTE
+    assert not kpis.get("transfer_median_days").is_count_proportion
 
 
 def test_funnel_figure_is_withheld_when_an_office_is_suppressed():
