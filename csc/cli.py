@@ -285,14 +285,15 @@ def cmd_refresh(args) -> int:
         print(f"Error: there is no database at {db}.", file=sys.stderr)
         return 2
     with Store.open(db) as store:
-        store.refresh()
-        cur = store.cursor()
-        rows = cur.execute("select count(*), count(distinct kpi), max(period) from kpi_results").fetchall()[0]
-        checks = quality.counts(cur)
-        result = {"kpis": len(kpis.registry()), "kpis_with_values": int(rows[1]), "kpi_rows": int(rows[0]),
-                  "latest_period": rows[2], "checks": len(quality.registry()),
-                  "check_rows": int(checks["count"].sum()) if len(checks) else 0}
-        store.audit(_who(args), CLI_ROLE, "refresh", result)
+        with store.transaction(_who(args), "refresh", role=CLI_ROLE) as w:  # audited with its counts
+            w.recompute()
+            cur = w.cur
+            rows = cur.execute("select count(*), count(distinct kpi), max(period) from kpi_results").fetchall()[0]
+            checks = quality.counts(cur)
+            result = {"kpis": len(kpis.registry()), "kpis_with_values": int(rows[1]), "kpi_rows": int(rows[0]),
+                      "latest_period": rows[2], "checks": len(quality.registry()),
+                      "check_rows": int(checks["count"].sum()) if len(checks) else 0}
+            w.detail.update(result)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

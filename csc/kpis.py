@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import config, suppression, workdays
+from csc import config, privacy, suppression, workdays
 
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
 RESULT_COLUMNS = ("kpi", "period", "area", "numerator", "denominator", "value")
@@ -235,12 +235,6 @@ class Kpi:
         return f"{value:.1f}{self.unit_suffix}"
 
 
-def counts_people(unit: str, aggregate: str) -> bool:
-    """The default of the `suppress` header: every figure counts people (cases, children, staff)
-    except a sum of days (data timeliness: working days from a month's end to its extract)."""
-    return not (unit == "days" and aggregate == "sum")
-
-
 def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
     q = read_query(path, "kpi")
     q.require("title", "action", "unit", "direction", "aggregate")
@@ -266,7 +260,7 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
         short_title=q.get("short_title") or q.get("title"),
         label=q.get("label") or q.get("short_title") or q.get("title"),
         denominator=q.choice("denominator", DENOMINATORS, default_den),
-        suppressible=q.choice("suppress", ("yes", "no"), "yes" if counts_people(unit, aggregate) else "no") == "yes",
+        suppressible=q.choice("suppress", ("yes", "no"), "yes" if privacy.counts_people(unit, aggregate) else "no") == "yes",
         page="" if page == "none" else page,
         section=q.get("section"),
         order=int(q.get("order", "0") or 0),
@@ -439,7 +433,7 @@ def materialise(cur: duckdb.DuckDBPyConnection) -> None:
         if kpi.unit == "count":
             cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
                         f"{zero_counts_sql(kpi)}")
-    suppression.board_suppression(cur)
+    suppression.board_suppression(cur, registry())
 
 
 def zero_counts_sql(kpi: Kpi) -> str:

@@ -75,13 +75,12 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) 
     return sorted(hidden_a), sorted(hidden_t)
 
 
-def board_suppression(cur: duckdb.DuckDBPyConnection) -> None:
+def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict) -> None:
     """Decide, once for every (KPI, month), which figures the board may not see: primary and
     complementary suppression over all areas, each area office and each team
-    (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables."""
-    from csc.kpis import registry
-
-    kpis = registry()
+    (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables.
+    `kpis`: the KPI registry (name -> `csc.kpis.Kpi`), passed in so this module needs no import of
+    `csc.kpis`, which calls it."""
     hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis),
                                      _rows(cur, "kpi_team_results", True, kpis))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):

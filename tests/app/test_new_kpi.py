@@ -22,7 +22,7 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from csc import cli, config, ui
+from csc import cli, config, pages, ui
 from tests.app.conftest import build_council
 
 NAME = "transfer_next_day_pct"
@@ -142,7 +142,7 @@ def test_a_new_kpi_reaches_every_place_after_refresh(council, tmp_path, capsys):
     at = AppTest.from_file(str(config.ROOT / "dashboard.py"), default_timeout=60)
     at.session_state["preview_role"] = "director"
     at.run()
-    at.switch_page("pages/practice.py").run()
+    at.switch_page(pages.get("practice").file).run()
     assert not at.exception, [e.value for e in at.exception]
     charts = [json.loads(e.proto.spec)["layout"]["title"]["text"].replace("<br>", " ") for e in at.get("plotly_chart")]
     ours = [t for t in charts if t.startswith(TITLE)]

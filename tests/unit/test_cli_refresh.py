@@ -27,7 +27,7 @@ def test_refresh_recomputes_the_figures_and_says_so(store, load, capsys):
                         ["T2", "C2", "Intake", "N1", d("2011-04-04"), d("2011-04-12"), "North"]]},
          period="2011-04")
     db = store.path
-    store.con.execute("delete from kpi_results")  # as a database made before the KPI files existed
+    store.cursor().execute("delete from kpi_results")  # as a database made before the KPI files existed
     store.close()
     assert cli.main(["refresh", "--db", str(db), "--json", "--user", "tester"]) == 0
     out = json.loads(capsys.readouterr().out)
