@@ -10,6 +10,7 @@ of a session's first run that is under test, not the drawing."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass, field
 
 import pytest
@@ -97,7 +98,10 @@ def test_fifty_simultaneous_first_visits_to_deep_links_on_a_fresh_server(tmp_pat
     paths = [list(TITLES)[i % len(TITLES)] for i in range(VISITS)]
     server = Server(db, env={"CSC_LOCAL_ROLE": "analyst"}).start()  # healthy, no page run yet
     try:
-        visits = asyncio.run(visit_all(server.url, paths))
+        # in a thread of its own: Playwright's sync API (the other tests of this session) keeps an
+        # event loop running in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            visits = pool.submit(lambda: asyncio.run(visit_all(server.url, paths))).result()
     finally:
         server.stop()
     failed = {f"{n} /{v.path}": v.problems() for n, v in enumerate(visits) if v.problems()}
