@@ -61,8 +61,8 @@ from csc.annexa_lists import (
     team_key,
 )
 from csc.annexa_tables import (  # noqa: F401 - the names other modules know Annex A's tables by
-    INFERRED_SQL,
     SCHEMA,
+    inferred_sql,
     inferred_summary,
     involvements_inferred,
     rebuild_inferred,
