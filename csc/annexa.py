@@ -61,8 +61,8 @@ from csc.annexa_lists import (
     team_key,
 )
 from csc.annexa_tables import (  # noqa: F401 - the names other modules know Annex A's tables by
-    INFERRED_SQL,
     SCHEMA,
+    inferred_sql,
     inferred_summary,
     involvements_inferred,
     rebuild_inferred,
@@ -415,23 +415,14 @@ def _look_alikes(lst: AnnexList, title: str, headers: dict[str, str], unused: li
 
 def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tuple[str, list[int]]]:
     """Teams named in the sheet that have no area office, with the Excel rows naming them."""
+    from csc import kpis
+
     known = pa.table({"k": pa.array([k for k, a in mapping.items() if a], pa.string())})
     con = duckdb.connect()
     try:
         con.register("sheet", table.select(["team", "excel_row"]))
         con.register("known", known)
-        rows = con.execute(
-            """
-            with named as (
-                select trim(regexp_replace(team, '[\\s\\p{Z}]+', ' ', 'g')) as team, excel_row from sheet
-            )
-            select min(team) as team, list(excel_row order by excel_row) as rows
-            from named
-            where team <> '' and lower(team) not in (select k from known)
-            group by lower(team)
-            order by 1
-            """
-        ).fetchall()
+        rows = con.execute(kpis.app_sql("unmapped_teams")).fetchall()
     finally:
         con.close()
     return [(t, r) for t, r in rows]

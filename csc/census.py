@@ -208,27 +208,14 @@ def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) 
     vacancy KPI counts them), plus the LA's vacancies on the census team's row."""
     import duckdb
 
+    from csc import kpis
+
     con = duckdb.connect()
     try:
         con.register("w", workforce)
         con.register("teams", pa.table({"team": [CENSUS_TEAM], "area_office": [annexa_lists.NO_TEAM_AREA]}))
         return con.sql(
-            """
-            with staff as (
-                select team, any_value(area_office) as area_office,
-                       coalesce(sum(fte) filter (where is_qualified and not is_agency and start_date <= $d
-                                                 and coalesce(end_date, '9999-12-31'::date) > $d), 0) as fte,
-                from w group by team
-            ),
-            every_team as (
-                select * from staff
-                union all
-                select team, area_office, 0.0 from teams where team not in (select team from staff)
-            )
-            select row_number() over (order by team) as excel_row, team, area_office,
-                   fte + case when team = $census then $v else 0 end as funded_fte,
-            from every_team order by team
-            """,
+            kpis.app_sql("team_establishment"),
             params={"d": census_date, "census": CENSUS_TEAM, "v": vacancies},
         ).to_arrow_table()
     finally:

@@ -95,4 +95,4 @@ def parquet_views(con: duckdb.DuckDBPyConnection, folder: str | Path) -> None:
         con.execute("create or replace table referral_counts_current (referral_id varchar, prior_referrals_12m integer)")
     for sheet in spec.SHEETS.values():
         con.execute(current_table_sql(sheet).replace("create or replace table", "create or replace view", 1))
-    con.execute(annexa_tables.INFERRED_SQL)  # changes of worker inferred from Annex A imports, as the store does
+    con.execute(f"create or replace table inferred_involvements as {annexa_tables.inferred_sql()}")  # changes of worker inferred from Annex A imports, as the store does

@@ -36,33 +36,14 @@ create table if not exists kpi_history (
 );
 """
 
-_LATEST = """
-select * from kpi_history
-qualify row_number() over (partition by kpi, period, area order by change_id desc) = 1
-"""
-
 
 def record(cur: duckdb.DuckDBPyConnection, import_id: int | None, event: str, at: dt.datetime) -> int:
     """Store every KPI value that is new or changed since its last stored row; returns how many."""
     before = cur.execute("select count(*) from kpi_history").fetchall()[0][0]
     params = {"id": import_id, "event": event, "at": at}
     cur.execute(
-        f"""
-        insert into kpi_history (import_id, event, changed_at, kpi, period, area, numerator, denominator, value)
-        with latest as ({_LATEST})
-        select $id, $event, $at, r.kpi, r.period, r.area, r.numerator, r.denominator, r.value
-        from kpi_results as r
-        left join latest as l on l.kpi = r.kpi and l.period = r.period and l.area is not distinct from r.area
-        where l.kpi is null
-           or round(l.value, 6) is distinct from round(r.value, 6)
-           or round(l.numerator, 6) is distinct from round(r.numerator, 6)
-           or round(l.denominator, 6) is distinct from round(r.denominator, 6)
-        union all
-        select $id, $event, $at, l.kpi, l.period, l.area, null, null, null
-        from latest as l
-        anti join kpi_results as r on l.kpi = r.kpi and l.period = r.period and l.area is not distinct from r.area
-        where l.value is not null
-        """,
+        "insert into kpi_history (import_id, event, changed_at, kpi, period, area, numerator, denominator, value) "
+        + kpis.app_sql("kpi_history_changes"),
         params,
     )
     return cur.execute("select count(*) from kpi_history").fetchall()[0][0] - before
@@ -71,11 +52,7 @@ def record(cur: duckdb.DuckDBPyConnection, import_id: int | None, event: str, at
 def last_changed(cur: duckdb.DuckDBPyConnection, period: str | None = None) -> pd.DataFrame:
     """For each current KPI value: the import that last changed it (kpi, period, area, import_id,
     event, changed_at)."""
-    where = "where value is not null" + (" and period = $p" if period else "")
-    return cur.execute(
-        f"select kpi, period, area, import_id, event, changed_at from ({_LATEST}) {where} order by kpi, period, area",
-        {"p": period} if period else {},
-    ).df()
+    return cur.execute(kpis.app_sql("kpi_last_changed"), {"p": period or None}).df()
 
 
 def revised(
@@ -91,40 +68,9 @@ def revised(
     Columns: kpi, period, area, first_value, first_at, was_value, was_numerator, was_denominator
     (the value just before the latest change), value, numerator, denominator (now), import_id,
     event, changed_at (the latest change), file_name (of that import)."""
-    where, params = kpis.filters({
-        "pfrom": ("h.period >= $pfrom", period_from or None),
-        "pto": ("h.period <= $pto", period_to or None),
-        "kpi": ("h.kpi = $kpi", kpi or None),
-        "areas": ("list_contains($areas, h.area)", list(areas) if areas else None),
-    })
-    if not areas:
-        where += " and h.area is null"
-    return cur.execute(
-        f"""
-        with h as (
-            select *,
-                row_number() over w as n,
-                count(*) over (partition by kpi, period, area) as total,
-                first_value(value) over w as first_value,
-                first_value(changed_at) over w as first_at,
-                lag(value) over w as was_value,
-                lag(numerator) over w as was_numerator,
-                lag(denominator) over w as was_denominator
-            from kpi_history
-            window w as (partition by kpi, period, area order by change_id)
-        )
-        select h.kpi, h.period, h.area, h.first_value, h.first_at, h.was_value, h.was_numerator, h.was_denominator,
-               h.value, h.numerator, h.denominator, h.import_id, h.event, h.changed_at, i.file_name
-        from h
-        left join imports as i on i.import_id = h.import_id
-        where h.n = h.total and h.n > 1
-          and round(h.value, 6) is distinct from round(h.first_value, 6)
-          and h.value is not null
-          and {where}
-        order by h.period desc, h.kpi, h.area nulls first
-        """,
-        params,
-    ).df()
+    params = {"pfrom": period_from or None, "pto": period_to or None, "kpi": kpi or None,
+              "areas": list(areas) if areas else None}
+    return cur.execute(kpis.app_sql("revised_figures"), params).df()
 
 
 def data_version(cur: duckdb.DuckDBPyConnection) -> dict | None:

@@ -160,7 +160,7 @@ def council_tables(spark, folder: Path) -> list[str]:
                   "where false").createOrReplaceTempView("referral_counts_current")
     for sheet in spec.SHEETS.values():
         _table(spark, f"cur_{sheet.name}", current_table_sql(sheet))
-    _table(spark, "inferred_involvements", annexa.INFERRED_SQL)
+    _table(spark, "inferred_involvements", annexa.inferred_sql())
     if not spark.catalog.tableExists("calendar"):
         _arrow_view(spark, "calendar", workdays.calendar_table())
         spark.catalog.cacheTable("calendar")

@@ -125,14 +125,9 @@ REGISTRATION_SHEET = spec.Sheet(REGISTRATIONS, ("worker_id",), (
 def registrations(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Social Work England number (normalised) -> case-system worker id, from the latest loaded SSD
     import listing each worker."""
-    rows = cur.execute(
-        f"""
-        select r.swe_number, r.worker_id
-        from raw_{REGISTRATIONS} as r join imports as i on i.import_id = r.import_id
-        where i.status = 'loaded'
-        qualify row_number() over (partition by r.worker_id order by i.period desc, r.import_id desc) = 1
-        """
-    ).fetchall()
+    from csc import kpis
+
+    rows = cur.execute(kpis.app_sql("worker_registrations")).fetchall()
     return {swe_key(n): w for n, w in rows}
 
 
@@ -565,6 +560,8 @@ def _derive(typed: dict[str, pa.Table]) -> dict[str, pa.Table]:
     worker, the allocated involvement open at the plan's start."""
     if "cp_plans" not in typed:
         return typed
+    from csc import kpis
+
     con = duckdb.connect()
     try:
         con.register("plans", typed["cp_plans"])
@@ -574,24 +571,7 @@ def _derive(typed: dict[str, pa.Table]) -> dict[str, pa.Table]:
             "end_date": pa.array([], pa.date32()), "involvement_id": pa.array([], pa.string())})
         con.register("inv", inv)
         plans = con.sql(
-            """
-            with open_at_start as (
-                select p.cp_plan_id, i.worker_id, i.team,
-                from plans as p
-                inner join inv as i
-                    on i.child_id = p.child_id and i.start_date <= p.start_date
-                    and coalesce(i.end_date, '9999-12-31'::date) >= p.start_date
-                qualify row_number() over (partition by p.cp_plan_id order by i.start_date desc, i.involvement_id desc) = 1
-            )
-            select p.* exclude (worker_id, team),
-                   coalesce(p.team, o.team) as team,
-                   coalesce(p.worker_id, o.worker_id) as worker_id,
-                   (select count(*) from plans as e
-                    where e.child_id = p.child_id and e.start_date < p.start_date)::integer as previous_plans,
-            from plans as p
-            left join open_at_start as o on o.cp_plan_id = p.cp_plan_id
-            order by p.excel_row
-            """
+            kpis.app_sql("cp_plans_with_workers")
         ).to_arrow_table()
     finally:
         con.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from csc import privacy
+from csc import config, privacy
 
 
 def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict) -> list[tuple]:
@@ -24,19 +24,10 @@ def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict
     cols = "rowid as rid, kpi, period, area, " + ("team, " if team else "") + "numerator, denominator"
     by = {agg: [n for n, k in registry.items() if k.aggregate == agg and not privacy.exempt(k)]
           for agg in ("ratio", "sum", "median")}
-    small = "between $low and $high"
-    primary = (f"(list_contains($ratio::varchar[], kpi) and (numerator {small} or denominator {small})) "
-               f"or (list_contains($sum::varchar[], kpi) and numerator {small}) "
-               f"or (list_contains($median::varchar[], kpi) and denominator {small})")
+    # the table and its columns are named in Python; the query of the trees is a file
+    trees = (config.queries() / "app" / "small_cell_trees.sql").read_text()
     return cur.execute(
-        f"""
-        with trees as (
-            select kpi, period from kpi_results where {primary}
-            union
-            select kpi, period from kpi_team_results where {primary}
-        )
-        select {cols} from {table} semi join trees using (kpi, period) order by rid
-        """,
+        f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) order by rid",
         {**by, "low": privacy.LOW, "high": privacy.HIGH},
     ).fetchall()
 

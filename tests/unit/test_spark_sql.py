@@ -23,7 +23,7 @@ def test_the_staging_sql_translates():
     for sheet in spec.SHEETS.values():
         sql = spark.to_spark(current_table_sql(sheet))
         assert sql.startswith("SELECT") and "QUALIFY" not in sql.upper()  # qualify becomes a subquery
-    assert "MAX_BY" in spark.to_spark(annexa.INFERRED_SQL)  # arg_max in Spark's words
+    assert "MAX_BY" in spark.to_spark(annexa.inferred_sql())  # arg_max in Spark's words
     assert "ANTI JOIN" in spark.to_spark(kpis.zero_counts_sql(kpis.get("transfers_waiting_count")))
 
 

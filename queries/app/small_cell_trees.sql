@@ -1,0 +1,21 @@
+-- The (KPI, month) trees of cells with a cell hidden on its own (`csc.privacy.primary`: a number
+-- from $low to $high where it counts people), in `kpi_results` or `kpi_team_results`: a ratio's
+-- numerator or denominator ($ratio: those KPIs), a sum's numerator ($sum), a median's denominator
+-- ($median). Only these trees are read for complementary suppression (`csc.suppression._rows`).
+with
+
+cells as (
+    select kpi, period, numerator, denominator from kpi_results
+    union all
+    select kpi, period, numerator, denominator from kpi_team_results
+),
+
+final as (
+    select distinct kpi, period
+    from cells
+    where (list_contains($ratio::varchar[], kpi) and (numerator between $low and $high or denominator between $low and $high))
+       or (list_contains($sum::varchar[], kpi) and numerator between $low and $high)
+       or (list_contains($median::varchar[], kpi) and denominator between $low and $high)
+)
+
+select * from final
