@@ -41,10 +41,6 @@ involvements as (
         involvement_id,
         child_id,
         worker_id,
-        -- whole numbers standing for the worker and the child: exact, and far cheaper to
-        -- group and compare than text over millions of child-months
-        dense_rank() over (order by worker_id) as worker_no,
-        dense_rank() over (order by child_id) as child_no,
         area_office,
         team,
         start_date,
@@ -87,27 +83,65 @@ month_span as (
     left join months as six_after on six_after.month_no = i.end_no + 6
 ),
 
-in_window as (
+spans as (
+    -- each involvement's months in the window (first_no to last_no) and, within them, the
+    -- months it is open at M1 (to open_last_no: M1 before its end, i.e. before the end's month)
     select
-        s.child_no,
-        s.worker_no,
-        s.latest_rank,
-        s.end_or_open,
-        unnest(range(s.first_no, s.last_no + 1)) as month_no,
-    from month_span as s
-    where s.first_no is not null and s.last_no >= s.first_no
+        child_id,
+        worker_id,
+        latest_rank,
+        first_no,
+        last_no,
+        least(last_no, end_no - 1) as open_last_no,
+    from month_span
+    where first_no is not null and last_no >= first_no
+),
+
+bounds as (
+    -- the months where a child's set of involvements in the window, or open, can change
+    select child_id, first_no as month_no from spans
+    union
+    select child_id, last_no + 1 as month_no from spans
+    union
+    select child_id, open_last_no + 1 as month_no from spans where open_last_no >= first_no
+),
+
+runs as (
+    -- runs of months over which a child's involvements in the window and open stay the same
+    select
+        child_id,
+        month_no as first_no,
+        lead(month_no) over (partition by child_id order by month_no) - 1 as last_no,
+    from bounds
 ),
 
 children as (
+    -- a run's children: stable when every involvement in the window has one worker; the
+    -- open involvement that started last gives the record
     select
-        w.month_no,
-        w.child_no,
-        min(w.worker_no) = max(w.worker_no) as is_stable,
-        max(w.latest_rank) filter (where w.end_or_open > m.m1) as latest_open_rank,
-    from in_window as w
-    inner join months as m on m.month_no = w.month_no
-    group by w.month_no, w.child_no
+        r.child_id,
+        r.first_no,
+        r.last_no,
+        case
+            when count(s.worker_id) = 0 then true
+            else count(s.worker_id) = count(*) and min(s.worker_id) = max(s.worker_id)
+        end as is_stable,
+        max(s.latest_rank) filter (where s.open_last_no >= r.first_no) as latest_open_rank,
+    from runs as r
+    inner join spans as s
+        on s.child_id = r.child_id
+        and s.first_no <= r.first_no
+        and s.last_no >= r.first_no
+    where r.last_no is not null
+    group by r.child_id, r.first_no, r.last_no
     having latest_open_rank is not null
+),
+
+child_months as (
+    select
+        c.*,
+        unnest(range(c.first_no, c.last_no + 1)) as month_no,
+    from children as c
 ),
 
 final as (
@@ -120,9 +154,9 @@ final as (
         i.worker_id,
         c.is_stable::int::double as numerator,
         1.0 as denominator,
-    from children as c
+    from child_months as c
     inner join months as m on m.month_no = c.month_no
-    inner join involvements as i on i.child_no = c.child_no and i.latest_rank = c.latest_open_rank
+    inner join involvements as i on i.child_id = c.child_id and i.latest_rank = c.latest_open_rank
 )
 
 select * from final
