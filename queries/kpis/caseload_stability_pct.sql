@@ -45,10 +45,13 @@ involvements as (
         team,
         start_date,
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
+        -- whole numbers, cheap to group, join and compare: one for the child (the place of its
+        -- first involvement), one for the involvement, rising within a child in the order of
+        -- "started last" (start date, then the greatest involvement id)
+        rank() over (order by child_id) as child_no,
         row_number() over (
-            partition by child_id
-            order by start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
-        ) as latest_rank,
+            order by child_id, start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
+        ) as involvement_no,
     from stg_involvements
 ),
 
@@ -87,9 +90,9 @@ spans as (
     -- each involvement's months in the window (first_no to last_no) and, within them, the
     -- months it is open at M1 (to open_last_no: M1 before its end, i.e. before the end's month)
     select
-        child_id,
+        child_no,
         worker_id,
-        latest_rank,
+        involvement_no,
         first_no,
         last_no,
         least(last_no, end_no - 1) as open_last_no,
@@ -99,19 +102,20 @@ spans as (
 
 bounds as (
     -- the months where a child's set of involvements in the window, or open, can change
-    select child_id, first_no as month_no from spans
-    union
-    select child_id, last_no + 1 as month_no from spans
-    union
-    select child_id, open_last_no + 1 as month_no from spans where open_last_no >= first_no
+    select child_no, first_no as month_no from spans
+    union all
+    select child_no, last_no + 1 as month_no from spans
+    union all
+    select child_no, open_last_no + 1 as month_no from spans where open_last_no >= first_no
 ),
 
 runs as (
     -- runs of months over which a child's involvements in the window and open stay the same
+    -- (a month named twice gives an empty run, dropped below, instead of a distinct)
     select
-        child_id,
+        child_no,
         month_no as first_no,
-        lead(month_no) over (partition by child_id order by month_no) - 1 as last_no,
+        lead(month_no) over (partition by child_no order by month_no) - 1 as last_no,
     from bounds
 ),
 
@@ -119,44 +123,49 @@ children as (
     -- a run's children: stable when every involvement in the window has one worker; the
     -- open involvement that started last gives the record
     select
-        r.child_id,
+        r.child_no,
         r.first_no,
         r.last_no,
         case
             when count(s.worker_id) = 0 then true
             else count(s.worker_id) = count(*) and min(s.worker_id) = max(s.worker_id)
         end as is_stable,
-        max(s.latest_rank) filter (where s.open_last_no >= r.first_no) as latest_open_rank,
+        max(s.involvement_no) filter (where s.open_last_no >= r.first_no) as latest_open_no,
     from runs as r
     inner join spans as s
-        on s.child_id = r.child_id
+        on s.child_no = r.child_no
         and s.first_no <= r.first_no
         and s.last_no >= r.first_no
-    where r.last_no is not null
-    group by r.child_id, r.first_no, r.last_no
-    having latest_open_rank is not null
+    where r.last_no >= r.first_no
+    group by r.child_no, r.first_no, r.last_no
+    having latest_open_no is not null
 ),
 
 child_months as (
     select
-        c.*,
+        i.area_office,
+        i.team,
+        i.involvement_id,
+        i.child_id,
+        i.worker_id,
+        c.is_stable,
         unnest(range(c.first_no, c.last_no + 1)) as month_no,
     from children as c
+    inner join involvements as i on i.involvement_no = c.latest_open_no
 ),
 
 final as (
     select
         m.period,
-        i.area_office as area,
-        i.team,
-        i.involvement_id as record_id,
-        i.child_id,
-        i.worker_id,
+        c.area_office as area,
+        c.team,
+        c.involvement_id as record_id,
+        c.child_id,
+        c.worker_id,
         c.is_stable::int::double as numerator,
         1.0 as denominator,
     from child_months as c
     inner join months as m on m.month_no = c.month_no
-    inner join involvements as i on i.child_id = c.child_id and i.latest_rank = c.latest_open_rank
 )
 
 select * from final
