@@ -19,21 +19,16 @@
 with
 
 months as (
+    -- months are numbered from the spine's first, one a month, so a date's month number is
+    -- arithmetic (no ASOF join: the same SQL runs on Spark, which has none)
     select
         period,
         m1,
         (m1 - interval 6 month)::date as six_months_before,
-        row_number() over (order by period) as month_no,
-    from kpi_months
-),
-
-spine as (
-    -- months are numbered from the spine's first, one a month, so a date's month number is
-    -- arithmetic (no ASOF join: the same SQL runs on Spark, which has none)
-    select
-        min(m0) as first_m0,
-        count(*) as month_count,
-    from kpi_months
+        month_no,
+        first_m0,
+        month_count,
+    from stg_month_spine
 ),
 
 involvements as (
@@ -64,7 +59,8 @@ month_numbers as (
             + month(i.end_or_open) - month(spine.first_m0) + 1 as end_no,
         spine.month_count,
     from involvements as i
-    cross join spine
+    cross join months as spine
+    where spine.month_no = 1
 ),
 
 month_span as (
