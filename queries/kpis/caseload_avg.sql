@@ -21,6 +21,8 @@ with
 qualified as (
     select
         worker_id,
+        -- a whole number for the worker: cheap to group over a million open cases
+        row_number() over (order by worker_id) as worker_no,
         area_office,
         team,
         fte,
@@ -31,9 +33,11 @@ qualified as (
 open_cases as (
     select
         i.period,
+        i.month_no,
         i.involvement_id,
         i.child_id,
         w.worker_id,
+        w.worker_no,
         w.area_office,
         w.team,
         w.fte,
@@ -54,19 +58,27 @@ cases as (
     from open_cases
 ),
 
-workers as (
+holders as (
     -- each qualified worker holding at least one open case, once per month
-    select
-        period,
-        any_value(area_office) as area,
-        any_value(team) as team,
-        worker_id as record_id,
-        null::varchar as child_id,
-        worker_id,
-        0.0 as numerator,
-        any_value(fte) as denominator,
+    select distinct
+        month_no,
+        worker_no,
     from open_cases
-    group by period, worker_id
+),
+
+workers as (
+    select
+        months.period,
+        w.area_office as area,
+        w.team,
+        w.worker_id as record_id,
+        null::varchar as child_id,
+        w.worker_id,
+        0.0 as numerator,
+        w.fte as denominator,
+    from holders as h
+    inner join qualified as w on w.worker_no = h.worker_no
+    inner join stg_month_spine as months on months.month_no = h.month_no
 ),
 
 final as (

@@ -19,21 +19,16 @@
 with
 
 months as (
+    -- months are numbered from the spine's first, one a month, so a date's month number is
+    -- arithmetic (no ASOF join: the same SQL runs on Spark, which has none)
     select
         period,
         m1,
         (m1 - interval 6 month)::date as six_months_before,
-        row_number() over (order by period) as month_no,
-    from kpi_months
-),
-
-spine as (
-    -- months are numbered from the spine's first, one a month, so a date's month number is
-    -- arithmetic (no ASOF join: the same SQL runs on Spark, which has none)
-    select
-        min(m0) as first_m0,
-        count(*) as month_count,
-    from kpi_months
+        month_no,
+        first_m0,
+        month_count,
+    from stg_month_spine
 ),
 
 involvements as (
@@ -41,18 +36,17 @@ involvements as (
         involvement_id,
         child_id,
         worker_id,
-        -- whole numbers standing for the worker and the child: exact, and far cheaper to
-        -- group and compare than text over millions of child-months
-        dense_rank() over (order by worker_id) as worker_no,
-        dense_rank() over (order by child_id) as child_no,
         area_office,
         team,
         start_date,
         coalesce(end_date, '9999-12-31'::date) as end_or_open,
+        -- whole numbers, cheap to group, join and compare: one for the child (the place of its
+        -- first involvement), one for the involvement, rising within a child in the order of
+        -- "started last" (start date, then the greatest involvement id)
+        rank() over (order by child_id) as child_no,
         row_number() over (
-            partition by child_id
-            order by start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
-        ) as latest_rank,
+            order by child_id, start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
+        ) as involvement_no,
     from stg_involvements
 ),
 
@@ -65,7 +59,8 @@ month_numbers as (
             + month(i.end_or_open) - month(spine.first_m0) + 1 as end_no,
         spine.month_count,
     from involvements as i
-    cross join spine
+    cross join months as spine
+    where spine.month_no = 1
 ),
 
 month_span as (
@@ -87,42 +82,86 @@ month_span as (
     left join months as six_after on six_after.month_no = i.end_no + 6
 ),
 
-in_window as (
+spans as (
+    -- each involvement's months in the window (first_no to last_no) and, within them, the
+    -- months it is open at M1 (to open_last_no: M1 before its end, i.e. before the end's month)
     select
-        s.child_no,
-        s.worker_no,
-        s.latest_rank,
-        s.end_or_open,
-        unnest(range(s.first_no, s.last_no + 1)) as month_no,
-    from month_span as s
-    where s.first_no is not null and s.last_no >= s.first_no
+        child_no,
+        worker_id,
+        involvement_no,
+        first_no,
+        last_no,
+        least(last_no, end_no - 1) as open_last_no,
+    from month_span
+    where first_no is not null and last_no >= first_no
+),
+
+bounds as (
+    -- the months where a child's set of involvements in the window, or open, can change
+    select child_no, first_no as month_no from spans
+    union all
+    select child_no, last_no + 1 as month_no from spans
+    union all
+    select child_no, open_last_no + 1 as month_no from spans where open_last_no >= first_no
+),
+
+runs as (
+    -- runs of months over which a child's involvements in the window and open stay the same
+    -- (a month named twice gives an empty run, dropped below, instead of a distinct)
+    select
+        child_no,
+        month_no as first_no,
+        lead(month_no) over (partition by child_no order by month_no) - 1 as last_no,
+    from bounds
 ),
 
 children as (
+    -- a run's children: stable when every involvement in the window has one worker; the
+    -- open involvement that started last gives the record
     select
-        w.month_no,
-        w.child_no,
-        min(w.worker_no) = max(w.worker_no) as is_stable,
-        max(w.latest_rank) filter (where w.end_or_open > m.m1) as latest_open_rank,
-    from in_window as w
-    inner join months as m on m.month_no = w.month_no
-    group by w.month_no, w.child_no
-    having latest_open_rank is not null
+        r.child_no,
+        r.first_no,
+        r.last_no,
+        case
+            when count(s.worker_id) = 0 then true
+            else count(s.worker_id) = count(*) and min(s.worker_id) = max(s.worker_id)
+        end as is_stable,
+        max(s.involvement_no) filter (where s.open_last_no >= r.first_no) as latest_open_no,
+    from runs as r
+    inner join spans as s
+        on s.child_no = r.child_no
+        and s.first_no <= r.first_no
+        and s.last_no >= r.first_no
+    where r.last_no >= r.first_no
+    group by r.child_no, r.first_no, r.last_no
+    having latest_open_no is not null
+),
+
+child_months as (
+    select
+        i.area_office,
+        i.team,
+        i.involvement_id,
+        i.child_id,
+        i.worker_id,
+        c.is_stable,
+        unnest(range(c.first_no, c.last_no + 1)) as month_no,
+    from children as c
+    inner join involvements as i on i.involvement_no = c.latest_open_no
 ),
 
 final as (
     select
         m.period,
-        i.area_office as area,
-        i.team,
-        i.involvement_id as record_id,
-        i.child_id,
-        i.worker_id,
+        c.area_office as area,
+        c.team,
+        c.involvement_id as record_id,
+        c.child_id,
+        c.worker_id,
         c.is_stable::int::double as numerator,
         1.0 as denominator,
-    from children as c
+    from child_months as c
     inner join months as m on m.month_no = c.month_no
-    inner join involvements as i on i.child_no = c.child_no and i.latest_rank = c.latest_open_rank
 )
 
 select * from final

@@ -166,3 +166,32 @@ def test_stability_each_child_counts_once(store, load):
     # one row per child, whatever the number of open involvements (C6 and C7 have two)
     assert len(rows) == 5
     assert rows["child_id"].is_unique
+
+
+# Over several months (the spine runs from January to December 2012): C1 has W1 throughout
+# (North, open); W2's involvement (South) starts on 5 March and ends on 20 May, inside W1's.
+# Jan, Feb: only I1 -> stable, North. Mar, Apr: I1 and I2 open, I2 started last -> South, two
+# workers -> not stable. May (I2 ended 20 May, not open at 31 May) to Oct: area North again, but
+# I2 ended after the day 6 months before M1 (31 Oct -> 30 Apr) -> not stable. Nov: 30 Nov -> 30
+# May, I2 ended before it -> only W1 -> stable again; Dec the same.
+NESTED = {
+    "Referrals": [REFERRALS, ["R1", "C1", day("2012-01-02"), "North"]],  # starts the month spine
+    "Involvements": [
+        INVOLVEMENTS,
+        involvement("I1", "C1", "W1", "2012-01-10", None, "North"),
+        involvement("I2", "C1", "W2", "2012-03-05", "2012-05-20", "South"),
+    ],
+}
+
+
+def test_stability_month_by_month_with_a_nested_involvement(store, load):
+    load(NESTED, period="2012-12", imported_at=dt.datetime(2013, 1, 10))
+    got = figures(store, "caseload_stability_pct")
+    expected = {"2012-01": ("North", 1), "2012-02": ("North", 1), "2012-03": ("South", 0),
+                "2012-04": ("South", 0), "2012-05": ("North", 0), "2012-06": ("North", 0),
+                "2012-07": ("North", 0), "2012-08": ("North", 0), "2012-09": ("North", 0),
+                "2012-10": ("North", 0), "2012-11": ("North", 1), "2012-12": ("North", 1)}
+    for period, (area, stable) in expected.items():
+        assert (got[(period, area)].numerator, got[(period, area)].denominator) == (stable, 1), period
+        assert (got[(period, None)].numerator, got[(period, None)].denominator) == (stable, 1), period
+    assert sorted(p for p, a in got if a is None) == sorted(expected)
