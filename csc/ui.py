@@ -29,7 +29,14 @@ def get_store(path: str) -> Store:
 
 
 def store() -> Store:
-    return get_store(str(config.db_path()))
+    path = str(config.db_path())
+    found = _STORES.get(path)  # a dictionary first: a hit through st.cache_resource costs ~70 µs
+    if found is None:
+        found = _STORES[path] = get_store(path)
+    return found
+
+
+_STORES: dict[str, Store] = {}
 
 
 def cursor():
@@ -301,11 +308,10 @@ def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selectio
     return viewcache.shared("area-chart", (data_version, role, kpi_name, sel, target), build)
 
 
-@st.cache_data(show_spinner=False)
 def involvements_inferred(data_version: str) -> bool:
     from csc import annexa
 
-    return annexa.involvements_inferred(cursor())
+    return viewcache.shared("involvements-inferred", (data_version,), lambda: annexa.involvements_inferred(cursor()))
 
 
 def inferred_note(kpi_name: str) -> None:
