@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from csc import kpis, plan, text, ui, wording
+from csc import kpis, plan, text, ui, viewcache, wording
 
 v = ui.require("plan")
 ui.log_view(v, "plan")
@@ -66,17 +66,25 @@ if period:
             st.success(f"Commentary for {action.id}, {period} saved.")
 
 st.subheader("History of changes")
-hist = plan.history(ui.store().cursor(), action.id)
-if hist.empty:
-    st.caption("No changes yet: this is the plan Cabinet agreed.")
-else:
-    words = pd.DataFrame({
+
+
+def history_words(action_id: str) -> pd.DataFrame:
+    """The action's changes in words, newest first; shared by every session until the next change."""
+    hist = plan.history(ui.cursor(), action_id)
+    return pd.DataFrame({
         "When": hist["changed_at"].map(wording.date_words),
         "Who": hist["changed_by"],
         "Role": hist["role"].map(lambda r: wording.ROLES.get(r, r or "–")),
         "What": hist["field"].map(wording.field_words),
         "Changed to": [wording.value_words(f, val) for f, val in zip(hist["field"], hist["value"])],
     })
+
+
+# ui.version() again, not `ver`: a change saved above, in this run, moved it
+words = viewcache.shared("plan-history", (ui.version(), action.id), history_words, action.id)
+if words.empty:
+    st.caption("No changes yet: this is the plan Cabinet agreed.")
+else:
     st.dataframe(words, hide_index=True, width="stretch", key="plan-history",
                  column_config={"When": st.column_config.TextColumn(width=150),
                                 "Who": st.column_config.TextColumn(width=110),

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -279,10 +281,24 @@ def _mtimes(folder: Path) -> tuple:
                  for sub in ("kpis", "staging") for p in sorted((folder / sub).glob("*.sql")))
 
 
+#: The current unit of work within which the KPI files are looked at once (a Streamlit script
+#: run: `csc.ui.begin_run` sets this to a function giving the run's token, None outside one):
+#: a page asks for KPIs dozens of times, and each look globs the folders and stats every file.
+run_token: Callable[[], object | None] | None = None
+_per_run = threading.local()
+
+
 def registry() -> dict[str, Kpi]:
-    """Every KPI, by name, in file-name order."""
+    """Every KPI, by name, in file-name order (the files' changes are seen at once; within one
+    script run, at the start of the next)."""
+    token = run_token() if run_token is not None else None
+    if token is not None and getattr(_per_run, "token", None) is token:
+        return _per_run.registry
     folder = queries_dir()
-    return _registry(folder, _mtimes(folder))
+    found = _registry(folder, _mtimes(folder))
+    if token is not None:
+        _per_run.token, _per_run.registry = token, found
+    return found
 
 
 def get(name: str) -> Kpi:

@@ -9,13 +9,16 @@ sees either the state before or the state after, never a mix.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +34,12 @@ from csc.schema import SCHEMA, add_missing_columns, current_table_sql, raw_table
 from csc.extract import Extract, Problem, forget_reads, read_workbook
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+log = logging.getLogger(__name__)
+
+#: Page views are audited by a background writer (`Store.audit_soon`): it waits this long after
+#: the first entry for more, so that the views of a busy minute share one insert and one commit.
+AUDIT_LINGER = 0.25
 
 
 
@@ -110,6 +119,16 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._write_lock = threading.Lock()
+        #: Moved on after each write transaction this object commits (`ui.version` re-reads the
+        #: data version when it moves, so a page that writes sees its own change in the same run).
+        self.writes = 0
+        # audit entries waiting for the background writer (`audit_soon`), in the order given
+        self._pending: list[tuple] = []
+        self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one flush at a time, so entries go in in order
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -131,6 +150,9 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self.flush_audit()
         self._con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -157,6 +179,7 @@ class Store:
         if self.read_only:
             raise StoreError("This database was opened read-only: nothing can be changed through it.")
         with self._write_lock:
+            self.flush_audit()  # views and exports before this change come before it in the log
             w = Write(self, self._con.cursor(), dict(detail or {}))
             w.action = action
             w.cur.execute("begin")
@@ -169,6 +192,7 @@ class Store:
                     self._audit(w.cur, user, role, w.action, w.detail)
                 w.cur.execute("update data_version set n = n + 1")
                 w.cur.execute("commit")
+                self.writes += 1
             except BaseException:
                 w.cur.execute("rollback")
                 for work in w._undo:
@@ -183,6 +207,7 @@ class Store:
     def writes_paused(self) -> Iterator[None]:
         """No write transaction starts or commits inside this block (a backup copies the manifest)."""
         with self._write_lock:
+            self.flush_audit()
             yield
 
     def data_version(self) -> int:
@@ -506,11 +531,79 @@ class Store:
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
-        """A line in the audit log for something that changes no data (a page view, an export, a
-        refused file): not a write transaction, so the data version stays as it is."""
-        # No write lock: an append to the audit log never conflicts with an import's transaction
-        # (DuckDB appends from concurrent transactions merge), and a page view must not wait for one.
-        self._audit(self._con.cursor(), user, role, action, detail or {})
+        """A line in the audit log for something that changes no data (an export, a refused file),
+        written before this returns (with any page views still waiting, first): not a write
+        transaction, so the data version stays as it is."""
+        self._queue_audit(user, role, action, detail)
+        self.flush_audit()
+
+    def audit_soon(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:
+        """A line in the audit log for a page view, written by a background thread within about
+        `AUDIT_LINGER` seconds, so that a view neither pays for nor waits on a DuckDB insert and
+        commit: the views that come together share one. Never lost on the way: entries go in in
+        the order given, and everything waiting is written first by `audit`, by each write
+        transaction, by `audit_log`, by a backup (`writes_paused`), by `close` and when the
+        process exits. Its time is the view's, not the write's."""
+        self._queue_audit(user, role, action, detail)
+        if self._writer is None:
+            with self._pending_lock:
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write_audit, name="csc-audit-writer", daemon=True)
+                    self._writer.start()
+                    atexit.register(self._flush_at_exit)
+        self._wake.set()
+
+    def _queue_audit(self, user, role, action, detail) -> None:
+        entry = (dt.datetime.now(), user, role, action, json.dumps(detail or {}, default=str))
+        with self._pending_lock:
+            self._pending.append(entry)
+
+    def pending_audit(self) -> int:
+        """How many audit entries are waiting for the background writer."""
+        with self._pending_lock:
+            return len(self._pending)
+
+    def flush_audit(self) -> None:
+        """Write every audit entry still waiting, in one insert, before returning."""
+        with self._flush_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._insert_audit(self._con.cursor(), batch)
+            except BaseException:
+                with self._pending_lock:  # kept, in order, for the next flush
+                    self._pending[:0] = batch
+                raise
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush_audit()
+        except Exception:  # noqa: BLE001 - said, not raised, as the process ends
+            log.exception("audit log: %d entries could not be written as the process ended", self.pending_audit())
+
+    def _write_audit(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            if self._closed:
+                return
+            time.sleep(AUDIT_LINGER)  # the views that come together share one insert
+            self._wake.clear()
+            try:
+                self.flush_audit()
+            except Exception:  # noqa: BLE001 - kept for the next flush; the writer carries on
+                if self._closed:
+                    return
+                log.exception("audit log: %d entries not written yet; trying again", self.pending_audit())
+                time.sleep(1.0)
+                self._wake.set()
+
+    @staticmethod
+    def _insert_audit(cur, entries: list[tuple]) -> None:
+        rows = ", ".join(["(?, ?, ?, ?, ?)"] * len(entries))
+        cur.execute(f"insert into audit_log (logged_at, user_name, role, action, detail) values {rows}",
+                    [value for entry in entries for value in entry])
 
     @staticmethod
     def _audit(cur, user, role, action, detail) -> None:
@@ -520,6 +613,7 @@ class Store:
         )
 
     def audit_log(self) -> pd.DataFrame:
+        self.flush_audit()
         return self.cursor().execute("select * from audit_log order by audit_id").df()
 
 

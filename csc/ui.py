@@ -5,8 +5,12 @@ in csc.pages and csc.access)."""
 
 from __future__ import annotations
 
+import copy
+import threading
+
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
@@ -25,7 +29,14 @@ def get_store(path: str) -> Store:
 
 
 def store() -> Store:
-    return get_store(str(config.db_path()))
+    path = str(config.db_path())
+    found = _STORES.get(path)  # a dictionary first: a hit through st.cache_resource costs ~70 µs
+    if found is None:
+        found = _STORES[path] = get_store(path)
+    return found
+
+
+_STORES: dict[str, Store] = {}
 
 
 def cursor():
@@ -36,9 +47,42 @@ def cursor():
 def version() -> str:
     """The data version every cache keys on: changes with each import, rollback, refresh, plan
     change and team mapping, whichever process made it (`Store.data_version`), and names the
-    database, so that two databases in one process (the tests) never share a cached result."""
+    database, so that two databases in one process (the tests) never share a cached result.
+
+    Read once per script run (`begin_run`), and again in the same run after a write through
+    this process's store (`Store.writes`), so that a page that changes the data sees it."""
     s = store()
-    return f"{s.path}@{s.data_version()}"
+    token = _run_token()
+    if token is not None:
+        memo = getattr(_run, "version", None)
+        if memo is not None and memo[0] is token and memo[1] is s and memo[2] == s.writes:
+            return memo[3]
+    value = f"{s.path}@{s.data_version()}"
+    if token is not None:
+        _run.version = (token, s, s.writes, value)
+    return value
+
+
+# --- one script run ------------------------------------------------------------------------
+
+_run = threading.local()  # the script run on this thread: its context, a token, what it read once
+
+
+def begin_run() -> None:
+    """Called first by every run of dashboard.py: what a run needs once (the data version, the
+    KPI definitions' files) is read once in it, not on every call. Outside a run begun here (a
+    page script run on its own by the tests) everything is read on every call, as before."""
+    _run.ctx = get_script_run_ctx(suppress_warning=True)
+    _run.token = object()
+    _run.version = None
+    kpis.run_token = _run_token
+
+
+def _run_token() -> object | None:
+    ctx = getattr(_run, "ctx", None)
+    if ctx is None or ctx is not get_script_run_ctx(suppress_warning=True):
+        return None
+    return _run.token
 
 
 # --- sign-in and roles -------------------------------------------------------------------
@@ -93,6 +137,33 @@ def local_banner(v: Viewer) -> None:
     else:
         st.sidebar.caption(f"Signed in as {text.md(v.user)} ({ROLE_LABELS[v.role]})")
         st.sidebar.button("Sign out", on_click=st.logout)
+
+
+def navigation(role: str | None) -> dict[str, list]:
+    """The navigation of one role (`csc.pages.for_role`) as Streamlit pages: made once per role
+    and copied for each run (st.navigation marks the page it returns as the one to run, so two
+    sessions must never share one object; making them anew resolves and checks every file)."""
+    shown = pages.for_role(role)
+    ctx = get_script_run_ctx(suppress_warning=True)
+    key = (str(ctx.pages_manager.main_script_parent) if ctx else None, role,
+           tuple((section, tuple(p.key for p in ps)) for section, ps in shown.items()))
+    made = _NAVIGATION.get(key)
+    if made is None:
+        made = {section: [page for p in ps for page in _nav_pages(p)] for section, ps in shown.items()}
+        _NAVIGATION[key] = made
+    return {section: [copy.copy(page) for page in ps] for section, ps in made.items()}
+
+
+_NAVIGATION: dict[tuple, dict[str, list]] = {}
+
+
+def _nav_pages(p: pages.Page) -> list:
+    if not p.default:
+        return [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path)]
+    # Streamlit serves the default page at / only (a visit to /overview would say "page not
+    # found"): the same script is registered again, hidden from the menu, at its own address.
+    return [st.Page(p.file, title=p.title, icon=p.icon, url_path="", default=True),
+            st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, visibility="hidden")]
 
 
 def _set_preview_role() -> None:
@@ -237,11 +308,10 @@ def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selectio
     return viewcache.shared("area-chart", (data_version, role, kpi_name, sel, target), build)
 
 
-@st.cache_data(show_spinner=False)
 def involvements_inferred(data_version: str) -> bool:
     from csc import annexa
 
-    return annexa.involvements_inferred(cursor())
+    return viewcache.shared("involvements-inferred", (data_version,), lambda: annexa.involvements_inferred(cursor()))
 
 
 def inferred_note(kpi_name: str) -> None:
@@ -254,6 +324,7 @@ def inferred_note(kpi_name: str) -> None:
 def clear_caches() -> None:
     st.cache_data.clear()
     viewcache.clear()
+    _run.version = None
 
 
 # --- drawing helpers -------------------------------------------------------------------------
@@ -323,7 +394,9 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
         detail.update(areas=list(sel.areas or []), period_from=sel.period_from, period_to=sel.period_to)
     key = f"_logged_{page}_{detail}"
     if not st.session_state.get(key):
-        store().audit(v.user, v.role, "view", detail)
+        # written by the store's background writer: the view neither waits for nor pays for a
+        # DuckDB insert and commit of its own (`Store.audit_soon`)
+        store().audit_soon(v.user, v.role, "view", detail)
         st.session_state[key] = True
 
 

@@ -6,6 +6,8 @@ conftest.py (Transfers accepted within 5 working days, July 2011: 3 of 4 = 75%).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 
 import pytest
 
@@ -69,3 +71,29 @@ def test_the_board_never_gets_the_directors_cached_figure(own_council):
     assert xmr_title(board).startswith(f"{TIMELY}: c (too small to publish) in July 2011")
     assert not any("75" in t for t in titles(board) if t.startswith(TIMELY))
     assert viewcache.BUILDS["action-measure"] > built
+
+
+def _views(store, page_key: str) -> list[tuple]:
+    """The page's views in the audit log as they are on disk (nothing waiting is written first)."""
+    rows = store.cursor().execute(
+        "select user_name, role, detail from audit_log where action = 'view' order by audit_id").fetchall()
+    return [(user, role, json.loads(detail)) for user, role, detail in rows if json.loads(detail).get("page") == page_key]
+
+
+def test_a_page_view_produces_its_audit_row(own_council):
+    store = ui.get_store(str(own_council))
+    before = len(_views(store, "action"))
+    page(own_council, ACTION, "director", action="A1")
+    # written by the store's background writer, without anyone asking, within moments
+    deadline = time.monotonic() + 10
+    while len(_views(store, "action")) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rows = _views(store, "action")
+    assert len(rows) == before + 1
+    user, role, detail = rows[-1]
+    assert (user, role) == ("local user", "director")
+    assert detail["period_to"] == "2011-07" and detail["areas"] == []
+    # and the Audit log page's read writes whatever still waits first
+    page(own_council, ACTION, "board", action="A1")
+    log = store.audit_log()
+    assert ((log["action"] == "view") & (log["role"] == "board") & log["detail"].str.contains('"page": "action"')).sum() == 1

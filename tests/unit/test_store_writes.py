@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,33 @@ def test_a_column_added_to_a_sheet_of_the_spec_reaches_a_database_made_before(tm
         assert got == [("R1", None), ("R2", None), ("R3", "Police phone line"), ("R4", None)]
     with Store.open(db) as store:  # migrated once: nothing more to add
         assert actions(store).count("schema_migration") == 1
+
+
+def _logged(store: Store) -> list[tuple]:
+    """The audit log as it is on disk (a plain read: nothing waiting is written first)."""
+    return store.cursor().execute("select action, user_name, detail from audit_log order by audit_id").fetchall()
+
+
+def test_page_views_are_written_by_the_background_writer_in_order_and_none_is_lost(tmp_path):
+    store = Store.open(tmp_path / "csc.duckdb")
+    before = len(_logged(store))
+    for n in range(5):  # a busy minute: five views
+        store.audit_soon(f"viewer{n}", "board", "view", {"page": "overview"})
+    deadline = time.monotonic() + 10
+    while len(_logged(store)) < before + 5 and time.monotonic() < deadline:  # nobody asked: written anyway
+        time.sleep(0.05)
+    assert [row[1] for row in _logged(store)[before:]] == [f"viewer{n}" for n in range(5)]
+    assert store.pending_audit() == 0
+    # a view still waiting goes in before a write's own entry, an export's and a refusal's
+    store.audit_soon("dee", "director", "view", {"page": "action"})
+    plan.record_change(store, plan.current(store.cursor()).actions[0].id, "owner", "Sam", user="ana", role="analyst")
+    store.audit_soon("dee", "director", "view", {"page": "plan"})
+    store.audit("dee", "director", "export", {"what": "csv"})
+    assert [(a, u) for a, u, _ in _logged(store)[before + 5:]] == [
+        ("view", "dee"), ("plan_change", "ana"), ("view", "dee"), ("export", "dee")]
+    # and whatever waits when the store closes is written as it closes
+    store.audit_soon("last", "board", "view", {"page": "overview"})
+    store.close()
+    with Store.open(tmp_path / "csc.duckdb", read_only=True) as reader:
+        assert reader.cursor().execute("select user_name from audit_log order by audit_id desc limit 1").fetchall() == [
+            ("last",)]
