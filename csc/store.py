@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,10 +93,12 @@ class Write:
         self._after: list[Callable[[], None]] = []
         self._undo: list[Callable[[], None]] = []
 
-    def recompute(self, change: tuple | None = None) -> None:
+    def recompute(self, change: tuple | None = None, sheets: Iterable[str] | None = None) -> None:
         """Rebuild the current tables and every KPI inside this transaction; `change`
-        (import_id, "import" | "rollback", when) is kept with each KPI value it changed."""
-        self.store._rebuild(self.cur, change)
+        (import_id, "import" | "rollback", when) is kept with each KPI value it changed.
+        `sheets`: only these sheets' rows changed (an import or rollback), so only their current
+        tables are rebuilt (a `cur_` table is its `raw_` table's latest loaded rows); None: all."""
+        self.store._rebuild(self.cur, change, sheets)
 
     def after_commit(self, work: Callable[[], None]) -> None:
         self._after.append(work)
@@ -471,7 +473,7 @@ class Store:
                 },
             )
             step(3, 4, "Recomputing the KPIs")
-            w.recompute((import_id, "import", imported_at))
+            w.recompute((import_id, "import", imported_at), sheets=extract.sheets)
         total = sum(extract.row_counts.values())
         return ImportResult(
             "loaded",
@@ -509,7 +511,8 @@ class Store:
                 "where import_id = $id",
                 {"at": now, "user": user, "id": import_id},
             )
-            w.recompute((import_id, "rollback", now))
+            counts = w.cur.execute("select row_counts from imports where import_id = $id", {"id": import_id}).fetchall()
+            w.recompute((import_id, "rollback", now), sheets=json.loads(counts[0][0]))
         return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
 
     def refresh(self, user: str = "system", role: str | None = None) -> None:
@@ -517,11 +520,15 @@ class Store:
         with self.transaction(user, "refresh", role=role) as w:
             w.recompute()
 
-    def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None) -> None:
-        """Recompute the current tables and the KPIs; `change` (import_id, "import" | "rollback",
-        when) is what caused it, kept with every KPI value it changed (`csc.revisions`)."""
+    def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None,
+                 sheets: Iterable[str] | None = None) -> None:
+        """Recompute the current tables (those of `sheets`, or all) and the KPIs; `change`
+        (import_id, "import" | "rollback", when) is what caused it, kept with every KPI value it
+        changed (`csc.revisions`)."""
+        rebuild = set(spec.SHEETS) if sheets is None else set(sheets)
         for sheet in spec.SHEETS.values():
-            cur.execute(current_table_sql(sheet))
+            if sheet.name in rebuild:
+                cur.execute(current_table_sql(sheet))
         annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
         from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
 

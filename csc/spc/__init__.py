@@ -14,7 +14,7 @@ Missing values
     point comes back with ``point_type`` and ``rule`` set to ``None``.
 
 The package's modules, each one job: `common` (directions, point types, colours, reading a
-value), `xmr_chart`, `icons`, `rag_rating`, `funnel`, `periods` (months and values in words)
+value), `xmr_chart`, `icons`, `rag_rating`, `funnel`, `periods` (values in words; months are `csc.months`)
 and `trajectories`. Their public names are all here: ``from csc import spc; spc.xmr(...)``.
 """
 
@@ -92,12 +92,8 @@ from csc.spc.funnel import (
     funnel_limits,
     funnel_points,
 )
-from csc.spc.periods import (
-    format_value,
-    month_index,
-    period_from_index,
-    period_label,
-)
+from csc.months import month_index, period_from_index, period_label
+from csc.spc.periods import format_value
 from csc.spc.trajectories import (
     AT_RISK,
     MIN_TRAJECTORY_POINTS,

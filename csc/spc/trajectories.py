@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from csc.spc.common import INCREASE, NEUTRAL, clean_value, meets_target, normalise_direction
-from csc.spc.periods import format_value, month_index, period_from_index, period_label
+from csc.months import month_index, period_from_index, period_label
+from csc.spc.periods import format_value
 
 # --- Student's t quantile (no scipy) -----------------------------------------------------------
 

@@ -227,3 +227,29 @@ def test_the_hash_depends_on_the_key(tmp_path, monkeypatch):
             s.import_file(path, "2011-04")
             hashes.append(s.cursor().execute("select child_id from cur_referrals").fetchall()[0][0])
     assert hashes[0] != hashes[1]
+
+
+def _current_tables(store) -> dict:
+    cur = store.cursor()
+    names = [r[0] for r in cur.execute("select table_name from duckdb_tables() where table_name like 'cur\\_%' escape '\\'")
+             .fetchall()]
+    return {n: sorted(map(repr, cur.execute(f"select * from {n}").fetchall())) for n in names}
+
+
+def test_an_import_or_rollback_rebuilds_only_its_sheets_and_every_current_table_is_as_a_full_rebuild(load, store):
+    # April brings referrals and assessments; May only referrals (R1 changed, R3 new): May's import
+    # and its rollback rebuild cur_referrals alone, and every cur_ table must still be what a full
+    # rebuild (refresh) makes of the same raw rows
+    load({"referrals": corpus.referrals(2), "assessments": corpus.assessments(2)}, period="2011-04")
+    april = _current_tables(store)
+    may = load({"referrals": corpus.referrals(2, start=2)}, period="2011-05")
+    after_may = _current_tables(store)
+    assert after_may["cur_assessments"] == april["cur_assessments"]
+    assert after_may["cur_referrals"] != april["cur_referrals"]
+    store.refresh()
+    assert _current_tables(store) == after_may
+    store.rollback(may.import_id)
+    rolled_back = _current_tables(store)
+    assert rolled_back == april
+    store.refresh()
+    assert _current_tables(store) == rolled_back
