@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from csc import breakdowns, charts, quality, ui, viewcache
+from csc.months import month_range
 
 v, sel = ui.open_page("data_quality", "Data quality")
 ver = ui.version()
@@ -25,7 +26,7 @@ st.write(
 )
 st.caption(sel.label)
 
-months = breakdowns.months_between(sel.period_from, sel.period_to) if sel.period_from and sel.period_to else []
+months = month_range(sel.period_from, sel.period_to) if sel.period_from and sel.period_to else []
 
 
 def checks_table():

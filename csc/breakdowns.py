@@ -353,9 +353,6 @@ def short_title(kpi_name: str) -> str:
 # --- practice breakdowns -----------------------------------------------------------------------
 
 
-months_between = month_range  # the months from first to last, both included
-
-
 def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_to=None, areas=None,
                        suppress: bool = False) -> pd.DataFrame:
     """Referrals received per month (by referral_date): one row per month for all areas
@@ -365,7 +362,7 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     if df.empty:
         return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
     df["area"] = df["area"].fillna(ALL_AREAS)
-    months = months_between(period_from or df["period"].min(), period_to or df["period"].max())
+    months = month_range(period_from or df["period"].min(), period_to or df["period"].max())
     groups = [ALL_AREAS] + sorted(a for a in df["area"].unique() if a != ALL_AREAS)
     full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
     df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
