@@ -284,16 +284,16 @@ def cmd_refresh(args) -> int:
     if not db.exists():
         print(f"Error: there is no database at {db}.", file=sys.stderr)
         return 2
+
+    def summary(cur) -> dict:
+        rows = cur.execute("select count(*), count(distinct kpi), max(period) from kpi_results").fetchall()[0]
+        checks = quality.counts(cur)
+        return {"kpis": len(kpis.registry()), "kpis_with_values": int(rows[1]), "kpi_rows": int(rows[0]),
+                "latest_period": rows[2], "checks": len(quality.registry()),
+                "check_rows": int(checks["count"].sum()) if len(checks) else 0}
+
     with Store.open(db) as store:
-        with store.transaction(_who(args), "refresh", role=CLI_ROLE) as w:  # audited with its counts
-            w.recompute()
-            cur = w.cur
-            rows = cur.execute("select count(*), count(distinct kpi), max(period) from kpi_results").fetchall()[0]
-            checks = quality.counts(cur)
-            result = {"kpis": len(kpis.registry()), "kpis_with_values": int(rows[1]), "kpi_rows": int(rows[0]),
-                      "latest_period": rows[2], "checks": len(quality.registry()),
-                      "check_rows": int(checks["count"].sum()) if len(checks) else 0}
-            w.detail.update(result)
+        result = store.refresh(_who(args), CLI_ROLE, summary)  # audited with its counts
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

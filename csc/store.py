@@ -515,10 +515,16 @@ class Store:
             w.recompute((import_id, "rollback", now), sheets=json.loads(counts[0][0]))
         return f"Import {import_id} ({row[1]}) was rolled back; earlier versions of its records are current again."
 
-    def refresh(self, user: str = "system", role: str | None = None) -> None:
-        """Rebuild current tables and KPI results (e.g. after the KPI definitions change)."""
+    def refresh(self, user: str = "system", role: str | None = None,
+                summary: Callable[[duckdb.DuckDBPyConnection], dict] | None = None) -> dict:
+        """Rebuild current tables and KPI results (e.g. after the KPI definitions change).
+        `summary(cur)`: what to say of the result, read inside the transaction, kept in its audit
+        entry and returned."""
         with self.transaction(user, "refresh", role=role) as w:
             w.recompute()
+            result = summary(w.cur) if summary else {}
+            w.detail.update(result)
+        return result
 
     def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None,
                  sheets: Iterable[str] | None = None) -> None:
