@@ -339,12 +339,10 @@ def empty_state_if_no_data() -> None:
 def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
     """A plotly figure (or a shared `viewcache.Chart`, already made safe, with its data) with its
     alt text, and a download of the data behind it."""
-    if isinstance(fig, viewcache.Chart):
-        alt, data = fig.alt, fig.data if data is None else data
-        fig = fig.figure
-    else:
-        alt = (fig.layout.meta or {}).get("alt") if isinstance(fig.layout.meta, dict) else None
-        text.safe_figure(fig)  # names from uploads and users are text in plotly's labels, never links
+    if not isinstance(fig, viewcache.Chart):  # names from uploads and users made text, never links, once
+        fig = viewcache.make_chart(fig)
+    alt, data = fig.alt, fig.data if data is None else data
+    fig = fig.figure
     # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
     with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
         st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
