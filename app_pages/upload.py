@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from csc import guardrails, template, text, ui, uploads, wording
+from csc import config, crypto, guardrails, template, text, ui, uploads, wording
 from csc.extract import Problem
 from csc.store import check_period
 
@@ -18,6 +18,11 @@ st.download_button("Download a blank extract template (.xlsx)", template.templat
                    file_name="csc-extract-template.xlsx", key="dl-template")
 
 store = ui.store()
+try:  # checking and loading both need the deployment's key: a key kept wrongly is said here, before any file
+    config.id_key(store.path)
+except crypto.KeyError_ as exc:
+    st.error(f"No file can be checked or loaded until the key is put right: {text.md(str(exc))}")
+    st.stop()
 done = st.session_state.pop("upload_done", None)  # what the last click did, shown after the page redraws
 if done:
     getattr(st, done["kind"])(done["message"])

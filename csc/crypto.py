@@ -83,7 +83,7 @@ def secret(db: Path | None = None) -> bytes:
         old = legacy.read_text().strip()
         if not path.exists():
             _write_new(path, old)
-        elif path.read_text().strip() != old:
+        elif _read_key(path).decode() != old:
             raise KeyError_(f"{legacy} (left by an older version) differs from the key file {path}. Keep the one "
                             "the database was built with outside the data folder, set CSC_KEY_FILE to it and "
                             f"delete {legacy}.")
@@ -93,7 +93,29 @@ def secret(db: Path | None = None) -> bytes:
             _write_new(path, secrets.token_hex(32))
         except FileExistsError:
             pass  # another process made it first
-    return path.read_text().strip().encode()
+        except OSError as exc:
+            raise KeyError_(f"The key file {path} does not exist and cannot be made ({(exc.strerror or str(exc)).lower()}). "
+                            "Set CSC_KEY_FILE to a file path outside the data folder whose folder can be "
+                            "written, or give the secret itself as CSC_ID_KEY (see docs/deployment.md).") from exc
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    """The secret in the key file `path`, or a message saying what is wrong with the file."""
+    if path.is_dir():
+        raise KeyError_(f"The key file {path} is a folder, not a file. Set CSC_KEY_FILE to the path of the key "
+                        f"file itself (for example {path}/id_key), outside the data folder (see docs/deployment.md).")
+    try:
+        key = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "it is not text"
+        raise KeyError_(f"The key file {path} cannot be read ({why}). Check its permissions, or set CSC_KEY_FILE "
+                        "to the key file the database was built with (see docs/deployment.md).") from exc
+    if not key:
+        raise KeyError_(f"The key file {path} is empty: an empty key would make the pseudonyms reversible. Put the "
+                        "key the database was built with back in it (or delete the file to make a new key for a "
+                        "new database; see docs/deployment.md).")
+    return key.encode()
 
 
 def old_secrets() -> list[bytes]:
@@ -102,7 +124,7 @@ def old_secrets() -> list[bytes]:
     if os.environ.get("CSC_OLD_ID_KEY"):
         out.append(os.environ["CSC_OLD_ID_KEY"].encode())
     if os.environ.get("CSC_OLD_KEY_FILE"):
-        out.append(Path(os.environ["CSC_OLD_KEY_FILE"]).expanduser().read_text().strip().encode())
+        out.append(_read_key(Path(os.environ["CSC_OLD_KEY_FILE"]).expanduser()))
     return out
 
 
