@@ -321,6 +321,28 @@ def test_sheet_extent_is_measured_from_the_xml():
     assert _extent(mixed) == (8, 4)
 
 
+def test_the_fast_search_for_unusual_cells_finds_what_the_look_ahead_finds():
+    """The scanner's RE2 search (no look-ahead) against Python's expression with its look-ahead:
+    pieces of cell tags put together at random, buffers cut anywhere, with and without a
+    namespace prefix; then cases worked out by hand."""
+    import random
+
+    rnd = random.Random(7)
+    pieces = [b"<c", b"<c ", b" ", b"r", b"=", b'"', b"A", b"Z", b"a", b"AB", b"1", b"0", b"123456", b"1234567", b">",
+              b"/", b"\t", b"\n", b"\r", b"x:", b"<x:c", b"\xc3\xa9", b"\xff", b'r="', b'<c r="', b'<c r="B12"',
+              b'<c r="AA1"', b"<row>", b"'"]
+    for prefix in (b"", b"x:", b"a.b-c:"):
+        scanner = filesafety._Scanner(prefix)
+        for _ in range(10_000):
+            buf = b"".join(rnd.choice(pieces) for _ in range(rnd.randrange(0, 12)))
+            assert scanner._any_not_simple(buf) == (scanner.not_simple.search(buf) is not None), (prefix, buf)
+    scanner = filesafety._Scanner(b"")
+    for buf, unusual in [(b'<c r="A1" t="s"><v>0</v></c><c r="Z999999"/>', False), (b'<c r="AA1">', True),
+                         (b'<c r="A1234567">', True), (b"<c><v>1</v></c>", True), (b'<c t="s" r="A1">', True),
+                         (b'<col min="1"/><cols>', False), (b'<c r="a1">', True), (b'<c r="A1', True), (b"<c ", True)]:
+        assert scanner._any_not_simple(buf) == unusual, buf
+
+
 def test_a_loose_bound_is_measured_exactly_before_refusing(tmp_path, monkeypatch):
     """One cell far right (column ZZ) on row 1 and 20,000 ordinary rows read in small chunks: the
     cheap bounds (702 columns x 999,999 rows) are too loose, so the sheet is measured exactly
