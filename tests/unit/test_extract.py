@@ -88,6 +88,24 @@ def test_every_accepted_date_spelling(tmp_path, value):
     assert one_column(tmp_path, rows, "referrals", "referral_date") == [d(5)]
 
 
+def test_plain_spaces_at_either_end_are_trimmed_in_a_column_of_plain_text(tmp_path):
+    """Columns of plain ASCII text, with no tab, line break or double space anywhere (the column
+    is judged from its bytes at once): a space at the start or end is still trimmed, a lone space
+    is blank, and inner single spaces stay."""
+    from csc.extract import _surely_tidy
+
+    teams = [" Team A", "Team B ", "Team C", " ", "Team D"]
+    assert _surely_tidy(pa.chunked_array([pa.array(["team", *teams])]))  # the quick judgement applies
+    assert not _surely_tidy(pa.chunked_array([pa.array(["Team B ", " Team C"])]))  # two spaces in a row
+    rows = corpus.referrals(5)
+    for i, team in enumerate(teams, start=1):
+        rows[i][4] = team
+    rows[2][5] = "Police "
+    result = read(tmp_path, {"referrals": rows})
+    assert column(result, "referrals", "team") == ["Team A", "Team B", "Team C", None, "Team D"]
+    assert column(result, "referrals", "source") == ["Police"] * 5
+
+
 @pytest.mark.parametrize("value", ["04/05/11", "2011/04/05", "5 April 2011", "April 5, 2011", "20110405", "05/04",
                                    "32/01/2011", "29/02/2011", "tomorrow"])
 def test_other_date_spellings_are_errors(tmp_path, value):
