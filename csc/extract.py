@@ -528,7 +528,7 @@ def validate_values(
         con.execute("create temp table found as " + " union all ".join(union), params)
         total = con.execute("select count(*) from found").fetchall()[0][0]
         if not total:  # (the first pass saw a problem, so this does not happen)
-            return _typed(parsed, present), []
+            return _typed(typed, present), []
         found = con.execute("select * from found order by 1, 2, 4 limit $n", {"n": MAX_PROBLEMS_PER_SHEET}).fetchall()
         problems = [_describe(sheet, title, headers, row, sheet.columns[o].name, value, kind, today)
                     for row, o, value, kind in found]
