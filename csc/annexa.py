@@ -33,7 +33,6 @@ Worker each child has on Lists 4 and 7 in successive monthly Annex A imports, in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,6 +91,7 @@ from csc.filesafety import (
     sheet_parts,
     sheet_too_big,
 )
+from csc.pseudonyms import hmac_sql, pads
 
 # --- recognising the workbook ---------------------------------------------------------------
 
@@ -428,17 +428,6 @@ def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tup
     return [(t, r) for t, r in rows]
 
 
-def _hmac_sql(expr: str) -> str:
-    """HMAC-SHA-256 of the text, first 128 bits in hex: the same value as `csc.pseudonyms.pseudonymise`."""
-    return f"left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 32)"
-
-
-def _pads(key: bytes) -> dict[str, bytes]:
-    k = key if len(key) <= 64 else hashlib.sha256(key).digest()
-    k = k.ljust(64, b"\0")
-    return {"ipad": bytes(b ^ 0x36 for b in k), "opad": bytes(b ^ 0x5C for b in k)}
-
-
 def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str], mapping: dict[str, str | None],
             id_key: bytes) -> tuple[pa.Table | None, list[Problem], list[Problem]]:
     """Add the derived key, the area office and the constant columns, in DuckDB; refuse two different
@@ -451,7 +440,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
         cols = [c for c in typed.column_names if c != "excel_row"]
         date = lst.date_column
         consts = ", ".join(f"$c{i}::varchar as {c}" for i, (c, _) in enumerate(lst.constants))
-        params = {**_pads(id_key), "prefix": lst.prefix, "no_team": NO_TEAM_AREA,
+        params = {**pads(id_key), "prefix": lst.prefix, "no_team": NO_TEAM_AREA,
                   **{f"c{i}": v for i, (_, v) in enumerate(lst.constants)}}
         con.execute(
             f"""
@@ -459,7 +448,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
             with keyed as (
                 select
                     t.*,
-                    $prefix || '-' || {_hmac_sql('t.child_id')} || '-' || strftime(t.{date}, '%Y%m%d') as record_key,
+                    $prefix || '-' || {hmac_sql('t.child_id')} || '-' || strftime(t.{date}, '%Y%m%d') as record_key,
                     case when t.team is null then $no_team else a.area end as area_office,
                     md5(to_json(struct_pack({', '.join(f'{c} := t.{c}' for c in cols)}))::varchar) as signature,
                 from typed as t

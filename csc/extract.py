@@ -387,12 +387,35 @@ def _lit(text: str) -> str:
 _MESSY = r"^[\s\p{Z}]|[\s\p{Z}]$|[\s\p{Z}]{2}|[\t\n\r\f\x0b]|[^ \PZ]"  # anything a clean-up would change
 
 
+_CONTROLS = (b"\t", b"\n", b"\r", b"\f", b"\x0b", b"  ")
+
+
+def _surely_tidy(col: pa.ChunkedArray) -> bool:
+    """True when no value can match `_MESSY` but for a plain space at its start or end, decided
+    from the column's bytes at once (a few scans at memory speed instead of a regular expression
+    per value): all ASCII (so no white space but ASCII's), no tab, line break, form feed or
+    vertical tab anywhere, and no two spaces in a row (a value's bytes lie together in the
+    buffer, so what is in no buffer is in no value). False may be wrong; then the values are
+    looked at one by one."""
+    for chunk in col.chunks:
+        data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if not raw.isascii() or any(c in raw for c in _CONTROLS):
+            return False
+    return True
+
+
 def _clean(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """Trimmed, runs of any white space (tabs, line breaks, non-breaking spaces) collapsed to one
     space, and "" made blank; the regular expression rewrites only the values that need it."""
     if not pa.types.is_string(col.type):
         col = col.cast(pa.string())
-    messy = pc.match_substring_regex(col, _MESSY)
+    if _surely_tidy(col):  # the usual column: only a space at either end can need a change
+        messy = pc.or_(pc.starts_with(col, " "), pc.ends_with(col, " "))
+    else:
+        messy = pc.match_substring_regex(col, _MESSY)
     if pc.any(messy).as_py():
         fixed = pc.utf8_trim(pc.replace_substring_regex(col, r"[\s\x0b\p{Z}]+", " "), " ")
         col = pc.if_else(messy, fixed, col)
@@ -459,8 +482,7 @@ def validate_values(
     try:
         con.register("clean_in", rows)
         parse = ", ".join(f"{_parse_expr(c, _q('raw_' + c.name))} as {_q(c.name)}" for c in present)
-        parsed = con.sql(f"select *, {parse} from clean_in").to_arrow_table()
-        con.register("parsed", parsed)
+        parsed_sql = f"select *, {parse} from clean_in"
         # (column order, value shown, kind of problem, condition on a row); then the duplicate keys
         checks: list[tuple[int, str, str, str]] = []
         for c in present:
@@ -483,13 +505,19 @@ def validate_values(
         key = [k for k in sheet.key if k in table.column_names]
         k = ", ".join(_q(x) for x in key)
         key_known = " and ".join(_q(x) + " is not null" for x in key)
-        # One pass to see whether anything is wrong at all (the usual answer is no) ...
+        # One pass parses every value and marks each row with a problem (the usual answer is none),
+        # only the typed columns coming back to Arrow, then one look for duplicate keys ...
         bad = " or ".join(f"({cond})" for *_, cond in checks) or "false"
-        dup = f"(select count(*) > 0 from (select 1 from parsed where {key_known} group by {k} having count(*) > 1))" \
+        typed_cols = ", ".join(_q(x) for x in ["excel_row", *(c.name for c in present)])
+        typed = con.sql(f"select {typed_cols}, coalesce({bad}, false) as __bad from ({parsed_sql})",
+                        params=params).to_arrow_table()
+        con.register("typed_in", typed)
+        dup = f"(select count(*) > 0 from (select 1 from typed_in where {key_known} group by {k} having count(*) > 1))" \
             if key else "false"
-        if not con.execute(f"select (select count(*) > 0 from parsed where {bad}) or {dup}", params).fetchall()[0][0]:
-            return _typed(parsed, present), []
-        # ... and when something is, every problem, one row each.
+        if not con.execute(f"select (select bool_or(__bad) from typed_in) or {dup}").fetchall()[0][0]:
+            return _typed(typed, present), []
+        # ... and when something is, every problem, one row each, from the text and the parsed values.
+        con.register("parsed", con.sql(parsed_sql).to_arrow_table())
         union = [f"select excel_row, {o}, {shown}, {kind} from parsed where {cond}" for o, shown, kind, cond in checks]
         if key:
             union.append(
@@ -500,7 +528,7 @@ def validate_values(
         con.execute("create temp table found as " + " union all ".join(union), params)
         total = con.execute("select count(*) from found").fetchall()[0][0]
         if not total:  # (the first pass saw a problem, so this does not happen)
-            return _typed(parsed, present), []
+            return _typed(typed, present), []
         found = con.execute("select * from found order by 1, 2, 4 limit $n", {"n": MAX_PROBLEMS_PER_SHEET}).fetchall()
         problems = [_describe(sheet, title, headers, row, sheet.columns[o].name, value, kind, today)
                     for row, o, value, kind in found]

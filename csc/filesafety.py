@@ -20,6 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 MAX_ROWS = 1_000_000  # data rows in one sheet
 HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 200 * 1024 * 1024  # the upload itself
@@ -297,14 +300,28 @@ class _Scanner:
         self.multi_letter_all = re.compile(p + rb'c r="([A-Z]{2,})')
         self.long_row = {k: re.compile(p + rb'c r="[A-Z]+[0-9]{%d}' % k) for k in range(1, 8)}
         self.long_row_all = {k: re.compile(p + rb'c r="[A-Z]+([0-9]{%d,})' % k) for k in range(1, 8)}
+        # The same search for RE2 (pyarrow), which has no look-ahead but scans about twice as fast
+        # as Python's `re` here: the text after "<c " spelt out as every way of not starting
+        # with r="[A-Z][0-9]{1,6}" (the last line: a buffer ending inside such a reference)
+        self.not_simple_re2 = p.decode("latin-1") + (
+            r'c(?:[>/\t\n\r]| (?:[^r]|r[^=]|r=[^"]|r="[^A-Z]|r="[A-Z][^0-9]|r="[A-Z][0-9]{1,6}[^0-9"]'
+            r'|r="[A-Z][0-9]{7}|(?:r(?:=(?:"(?:[A-Z][0-9]{0,6})?)?)?)?\z))')
         self.fast = True  # False: a cell without a reference was seen
         self.rows = 0  # upper bounds
         self.cols = 0
 
+    def _any_not_simple(self, buf: bytes) -> bool:
+        """`self.not_simple.search(buf)`, by RE2 over the buffer's bytes as they are."""
+        if len(buf) >= 2**31:  # beyond a binary value's offsets (buffers are a few MB)
+            return self.not_simple.search(buf) is not None
+        one = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, len(buf))),
+                                                     pa.py_buffer(buf)])
+        return pc.match_substring_regex(one, self.not_simple_re2)[0].as_py()
+
     def feed(self, buf: bytes) -> None:
         if not self.fast:
             return
-        if not self.not_simple.search(buf):  # the usual case: one look at the buffer
+        if not self._any_not_simple(buf):  # the usual case: one look at the buffer
             self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
             return
         if self.no_ref.search(buf):

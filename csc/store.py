@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, spec, ssd
 from csc.pseudonyms import pseudonymise
@@ -317,14 +318,16 @@ class Store:
             data = extract.sheets.get(name)
             if data is None or "worker_id" not in data.table.column_names:
                 continue
-            ids = [w for w in data.table.column("worker_id").to_pylist() if w is not None and w not in known]
-            if ids:
-                distinct = sorted(set(ids))
+            col = data.table.column("worker_id")
+            unknown = pc.and_(pc.is_valid(col), pc.invert(pc.is_in(col, value_set=pa.array(list(known), pa.string()))))
+            rows = pc.sum(unknown).as_py() or 0
+            if rows:
+                distinct = sorted(pc.unique(col.filter(unknown)).to_pylist())
                 shown = ", ".join(distinct[:10]) + (f" and {len(distinct) - 10} more" if len(distinct) > 10 else "")
                 warnings.append(
                     Problem(
                         "warning",
-                        f'Sheet "{data.title}": {len(ids):,} row(s) name a worker that no loaded workforce row knows '
+                        f'Sheet "{data.title}": {rows:,} row(s) name a worker that no loaded workforce row knows '
                         f"({shown}). They count as unknown workers in the KPIs until a workforce sheet lists them.",
                         sheet=data.title,
                         column=data.headers.get("worker_id", "worker_id"),

@@ -88,6 +88,24 @@ def test_every_accepted_date_spelling(tmp_path, value):
     assert one_column(tmp_path, rows, "referrals", "referral_date") == [d(5)]
 
 
+def test_plain_spaces_at_either_end_are_trimmed_in_a_column_of_plain_text(tmp_path):
+    """Columns of plain ASCII text, with no tab, line break or double space anywhere (the column
+    is judged from its bytes at once): a space at the start or end is still trimmed, a lone space
+    is blank, and inner single spaces stay."""
+    from csc.extract import _surely_tidy
+
+    teams = [" Team A", "Team B ", "Team C", " ", "Team D"]
+    assert _surely_tidy(pa.chunked_array([pa.array(["team", *teams])]))  # the quick judgement applies
+    assert not _surely_tidy(pa.chunked_array([pa.array(["Team B ", " Team C"])]))  # two spaces in a row
+    rows = corpus.referrals(5)
+    for i, team in enumerate(teams, start=1):
+        rows[i][4] = team
+    rows[2][5] = "Police "
+    result = read(tmp_path, {"referrals": rows})
+    assert column(result, "referrals", "team") == ["Team A", "Team B", "Team C", None, "Team D"]
+    assert column(result, "referrals", "source") == ["Police"] * 5
+
+
 @pytest.mark.parametrize("value", ["04/05/11", "2011/04/05", "5 April 2011", "April 5, 2011", "20110405", "05/04",
                                    "32/01/2011", "29/02/2011", "tomorrow"])
 def test_other_date_spellings_are_errors(tmp_path, value):
@@ -319,6 +337,28 @@ def test_sheet_extent_is_measured_from_the_xml():
     assert _extent(no_refs) == (2, 3)
     mixed = '<worksheet><sheetData><row r="7"><c r="C7"><v>1</v></c><c><v>2</v></c></row><row><c/></row></sheetData></worksheet>'
     assert _extent(mixed) == (8, 4)
+
+
+def test_the_fast_search_for_unusual_cells_finds_what_the_look_ahead_finds():
+    """The scanner's RE2 search (no look-ahead) against Python's expression with its look-ahead:
+    pieces of cell tags put together at random, buffers cut anywhere, with and without a
+    namespace prefix; then cases worked out by hand."""
+    import random
+
+    rnd = random.Random(7)
+    pieces = [b"<c", b"<c ", b" ", b"r", b"=", b'"', b"A", b"Z", b"a", b"AB", b"1", b"0", b"123456", b"1234567", b">",
+              b"/", b"\t", b"\n", b"\r", b"x:", b"<x:c", b"\xc3\xa9", b"\xff", b'r="', b'<c r="', b'<c r="B12"',
+              b'<c r="AA1"', b"<row>", b"'"]
+    for prefix in (b"", b"x:", b"a.b-c:"):
+        scanner = filesafety._Scanner(prefix)
+        for _ in range(10_000):
+            buf = b"".join(rnd.choice(pieces) for _ in range(rnd.randrange(0, 12)))
+            assert scanner._any_not_simple(buf) == (scanner.not_simple.search(buf) is not None), (prefix, buf)
+    scanner = filesafety._Scanner(b"")
+    for buf, unusual in [(b'<c r="A1" t="s"><v>0</v></c><c r="Z999999"/>', False), (b'<c r="AA1">', True),
+                         (b'<c r="A1234567">', True), (b"<c><v>1</v></c>", True), (b'<c t="s" r="A1">', True),
+                         (b'<col min="1"/><cols>', False), (b'<c r="a1">', True), (b'<c r="A1', True), (b"<c ", True)]:
+        assert scanner._any_not_simple(buf) == unusual, buf
 
 
 def test_a_loose_bound_is_measured_exactly_before_refusing(tmp_path, monkeypatch):

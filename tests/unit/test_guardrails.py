@@ -185,3 +185,29 @@ def test_every_warning_code_the_code_gives_is_documented():
     root = Path(__file__).resolve().parents[2] / "csc"
     used = {c for p in root.glob("*.py") for c in re.findall(r'(?:code=|_w\(\s*)"([a-z_]+)"', p.read_text())}
     assert used and used <= set(guardrails.CODES), used - set(guardrails.CODES)
+
+
+def test_rows_naming_an_unknown_worker_are_counted_and_the_workers_listed(store, tmp_path):
+    """Workforce knows W1 and W2; the assessments name W1, W3 twice, a blank worker and W4, and
+    the involvements 12 unknown workers, W10..W21 (the first ten listed, sorted as text)."""
+    workforce = [["worker_id", "area_office", "team", "role", "is_qualified", "is_agency", "fte", "start_date"],
+                 ["W1", "North", "North A", "Social Worker", "Y", "N", 1, D(2010, 1, 4)],
+                 ["W2", "North", "North A", "Social Worker", "Y", "N", 1, D(2010, 1, 4)]]
+    header = ["assessment_id", "child_id", "assessment_type", "start_date", "area_office", "worker_id"]
+    assessments = [header] + [[f"A{i}", "C1", "Initial", D(2012, 3, 1), "North", w]
+                              for i, w in enumerate(["W1", "W3", None, "W3", "W4"])]
+    involvements = [["involvement_id", "child_id", "worker_id", "start_date", "area_office", "team"]] + [
+        [f"I{i}", "C1", f"W{i}", D(2012, 3, 1), "North", "North A"] for i in range(10, 22)]
+    path = write_xlsx(tmp_path / "extract-2012-03.xlsx",
+                      {"Workforce": workforce, "Assessments": assessments, "Involvements": involvements})
+    extract = store.validate(path)
+    assert extract.ok, [p.message for p in extract.errors]
+    found = by_code(extract.warnings, "worker_unknown")
+    assert [p.message for p in found] == [
+        'Sheet "Assessments": 3 row(s) name a worker that no loaded workforce row knows (W3, W4). They count as '
+        "unknown workers in the KPIs until a workforce sheet lists them.",
+        'Sheet "Involvements": 12 row(s) name a worker that no loaded workforce row knows (W10, W11, W12, W13, W14, '
+        "W15, W16, W17, W18, W19 and 2 more). They count as unknown workers in the KPIs until a workforce sheet "
+        "lists them.",
+    ]
+    assert [p.column for p in found] == ["worker_id", "worker_id"]
