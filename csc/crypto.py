@@ -156,10 +156,6 @@ def decrypt(blob: bytes, secret_: bytes | list[bytes]) -> bytes:
                     "the key has changed. Give the old one as CSC_OLD_KEY_FILE (see docs/deployment.md).")
 
 
-def pseudonym(value: str, secret_: bytes) -> str:
-    return hmac.digest(secret_, value.encode(), "sha256").hex()[:32]
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
