@@ -48,12 +48,13 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
     """After import `import_id` was loaded or rolled back (its status already set), bring the
     current tables of `sheets` (the import's) and the Annex A tables up to date, and return the
     first month ("YYYY-MM") whose KPIs the change can move; None: any month can move."""
-    period = cur.execute("select period from imports where import_id = $id", {"id": import_id}).fetchall()[0][0]
+    period, status = cur.execute("select period, status from imports where import_id = $id",
+                                 {"id": import_id}).fetchall()[0]
     earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
     every_month = False
     for sheet in spec.SHEETS.values():
         if sheet.name in set(sheets):
-            day, undated = _update_sheet(cur, sheet, import_id)
+            day, undated = _update_sheet(cur, sheet, import_id, loaded=status == "loaded")
             earliest += [day] if day is not None else []
             every_month |= undated
     for table in WHOLE_TABLES:
@@ -64,13 +65,51 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
         earliest += [day] if day is not None else []
         every_month |= undated
         cur.execute(f"drop table _before_{table}")
+    for sheet in spec.SHEETS.values():
+        if sheet.name in set(sheets) and _named_by(sheet):
+            day = _naming_records(cur, sheet)
+            earliest += [day] if day is not None else []
+            cur.execute(f"drop table if exists _looked_up_{sheet.name}")
     return None if every_month else f"{min(earliest):%Y-%m}"
 
 
-def _update_sheet(cur, sheet: spec.Sheet, import_id: int) -> tuple[dt.date | None, bool]:
-    """Replace the current rows of the keys import `import_id` holds in `sheet`; return the
-    earliest date the change can move (None: nothing changed) and whether a changed record has
-    no date at all."""
+def _named_by(sheet: spec.Sheet) -> list[str]:
+    """The other tables whose records name one of `sheet`'s records by its key (a column of the
+    key's name that a KPI reads): workforce's `worker_id`, named by assessments, involvements..."""
+    if len(sheet.key) != 1 or sheet.key_includes_period:
+        return []
+    key = sheet.key[0]
+    out = []
+    for other in spec.SHEETS.values():
+        read = columns_read(other.name)
+        if other is not sheet and key in other.column_names and (read is None or key in read):
+            out.append(f"cur_{other.name}")
+    return out
+
+
+def _naming_records(cur, sheet: spec.Sheet) -> dt.date | None:
+    """The earliest date of the records naming a record of `sheet` that is new, gone or whose
+    values (not only dates) changed (`_looked_up_<sheet>`): a KPI may look a record up by its key
+    whatever its dates (the qualified status of an assessment's worker), so it moves the months
+    of the records that name it."""
+    key = sheet.key[0]
+    days = []
+    for table in [*_named_by(sheet), *WHOLE_TABLES]:
+        types = dict(cur.execute(f"select column_name, data_type from information_schema.columns where table_name = "
+                                 f"'{table}' and table_schema = 'main'").fetchall())
+        dates = [c for c, kind in types.items() if kind == "DATE"]
+        if not dates or key not in types:
+            continue
+        days.append(cur.execute(f"select min(least({', '.join(dates)})) from {table} as t "
+                                f"semi join _looked_up_{sheet.name} as k on k.{key} = t.{key}").fetchall()[0][0])
+    days = [d for d in days if d is not None]
+    return min(days) if days else None
+
+
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool) -> tuple[dt.date | None, bool]:
+    """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
+    just loaded; else rolled back); return the earliest date the change can move (None: nothing
+    changed) and whether a changed record has no date at all."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
     cur.execute(f"create or replace temp table _touched as select distinct {pick} from raw_{sheet.name} as r "
@@ -80,20 +119,44 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int) -> tuple[dt.date | Non
         return " and ".join(f"{a}.{k} = {b}.{k}" for k in keys)
 
     table = f"cur_{sheet.name}"
-    cur.execute(f"create or replace temp table _old as select c.* from {table} as c semi join _touched as k on {on('c', 'k')}")
-    cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
-    cur.execute(f"delete from {table} using _touched as k where {on(table, 'k')}")
+    cur.execute(f"create or replace temp table _old as select c.rowid as old_rowid, c.* from {table} as c "
+                f"semi join _touched as k on {on('c', 'k')}")
+    if loaded:
+        # the keys' current versions are now their old ones or the import's rows, whichever comes
+        # from the latest period (then import): the raw rows of other imports need not be read
+        part = ", ".join(f"r.{c}" for c in sheet.column_names)
+        by = ", ".join(keys)
+        cur.execute(f"""
+            create or replace temp table _new as
+            select * from (
+                select * exclude (old_rowid) from _old
+                union all by name
+                select {part}, i.period as import_period, r.import_id
+                from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
+                where r.import_id = $id
+            )
+            qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
+        """, {"id": import_id})
+    else:
+        cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
+    cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
     cur.execute(f"insert into {table} by name select * from _new")
-    day, undated = cur.execute(changed_sql(sheet, columns_read(sheet.name))).fetchall()[0]
+    cur.execute(f"create or replace temp table _changed as {changed_sql(sheet, columns_read(sheet.name))}")
+    if _named_by(sheet):
+        cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
+                    f"select {sheet.key[0]} from _changed where not dates_only")
+    day, undated = cur.execute("select min(earliest), count(*) filter (where earliest is null) from _changed"
+                               ).fetchall()[0]
+    cur.execute("drop table _changed")
     for name in ("_touched", "_old", "_new"):
         cur.execute(f"drop table {name}")
     return day, bool(undated)
 
 
 def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
-    """The earliest date a changed record of `sheet` can move, and how many changed records have
-    no date, from its versions before (`_old`) and after (`_new`), paired by key (the rules of
-    this module's docstring). `read`: the columns a KPI may read (`columns_read`; None: any),
+    """The changed records of `sheet` (their key, whether only dates changed, and the earliest
+    date the change can move: null when they have no date), from their versions before (`_old`)
+    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns a KPI may read (`columns_read`; None: any),
     the only ones compared; the bookkeeping columns among them count as values (the period as
     its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
@@ -117,14 +180,13 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
                    f"then least({d.format(t='o')}, {d.format(t='n')}) end" for d in dates])
     differ = " or ".join(f"{c.format(t='o')} is distinct from {c.format(t='n')}" for c in [*others, *dates]) or "false"
     on = " and ".join(f"o.{k} = n.{k}" for k in keys)
+    key = ", ".join(f"coalesce(o.{k}, n.{k}) as {k}" for k in keys)
+    dates_only = f"coalesce(o.{keys[0]} is not null and n.{keys[0]} is not null and {same}, false)"
     return f"""
-        select min(earliest), count(*) filter (where earliest is null)
-        from (
-            select case when o.{keys[0]} is not null and n.{keys[0]} is not null and {same}
-                        then {moved} else {least(both)} end as earliest
-            from _old as o full join _new as n on {on}
-            where o.{keys[0]} is null or n.{keys[0]} is null or {differ}
-        )
+        select {key}, {dates_only} as dates_only,
+               case when {dates_only} then {moved} else {least(both)} end as earliest
+        from _old as o full join _new as n on {on}
+        where o.{keys[0]} is null or n.{keys[0]} is null or {differ}
     """
 
 
