@@ -474,17 +474,19 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str
 
 
 def _insert_results(cur: duckdb.DuckDBPyConnection) -> None:
-    """Every KPI for the months of `kpi_months`, appended to both results tables; each (KPI,
-    month)'s rows in one order (all areas, then each area office by name; teams by area and name)
-    whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
-    for kpi in registry().values():
-        sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi, teams=True)}"
-        cur.execute(f"create or replace temp table kpi_rows as select * from ({sql}) where value is not null")
-        cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
-                    "from kpi_rows where team is null order by period, area nulls first")
-        cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
-                    "false from kpi_rows where team is not null order by period, area, team")
-    cur.execute("drop table if exists kpi_rows")
+    """Every KPI for the months of `kpi_months`, appended to both results tables, from one
+    statement (DuckDB runs the KPIs side by side; one statement a KPI cost a fifth more); each
+    (KPI, month)'s rows in one order (all areas, then each area office by name; teams by area and
+    name) whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
+    parts = [f"select * from (with records as ({_strip(k.sql)}) {_aggregate_sql(k, teams=True)})"
+             for k in registry().values()]
+    cur.execute(f"create or replace temp table kpi_rows as select * from ({' union all '.join(parts)}) "
+                "where value is not null")
+    cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
+                "from kpi_rows where team is null order by kpi, period, area nulls first")
+    cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
+                "false from kpi_rows where team is not null order by kpi, period, area, team")
+    cur.execute("drop table kpi_rows")
 
 
 def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:
