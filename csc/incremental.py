@@ -70,6 +70,8 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
             day = _naming_records(cur, sheet)
             earliest += [day] if day is not None else []
             cur.execute(f"drop table if exists _looked_up_{sheet.name}")
+    cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
+                "drop table if exists _changed")
     return None if every_month else f"{min(earliest):%Y-%m}"
 
 
@@ -141,23 +143,22 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool) -> tuple
         cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
     cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
     cur.execute(f"insert into {table} by name select * from _new")
-    cur.execute(f"create or replace temp table _changed as {changed_sql(sheet, columns_read(sheet.name))}")
+    changed = changed_sql(sheet, columns_read(sheet.name))
     if _named_by(sheet):
+        cur.execute(f"create or replace temp table _changed as {changed}")
         cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
                     f"select {sheet.key[0]} from _changed where not dates_only")
-    day, undated = cur.execute("select min(earliest), count(*) filter (where earliest is null) from _changed"
+        changed = "select * from _changed"
+    day, undated = cur.execute(f"select min(earliest), count(*) filter (where earliest is null) from ({changed})"
                                ).fetchall()[0]
-    cur.execute("drop table _changed")
-    for name in ("_touched", "_old", "_new"):
-        cur.execute(f"drop table {name}")
     return day, bool(undated)
 
 
 def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
     """The changed records of `sheet` (their key, whether only dates changed, and the earliest
     date the change can move: null when they have no date), from their versions before (`_old`)
-    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns a KPI may read (`columns_read`; None: any),
-    the only ones compared; the bookkeeping columns among them count as values (the period as
+    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
+    a KPI may read (`columns_read`; None: any), the only ones compared; the bookkeeping columns among them count as values (the period as
     its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
 
