@@ -158,8 +158,8 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
     """The changed records of `sheet` (their key, whether only dates changed, and the earliest
     date the change can move: null when they have no date), from their versions before (`_old`)
     and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
-    a KPI may read (`columns_read`; None: any), the only ones compared; the bookkeeping columns among them count as values (the period as
-    its first day)."""
+    a KPI may read (`columns_read`; None: any), the only ones compared; the bookkeeping columns
+    among them count as values (the period as its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
 
     def used(c: str) -> bool:

@@ -94,10 +94,12 @@ class Write:
         self._undo: list[Callable[[], None]] = []
 
     def recompute(self, change: tuple | None = None, sheets: Iterable[str] | None = None) -> None:
-        """Rebuild the current tables and every KPI inside this transaction; `change`
+        """Bring the current tables and the KPIs up to date inside this transaction; `change`
         (import_id, "import" | "rollback", when) is kept with each KPI value it changed.
-        `sheets`: only these sheets' rows changed (an import or rollback), so only their current
-        tables are rebuilt (a `cur_` table is its `raw_` table's latest loaded rows); None: all."""
+        `sheets`: only these sheets' rows of import `change[0]` changed (an import or rollback), so
+        only the current rows of the records it holds are replaced (a `cur_` table is its `raw_`
+        table's latest loaded rows), and only the months they can move are recomputed
+        (`csc.incremental`); None: everything."""
         self.store._rebuild(self.cur, change, sheets)
 
     def after_commit(self, work: Callable[[], None]) -> None:
