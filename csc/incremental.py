@@ -21,7 +21,7 @@ records only through what was known on M's last day, M1 (a date after M1 reads a
 not yet), and a record all of whose dates are after M1 or blank counts for nothing in M. Data
 timeliness is the one KPI that reports a later fact (the import's day) at an earlier month (its
 period), and the import's row dates it by its period. Only the columns a KPI may read are compared
-(`columns_read`): the bookkeeping columns (`import_id`, and `import_period` of a sheet not keyed
+(`readers`): the bookkeeping columns (`import_id`, and `import_period` of a sheet not keyed
 by the period) move whenever a record is sent again, and a column such as `leave_reason` feeds no
 figure.
 """
@@ -52,9 +52,10 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
                                  {"id": import_id}).fetchall()[0]
     earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
     every_month = False
+    read = readers()  # the KPI files, looked at once
     for sheet in spec.SHEETS.values():
         if sheet.name in set(sheets):
-            day, undated = _update_sheet(cur, sheet, import_id, loaded=status == "loaded")
+            day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
             earliest += [day] if day is not None else []
             every_month |= undated
     for table in WHOLE_TABLES:
@@ -66,8 +67,8 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
         every_month |= undated
         cur.execute(f"drop table _before_{table}")
     for sheet in spec.SHEETS.values():
-        if sheet.name in set(sheets) and _named_by(sheet):
-            day = _naming_records(cur, sheet)
+        if sheet.name in set(sheets) and _named_by(sheet, read):
+            day = _naming_records(cur, sheet, read)
             earliest += [day] if day is not None else []
             cur.execute(f"drop table if exists _looked_up_{sheet.name}")
     cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
@@ -75,7 +76,7 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
     return None if every_month else f"{min(earliest):%Y-%m}"
 
 
-def _named_by(sheet: spec.Sheet) -> list[str]:
+def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:
     """The other tables whose records name one of `sheet`'s records by its key (a column of the
     key's name that a KPI reads): workforce's `worker_id`, named by assessments, involvements..."""
     if len(sheet.key) != 1 or sheet.key_includes_period:
@@ -83,20 +84,20 @@ def _named_by(sheet: spec.Sheet) -> list[str]:
     key = sheet.key[0]
     out = []
     for other in spec.SHEETS.values():
-        read = columns_read(other.name)
-        if other is not sheet and key in other.column_names and (read is None or key in read):
+        cols = read.get(other.name, frozenset())
+        if other is not sheet and key in other.column_names and (cols is None or key in cols):
             out.append(f"cur_{other.name}")
     return out
 
 
-def _naming_records(cur, sheet: spec.Sheet) -> dt.date | None:
+def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     """The earliest date of the records naming a record of `sheet` that is new, gone or whose
     values (not only dates) changed (`_looked_up_<sheet>`): a KPI may look a record up by its key
     whatever its dates (the qualified status of an assessment's worker), so it moves the months
     of the records that name it."""
     key = sheet.key[0]
     days = []
-    for table in [*_named_by(sheet), *WHOLE_TABLES]:
+    for table in [*_named_by(sheet, read), *WHOLE_TABLES]:
         types = dict(cur.execute(f"select column_name, data_type from information_schema.columns where table_name = "
                                  f"'{table}' and table_schema = 'main'").fetchall())
         dates = [c for c, kind in types.items() if kind == "DATE"]
@@ -108,9 +109,9 @@ def _naming_records(cur, sheet: spec.Sheet) -> dt.date | None:
     return min(days) if days else None
 
 
-def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool) -> tuple[dt.date | None, bool]:
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> tuple[dt.date | None, bool]:
     """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
-    just loaded; else rolled back); return the earliest date the change can move (None: nothing
+    just loaded; else rolled back; `read`: `readers()`); return the earliest date the change can move (None: nothing
     changed) and whether a changed record has no date at all."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
@@ -143,8 +144,8 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool) -> tuple
         cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
     cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
     cur.execute(f"insert into {table} by name select * from _new")
-    changed = changed_sql(sheet, columns_read(sheet.name))
-    if _named_by(sheet):
+    changed = changed_sql(sheet, read.get(sheet.name, frozenset()))
+    if _named_by(sheet, read):
         cur.execute(f"create or replace temp table _changed as {changed}")
         cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
                     f"select {sheet.key[0]} from _changed where not dates_only")
@@ -158,7 +159,7 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
     """The changed records of `sheet` (their key, whether only dates changed, and the earliest
     date the change can move: null when they have no date), from their versions before (`_old`)
     and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
-    a KPI may read (`columns_read`; None: any), the only ones compared; the bookkeeping columns
+    a KPI may read (`readers`; None: any), the only ones compared; the bookkeeping columns
     among them count as values (the period as its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
 
@@ -208,14 +209,15 @@ def _compare_whole(cur, table: str) -> tuple[dt.date | None, bool]:
     """).fetchall()[0][0:2]
 
 
-def columns_read(sheet: str) -> frozenset[str] | None:
-    """The columns of `cur_<sheet>` a KPI may read (None: any): the words of every block of KPI
-    SQL (a common table expression, or the final select; staging models included) that names
-    the table, unless such a block selects `*` (`select *`, `t.*`) or `columns(`. A column
-    read nowhere (e.g. `leave_reason`, `change_reason`) cannot move a figure, so it is not compared."""
+def readers() -> dict[str, frozenset[str] | None]:
+    """Sheet -> the columns of its `cur_` table a KPI may read (None: any): the words of every
+    block of KPI SQL (a common table expression, or the final select; staging models included)
+    that names the table, unless such a block selects `*` (`select *`, `t.*`) or `columns(`. A
+    column read nowhere (e.g. `leave_reason`, `change_reason`) cannot move a figure, so it is not
+    compared; a sheet no KPI reads has none."""
     from csc import kpis
 
-    return _readers(tuple(k.sql for k in kpis.registry().values())).get(sheet, frozenset())
+    return _readers(tuple(k.sql for k in kpis.registry().values()))
 
 
 @lru_cache(maxsize=4)
