@@ -17,8 +17,10 @@ for the stored results, a multi-area selection (`csc.report`) and the teams (`cs
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ import duckdb
 import pandas as pd
 
 from csc import config, privacy, suppression, workdays
+from csc.months import add_months
 
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
 RESULT_COLUMNS = ("kpi", "period", "area", "numerator", "denominator", "value")
@@ -423,33 +426,91 @@ def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:
     return df
 
 
-def materialise(cur: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every KPI into `kpi_results` (called inside each import's transaction)."""
+def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str | None:
+    """Recompute the KPIs into `kpi_results` and `kpi_team_results`, with the zero counts and the
+    board's suppression (called inside each import's transaction). Returns the first month
+    recomputed; None: every month.
+
+    `since` ("YYYY-MM"): the caller's word that no record changed that can move a month before
+    it (`csc.incremental.update`), so the stored months before it are kept, provided they were
+    made by the same definitions and code (`fingerprint`), on a spine starting in the same month,
+    with the same area offices; else (and with `since` None) every month is recomputed. Every KPI
+    is backward-looking (docs/kpis.md, "What an import recomputes"), and each (KPI, month) is
+    decided on by the suppression alone, so the months kept are what a full recompute makes."""
     months = prepare(cur)
-    cur.execute(
-        "create or replace table kpi_results (kpi varchar, period varchar, area varchar, "
-        "numerator double, denominator double, value double, hidden boolean default false)"
-    )
-    cur.execute(
-        "create or replace table kpi_team_results (kpi varchar, period varchar, area varchar, team varchar, "
-        "numerator double, denominator double, value double, hidden boolean default false)"
-    )
-    if not months:
-        return
-    for kpi in registry().values():
-        sql = f"with records as ({_strip(kpi.sql)}) {_aggregate_sql(kpi, teams=True)}"
-        cur.execute(f"create or replace temp table kpi_rows as select * from ({sql}) where value is not null")
-        cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
-                    "from kpi_rows where team is null")
-        cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
-                    "false from kpi_rows where team is not null")
-    cur.execute("drop table if exists kpi_rows")
-    # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
-    for kpi in registry().values():
-        if kpi.unit == "count":
-            cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
-                        f"{zero_counts_sql(kpi)}")
-    suppression.board_suppression(cur, registry())
+    state = _stored_state(cur) if since is not None and months else None
+    start = None
+    if state is not None and state[0] == fingerprint() and state[1] == months[0]:
+        start = max(min(since, add_months(state[2], 1), add_months(months[-1], 1)), months[0])
+        start = None if start == months[0] else start
+    if start is None:
+        for table, team in (("kpi_results", ""), ("kpi_team_results", "team varchar, ")):
+            cur.execute(f"create or replace table {table} (kpi varchar, period varchar, area varchar, {team}"
+                        "numerator double, denominator double, value double, hidden boolean default false)")
+    else:
+        for table in ("kpi_results", "kpi_team_results"):
+            cur.execute(f"delete from {table} where period >= $start", {"start": start})
+        prepare(cur, (start, months[-1]))  # the months to recompute (none after a rollback of the last)
+    if months:
+        _insert_results(cur)
+        areas = [r[0] for r in cur.execute("select distinct area from kpi_results where area is not null "
+                                           "order by area").fetchall()]
+        if start is not None and areas != state[3]:
+            # the zero counts of the months kept name every area office: a new or gone one changes them
+            return materialise(cur)
+        # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
+        for kpi in registry().values():
+            if kpi.unit == "count":
+                cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
+                            f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
+        suppression.board_suppression(cur, registry(), since=start)
+        prepare(cur, (months[0], months[-1]))  # the whole spine again, for this connection
+        cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
+                    "$last as last_period, $areas::varchar[] as areas",
+                    {"fp": fingerprint(), "first": months[0], "last": months[-1], "areas": areas})
+    else:
+        cur.execute("drop table if exists kpi_state")
+    return start
+
+
+def _insert_results(cur: duckdb.DuckDBPyConnection) -> None:
+    """Every KPI for the months of `kpi_months`, appended to both results tables, from one
+    statement (DuckDB runs the KPIs side by side; one statement a KPI cost a fifth more); each
+    (KPI, month)'s rows in one order (all areas, then each area office by name; teams by area and
+    name) whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
+    parts = [f"select * from (with records as ({_strip(k.sql)}) {_aggregate_sql(k, teams=True)})"
+             for k in registry().values()]
+    cur.execute(f"create or replace temp table kpi_rows as select * from ({' union all '.join(parts)}) "
+                "where value is not null")
+    cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
+                "from kpi_rows where team is null order by kpi, period, area nulls first")
+    cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
+                "false from kpi_rows where team is not null order by kpi, period, area, team")
+    cur.execute("drop table kpi_rows")
+
+
+def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:
+    """What the stored results were made by and over: (fingerprint, first month, last month, area
+    offices); None when not recorded (a database from before, or no results)."""
+    if not cur.execute("select count(*) from information_schema.tables where table_name = 'kpi_state'").fetchall()[0][0]:
+        return None
+    rows = cur.execute("select fingerprint, first_period, last_period, areas from kpi_state").fetchall()
+    return (*rows[0][:3], list(rows[0][3])) if len(rows) == 1 else None
+
+
+def fingerprint() -> str:
+    """What the stored results depend on besides the records: each KPI's definition (its SQL with
+    the staging models, and the header keys that change its figures), the spine's and the
+    suppression's SQL, and the code that aggregates and suppresses (this module,
+    `csc.suppression`, `csc.privacy`). Results made by anything else are recomputed whole."""
+    h = hashlib.sha256()
+    for k in registry().values():
+        h.update(repr((k.name, k.sql, k.aggregate, k.unit, k.all_areas_only, k.suppressible)).encode())
+    for name in ("kpi_months", "first_month", "small_cell_trees"):
+        h.update((queries_dir() / "app" / f"{name}.sql").read_bytes())
+    for module in (sys.modules[__name__], suppression, privacy):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
 
 
 def zero_counts_sql(kpi: Kpi) -> str:

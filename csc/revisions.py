@@ -37,10 +37,13 @@ create table if not exists kpi_history (
 """
 
 
-def record(cur: duckdb.DuckDBPyConnection, import_id: int | None, event: str, at: dt.datetime) -> int:
-    """Store every KPI value that is new or changed since its last stored row; returns how many."""
+def record(cur: duckdb.DuckDBPyConnection, import_id: int | None, event: str, at: dt.datetime,
+           since: str | None = None) -> int:
+    """Store every KPI value that is new or changed since its last stored row; returns how many.
+    `since`: only the months from it on were recomputed (`csc.kpis.materialise`), so only they
+    can have changed."""
     before = cur.execute("select count(*) from kpi_history").fetchall()[0][0]
-    params = {"id": import_id, "event": event, "at": at}
+    params = {"id": import_id, "event": event, "at": at, "since": since}
     cur.execute(
         "insert into kpi_history (import_id, event, changed_at, kpi, period, area, numerator, denominator, value) "
         + kpis.app_sql("kpi_history_changes"),

@@ -65,15 +65,27 @@ def raw_table_sql(sheet: spec.Sheet) -> str:
 
 def current_table_sql(sheet: spec.Sheet) -> str:
     """The current version of each record: from the latest loaded import containing its key."""
+    return f"create or replace table cur_{sheet.name} as {current_rows_sql(sheet)}"
+
+
+def current_rows_sql(sheet: spec.Sheet, keys: str | None = None) -> str:
+    """The rows of `cur_<sheet>` (`current_table_sql`); with `keys`, a table holding some keys
+    (the key columns, and `import_period` when the key includes the period), those keys' rows
+    only (`csc.incremental`: the records one import holds)."""
     key = ", ".join(f"r.{k}" for k in sheet.key)
     if sheet.key_includes_period:
         key += ", i.period"
     cols = ", ".join(f"r.{c}" for c in sheet.column_names)
+    only = ""
+    if keys is not None:
+        on = " and ".join([f"k.{k} = r.{k}" for k in sheet.key]
+                          + (["k.import_period = i.period"] if sheet.key_includes_period else []))
+        only = f"semi join {keys} as k on {on}"
     return f"""
-        create or replace table cur_{sheet.name} as
         select {cols}, i.period as import_period, r.import_id
         from raw_{sheet.name} as r
         join imports as i on i.import_id = r.import_id
+        {only}
         where i.status = 'loaded'
         qualify row_number() over (partition by {key} order by i.period desc, r.import_id desc) = 1
     """

@@ -95,10 +95,12 @@ class Write:
         self._undo: list[Callable[[], None]] = []
 
     def recompute(self, change: tuple | None = None, sheets: Iterable[str] | None = None) -> None:
-        """Rebuild the current tables and every KPI inside this transaction; `change`
+        """Bring the current tables and the KPIs up to date inside this transaction; `change`
         (import_id, "import" | "rollback", when) is kept with each KPI value it changed.
-        `sheets`: only these sheets' rows changed (an import or rollback), so only their current
-        tables are rebuilt (a `cur_` table is its `raw_` table's latest loaded rows); None: all."""
+        `sheets`: only these sheets' rows of import `change[0]` changed (an import or rollback), so
+        only the current rows of the records it holds are replaced (a `cur_` table is its `raw_`
+        table's latest loaded rows), and only the months they can move are recomputed
+        (`csc.incremental`); None: everything."""
         self.store._rebuild(self.cur, change, sheets)
 
     def after_commit(self, work: Callable[[], None]) -> None:
@@ -531,19 +533,23 @@ class Store:
 
     def _rebuild(self, cur: duckdb.DuckDBPyConnection, change: tuple | None = None,
                  sheets: Iterable[str] | None = None) -> None:
-        """Recompute the current tables (those of `sheets`, or all) and the KPIs; `change`
-        (import_id, "import" | "rollback", when) is what caused it, kept with every KPI value it
-        changed (`csc.revisions`)."""
-        rebuild = set(spec.SHEETS) if sheets is None else set(sheets)
-        for sheet in spec.SHEETS.values():
-            if sheet.name in rebuild:
-                cur.execute(current_table_sql(sheet))
-        annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
-        from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
+        """Recompute the current tables (of the records import `change[0]` holds in `sheets`, or
+        all) and the KPIs (of the months those records can move, or all: `csc.incremental`,
+        docs/kpis.md); `change` (import_id, "import" | "rollback", when) is what caused it, kept
+        with every KPI value it changed (`csc.revisions`)."""
+        from csc import incremental, kpis  # late import: kpis depends on the store's tables, not the reverse
 
-        kpis.materialise(cur)
         import_id, event, at = change or (None, "refresh", dt.datetime.now())
-        revisions.record(cur, import_id, event, at)
+        if sheets is not None and import_id is not None:
+            # an import or rollback: the current rows of its records, and the first month they can move
+            since = incremental.update(cur, sheets, import_id)
+        else:
+            for sheet in spec.SHEETS.values():
+                cur.execute(current_table_sql(sheet))
+            annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
+            since = None
+        start = kpis.materialise(cur, since=since)
+        revisions.record(cur, import_id, event, at, since=start)
 
     # -- audit ---------------------------------------------------------------------------
     def audit(self, user: str, role: str | None, action: str, detail: dict | None = None) -> None:

@@ -18,17 +18,19 @@ import pyarrow as pa
 from csc import config, privacy
 
 
-def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict) -> list[tuple]:
-    """The rows of `table` whose (KPI, month) has a cell hidden on its own (`privacy.primary`,
-    worked out here in SQL for every row at once), in rowid order."""
+def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict, since: str | None) -> list[tuple]:
+    """The rows of `table` (of the months from `since` on; None: all) whose (KPI, month) has a
+    cell hidden on its own (`privacy.primary`, worked out here in SQL for every row at once), in
+    rowid order."""
     cols = "rowid as rid, kpi, period, area, " + ("team, " if team else "") + "numerator, denominator"
     by = {agg: [n for n, k in registry.items() if k.aggregate == agg and not privacy.exempt(k)]
           for agg in ("ratio", "sum", "median")}
     # the table and its columns are named in Python; the query of the trees is a file
     trees = (config.queries() / "app" / "small_cell_trees.sql").read_text()
     return cur.execute(
-        f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) order by rid",
-        {**by, "low": privacy.LOW, "high": privacy.HIGH},
+        f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) "
+        "where $since is null or period >= $since order by rid",
+        {**by, "low": privacy.LOW, "high": privacy.HIGH, "since": since},
     ).fetchall()
 
 
@@ -66,14 +68,15 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) 
     return sorted(hidden_a), sorted(hidden_t)
 
 
-def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict) -> None:
+def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | None = None) -> None:
     """Decide, once for every (KPI, month), which figures the board may not see: primary and
     complementary suppression over all areas, each area office and each team
     (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables.
     `kpis`: the KPI registry (name -> `csc.kpis.Kpi`), passed in so this module needs no import of
-    `csc.kpis`, which calls it."""
-    hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis),
-                                     _rows(cur, "kpi_team_results", True, kpis))
+    `csc.kpis`, which calls it. `since`: decide only the months from it on (the months
+    recomputed; the others keep their decision: each (KPI, month) is decided on its own)."""
+    hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis, since),
+                                     _rows(cur, "kpi_team_results", True, kpis, since))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
             cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))

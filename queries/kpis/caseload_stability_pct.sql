@@ -48,6 +48,13 @@ involvements as (
             order by child_id, start_date, try_cast(involvement_id as decimal(38, 0)) nulls first, involvement_id
         ) as involvement_no,
     from stg_involvements
+    -- only an involvement in some month's window can count: started by the last month's end, and
+    -- still open after the day six months before the first month's end (that day rises month by
+    -- month). All of them over the whole spine; after an import, the few months recomputed need
+    -- only the involvements of their windows (csc.incremental)
+    where
+        start_date <= (select max(m1) from kpi_months)
+        and coalesce(end_date, '9999-12-31'::date) > (select (min(m1) - interval 6 month)::date from kpi_months)
 ),
 
 month_numbers as (

@@ -45,8 +45,9 @@ this_month as (
 ),
 
 repeats as (
+    -- the referrals of the months computed (after an import, only the few it can move) that repeat
     select distinct r.referral_id,
-    from referrals as r
+    from this_month as r
     inner join referrals as earlier
         on earlier.child_id = r.child_id
         and earlier.referral_id != r.referral_id

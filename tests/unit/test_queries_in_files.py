@@ -21,6 +21,9 @@ GENERATED = {
     ("kpis.py", "zero_counts_sql"): "runs on Spark too, which binds no $ parameters",
     ("ssd.py", "_map_sql"): "one select per SSD table, its columns and date parsing generated",
     ("annexa.py", "_derive"): "the list's date column, constant columns and record signature",
+    ("incremental.py", "_update_sheet"): "each sheet's own columns and key (an import's new current rows)",
+    ("incremental.py", "changed_sql"): "each sheet's own key, date and other columns, compared one by one",
+    ("incremental.py", "_compare_whole"): "the table's name and its date columns, read from the catalog",
 }
 
 _SELECT = re.compile(r"\bselect\b", re.IGNORECASE)

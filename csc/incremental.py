@@ -1,0 +1,235 @@
+"""What an import or rollback changes: the current tables of its records, brought up to date in
+place, and the first month whose KPIs the change can move (docs/kpis.md, "What an import
+recomputes").
+
+A record's current version (`cur_<sheet>`) is the one from the latest loaded import holding its
+key, so loading or rolling back import X changes the current version of the keys X holds rows
+for, and of no other. `update` deletes those keys' current rows and inserts their versions as a
+full rebuild makes them (`csc.schema.current_rows_sql`, for those keys only), and compares each
+record's version before and after. The first month a change can move is the month of:
+
+- a record whose two versions differ only in dates: the earliest of the dates that differ (old
+  or new value; a blank is no date);
+- a record whose other values differ, or that is new or gone: the earliest date of either
+  version (a sheet keyed by the period, establishment, dates its rows by the period's first day);
+- the import's own row of `imports` (data timeliness): its period;
+- a change to a table rebuilt whole (`inferred_involvements`, from Annex A): the earliest date of
+  its changed rows; one with no date at all (`referral_counts_current`): every month.
+
+This is safe because every KPI is backward-looking: its figure for month M depends on the
+records only through what was known on M's last day, M1 (a date after M1 reads as a blank does:
+not yet), and a record all of whose dates are after M1 or blank counts for nothing in M. Data
+timeliness is the one KPI that reports a later fact (the import's day) at an earlier month (its
+period), and the import's row dates it by its period. Only the columns a KPI may read are compared
+(`readers`): the bookkeeping columns (`import_id`, and `import_period` of a sheet not keyed
+by the period) move whenever a record is sent again, and a column such as `leave_reason` feeds no
+figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import duckdb
+
+from csc import annexa_tables, spec
+from csc.schema import current_rows_sql
+
+#: Tables rebuilt whole from the raw Annex A rows by `annexa_tables.rebuild_inferred`.
+WHOLE_TABLES = ("inferred_involvements", "referral_counts_current")
+_STAR = re.compile(r"(?:\bselect\s+(?:distinct\s+)?|,\s*|\.)\*")  # select *, t.*, ..., *
+_BLOCK = re.compile(r"^\s*[a-z_][a-z0-9_]*\s+as\s+\(", re.M)  # a common table expression starts
+
+
+def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> str | None:
+    """After import `import_id` was loaded or rolled back (its status already set), bring the
+    current tables of `sheets` (the import's) and the Annex A tables up to date, and return the
+    first month ("YYYY-MM") whose KPIs the change can move; None: any month can move."""
+    period, status = cur.execute("select period, status from imports where import_id = $id",
+                                 {"id": import_id}).fetchall()[0]
+    earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
+    every_month = False
+    read = readers()  # the KPI files, looked at once
+    for sheet in spec.SHEETS.values():
+        if sheet.name in set(sheets):
+            day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
+            earliest += [day] if day is not None else []
+            every_month |= undated
+    for table in WHOLE_TABLES:
+        cur.execute(f"create or replace temp table _before_{table} as select * from {table}")
+    annexa_tables.rebuild_inferred(cur)
+    for table in WHOLE_TABLES:
+        day, undated = _compare_whole(cur, table)
+        earliest += [day] if day is not None else []
+        every_month |= undated
+        cur.execute(f"drop table _before_{table}")
+    for sheet in spec.SHEETS.values():
+        if sheet.name in set(sheets) and _named_by(sheet, read):
+            day = _naming_records(cur, sheet, read)
+            earliest += [day] if day is not None else []
+            cur.execute(f"drop table if exists _looked_up_{sheet.name}")
+    cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
+                "drop table if exists _changed")
+    return None if every_month else f"{min(earliest):%Y-%m}"
+
+
+def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:
+    """The other tables whose records name one of `sheet`'s records by its key (a column of the
+    key's name that a KPI reads): workforce's `worker_id`, named by assessments, involvements..."""
+    if len(sheet.key) != 1 or sheet.key_includes_period:
+        return []
+    key = sheet.key[0]
+    out = []
+    for other in spec.SHEETS.values():
+        cols = read.get(other.name, frozenset())
+        if other is not sheet and key in other.column_names and (cols is None or key in cols):
+            out.append(f"cur_{other.name}")
+    return out
+
+
+def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
+    """The earliest date of the records naming a record of `sheet` that is new, gone or whose
+    values (not only dates) changed (`_looked_up_<sheet>`): a KPI may look a record up by its key
+    whatever its dates (the qualified status of an assessment's worker), so it moves the months
+    of the records that name it."""
+    key = sheet.key[0]
+    days = []
+    for table in [*_named_by(sheet, read), *WHOLE_TABLES]:
+        types = dict(cur.execute(f"select column_name, data_type from information_schema.columns where table_name = "
+                                 f"'{table}' and table_schema = 'main'").fetchall())
+        dates = [c for c, kind in types.items() if kind == "DATE"]
+        if not dates or key not in types:
+            continue
+        days.append(cur.execute(f"select min(least({', '.join(dates)})) from {table} as t "
+                                f"semi join _looked_up_{sheet.name} as k on k.{key} = t.{key}").fetchall()[0][0])
+    days = [d for d in days if d is not None]
+    return min(days) if days else None
+
+
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> tuple[dt.date | None, bool]:
+    """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
+    just loaded; else rolled back; `read`: `readers()`); return the earliest date the change can move (None: nothing
+    changed) and whether a changed record has no date at all."""
+    keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
+    pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
+    cur.execute(f"create or replace temp table _touched as select distinct {pick} from raw_{sheet.name} as r "
+                "join imports as i on i.import_id = r.import_id where r.import_id = $id", {"id": import_id})
+
+    def on(a: str, b: str) -> str:
+        return " and ".join(f"{a}.{k} = {b}.{k}" for k in keys)
+
+    table = f"cur_{sheet.name}"
+    cur.execute(f"create or replace temp table _old as select c.rowid as old_rowid, c.* from {table} as c "
+                f"semi join _touched as k on {on('c', 'k')}")
+    if loaded:
+        # the keys' current versions are now their old ones or the import's rows, whichever comes
+        # from the latest period (then import): the raw rows of other imports need not be read
+        part = ", ".join(f"r.{c}" for c in sheet.column_names)
+        by = ", ".join(keys)
+        cur.execute(f"""
+            create or replace temp table _new as
+            select * from (
+                select * exclude (old_rowid) from _old
+                union all by name
+                select {part}, i.period as import_period, r.import_id
+                from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
+                where r.import_id = $id
+            )
+            qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
+        """, {"id": import_id})
+    else:
+        cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
+    cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
+    cur.execute(f"insert into {table} by name select * from _new")
+    changed = changed_sql(sheet, read.get(sheet.name, frozenset()))
+    if _named_by(sheet, read):
+        cur.execute(f"create or replace temp table _changed as {changed}")
+        cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
+                    f"select {sheet.key[0]} from _changed where not dates_only")
+        changed = "select * from _changed"
+    day, undated = cur.execute(f"select min(earliest), count(*) filter (where earliest is null) from ({changed})"
+                               ).fetchall()[0]
+    return day, bool(undated)
+
+
+def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
+    """The changed records of `sheet` (their key, whether only dates changed, and the earliest
+    date the change can move: null when they have no date), from their versions before (`_old`)
+    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
+    a KPI may read (`readers`; None: any), the only ones compared; the bookkeeping columns
+    among them count as values (the period as its first day)."""
+    keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
+
+    def used(c: str) -> bool:
+        return read is None or c in read
+
+    period_is_date = sheet.key_includes_period or used("import_period")
+    date_columns = [c.name for c in sheet.columns if c.type == spec.DATE and used(c.name)]
+    dates = [f"{{t}}.{c}" for c in date_columns]
+    dates += ["strptime({t}.import_period, '%Y-%m')::date"] if period_is_date else []
+    others = [f"{{t}}.{c.name}" for c in sheet.columns if c.name not in keys and c.type != spec.DATE and used(c.name)]
+    others += ["{t}.import_id"] if used("import_id") else []
+
+    def least(items: list[str]) -> str:
+        return f"least({', '.join(items)})" if items else "null::date"
+
+    both = [d.format(t="o") for d in dates] + [d.format(t="n") for d in dates]
+    same = " and ".join(f"{c.format(t='o')} is not distinct from {c.format(t='n')}" for c in others) or "true"
+    moved = least([f"case when {d.format(t='o')} is distinct from {d.format(t='n')} "
+                   f"then least({d.format(t='o')}, {d.format(t='n')}) end" for d in dates])
+    differ = " or ".join(f"{c.format(t='o')} is distinct from {c.format(t='n')}" for c in [*others, *dates]) or "false"
+    on = " and ".join(f"o.{k} = n.{k}" for k in keys)
+    key = ", ".join(f"coalesce(o.{k}, n.{k}) as {k}" for k in keys)
+    dates_only = f"coalesce(o.{keys[0]} is not null and n.{keys[0]} is not null and {same}, false)"
+    return f"""
+        select {key}, {dates_only} as dates_only,
+               case when {dates_only} then {moved} else {least(both)} end as earliest
+        from _old as o full join _new as n on {on}
+        where o.{keys[0]} is null or n.{keys[0]} is null or {differ}
+    """
+
+
+def _compare_whole(cur, table: str) -> tuple[dt.date | None, bool]:
+    """The earliest date of the rows of `table` that differ from `_before_<table>` (either way),
+    and whether a differing row has no date."""
+    types = cur.execute(f"select column_name, data_type from information_schema.columns where table_name = '{table}' "
+                        "and table_schema = 'main' order by ordinal_position").fetchall()
+    dates = [name for name, kind in types if kind == "DATE"]
+    first = f"least({', '.join(dates)})" if dates else "null::date"
+    return cur.execute(f"""
+        select min(earliest), count(*) filter (where earliest is null)
+        from (
+            select {first} as earliest from (select * from _before_{table} except all select * from {table})
+            union all
+            select {first} from (select * from {table} except all select * from _before_{table})
+        )
+    """).fetchall()[0][0:2]
+
+
+def readers() -> dict[str, frozenset[str] | None]:
+    """Sheet -> the columns of its `cur_` table a KPI may read (None: any): the words of every
+    block of KPI SQL (a common table expression, or the final select; staging models included)
+    that names the table, unless such a block selects `*` (`select *`, `t.*`) or `columns(`. A
+    column read nowhere (e.g. `leave_reason`, `change_reason`) cannot move a figure, so it is not
+    compared; a sheet no KPI reads has none."""
+    from csc import kpis
+
+    return _readers(tuple(k.sql for k in kpis.registry().values()))
+
+
+@lru_cache(maxsize=4)
+def _readers(sqls: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
+    out: dict[str, set[str] | None] = {}
+    for sql in sqls:
+        code = "\n".join(line.split("--", 1)[0] for line in sql.lower().splitlines())
+        starts = [m.start() for m in _BLOCK.finditer(code)]
+        for block in (code[a:b] for a, b in zip([0, *starts], [*starts, len(code)])):
+            for sheet in set(re.findall(r"\bcur_([a-z0-9_]+)\b", block)):
+                if _STAR.search(block) or "columns(" in block:
+                    out[sheet] = None
+                elif out.get(sheet, set()) is not None:
+                    out[sheet] = out.get(sheet, set()) | set(re.findall(r"[a-z_][a-z0-9_]*", block))
+    return {k: None if v is None else frozenset(v) for k, v in out.items()}
