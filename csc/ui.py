@@ -6,7 +6,9 @@ in csc.pages and csc.access)."""
 from __future__ import annotations
 
 import copy
+import re
 import threading
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -124,6 +126,8 @@ def viewer() -> Viewer:
             "Configure sign-in (see docs/deployment.md) or start it with --server.address 127.0.0.1."
         )
         st.stop()
+    if "preview_role" not in st.session_state and st.query_params.get("preview") in ROLES:
+        st.session_state["preview_role"] = st.query_params["preview"]  # a link from a page previewed as this role
     return Viewer("local user", access.local_role(st.session_state.get("preview_role")), True)
 
 
@@ -164,6 +168,30 @@ def _nav_pages(p: pages.Page) -> list:
     # found"): the same script is registered again, hidden from the menu, at its own address.
     return [st.Page(p.file, title=p.title, icon=p.icon, url_path="", default=True),
             st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, visibility="hidden")]
+
+
+def link_query() -> str:
+    """This view's selection as a URL query string (area offices, months, and in local mode the
+    role previewed), for links to another page that open it with the same selection: a plain
+    link loads the page afresh, in a new session."""
+    qp = st.query_params
+    params = [("area", a) for a in qp.get_all("area")] + [(k, qp[k]) for k in ("from", "to") if k in qp]
+    viewer = st.session_state.get("_viewer")
+    if viewer is not None and viewer.local and st.session_state.get("preview_role") in ROLES:
+        params.append(("preview", st.session_state["preview_role"]))
+    return urlencode(params)
+
+
+def page_href(url_path: str, query: str, **params: str) -> str:
+    """A relative link to a page (its URL path, csc.pages) with `params` and the selection `query`
+    (`link_query`): not yet HTML-escaped."""
+    first = urlencode(params)
+    return f"{url_path}?{first}&{query}" if first and query else f"{url_path}?{first or query}"
+
+
+def css_name(value: str) -> str:
+    """`value` made safe for a CSS class name (letters, digits, - and _ only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
 
 
 def _set_preview_role() -> None:
@@ -402,20 +430,37 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
 #: Overview they are coloured chips (`wording.chip`), the word always inside.
 RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", None: "–"}
 
-#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables give
-#: way to a card per measure (containers keyed wide-… and narrow-…), chart titles get smaller
-#: and a chart keeps a readable width, scrolling sideways inside its own box.
+#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables (each
+#: the element just before its verdicts, .csc-verdicts) and the verdicts under them (.csc-wide) give way to a card per measure
+#: (.csc-narrow), its summary rows become cards, chart titles get smaller and a chart keeps a
+#: readable width, scrolling sideways inside its own box. The Overview draws its summary, headings
+#: and cards as HTML (one element where Streamlit's columns and containers were dozens): their
+#: look is here too. Sent once a view, with the sign-in and filters (dashboard.py).
 RESPONSIVE_CSS = """
 <style>
-[class*="st-key-narrow-"] { display: none; }
+.csc-narrow { display: none; }
 .csc-card { border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.5rem 0.75rem; margin: 0 0 0.5rem 0; }
 .csc-card-name { font-weight: 600; }
 .csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
-[class*="st-key-summary-"] [data-testid="stPageLink"] * { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; height: auto !important; }
+.csc-h { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 0.5rem 0; padding: 0; }
+.csc-action-h { border-top: 1px solid #d8dadc; padding-top: 1rem; margin-top: 0.5rem; }
+.csc-summary { display: flex; flex-direction: column; gap: 0.5rem; }
+.csc-sum-row { display: grid; grid-template-columns: 1.3fr 3.4fr 1.6fr 2.8fr 1.1fr; gap: 1rem; align-items: center;
+  border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.6rem 1rem; }
+.csc-sum-owner { color: #505a5f; font-size: 0.85rem; margin-top: 0.2rem; }
+.csc-sum-action a { color: inherit; text-decoration: none; }
+.csc-sum-action a:hover, .csc-sum-action a:focus { text-decoration: underline; }
+.csc-tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1rem; margin: 1rem 0 0.5rem 0; }
+.csc-tile-label { font-size: 0.875rem; }
+.csc-tile-value { font-size: 2.25rem; line-height: 1.2; }
+.csc-verdicts { margin: 0.25rem 0 0 0; }
 @media (max-width: 640px) {
-  [class*="st-key-wide-"] { display: none; }
-  [class*="st-key-narrow-"] { display: block; }
+  .csc-wide, [data-testid="stElementContainer"]:has(+ [data-testid="stElementContainer"] .csc-verdicts) {
+    display: none; }
+  .csc-narrow { display: block; }
+  .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
+  .csc-tiles { grid-template-columns: repeat(2, 1fr); }
+  .csc-tile-value { font-size: 1.75rem; }
   [class*="st-key-chartscroll-"] { overflow-x: auto; }
   [class*="st-key-chartbox-"] { min-width: 640px; }
 }

@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import html
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -167,14 +170,47 @@ def test_action_page_opens_the_action_named_in_the_url(council_db):
     assert at.query_params["action"] == "A3"
 
 
-def test_overview_button_opens_the_action_even_after_another_was_chosen(council_db):
+def overview_html(at: AppTest) -> str:
+    """The Overview's HTML elements (its summary rows, headings with their links, verdicts and cards)."""
+    return "\n".join(e.proto.body for e in at.get("html"))
+
+
+def overview_links(at: AppTest, action_id: str) -> list[str]:
+    """The links to `action_id` on the Overview (its summary row and its heading), unescaped."""
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"]*)"', overview_html(at))
+            if parse_qs(urlsplit(html.unescape(h)).query).get("action") == [action_id]]
+
+
+def test_overview_links_open_the_action_with_the_selection_even_after_another_was_chosen(council_db):
     at = page(council_db, ACTION, "director")
     assert at.selectbox(key="action_pick").value == "A1"
     at.switch_page("app_pages/overview.py").run()
-    at.button(key="open-A3").click().run()
+    at.sidebar.multiselect[0].select("North").run()
+    links = overview_links(at, "A3")
+    assert len(links) == 2  # the summary row and the action's heading
+    for link in links:
+        path, query = urlsplit(link).path, parse_qs(urlsplit(link).query)
+        assert path == "action"  # relative: the Action page's URL path, under any base path
+        # the view's selection goes with it (a plain link opens the page in a new session), and
+        # in local mode the role previewed
+        assert query == {"action": ["A3"], "area": ["North"], "from": ["2011-04"], "to": ["2011-07"],
+                         "preview": ["director"]}
+    # a link is a first visit with that query; in a session that had chosen A1, it still opens A3
+    for key, value in parse_qs(urlsplit(links[0]).query).items():
+        at.query_params[key] = value
+    at.switch_page(ACTION).run()
     assert not at.exception
     assert at.selectbox(key="action_pick").value == "A3"
     assert at.query_params["action"] == "A3"
+
+
+def test_a_link_from_a_previewed_page_keeps_the_role_in_local_mode_only(council_db):
+    at = app(council_db, "board")
+    del at.session_state["preview_role"]  # a new session, as a link opens
+    at.query_params["preview"] = "board"
+    at.run()
+    assert at.session_state["preview_role"] == "board"
+    assert overview_latest(at, TIMELY) == "c"  # suppressed, as the board sees it
 
 
 def test_action_page_writes_the_chosen_action_to_the_url(council_db):

@@ -103,6 +103,20 @@ def test_board_member_sees_suppressed_values_as_c(db):
     assert " c " in f" {frames} ".replace("\n", " ")
 
 
+def test_a_preview_in_the_url_is_ignored_when_signed_in(db):
+    # links between pages carry ?preview=<role> in local mode only; typed into a signed-in
+    # board member's address bar it changes nothing
+    at = signed_in(*db, "cllr@members.council.gov.uk")
+    at.query_params["area"] = "North"
+    at.query_params["preview"] = "director"
+    at.run()
+    assert not at.exception
+    assert "preview_role" not in at.session_state
+    shown = all_frames(at) + "\n".join(e.proto.body for e in at.get("html"))  # tables, summary rows and cards
+    assert "66.7%" not in shown
+    assert " c " in f" {all_frames(at)} ".replace("\n", " ")
+
+
 def test_director_sees_the_small_number(db):
     at = signed_in(*db, "dir@council.gov.uk")
     at.query_params["area"] = "North"

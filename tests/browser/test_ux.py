@@ -186,7 +186,7 @@ def test_the_summary_gives_each_action_its_derived_status(browser, role_server, 
         page.goto(f"{role_server.url}/overview")
         settle(page)
         for action_id, words in expected.items():
-            row = page.locator(f'[class*="st-key-summary-{action_id}"]')
+            row = page.locator(f'.csc-summary-{action_id}')
             text = row.inner_text()
             assert words.capitalize() in text, (action_id, text)
             assert "owner says on track" in text or words == "on track", (action_id, text)
