@@ -371,9 +371,9 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
         fig = viewcache.make_chart(fig)
     alt, data = fig.alt, fig.data if data is None else data
     fig = fig.figure
-    # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
-    with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
-        st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
+    # on a phone it keeps a readable width, scrolling sideways in its own element (RESPONSIVE_CSS;
+    # by CSS alone: two containers around it cost two layout blocks a chart, ~20 on a page)
+    st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 
@@ -461,8 +461,9 @@ RESPONSIVE_CSS = """
   .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
   .csc-tiles { grid-template-columns: repeat(2, 1fr); }
   .csc-tile-value { font-size: 1.75rem; }
-  [class*="st-key-chartscroll-"] { overflow-x: auto; }
-  [class*="st-key-chartbox-"] { min-width: 640px; }
+  [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stPlotlyChart"]) {
+    overflow-x: auto; }
+  [data-testid="stFullScreenFrame"]:has([data-testid="stPlotlyChart"]) { min-width: 640px; }
 }
 </style>
 """
