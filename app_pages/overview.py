@@ -8,7 +8,6 @@ on a phone."""
 import html
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, ui, verdict, viewcache, wording
@@ -138,26 +137,19 @@ def summary_html(link_query: str) -> str:
 link_query = ui.link_query()
 st.html(viewcache.shared("overview-summary", (ver, v.role, sel, link_query), summary_html, link_query))
 
-RAG_PILLS = ["Green", "Amber", "Red", wording.rag_word(None)]
-COLUMNS = {
-    "Measure": st.column_config.TextColumn("Measure", width=270, help="The measure (KPI); hover a name for all of it."),
-    "Latest": st.column_config.TextColumn("Latest", width=68, help="The latest month's value"),
-    "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
-    # the word in a coloured pill (a pandas Styler did this at ~40 ms of server CPU per table per view)
-    "RAG": st.column_config.MultiselectColumn(
-        "RAG", width=60, options=RAG_PILLS, color=[wording.CHIP_COLOURS.get(w.lower(), wording.GREY_CHIP)[1]
-                                                   for w in RAG_PILLS],
-        help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
-    "Trend": st.column_config.ImageColumn("Trend", width=80,
-                                              help="The last 12 months; a gap is a month with no value or suppressed"),
-    "By due date": st.column_config.TextColumn("By due", width=95,
-                                               help="Will the target be met by the due date, on the trend since the action started?"),
-    "Month": st.column_config.TextColumn("Δ month", width=70, help="Change since last month (pts: percentage points)"),
-    "Start": st.column_config.TextColumn("Δ start", width=70, help="Change since the action started"),
-    "SPC": st.column_config.TextColumn("SPC", width=165,
-                                       help="Variation (is the change real?) · assurance (will the target be met reliably?), "
-                                            "Making Data Count's icons in words"),
-}
+#: The measures table's columns: (heading, what it says when hovered).
+COLUMNS = (
+    ("Measure", "The measure (KPI)"),
+    ("Latest", "The latest month's value"),
+    ("Target", "The target set in the action plan"),
+    ("RAG", "Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
+    ("Trend", "The last 12 months; a gap is a month with no value or suppressed"),
+    ("By due", "Will the target be met by the due date, on the trend since the action started?"),
+    ("Δ month", "Change since last month (pts: percentage points)"),
+    ("Δ start", "Change since the action started"),
+    ("SPC", "Variation (is the change real?) · assurance (will the target be met reliably?), "
+            "Making Data Count's icons in words"),
+)
 
 
 PER_FTE = " per FTE"  # said once, in the measure's name, not in every narrow cell
@@ -183,28 +175,51 @@ def card(row) -> str:
     )
 
 
-def measures(part: pd.DataFrame):
-    """One action's measures: the laptop table (RAG cells coloured), and the verdicts under it with
-    the phone's cards (HTML); built once per (data version, role, selection) for every session."""
+def measure_row(r: dict) -> str:
+    """One measure's row of the laptop table (HTML, every cell escaped; the RAG a chip with its word)."""
+    rag = wording.rag_word(r["rag"])
+    trajectory = r["trajectory"].capitalize() if isinstance(r["trajectory"], str) else "–"
+    cells = [
+        ("name", html.escape(r["title"])),
+        ("latest", html.escape(fmt(r, "value").replace(PER_FTE, ""))),
+        ("target", html.escape(fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, ""))),
+        ("rag", wording.chip(rag, r["rag"] if isinstance(r["rag"], str) else None)),
+        ("trend", f'<img src="{charts.sparkline_svg(r["sparkline"])}" width="80" height="24" '
+                  'alt="The last 12 months as a line; a gap is a month with no value or suppressed">'),
+        ("due", html.escape(trajectory)),
+        ("month", html.escape(change(r, "change_month").replace(PER_FTE, ""))),
+        ("start", html.escape(change(r, "change_since_start").replace(PER_FTE, ""))),
+        ("spc", html.escape(spc_words(r))),
+    ]
+    return "<tr>" + "".join(f'<td class="csc-m-{name}">{cell}</td>' for name, cell in cells) + "</tr>"
+
+
+def action_html(action, part: pd.DataFrame, link_query: str) -> str:
+    """All of one action's measures in one HTML element, built once per (data version, role,
+    selection) for every session: its heading and status line with the link to it in depth, the
+    laptop table and the verdicts under it, and the phone's card per measure (RESPONSIVE_CSS
+    shows one or the other). Every piece of user text is escaped."""
+    d = derived[action.id]
+    owner_words = (f"owner says <b>{html.escape(action.status)}</b>; {html.escape(d.reason)}"
+                   if status.differs(action.status, d)
+                   else f"owner says <b>{html.escape(action.status)}</b>, and the figures agree ({html.escape(d.reason)})")
+    href = html.escape(ui.page_href("action", link_query, action=action.id))
     records = part.to_dict("records")
-    table = pd.DataFrame({
-        "Measure": part["title"],
-        "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
-        "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
-                   for r in records],
-        "RAG": [[wording.rag_word(r)] for r in part["rag"]],
-        "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
-        "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
-        "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
-        "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
-        "SPC": [spc_words(r) for r in records],
-    })
+    head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, tip in COLUMNS)
     bullets = "".join(f"<li><b>{html.escape(r['title'])}:</b> {html.escape(measure_verdict(r))}</li>"
                       for r in records)
-    # as Arrow, so that a view does not convert the frame again; the verdicts under the table and
-    # the phone's cards in one element
-    return (pa.Table.from_pandas(table, preserve_index=False),
-            f'<ul class="csc-wide csc-verdicts">{bullets}</ul><div class="csc-narrow">{"".join(card(r) for r in records)}</div>')
+    return (
+        f'<h3 class="csc-h csc-action-h">{html.escape(action.id)} · {html.escape(action.title)}</h3>'
+        f'<p>{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {html.escape(action.owner)} · due '
+        f'{html.escape(wording.due_words(action.due))} · {owner_words} · '
+        f'<a href="{href}" target="_self" class="csc-open-{ui.css_name(action.id)}">Open {html.escape(action.id)} '
+        "in depth</a></p>"
+        f'<div class="csc-wide"><table class="csc-measures" '
+        f'aria-label="Measures of action {html.escape(action.id)} with latest value, target and ratings">'
+        f'<thead><tr>{head}</tr></thead><tbody>{"".join(measure_row(r) for r in records)}</tbody></table>'
+        f'<ul class="csc-verdicts">{bullets}</ul></div>'
+        f'<div class="csc-narrow">{"".join(card(r) for r in records)}</div>'
+    )
 
 
 def xmr(action, name: str):
@@ -225,33 +240,16 @@ def xmr(action, name: str):
     return viewcache.make_chart(fig, breakdowns.xmr_table(series, result, kpi.improvement))
 
 
-def heading_html(action, link_query: str) -> str:
-    """An action's heading and status line, with its link to the action in depth (HTML, user text escaped)."""
-    d = derived[action.id]
-    owner_words = (f"owner says <b>{html.escape(action.status)}</b>; {html.escape(d.reason)}"
-                   if status.differs(action.status, d)
-                   else f"owner says <b>{html.escape(action.status)}</b>, and the figures agree ({html.escape(d.reason)})")
-    href = html.escape(ui.page_href("action", link_query, action=action.id))
-    return (f'<h3 class="csc-h csc-action-h">{html.escape(action.id)} · {html.escape(action.title)}</h3>'
-            f'<p>{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {html.escape(action.owner)} · due '
-            f'{html.escape(wording.due_words(action.due))} · {owner_words} · '
-            f'<a href="{href}" target="_self" class="csc-open-{ui.css_name(action.id)}">Open {html.escape(action.id)} '
-            "in depth</a></p>")
-
-
-# Each action's measures: its heading (one HTML element), the laptop table (a dataframe, hidden at
-# phone width), the verdicts under it and the phone's cards (one HTML element, each part shown at
-# its width by RESPONSIVE_CSS) and the toggle that draws its SPC charts: four elements an action.
+# Each action's measures: one HTML element (its heading with the link to it, its table at laptop
+# width with the verdicts under it, its cards at phone width) and the toggle that draws its SPC
+# charts. (Its table was an st.dataframe: with the containers, columns and captions around it,
+# ~20 elements an action, and a dataframe's column configuration costs ~0.5 ms a view.)
 for action in plan.actions:
     part = parts[action.id]
     if part.empty:
         continue
-    st.html(viewcache.shared("overview-heading", (ver, v.role, sel, action.id, link_query), heading_html, action,
-                             link_query))
-    table, verdicts = viewcache.shared("overview-action", (ver, v.role, sel, action.id), measures, part)
-    st.dataframe(table, hide_index=True, width="stretch", key=f"wide-{action.id}", column_config=COLUMNS,
-                 alt=f"Measures of action {action.id} with latest value, target and ratings")
-    st.html(verdicts)
+    st.html(viewcache.shared("overview-action", (ver, v.role, sel, action.id, link_query), action_html, action,
+                             part, link_query))
     if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
                  help="XmR charts: is the change real or noise? Limits from the months before the action, "
                       "recalculated once a new level has held for 7 months."):

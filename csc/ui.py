@@ -430,8 +430,8 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
 #: Overview they are coloured chips (`wording.chip`), the word always inside.
 RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", None: "–"}
 
-#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables (each
-#: the element just before its verdicts, .csc-verdicts) and the verdicts under them (.csc-wide) give way to a card per measure
+#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables and the
+#: verdicts under them (.csc-wide) give way to a card per measure
 #: (.csc-narrow), its summary rows become cards, chart titles get smaller and a chart keeps a
 #: readable width, scrolling sideways inside its own box. The Overview draws its summary, headings
 #: and cards as HTML (one element where Streamlit's columns and containers were dozens): their
@@ -453,10 +453,14 @@ RESPONSIVE_CSS = """
 .csc-tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1rem; margin: 1rem 0 0.5rem 0; }
 .csc-tile-label { font-size: 0.875rem; }
 .csc-tile-value { font-size: 2.25rem; line-height: 1.2; }
-.csc-verdicts { margin: 0.25rem 0 0 0; }
+.csc-verdicts { margin: 0.75rem 0 0 0; }
+.csc-measures { border-collapse: collapse; width: 100%; font-size: 0.875rem; margin: 0.5rem 0 0 0; }
+.csc-measures th { font-weight: 400; color: #505a5f; text-align: left; background: #f8f9fb; cursor: help; }
+.csc-measures th, .csc-measures td { border: 1px solid #e6e7ea; padding: 0.3rem 0.5rem; vertical-align: middle; }
+.csc-measures td.csc-m-trend { padding: 0 0.25rem; line-height: 0; }
+.csc-m-name { min-width: 14rem; }
 @media (max-width: 640px) {
-  .csc-wide, [data-testid="stElementContainer"]:has(+ [data-testid="stElementContainer"] .csc-verdicts) {
-    display: none; }
+  .csc-wide { display: none; }
   .csc-narrow { display: block; }
   .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
   .csc-tiles { grid-template-columns: repeat(2, 1fr); }
