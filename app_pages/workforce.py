@@ -1,6 +1,7 @@
 """Workforce: is the strength sustained — a stable, qualified, supervised workforce — in every
 area office and team?"""
 
+import pyarrow as pa
 import streamlit as st
 
 from csc import breakdowns, census, kpis, privacy, report, spc, ui, viewcache
@@ -80,7 +81,9 @@ st.write(f"Each team in {month} (the last month chosen), worked out from the sam
 
 def teams():
     long = team_table(ver, v.role, sel.period_to, sel.areas)
-    return long, None if long.empty else breakdowns.team_table_wide(long, KPIS)
+    # the table shown as Arrow: a view does not convert it again
+    return long, None if long.empty else pa.Table.from_pandas(breakdowns.team_table_wide(long, KPIS),
+                                                                preserve_index=False)
 
 
 long, wide = viewcache.shared("workforce-teams", (ver, v.role, sel.period_to, sel.areas), teams)

@@ -263,12 +263,15 @@ def sidebar_filters() -> report.Selection:
     rng = ss.get("sel_range") or (None, None)
     # keep the URL in step, so the address bar is always a link to this view
     new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
+    changed = {}
     for k, val in new.items():
         if val in (None, []):
             if k in qp:
                 del qp[k]
         elif (qp.get_all(k) if isinstance(val, list) else qp.get(k)) != val:
-            qp[k] = val
+            changed[k] = val
+    if changed:
+        qp.update(changed)  # one message to the browser (each qp[k] = … sends one)
     return report.Selection(sel_areas, rng[0], rng[1])
 
 
