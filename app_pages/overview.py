@@ -125,13 +125,11 @@ def summary_html(link_query: str) -> str:
     greens = int((df["rag"] == "green").sum())
     reds = int((df["rag"] == "red").sum())
     improving = int((df["variation"] == "special_cause_improvement").sum())
-    tiles = "".join(f'<div class="csc-tile"><div class="csc-tile-label">{label}</div>'
-                    f'<div class="csc-tile-value">{value}</div></div>'
-                    for label, value in (("Measures meeting target", f"{greens} of {len(df)}"), ("Measures red", reds),
-                                         ("Showing real improvement (SPC)", improving),
-                                         ("Actions", len(plan.actions))))
-    return (f'<h3 class="csc-h">Each action at a glance</h3><div class="csc-summary">{"".join(rows)}</div>'
-            f'<div class="csc-tiles">{tiles}</div>')
+    tiles = ui.tiles([{"label": label, "value": value} for label, value in (
+        ("Measures meeting target", f"{greens} of {len(df)}"), ("Measures red", reds),
+        ("Showing real improvement (SPC)", improving), ("Actions", len(plan.actions)))])
+    return f'<h3 class="csc-h">Each action at a glance</h3><div class="csc-summary">{"".join(rows)}</div>{tiles}'
+
 
 
 link_query = ui.link_query()

@@ -6,6 +6,7 @@ in csc.pages and csc.access)."""
 from __future__ import annotations
 
 import copy
+import html
 import re
 import threading
 from urllib.parse import urlencode
@@ -14,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache
+from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache, wording
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -453,9 +454,13 @@ RESPONSIVE_CSS = """
 .csc-sum-owner { color: #505a5f; font-size: 0.85rem; margin-top: 0.2rem; }
 .csc-sum-action a { color: inherit; text-decoration: none; }
 .csc-sum-action a:hover, .csc-sum-action a:focus { text-decoration: underline; }
-.csc-tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1rem; margin: 1rem 0 0.5rem 0; }
+.csc-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 1rem;
+  margin: 1rem 0 0.5rem 0; }
 .csc-tile-label { font-size: 0.875rem; }
 .csc-tile-value { font-size: 2.25rem; line-height: 1.2; }
+.csc-tile[title] .csc-tile-label { text-decoration: underline dotted #8a9095; cursor: help; }
+.csc-tile-delta { display: inline-block; font-size: 0.875rem; border-radius: 0.75rem; padding: 0.05rem 0.5rem; }
+.csc-tile-note { color: #505a5f; font-size: 0.875rem; margin-top: 0.25rem; }
 .csc-verdicts { margin: 0.75rem 0 0 0; }
 .csc-measures { border-collapse: collapse; width: 100%; font-size: 0.875rem; margin: 0.5rem 0 0 0; }
 .csc-measures th { font-weight: 400; color: #505a5f; text-align: left; background: #f8f9fb; cursor: help; }
@@ -466,7 +471,6 @@ RESPONSIVE_CSS = """
   .csc-wide { display: none; }
   .csc-narrow { display: block; }
   .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
-  .csc-tiles { grid-template-columns: repeat(2, 1fr); }
   .csc-tile-value { font-size: 1.75rem; }
   [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stPlotlyChart"]) {
     overflow-x: auto; }
@@ -474,6 +478,27 @@ RESPONSIVE_CSS = """
 }
 </style>
 """
+
+
+def tiles(items: list[dict]) -> str:
+    """Figures at a glance as one HTML element (what `st.metric` in columns drew as ~3 elements
+    and blocks each): each item's `label` and `value`, and when given its `delta` (coloured by
+    `delta_good`: True green, False red, None grey, with an arrow), a `note` under it and `help`
+    on hover. Every text is HTML-escaped here."""
+    out = []
+    for t in items:
+        tip = f' title="{html.escape(t["help"])}"' if t.get("help") else ""
+        delta = ""
+        if t.get("delta"):
+            fg, bg = wording.CHIP_COLOURS.get({True: "green", False: "red"}.get(t.get("delta_good"), ""),
+                                              wording.GREY_CHIP)
+            arrow = "↓ " if str(t["delta"]).startswith("-") else "↑ " if not str(t["delta"]).lstrip("+").startswith(
+                ("0.0", "0 ")) else ""
+            delta = f'<div class="csc-tile-delta" style="color:{fg};background:{bg}">{arrow}{html.escape(str(t["delta"]))}</div>'
+        note = f'<div class="csc-tile-note">{html.escape(t["note"])}</div>' if t.get("note") else ""
+        out.append(f'<div class="csc-tile"{tip}><div class="csc-tile-label">{html.escape(str(t["label"]))}</div>'
+                   f'<div class="csc-tile-value">{html.escape(str(t["value"]))}</div>{delta}{note}</div>')
+    return f'<div class="csc-tiles">{"".join(out)}</div>'
 
 
 def responsive_styles() -> None:

@@ -79,7 +79,9 @@ def alts(at: AppTest) -> list[str]:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The figures at a glance (`ui.tiles`, HTML): label to value, as a reader sees them."""
+    return {html.unescape(label): html.unescape(value) for e in at.get("html") for label, value in re.findall(
+        r'<div class="csc-tile-label">(.*?)</div><div class="csc-tile-value">(.*?)</div>', e.proto.body)}
 
 
 #: A column that tells each page's tables apart (read-only st.dataframe elements carry no key).

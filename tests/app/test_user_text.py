@@ -111,3 +111,12 @@ def test_an_action_s_title_and_owner_are_text_in_the_overview_s_html(tmp_path):
     assert srcs and all(s.startswith("data:image/svg+xml;base64,") for s in srcs)  # sparklines: nothing fetched
     hrefs = re.findall(r'href="([^"]*)"', body)
     assert hrefs and all(h.startswith("action?") for h in hrefs), hrefs  # links only to the Action page
+
+
+def test_figures_at_a_glance_escape_every_text():
+    shown = ui.tiles([{"label": "<b>North</b>", "value": "<img src=x onerror=alert(1)>", "delta": "+1.0 <i>pts</i>",
+                       "delta_good": True, "help": '" onmouseover="alert(1)', "note": "A & B"}])
+    assert "<b>" not in shown and "<img" not in shown and "<i>" not in shown
+    assert 'title="&quot; onmouseover=&quot;alert(1)"' in shown  # the hover text stays inside its attribute
+    assert "&lt;b&gt;North&lt;/b&gt;" in shown and "A &amp; B" in shown
+    assert '<div class="csc-tile-delta" style="color:#005a30;background:#cce2d8">↑ +1.0 &lt;i&gt;pts&lt;/i&gt;</div>' in shown
