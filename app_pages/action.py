@@ -115,16 +115,24 @@ for name in action.kpis:
 
     ui.chart(m.xmr, f"xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}", v=v)
 
-    tab_areas, tab_funnel, tab_traj = st.tabs(["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"])
+    # Only the open tab's content is drawn and sent (`on_change="rerun"`: choosing a tab runs the
+    # page again, all of it shared, and draws that tab): two charts with their downloads fewer a
+    # measure, of the ~0.3 ms of server CPU each costs a view.
+    tab_areas, tab_funnel, tab_traj = st.tabs(["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"],
+                                              key=f"tab-{name}", on_change="rerun")
     with tab_areas:
-        if kpi.all_areas_only:
+        if not tab_areas.open:
+            pass
+        elif kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
         elif m.areas is None:
             st.info(m.areas_message)
         else:
             ui.chart(m.areas, f"areas-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
     with tab_funnel:
-        if kpi.all_areas_only:
+        if not tab_funnel.open:
+            pass
+        elif kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
         elif not kpi.is_count_proportion:
             st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare "
@@ -138,7 +146,9 @@ for name in action.kpis:
                        "differs from all areas together by more than chance would explain.")
             ui.chart(m.funnel, f"funnel-{name}", filename=f"{name}-funnel-{latest_period}", v=v)
     with tab_traj:
-        if traj is None:
+        if not tab_traj.open:
+            pass
+        elif traj is None:
             st.caption("An ongoing action has no due date, so there is no trajectory to one.")
         elif hidden_months:
             st.caption(f"Will it be met by the due date? {traj.status}. The trend line is not drawn: some months "
