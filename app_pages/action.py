@@ -170,34 +170,38 @@ for period in sorted(notes, reverse=True):
     )
 
 if not v.is_board:
-    with st.expander("Records behind this figure"):
-        st.write("The records that make up one month's figure: each row is one record, with what it adds to the "
-                 "numerator and the denominator. Child ids are pseudonymised.")
-        names = [k for k in action.kpis if k in registry]
-        all_periods = ui.filter_options(ver)[1]
-        months = [p for p in all_periods if (not sel.period_from or p >= sel.period_from)
-                  and (not sel.period_to or p <= sel.period_to)] or all_periods
-        everywhere = "All areas" if not sel.areas else "All chosen area offices"
-        area_options = [everywhere, *(sel.areas or ui.filter_options(ver)[0])]
-        c1, c2, c3 = st.columns(3)
-        rec_kpi = c1.selectbox("Measure", names, format_func=lambda k: registry[k].title, key="rec_kpi")
-        rec_month = c2.selectbox("Month", list(reversed(months)), key="rec_month")
-        rec_area = c3.selectbox("Area office", area_options, key="rec_area")
-        if st.toggle("Show the records", key="rec_show"):
-            ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
+    # drawn only when opened (on_change="rerun"): its three choices and the toggle are not sent
+    # with every view of the page
+    records_box = st.expander("Records behind this figure", key="records-box", on_change="rerun")
+    with records_box:
+        if records_box.open:
+            st.write("The records that make up one month's figure: each row is one record, with what it adds to the "
+                     "numerator and the denominator. Child ids are pseudonymised.")
+            names = [k for k in action.kpis if k in registry]
+            all_periods = ui.filter_options(ver)[1]
+            months = [p for p in all_periods if (not sel.period_from or p >= sel.period_from)
+                      and (not sel.period_to or p <= sel.period_to)] or all_periods
+            everywhere = "All areas" if not sel.areas else "All chosen area offices"
+            area_options = [everywhere, *(sel.areas or ui.filter_options(ver)[0])]
+            c1, c2, c3 = st.columns(3)
+            rec_kpi = c1.selectbox("Measure", names, format_func=lambda k: registry[k].title, key="rec_kpi")
+            rec_month = c2.selectbox("Month", list(reversed(months)), key="rec_month")
+            rec_area = c3.selectbox("Area office", area_options, key="rec_area")
+            if st.toggle("Show the records", key="rec_show"):
+                ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
 
-            def behind() -> pd.DataFrame:
-                records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
-                                       None if rec_area == everywhere else rec_area)
-                return records[records["area"].isin(sel.areas)] if sel.areas and rec_area == everywhere else records
+                def behind() -> pd.DataFrame:
+                    records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
+                                           None if rec_area == everywhere else rec_area)
+                    return records[records["area"].isin(sel.areas)] if sel.areas and rec_area == everywhere else records
 
-            records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area), behind)
-            if records.empty:
-                st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
-            else:
-                st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
-                           f"denominator {records['denominator'].sum():,.1f}.")
-                st.dataframe(records, hide_index=True, width="stretch", key="records-table",
-                             column_config=ui.fitted_columns(records))
-                ui.download(records, f"records-{rec_kpi}-{rec_month}-{rec_area}", key="dl-records", v=v,
-                            label="Download these records (CSV)")
+                records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area), behind)
+                if records.empty:
+                    st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
+                else:
+                    st.caption(f"{len(records):,} records; numerator {records['numerator'].sum():,.1f}, "
+                               f"denominator {records['denominator'].sum():,.1f}.")
+                    st.dataframe(records, hide_index=True, width="stretch", key="records-table",
+                                 column_config=ui.fitted_columns(records))
+                    ui.download(records, f"records-{rec_kpi}-{rec_month}-{rec_area}", key="dl-records", v=v,
+                                label="Download these records (CSV)")
