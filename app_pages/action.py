@@ -91,19 +91,20 @@ for name in action.kpis:
     if kpi is None:
         continue
     target = action.target(name)
-    st.subheader(kpi.title)
-    st.caption(f"{kpi.description} {'Higher' if kpi.higher_is_better else 'Lower'} is better.")
-    ui.inferred_note(name)
     m = viewcache.shared("action-measure", (ver, v.role, sel, action.id, name, rebase), measure, name, kpi, target)
     df, hidden_months, message, assessed = m.df, m.hidden_months, m.message, m.assessed
+    # the measure's heading, what it measures (small, grey) and its one verdict: one element, not three;
+    # with no figures to show, the board still gets the rating, never the figures
+    sentence = (assessed.verdict.sentence if assessed is not None and (not message or v.is_board) else None)
+    st.markdown(f"### {kpi.title}\n\n:gray[:small[{text.md(kpi.description)} "
+                f"{'Higher' if kpi.higher_is_better else 'Lower'} is better.]]"
+                + (f"\n\n**{sentence}**" if sentence else ""))
+    ui.inferred_note(name)
     if message:
-        if assessed is not None and v.is_board:  # every month too small: the rating, never the figures
-            st.markdown(f"**{assessed.verdict.sentence}**")
         st.info(message)
         continue
 
     traj, vd = assessed.trajectory, assessed.verdict
-    st.markdown(f"**{vd.sentence}**")
     if hidden_months:
         st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
                    "without the mean and limits, which would give the hidden months away. The ratings above "

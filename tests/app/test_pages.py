@@ -52,6 +52,11 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def paragraphs(at: AppTest) -> list[str]:
+    """Every paragraph of the page's Markdown (a measure's heading, description and verdict are one element)."""
+    return [p for m in at.markdown for p in str(m.value).split("\n\n")]
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
 
@@ -251,7 +256,8 @@ def test_action_page_writes_the_chosen_action_to_the_url(council_db):
     assert at.query_params["action"] == "A1"  # the first action by default
     at.selectbox(key="action_pick").select("A4").run()
     assert at.query_params["action"] == "A4"
-    assert "Assessments completed by a qualified social worker" in [s.value for s in at.subheader]
+    # each measure's heading (with what it measures and its verdict, one element)
+    assert any(m.value.startswith("### Assessments completed by a qualified social worker\n") for m in at.markdown)
 
 
 def test_action_xmr_title_states_the_verdict_and_marks_the_due_date(council_db):
@@ -272,7 +278,7 @@ def test_action_says_the_one_verdict_in_words(council_db):
     # issue 15: one sentence instead of RAG, variation and assurance side by side. 75 misses 90
     # by more than 9 (red); 4 cases is a small base, so no SPC claim; the trajectory is at risk.
     at = page(council_db, ACTION, "director", action="A1")
-    rating = next(m.value for m in at.markdown if m.value.startswith("**75.0% in July 2011"))
+    rating = next(p for p in paragraphs(at) if p.startswith("**75.0% in July 2011"))
     assert rating == ("**75.0% in July 2011 misses the target of 90.0% (red); only 4 cases this month, too small a base "
                       "to read month-to-month movement; at risk of missing it by September 2011.**")
 
@@ -328,7 +334,7 @@ def test_action_area_filter(council_db):
     # North, July: 1 of 2 = 50.0% (red), 2 cases: a small base
     assert (f"{TIMELY}: 50.0% in July 2011 misses the target of 90.0% (red); only 2 cases this month, too small a "
             "base to read month-to-month movement") in titles(at)
-    assert any(m.value.startswith("**50.0% in July 2011") for m in at.markdown)
+    assert any(p.startswith("**50.0% in July 2011") for p in paragraphs(at))
 
 
 def test_commentary_for_the_months_in_range(council_db):
