@@ -2,6 +2,7 @@
 over time for directors and analysts, the offending records for analysts only."""
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from csc import breakdowns, charts, quality, ui, viewcache
@@ -33,14 +34,14 @@ def checks_table():
     """The counts, their summary for these months and the table shown: once per data version and selection."""
     counts = check_counts(ver, sel.areas)
     summary = quality.summary(counts, months)
-    return counts, summary, pd.DataFrame({
+    return counts, summary, pa.Table.from_pandas(pd.DataFrame({
         "Check": summary["title"],
         "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
         "Now (all months)": summary["total"],
         "In these months": summary["in_range"],
         "Trend": summary["trend"],
         "What it finds": summary["description"],
-    })
+    }), preserve_index=False)  # as Arrow: a view does not convert it again
 
 
 counts, summary, table = viewcache.shared("quality-summary", (ver, v.role, sel), checks_table)

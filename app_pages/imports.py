@@ -2,6 +2,7 @@
 
 import json
 
+import pyarrow as pa
 import streamlit as st
 
 from csc import ui, viewcache, wording
@@ -29,7 +30,7 @@ def history():
                    rolled_back_by=df["rolled_back_by"].fillna(""))
     show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
                "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
-    return df, show
+    return df, pa.Table.from_pandas(show, preserve_index=False)  # as Arrow: a view does not convert it again
 
 
 df, show = viewcache.shared("imports-history", (ui.version(),), history)

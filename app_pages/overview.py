@@ -8,19 +8,19 @@ on a phone."""
 import html
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
+from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
 df = ui.overview_rows(ver, v.role, sel)
-st.caption(f"{plan.title} · {sel.label} · latest month {sel.period_to or '–'}"
+heading = (f"{plan.title} · {sel.label} · latest month {sel.period_to or '–'}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 if df.empty or df["value"].isna().all() and not df["suppressed"].any():
+    st.caption(heading)
     st.info("No KPI values for this selection yet. Widen the months or choose other area offices.")
     st.stop()
 
@@ -37,7 +37,7 @@ def revised_figures(data_version: str, role: str, sel) -> tuple[str, pd.DataFram
 
 
 version_words, revised = viewcache.shared("overview-revised", (ver, v.role, sel), revised_figures, ver, v.role, sel)
-st.caption(version_words)
+st.caption(f"{heading}  \n{version_words}")  # one element, two lines
 revised_keys = viewcache.shared("overview-revised-keys", (ver, v.role, sel), lambda: {
     (r["kpi"], r["period"]): r for r in revised.to_dict("records") if r["area"] == "All areas" or not sel.areas})
 
@@ -81,65 +81,73 @@ parts = viewcache.shared("overview-parts", (ver, v.role, sel), lambda: {a.id: df
 
 
 def worst_words(part: pd.DataFrame, d) -> str:
+    """The measure most off target, its latest figure and its target (HTML, every part escaped)."""
     w = part[part["title"] == d.worst].iloc[0].to_dict()
-    return (f"Most off target: **{html.escape(d.worst)}**, {fmt(w, 'value')} against "
-            f"{fmt({**w, 'value': w['target'], 'suppressed': False}, 'value')}")
+    return (f"Most off target: <b>{html.escape(d.worst)}</b>, {html.escape(fmt(w, 'value'))} against "
+            f"{html.escape(fmt({**w, 'value': w['target'], 'suppressed': False}, 'value'))}")
 
 
 derived = viewcache.shared("overview-derived", (ver, v.role, sel), lambda: {
     a.id: status.from_overview(parts[a.id].to_dict("records")) for a in plan.actions})
 
-# --- the five-second summary: one row per action -------------------------------------------
-st.subheader("Each action at a glance")
-for action in plan.actions:
-    part = parts[action.id]
-    if part.empty:
-        continue
-    d = derived[action.id]
-    with st.container(border=True, key=f"summary-{action.id}"):
-        c_status, c_action, c_rag, c_worst, c_due = st.columns([1.3, 3.4, 1.6, 2.8, 1.1], vertical_alignment="center")
-        c_status.markdown(wording.chip(d.status.capitalize(), d.status, title=d.reason), unsafe_allow_html=True)
-        if status.differs(action.status, d):
-            c_status.caption(f"owner says {action.status}")
-        c_action.page_link("app_pages/action.py", label=f"**{action.id}** · {action.title}",
-                           query_params={"action": action.id}, help=f"Open {action.id} in depth. {d.reason.capitalize()}.")
+# --- the five-second summary: one row per action, and the page's four counts -----------------
+# One HTML element for all of it (Streamlit spends ~0.16 ms of server CPU on every element and
+# layout block a view sends; the rows as bordered rows of five columns were ~60 of them). Every
+# piece of user text in it is HTML-escaped; each row links to its action with this view's
+# selection (`ui.page_href`); at phone width each row becomes a card (RESPONSIVE_CSS).
+
+
+def summary_html(link_query: str) -> str:
+    rows = []
+    for action in plan.actions:
+        part = parts[action.id]
+        if part.empty:
+            continue
+        d = derived[action.id]
+        owner = (f'<div class="csc-sum-owner">owner says {html.escape(action.status)}</div>'
+                 if status.differs(action.status, d) else "")
         counts = " ".join(wording.chip(f"{d.counts[k]} {k}", k) for k in ("green", "amber", "red") if d.counts[k])
-        c_rag.markdown(counts or "no ratings", unsafe_allow_html=True)
         if d.worst:
-            c_worst.markdown(viewcache.shared("overview-worst", (ver, v.role, sel, action.id), worst_words, part, d))
+            worst = worst_words(part, d)
         else:
-            c_worst.markdown("Every measure meets its target" if d.counts["green"] else "–")
-        c_due.markdown("Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}")
+            worst = "Every measure meets its target" if d.counts["green"] else "–"
+        due = "Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}"
+        tip = html.escape(f"Open {action.id} in depth. {d.reason.capitalize()}.")
+        rows.append(
+            f'<div class="csc-sum-row csc-summary-{ui.css_name(action.id)}">'
+            f'<div class="csc-sum-status">{wording.chip(d.status.capitalize(), d.status, title=d.reason)}{owner}</div>'
+            f'<div class="csc-sum-action"><a href="{html.escape(ui.page_href("action", link_query, action=action.id))}" '
+            f'target="_self" title="{tip}"><b>{html.escape(action.id)}</b> · {html.escape(action.title)}</a></div>'
+            f'<div class="csc-sum-rag">{counts or "no ratings"}</div>'
+            f'<div class="csc-sum-worst">{worst}</div>'
+            f'<div class="csc-sum-due">{html.escape(due)}</div>'
+            "</div>")
+    greens = int((df["rag"] == "green").sum())
+    reds = int((df["rag"] == "red").sum())
+    improving = int((df["variation"] == "special_cause_improvement").sum())
+    tiles = ui.tiles([{"label": label, "value": value} for label, value in (
+        ("Measures meeting target", f"{greens} of {len(df)}"), ("Measures red", reds),
+        ("Showing real improvement (SPC)", improving), ("Actions", len(plan.actions)))])
+    return f'<h3 class="csc-h">Each action at a glance</h3><div class="csc-summary">{"".join(rows)}</div>{tiles}'
 
-greens = int((df["rag"] == "green").sum())
-reds = int((df["rag"] == "red").sum())
-improving = int((df["variation"] == "special_cause_improvement").sum())
-cols = st.columns(4)
-cols[0].metric("Measures meeting target", f"{greens} of {len(df)}")
-cols[1].metric("Measures red", reds)
-cols[2].metric("Showing real improvement (SPC)", improving)
-cols[3].metric("Actions", len(plan.actions))
 
-RAG_PILLS = ["Green", "Amber", "Red", wording.rag_word(None)]
-COLUMNS = {
-    "Measure": st.column_config.TextColumn("Measure", width=270, help="The measure (KPI); hover a name for all of it."),
-    "Latest": st.column_config.TextColumn("Latest", width=68, help="The latest month's value"),
-    "Target": st.column_config.TextColumn("Target", width=62, help="The target set in the action plan"),
-    # the word in a coloured pill (a pandas Styler did this at ~40 ms of server CPU per table per view)
-    "RAG": st.column_config.MultiselectColumn(
-        "RAG", width=60, options=RAG_PILLS, color=[wording.CHIP_COLOURS.get(w.lower(), wording.GREY_CHIP)[1]
-                                                   for w in RAG_PILLS],
-        help="Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
-    "Trend": st.column_config.ImageColumn("Trend", width=80,
-                                              help="The last 12 months; a gap is a month with no value or suppressed"),
-    "By due date": st.column_config.TextColumn("By due", width=95,
-                                               help="Will the target be met by the due date, on the trend since the action started?"),
-    "Month": st.column_config.TextColumn("Δ month", width=70, help="Change since last month (pts: percentage points)"),
-    "Start": st.column_config.TextColumn("Δ start", width=70, help="Change since the action started"),
-    "SPC": st.column_config.TextColumn("SPC", width=165,
-                                       help="Variation (is the change real?) · assurance (will the target be met reliably?), "
-                                            "Making Data Count's icons in words"),
-}
+
+link_query = ui.link_query()
+st.html(viewcache.shared("overview-summary", (ver, v.role, sel, link_query), summary_html, link_query))
+
+#: The measures table's columns: (heading, what it says when hovered).
+COLUMNS = (
+    ("Measure", "The measure (KPI)"),
+    ("Latest", "The latest month's value"),
+    ("Target", "The target set in the action plan"),
+    ("RAG", "Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
+    ("Trend", "The last 12 months; a gap is a month with no value or suppressed"),
+    ("By due", "Will the target be met by the due date, on the trend since the action started?"),
+    ("Δ month", "Change since last month (pts: percentage points)"),
+    ("Δ start", "Change since the action started"),
+    ("SPC", "Variation (is the change real?) · assurance (will the target be met reliably?), "
+            "Making Data Count's icons in words"),
+)
 
 
 PER_FTE = " per FTE"  # said once, in the measure's name, not in every narrow cell
@@ -165,25 +173,51 @@ def card(row) -> str:
     )
 
 
-def measures(part: pd.DataFrame):
-    """One action's measures: the laptop table (RAG cells coloured), the verdicts under it and the
-    phone's cards; built once per (data version, role, selection) for every session."""
+def measure_row(r: dict) -> str:
+    """One measure's row of the laptop table (HTML, every cell escaped; the RAG a chip with its word)."""
+    rag = wording.rag_word(r["rag"])
+    trajectory = r["trajectory"].capitalize() if isinstance(r["trajectory"], str) else "–"
+    cells = [
+        ("name", html.escape(r["title"])),
+        ("latest", html.escape(fmt(r, "value").replace(PER_FTE, ""))),
+        ("target", html.escape(fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, ""))),
+        ("rag", wording.chip(rag, r["rag"] if isinstance(r["rag"], str) else None)),
+        ("trend", f'<img src="{charts.sparkline_svg(r["sparkline"])}" width="80" height="24" '
+                  'alt="The last 12 months as a line; a gap is a month with no value or suppressed">'),
+        ("due", html.escape(trajectory)),
+        ("month", html.escape(change(r, "change_month").replace(PER_FTE, ""))),
+        ("start", html.escape(change(r, "change_since_start").replace(PER_FTE, ""))),
+        ("spc", html.escape(spc_words(r))),
+    ]
+    return "<tr>" + "".join(f'<td class="csc-m-{name}">{cell}</td>' for name, cell in cells) + "</tr>"
+
+
+def action_html(action, part: pd.DataFrame, link_query: str) -> str:
+    """All of one action's measures in one HTML element, built once per (data version, role,
+    selection) for every session: its heading and status line with the link to it in depth, the
+    laptop table and the verdicts under it, and the phone's card per measure (RESPONSIVE_CSS
+    shows one or the other). Every piece of user text is escaped."""
+    d = derived[action.id]
+    owner_words = (f"owner says <b>{html.escape(action.status)}</b>; {html.escape(d.reason)}"
+                   if status.differs(action.status, d)
+                   else f"owner says <b>{html.escape(action.status)}</b>, and the figures agree ({html.escape(d.reason)})")
+    href = html.escape(ui.page_href("action", link_query, action=action.id))
     records = part.to_dict("records")
-    table = pd.DataFrame({
-        "Measure": part["title"],
-        "Latest": [fmt(r, "value").replace(PER_FTE, "") for r in records],
-        "Target": [fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, "")
-                   for r in records],
-        "RAG": [[wording.rag_word(r)] for r in part["rag"]],
-        "Trend": [charts.sparkline_svg(s) for s in part["sparkline"]],
-        "By due date": [t.capitalize() if isinstance(t, str) else "–" for t in part["trajectory"]],
-        "Month": [change(r, "change_month").replace(PER_FTE, "") for r in records],
-        "Start": [change(r, "change_since_start").replace(PER_FTE, "") for r in records],
-        "SPC": [spc_words(r) for r in records],
-    })
-    bullets = "\n".join(f"- **{text.md(r['title'])}:** {text.md(measure_verdict(r))}" for r in records)
-    # as Arrow, so that a view does not convert the frame again
-    return pa.Table.from_pandas(table, preserve_index=False), bullets, "".join(card(r) for r in records)
+    head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, tip in COLUMNS)
+    bullets = "".join(f"<li><b>{html.escape(r['title'])}:</b> {html.escape(measure_verdict(r))}</li>"
+                      for r in records)
+    return (
+        f'<h3 class="csc-h csc-action-h">{html.escape(action.id)} · {html.escape(action.title)}</h3>'
+        f'<p>{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {html.escape(action.owner)} · due '
+        f'{html.escape(wording.due_words(action.due))} · {owner_words} · '
+        f'<a href="{href}" target="_self" class="csc-open-{ui.css_name(action.id)}">Open {html.escape(action.id)} '
+        "in depth</a></p>"
+        f'<div class="csc-wide"><table class="csc-measures" '
+        f'aria-label="Measures of action {html.escape(action.id)} with latest value, target and ratings">'
+        f'<thead><tr>{head}</tr></thead><tbody>{"".join(measure_row(r) for r in records)}</tbody></table>'
+        f'<ul class="csc-verdicts">{bullets}</ul></div>'
+        f'<div class="csc-narrow">{"".join(card(r) for r in records)}</div>'
+    )
 
 
 def xmr(action, name: str):
@@ -204,38 +238,24 @@ def xmr(action, name: str):
     return viewcache.make_chart(fig, breakdowns.xmr_table(series, result, kpi.improvement))
 
 
+# Each action's measures: one HTML element (its heading with the link to it, its table at laptop
+# width with the verdicts under it, its cards at phone width) and the toggle that draws its SPC
+# charts. (Its table was an st.dataframe: with the containers, columns and captions around it,
+# ~20 elements an action, and a dataframe's column configuration costs ~0.5 ms a view.)
 for action in plan.actions:
     part = parts[action.id]
     if part.empty:
         continue
-    d = derived[action.id]
-    with st.container(border=True):
-        st.subheader(f"{action.id} · {text.md(action.title)}")
-        owner_words = (f"owner says **{action.status}**; {d.reason}" if status.differs(action.status, d)
-                       else f"owner says **{action.status}**, and the figures agree ({d.reason})")
-        st.markdown(f"{wording.chip(d.status.capitalize(), d.status)} &nbsp;Owner: {text.md(action.owner)} · due "
-                    f"{wording.due_words(action.due)} · {owner_words}", unsafe_allow_html=True)
-        table, bullets, cards = viewcache.shared("overview-action", (ver, v.role, sel, action.id), measures, part)
-        with st.container(key=f"wide-{action.id}"):
-            st.dataframe(
-                table, hide_index=True, width="stretch",
-                column_config=COLUMNS, alt=f"Measures of action {action.id} with latest value, target and ratings",
-            )
-            st.markdown(bullets)
-        with st.container(key=f"narrow-{action.id}"):
-            st.html(cards)
-        if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
-                     help="XmR charts: is the change real or noise? Limits from the months before the action, "
-                          "recalculated once a new level has held for 7 months."):
-            for name in action.kpis:
-                chart = viewcache.shared("overview-xmr", (ver, v.role, sel, action.id, name), xmr, action, name)
-                if chart is not None:
-                    ui.chart(chart, f"overview-xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}",
-                             v=v)
-        if st.button(f"Open {action.id} in depth", key=f"open-{action.id}"):
-            st.query_params["action"] = action.id
-            st.switch_page("app_pages/action.py", query_params={"action": action.id})
-
+    st.html(viewcache.shared("overview-action", (ver, v.role, sel, action.id, link_query), action_html, action,
+                             part, link_query))
+    if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
+                 help="XmR charts: is the change real or noise? Limits from the months before the action, "
+                      "recalculated once a new level has held for 7 months."):
+        for name in action.kpis:
+            chart = viewcache.shared("overview-xmr", (ver, v.role, sel, action.id, name), xmr, action, name)
+            if chart is not None:
+                ui.chart(chart, f"overview-xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}",
+                         v=v)
 
 
 def download():
@@ -285,12 +305,12 @@ if pack_period:
         ui.store().audit(v.user, v.role, "export", {"what": "board pack", "format": fmt, "period": period,
                                                     "areas": areas, "suppressed": role == "board"})
 
-    left, right = st.columns(2)
-    left.download_button(
+    row = st.container(horizontal=True)  # one layout block (two columns were three)
+    row.download_button(
         "Board pack (Excel)", _pack_excel, key="dl-boardpack-xlsx", mime=boardpack.XLSX_MIME,
         file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".xlsx"), on_click=_log_pack, args=("xlsx",),
     )
-    right.download_button(
+    row.download_button(
         "Board pack (HTML, prints to PDF)", _pack_html, key="dl-boardpack-html", mime="text/html",
         file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".html"), on_click=_log_pack, args=("html",),
     )

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from csc import kpis, plan, text, ui, viewcache, wording
@@ -68,21 +69,21 @@ if period:
 st.subheader("History of changes")
 
 
-def history_words(action_id: str) -> pd.DataFrame:
+def history_words(action_id: str) -> pa.Table:
     """The action's changes in words, newest first; shared by every session until the next change."""
     hist = plan.history(ui.cursor(), action_id)
-    return pd.DataFrame({
+    return pa.Table.from_pandas(pd.DataFrame({  # as Arrow: a view does not convert it again
         "When": hist["changed_at"].map(wording.date_words),
         "Who": hist["changed_by"],
         "Role": hist["role"].map(lambda r: wording.ROLES.get(r, r or "–")),
         "What": hist["field"].map(wording.field_words),
         "Changed to": [wording.value_words(f, val) for f, val in zip(hist["field"], hist["value"])],
-    })
+    }), preserve_index=False)
 
 
 # ui.version() again, not `ver`: a change saved above, in this run, moved it
 words = viewcache.shared("plan-history", (ui.version(), action.id), history_words, action.id)
-if words.empty:
+if not words.num_rows:
     st.caption("No changes yet: this is the plan Cabinet agreed.")
 else:
     st.dataframe(words, hide_index=True, width="stretch", key="plan-history",

@@ -64,10 +64,12 @@ def stack(names) -> None:
 # names gets a tab of its own after these.
 sections = {name: [k.name for k in ks] for name, ks in kpis.on_page("practice").items()}
 TABS = ["Referrals", "Assessments", "Child protection", "Transfers"]
-tabs = st.tabs(TABS + [name for name in sections if name not in TABS])
-tab_ref, tab_ass, tab_cp, tab_tr = tabs[:4]
+# Only the open tab's content is drawn and sent (`on_change="rerun"`: choosing a tab runs the page
+# again, all of it shared, and draws that tab): a view sends the charts of one tab, not of four.
+tabs = st.tabs(TABS + [name for name in sections if name not in TABS], key="practice-tab", on_change="rerun")
 
-with tab_ref:
+
+def referrals_tab() -> None:
     st.subheader("Referrals")
     chart, empty = viewcache.shared("practice-referrals", (ver, v.role, sel), referrals_chart)
     if chart is None:
@@ -77,7 +79,8 @@ with tab_ref:
         ui.chart(chart, "pr-referrals", filename=f"referrals-by-area-{sel.period_from}-{sel.period_to}", v=v)
     stack(sections.get("Referrals", []))
 
-with tab_ass:
+
+def assessments_tab() -> None:
     st.subheader("Assessments")
     chart, empty = viewcache.shared("practice-timeliness", (ver, v.role, sel), timeliness_chart)
     if chart is None:
@@ -92,17 +95,29 @@ with tab_ass:
                    f"(England and Wales bank holidays excluded). {sel.label}.")
     stack(sections.get("Assessments", []))
 
-with tab_cp:
+
+def child_protection_tab() -> None:
     st.subheader("Child protection")
     if inferred := [n for n in sections.get("Child protection", []) if registry[n].reads_inferred]:
         ui.inferred_note(inferred[0])  # once for the tab
     stack(sections.get("Child protection", []))
 
-with tab_tr:
+
+def transfers_tab() -> None:
     st.subheader("Transfers from intake to the area teams")
     stack(sections.get("Transfers", []))
 
-for tab, name in zip(tabs[4:], [name for name in sections if name not in TABS]):
-    with tab:
+
+def section_tab(name: str):
+    def draw() -> None:
         st.subheader(name)
         stack(sections[name])
+    return draw
+
+
+drawers = [referrals_tab, assessments_tab, child_protection_tab, transfers_tab] + [
+    section_tab(name) for name in sections if name not in TABS]
+for tab, draw in zip(tabs, drawers):
+    if tab.open:
+        with tab:
+            draw()

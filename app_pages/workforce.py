@@ -1,6 +1,7 @@
 """Workforce: is the strength sustained — a stable, qualified, supervised workforce — in every
 area office and team?"""
 
+import pyarrow as pa
 import streamlit as st
 
 from csc import breakdowns, census, kpis, privacy, report, spc, ui, viewcache
@@ -23,41 +24,38 @@ def team_table(data_version: str, role: str, period: str, areas: tuple[str, ...]
 
 
 def metric(name: str) -> dict:
-    """One measure's latest month at a glance (value, change on the month, RAG in words), as
-    `st.metric`'s arguments and the caption below it; shared by every session (`csc.viewcache`)."""
+    """One measure's latest month at a glance (value, change on the month, month, target and RAG
+    in words), a tile for `ui.tiles`; shared by every session (`csc.viewcache`)."""
     kpi = registry[name]
     df = ui.series(ver, v.role, name, sel)
     target = plan.target(name)
     if df.empty:
-        return {"metric": dict(label=breakdowns.short_title(name), value="–", help=breakdowns.empty_message(kpi))}
+        return dict(label=breakdowns.short_title(name), value="–", help=breakdowns.empty_message(kpi))
     latest = df.iloc[-1]
     if sel.period_to and latest["period"] != sel.period_to:  # never an older month's value as the latest
-        return {"metric": dict(label=breakdowns.short_title(name), value="–", help=f"{kpi.title}. {kpi.description}"),
-                "caption": f"no value for {spc.period_label(sel.period_to)}"}
+        return dict(label=breakdowns.short_title(name), value="–", help=f"{kpi.title}. {kpi.description}",
+                    note=f"no value for {spc.period_label(sel.period_to)}")
     suppressed = bool(latest.get("suppressed", False))
     previous = df[df["period"] == report.previous_period(latest["period"])]
-    delta = None
+    delta = good = None
     if not suppressed and len(previous) and previous["value"].notna().iloc[0]:
         change = float(latest["value"]) - float(previous["value"].iloc[0])
         delta = f"{change:+.1f}{' pts' if kpi.unit == 'pct' else kpi.unit_suffix}"
+        good = None if round(change, 1) == 0 else (change > 0) == kpi.higher_is_better
     true_latest = ui.series(ver, "director", name, sel).iloc[-1] if v.is_board else latest  # ratings: true figures
     rag = spc.rag(true_latest["value"], target, kpi.direction)
-    return {"metric": dict(
+    return dict(
         label=breakdowns.short_title(name),
         value=privacy.SUPPRESSED if suppressed else kpi.format(latest["value"]).replace(" per FTE", ""),
-        delta=delta,
-        delta_color="normal" if kpi.higher_is_better else "inverse",
+        delta=delta, delta_good=good,
         help=f"{kpi.title}, {spc.period_label(latest['period'])}. {kpi.description}",
-    ), "caption": f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · {ui.RAG_WORDS.get(rag, '–')}"}
+        note=f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · {ui.RAG_WORDS.get(rag, '–')}")
 
 
-# The latest month at a glance: value, change on the month, RAG in words.
-cols = st.columns(len(KPIS))
-for col, name in zip(cols, KPIS):
-    shown = viewcache.shared("workforce-metric", (ver, v.role, sel, name), metric, name)
-    col.metric(**shown["metric"])
-    if shown.get("caption"):
-        col.caption(shown["caption"])
+# The latest month at a glance: value, change on the month, RAG in words; one HTML element (five
+# st.metric in columns, with their captions, were 16 elements and blocks)
+st.html(viewcache.shared("workforce-tiles", (ver, v.role, sel), lambda: ui.tiles(
+    [viewcache.shared("workforce-metric", (ver, v.role, sel, name), metric, name) for name in KPIS])))
 
 st.subheader("By area office")
 for name in KPIS:
@@ -80,7 +78,9 @@ st.write(f"Each team in {month} (the last month chosen), worked out from the sam
 
 def teams():
     long = team_table(ver, v.role, sel.period_to, sel.areas)
-    return long, None if long.empty else breakdowns.team_table_wide(long, KPIS)
+    # the table shown as Arrow: a view does not convert it again
+    return long, None if long.empty else pa.Table.from_pandas(breakdowns.team_table_wide(long, KPIS),
+                                                                preserve_index=False)
 
 
 long, wide = viewcache.shared("workforce-teams", (ver, v.role, sel.period_to, sel.areas), teams)

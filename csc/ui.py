@@ -6,13 +6,16 @@ in csc.pages and csc.access)."""
 from __future__ import annotations
 
 import copy
+import html
+import re
 import threading
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache
+from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache, wording
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -124,6 +127,8 @@ def viewer() -> Viewer:
             "Configure sign-in (see docs/deployment.md) or start it with --server.address 127.0.0.1."
         )
         st.stop()
+    if "preview_role" not in st.session_state and st.query_params.get("preview") in ROLES:
+        st.session_state["preview_role"] = st.query_params["preview"]  # a link from a page previewed as this role
     return Viewer("local user", access.local_role(st.session_state.get("preview_role")), True)
 
 
@@ -164,6 +169,30 @@ def _nav_pages(p: pages.Page) -> list:
     # found"): the same script is registered again, hidden from the menu, at its own address.
     return [st.Page(p.file, title=p.title, icon=p.icon, url_path="", default=True),
             st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, visibility="hidden")]
+
+
+def link_query() -> str:
+    """This view's selection as a URL query string (area offices, months, and in local mode the
+    role previewed), for links to another page that open it with the same selection: a plain
+    link loads the page afresh, in a new session."""
+    qp = st.query_params
+    params = [("area", a) for a in qp.get_all("area")] + [(k, qp[k]) for k in ("from", "to") if k in qp]
+    viewer = st.session_state.get("_viewer")
+    if viewer is not None and viewer.local and st.session_state.get("preview_role") in ROLES:
+        params.append(("preview", st.session_state["preview_role"]))
+    return urlencode(params)
+
+
+def page_href(url_path: str, query: str, **params: str) -> str:
+    """A relative link to a page (its URL path, csc.pages) with `params` and the selection `query`
+    (`link_query`): not yet HTML-escaped."""
+    first = urlencode(params)
+    return f"{url_path}?{first}&{query}" if first and query else f"{url_path}?{first or query}"
+
+
+def css_name(value: str) -> str:
+    """`value` made safe for a CSS class name (letters, digits, - and _ only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
 
 
 def _set_preview_role() -> None:
@@ -235,12 +264,15 @@ def sidebar_filters() -> report.Selection:
     rng = ss.get("sel_range") or (None, None)
     # keep the URL in step, so the address bar is always a link to this view
     new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
+    changed = {}
     for k, val in new.items():
         if val in (None, []):
             if k in qp:
                 del qp[k]
         elif (qp.get_all(k) if isinstance(val, list) else qp.get(k)) != val:
-            qp[k] = val
+            changed[k] = val
+    if changed:
+        qp.update(changed)  # one message to the browser (each qp[k] = … sends one)
     return report.Selection(sel_areas, rng[0], rng[1])
 
 
@@ -343,9 +375,9 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
         fig = viewcache.make_chart(fig)
     alt, data = fig.alt, fig.data if data is None else data
     fig = fig.figure
-    # in a box that keeps a readable width on a phone, scrolling sideways (RESPONSIVE_CSS)
-    with st.container(key=f"chartscroll-{key}"), st.container(key=f"chartbox-{key}"):
-        st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
+    # on a phone it keeps a readable width, scrolling sideways in its own element (RESPONSIVE_CSS;
+    # by CSS alone: two containers around it cost two layout blocks a chart, ~20 on a page)
+    st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 
@@ -402,25 +434,71 @@ def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
 #: Overview they are coloured chips (`wording.chip`), the word always inside.
 RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", None: "–"}
 
-#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables give
-#: way to a card per measure (containers keyed wide-… and narrow-…), chart titles get smaller
-#: and a chart keeps a readable width, scrolling sideways inside its own box.
+#: Laptop and phone from the same page: at 640 px and below the Overview's measure tables and the
+#: verdicts under them (.csc-wide) give way to a card per measure
+#: (.csc-narrow), its summary rows become cards, chart titles get smaller and a chart keeps a
+#: readable width, scrolling sideways inside its own box. The Overview draws its summary, headings
+#: and cards as HTML (one element where Streamlit's columns and containers were dozens): their
+#: look is here too. Sent once a view, with the sign-in and filters (dashboard.py).
 RESPONSIVE_CSS = """
 <style>
-[class*="st-key-narrow-"] { display: none; }
+.csc-narrow { display: none; }
 .csc-card { border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.5rem 0.75rem; margin: 0 0 0.5rem 0; }
 .csc-card-name { font-weight: 600; }
 .csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
-[class*="st-key-summary-"] [data-testid="stPageLink"] * { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; height: auto !important; }
+.csc-h { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 0.5rem 0; padding: 0; }
+.csc-action-h { border-top: 1px solid #d8dadc; padding-top: 1rem; margin-top: 0.5rem; }
+.csc-summary { display: flex; flex-direction: column; gap: 0.5rem; }
+.csc-sum-row { display: grid; grid-template-columns: 1.3fr 3.4fr 1.6fr 2.8fr 1.1fr; gap: 1rem; align-items: center;
+  border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.6rem 1rem; }
+.csc-sum-owner { color: #505a5f; font-size: 0.85rem; margin-top: 0.2rem; }
+.csc-sum-action a { color: inherit; text-decoration: none; }
+.csc-sum-action a:hover, .csc-sum-action a:focus { text-decoration: underline; }
+.csc-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 1rem;
+  margin: 1rem 0 0.5rem 0; }
+.csc-tile-label { font-size: 0.875rem; }
+.csc-tile-value { font-size: 2.25rem; line-height: 1.2; }
+.csc-tile[title] .csc-tile-label { text-decoration: underline dotted #8a9095; cursor: help; }
+.csc-tile-delta { display: inline-block; font-size: 0.875rem; border-radius: 0.75rem; padding: 0.05rem 0.5rem; }
+.csc-tile-note { color: #505a5f; font-size: 0.875rem; margin-top: 0.25rem; }
+.csc-verdicts { margin: 0.75rem 0 0 0; }
+.csc-measures { border-collapse: collapse; width: 100%; font-size: 0.875rem; margin: 0.5rem 0 0 0; }
+.csc-measures th { font-weight: 400; color: #505a5f; text-align: left; background: #f8f9fb; cursor: help; }
+.csc-measures th, .csc-measures td { border: 1px solid #e6e7ea; padding: 0.3rem 0.5rem; vertical-align: middle; }
+.csc-measures td.csc-m-trend { padding: 0 0.25rem; line-height: 0; }
+.csc-m-name { min-width: 14rem; }
 @media (max-width: 640px) {
-  [class*="st-key-wide-"] { display: none; }
-  [class*="st-key-narrow-"] { display: block; }
-  [class*="st-key-chartscroll-"] { overflow-x: auto; }
-  [class*="st-key-chartbox-"] { min-width: 640px; }
+  .csc-wide { display: none; }
+  .csc-narrow { display: block; }
+  .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
+  .csc-tile-value { font-size: 1.75rem; }
+  [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stPlotlyChart"]) {
+    overflow-x: auto; }
+  [data-testid="stFullScreenFrame"]:has([data-testid="stPlotlyChart"]) { min-width: 640px; }
 }
 </style>
 """
+
+
+def tiles(items: list[dict]) -> str:
+    """Figures at a glance as one HTML element (what `st.metric` in columns drew as ~3 elements
+    and blocks each): each item's `label` and `value`, and when given its `delta` (coloured by
+    `delta_good`: True green, False red, None grey, with an arrow), a `note` under it and `help`
+    on hover. Every text is HTML-escaped here."""
+    out = []
+    for t in items:
+        tip = f' title="{html.escape(t["help"])}"' if t.get("help") else ""
+        delta = ""
+        if t.get("delta"):
+            fg, bg = wording.CHIP_COLOURS.get({True: "green", False: "red"}.get(t.get("delta_good"), ""),
+                                              wording.GREY_CHIP)
+            arrow = "↓ " if str(t["delta"]).startswith("-") else "↑ " if not str(t["delta"]).lstrip("+").startswith(
+                ("0.0", "0 ")) else ""
+            delta = f'<div class="csc-tile-delta" style="color:{fg};background:{bg}">{arrow}{html.escape(str(t["delta"]))}</div>'
+        note = f'<div class="csc-tile-note">{html.escape(t["note"])}</div>' if t.get("note") else ""
+        out.append(f'<div class="csc-tile"{tip}><div class="csc-tile-label">{html.escape(str(t["label"]))}</div>'
+                   f'<div class="csc-tile-value">{html.escape(str(t["value"]))}</div>{delta}{note}</div>')
+    return f'<div class="csc-tiles">{"".join(out)}</div>'
 
 
 def responsive_styles() -> None:

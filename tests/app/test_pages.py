@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import html
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -49,6 +52,11 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def paragraphs(at: AppTest) -> list[str]:
+    """Every paragraph of the page's Markdown (a measure's heading, description and verdict are one element)."""
+    return [p for m in at.markdown for p in str(m.value).split("\n\n")]
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
 
@@ -61,6 +69,27 @@ def plain(value):
             array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
         return array.tolist()
     return value
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open the tab named `label` in every set of tabs on the page that has one (the Action page's
+    per measure, the Practice page's) and run the page again: only the open tab is drawn."""
+    keys = [k for k in at.session_state if str(k).startswith("tab-") or k == "practice-tab"]
+    assert keys, "no tabs on this page"
+    for key in keys:
+        at.session_state[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def every_tab(at: AppTest, labels, read) -> list:
+    """`read(at)` of the page with each of `labels` open in turn (what a reader sees tab by tab), joined."""
+    return [item for label in labels for item in read(open_tab(at, label))]
+
+
+FUNNEL, TRAJECTORY = "Funnel plot (latest month)", "Trajectory to the due date"
+PRACTICE_TABS = ["Referrals", "Assessments", "Child protection", "Transfers"]
 
 
 def titles(at: AppTest) -> list[str]:
@@ -76,7 +105,9 @@ def alts(at: AppTest) -> list[str]:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The figures at a glance (`ui.tiles`, HTML): label to value, as a reader sees them."""
+    return {html.unescape(label): html.unescape(value) for e in at.get("html") for label, value in re.findall(
+        r'<div class="csc-tile-label">(.*?)</div><div class="csc-tile-value">(.*?)</div>', e.proto.body)}
 
 
 #: A column that tells each page's tables apart (read-only st.dataframe elements carry no key).
@@ -126,11 +157,21 @@ def test_progress_pages_open_for_every_role(council_db, role, path):
 # --- Overview (the figures the other pages go into) ------------------------------------------
 
 
+def overview_rows(at: AppTest) -> list[dict[str, str]]:
+    """The Overview's measures tables (HTML, issue 17), a dictionary per row: the cells' text as
+    a reader sees it (tags dropped, entities read), by column class (name, latest, target, rag, ...)."""
+    rows = []
+    for body in (e.proto.body for e in at.get("html")):
+        for row in re.findall(r"<tr>(<td .*?)</tr>", body):
+            rows.append({name: html.unescape(re.sub(r"<[^>]+>", "", cell))
+                         for name, cell in re.findall(r'<td class="csc-m-(\w+)">(.*?)</td>', row)})
+    return rows
+
+
 def overview_latest(at: AppTest, measure: str) -> str:
-    for df in at.dataframe:
-        table = df.value
-        if "Measure" in table and measure in set(table["Measure"]):
-            return table.loc[table["Measure"] == measure, "Latest"].iloc[0]
+    for row in overview_rows(at):
+        if row["name"] == measure:
+            return row["latest"]
     raise AssertionError(f"{measure} not on the overview")
 
 
@@ -167,14 +208,47 @@ def test_action_page_opens_the_action_named_in_the_url(council_db):
     assert at.query_params["action"] == "A3"
 
 
-def test_overview_button_opens_the_action_even_after_another_was_chosen(council_db):
+def overview_html(at: AppTest) -> str:
+    """The Overview's HTML elements (its summary rows, headings with their links, verdicts and cards)."""
+    return "\n".join(e.proto.body for e in at.get("html"))
+
+
+def overview_links(at: AppTest, action_id: str) -> list[str]:
+    """The links to `action_id` on the Overview (its summary row and its heading), unescaped."""
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"]*)"', overview_html(at))
+            if parse_qs(urlsplit(html.unescape(h)).query).get("action") == [action_id]]
+
+
+def test_overview_links_open_the_action_with_the_selection_even_after_another_was_chosen(council_db):
     at = page(council_db, ACTION, "director")
     assert at.selectbox(key="action_pick").value == "A1"
     at.switch_page("app_pages/overview.py").run()
-    at.button(key="open-A3").click().run()
+    at.sidebar.multiselect[0].select("North").run()
+    links = overview_links(at, "A3")
+    assert len(links) == 2  # the summary row and the action's heading
+    for link in links:
+        path, query = urlsplit(link).path, parse_qs(urlsplit(link).query)
+        assert path == "action"  # relative: the Action page's URL path, under any base path
+        # the view's selection goes with it (a plain link opens the page in a new session), and
+        # in local mode the role previewed
+        assert query == {"action": ["A3"], "area": ["North"], "from": ["2011-04"], "to": ["2011-07"],
+                         "preview": ["director"]}
+    # a link is a first visit with that query; in a session that had chosen A1, it still opens A3
+    for key, value in parse_qs(urlsplit(links[0]).query).items():
+        at.query_params[key] = value
+    at.switch_page(ACTION).run()
     assert not at.exception
     assert at.selectbox(key="action_pick").value == "A3"
     assert at.query_params["action"] == "A3"
+
+
+def test_a_link_from_a_previewed_page_keeps_the_role_in_local_mode_only(council_db):
+    at = app(council_db, "board")
+    del at.session_state["preview_role"]  # a new session, as a link opens
+    at.query_params["preview"] = "board"
+    at.run()
+    assert at.session_state["preview_role"] == "board"
+    assert overview_latest(at, TIMELY) == "c"  # suppressed, as the board sees it
 
 
 def test_action_page_writes_the_chosen_action_to_the_url(council_db):
@@ -182,7 +256,8 @@ def test_action_page_writes_the_chosen_action_to_the_url(council_db):
     assert at.query_params["action"] == "A1"  # the first action by default
     at.selectbox(key="action_pick").select("A4").run()
     assert at.query_params["action"] == "A4"
-    assert "Assessments completed by a qualified social worker" in [s.value for s in at.subheader]
+    # each measure's heading (with what it measures and its verdict, one element)
+    assert any(m.value.startswith("### Assessments completed by a qualified social worker\n") for m in at.markdown)
 
 
 def test_action_xmr_title_states_the_verdict_and_marks_the_due_date(council_db):
@@ -203,7 +278,7 @@ def test_action_says_the_one_verdict_in_words(council_db):
     # issue 15: one sentence instead of RAG, variation and assurance side by side. 75 misses 90
     # by more than 9 (red); 4 cases is a small base, so no SPC claim; the trajectory is at risk.
     at = page(council_db, ACTION, "director", action="A1")
-    rating = next(m.value for m in at.markdown if m.value.startswith("**75.0% in July 2011"))
+    rating = next(p for p in paragraphs(at) if p.startswith("**75.0% in July 2011"))
     assert rating == ("**75.0% in July 2011 misses the target of 90.0% (red); only 4 cases this month, too small a base "
                       "to read month-to-month movement; at risk of missing it by September 2011.**")
 
@@ -234,13 +309,15 @@ def test_action_compares_area_offices_with_the_numbers_on_hover(council_db):
 
 def test_action_shows_a_funnel_and_a_trajectory(council_db):
     at = page(council_db, ACTION, "director", action="A1")
-    assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(at)
-    assert f"{TIMELY}: at risk of missing 90% by September 2011" in titles(at)
+    assert not any(t.startswith(f"{TIMELY}: both area offices within") for t in titles(at))  # drawn when opened
+    assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(
+        open_tab(at, FUNNEL))
+    assert f"{TIMELY}: at risk of missing 90% by September 2011" in titles(open_tab(at, TRAJECTORY))
 
 
 def test_ongoing_action_has_no_trajectory_and_fte_rates_no_funnel(council_db):
     at = page(council_db, ACTION, "director", action="S1")
-    shown = texts(at)
+    shown = texts(open_tab(at, TRAJECTORY)) + texts(open_tab(at, FUNNEL))
     assert "An ongoing action has no due date, so there is no trajectory to one." in shown
     assert "No funnel plot: this measure is not a share of counted cases" in shown
 
@@ -257,7 +334,7 @@ def test_action_area_filter(council_db):
     # North, July: 1 of 2 = 50.0% (red), 2 cases: a small base
     assert (f"{TIMELY}: 50.0% in July 2011 misses the target of 90.0% (red); only 2 cases this month, too small a "
             "base to read month-to-month movement") in titles(at)
-    assert any(m.value.startswith("**50.0% in July 2011") for m in at.markdown)
+    assert any(p.startswith("**50.0% in July 2011") for p in paragraphs(at))
 
 
 def test_commentary_for_the_months_in_range(council_db):
@@ -271,6 +348,9 @@ def test_commentary_for_the_months_in_range(council_db):
 def test_records_behind_a_figure_for_directors_and_analysts(council_db, role):
     at = page(council_db, ACTION, role, action="A1")
     assert "Records behind this figure" in [e.label for e in at.expander]
+    assert "rec_kpi" not in at.session_state  # its choices are drawn when it is opened
+    at.session_state["records-box"] = True
+    at.run()
     at.toggle(key="rec_show").set_value(True).run()
     records = frame(at, "records-table")
     # July's 4 accepted transfers, 3 of them within 5 working days
@@ -319,13 +399,13 @@ def test_board_hovers_carry_no_small_numbers(council_db):
 
 def test_board_gets_no_funnel_plot_and_is_told_why(council_db):
     # the funnel's x axis is each office's number of cases, which the board does not see
-    at = page(council_db, ACTION, "board", action="A1")
+    at = open_tab(page(council_db, ACTION, "board", action="A1"), FUNNEL)
     assert not any(t.startswith(f"{TIMELY}: both area offices within") for t in titles(at))
     assert not any(f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("Number of cases")
                    for f in figures(at))
     assert ("The funnel plot needs each office's number of cases, which the board view does not show."
             in [c.value for c in at.caption])
-    director = page(council_db, ACTION, "director", action="A1")
+    director = open_tab(page(council_db, ACTION, "director", action="A1"), FUNNEL)
     assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(director)
 
 
@@ -398,7 +478,11 @@ def test_workforce_period_filter_uses_the_last_month_chosen(council_db):
 
 def test_practice_charts_state_the_finding(council_db):
     at = page(council_db, PRACTICE, "director")
-    got = titles(at)
+    assert [t.label for t in at.tabs] == PRACTICE_TABS
+    first = titles(at)  # only the open tab is drawn
+    assert "Referrals received stayed at 10 in July 2011" in first
+    assert not any(t.startswith("Assessments within timescale") for t in first)
+    got = every_tab(at, PRACTICE_TABS, titles)
     assert "Referrals received stayed at 10 in July 2011" in got
     assert "Assessments within timescale in July 2011: Single lowest at 50%, Core highest at 100%" in got
     # issue 15: one child on a plan in each office (fewer than 10): small bases, said in the title
@@ -406,16 +490,15 @@ def test_practice_charts_state_the_finding(council_db):
             "target of 10% in July 2011; North furthest off at 100%; small bases in North (1 case), South (1 case): "
             "compare offices on the funnel plot's limits, not the raw swings") in got
     assert "Transfers waiting to be accepted at the month end: North highest (1) and South lowest (0) in July 2011" in got
-    assert [t.label for t in at.tabs] == ["Referrals", "Assessments", "Child protection", "Transfers"]
 
 
 def test_practice_empty_state_for_a_measure_with_no_events(council_db):
-    at = page(council_db, PRACTICE, "director")
+    at = open_tab(page(council_db, PRACTICE, "director"), "Child protection")
     assert "No child protection plans ended in these months." in [i.value for i in at.info]
 
 
 def test_practice_area_filter(council_db):
-    at = page(council_db, PRACTICE, "director", area="North")
+    at = open_tab(page(council_db, PRACTICE, "director", area="North"), "Assessments")
     assert "Assessments within timescale in July 2011: Initial lowest at 50%, Core highest at 100%" in titles(at)
 
 
@@ -426,7 +509,8 @@ def test_board_practice_suppresses_small_counts(council_db):
     assert "Latest: All areas 10." in referrals
     assert "North 3" not in referrals and "South 7" not in referrals
     # North's one transfer waiting: every figure small
-    assert "Every figure for these months comes from 5 or fewer cases" in texts(at)
+    assert "Every figure for these months comes from 5 or fewer cases" in "\n".join(
+        every_tab(at, PRACTICE_TABS, lambda a: [texts(a)]))
 
 
 # --- Data quality ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import build_council
-from tests.app.test_pages import overview_latest, page, texts
+from tests.app.test_pages import overview_latest, overview_rows, page, texts
 
 TIMELY = "Transfers accepted within 5 working days"
 
@@ -17,9 +17,9 @@ def fresh_db(tmp_path):
 
 
 def overview_rag(at, title):
-    for df in (d.value for d in at.dataframe):
-        if "Measure" in df and title in set(df["Measure"]):
-            return df.set_index("Measure").loc[title, "RAG"]
+    for row in overview_rows(at):
+        if row["name"] == title:
+            return row["rag"]
     raise AssertionError(f"{title} not on the overview")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import os
 from pathlib import Path
 
@@ -70,7 +72,12 @@ def texts(at) -> str:
 
 
 def all_frames(at) -> str:
-    return "\n".join(df.value.to_string() for df in at.dataframe)
+    """Every table shown: dataframes, and the Overview's HTML (its measures tables, summary rows
+    and cards) as text."""
+    shown = [df.value.to_string() for df in at.dataframe]
+    shown += [html.unescape(re.sub(r"<[^>]+>", " ", e.proto.body)) for e in at.get("html")
+              if "<style>" not in e.proto.body]
+    return "\n".join(shown)
 
 
 def test_signed_out_sees_only_the_sign_in_button(db):
@@ -101,6 +108,19 @@ def test_board_member_sees_suppressed_values_as_c(db):
     frames = all_frames(at)
     assert "66.7%" not in frames
     assert " c " in f" {frames} ".replace("\n", " ")
+
+
+def test_a_preview_in_the_url_is_ignored_when_signed_in(db):
+    # links between pages carry ?preview=<role> in local mode only; typed into a signed-in
+    # board member's address bar it changes nothing
+    at = signed_in(*db, "cllr@members.council.gov.uk")
+    at.query_params["area"] = "North"
+    at.query_params["preview"] = "director"
+    at.run()
+    assert not at.exception
+    assert "preview_role" not in at.session_state
+    assert "66.7%" not in all_frames(at)  # tables, summary rows and cards
+    assert " c " in f" {all_frames(at)} ".replace("\n", " ")
 
 
 def test_director_sees_the_small_number(db):

@@ -10,7 +10,7 @@ import re
 import pytest
 import streamlit as st
 
-from csc import plan, text
+from csc import plan, text, ui
 from csc.store import Store
 from tests.app.conftest import build_council
 from tests.app.test_pages import ACTION, PRACTICE, app, figures, texts
@@ -87,3 +87,36 @@ def strings(o, path=""):
             yield from strings(v, f"{path}[{i}]")
     elif isinstance(o, str):
         yield path, o
+
+
+def test_an_action_s_title_and_owner_are_text_in_the_overview_s_html(tmp_path):
+    # the Overview draws its summary rows, headings, verdicts and cards as HTML (issue 17): the
+    # plan's text in them is escaped, so it is shown as typed and never becomes a tag
+    db = build_council(tmp_path)
+    with Store.open(db) as store:
+        plan.record_change(store, "A1", "owner", f"Head of Service {PIXEL} <img src=x onerror=alert(1)>", "setup",
+                           "director")
+        plan.record_change(store, "A1", "title", f"Transfers {LINK} \"quoted\" & more", "setup", "director")
+    at = app(db, "director")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    body = "\n".join(e.proto.body for e in at.get("html") if e.proto.body.strip() != ui.RESPONSIVE_CSS.strip())
+    assert "Transfers &lt;a href=&quot;http://evil.example/&quot;&gt;North&lt;/a&gt; &quot;quoted&quot; &amp; more" \
+        in body  # the summary row's link and the action's heading, as typed
+    assert "Head of Service ![x](http://tracker.example/pixel.png) &lt;img src=x onerror=alert(1)&gt;" in body
+    tags = {t.lower() for t in re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", body)}
+    assert tags <= {"h3", "div", "a", "b", "span", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td",
+                    "img"}, tags
+    srcs = re.findall(r'<img src="([^"]*)"', body)
+    assert srcs and all(s.startswith("data:image/svg+xml;base64,") for s in srcs)  # sparklines: nothing fetched
+    hrefs = re.findall(r'href="([^"]*)"', body)
+    assert hrefs and all(h.startswith("action?") for h in hrefs), hrefs  # links only to the Action page
+
+
+def test_figures_at_a_glance_escape_every_text():
+    shown = ui.tiles([{"label": "<b>North</b>", "value": "<img src=x onerror=alert(1)>", "delta": "+1.0 <i>pts</i>",
+                       "delta_good": True, "help": '" onmouseover="alert(1)', "note": "A & B"}])
+    assert "<b>" not in shown and "<img" not in shown and "<i>" not in shown
+    assert 'title="&quot; onmouseover=&quot;alert(1)"' in shown  # the hover text stays inside its attribute
+    assert "&lt;b&gt;North&lt;/b&gt;" in shown and "A &amp; B" in shown
+    assert '<div class="csc-tile-delta" style="color:#005a30;background:#cce2d8">↑ +1.0 &lt;i&gt;pts&lt;/i&gt;</div>' in shown
