@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from csc import breakdowns, charts, quality, ui, viewcache
+from csc import breakdowns, charts, quality, text, ui, viewcache
 from csc.months import month_range
 
 v, sel = ui.open_page("data_quality", "Data quality")
@@ -25,7 +25,7 @@ st.write(
     "month loaded). **Errors** make a figure on this dashboard wrong until they are fixed in the case system; "
     "**warnings** are records worth a look. Fix them at source: the next extract then replaces the records."
 )
-st.caption(sel.label)
+st.caption(text.md(sel.label))
 
 months = month_range(sel.period_from, sel.period_to) if sel.period_from and sel.period_to else []
 

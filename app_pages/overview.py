@@ -10,13 +10,13 @@ import html
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, ui, verdict, viewcache, wording
+from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
 df = ui.overview_rows(ver, v.role, sel)
-heading = (f"{plan.title} · {sel.label} · latest month {sel.period_to or '–'}"
+heading = (f"{text.md(plan.title)} · {text.md(sel.label)} · latest month {sel.period_to or '–'}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 if df.empty or df["value"].isna().all() and not df["suppressed"].any():
@@ -282,7 +282,7 @@ st.subheader("Export the board pack")
 pack_role = v.role or "board"
 pack_period, pack_areas = sel.period_to, list(sel.areas or [])
 st.caption(
-    f"Every action and measure for {spc.period_label(pack_period) if pack_period else '–'} ({sel.label}): "
+    f"Every action and measure for {spc.period_label(pack_period) if pack_period else '–'} ({text.md(sel.label)}): "
     "summary with RAG and SPC in words, the monthly figures and a chart per measure, the commentary and notes. "
     + ("Small numbers are suppressed (shown as c), as on this page." if pack_role == "board"
        else f"Not suppressed ({ui.ROLE_LABELS.get(pack_role, pack_role)} version): a board member's pack shows c "

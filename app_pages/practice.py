@@ -3,14 +3,14 @@ statutory guidance being kept, in every area office?"""
 
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, ui, viewcache
+from csc import breakdowns, charts, kpis, text, ui, viewcache
 
 v, sel = ui.open_page("practice", "Practice")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()
 source = ui.extract_source(ver)
-st.caption(f"{sel.label}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
+st.caption(text.md(sel.label) + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -92,7 +92,7 @@ def assessments_tab() -> None:
         ui.chart(chart, "pr-timeliness-by-type", filename=f"assessment-timeliness-by-type-{sel.period_from}-"
                  f"{sel.period_to}", v=v)
         st.caption("Timescales in working days from the start: Initial 7, Core 35, Single 45 "
-                   f"(England and Wales bank holidays excluded). {sel.label}.")
+                   f"(England and Wales bank holidays excluded). {text.md(sel.label)}.")
     stack(sections.get("Assessments", []))
 
 

@@ -4,7 +4,7 @@ area office and team?"""
 import pyarrow as pa
 import streamlit as st
 
-from csc import breakdowns, census, kpis, privacy, report, spc, ui, viewcache
+from csc import breakdowns, census, kpis, privacy, report, spc, text, ui, viewcache
 
 KPIS = tuple(k.name for section in kpis.on_page("workforce").values() for k in section)  # from the KPIs' headers
 
@@ -12,7 +12,7 @@ v, sel = ui.open_page("workforce", "Workforce")
 ver = ui.version()
 plan = ui.current_plan(ver)
 registry = kpis.registry()
-st.caption(f"A stable, appropriately qualified, well-supervised workforce · {sel.label}"
+st.caption(f"A stable, appropriately qualified, well-supervised workforce · {text.md(sel.label)}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 if note := viewcache.shared("census-note", (ver,), lambda: census.census_note(ui.cursor())):  # which census
     st.caption(note)

@@ -120,3 +120,22 @@ def test_figures_at_a_glance_escape_every_text():
     assert 'title="&quot; onmouseover=&quot;alert(1)"' in shown  # the hover text stays inside its attribute
     assert "&lt;b&gt;North&lt;/b&gt;" in shown and "A &amp; B" in shown
     assert '<div class="csc-tile-delta" style="color:#005a30;background:#cce2d8">↑ +1.0 &lt;i&gt;pts&lt;/i&gt;</div>' in shown
+
+
+@pytest.mark.parametrize("path", ["app_pages/overview.py", ACTION, PRACTICE, "app_pages/workforce.py", "app_pages/data_quality.py"])
+def test_a_selected_area_office_named_with_markup_is_text_in_every_caption(tmp_path, path):
+    """The selection's words (`Selection.label`: the area offices chosen) reach each page's caption as
+    text: before, an area office named with Markdown or HTML became a link (on the Action page's
+    status line, which allows the page's own chips, even a tag)."""
+    db = tmp_path / "csc.duckdb"
+    header = ["referral_id", "child_id", "referral_date", "area_office", "team"]
+    rows = [header] + [[f"R{i}", f"C{i}", f"2011-04-{4 + i:02d}", LINK if i % 2 else "South", "T"] for i in range(8)]
+    with Store.open(db) as store:
+        assert store.import_file(write_xlsx(tmp_path / "a.xlsx", {"Referrals": rows}), "2011-04").status == "loaded"
+    at = app(db, "director", area=LINK, action="A1")
+    at.run()
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = re.sub(r'<span class="csc-chip"[^>]*>[^<]*</span>', "", texts(at))
+    assert 'a href="http://evil.example/"' in shown.replace("\\", "")  # the selection is named ...
+    assert unescaped(shown) == [], unescaped(shown)  # ... as text
