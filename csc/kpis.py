@@ -32,6 +32,7 @@ import pandas as pd
 
 from csc import config, privacy, suppression, workdays
 from csc.months import add_months
+from csc.schema import has_table
 
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
 RESULT_COLUMNS = ("kpi", "period", "area", "numerator", "denominator", "value")
@@ -347,10 +348,7 @@ def spine(first_day, earliest_period: str | None, last_period: str | None) -> tu
 
 def prepare(cur: duckdb.DuckDBPyConnection, periods: tuple[str, str] | None = None) -> list[str]:
     """Create the calendar and the month spine (temp tables of this connection); return the months."""
-    has_calendar = cur.execute(
-        "select count(*) from information_schema.tables where table_name = 'calendar'"
-    ).fetchall()[0][0]
-    if not has_calendar:
+    if not has_table(cur, "calendar"):
         cur.register("calendar_in", workdays.calendar_table())
         cur.execute("create table calendar as select * from calendar_in")
         cur.unregister("calendar_in")
@@ -439,8 +437,9 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str
     decided on by the suppression alone, so the months kept are what a full recompute makes."""
     months = prepare(cur)
     state = _stored_state(cur) if since is not None and months else None
+    fp = fingerprint() if months else None  # reads the KPI files and the code: once a recompute
     start = None
-    if state is not None and state[0] == fingerprint() and state[1] == months[0]:
+    if state is not None and state[0] == fp and state[1] == months[0]:
         start = max(min(since, add_months(state[2], 1), add_months(months[-1], 1)), months[0])
         start = None if start == months[0] else start
     if start is None:
@@ -467,7 +466,7 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str
         prepare(cur, (months[0], months[-1]))  # the whole spine again, for this connection
         cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
                     "$last as last_period, $areas::varchar[] as areas",
-                    {"fp": fingerprint(), "first": months[0], "last": months[-1], "areas": areas})
+                    {"fp": fp, "first": months[0], "last": months[-1], "areas": areas})
     else:
         cur.execute("drop table if exists kpi_state")
     return start
@@ -492,7 +491,7 @@ def _insert_results(cur: duckdb.DuckDBPyConnection) -> None:
 def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:
     """What the stored results were made by and over: (fingerprint, first month, last month, area
     offices); None when not recorded (a database from before, or no results)."""
-    if not cur.execute("select count(*) from information_schema.tables where table_name = 'kpi_state'").fetchall()[0][0]:
+    if not has_table(cur, "kpi_state"):
         return None
     rows = cur.execute("select fingerprint, first_period, last_period, areas from kpi_state").fetchall()
     return (*rows[0][:3], list(rows[0][3])) if len(rows) == 1 else None

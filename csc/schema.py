@@ -91,6 +91,12 @@ def current_rows_sql(sheet: spec.Sheet, keys: str | None = None) -> str:
     """
 
 
+def has_table(cur, name: str) -> bool:
+    """Whether a table (or view) `name` exists in the database `cur` is on."""
+    return bool(cur.execute("select count(*) from information_schema.tables where table_name = $name",
+                            {"name": name}).fetchall()[0][0])
+
+
 def sql_str(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 

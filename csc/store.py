@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, spec, ssd
 from csc.pseudonyms import pseudonymise
-from csc.schema import SCHEMA, add_missing_columns, current_table_sql, raw_table_sql
+from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table, raw_table_sql
 from csc.extract import Extract, Problem, forget_reads, read_workbook
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -238,13 +238,9 @@ class Store:
             added = add_missing_columns(cur)  # columns added to a sheet of the spec since the database was made
             if added:
                 w.action, w.detail["added"] = "schema_migration", added
-            exists = cur.execute(
-                "select count(*) from information_schema.tables where table_name = 'cur_referrals'"
-            ).fetchall()[0][0]
+            exists = has_table(cur, "cur_referrals")
             # a store made before the board's suppression was stored with the results: work it out now
-            board_stored = cur.execute(
-                "select count(*) from information_schema.tables where table_name = 'kpi_team_results'"
-            ).fetchall()[0][0]
+            board_stored = has_table(cur, "kpi_team_results")
             if not exists or not board_stored or added:
                 w.recompute()
             elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0] and \
