@@ -51,7 +51,6 @@ EVENT_DATES = {
 }
 FILE_MONTH = re.compile(r"(?<!\d)(19\d\d|20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 _PROJECTION = re.compile(r"^\s*(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*(?:\s+as\s+[a-z_][a-z0-9_]*)?\s*,?\s*$")
-_CTE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+as\s+\(", re.M)
 
 
 # --- which KPIs a sheet or column feeds ----------------------------------------------------
@@ -63,9 +62,8 @@ def _feeds(mtimes: tuple) -> dict[str, dict[str, set[str]]]:
 
     out: dict[str, dict[str, set[str]]] = {s: {"*": set()} for s in spec.SHEETS}
     for kpi in kpis.registry().values():
-        sql = "\n".join(line.split("--", 1)[0] for line in kpi.sql.splitlines()).lower()
-        starts = [m.start() for m in _CTE.finditer(sql)] or [0]
-        chunks = [sql[a:b] for a, b in zip(starts, [*starts[1:], len(sql)])]
+        chunks = kpis.sql_blocks(kpi.sql)
+        sql = "".join(chunks)
         # words used other than in a bare projection (`col,` or `x.col as col,`): a column only
         # passed through to the records (team, worker_id for drill-down) does not make the figure
         used = set(re.findall(r"[a-z_][a-z0-9_]*", "\n".join(

@@ -41,7 +41,6 @@ from csc.schema import current_rows_sql
 #: Tables rebuilt whole from the raw Annex A rows by `annexa_tables.rebuild_inferred`.
 WHOLE_TABLES = ("inferred_involvements", "referral_counts_current")
 _STAR = re.compile(r"(?:\bselect\s+(?:distinct\s+)?|,\s*|\.)\*")  # select *, t.*, ..., *
-_BLOCK = re.compile(r"^\s*[a-z_][a-z0-9_]*\s+as\s+\(", re.M)  # a common table expression starts
 
 
 def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> str | None:
@@ -222,11 +221,11 @@ def readers() -> dict[str, frozenset[str] | None]:
 
 @lru_cache(maxsize=4)
 def _readers(sqls: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
+    from csc import kpis
+
     out: dict[str, set[str] | None] = {}
     for sql in sqls:
-        code = "\n".join(line.split("--", 1)[0] for line in sql.lower().splitlines())
-        starts = [m.start() for m in _BLOCK.finditer(code)]
-        for block in (code[a:b] for a, b in zip([0, *starts], [*starts, len(code)])):
+        for block in kpis.sql_blocks(sql):
             for sheet in set(re.findall(r"\bcur_([a-z0-9_]+)\b", block)):
                 if _STAR.search(block) or "columns(" in block:
                     out[sheet] = None

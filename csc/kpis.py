@@ -171,8 +171,25 @@ def _code(sql: str) -> str:
 
 
 def _refs(sql: str, models: dict[str, Query], own: str | None = None) -> list[str]:
-    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return sorted({m for m in _STAGING_REF.findall(code) if m in models and m != own})
+    return sorted({m for m in _STAGING_REF.findall(without_comments(sql)) if m in models and m != own})
+
+
+def without_comments(sql: str) -> str:
+    """The SQL without its `--` comments."""
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
+_BLOCK = re.compile(r"^\s*[a-z_][a-z0-9_]*\s+as\s+\(", re.M)  # a common table expression starts
+
+
+def sql_blocks(sql: str) -> list[str]:
+    """A KPI's SQL (`Kpi.sql`, staging models included), lower-cased and without comments, cut
+    where each common table expression starts (the text before the first is a block of its own):
+    the pieces in which to look for the columns a KPI reads of a table it names. Joined, they are
+    the whole SQL again."""
+    code = without_comments(sql.lower())
+    starts = [m.start() for m in _BLOCK.finditer(code)]
+    return [code[a:b] for a, b in zip([0, *starts], [*starts, len(code)])]
 
 
 # --- the KPI registry --------------------------------------------------------------------------
