@@ -56,6 +56,11 @@ def fmt(row, col):
     return registry[row["kpi"]].format(value) + small + _earlier(row, col) + _revised(row, col)
 
 
+def target_text(row) -> str:
+    """The measure's target, in the words of its latest figure (`fmt`)."""
+    return fmt({**row, "value": row["target"], "suppressed": False}, "value")
+
+
 def _earlier(row, col) -> str:
     """A latest figure from before the last month shown says its month (e.g. no child_seen this month)."""
     month = row.get("period") if col == "value" else None
@@ -84,7 +89,7 @@ def worst_words(part: pd.DataFrame, d) -> str:
     """The measure most off target, its latest figure and its target (HTML, every part escaped)."""
     w = part[part["title"] == d.worst].iloc[0].to_dict()
     return (f"Most off target: <b>{html.escape(d.worst)}</b>, {html.escape(fmt(w, 'value'))} against "
-            f"{html.escape(fmt({**w, 'value': w['target'], 'suppressed': False}, 'value'))}")
+            f"{html.escape(target_text(w))}")
 
 
 derived = viewcache.shared("overview-derived", (ver, v.role, sel), lambda: {
@@ -166,7 +171,7 @@ def card(row) -> str:
         '<div class="csc-card">'
         f'<div class="csc-card-name">{html.escape(row["title"])}</div>'
         f'<div class="csc-card-figures">Latest <b>{html.escape(fmt(row, "value"))}</b> · target '
-        f'{html.escape(fmt({**row, "value": row["target"], "suppressed": False}, "value"))} '
+        f'{html.escape(target_text(row))} '
         f'{wording.chip(rag, row["rag"]) if rag != "–" else ""}</div>'
         f'<div class="csc-card-verdict">{html.escape(measure_verdict(row))}</div>'
         "</div>"
@@ -180,7 +185,7 @@ def measure_row(r: dict) -> str:
     cells = [
         ("name", html.escape(r["title"])),
         ("latest", html.escape(fmt(r, "value").replace(PER_FTE, ""))),
-        ("target", html.escape(fmt({**r, "value": r["target"], "suppressed": False}, "value").replace(PER_FTE, ""))),
+        ("target", html.escape(target_text(r).replace(PER_FTE, ""))),
         ("rag", wording.chip(rag, r["rag"] if isinstance(r["rag"], str) else None)),
         ("trend", f'<img src="{charts.sparkline_svg(r["sparkline"])}" width="80" height="24" '
                   'alt="The last 12 months as a line; a gap is a month with no value or suppressed">'),
