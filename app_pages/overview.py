@@ -57,8 +57,10 @@ def fmt(row, col):
 
 
 def target_text(row) -> str:
-    """The measure's target, in the words of its latest figure (`fmt`)."""
-    return fmt({**row, "value": row["target"], "suppressed": False}, "value")
+    """The measure's target, in its unit: the plan's figure, never marked as the latest figure is
+    (with its month, a small base, a revision, or c)."""
+    target = row["target"]
+    return "–" if target is None or pd.isna(target) else registry[row["kpi"]].format(target)
 
 
 def _earlier(row, col) -> str:

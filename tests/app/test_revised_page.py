@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from csc.store import Store
-from tests.app.test_pages import overview_latest, page, texts
+from tests.app.test_pages import overview_latest, overview_rows, page, texts
 from tests.conftest import write_xlsx
 from tests.unit.test_revisions import APRIL, APRIL_AT, MARCH, MARCH_AT
 
@@ -85,3 +85,20 @@ def test_a_latest_figure_from_an_earlier_month_says_its_month(no_child_seen_in_a
     assert "latest month 2012-04" in texts(at)
     # never March's value as if it were April's (issue 13): April has no value, and says so
     assert overview_latest(at, "Assessments where the child was seen") == "no value for April 2012"
+
+
+def target(at, measure: str) -> str:
+    (row,) = [r for r in overview_rows(at) if r["name"] == measure]
+    return row["target"]
+
+
+def test_the_target_is_the_plans_figure_whatever_is_said_of_the_latest(db, no_child_seen_in_april):
+    """A1's target, 90% (`-- target: 90` in queries/kpis/transfer_timely_pct.sql), is said as it is, beside a latest figure that is
+    revised and from a small base, hidden from the board, or missing this month: before, the target
+    cell repeated those marks ("90.0% (small base) (revised: was 100.0%)", "c (numbers too small to
+    publish)", "no value for April 2012"), as if they were said of the target."""
+    assert target(page(db, None, "director", to="2012-03"), TIMELY) == "90.0%"
+    assert target(page(db, None, "board", to="2012-03"), TIMELY) == "90.0%"
+    seen = page(no_child_seen_in_april, None, "director")
+    assert overview_latest(seen, "Assessments where the child was seen") == "no value for April 2012"
+    assert target(seen, "Assessments where the child was seen") == "95.0%"  # child_seen_pct.sql: target 95
