@@ -301,23 +301,19 @@ if pack_period:
 
     pack_args = (pack_plan, pack_period, pack_areas, pack_role)  # bound now: this run's selection and role
 
+    def pack_detail(fmt: str) -> dict:  # what the audit log says was taken
+        return {"what": "board pack", "format": fmt, "period": pack_period, "areas": pack_areas,
+                "suppressed": pack_role == "board"}
+
     def _pack_excel(store=pack_store, args=pack_args) -> bytes:
         return boardpack.build_excel(store.cursor(), *args)
 
     def _pack_html(store=pack_store, args=pack_args) -> str:
         return boardpack.build_html(store.cursor(), *args)
 
-    def _log_pack(fmt: str, detail=(pack_period, pack_areas, pack_role)) -> None:
-        period, areas, role = detail
-        ui.store().audit(v.user, v.role, "export", {"what": "board pack", "format": fmt, "period": period,
-                                                    "areas": areas, "suppressed": role == "board"})
-
     row = st.container(horizontal=True)  # one layout block (two columns were three)
-    row.download_button(
-        "Board pack (Excel)", _pack_excel, key="dl-boardpack-xlsx", mime=boardpack.XLSX_MIME,
-        file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".xlsx"), on_click=_log_pack, args=("xlsx",),
-    )
-    row.download_button(
-        "Board pack (HTML, prints to PDF)", _pack_html, key="dl-boardpack-html", mime="text/html",
-        file_name=boardpack.file_name(pack_period, pack_areas, pack_role, ".html"), on_click=_log_pack, args=("html",),
-    )
+    ui.download_file("Board pack (Excel)", _pack_excel, boardpack.file_name(pack_period, pack_areas, pack_role, ".xlsx"),
+                     "dl-boardpack-xlsx", v, pack_detail("xlsx"), mime=boardpack.XLSX_MIME, where=row)
+    ui.download_file("Board pack (HTML, prints to PDF)", _pack_html,
+                     boardpack.file_name(pack_period, pack_areas, pack_role, ".html"), "dl-boardpack-html", v,
+                     pack_detail("html"), mime="text/html", where=row)

@@ -15,7 +15,7 @@ st.title("Upload the month's extract")
 st.write("Drag in the workbook. It is checked against the extract format before anything is stored; "
          "a file with problems is never loaded.")
 st.download_button("Download a blank extract template (.xlsx)", template.template_bytes,  # made on the press
-                   file_name="csc-extract-template.xlsx", key="dl-template")
+                   file_name="csc-extract-template.xlsx", key="dl-template", on_click="ignore")
 
 store = ui.store()
 try:  # checking and loading both need the deployment's key: a key kept wrongly is said here, before any file

@@ -9,6 +9,7 @@ import copy
 import html
 import re
 import threading
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -406,16 +407,28 @@ def download(df, name: str, key: str, v: Viewer | None = None, label: str = "Dow
         return df() if callable(df) else df
 
     if excel:
-        st.download_button(label, lambda: exports.to_excel_bytes(frame()), file_name=f"{name}.xlsx", key=key,
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           on_click=_log_export, args=(v, name))
+        download_file(label, lambda: exports.to_excel_bytes(frame()), f"{name}.xlsx", key, v, {"what": name},
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
-        st.download_button(label, lambda: exports.to_csv_bytes(frame()), file_name=f"{name}.csv", mime="text/csv",
-                           key=key, on_click=_log_export, args=(v, name))
+        download_file(label, lambda: exports.to_csv_bytes(frame()), f"{name}.csv", key, v, {"what": name},
+                      mime="text/csv")
 
 
-def _log_export(v: Viewer | None, name: str) -> None:
-    store().audit(v.user if v is not None else "unknown", v.role if v is not None else None, "export", {"what": name})
+def download_file(label: str, make: Callable[[], bytes | str], file_name: str, key: str, v: Viewer | None,
+                  detail: dict, mime: str, where=st) -> None:
+    """A button whose file `make` builds when it is pressed, on Streamlit's worker thread, and the
+    export written to the audit log (`detail`: what was taken) once the file is made. The press
+    does not run the page again (`on_click="ignore"`): with a rerun, Streamlit 1.67 could drop the
+    reply carrying the file's address when the run started, and the button span with no file
+    (tests/browser/test_downloads.py)."""
+    s, user, role = store(), (v.user if v is not None else "unknown"), (v.role if v is not None else None)
+
+    def made() -> bytes | str:
+        data = make()
+        s.audit(user, role, "export", detail)
+        return data
+
+    where.download_button(label, made, file_name=file_name, mime=mime, key=key, on_click="ignore")
 
 
 def log_view(v: Viewer, page: str, sel: report.Selection | None = None) -> None:
