@@ -21,7 +21,6 @@ import hashlib
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -302,23 +301,28 @@ def _mtimes(folder: Path) -> tuple:
                  for sub in ("kpis", "staging") for p in sorted((folder / sub).glob("*.sql")))
 
 
-#: The current unit of work within which the KPI files are looked at once (a Streamlit script
-#: run: `csc.ui.begin_run` sets this to a function giving the run's token, None outside one):
-#: a page asks for KPIs dozens of times, and each look globs the folders and stats every file.
-run_token: Callable[[], object | None] | None = None
-_per_run = threading.local()
+#: What the KPI files are read against in the dashboard (`csc.ui.begin_run` sets it: a function
+#: giving the run's data version, None outside a run): the files are looked at again only when
+#: it changes. A KPI's definition and its stored values move together, at an import, a rollback
+#: or a `csc refresh` (each moves the data version), and a running server sees a new or edited file
+#: then, not in the middle of a page. Outside the dashboard every call looks at the files' times.
+files_key: Callable[[], object | None] | None = None
+_by_key: tuple | None = None
 
 
 def registry() -> dict[str, Kpi]:
-    """Every KPI, by name, in file-name order (the files' changes are seen at once; within one
-    script run, at the start of the next)."""
-    token = run_token() if run_token is not None else None
-    if token is not None and getattr(_per_run, "token", None) is token:
-        return _per_run.registry
+    """Every KPI, by name, in file-name order (the files' changes are seen at once; in the
+    dashboard, when the data version next moves: `files_key`)."""
+    global _by_key
+    key = files_key() if files_key is not None else None
     folder = queries_dir()
+    if key is not None:
+        memo = _by_key
+        if memo is not None and memo[0] == (folder, key):
+            return memo[1]
     found = _registry(folder, _mtimes(folder))
-    if token is not None:
-        _per_run.token, _per_run.registry = token, found
+    if key is not None:
+        _by_key = ((folder, key), found)
     return found
 
 

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,6 +116,11 @@ class Write:
         self.abandoned = True
 
 
+#: Write transactions committed in this process, by database file (resolved path): a store reads
+#: the data version again only when this moves (`Store.data_version`).
+_COMMITS: defaultdict[str, int] = defaultdict(int)
+
+
 class Store:
     """One DuckDB database file. The process that opens it read-write is its only writer, and it
     writes through `transaction` only."""
@@ -127,6 +133,8 @@ class Store:
         #: Moved on after each write transaction this object commits (`ui.version` re-reads the
         #: data version when it moves, so a page that writes sees its own change in the same run).
         self.writes = 0
+        self._version: tuple[int, int] | None = None  # (commits seen, data version): `data_version`
+        self._file = str(Path(path).resolve())  # its key in `_COMMITS`
         # audit entries waiting for the background writer (`audit_soon`), in the order given
         self._pending: list[tuple] = []
         self._pending_lock = threading.Lock()
@@ -198,6 +206,7 @@ class Store:
                 w.cur.execute("update data_version set n = n + 1")
                 w.cur.execute("commit")
                 self.writes += 1
+                _COMMITS[self._file] += 1  # after the commit: a reader that saw the old count reads again
             except BaseException:
                 w.cur.execute("rollback")
                 for work in w._undo:
@@ -218,11 +227,21 @@ class Store:
     def data_version(self) -> int:
         """A number every write transaction moves on (imports, rollbacks, plan and team changes,
         refreshes, rebuilds) and nothing else does (page views, exports): a key for anything
-        computed from the data."""
+        computed from the data.
+
+        Read from the database again only after a write transaction through any store of this
+        process on the same file (`_COMMITS`): no other process can write to a database this one
+        has open (DuckDB locks the file), so a page view costs no query."""
+        seen = _COMMITS[self._file]
+        memo = self._version
+        if memo is not None and memo[0] == seen:
+            return memo[1]
         try:
-            return self.cursor().execute("select n from data_version").fetchall()[0][0]
+            n = self.cursor().execute("select n from data_version").fetchall()[0][0]
         except duckdb.CatalogException:  # a database from before the data version, opened read-only
-            return 0
+            n = 0
+        self._version = (seen, n)
+        return n
 
     def _ensure_schema(self) -> None:
         with self.transaction("system", None) as w:

@@ -50,8 +50,7 @@ def cursor():
 
 def version() -> str:
     """The data version every cache keys on: changes with each import, rollback, refresh, plan
-    change and team mapping, whichever process made it (`Store.data_version`), and names the
-    database, so that two databases in one process (the tests) never share a cached result.
+    change and team mapping (`Store.data_version`), and names the database, so that two databases in one process (the tests) never share a cached result.
 
     Read once per script run (`begin_run`), and again in the same run after a write through
     this process's store (`Store.writes`), so that a page that changes the data sees it."""
@@ -73,13 +72,18 @@ _run = threading.local()  # the script run on this thread: its context, a token,
 
 
 def begin_run() -> None:
-    """Called first by every run of dashboard.py: what a run needs once (the data version, the
-    KPI definitions' files) is read once in it, not on every call. Outside a run begun here (a
+    """Called first by every run of dashboard.py: what a run needs once (the data version) is read
+    once in it, not on every call, and the KPI definitions' files once per data version. Outside a run begun here (a
     page script run on its own by the tests) everything is read on every call, as before."""
     _run.ctx = get_script_run_ctx(suppress_warning=True)
     _run.token = object()
     _run.version = None
-    kpis.run_token = _run_token
+    kpis.files_key = _run_version
+
+
+def _run_version() -> str | None:
+    """The data version, in a run begun by `begin_run` (what the KPI files are read against)."""
+    return version() if _run_token() is not None else None
 
 
 def _run_token() -> object | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from csc import annexa, plan
 from csc.store import Store
@@ -56,3 +57,20 @@ def test_another_connection_sees_the_version_a_write_made(tmp_path):
         writer.import_file(extract(tmp_path, "2011-04", 2), "2011-04", user="cli")
     with Store.open(db, read_only=True) as reader:
         assert reader.data_version() > before
+
+
+def test_a_store_reads_the_version_again_only_after_a_write_in_the_process(tmp_path, monkeypatch):
+    """A page view costs no query (`Store.data_version` remembers it), yet a write through another
+    store of this process on the same file (as the tests' own stores beside the dashboard's) is
+    seen at once: no other process can write to a file this one has open."""
+    db = tmp_path / "csc.duckdb"
+    with Store.open(db) as dashboard, Store.open(db) as other:
+        before = dashboard.data_version()
+        real_cursor = dashboard.cursor
+        monkeypatch.setattr(dashboard, "cursor", lambda: pytest.fail("the version was read from the database again"))
+        assert dashboard.data_version() == before  # no query
+        monkeypatch.setattr(dashboard, "cursor", real_cursor)
+        other.import_file(extract(tmp_path, "2011-04", 2), "2011-04", user="t")
+        in_the_file = other.cursor().execute("select n from data_version").fetchone()[0]
+        assert in_the_file > before
+        assert dashboard.data_version() == in_the_file
