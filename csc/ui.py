@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import html
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -33,14 +34,15 @@ def get_store(path: str) -> Store:
 
 
 def store() -> Store:
-    path = str(config.db_path())
-    found = _STORES.get(path)  # a dictionary first: a hit through st.cache_resource costs ~70 µs
+    # a dictionary first, by $CSC_DB as set (a page asks ~15 times a view: a hit through
+    # st.cache_resource costs ~70 µs, making the path a few more)
+    found = _STORES.get(os.environ.get("CSC_DB"))
     if found is None:
-        found = _STORES[path] = get_store(path)
+        found = _STORES[os.environ.get("CSC_DB")] = get_store(str(config.db_path()))
     return found
 
 
-_STORES: dict[str, Store] = {}
+_STORES: dict[str | None, Store] = {}
 
 
 def cursor():
