@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, viewcache, wording
+from csc import breakdowns, charts, exports, kpis, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -50,6 +50,12 @@ rebase = st.toggle(
          "it (docs/spc.md). Off: one set of limits for every month shown.",
 )
 source = ui.extract_source(ver)
+# What is drawn under each measure's SPC chart: one choice for the page (choosing runs the page
+# again and draws that view only): one control instead of a set of tabs a measure, whose blocks
+# were sent with every view (issue 17).
+VIEWS = ["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"]
+view = st.segmented_control("Under each measure's SPC chart", VIEWS, default=VIEWS[0], required=True,
+                            key="tab-action")
 
 
 def measure(name: str, kpi, target):
@@ -114,26 +120,16 @@ for name in action.kpis:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
                    "did, what changed and what next (on the Action plan page).")
 
-    ui.chart(m.xmr, f"xmr-{name}", filename=f"{name}-xmr-{sel.period_from}-{sel.period_to}", v=v)
-
-    # Only the open tab's content is drawn and sent (`on_change="rerun"`: choosing a tab runs the
-    # page again, all of it shared, and draws that tab): two charts with their downloads fewer a
-    # measure, of the ~0.3 ms of server CPU each costs a view.
-    tab_areas, tab_funnel, tab_traj = st.tabs(["Area offices", "Funnel plot (latest month)", "Trajectory to the due date"],
-                                              key=f"tab-{name}", on_change="rerun")
-    with tab_areas:
-        if not tab_areas.open:
-            pass
-        elif kpi.all_areas_only:
+    ui.chart(m.xmr, f"xmr-{name}", v=v, with_download=False)
+    if view == VIEWS[0]:
+        if kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
         elif m.areas is None:
             st.info(m.areas_message)
         else:
-            ui.chart(m.areas, f"areas-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
-    with tab_funnel:
-        if not tab_funnel.open:
-            pass
-        elif kpi.all_areas_only:
+            ui.chart(m.areas, f"areas-{name}", v=v, with_download=False)
+    elif view == VIEWS[1]:
+        if kpi.all_areas_only:
             st.caption("Measured for all areas together only, so there is no comparison of area offices.")
         elif not kpi.is_count_proportion:
             st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare "
@@ -145,18 +141,22 @@ for name in action.kpis:
         else:
             st.caption("Each area office's rate against its number of cases: an office outside the funnel "
                        "differs from all areas together by more than chance would explain.")
-            ui.chart(m.funnel, f"funnel-{name}", filename=f"{name}-funnel-{latest_period}", v=v)
-    with tab_traj:
-        if not tab_traj.open:
-            pass
-        elif traj is None:
-            st.caption("An ongoing action has no due date, so there is no trajectory to one.")
-        elif hidden_months:
-            st.caption(f"Will it be met by the due date? {traj.status}. The trend line is not drawn: some months "
-                       "are too small to publish, and the line would give them away.")
-        else:
-            st.caption(traj.sentence)
-            ui.chart(m.trajectory, f"trajectory-{name}", filename=f"{name}-trajectory", v=v)
+            ui.chart(m.funnel, f"funnel-{name}", v=v, with_download=False)
+    elif traj is None:
+        st.caption("An ongoing action has no due date, so there is no trajectory to one.")
+    elif hidden_months:
+        st.caption(f"Will it be met by the due date? {traj.status}. The trend line is not drawn: some months "
+                   "are too small to publish, and the line would give them away.")
+    else:
+        st.caption(traj.sentence)
+        ui.chart(m.trajectory, f"trajectory-{name}", v=v, with_download=False)
+    # one download a measure, whichever view is open: the data behind its charts, a sheet each
+    sheets = {title: c.data for title, c in (("Monthly figures and SPC", m.xmr), ("Area offices", m.areas),
+                                             ("Funnel plot", m.funnel)) if c is not None and c.data is not None}
+    ui.download_file("Download this measure's data (Excel)", lambda sheets=sheets: exports.to_excel_sheets(sheets),
+                     f"{name}-{sel.period_from}-{sel.period_to}.xlsx", f"dl-{name}", v,
+                     {"what": f"{name}-{sel.period_from}-{sel.period_to}", "sheets": list(sheets)},
+                     mime=exports.XLSX_MIME)
 
 st.subheader("Commentary")
 notes = {p: c for p, c in action.commentary.items()

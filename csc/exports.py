@@ -18,6 +18,8 @@ from io import BytesIO
 
 import pandas as pd
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 LOOK_ALIKES = "\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212\u2010\u2011\u207a\u207c\u208a\u208c"
 STARTERS = "=+\\-@" + LOOK_ALIKES
@@ -72,13 +74,18 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    return to_excel_sheets({sheet: df})
+
+
+def to_excel_sheets(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook with a sheet per table (names cut to Excel's 31 characters), every text a
+    string cell: never a formula, whatever it starts with."""
     buf = BytesIO()
-    safe = safe_frame(df)
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        safe.to_excel(writer, index=False, sheet_name=sheet[:31])
-        ws = writer.sheets[sheet[:31]]
-        for row in ws.iter_rows(min_row=1):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, whatever it starts with
+        for sheet, df in sheets.items():
+            safe_frame(df).to_excel(writer, index=False, sheet_name=sheet[:31])
+            for row in writer.sheets[sheet[:31]].iter_rows(min_row=1):
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"
     return buf.getvalue()

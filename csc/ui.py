@@ -375,9 +375,10 @@ def empty_state_if_no_data() -> None:
         st.stop()
 
 
-def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None) -> None:
+def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None = None, v: Viewer | None = None,
+          with_download: bool = True) -> None:
     """A plotly figure (or a shared `viewcache.Chart`, already made safe, with its data) with its
-    alt text, and a download of the data behind it."""
+    alt text, and a download of the data behind it (unless the page offers one for several charts)."""
     if not isinstance(fig, viewcache.Chart):  # names from uploads and users made text, never links, once
         fig = viewcache.make_chart(fig)
     alt, data = fig.alt, fig.data if data is None else data
@@ -385,7 +386,7 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
     # on a phone it keeps a readable width, scrolling sideways in its own element (RESPONSIVE_CSS;
     # by CSS alone: two containers around it cost two layout blocks a chart, ~20 on a page)
     st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
-    if data is not None and not data.empty:
+    if with_download and data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 
 
@@ -414,7 +415,7 @@ def download(df, name: str, key: str, v: Viewer | None = None, label: str = "Dow
 
     if excel:
         download_file(label, lambda: exports.to_excel_bytes(frame()), f"{name}.xlsx", key, v, {"what": name},
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                      mime=exports.XLSX_MIME)
     else:
         download_file(label, lambda: exports.to_csv_bytes(frame()), f"{name}.csv", key, v, {"what": name},
                       mime="text/csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from csc import kpis, privacy, wording
+from csc.exports import XLSX_MIME  # noqa: F401 - the board pack's type, named here as before
 from csc.boardpack.content import Measure, Pack, _num
 
 
@@ -16,7 +17,6 @@ NO_VALUE = wording.NONE
 SUMMARY_SHEET, COMMENTARY_SHEET, NOTES_SHEET = "Summary", "Commentary", "Notes"
 SUMMARY_HEADER_ROW = 5
 COMMENTARY_FIELDS = wording.COMMENTARY_PARTS
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- words and numbers ----------------------------------------------------------------------

@@ -9,9 +9,11 @@ button made the old code fail here in 5 runs out of 6."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from csc.store import Store
@@ -37,11 +39,17 @@ def db(tmp_path_factory):
 
 
 def press(page, name: str) -> bytes:
+    return press_first(page, name)
+
+
+def press_first(page, name: str) -> bytes:
+    """The file the first button named `name` gives."""
+    button = page.get_by_role("button", name=name, exact=True).first
     with page.expect_download(timeout=20_000) as download:
-        page.get_by_role("button", name=name, exact=True).click()
+        button.click()
     data = Path(download.value.path()).read_bytes()
     # the button is ready again (not spinning) before the next press
-    page.get_by_role("button", name=name, exact=True).and_(page.locator(":enabled")).wait_for()
+    button.and_(page.locator(":enabled")).wait_for()
     return data
 
 
@@ -67,3 +75,41 @@ def test_each_press_gives_the_file_and_one_audit_entry(page, db):
     assert [(d["format"], d["period"], d["suppressed"]) for d in packs] == [("xlsx", "2012-03", False)] * PACKS + [
         ("html", "2012-03", False)]
     assert {(u, r) for u, r, d in exports if d["what"] == "board pack"} == {("local user", "director")}
+
+
+def sheets_of(data: bytes) -> dict[str, list[dict]]:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    out = {}
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        out[ws.title] = [dict(zip(rows[0], row)) for row in rows[1:]]
+    return out
+
+
+@pytest.mark.parametrize("role", ["director", "board"])
+def test_a_measure_download_holds_the_data_behind_its_charts_whichever_view_is_open(page, db, role):
+    """Action A1 in March 2012. Transfers accepted within 5 working days: T1, the only transfer, was
+    requested on Monday 5 March and accepted on the 6th (1 working day): 1 of 1 = 100%, in North and
+    in all areas (one area office: no funnel plot). Transfers waiting at the month end: none.
+    The board sees every figure of the first two measures as c (1 case): no chart, and no download
+    of them; the third measure's zero is published."""
+    server = Server(db).start()
+    try:
+        page.goto(f"{server.url}/action?action=A1&preview={role}")
+        wait_idle(page)
+        page.get_by_role("radio", name="Trajectory to the due date", exact=True).click()  # another view
+        wait_idle(page)
+        buttons = page.get_by_role("button", name="Download this measure's data (Excel)")
+        assert buttons.count() == (3 if role == "director" else 1)  # one a measure with a chart
+        data = press_first(page, "Download this measure's data (Excel)")
+    finally:
+        server.stop()
+    sheets = sheets_of(data)
+    assert list(sheets) == ["Monthly figures and SPC", "Area offices"]
+    month = next(r for r in sheets["Monthly figures and SPC"] if r["period"] == "2012-03")
+    north = next(r for r in sheets["Area offices"] if r["period"] == "2012-03" and r["area"] == "North")
+    if role == "director":  # transfers accepted within 5 working days
+        assert (month["value"], month["numerator"], month["denominator"]) == (100, 1, 1)
+        assert (north["value"], north["numerator"], north["denominator"]) == (100, 1, 1)
+    else:  # transfers waiting at the month end
+        assert month["value"] == north["value"] == 0
