@@ -246,18 +246,21 @@ def xmr(action, name: str):
 
 
 # Each action's measures: one HTML element (its heading with the link to it, its table at laptop
-# width with the verdicts under it, its cards at phone width) and the toggle that draws its SPC
-# charts. (Its table was an st.dataframe: with the containers, columns and captions around it,
-# ~20 elements an action, and a dataframe's column configuration costs ~0.5 ms a view.)
+# width with the verdicts under it, its cards at phone width), and under it its SPC charts when
+# chosen above the list: one control for every action (a toggle under each was 7 widgets a view).
+# (Its table was an st.dataframe: with the containers, columns and captions around it, ~20
+# elements an action, and a dataframe's column configuration costs ~0.5 ms a view.)
+with_measures = [a.id for a in plan.actions if not parts[a.id].empty]
+spc_for = st.pills("Show the SPC charts under", with_measures, selection_mode="multi", key="spc-actions",
+                   help="XmR charts: is the change real or noise? Limits from the months before the action, "
+                        "recalculated once a new level has held for 7 months.") if with_measures else []
 for action in plan.actions:
     part = parts[action.id]
     if part.empty:
         continue
     st.html(viewcache.shared("overview-action", (ver, v.role, sel, action.id, link_query), action_html, action,
                              part, link_query))
-    if st.toggle("Show the SPC charts", key=f"spc-{action.id}",
-                 help="XmR charts: is the change real or noise? Limits from the months before the action, "
-                      "recalculated once a new level has held for 7 months."):
+    if action.id in spc_for:
         for name in action.kpis:
             chart = viewcache.shared("overview-xmr", (ver, v.role, sel, action.id, name), xmr, action, name)
             if chart is not None:

@@ -78,14 +78,28 @@ def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
 
 
 def to_excel_sheets(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """A workbook with a sheet per table (names cut to Excel's 31 characters), every text a
-    string cell: never a formula, whatever it starts with."""
+    """A workbook with a sheet per table, every text a string cell: never a formula, whatever it
+    starts with. A name Excel would refuse is mended (`sheet_name`)."""
     buf = BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        taken: set[str] = set()
         for sheet, df in sheets.items():
-            safe_frame(df).to_excel(writer, index=False, sheet_name=sheet[:31])
-            for row in writer.sheets[sheet[:31]].iter_rows(min_row=1):
+            name = sheet_name(sheet, taken)
+            safe_frame(df).to_excel(writer, index=False, sheet_name=name)
+            for row in writer.sheets[name].iter_rows(min_row=1):
                 for cell in row:
                     if isinstance(cell.value, str):
                         cell.data_type = "s"
     return buf.getvalue()
+
+
+def sheet_name(wanted: str, taken: set[str]) -> str:
+    """`wanted` as an Excel sheet name: none of : \\ / ? * [ ], at most 31 characters, not blank,
+    and not one already `taken` (case aside: a number is added); the name is added to `taken`."""
+    base = re.sub(r"[:\\/?*\[\]]", " ", wanted).strip(" '")[:31].strip() or "Sheet"
+    name, n = base, 1
+    while name.lower() in {t.lower() for t in taken}:
+        n += 1
+        name = f"{base[:31 - len(str(n)) - 1]} {n}"
+    taken.add(name)
+    return name

@@ -434,7 +434,8 @@ def test_workforce_by_area_charts_state_the_finding(council_db):
             "in July 2011; North furthest off at 66.7%; small bases in North (3 cases), South (7 cases): compare offices "
             "on the funnel plot's limits, not the raw swings") in titles(at)
     assert len(figures(at)) == 5
-    assert len([b for b in at.download_button if b.label == "Download the data behind this chart (CSV)"]) == 5
+    # one download for the five charts (a sheet each), not one under each
+    assert [b.label for b in at.download_button if "chart" in b.label] == ["Download the data behind these charts (Excel)"]
 
 
 def test_workforce_by_team(council_db):
@@ -584,7 +585,7 @@ def test_management_pages_run_with_no_extract_loaded(empty_db, path):
 def test_overview_draws_the_xmr_charts_of_an_action_on_request(council_db):
     at = page(council_db, None, "director")
     assert not figures(at)  # nothing drawn until asked: the first screen stays fast
-    at.toggle(key="spc-A1").set_value(True).run()
+    at.pills(key="spc-actions").set_value(["A1"]).run()  # one control for every action
     specs = figures(at)
     texts_in_charts = [a.get("text", "") for f in specs for a in f["layout"].get("annotations", [])]
     chart_titles = [f["layout"]["title"]["text"] for f in specs]

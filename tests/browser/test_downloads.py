@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -113,3 +114,25 @@ def test_a_measure_download_holds_the_data_behind_its_charts_whichever_view_is_o
         assert (north["value"], north["numerator"], north["denominator"]) == (100, 1, 1)
     else:  # transfers waiting at the month end
         assert month["value"] == north["value"] == 0
+
+
+def test_the_workforce_charts_give_their_data_in_one_workbook(page, tmp_path_factory):
+    """The council of tests/app/conftest.py in July 2011: qualified social workers supervised in the
+    last 6 weeks, North W1 and W2 of W1-W3 = 2 of 3; South W5-W10 of W5-W11 = 6 of 7 (W12 left in
+    June)."""
+    from tests.app.conftest import build_council
+
+    server = Server(build_council(tmp_path_factory.mktemp("workforce"))).start()
+    try:
+        page.goto(f"{server.url}/workforce?preview=director")
+        wait_idle(page)
+        assert page.get_by_role("button", name=re.compile("behind (this|these) chart")).count() == 1
+        sheets = sheets_of(press_first(page, "Download the data behind these charts (Excel)"))
+    finally:
+        server.stop()
+    assert len(sheets) == 5 and {"Turnover, last 12 months", "Agency share of qualified FTE", "Vacancy rate",
+                                 "Supervised in last 6 weeks"} < set(sheets)
+    july = {r["area"]: r for r in sheets["Supervised in last 6 weeks"] if r["period"] == "2011-07"}
+    assert (july["North"]["numerator"], july["North"]["denominator"]) == (2, 3)
+    assert (july["South"]["numerator"], july["South"]["denominator"]) == (6, 7)
+    assert round(july["North"]["value"], 1) == 66.7 and round(july["South"]["value"], 1) == 85.7
