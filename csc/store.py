@@ -684,7 +684,7 @@ class private_copy:
         suffix = Path(self.name).suffix.lower()
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".xlsx"
         path = self.dir / f"upload{suffix}"
-        crypto.write_private(path, self.data)
+        crypto.write_private(path, self.data, durable=False)  # scratch: removed on leaving the block
         return path
 
     def __exit__(self, *exc) -> None:
