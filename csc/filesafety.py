@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import queue
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -209,6 +211,55 @@ def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
         raise damaged(name, f"part {info.filename} fails its checksum")
 
 
+def read_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """`chunks`, produced by a thread of their own up to `depth` ahead of the caller: inflating
+    (zlib lets go of the interpreter while it works) overlaps with what the caller does with
+    the chunk before (the cell scan, in RE2, does too), on two cores. Whatever `chunks` raises is
+    raised here, in order; when this generator is closed or stops early, the thread stops too,
+    and it has finished with the file before this returns."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ready.put((chunk, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((done, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            ready.put((done, exc))
+        finally:
+            close = getattr(chunks, "close", None)  # a generator: let it tidy up (and stop reading)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="csc-inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            chunk, exc = ready.get()
+            if chunk is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield chunk
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on a full queue see the stop
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
 def _prolog_problem(head: bytes, complete: bool) -> str | None:
     """'entity' if the XML declares a DOCTYPE or entities before its root element; 'long' if
     the root element does not start within the bytes given; else None."""
@@ -402,7 +453,7 @@ def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
             root = _ROOT_PREFIX.search(head)
             scanner = _Scanner(root.group(1) or b"" if root else b"")
             carry = head
-            for chunk in chunks:
+            for chunk in read_ahead(chunks):  # the next chunk inflates while this one is scanned
                 buf = carry + chunk
                 cut = buf.rfind(b"<")
                 buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")

@@ -423,6 +423,14 @@ def zip_bomb_lying_header(folder: Path) -> Path:
     return patch_sizes(path, "xl/sharedStrings.xml", 2048)
 
 
+@case(words=("more than the size it declares", "zip bomb"))
+def zip_bomb_lying_sheet(folder: Path) -> Path:
+    """A worksheet whose header claims 300 KB but whose data inflates to several MB: caught while
+    the cell scan reads it chunk by chunk (inflated a chunk ahead, in a thread of its own)."""
+    path = raw_workbook(folder / "zip_bomb_lying_sheet.xlsx", {"referrals": sheet_xml(referrals(60_000))})
+    return patch_sizes(path, "xl/worksheets/sheet1.xml", 300_000)
+
+
 BILLION_LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
     + "".join(f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10))

@@ -47,7 +47,7 @@ final as (
         a.is_qualified::int::double as numerator,
         1.0 as denominator,
     from known_worker_assessments as a
-    inner join months on a.completed_date between months.m0 and months.m1
+    inner join months on date_trunc('month', a.completed_date) = months.m0
 )
 
 select * from final

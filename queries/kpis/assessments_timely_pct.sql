@@ -31,7 +31,7 @@ final as (
         a.is_in_time::int::double as numerator,
         1.0 as denominator,
     from stg_assessments_in_time as a
-    inner join months on a.completed_date between months.m0 and months.m1
+    inner join months on date_trunc('month', a.completed_date) = months.m0
 )
 
 select * from final

@@ -39,7 +39,7 @@ final as (
         a.is_good::int::double as numerator,
         1.0 as denominator,
     from assessment_audits as a
-    inner join months on a.audit_date between months.m0 and months.m1
+    inner join months on date_trunc('month', a.audit_date) = months.m0
 )
 
 select * from final

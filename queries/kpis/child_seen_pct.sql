@@ -30,7 +30,7 @@ final as (
         a.child_seen::int::double as numerator,
         1.0 as denominator,
     from stg_completed_assessments as a
-    inner join months on a.completed_date between months.m0 and months.m1
+    inner join months on date_trunc('month', a.completed_date) = months.m0
     where a.child_seen is not null
 )
 

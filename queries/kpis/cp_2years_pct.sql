@@ -43,7 +43,7 @@ final as (
         (p.end_date >= (p.start_date + interval 2 year)::date)::int::double as numerator,
         1.0 as denominator,
     from ended_plans as p
-    inner join months on p.end_date between months.m0 and months.m1
+    inner join months on date_trunc('month', p.end_date) = months.m0
 )
 
 select * from final

@@ -42,7 +42,7 @@ final as (
         a.is_smart::int::double as numerator,
         1.0 as denominator,
     from plan_audits as a
-    inner join months on a.audit_date between months.m0 and months.m1
+    inner join months on date_trunc('month', a.audit_date) = months.m0
 )
 
 select * from final

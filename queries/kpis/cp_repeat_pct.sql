@@ -54,7 +54,7 @@ final as (
         )::int::double as numerator,
         1.0 as denominator,
     from plans as p
-    inner join months on p.start_date between months.m0 and months.m1
+    inner join months on date_trunc('month', p.start_date) = months.m0
     left join with_earlier_plan as e on e.cp_plan_id = p.cp_plan_id
 )
 

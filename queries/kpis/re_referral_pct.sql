@@ -41,7 +41,7 @@ this_month as (
         months.period,
         r.*,
     from referrals as r
-    inner join months on r.referral_date between months.m0 and months.m1
+    inner join months on date_trunc('month', r.referral_date) = months.m0
 ),
 
 repeats as (

@@ -31,7 +31,7 @@ final as (
         t.wait_days::double as numerator,
         1.0 as denominator,
     from stg_transfers_accepted as t
-    inner join months on t.accepted_date between months.m0 and months.m1
+    inner join months on date_trunc('month', t.accepted_date) = months.m0
 )
 
 select * from final

@@ -376,3 +376,39 @@ def test_a_loose_bound_is_measured_exactly_before_refusing(tmp_path, monkeypatch
     assert result.ok, [p.message for p in result.errors]
     assert result.row_counts == {"referrals": 20_000}
     assert measured == [(20_001, 702)]
+
+
+def test_chunks_read_ahead_come_in_order_with_their_error_and_stop_when_closed():
+    """`filesafety.read_ahead`: the same chunks in the same order; an error of the source after
+    the chunks before it; a consumer that stops early stops the thread, which closes the source."""
+    import threading
+
+    assert list(filesafety.read_ahead(iter([b"a", b"b", b"c"]))) == [b"a", b"b", b"c"]
+
+    def failing():
+        yield b"one"
+        yield b"two"
+        raise filesafety.FileRefused("expands to more than the size it declares")
+
+    got = []
+    with pytest.raises(filesafety.FileRefused, match="more than the size it declares"):
+        for chunk in filesafety.read_ahead(failing()):
+            got.append(chunk)
+    assert got == [b"one", b"two"]
+
+    made, closed = [], threading.Event()
+
+    def endless():
+        try:
+            while True:
+                made.append(1)
+                yield b"x"
+        finally:
+            closed.set()
+
+    ahead = filesafety.read_ahead(endless(), depth=2)
+    assert next(ahead) == b"x"
+    ahead.close()  # returns once the thread has stopped
+    assert closed.is_set()
+    assert not any(t.name == "csc-inflate" and t.is_alive() for t in threading.enumerate())
+    assert len(made) <= 5  # at most a few ahead, never the endless rest

@@ -253,3 +253,30 @@ def test_an_import_or_rollback_rebuilds_only_its_sheets_and_every_current_table_
     assert rolled_back == april
     store.refresh()
     assert _current_tables(store) == rolled_back
+
+
+def test_a_commit_is_durable_in_the_log_and_a_thread_moves_the_log_into_the_file(tmp_path, monkeypatch):
+    """The commit writes DuckDB's write-ahead log only (no checkpoint inside it); once the log holds
+    more than `CHECKPOINT_AFTER`, a thread checkpoints after the commit, and the database file
+    alone then holds everything."""
+    import shutil
+
+    import duckdb
+
+    store = Store.open(tmp_path / "db" / "csc.duckdb")
+    wal = store.path.with_name(store.path.name + ".wal")
+    monkeypatch.setattr(store_module, "CHECKPOINT_AFTER", 10**15)
+    first = store.import_file(write_xlsx(tmp_path / "a.xlsx", {"referrals": corpus.referrals(3)}), "2011-04")
+    assert first.status == "loaded"
+    assert store._checkpointer is None and wal.stat().st_size > 0  # committed, in the log
+    monkeypatch.setattr(store_module, "CHECKPOINT_AFTER", 0)
+    second = store.import_file(write_xlsx(tmp_path / "b.xlsx", {"referrals": corpus.referrals(2, start=7)}), "2011-05")
+    assert second.status == "loaded"
+    store._checkpointer.join()
+    assert not wal.exists() or wal.stat().st_size == 0
+    shutil.copy(store.path, tmp_path / "copy.duckdb")  # the file alone, without the log
+    with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from cur_referrals").fetchall()[0][0] == 5
+        assert con.execute("select count(*) from imports").fetchall()[0][0] == 2
+    assert current(store, cols="count(*)") == [(5,)]  # and the store carries on
+    store.close()

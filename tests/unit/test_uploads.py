@@ -65,10 +65,10 @@ def test_a_planted_symlink_in_the_temp_folder_redirects_nothing(store, tmp_path,
     seen = {}
     real = crypto.write_private
 
-    def spy(path, blob):
+    def spy(path, blob, **kw):
         seen["dir"] = Path(path).parent
         seen["mode"] = stat.S_IMODE(Path(path).parent.stat().st_mode)
-        return real(path, blob)
+        return real(path, blob, **kw)
 
     import csc.store
 
