@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from csc.store import Store
 from tests.browser.conftest import Server, wait_idle
@@ -101,7 +102,7 @@ def test_a_measure_download_holds_the_data_behind_its_charts_whichever_view_is_o
         page.get_by_role("radio", name="Trajectory to the due date", exact=True).click()  # another view
         wait_idle(page)
         buttons = page.get_by_role("button", name="Download this measure's data (Excel)")
-        assert buttons.count() == (3 if role == "director" else 1)  # one a measure with a chart
+        expect(buttons).to_have_count(3 if role == "director" else 1)  # one a measure with a chart
         data = press_first(page, "Download this measure's data (Excel)")
     finally:
         server.stop()
@@ -126,7 +127,9 @@ def test_the_workforce_charts_give_their_data_in_one_workbook(page, tmp_path_fac
     try:
         page.goto(f"{server.url}/workforce?preview=director")
         wait_idle(page)
-        assert page.get_by_role("button", name=re.compile("behind (this|these) chart")).count() == 1
+        page.get_by_role("button", name="Download the data behind these charts (Excel)").wait_for()
+        wait_idle(page)
+        expect(page.get_by_role("button", name=re.compile("behind (this|these) chart"))).to_have_count(1)
         sheets = sheets_of(press_first(page, "Download the data behind these charts (Excel)"))
     finally:
         server.stop()
