@@ -35,8 +35,7 @@ derived = viewcache.shared("action-derived", (ver, v.role, sel, action.id), lamb
 st.markdown(
     f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
     f"Owner: {text.md(action.owner)} · started {start_words} · due {wording.due_words(action.due)} · "
-    + (f"owner says **{action.status}**; {derived.reason}" if status.differs(action.status, derived)
-       else f"owner says **{action.status}**, and the figures agree ({derived.reason})")
+    + status.comparison(action.status, derived, mark=lambda s: f"**{text.md(s)}**")
     + f" · {text.md(sel.label)}" + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""),
     unsafe_allow_html=True,
     help="The first status is worked out from the measures (docs/action-status.md); the owner's is typed on the "

@@ -205,9 +205,7 @@ def action_html(action, part: pd.DataFrame, link_query: str) -> str:
     laptop table and the verdicts under it, and the phone's card per measure (RESPONSIVE_CSS
     shows one or the other). Every piece of user text is escaped."""
     d = derived[action.id]
-    owner_words = (f"owner says <b>{html.escape(action.status)}</b>; {html.escape(d.reason)}"
-                   if status.differs(action.status, d)
-                   else f"owner says <b>{html.escape(action.status)}</b>, and the figures agree ({html.escape(d.reason)})")
+    owner_words = status.comparison(action.status, d, mark=lambda s: f"<b>{html.escape(s)}</b>", esc=html.escape)
     href = html.escape(ui.page_href("action", link_query, action=action.id))
     records = part.to_dict("records")
     head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, tip in COLUMNS)

@@ -21,7 +21,7 @@ The action's derived status, first rule that applies:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +134,13 @@ def differs(owner_status: str, derived: ActionStatus) -> bool:
     return derived.status != NOT_RATED and owner_status.strip().lower() != derived.status
 
 
-def comparison(owner_status: str, derived: ActionStatus) -> str:
-    """"owner says on track; 2 of 2 measures missed their target at the due date" when they differ."""
+def comparison(owner_status: str, derived: ActionStatus, mark: Callable[[str], str] = str,
+               esc: Callable[[str], str] = str) -> str:
+    """"owner says on track; 2 of 2 measures missed their target at the due date" when they differ,
+    "owner says on track, and the figures agree (…)" when not: the one wording of the Overview
+    and the Action page. `mark` sets the owner's status apart (bold, escaped for HTML or Markdown),
+    `esc` escapes the reason."""
+    said = f"owner says {mark(owner_status)}"
     if not differs(owner_status, derived):
-        return f"owner says {owner_status}, and the figures agree: {derived.reason}"
-    return f"owner says {owner_status}; {derived.reason}"
+        return f"{said}, and the figures agree ({esc(derived.reason)})"
+    return f"{said}; {esc(derived.reason)}"
