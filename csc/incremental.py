@@ -47,29 +47,37 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
     """After import `import_id` was loaded or rolled back (its status already set), bring the
     current tables of `sheets` (the import's) and the Annex A tables up to date, and return the
     first month ("YYYY-MM") whose KPIs the change can move; None: any month can move."""
-    period, status = cur.execute("select period, status from imports where import_id = $id",
-                                 {"id": import_id}).fetchall()[0]
+    sheets = set(sheets)
+    period, status, annex_a, has_involvements = cur.execute(
+        "select period, status, source_format = 'annex_a' or exists (select 1 from raw_referral_counts where "
+        "import_id = $id), exists (select 1 from cur_involvements) from imports where import_id = $id",
+        {"id": import_id}).fetchall()[0]
     earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
     every_month = False
     read = readers()  # the KPI files, looked at once
     for sheet in spec.SHEETS.values():
-        if sheet.name in set(sheets):
+        if sheet.name in sheets:
             day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
             earliest += [day] if day is not None else []
             every_month |= undated
-    for table in WHOLE_TABLES:
-        cur.execute(f"create or replace temp table _before_{table} as select * from {table}")
-    annexa_tables.rebuild_inferred(cur)
-    for table in WHOLE_TABLES:
-        day, undated = _compare_whole(cur, table)
-        earliest += [day] if day is not None else []
-        every_month |= undated
-        cur.execute(f"drop table _before_{table}")
-    for sheet in spec.SHEETS.values():
-        if sheet.name in set(sheets) and _named_by(sheet, read):
-            day = _naming_records(cur, sheet, read)
+    if annex_a or ("involvements" in sheets
+                   and cur.execute("select exists (select 1 from cur_involvements)").fetchall()[0][0] != has_involvements):
+        # the Annex A tables read the Annex A imports' rows and whether any involvement is current:
+        # an import of another kind that leaves cur_involvements (non-)empty changes neither
+        for table in WHOLE_TABLES:
+            cur.execute(f"create or replace temp table _before_{table} as select * from {table}")
+        annexa_tables.rebuild_inferred(cur)
+        for table in WHOLE_TABLES:
+            day, undated = _compare_whole(cur, table)
             earliest += [day] if day is not None else []
-            cur.execute(f"drop table if exists _looked_up_{sheet.name}")
+            every_month |= undated
+            cur.execute(f"drop table _before_{table}")
+    for sheet in spec.SHEETS.values():
+        if sheet.name not in sheets or not _named_by(sheet, read):
+            continue
+        day = _naming_records(cur, sheet, read)
+        earliest += [day] if day is not None else []
+        cur.execute(f"drop table if exists _looked_up_{sheet.name}")
     cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
                 "drop table if exists _changed")
     return None if every_month else f"{min(earliest):%Y-%m}"
@@ -89,6 +97,12 @@ def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:
     return out
 
 
+def _columns(cur, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of `table`, in order (`describe`: a fraction of the cost of
+    information_schema, which this runs a few times an import)."""
+    return [(name, kind) for name, kind, *_ in cur.execute(f"describe {table}").fetchall()]
+
+
 def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     """The earliest date of the records naming a record of `sheet` that is new, gone or whose
     values (not only dates) changed (`_looked_up_<sheet>`): a KPI may look a record up by its key
@@ -97,8 +111,7 @@ def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     key = sheet.key[0]
     days = []
     for table in [*_named_by(sheet, read), *WHOLE_TABLES]:
-        types = dict(cur.execute(f"select column_name, data_type from information_schema.columns where table_name = "
-                                 f"'{table}' and table_schema = 'main'").fetchall())
+        types = dict(_columns(cur, table))
         dates = [c for c, kind in types.items() if kind == "DATE"]
         if not dates or key not in types:
             continue
@@ -114,15 +127,15 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
     changed) and whether a changed record has no date at all."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
-    cur.execute(f"create or replace temp table _touched as select distinct {pick} from raw_{sheet.name} as r "
-                "join imports as i on i.import_id = r.import_id where r.import_id = $id", {"id": import_id})
-
-    def on(a: str, b: str) -> str:
-        return " and ".join(f"{a}.{k} = {b}.{k}" for k in keys)
-
+    touched = (f"select distinct {pick} from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id "
+               "where r.import_id = $id")
+    if not loaded:  # the keys, for their current rows from the other imports (`current_rows_sql`)
+        cur.execute(f"create or replace temp table _touched as {touched}", {"id": import_id})
+        touched = "select * from _touched"
+    on = " and ".join(f"c.{k} = k.{k}" for k in keys)
     table = f"cur_{sheet.name}"
     cur.execute(f"create or replace temp table _old as select c.rowid as old_rowid, c.* from {table} as c "
-                f"semi join _touched as k on {on('c', 'k')}")
+                f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {})
     if loaded:
         # the keys' current versions are now their old ones or the import's rows, whichever comes
         # from the latest period (then import): the raw rows of other imports need not be read
@@ -194,9 +207,7 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
 def _compare_whole(cur, table: str) -> tuple[dt.date | None, bool]:
     """The earliest date of the rows of `table` that differ from `_before_<table>` (either way),
     and whether a differing row has no date."""
-    types = cur.execute(f"select column_name, data_type from information_schema.columns where table_name = '{table}' "
-                        "and table_schema = 'main' order by ordinal_position").fetchall()
-    dates = [name for name, kind in types if kind == "DATE"]
+    dates = [name for name, kind in _columns(cur, table) if kind == "DATE"]
     first = f"least({', '.join(dates)})" if dates else "null::date"
     return cur.execute(f"""
         select min(earliest), count(*) filter (where earliest is null)

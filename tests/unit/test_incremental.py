@@ -73,6 +73,8 @@ def assert_same(inc: Store, full: Store, when: str) -> None:
     }
     for sheet in spec.SHEETS:
         queries[f"cur_{sheet}"] = f"select * from cur_{sheet} order by all"
+    for name in ("inferred_involvements", "referral_counts_current"):  # from the Annex A imports
+        queries[name] = f"select * from {name} order by all"
     for name, sql in queries.items():
         a, b = inc.cursor().execute(sql).fetchall(), full.cursor().execute(sql).fetchall()
         assert len(a) == len(b), f"{when}: {name} has {len(a)} rows, a full recompute {len(b)}"
@@ -135,6 +137,44 @@ def test_the_demo_councils_imports_rollbacks_and_corrections_give_what_a_full_re
     both(pair, lambda s: s.import_file(files["2010-06"], "2010-06", user="demo", imported_at=dt.datetime(2010, 12, 21, 9)))
     assert starts[-1][0] <= "2010-06"
     assert_same(*pair, "after a backfill of 2010-06")
+
+
+# --- Annex A imports ------------------------------------------------------------------------------
+
+def test_annex_a_imports_and_the_extracts_that_end_their_inference_give_what_a_full_recompute_gives(pair, tmp_path):
+    """The Annex A tables (inferred involvements, List 3 counts) are rebuilt only by an Annex A
+    import or rollback, or one that makes cur_involvements empty or not: every other import
+    leaves them as they are."""
+    from tests.conftest import write_xlsx
+    from tests.unit.test_annexa import WORKER_MONTHS, annex, mapped, referral
+
+    d = dt.date
+    for s in pair:
+        mapped(s)
+    ids = []
+    for period, lists in WORKER_MONTHS.items():
+        lists = {**lists, "referrals": [referral("C4", d(2011, int(period[5:]), 3))]}
+        path = annex(tmp_path, name=f"annex-{period}.xlsx", **lists)
+        results = both(pair, lambda s, p=period, f=path: s.import_file(f, p, user="t"))
+        assert all(r.status == "loaded" for r in results), [r.message for r in results]
+        ids.append(results[0].import_id)
+        assert_same(*pair, f"after the Annex A import of {period}")
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] > 0
+    both(pair, lambda s: s.rollback(ids[1]))
+    assert_same(*pair, "after rolling back an Annex A month")
+    plans = write_xlsx(tmp_path / "plans.xlsx", {"CP Plans": [
+        ["cp_plan_id", "child_id", "start_date", "area_office", "worker_id"], ["P1", "C1", d(2011, 1, 1), "North", "W1"]]})
+    both(pair, lambda s: s.import_file(plans, "2011-06", user="t"))
+    assert_same(*pair, "after an extract with no involvements")
+    extract = write_xlsx(tmp_path / "extract.xlsx", {"Involvements": [
+        ["involvement_id", "child_id", "worker_id", "start_date", "end_date", "area_office"],
+        ["I1", "C1", "W1", d(2011, 1, 10), None, "South"]]})
+    results = both(pair, lambda s: s.import_file(extract, "2011-06", user="t"))
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] == 0
+    assert_same(*pair, "after the first involvements sheet")
+    both(pair, lambda s: s.rollback(results[0].import_id))
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] > 0
+    assert_same(*pair, "after its rollback")
 
 
 # --- worked by hand on a small council -----------------------------------------------------------
