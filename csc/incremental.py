@@ -43,22 +43,29 @@ WHOLE_TABLES = ("inferred_involvements", "referral_counts_current")
 _STAR = re.compile(r"(?:\bselect\s+(?:distinct\s+)?|,\s*|\.)\*")  # select *, t.*, ..., *
 
 
-def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> str | None:
+def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> dict[str, str] | None:
     """After import `import_id` was loaded or rolled back (its status already set), bring the
-    current tables of `sheets` (the import's) and the Annex A tables up to date, and return the
-    first month ("YYYY-MM") whose KPIs the change can move; None: any month can move."""
+    current tables of `sheets` (the import's) and the Annex A tables up to date, and return, for
+    each KPI, the first month ("YYYY-MM") the change can move (`first_months`); None: any month of
+    any KPI can move."""
     sheets = set(sheets)
     period, status, annex_a, has_involvements = cur.execute(
         "select period, status, source_format = 'annex_a' or exists (select 1 from raw_referral_counts where "
         "import_id = $id), exists (select 1 from cur_involvements) from imports where import_id = $id",
         {"id": import_id}).fetchall()[0]
-    earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
+    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    earliest: dict[str, dt.date] = {"imports": month}  # table -> the earliest day its change can move
+
+    def moved(table: str, day: dt.date | None) -> None:
+        if day is not None:
+            earliest[table] = min(day, earliest.get(table, day))
+
     every_month = False
     read = readers()  # the KPI files, looked at once
     for sheet in spec.SHEETS.values():
         if sheet.name in sheets:
             day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
-            earliest += [day] if day is not None else []
+            moved(f"cur_{sheet.name}", day)
             every_month |= undated
     if annex_a or ("involvements" in sheets
                    and cur.execute("select exists (select 1 from cur_involvements)").fetchall()[0][0] != has_involvements):
@@ -69,18 +76,45 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
         annexa_tables.rebuild_inferred(cur)
         for table in WHOLE_TABLES:
             day, undated = _compare_whole(cur, table)
-            earliest += [day] if day is not None else []
+            moved(table, day)
             every_month |= undated
             cur.execute(f"drop table _before_{table}")
     for sheet in spec.SHEETS.values():
-        if sheet.name not in sheets or not _named_by(sheet, read):
-            continue
-        day = _naming_records(cur, sheet, read)
-        earliest += [day] if day is not None else []
-        cur.execute(f"drop table if exists _looked_up_{sheet.name}")
+        if sheet.name in sheets and _named_by(sheet, read):
+            # a KPI that looks the records up (it reads their table) moves with the records naming them
+            moved(f"cur_{sheet.name}", _naming_records(cur, sheet, read))
+            cur.execute(f"drop table if exists _looked_up_{sheet.name}")
     cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
                 "drop table if exists _changed")
-    return None if every_month else f"{min(earliest):%Y-%m}"
+    return None if every_month else first_months(earliest, month)
+
+
+def first_months(earliest: dict[str, dt.date], fallback: dt.date) -> dict[str, str]:
+    """KPI -> the first month ("YYYY-MM") a change can move its figures: the month of the earliest
+    day of the changed tables it reads (`earliest`: table -> the earliest day its change can move;
+    staging models included), else of `fallback` (the import's period). A KPI reads a table only
+    through its SQL, so the months a change of another table moves are not its own: a correction of
+    an old referral recomputes the referral KPIs from its month, and the others from the months
+    their own tables moved. A KPI that reads a `raw_` table (a council's own) gets the earliest of all."""
+    from csc import kpis
+
+    out = {}
+    for name, read in _tables_read(tuple((k.name, k.sql) for k in kpis.registry().values())).items():
+        days = [d for t, d in earliest.items() if t in read] if "raw_" not in read else list(earliest.values())
+        out[name] = f"{min(days, default=fallback):%Y-%m}"
+    return out
+
+
+@lru_cache(maxsize=4)
+def _tables_read(sqls: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    """KPI -> the words of its SQL (without comments; "raw_" among them when it names a raw_ table)."""
+    from csc import kpis
+
+    out = {}
+    for name, sql in sqls:
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", kpis.without_comments(sql.lower())))
+        out[name] = frozenset(words | ({"raw_"} if any(w.startswith("raw_") for w in words) else set()))
+    return out
 
 
 def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:

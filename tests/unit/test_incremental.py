@@ -26,16 +26,22 @@ class FullStore(Store):
         super()._rebuild(cur, change, None)
 
 
+class Starts(list):
+    kpis: dict[str, str] = {}
+
+
 @pytest.fixture
 def starts(monkeypatch):
-    """The `since` each incremental recompute was given and the first month it recomputed."""
-    seen = []
+    """The `since` each incremental recompute was given (the earliest of its KPIs') and the first
+    month it recomputed; `starts.kpis`: each KPI's, of the latest."""
+    seen = Starts()
     real = kpis.materialise
 
     def spy(cur, since=None):
         start = real(cur, since=since)
         if since is not None:
-            seen.append((since, start))
+            seen.append((min(since.values()), start))
+            seen.kpis = since
         return start
 
     monkeypatch.setattr(kpis, "materialise", spy)
@@ -226,6 +232,10 @@ def test_the_first_month_recomputed_is_worked_out_from_what_changed(pair, starts
     load({"involvements": table("involvements", [_involvement("I3", "C3", "W9", d(2011, 3, 1), d(2011, 10, 1))])},
          "2011-12")
     assert starts[-1] == ("2011-03", "2011-03")
+    # only the KPIs that read the involvements from March; the others from the import's month
+    # (data timeliness) or the months their own tables moved (none here)
+    involvements = {"caseload_avg", "caseload_stability_pct", "cp_3plus_workers_pct"}
+    assert starts.kpis == {k: "2011-03" if k in involvements else "2011-12" for k in kpis.registry()}
     assert_same(*pair, "I3's worker changed")
     # I1's team changed: its start, January, the spine's first month: everything
     load({"involvements": table("involvements", [_involvement("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5),
