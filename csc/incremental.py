@@ -14,7 +14,12 @@ record's version before and after. The first month a change can move is the mont
   version (a sheet keyed by the period, establishment, dates its rows by the period's first day);
 - the import's own row of `imports` (data timeliness): its period;
 - a change to a table rebuilt whole (`inferred_involvements`, from Annex A): the earliest date of
-  its changed rows; one with no date at all (`referral_counts_current`): every month.
+  its changed rows; one with no date at all (`referral_counts_current`): every month. They are
+  rebuilt only when an import can change them (an Annex A one, or one that makes
+  `cur_involvements` empty or not).
+
+Those months are kept per table, and each KPI starts at the earliest of the tables it reads
+(`first_months`).
 
 This is safe because every KPI is backward-looking: its figure for month M depends on the
 records only through what was known on M's last day, M1 (a date after M1 reads as a blank does:
