@@ -67,11 +67,13 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
 
     every_month = False
     read = readers()  # the KPI files, looked at once
-    for sheet in spec.SHEETS.values():
-        if sheet.name in sheets:
-            day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
-            moved(f"cur_{sheet.name}", day)
-            every_month |= undated
+    changes = [f"select '{sheet.name}' as sheet, min(earliest), count(*) filter (where earliest is null) "
+               f"from ({_update_sheet(cur, sheet, import_id, status == 'loaded', read)})"
+               for sheet in spec.SHEETS.values() if sheet.name in sheets]
+    for name, day, undated in cur.execute(" union all ".join(changes)).fetchall() if changes else []:
+        # the changed records of every sheet compared in one statement
+        moved(f"cur_{name}", day)
+        every_month |= bool(undated)
     if annex_a or ("involvements" in sheets
                    and cur.execute("select exists (select 1 from cur_involvements)").fetchall()[0][0] != has_involvements):
         # the Annex A tables read the Annex A imports' rows and whether any involvement is current:
@@ -89,8 +91,8 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
             # a KPI that looks the records up (it reads their table) moves with the records naming them
             moved(f"cur_{sheet.name}", _naming_records(cur, sheet, read))
             cur.execute(f"drop table if exists _looked_up_{sheet.name}")
-    cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
-                "drop table if exists _changed")
+    cur.execute("; ".join(f"drop table if exists {t}" for sheet in spec.SHEETS
+                          for t in (f"_old_{sheet}", f"_new_{sheet}", f"_changed_{sheet}")) + "; drop table if exists _touched")
     return None if every_month else first_months(earliest, month)
 
 
@@ -160,10 +162,10 @@ def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     return min(days) if days else None
 
 
-def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> tuple[dt.date | None, bool]:
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> str:
     """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
-    just loaded; else rolled back; `read`: `readers()`); return the earliest date the change can move (None: nothing
-    changed) and whether a changed record has no date at all."""
+    just loaded; else rolled back; `read`: `readers()`), keeping their versions before and after
+    (`_old_<sheet>`, `_new_<sheet>`); return the SQL of the changed records (`changed_sql`)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
     touched = (f"select distinct {pick} from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id "
@@ -172,44 +174,44 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
         cur.execute(f"create or replace temp table _touched as {touched}", {"id": import_id})
         touched = "select * from _touched"
     on = " and ".join(f"c.{k} = k.{k}" for k in keys)
-    table = f"cur_{sheet.name}"
-    cur.execute(f"create or replace temp table _old as select c.rowid as old_rowid, c.* from {table} as c "
-                f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {})
+    table, old, new = f"cur_{sheet.name}", f"_old_{sheet.name}", f"_new_{sheet.name}"
+    replaced = cur.execute(f"create or replace temp table {old} as select c.rowid as old_rowid, c.* from {table} as c "
+                           f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {}).fetchall()[0][0]
     if loaded:
         # the keys' current versions are now their old ones or the import's rows, whichever comes
         # from the latest period (then import): the raw rows of other imports need not be read
         part = ", ".join(f"r.{c}" for c in sheet.column_names)
         by = ", ".join(keys)
-        cur.execute(f"""
-            create or replace temp table _new as
+        current = cur.execute(f"""
+            create or replace temp table {new} as
             select * from (
-                select * exclude (old_rowid) from _old
+                select * exclude (old_rowid) from {old}
                 union all by name
                 select {part}, i.period as import_period, r.import_id
                 from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
                 where r.import_id = $id
             )
             qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
-        """, {"id": import_id})
+        """, {"id": import_id}).fetchall()[0][0]
     else:
-        cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
-    cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
-    cur.execute(f"insert into {table} by name select * from _new")
-    changed = changed_sql(sheet, read.get(sheet.name, frozenset()))
+        current = cur.execute(f"create or replace temp table {new} as {current_rows_sql(sheet, '_touched')}").fetchall()[0][0]
+    if replaced:  # (most of a monthly extract's records are new: nothing to delete)
+        cur.execute(f"delete from {table} where rowid in (select old_rowid from {old})")
+    if current:
+        cur.execute(f"insert into {table} by name select * from {new}")
+    changed = changed_sql(sheet, read.get(sheet.name, frozenset()), old, new)
     if _named_by(sheet, read):
-        cur.execute(f"create or replace temp table _changed as {changed}")
+        cur.execute(f"create or replace temp table _changed_{sheet.name} as {changed}")
         cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
-                    f"select {sheet.key[0]} from _changed where not dates_only")
-        changed = "select * from _changed"
-    day, undated = cur.execute(f"select min(earliest), count(*) filter (where earliest is null) from ({changed})"
-                               ).fetchall()[0]
-    return day, bool(undated)
+                    f"select {sheet.key[0]} from _changed_{sheet.name} where not dates_only")
+        changed = f"select * from _changed_{sheet.name}"
+    return changed
 
 
-def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
+def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None, old: str = "_old", new: str = "_new") -> str:
     """The changed records of `sheet` (their key, whether only dates changed, and the earliest
-    date the change can move: null when they have no date), from their versions before (`_old`)
-    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
+    date the change can move: null when they have no date), from their versions before (`old`)
+    and after (`new`), paired by key (the rules of this module's docstring). `read`: the columns
     a KPI may read (`readers`; None: any), the only ones compared; the bookkeeping columns
     among them count as values (the period as its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
@@ -238,7 +240,7 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
     return f"""
         select {key}, {dates_only} as dates_only,
                case when {dates_only} then {moved} else {least(both)} end as earliest
-        from _old as o full join _new as n on {on}
+        from {old} as o full join {new} as n on {on}
         where o.{keys[0]} is null or n.{keys[0]} is null or {differ}
     """
 
