@@ -477,15 +477,18 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | No
                         "where r.kpi = g.kpi and r.period >= g.since",
                         {"kpis": [n for names in groups.values() for n in names],
                          "starts": [m for m, names in groups.items() for _ in names]})
+        cur.execute("create or replace temp table _kpi_spine as select * from kpi_months")
     if months:
         for month, names in sorted(groups.items(), reverse=True):  # `start`'s last: the zero counts' months
-            if month is not None:
-                prepare(cur, (month, months[-1]))  # the months to recompute (none after a rollback of the last)
+            if month is not None:  # the months to recompute (none after a rollback of the last)
+                cur.execute("create or replace temp table kpi_months as select * from _kpi_spine where period >= $m "
+                            "order by period", {"m": month})
             _insert_results(cur, names)
         areas = [r[0] for r in cur.execute("select distinct area from kpi_results where area is not null "
                                            "order by area").fetchall()]
         if start is not None and areas != state[3]:
             # the zero counts of the months kept name every area office: a new or gone one changes them
+            cur.execute("drop table _kpi_spine")
             return materialise(cur)
         # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
         for kpi in registry().values():
@@ -493,7 +496,9 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | No
                 cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
                             f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
         suppression.board_suppression(cur, registry(), since=start)
-        prepare(cur, (months[0], months[-1]))  # the whole spine again, for this connection
+        if start is not None:  # the whole spine again, for this connection
+            cur.execute("create or replace temp table kpi_months as select * from _kpi_spine order by period; "
+                        "drop table _kpi_spine")
         cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
                     "$last as last_period, $areas::varchar[] as areas",
                     {"fp": fp, "first": months[0], "last": months[-1], "areas": areas})
