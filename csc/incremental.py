@@ -14,7 +14,12 @@ record's version before and after. The first month a change can move is the mont
   version (a sheet keyed by the period, establishment, dates its rows by the period's first day);
 - the import's own row of `imports` (data timeliness): its period;
 - a change to a table rebuilt whole (`inferred_involvements`, from Annex A): the earliest date of
-  its changed rows; one with no date at all (`referral_counts_current`): every month.
+  its changed rows; one with no date at all (`referral_counts_current`): every month. They are
+  rebuilt only when an import can change them (an Annex A one, or one that makes
+  `cur_involvements` empty or not).
+
+Those months are kept per table, and each KPI starts at the earliest of the tables it reads
+(`first_months`).
 
 This is safe because every KPI is backward-looking: its figure for month M depends on the
 records only through what was known on M's last day, M1 (a date after M1 reads as a blank does:
@@ -43,36 +48,80 @@ WHOLE_TABLES = ("inferred_involvements", "referral_counts_current")
 _STAR = re.compile(r"(?:\bselect\s+(?:distinct\s+)?|,\s*|\.)\*")  # select *, t.*, ..., *
 
 
-def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> str | None:
+def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int) -> dict[str, str] | None:
     """After import `import_id` was loaded or rolled back (its status already set), bring the
-    current tables of `sheets` (the import's) and the Annex A tables up to date, and return the
-    first month ("YYYY-MM") whose KPIs the change can move; None: any month can move."""
-    period, status = cur.execute("select period, status from imports where import_id = $id",
-                                 {"id": import_id}).fetchall()[0]
-    earliest = [dt.date(int(period[:4]), int(period[5:7]), 1)]
+    current tables of `sheets` (the import's) and the Annex A tables up to date, and return, for
+    each KPI, the first month ("YYYY-MM") the change can move (`first_months`); None: any month of
+    any KPI can move."""
+    sheets = set(sheets)
+    period, status, annex_a, has_involvements = cur.execute(
+        "select period, status, source_format = 'annex_a' or exists (select 1 from raw_referral_counts where "
+        "import_id = $id), exists (select 1 from cur_involvements) from imports where import_id = $id",
+        {"id": import_id}).fetchall()[0]
+    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    earliest: dict[str, dt.date] = {"imports": month}  # table -> the earliest day its change can move
+
+    def moved(table: str, day: dt.date | None) -> None:
+        if day is not None:
+            earliest[table] = min(day, earliest.get(table, day))
+
     every_month = False
     read = readers()  # the KPI files, looked at once
-    for sheet in spec.SHEETS.values():
-        if sheet.name in set(sheets):
-            day, undated = _update_sheet(cur, sheet, import_id, status == "loaded", read)
-            earliest += [day] if day is not None else []
+    changes = [f"select '{sheet.name}' as sheet, min(earliest), count(*) filter (where earliest is null) "
+               f"from ({_update_sheet(cur, sheet, import_id, status == 'loaded', read)})"
+               for sheet in spec.SHEETS.values() if sheet.name in sheets]
+    for name, day, undated in cur.execute(" union all ".join(changes)).fetchall() if changes else []:
+        # the changed records of every sheet compared in one statement
+        moved(f"cur_{name}", day)
+        every_month |= bool(undated)
+    if annex_a or ("involvements" in sheets
+                   and cur.execute("select exists (select 1 from cur_involvements)").fetchall()[0][0] != has_involvements):
+        # the Annex A tables read the Annex A imports' rows and whether any involvement is current:
+        # an import of another kind that leaves cur_involvements (non-)empty changes neither
+        for table in WHOLE_TABLES:
+            cur.execute(f"create or replace temp table _before_{table} as select * from {table}")
+        annexa_tables.rebuild_inferred(cur)
+        for table in WHOLE_TABLES:
+            day, undated = _compare_whole(cur, table)
+            moved(table, day)
             every_month |= undated
-    for table in WHOLE_TABLES:
-        cur.execute(f"create or replace temp table _before_{table} as select * from {table}")
-    annexa_tables.rebuild_inferred(cur)
-    for table in WHOLE_TABLES:
-        day, undated = _compare_whole(cur, table)
-        earliest += [day] if day is not None else []
-        every_month |= undated
-        cur.execute(f"drop table _before_{table}")
+            cur.execute(f"drop table _before_{table}")
     for sheet in spec.SHEETS.values():
-        if sheet.name in set(sheets) and _named_by(sheet, read):
-            day = _naming_records(cur, sheet, read)
-            earliest += [day] if day is not None else []
+        if sheet.name in sheets and _named_by(sheet, read):
+            # a KPI that looks the records up (it reads their table) moves with the records naming them
+            moved(f"cur_{sheet.name}", _naming_records(cur, sheet, read))
             cur.execute(f"drop table if exists _looked_up_{sheet.name}")
-    cur.execute("drop table if exists _touched; drop table if exists _old; drop table if exists _new; "
-                "drop table if exists _changed")
-    return None if every_month else f"{min(earliest):%Y-%m}"
+    cur.execute("; ".join(f"drop table if exists {t}" for sheet in spec.SHEETS
+                          for t in (f"_old_{sheet}", f"_new_{sheet}", f"_changed_{sheet}")) + "; drop table if exists _touched")
+    return None if every_month else first_months(earliest, month)
+
+
+def first_months(earliest: dict[str, dt.date], fallback: dt.date) -> dict[str, str]:
+    """KPI -> the first month ("YYYY-MM") a change can move its figures: the month of the earliest
+    day of the changed tables it reads (`earliest`: table -> the earliest day its change can move;
+    staging models included), else of `fallback` (the import's period). A KPI reads a table only
+    through its SQL, so the months a change of another table moves are not its own: a correction of
+    an old referral recomputes the referral KPIs from its month, and the others from the months
+    their own tables moved. A KPI that reads a `raw_` table (a council's own) gets the earliest of all."""
+    from csc import kpis
+
+    out = {}
+    for name, read in _tables_read(tuple((k.name, k.sql) for k in kpis.registry().values())).items():
+        days = [d for t, d in earliest.items() if t in read] if "raw_" not in read else list(earliest.values())
+        out[name] = f"{min(days, default=fallback):%Y-%m}"
+    return out
+
+
+@lru_cache(maxsize=4)
+def _tables_read(sqls: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    """KPI -> the words of its SQL (without comments; "raw_" among them when it names a raw_ table)."""
+    from csc import kpis
+
+    out = {}
+    for name, sql in sqls:
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", kpis.without_comments(sql.lower())))
+        out[name] = frozenset(words | ({"raw_"} if any(w.startswith("raw_") for w in words) else set()))
+    return out
 
 
 def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:
@@ -89,6 +138,12 @@ def _named_by(sheet: spec.Sheet, read: dict) -> list[str]:
     return out
 
 
+def _columns(cur, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of `table`, in order (`describe`: a fraction of the cost of
+    information_schema, which this runs a few times an import)."""
+    return [(name, kind) for name, kind, *_ in cur.execute(f"describe {table}").fetchall()]
+
+
 def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     """The earliest date of the records naming a record of `sheet` that is new, gone or whose
     values (not only dates) changed (`_looked_up_<sheet>`): a KPI may look a record up by its key
@@ -97,8 +152,7 @@ def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     key = sheet.key[0]
     days = []
     for table in [*_named_by(sheet, read), *WHOLE_TABLES]:
-        types = dict(cur.execute(f"select column_name, data_type from information_schema.columns where table_name = "
-                                 f"'{table}' and table_schema = 'main'").fetchall())
+        types = dict(_columns(cur, table))
         dates = [c for c, kind in types.items() if kind == "DATE"]
         if not dates or key not in types:
             continue
@@ -108,56 +162,56 @@ def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     return min(days) if days else None
 
 
-def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> tuple[dt.date | None, bool]:
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> str:
     """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
-    just loaded; else rolled back; `read`: `readers()`); return the earliest date the change can move (None: nothing
-    changed) and whether a changed record has no date at all."""
+    just loaded; else rolled back; `read`: `readers()`), keeping their versions before and after
+    (`_old_<sheet>`, `_new_<sheet>`); return the SQL of the changed records (`changed_sql`)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
-    cur.execute(f"create or replace temp table _touched as select distinct {pick} from raw_{sheet.name} as r "
-                "join imports as i on i.import_id = r.import_id where r.import_id = $id", {"id": import_id})
-
-    def on(a: str, b: str) -> str:
-        return " and ".join(f"{a}.{k} = {b}.{k}" for k in keys)
-
-    table = f"cur_{sheet.name}"
-    cur.execute(f"create or replace temp table _old as select c.rowid as old_rowid, c.* from {table} as c "
-                f"semi join _touched as k on {on('c', 'k')}")
+    touched = (f"select distinct {pick} from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id "
+               "where r.import_id = $id")
+    if not loaded:  # the keys, for their current rows from the other imports (`current_rows_sql`)
+        cur.execute(f"create or replace temp table _touched as {touched}", {"id": import_id})
+        touched = "select * from _touched"
+    on = " and ".join(f"c.{k} = k.{k}" for k in keys)
+    table, old, new = f"cur_{sheet.name}", f"_old_{sheet.name}", f"_new_{sheet.name}"
+    replaced = cur.execute(f"create or replace temp table {old} as select c.rowid as old_rowid, c.* from {table} as c "
+                           f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {}).fetchall()[0][0]
     if loaded:
         # the keys' current versions are now their old ones or the import's rows, whichever comes
         # from the latest period (then import): the raw rows of other imports need not be read
         part = ", ".join(f"r.{c}" for c in sheet.column_names)
         by = ", ".join(keys)
-        cur.execute(f"""
-            create or replace temp table _new as
+        current = cur.execute(f"""
+            create or replace temp table {new} as
             select * from (
-                select * exclude (old_rowid) from _old
+                select * exclude (old_rowid) from {old}
                 union all by name
                 select {part}, i.period as import_period, r.import_id
                 from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
                 where r.import_id = $id
             )
             qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
-        """, {"id": import_id})
+        """, {"id": import_id}).fetchall()[0][0]
     else:
-        cur.execute(f"create or replace temp table _new as {current_rows_sql(sheet, '_touched')}")
-    cur.execute(f"delete from {table} where rowid in (select old_rowid from _old)")
-    cur.execute(f"insert into {table} by name select * from _new")
-    changed = changed_sql(sheet, read.get(sheet.name, frozenset()))
+        current = cur.execute(f"create or replace temp table {new} as {current_rows_sql(sheet, '_touched')}").fetchall()[0][0]
+    if replaced:  # (most of a monthly extract's records are new: nothing to delete)
+        cur.execute(f"delete from {table} where rowid in (select old_rowid from {old})")
+    if current:
+        cur.execute(f"insert into {table} by name select * from {new}")
+    changed = changed_sql(sheet, read.get(sheet.name, frozenset()), old, new)
     if _named_by(sheet, read):
-        cur.execute(f"create or replace temp table _changed as {changed}")
+        cur.execute(f"create or replace temp table _changed_{sheet.name} as {changed}")
         cur.execute(f"create or replace temp table _looked_up_{sheet.name} as "
-                    f"select {sheet.key[0]} from _changed where not dates_only")
-        changed = "select * from _changed"
-    day, undated = cur.execute(f"select min(earliest), count(*) filter (where earliest is null) from ({changed})"
-                               ).fetchall()[0]
-    return day, bool(undated)
+                    f"select {sheet.key[0]} from _changed_{sheet.name} where not dates_only")
+        changed = f"select * from _changed_{sheet.name}"
+    return changed
 
 
-def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
+def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None, old: str = "_old", new: str = "_new") -> str:
     """The changed records of `sheet` (their key, whether only dates changed, and the earliest
-    date the change can move: null when they have no date), from their versions before (`_old`)
-    and after (`_new`), paired by key (the rules of this module's docstring). `read`: the columns
+    date the change can move: null when they have no date), from their versions before (`old`)
+    and after (`new`), paired by key (the rules of this module's docstring). `read`: the columns
     a KPI may read (`readers`; None: any), the only ones compared; the bookkeeping columns
     among them count as values (the period as its first day)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
@@ -186,7 +240,7 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
     return f"""
         select {key}, {dates_only} as dates_only,
                case when {dates_only} then {moved} else {least(both)} end as earliest
-        from _old as o full join _new as n on {on}
+        from {old} as o full join {new} as n on {on}
         where o.{keys[0]} is null or n.{keys[0]} is null or {differ}
     """
 
@@ -194,9 +248,7 @@ def changed_sql(sheet: spec.Sheet, read: frozenset[str] | None = None) -> str:
 def _compare_whole(cur, table: str) -> tuple[dt.date | None, bool]:
     """The earliest date of the rows of `table` that differ from `_before_<table>` (either way),
     and whether a differing row has no date."""
-    types = cur.execute(f"select column_name, data_type from information_schema.columns where table_name = '{table}' "
-                        "and table_schema = 'main' order by ordinal_position").fetchall()
-    dates = [name for name, kind in types if kind == "DATE"]
+    dates = [name for name, kind in _columns(cur, table) if kind == "DATE"]
     first = f"least({', '.join(dates)})" if dates else "null::date"
     return cur.execute(f"""
         select min(earliest), count(*) filter (where earliest is null)

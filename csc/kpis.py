@@ -445,38 +445,54 @@ def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:
     return df
 
 
-def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str | None:
+def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | None = None) -> str | None:
     """Recompute the KPIs into `kpi_results` and `kpi_team_results`, with the zero counts and the
     board's suppression (called inside each import's transaction). Returns the first month
     recomputed; None: every month.
 
-    `since` ("YYYY-MM"): the caller's word that no record changed that can move a month before
-    it (`csc.incremental.update`), so the stored months before it are kept, provided they were
-    made by the same definitions and code (`fingerprint`), on a spine starting in the same month,
-    with the same area offices; else (and with `since` None) every month is recomputed. Every KPI
-    is backward-looking (docs/kpis.md, "What an import recomputes"), and each (KPI, month) is
-    decided on by the suppression alone, so the months kept are what a full recompute makes."""
+    `since` ("YYYY-MM", or KPI -> "YYYY-MM": each KPI's own, `csc.incremental.update`): the
+    caller's word that no record changed that can move a month before it (of that KPI), so the
+    stored months before it are kept, provided they were made by the same definitions and code
+    (`fingerprint`), on a spine starting in the same month, with the same area offices; else (and
+    with `since` None) every month is recomputed. Every KPI is backward-looking (docs/kpis.md,
+    "What an import recomputes"), and each (KPI, month) is decided on by the suppression alone, so
+    the months kept are what a full recompute makes."""
     months = prepare(cur)
-    state = _stored_state(cur) if since is not None and months else None
+    own = since if isinstance(since, dict) else {}
+    first = min(own.values(), default=None) if isinstance(since, dict) else since
+    state = _stored_state(cur) if first is not None and months else None
     fp = fingerprint() if months else None  # reads the KPI files and the code: once a recompute
     start = None
     if state is not None and state[0] == fp and state[1] == months[0]:
-        start = max(min(since, add_months(state[2], 1), add_months(months[-1], 1)), months[0])
+        bound = min(add_months(state[2], 1), add_months(months[-1], 1))  # the new months; none past the last
+        start = max(min(first, bound), months[0])
         start = None if start == months[0] else start
     if start is None:
         for table, team in (("kpi_results", ""), ("kpi_team_results", "team varchar, ")):
             cur.execute(f"create or replace table {table} (kpi varchar, period varchar, area varchar, {team}"
                         "numerator double, denominator double, value double, hidden boolean default false)")
+        groups = {None: None}  # every KPI, the spine of `prepare`
     else:
+        groups = {}  # the first month to recompute -> its KPIs (from `start` on, the new months at the latest)
+        for name in registry():
+            groups.setdefault(max(min(own.get(name, first), bound), start), []).append(name)
         for table in ("kpi_results", "kpi_team_results"):
-            cur.execute(f"delete from {table} where period >= $start", {"start": start})
-        prepare(cur, (start, months[-1]))  # the months to recompute (none after a rollback of the last)
+            cur.execute(f"delete from {table} as r using (select unnest($kpis) as kpi, unnest($starts) as since) as g "
+                        "where r.kpi = g.kpi and r.period >= g.since",
+                        {"kpis": [n for names in groups.values() for n in names],
+                         "starts": [m for m, names in groups.items() for _ in names]})
+        cur.execute("create or replace temp table _kpi_spine as select * from kpi_months")
     if months:
-        _insert_results(cur)
+        for month, names in sorted(groups.items(), reverse=True):  # `start`'s last: the zero counts' months
+            if month is not None:  # the months to recompute (none after a rollback of the last)
+                cur.execute("create or replace temp table kpi_months as select * from _kpi_spine where period >= $m "
+                            "order by period", {"m": month})
+            _insert_results(cur, names)
         areas = [r[0] for r in cur.execute("select distinct area from kpi_results where area is not null "
                                            "order by area").fetchall()]
         if start is not None and areas != state[3]:
             # the zero counts of the months kept name every area office: a new or gone one changes them
+            cur.execute("drop table _kpi_spine")
             return materialise(cur)
         # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
         for kpi in registry().values():
@@ -484,7 +500,9 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str
                 cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
                             f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
         suppression.board_suppression(cur, registry(), since=start)
-        prepare(cur, (months[0], months[-1]))  # the whole spine again, for this connection
+        if start is not None:  # the whole spine again, for this connection
+            cur.execute("create or replace temp table kpi_months as select * from _kpi_spine order by period; "
+                        "drop table _kpi_spine")
         cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
                     "$last as last_period, $areas::varchar[] as areas",
                     {"fp": fp, "first": months[0], "last": months[-1], "areas": areas})
@@ -493,13 +511,14 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> str
     return start
 
 
-def _insert_results(cur: duckdb.DuckDBPyConnection) -> None:
-    """Every KPI for the months of `kpi_months`, appended to both results tables, from one
-    statement (DuckDB runs the KPIs side by side; one statement a KPI cost a fifth more); each
-    (KPI, month)'s rows in one order (all areas, then each area office by name; teams by area and
-    name) whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
+def _insert_results(cur: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> None:
+    """Every KPI (or those `names`) for the months of `kpi_months`, appended to both results
+    tables, from one statement (DuckDB runs the KPIs side by side; one statement a KPI cost a fifth
+    more); each (KPI, month)'s rows in one order (all areas, then each area office by name; teams
+    by area and name) whatever the months around it, so the suppression decides them alike
+    (`csc.suppression`)."""
     parts = [f"select * from (with records as ({_strip(k.sql)}) {_aggregate_sql(k, teams=True)})"
-             for k in registry().values()]
+             for k in registry().values() if names is None or k.name in names]
     cur.execute(f"create or replace temp table kpi_rows as select * from ({' union all '.join(parts)}) "
                 "where value is not null")
     cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "

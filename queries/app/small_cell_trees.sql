@@ -2,12 +2,13 @@
 -- from $low to $high where it counts people), in `kpi_results` or `kpi_team_results`: a ratio's
 -- numerator or denominator ($ratio: those KPIs), a sum's numerator ($sum), a median's denominator
 -- ($median). Only these trees are read for complementary suppression (`csc.suppression._rows`).
+-- $since: only the months from it on (the months an import recomputed; null: every month).
 with
 
 cells as (
-    select kpi, period, numerator, denominator from kpi_results
+    select kpi, period, numerator, denominator from kpi_results where $since is null or period >= $since
     union all
-    select kpi, period, numerator, denominator from kpi_team_results
+    select kpi, period, numerator, denominator from kpi_team_results where $since is null or period >= $since
 ),
 
 final as (

@@ -26,16 +26,22 @@ class FullStore(Store):
         super()._rebuild(cur, change, None)
 
 
+class Starts(list):
+    kpis: dict[str, str] = {}
+
+
 @pytest.fixture
 def starts(monkeypatch):
-    """The `since` each incremental recompute was given and the first month it recomputed."""
-    seen = []
+    """The `since` each incremental recompute was given (the earliest of its KPIs') and the first
+    month it recomputed; `starts.kpis`: each KPI's, of the latest."""
+    seen = Starts()
     real = kpis.materialise
 
     def spy(cur, since=None):
         start = real(cur, since=since)
         if since is not None:
-            seen.append((since, start))
+            seen.append((min(since.values()), start))
+            seen.kpis = since
         return start
 
     monkeypatch.setattr(kpis, "materialise", spy)
@@ -73,6 +79,8 @@ def assert_same(inc: Store, full: Store, when: str) -> None:
     }
     for sheet in spec.SHEETS:
         queries[f"cur_{sheet}"] = f"select * from cur_{sheet} order by all"
+    for name in ("inferred_involvements", "referral_counts_current"):  # from the Annex A imports
+        queries[name] = f"select * from {name} order by all"
     for name, sql in queries.items():
         a, b = inc.cursor().execute(sql).fetchall(), full.cursor().execute(sql).fetchall()
         assert len(a) == len(b), f"{when}: {name} has {len(a)} rows, a full recompute {len(b)}"
@@ -137,6 +145,44 @@ def test_the_demo_councils_imports_rollbacks_and_corrections_give_what_a_full_re
     assert_same(*pair, "after a backfill of 2010-06")
 
 
+# --- Annex A imports ------------------------------------------------------------------------------
+
+def test_annex_a_imports_and_the_extracts_that_end_their_inference_give_what_a_full_recompute_gives(pair, tmp_path):
+    """The Annex A tables (inferred involvements, List 3 counts) are rebuilt only by an Annex A
+    import or rollback, or one that makes cur_involvements empty or not: every other import
+    leaves them as they are."""
+    from tests.conftest import write_xlsx
+    from tests.unit.test_annexa import WORKER_MONTHS, annex, mapped, referral
+
+    d = dt.date
+    for s in pair:
+        mapped(s)
+    ids = []
+    for period, lists in WORKER_MONTHS.items():
+        lists = {**lists, "referrals": [referral("C4", d(2011, int(period[5:]), 3))]}
+        path = annex(tmp_path, name=f"annex-{period}.xlsx", **lists)
+        results = both(pair, lambda s, p=period, f=path: s.import_file(f, p, user="t"))
+        assert all(r.status == "loaded" for r in results), [r.message for r in results]
+        ids.append(results[0].import_id)
+        assert_same(*pair, f"after the Annex A import of {period}")
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] > 0
+    both(pair, lambda s: s.rollback(ids[1]))
+    assert_same(*pair, "after rolling back an Annex A month")
+    plans = write_xlsx(tmp_path / "plans.xlsx", {"CP Plans": [
+        ["cp_plan_id", "child_id", "start_date", "area_office", "worker_id"], ["P1", "C1", d(2011, 1, 1), "North", "W1"]]})
+    both(pair, lambda s: s.import_file(plans, "2011-06", user="t"))
+    assert_same(*pair, "after an extract with no involvements")
+    extract = write_xlsx(tmp_path / "extract.xlsx", {"Involvements": [
+        ["involvement_id", "child_id", "worker_id", "start_date", "end_date", "area_office"],
+        ["I1", "C1", "W1", d(2011, 1, 10), None, "South"]]})
+    results = both(pair, lambda s: s.import_file(extract, "2011-06", user="t"))
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] == 0
+    assert_same(*pair, "after the first involvements sheet")
+    both(pair, lambda s: s.rollback(results[0].import_id))
+    assert pair[0].cursor().execute("select count(*) from inferred_involvements").fetchall()[0][0] > 0
+    assert_same(*pair, "after its rollback")
+
+
 # --- worked by hand on a small council -----------------------------------------------------------
 
 def _involvement(iid, child, worker, start, end=None, team="T1", area="North"):
@@ -186,6 +232,10 @@ def test_the_first_month_recomputed_is_worked_out_from_what_changed(pair, starts
     load({"involvements": table("involvements", [_involvement("I3", "C3", "W9", d(2011, 3, 1), d(2011, 10, 1))])},
          "2011-12")
     assert starts[-1] == ("2011-03", "2011-03")
+    # only the KPIs that read the involvements from March; the others from the import's month
+    # (data timeliness) or the months their own tables moved (none here)
+    involvements = {"caseload_avg", "caseload_stability_pct", "cp_3plus_workers_pct"}
+    assert starts.kpis == {k: "2011-03" if k in involvements else "2011-12" for k in kpis.registry()}
     assert_same(*pair, "I3's worker changed")
     # I1's team changed: its start, January, the spine's first month: everything
     load({"involvements": table("involvements", [_involvement("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5),
