@@ -91,6 +91,7 @@ def measure(name: str, kpi, target):
     return out
 
 
+behind: dict[str, list[tuple]] = {}  # the data behind the charts drawn, by kind of chart: (kpi, title, data)
 for name in action.kpis:
     kpi = registry.get(name)
     if kpi is None:
@@ -149,13 +150,24 @@ for name in action.kpis:
     else:
         st.caption(traj.sentence)
         ui.chart(m.trajectory, f"trajectory-{name}", v=v, with_download=False)
-    # one download a measure, whichever view is open: the data behind its charts, a sheet each
-    sheets = {title: c.data for title, c in (("Monthly figures and SPC", m.xmr), ("Area offices", m.areas),
-                                             ("Funnel plot", m.funnel)) if c is not None and c.data is not None}
-    ui.download_file("Download this measure's data (Excel)", lambda sheets=sheets: exports.to_excel_sheets(sheets),
-                     f"{name}-{sel.period_from}-{sel.period_to}.xlsx", f"dl-{name}", v,
-                     {"what": f"{name}-{sel.period_from}-{sel.period_to}", "sheets": list(sheets)},
-                     mime=exports.XLSX_MIME)
+    # the data behind the measure's charts, whichever view is open: one download for the action, below
+    for sheet, c in (("Monthly figures and SPC", m.xmr), ("Area offices", m.areas), ("Funnel plot", m.funnel)):
+        if c is not None and c.data is not None and not c.data.empty:
+            behind.setdefault(sheet, []).append((name, kpi.title, c.data))
+
+
+def behind_sheets() -> dict[str, pd.DataFrame]:
+    """A sheet a kind of chart, every measure's rows in it, its id and title first (made on the press)."""
+    return {sheet: pd.concat([df.assign(kpi=name, measure=title) for name, title, df in parts], ignore_index=True)
+            .pipe(lambda df: df[["kpi", "measure", *[c for c in df.columns if c not in ("kpi", "measure")]]])
+            for sheet, parts in behind.items()}
+
+
+if behind:
+    what = f"action-{action.id}-{sel.period_from}-{sel.period_to}"
+    ui.download_file("Download the data behind this action's charts (Excel)",
+                     lambda: exports.to_excel_sheets(behind_sheets()), f"{what}.xlsx", "dl-action", v,
+                     {"what": what, "sheets": list(behind)}, mime=exports.XLSX_MIME)
 
 st.subheader("Commentary")
 notes = {p: c for p, c in action.commentary.items()

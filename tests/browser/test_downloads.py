@@ -89,32 +89,40 @@ def sheets_of(data: bytes) -> dict[str, list[dict]]:
 
 
 @pytest.mark.parametrize("role", ["director", "board"])
-def test_a_measure_download_holds_the_data_behind_its_charts_whichever_view_is_open(page, db, role):
+def test_the_action_download_holds_the_data_behind_its_charts_whichever_view_is_open(page, db, role):
     """Action A1 in March 2012. Transfers accepted within 5 working days: T1, the only transfer, was
     requested on Monday 5 March and accepted on the 6th (1 working day): 1 of 1 = 100%, in North and
-    in all areas (one area office: no funnel plot). Transfers waiting at the month end: none.
-    The board sees every figure of the first two measures as c (1 case): no chart, and no download
-    of them; the third measure's zero is published."""
+    in all areas (one area office: no funnel plot); its median: 1 working day. Transfers waiting at
+    the month end: none. The board sees every figure of the first two measures as c (1 case): no
+    chart, and none of their rows in the download; the third measure's zero is published."""
     server = Server(db).start()
     try:
         page.goto(f"{server.url}/action?action=A1&preview={role}")
         wait_idle(page)
         page.get_by_role("radio", name="Trajectory to the due date", exact=True).click()  # another view
         wait_idle(page)
-        buttons = page.get_by_role("button", name="Download this measure's data (Excel)")
-        expect(buttons).to_have_count(3 if role == "director" else 1)  # one a measure with a chart
-        data = press_first(page, "Download this measure's data (Excel)")
+        page.get_by_role("button", name="Download the data behind this action's charts (Excel)").wait_for()
+        expect(page.get_by_role("button", name=re.compile("^Download (this|the data)"))).to_have_count(1)  # one
+        data = press_first(page, "Download the data behind this action's charts (Excel)")
     finally:
         server.stop()
     sheets = sheets_of(data)
     assert list(sheets) == ["Monthly figures and SPC", "Area offices"]
-    month = next(r for r in sheets["Monthly figures and SPC"] if r["period"] == "2012-03")
-    north = next(r for r in sheets["Area offices"] if r["period"] == "2012-03" and r["area"] == "North")
-    if role == "director":  # transfers accepted within 5 working days
-        assert (month["value"], month["numerator"], month["denominator"]) == (100, 1, 1)
-        assert (north["value"], north["numerator"], north["denominator"]) == (100, 1, 1)
-    else:  # transfers waiting at the month end
-        assert month["value"] == north["value"] == 0
+    shown = ["transfer_timely_pct", "transfer_median_days", "transfers_waiting_count"] if role == "director" else [
+        "transfers_waiting_count"]
+    for rows in sheets.values():
+        assert list(rows[0])[:2] == ["kpi", "measure"]
+        assert list(dict.fromkeys(r["kpi"] for r in rows)) == shown
+    month = {r["kpi"]: r for r in sheets["Monthly figures and SPC"] if r["period"] == "2012-03"}
+    north = {r["kpi"]: r for r in sheets["Area offices"] if r["period"] == "2012-03" and r["area"] == "North"}
+    waiting = "transfers_waiting_count"
+    assert month[waiting]["value"] == north[waiting]["value"] == 0
+    assert month[waiting]["measure"] == "Transfers waiting to be accepted at the month end"
+    if role == "director":
+        timely = "transfer_timely_pct"
+        assert (month[timely]["value"], month[timely]["numerator"], month[timely]["denominator"]) == (100, 1, 1)
+        assert (north[timely]["value"], north[timely]["numerator"], north[timely]["denominator"]) == (100, 1, 1)
+        assert month["transfer_median_days"]["value"] == 1
 
 
 def test_the_workforce_charts_give_their_data_in_one_workbook(page, tmp_path_factory):
