@@ -29,6 +29,15 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
     return path
 
 
+def one_extract_db(folder: Path, sheets: dict[str, list[list[object]]], period: str) -> Path:
+    """A database in `folder` with one extract (these sheets) loaded for `period`."""
+    db = folder / "csc.duckdb"
+    with Store.open(db) as store:
+        path = write_xlsx(folder / f"extract-{period}.xlsx", sheets)
+        assert store.import_file(path, period, user="setup").status == "loaded"
+    return db
+
+
 @pytest.fixture
 def store(tmp_path):
     s = Store.open(tmp_path / "csc.duckdb")

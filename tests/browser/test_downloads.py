@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from csc.store import Store
 from tests.browser.conftest import Server, wait_idle
-from tests.conftest import write_xlsx
+from tests.conftest import one_extract_db
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,7 @@ TRANSFERS = [["transfer_id", "child_id", "from_team", "to_team", "requested_date
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    d = tmp_path_factory.mktemp("downloads")
-    db = d / "csc.duckdb"
-    with Store.open(db) as store:
-        path = write_xlsx(d / "march.xlsx", {"Transfers": TRANSFERS})
-        assert store.import_file(path, "2012-03", user="setup").status == "loaded"
-    return db
+    return one_extract_db(tmp_path_factory.mktemp("downloads"), {"Transfers": TRANSFERS}, "2012-03")
 
 
 def press(page, name: str) -> bytes:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from csc.store import Store
 from tests.browser.conftest import Server, wait_idle
-from tests.conftest import write_xlsx
+from tests.conftest import one_extract_db
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +18,7 @@ REFERRALS = [["referral_id", "child_id", "referral_date", "area_office", "team"]
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    d = tmp_path_factory.mktemp("toolbar")
-    db = d / "csc.duckdb"
-    with Store.open(db) as store:
-        path = write_xlsx(d / "april.xlsx", {"Referrals": REFERRALS})
-        assert store.import_file(path, "2011-04", user="setup").status == "loaded"
-    return db
+    return one_extract_db(tmp_path_factory.mktemp("toolbar"), {"Referrals": REFERRALS}, "2011-04")
 
 
 def toolbar_labels(page, server) -> list[str]:
