@@ -1,21 +1,166 @@
-"""When the KPI files are read: outside the dashboard at every call (a change is seen at once);
-in the dashboard once per data version (`kpis.files_key`), so that a page view looks at no file
-and a KPI's definition moves with its stored values (an import, a rollback, `csc refresh`)."""
+"""The KPI registry: every `.sql` parses, matches the specification and `docs/kpis.md`, and returns
+exactly the record-level columns the runner expects."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
+from pathlib import Path
+
+import pytest
 
 from csc import config, kpis
 
-NAME = "agency_rate_pct"
+SPEC = Path("/work/shared/spec")  # the project's specification, where it is available
+DOCS = config.ROOT / "docs" / "kpis.md"
+ACTIONS = {"A1", "A2", "A3", "A4", "A5", "S1", "S2"}
+BOLD_ID = re.compile(r"\*\*([a-z0-9_]+)\*\*")
+
+
+def spec_text(name: str) -> str:
+    path = SPEC / name
+    if not path.exists():
+        pytest.skip(f"specification {path} not available here")
+    return path.read_text()
+
+
+def test_every_sql_file_parses():
+    registry = kpis.registry()
+    assert len(registry) == len(list(kpis.KPI_DIR.glob("*.sql")))
+    assert all(k.sql.strip() for k in registry.values())
+
+
+def test_kpis_are_those_of_the_specification():
+    assert set(kpis.registry()) == set(BOLD_ID.findall(spec_text("kpis.md")))
+
+
+def test_kpis_are_those_documented():
+    documented = BOLD_ID.findall(DOCS.read_text())
+    assert len(documented) == len(set(documented)), "a KPI is documented twice"
+    assert set(kpis.registry()) == set(documented)
+
+
+def test_docs_list_the_readings_of_ambiguous_points():
+    assert "## Readings of ambiguous points" in DOCS.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(kpis.registry()))
+def test_header_is_complete(name):
+    kpi = kpis.get(name)
+    assert kpi.title and kpi.title[0].isupper()
+    assert kpi.action in ACTIONS
+    assert kpi.unit in kpis.UNITS
+    assert kpi.direction in ("higher", "lower")
+    assert kpi.aggregate in kpis.AGGREGATES
+    assert len(kpi.description) > 40
+    if kpi.unit == "pct":
+        assert kpi.aggregate == "ratio"
+
+
+def test_direction_and_target_match_the_specification():
+    text = spec_text("kpis.md")
+    pattern = re.compile(r"\*\*([a-z0-9_]+)\*\*\s*\((higher|lower)[^,)]*,\s*(?:target\s+([\d.]+)|no target)\)")
+    found = {m[0]: (m[1], float(m[2]) if m[2] else None) for m in pattern.findall(text)}
+    assert set(found) == set(kpis.registry())
+    for name, kpi in kpis.registry().items():
+        assert (kpi.direction, kpi.target) == found[name], name
+
+
+def test_action_matches_the_action_plan():
+    plan = {}
+    for line in spec_text("action-plan.md").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] in ACTIONS:
+            plan.update({name.strip(): cells[0] for name in cells[-1].split(",")})
+    assert {name: kpi.action for name, kpi in kpis.registry().items()} == plan
+
+
+def test_only_data_timeliness_is_all_areas_only():
+    assert {name for name, kpi in kpis.registry().items() if kpi.all_areas_only} == {"data_timeliness_days"}
+
+
+def test_every_kpi_returns_exactly_the_record_columns_on_an_empty_store(store):
+    cur = store.cursor()
+    kpis.prepare(cur, ("2011-04", "2011-04"))
+    for name, kpi in kpis.registry().items():
+        columns = [c[0] for c in cur.execute(f"select * from ({kpi.sql.strip().rstrip(';')}) limit 0").description]
+        assert tuple(columns) == kpis.RECORD_COLUMNS, name
+
+
+def test_every_kpi_returns_the_record_columns_with_data(store, load):
+    d = dt.date.fromisoformat
+    load(
+        {
+            "Referrals": [["referral_id", "child_id", "referral_date", "area_office"], ["R1", "C1", d("2011-04-04"), "North"]],
+            "Assessments": [
+                [
+                    "assessment_id",
+                    "child_id",
+                    "assessment_type",
+                    "start_date",
+                    "completed_date",
+                    "child_seen",
+                    "area_office",
+                    "worker_id",
+                ],
+                ["A1", "C1", "Initial", d("2011-04-04"), d("2011-04-08"), "Y", "North", "W1"],
+            ],
+            "CP Plans": [
+                ["cp_plan_id", "child_id", "start_date", "end_date", "area_office"],
+                ["P1", "C1", d("2009-04-01"), d("2011-04-20"), "North"],
+                ["P2", "C1", d("2011-04-21"), None, "North"],
+            ],
+            "Involvements": [
+                ["involvement_id", "child_id", "worker_id", "start_date", "area_office"],
+                ["I1", "C1", "W1", d("2011-04-04"), "North"],
+            ],
+            "Transfers": [
+                ["transfer_id", "child_id", "from_team", "to_team", "requested_date", "accepted_date", "area_office"],
+                ["T1", "C1", "Intake", "N1", d("2011-04-04"), d("2011-04-06"), "North"],
+            ],
+            "Workforce": [
+                ["worker_id", "area_office", "team", "is_qualified", "is_agency", "fte", "start_date"],
+                ["W1", "North", "N1", "Y", "N", 1, d("2010-01-04")],
+            ],
+            "Establishment": [["team", "area_office", "funded_fte"], ["N1", "North", 2]],
+            "Audits": [
+                ["audit_id", "audit_date", "area_office", "subject", "grade", "is_smart"],
+                ["U1", d("2011-04-05"), "North", "cp_plan", "Good", "Y"],
+            ],
+            "Supervisions": [["supervision_id", "worker_id", "supervision_date"], ["S1", "W1", d("2011-04-05")]],
+        },
+        period="2011-04",
+        imported_at=dt.datetime(2011, 5, 10),
+    )
+    cur = store.cursor()
+    for name, kpi in kpis.registry().items():
+        df = kpis.records(cur, kpi, "2011-04")
+        assert tuple(df.columns) == kpis.RECORD_COLUMNS, name
+        if name not in ("audit_good_pct", "transfers_waiting_count"):  # nothing of theirs in this extract
+            assert len(df) >= 1, name
+        assert set(df["period"]) <= {"2011-04"}, name
+    # every KPI with a figure for April has an all-areas row
+    results = kpis.results(cur, period="2011-04")
+    assert set(results["kpi"]) == set(kpis.registry()) - {"audit_good_pct"}
+    # T1 was accepted on 6 April, so nothing waits at April's end: a count of 0, not a gap
+    waiting = results[(results["kpi"] == "transfers_waiting_count") & results["area"].isna()]
+    assert waiting["value"].tolist() == [0]
+
+
+RETITLED = "agency_rate_pct"
 
 
 def retitle(queries, title: str) -> None:
-    path = queries / "kpis" / f"{NAME}.sql"
+    path = queries / "kpis" / f"{RETITLED}.sql"
     lines = path.read_text().splitlines()
     lines = [f"-- title: {title}" if line.startswith("-- title:") else line for line in lines]
     path.write_text("\n".join(lines) + "\n")
+
+
+# When the KPI files are read: outside the dashboard at every call (a change is seen at once); in
+# the dashboard once per data version (`kpis.files_key`), so that a page view looks at no file and a
+# KPI's definition moves with its stored values (an import, a rollback, `csc refresh`).
 
 
 def test_files_are_read_again_when_the_data_version_moves_and_at_once_outside_the_dashboard(tmp_path, monkeypatch):
@@ -25,13 +170,13 @@ def test_files_are_read_again_when_the_data_version_moves_and_at_once_outside_th
     version = ["db@1"]
     monkeypatch.setattr(kpis, "files_key", lambda: version[0])
     monkeypatch.setattr(kpis, "_by_key", None)
-    assert kpis.get(NAME).title == "Qualified social worker FTE filled by agency workers"
+    assert kpis.get(RETITLED).title == "Qualified social worker FTE filled by agency workers"
 
     retitle(queries, "Agency share, edited")
-    assert kpis.get(NAME).title == "Qualified social worker FTE filled by agency workers"  # same data version
+    assert kpis.get(RETITLED).title == "Qualified social worker FTE filled by agency workers"  # same data version
     version[0] = "db@2"  # an import or a refresh
-    assert kpis.get(NAME).title == "Agency share, edited"
+    assert kpis.get(RETITLED).title == "Agency share, edited"
 
     retitle(queries, "Agency share, edited again")
     monkeypatch.setattr(kpis, "files_key", None)  # the command line, the tests
-    assert kpis.get(NAME).title == "Agency share, edited again"
+    assert kpis.get(RETITLED).title == "Agency share, edited again"
