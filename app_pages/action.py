@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, exports, kpis, spc, status, text, ui, verdict, viewcache, wording
+from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -164,10 +164,8 @@ def behind_sheets() -> dict[str, pd.DataFrame]:
 
 
 if behind:
-    what = f"action-{action.id}-{sel.period_from}-{sel.period_to}"
-    ui.download_file("Download the data behind this action's charts (Excel)",
-                     lambda: exports.to_excel_sheets(behind_sheets()), f"{what}.xlsx", "dl-action", v,
-                     {"what": what, "sheets": list(behind)}, mime=exports.XLSX_MIME)
+    ui.download(behind_sheets, f"action-{action.id}-{sel.period_from}-{sel.period_to}", key="dl-action", v=v,
+                label="Download the data behind this action's charts (Excel)", excel=True)
 
 st.subheader("Commentary")
 notes = {p: c for p, c in action.commentary.items()

@@ -4,7 +4,7 @@ area office and team?"""
 import pyarrow as pa
 import streamlit as st
 
-from csc import breakdowns, census, exports, kpis, privacy, report, spc, text, ui, viewcache
+from csc import breakdowns, census, kpis, privacy, report, spc, text, ui, viewcache
 
 KPIS = tuple(k.name for section in kpis.on_page("workforce").values() for k in section)  # from the KPIs' headers
 
@@ -58,7 +58,7 @@ st.html(viewcache.shared("workforce-tiles", (ver, v.role, sel), lambda: ui.tiles
     [viewcache.shared("workforce-metric", (ver, v.role, sel, name), metric, name) for name in KPIS])))
 
 st.subheader("By area office")
-behind: dict[str, object] = {}  # the data behind each chart drawn, by measure: one download for them all
+behind = {}  # the data behind each chart drawn, by measure: one download (a workbook) for them all
 for name in KPIS:
     kpi = registry[name]
     chart, message = ui.area_chart(ver, v.role, name, sel, plan.target(name))
@@ -70,10 +70,8 @@ for name in KPIS:
         if chart.data is not None and not chart.data.empty:
             behind[breakdowns.short_title(name)] = chart.data
 if behind:
-    ui.download_file("Download the data behind these charts (Excel)", lambda: exports.to_excel_sheets(behind),
-                     f"workforce-by-area-{sel.period_from}-{sel.period_to}.xlsx", "dl-wf-areas", v,
-                     {"what": f"workforce-by-area-{sel.period_from}-{sel.period_to}", "sheets": list(behind)},
-                     mime=exports.XLSX_MIME)
+    ui.download(behind, f"workforce-by-area-{sel.period_from}-{sel.period_to}", key="dl-wf-areas", v=v,
+                label="Download the data behind these charts (Excel)", excel=True)
 
 st.subheader("By team")
 if not sel.period_to:

@@ -74,6 +74,7 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """A workbook of one sheet (`to_excel_sheets`)."""
     return to_excel_sheets({sheet: df})
 
 

@@ -52,7 +52,8 @@ def cursor():
 
 def version() -> str:
     """The data version every cache keys on: changes with each import, rollback, refresh, plan
-    change and team mapping (`Store.data_version`), and names the database, so that two databases in one process (the tests) never share a cached result.
+    change and team mapping (`Store.data_version`), and names the database, so that two databases
+    in one process (the tests) never share a cached result.
 
     Read once per script run (`begin_run`), and again in the same run after a write through
     this process's store (`Store.writes`), so that a page that changes the data sees it."""
@@ -75,8 +76,8 @@ _run = threading.local()  # the script run on this thread: its context, a token,
 
 def begin_run() -> None:
     """Called first by every run of dashboard.py: what a run needs once (the data version) is read
-    once in it, not on every call, and the KPI definitions' files once per data version. Outside a run begun here (a
-    page script run on its own by the tests) everything is read on every call, as before."""
+    once in it, not on every call, and the KPI definitions' files once per data version. Outside
+    a run begun here (a page script run on its own by the tests) everything is read on every call."""
     _run.ctx = get_script_run_ctx(suppress_warning=True)
     _run.token = object()
     _run.version = None
@@ -409,13 +410,16 @@ def download(df, name: str, key: str, v: Viewer | None = None, label: str = "Dow
              excel: bool = False) -> None:
     """Downloads are safe against formula injection and logged; the file (and `df` itself, when
     it is a callable that returns the frame) is made only when the button is pressed, not on
-    every view."""
-    def frame() -> pd.DataFrame:
+    every view. With `excel`, `df` may also be a dict of frames: a workbook with a sheet each."""
+    def frame():
         return df() if callable(df) else df
 
+    def workbook() -> bytes:
+        found = frame()
+        return exports.to_excel_sheets(found) if isinstance(found, dict) else exports.to_excel_bytes(found)
+
     if excel:
-        download_file(label, lambda: exports.to_excel_bytes(frame()), f"{name}.xlsx", key, v, {"what": name},
-                      mime=exports.XLSX_MIME)
+        download_file(label, workbook, f"{name}.xlsx", key, v, {"what": name}, mime=exports.XLSX_MIME)
     else:
         download_file(label, lambda: exports.to_csv_bytes(frame()), f"{name}.csv", key, v, {"what": name},
                       mime="text/csv")
