@@ -207,30 +207,29 @@ def test_the_first_month_recomputed_is_worked_out_from_what_changed(pair, starts
         for s in pair:
             s.import_tables(tables, period, user="analyst", name=f"{period}-{len(starts)}", imported_at=at)
 
+    def december(*args, **kw):  # one involvement sent again in December's extract
+        load({"involvements": table("involvements", [_involvement(*args, **kw)])}, "2011-12")
+
     load(base, "2011-06")
     load({"referrals": table("referrals", [{"referral_id": "R2", "child_id": "C4", "referral_date": d(2011, 12, 2),
                                             "area_office": "North"}])}, "2011-12")
     assert starts[-1] == ("2011-12", "2011-07")  # the spine grew by six months: from the first new one
     assert_same(*pair, "a new month")
     # I2's end moved from 10 September to 20 July: July is the first month it can move
-    load({"involvements": table("involvements", [_involvement("I2", "C2", "W2", d(2011, 2, 1), d(2011, 7, 20))])},
-         "2011-12")
+    december("I2", "C2", "W2", d(2011, 2, 1), d(2011, 7, 20))
     assert starts[-1] == ("2011-07", "2011-07")
     assert_same(*pair, "I2's end date moved earlier")
     # I3 sent again unchanged (only its import and period move): its end's month is not recomputed;
     # the import's own period (December, for data timeliness) is
-    load({"involvements": table("involvements", [_involvement("I3", "C3", "W1", d(2011, 3, 1), d(2011, 10, 1))])},
-         "2011-12")
+    december("I3", "C3", "W1", d(2011, 3, 1), d(2011, 10, 1))
     assert starts[-1] == ("2011-12", "2011-12")
     assert_same(*pair, "I3 sent again unchanged")
     # I1, open since January, closed on 5 December: December
-    load({"involvements": table("involvements", [_involvement("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5))])},
-         "2011-12")
+    december("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5))
     assert starts[-1] == ("2011-12", "2011-12")
     assert_same(*pair, "I1 closed")
     # I3's worker changed (not a date): its earliest date, March
-    load({"involvements": table("involvements", [_involvement("I3", "C3", "W9", d(2011, 3, 1), d(2011, 10, 1))])},
-         "2011-12")
+    december("I3", "C3", "W9", d(2011, 3, 1), d(2011, 10, 1))
     assert starts[-1] == ("2011-03", "2011-03")
     # only the KPIs that read the involvements from March; the others from the import's month
     # (data timeliness) or the months their own tables moved (none here)
@@ -238,8 +237,7 @@ def test_the_first_month_recomputed_is_worked_out_from_what_changed(pair, starts
     assert starts.kpis == {k: "2011-03" if k in involvements else "2011-12" for k in kpis.registry()}
     assert_same(*pair, "I3's worker changed")
     # I1's team changed: its start, January, the spine's first month: everything
-    load({"involvements": table("involvements", [_involvement("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5),
-                                                              team="T2")])}, "2011-12")
+    december("I1", "C1", "W1", d(2011, 1, 10), d(2011, 12, 5), team="T2")
     assert starts[-1] == ("2011-01", None)
     assert_same(*pair, "I1's team changed")
 
