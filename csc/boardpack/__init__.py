@@ -31,6 +31,7 @@ from csc.boardpack.content import (
     ROLES,
     collect,
 )
+from csc.exports import XLSX_MIME
 from csc.boardpack.words import (
     COMMENTARY_FIELDS,
     COMMENTARY_SHEET,
@@ -40,7 +41,6 @@ from csc.boardpack.words import (
     SUMMARY_HEADER_ROW,
     SUMMARY_SHEET,
     SUPPRESSION_RULE,
-    XLSX_MIME,
     assurance_words,
     change_words,
     direction_words,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from csc import kpis, privacy, wording
-from csc.exports import XLSX_MIME  # noqa: F401 - the board pack's type, named here as before
 from csc.boardpack.content import Measure, Pack, _num
 
 
