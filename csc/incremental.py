@@ -177,11 +177,29 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
     table, old, new = f"cur_{sheet.name}", f"_old_{sheet.name}", f"_new_{sheet.name}"
     replaced = cur.execute(f"create or replace temp table {old} as select c.rowid as old_rowid, c.* from {table} as c "
                            f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {}).fetchall()[0][0]
-    if loaded:
+    part = ", ".join(f"r.{c}" for c in sheet.column_names)
+    by = ", ".join(keys)
+    if loaded and not replaced:
+        # none of the import's keys had a current row (a sheet's first load): its rows are their
+        # current versions, inserted straight from the raw rows (one of each key, the rule of
+        # `current_rows_sql`, though a checked extract has no key twice: then no window is needed),
+        # and the versions after are those rows of the current table
+        rows = f"""
+            select {part}, i.period as import_period, r.import_id
+            from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
+            where r.import_id = $id
+        """
+        own = ", ".join(f"r.{k}" for k in sheet.key)  # one import: one period
+        unique = cur.execute(f"select count(*) = (select count(*) from (select distinct {own} from raw_{sheet.name} "
+                             f"as r where r.import_id = $id)) from raw_{sheet.name} where import_id = $id",
+                             {"id": import_id}).fetchall()[0][0]
+        once = "" if unique else f"qualify row_number() over (partition by {by}) = 1"
+        cur.execute(f"insert into {table} by name select * from ({rows}) {once}", {"id": import_id})
+        new = f"(select * from {table} where import_id = {int(import_id)})"
+        current = 0
+    elif loaded:
         # the keys' current versions are now their old ones or the import's rows, whichever comes
         # from the latest period (then import): the raw rows of other imports need not be read
-        part = ", ".join(f"r.{c}" for c in sheet.column_names)
-        by = ", ".join(keys)
         current = cur.execute(f"""
             create or replace temp table {new} as
             select * from (

@@ -242,6 +242,27 @@ def test_the_first_month_recomputed_is_worked_out_from_what_changed(pair, starts
     assert_same(*pair, "I1's team changed")
 
 
+def test_a_sheets_first_load_with_a_key_twice_keeps_one_current_row_as_a_full_recompute_does(pair, starts):
+    """A sheet's first load (no key of it current yet) goes in straight from the import's rows; a
+    key the import holds twice (`import_tables` checks nothing) still gives one current row."""
+    d = dt.date
+    r1 = {"referral_id": "R1", "child_id": "C1", "referral_date": d(2011, 1, 5), "area_office": "North"}
+    r2 = {"referral_id": "R2", "child_id": "C2", "referral_date": d(2011, 2, 7), "area_office": "South"}
+    at = dt.datetime(2011, 3, 6, 9)
+    for s in pair:
+        s.import_tables({"referrals": table("referrals", [r1, r2, r1])}, "2011-02", user="a", name="twice",
+                        imported_at=at)
+    assert_same(*pair, "R1 twice in the first load")
+    assert pair[0].cursor().execute("select referral_id, count(*) from cur_referrals group by 1 order by 1"
+                                    ).fetchall() == [("R1", 1), ("R2", 1)]
+    r3 = {"referral_id": "R3", "child_id": "C3", "referral_date": d(2011, 3, 1), "area_office": "North"}
+    for s in pair:  # only new keys, to a sheet with current rows: straight in as well
+        s.import_tables({"referrals": table("referrals", [r3])}, "2011-03", user="a", name="new", imported_at=at)
+    assert starts[-1][0] == "2011-03"
+    assert_same(*pair, "R3, a new key")
+    assert pair[0].cursor().execute("select count(*) from cur_referrals").fetchall() == [(3,)]
+
+
 # --- randomized small councils ---------------------------------------------------------------------
 
 AREAS = ("North", "South", "East")
