@@ -439,13 +439,15 @@ def _parse_expr(col: spec.Column, t: str) -> str:
         # the usual spelling first, without a regular expression: an Excel date cell reads as "2011-03-31 00:00:00"
         iso = (f"case when substr({t}, 5, 1) = '-' and substr({t}, 8, 1) = '-' and "
                f"(strlen({t}) = 10 or substr({t}, 11, 1) in (' ', 'T')) then try_cast(left({t}, 10) as date) end")
+        # the other spellings only where that one gave no date: a case runs its branches on those
+        # rows alone, where coalesce would try every regular expression on every row
         return (
-            f"cast(coalesce({iso}, "
+            f"case when {iso} is not null then {iso} else cast(coalesce("
             f"case when regexp_full_match({d}, '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}') then try_strptime({d}, '%Y-%m-%d') end, "
             f"case when regexp_full_match({d}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') then try_strptime({d}, '%d/%m/%Y') end, "
             f"case when regexp_full_match({d}, '[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}') then try_strptime({d}, '%d-%m-%Y') end, "
             f"case when regexp_full_match({d}, '[0-9]{{1,2}}\\.[0-9]{{1,2}}\\.[0-9]{{4}}') then try_strptime({d}, '%d.%m.%Y') end"
-            ") as date)"
+            ") as date) end"
         )
     if col.type == FLAG:
         return (
