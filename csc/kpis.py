@@ -458,57 +458,75 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | No
     "What an import recomputes"), and each (KPI, month) is decided on by the suppression alone, so
     the months kept are what a full recompute makes."""
     months = prepare(cur)
+    if not months:  # nothing loaded (or all rolled back): no results
+        _clear(cur, None)
+        cur.execute("drop table if exists kpi_state")
+        return None
+    fp = fingerprint()  # reads the KPI files and the code: once a recompute
+    state = _stored_state(cur) if since else None
+    start, groups = _months_to_recompute(since, months, state, fp)
+    _clear(cur, groups if start is not None else None)
+    for month, names in sorted(groups.items(), reverse=True):  # `start`'s last: the zero counts' months
+        if month is not None:  # the months to recompute (none after a rollback of the last)
+            cur.execute("create or replace temp table kpi_months as select * from _kpi_spine where period >= $m "
+                        "order by period", {"m": month})
+        _insert_results(cur, names)
+    areas = [r[0] for r in cur.execute("select distinct area from kpi_results where area is not null "
+                                       "order by area").fetchall()]
+    if start is not None and areas != state[3]:
+        # the zero counts of the months kept name every area office: a new or gone one changes them
+        cur.execute("drop table _kpi_spine")
+        return materialise(cur)
+    # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
+    for kpi in registry().values():
+        if kpi.unit == "count":
+            cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
+                        f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
+    suppression.board_suppression(cur, registry(), since=start)
+    if start is not None:  # the whole spine again, for this connection
+        cur.execute("create or replace temp table kpi_months as select * from _kpi_spine order by period; "
+                    "drop table _kpi_spine")
+    cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
+                "$last as last_period, $areas::varchar[] as areas",
+                {"fp": fp, "first": months[0], "last": months[-1], "areas": areas})
+    return start
+
+
+def _months_to_recompute(since: str | dict[str, str] | None, months: list[str], state: tuple | None,
+                         fp: str) -> tuple[str | None, dict[str | None, list[str] | None]]:
+    """(the first month to recompute, None for every month; that month's groups: the first month
+    of each group -> its KPIs), from what the caller says can move (`materialise`'s `since`) and
+    what the stored results were made by and over (`_stored_state`). Stored results of other
+    definitions or code, or of a spine starting in another month, are recomputed whole; else from
+    the earliest month `since` names, and never after the first new month of the spine."""
     own = since if isinstance(since, dict) else {}
     first = min(own.values(), default=None) if isinstance(since, dict) else since
-    state = _stored_state(cur) if first is not None and months else None
-    fp = fingerprint() if months else None  # reads the KPI files and the code: once a recompute
-    start = None
-    if state is not None and state[0] == fp and state[1] == months[0]:
-        bound = min(add_months(state[2], 1), add_months(months[-1], 1))  # the new months; none past the last
-        start = max(min(first, bound), months[0])
-        start = None if start == months[0] else start
-    if start is None:
+    if first is None or state is None or state[0] != fp or state[1] != months[0]:
+        return None, {None: None}  # every KPI, the spine of `prepare`
+    bound = min(add_months(state[2], 1), add_months(months[-1], 1))  # the new months; none past the last
+    start = max(min(first, bound), months[0])
+    if start == months[0]:
+        return None, {None: None}
+    groups: dict[str | None, list[str] | None] = {}  # the first month to recompute -> its KPIs
+    for name in registry():
+        groups.setdefault(max(min(own.get(name, first), bound), start), []).append(name)
+    return start, groups
+
+
+def _clear(cur: duckdb.DuckDBPyConnection, groups: dict[str | None, list[str] | None] | None) -> None:
+    """Make way for the results to recompute: the tables made anew (`groups` None: every month), or
+    each group's KPIs' rows from its first month on deleted, the spine kept aside (`_kpi_spine`)."""
+    if groups is None:
         for table, team in (("kpi_results", ""), ("kpi_team_results", "team varchar, ")):
             cur.execute(f"create or replace table {table} (kpi varchar, period varchar, area varchar, {team}"
                         "numerator double, denominator double, value double, hidden boolean default false)")
-        groups = {None: None}  # every KPI, the spine of `prepare`
-    else:
-        groups = {}  # the first month to recompute -> its KPIs (from `start` on, the new months at the latest)
-        for name in registry():
-            groups.setdefault(max(min(own.get(name, first), bound), start), []).append(name)
-        for table in ("kpi_results", "kpi_team_results"):
-            cur.execute(f"delete from {table} as r using (select unnest($kpis) as kpi, unnest($starts) as since) as g "
-                        "where r.kpi = g.kpi and r.period >= g.since",
-                        {"kpis": [n for names in groups.values() for n in names],
-                         "starts": [m for m, names in groups.items() for _ in names]})
-        cur.execute("create or replace temp table _kpi_spine as select * from kpi_months")
-    if months:
-        for month, names in sorted(groups.items(), reverse=True):  # `start`'s last: the zero counts' months
-            if month is not None:  # the months to recompute (none after a rollback of the last)
-                cur.execute("create or replace temp table kpi_months as select * from _kpi_spine where period >= $m "
-                            "order by period", {"m": month})
-            _insert_results(cur, names)
-        areas = [r[0] for r in cur.execute("select distinct area from kpi_results where area is not null "
-                                           "order by area").fetchall()]
-        if start is not None and areas != state[3]:
-            # the zero counts of the months kept name every area office: a new or gone one changes them
-            cur.execute("drop table _kpi_spine")
-            return materialise(cur)
-        # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
-        for kpi in registry().values():
-            if kpi.unit == "count":
-                cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
-                            f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
-        suppression.board_suppression(cur, registry(), since=start)
-        if start is not None:  # the whole spine again, for this connection
-            cur.execute("create or replace temp table kpi_months as select * from _kpi_spine order by period; "
-                        "drop table _kpi_spine")
-        cur.execute("create or replace table kpi_state as select $fp as fingerprint, $first as first_period, "
-                    "$last as last_period, $areas::varchar[] as areas",
-                    {"fp": fp, "first": months[0], "last": months[-1], "areas": areas})
-    else:
-        cur.execute("drop table if exists kpi_state")
-    return start
+        return
+    for table in ("kpi_results", "kpi_team_results"):
+        cur.execute(f"delete from {table} as r using (select unnest($kpis) as kpi, unnest($starts) as since) as g "
+                    "where r.kpi = g.kpi and r.period >= g.since",
+                    {"kpis": [n for names in groups.values() for n in names],
+                     "starts": [m for m, names in groups.items() for _ in names]})
+    cur.execute("create or replace temp table _kpi_spine as select * from kpi_months")
 
 
 def _insert_results(cur: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> None:
