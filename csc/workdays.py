@@ -11,6 +11,7 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
+import numpy as np
 import pyarrow as pa
 
 FIRST = dt.date(1990, 1, 1)
@@ -19,7 +20,19 @@ LAST_YEAR_AHEAD = 15
 
 @lru_cache(maxsize=4)
 def bank_holidays(first_year: int, last_year: int) -> frozenset[dt.date]:
-    """England and Wales bank holidays, one-off and substitute days included."""
+    """England and Wales bank holidays, one-off and substitute days included (the years of the
+    calendar table taken from its own list, worked out once a process)."""
+    if FIRST.year <= first_year and last_year <= _last_day().year:
+        return frozenset(d for d in _calendar_holidays(_last_day().year) if first_year <= d.year <= last_year)
+    return _holidays(first_year, last_year)
+
+
+@lru_cache(maxsize=2)
+def _calendar_holidays(last_year: int) -> frozenset[dt.date]:
+    return _holidays(FIRST.year, last_year)
+
+
+def _holidays(first_year: int, last_year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1)))
 
 
@@ -35,14 +48,8 @@ def wd(a: dt.date, b: dt.date) -> int:
     """Working days d with a < d <= b (negative when b is before a)."""
     if b < a:
         return -wd(b, a)
-    hols = bank_holidays(a.year, b.year)
-    n = 0
-    day = a + dt.timedelta(days=1)
-    while day <= b:
-        if day.weekday() < 5 and day not in hols:
-            n += 1
-        day += dt.timedelta(days=1)
-    return n
+    one = dt.timedelta(days=1)
+    return int(np.busday_count(a + one, b + one, holidays=sorted(bank_holidays(a.year, b.year))))
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:

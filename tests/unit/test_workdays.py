@@ -92,3 +92,18 @@ def test_calendar_table_differences_equal_wd():
             b = a + dt.timedelta(days=gap)
             if b in idx:
                 assert idx[b] - idx[a] == wd(a, b), (a, b)
+
+
+def test_wd_counts_as_walking_day_by_day_over_decades_and_before_the_calendar():
+    """wd counts with numpy's business days; walking every day between (the definition) gives
+    the same on random spans, from before the calendar table's first year to the years ahead."""
+    import random
+
+    rng = random.Random(17)
+    for _ in range(400):
+        a = d("1984-06-01") + dt.timedelta(days=rng.randrange(365 * 60))
+        b = a + dt.timedelta(days=rng.randrange(-3000, 3000))
+        lo, hi = min(a, b), max(a, b)
+        walked = sum(1 for n in range(1, (hi - lo).days + 1)
+                     if workdays.is_working_day(lo + dt.timedelta(days=n)))
+        assert wd(a, b) == (walked if b >= a else -walked), (a, b)
