@@ -112,7 +112,11 @@ def monthly_import(db: Path, tables: dict[str, pa.Table], full: bool) -> tuple[f
     table, every month), as before `csc.incremental`."""
     from csc import kpis as kpis_module
 
-    copy = db.with_name(f"{db.stem}-monthly.duckdb")
+    # a folder of its own: a database's folder holds its recovery manifest (uploads/manifest.jsonl),
+    # which a copy beside it would be checked against (and warn of imports it lacks)
+    copy = db.parent / f"{db.stem}-monthly" / db.name
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    copy.parent.mkdir()
     shutil.copy(db, copy)
     took, first = [], []
     store = Store.open(copy)
@@ -136,7 +140,7 @@ def monthly_import(db: Path, tables: dict[str, pa.Table], full: bool) -> tuple[f
     finally:
         kpis_module.materialise = materialise
         store.close()
-        copy.unlink()
+        shutil.rmtree(copy.parent)
     return took[0], first[0]
 
 
