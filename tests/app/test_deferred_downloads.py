@@ -1,0 +1,50 @@
+"""Downloads made on the press (issue 17): the file is built from the page run's names when the
+button is pressed, after the whole page script has run. A name the page binds again further down
+must not change what an earlier button makes. Figures by hand from conftest.py: transfers accepted
+within 5 working days, July 2011, all areas 3 of 4 = 75%."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from csc import ui, viewcache
+from tests.app.conftest import build_council
+from tests.app.test_pages import ACTION, page
+
+
+@pytest.fixture()
+def presses(monkeypatch):
+    """The `make` of every download button drawn, by key (what a press would run)."""
+    made = {}
+    real = ui.download_file
+
+    def spy(label, make, file_name, key, v, detail, mime, where=None):
+        made[key] = make
+        return real(label, make, file_name, key, v, detail, mime, **({} if where is None else {"where": where}))
+
+    monkeypatch.setattr(ui, "download_file", spy)
+    return made
+
+
+@pytest.fixture()
+def own_council(tmp_path):
+    viewcache.clear()
+    return build_council(tmp_path)
+
+
+def test_the_action_workbook_is_made_when_the_records_are_shown_too(own_council, presses):
+    at = page(own_council, ACTION, "director", action="A1")
+    at.session_state["records-box"] = True  # "Records behind this figure" opened
+    at.run()
+    at.session_state["rec_show"] = True  # and "Show the records" on
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "dl-records" in presses  # the records are shown, with their own download
+    workbook = openpyxl.load_workbook(io.BytesIO(presses["dl-action"]()))
+    sheet = workbook["Monthly figures and SPC"]
+    rows = [dict(zip([c.value for c in sheet[1]], [c.value for c in r])) for r in sheet.iter_rows(min_row=2)]
+    july = [r for r in rows if r["kpi"] == "transfer_timely_pct" and r["period"] == "2011-07"]
+    assert [r["value"] for r in july] == [75.0]
