@@ -200,12 +200,13 @@ if not v.is_board:
             if st.toggle("Show the records", key="rec_show"):
                 ui.log_view(v, f"records {rec_kpi} {rec_month} {rec_area}")
 
-                def behind() -> pd.DataFrame:
+                def records_behind() -> pd.DataFrame:
                     records = kpis.records(ui.cursor(), registry[rec_kpi], rec_month,
                                            None if rec_area == everywhere else rec_area)
                     return records[records["area"].isin(sel.areas)] if sel.areas and rec_area == everywhere else records
 
-                records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area), behind)
+                records = viewcache.shared("action-records", (ver, v.role, sel.areas, rec_kpi, rec_month, rec_area),
+                                           records_behind)
                 if records.empty:
                     st.info(f"No records behind {registry[rec_kpi].title} in {spc.period_label(rec_month)} for {text.md(rec_area)}.")
                 else:
