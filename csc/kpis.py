@@ -21,7 +21,9 @@ import hashlib
 import os
 import re
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -308,13 +310,27 @@ def _mtimes(folder: Path) -> tuple:
 #: then, not in the middle of a page. Outside the dashboard every call looks at the files' times.
 files_key: Callable[[], object | None] | None = None
 _by_key: tuple | None = None
+_writing = threading.local()  # `files_as_they_are` blocks open on this thread
+
+
+@contextmanager
+def files_as_they_are() -> Iterator[None]:
+    """Inside the block (every write transaction: `csc.store.Store.transaction`), `registry` looks
+    at the files whatever `files_key` says: an import or rollback made in a page run computes with
+    the definitions on disk, whose stored values then go with the data version it makes, not with
+    the definitions read earlier in the run."""
+    _writing.depth = getattr(_writing, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _writing.depth -= 1
 
 
 def registry() -> dict[str, Kpi]:
     """Every KPI, by name, in file-name order (the files' changes are seen at once; in the
-    dashboard, when the data version next moves: `files_key`)."""
+    dashboard, when the data version next moves: `files_key`; in a write, at once)."""
     global _by_key
-    key = files_key() if files_key is not None else None
+    key = files_key() if files_key is not None and not getattr(_writing, "depth", 0) else None
     folder = queries_dir()
     if key is not None:
         memo = _by_key

@@ -225,9 +225,11 @@ class Store:
         records changes in the order they were committed. If the block raises, everything is
         undone and the `w.on_rollback` clean-up runs. `action` None: the store's own upkeep of its
         tables on open, which no one asked for (not audited unless the block names it, `w.action`)."""
+        from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
+
         if self.read_only:
             raise StoreError("This database was opened read-only: nothing can be changed through it.")
-        with self._write_lock:
+        with self._write_lock, kpis.files_as_they_are():  # a write computes with the KPI files on disk
             self.flush_audit()  # views and exports before this change come before it in the log
             w = Write(self, self._con.cursor(), dict(detail or {}))
             w.action = action
