@@ -139,6 +139,7 @@ class Store:
         #: Moved on after each write transaction this object commits (`ui.version` re-reads the
         #: data version when it moves, so a page that writes sees its own change in the same run).
         self.writes = 0
+        self._mine = threading.local()  # `writes_here`
         self._version: tuple[int, int] | None = None  # (commits seen, data version): `data_version`
         self._file = str(Path(path).resolve())  # its key in `_COMMITS`
         # audit entries waiting for the background writer (`audit_soon`), in the order given
@@ -244,6 +245,7 @@ class Store:
                 w.cur.execute("update data_version set n = n + 1")
                 w.cur.execute("commit")
                 self.writes += 1
+                self._mine.n = self.writes_here() + 1
                 _COMMITS[self._file] += 1  # after the commit: a reader that saw the old count reads again
             except BaseException:
                 w.cur.execute("rollback")
@@ -275,12 +277,22 @@ class Store:
         memo = self._version
         if memo is not None and memo[0] == seen:
             return memo[1]
-        try:
-            n = self.cursor().execute("select n from data_version").fetchall()[0][0]
-        except duckdb.CatalogException:  # a database from before the data version, opened read-only
-            n = 0
+        n = self.version_seen_by(self.cursor())
         self._version = (seen, n)
         return n
+
+    def writes_here(self) -> int:
+        """Write transactions committed through this store by the calling thread (a page run's
+        own: an import from the Upload page), not by other sessions' threads."""
+        return getattr(self._mine, "n", 0)
+
+    @staticmethod
+    def version_seen_by(cur: duckdb.DuckDBPyConnection) -> int:
+        """The data version as `cur` sees it (inside a read transaction: the one it began on)."""
+        try:
+            return cur.execute("select n from data_version").fetchall()[0][0]
+        except duckdb.CatalogException:  # a database from before the data version, opened read-only
+            return 0
 
     def _ensure_schema(self) -> None:
         with self.transaction("system", None) as w:

@@ -46,8 +46,49 @@ _STORES: dict[str | None, Store] = {}
 
 
 def cursor():
-    """A cursor for this script run: readers never block the writer and see committed data."""
-    return store().cursor()
+    """A cursor for this script run: readers never block the writer and see committed data.
+
+    In a run begun by `begin_run`, one cursor for the whole run, in a read transaction begun the
+    first time it is asked for (a run whose figures are all shared asks for none), holding the
+    data of the run's data version (`version`): whatever a run builds and shares under that
+    version is that version's data, though an import commit while it builds (DuckDB keeps the
+    transaction's snapshot), so no session is handed figures of two versions side by side. If the
+    data moved between the run's start and that first read, the run starts again; after a write in
+    the run, a new transaction sees it. Closed at the run's end (`end_run`)."""
+    s = store()
+    token = _run_token()
+    if token is None:
+        return s.cursor()
+    held = getattr(_run, "cursor", None)
+    if held is not None and held[0] is token and held[1] is s and held[2] == s.writes_here():
+        return held[3]
+    _close_run_cursor()
+    cur = s.cursor()
+    cur.execute("begin transaction")
+    if f"{s.path}@{s.version_seen_by(cur)}" != version():
+        cur.execute("rollback")
+        cur.close()
+        st.rerun()  # an import committed since the run read its version: start again on the new one
+        return s.cursor()  # (st.rerun returns only outside Streamlit's script runner)
+    _run.cursor = (token, s, s.writes_here(), cur)
+    return cur
+
+
+def end_run() -> None:
+    """Called last by every run of dashboard.py, whatever ends it: the run's read transaction
+    (`cursor`) is closed."""
+    _close_run_cursor()
+
+
+def _close_run_cursor() -> None:
+    held = getattr(_run, "cursor", None)
+    _run.cursor = None
+    if held is not None:
+        try:
+            held[3].execute("rollback")  # it only read
+            held[3].close()
+        except Exception:  # noqa: BLE001 - a connection already closed (the store was): nothing to end
+            pass
 
 
 def version() -> str:
@@ -55,17 +96,18 @@ def version() -> str:
     change and team mapping (`Store.data_version`), and names the database, so that two databases
     in one process (the tests) never share a cached result.
 
-    Read once per script run (`begin_run`), and again in the same run after a write through
-    this process's store (`Store.writes`), so that a page that changes the data sees it."""
+    Read once per script run (`begin_run`), and again in the same run after a write the run made
+    itself (`Store.writes_here`), so that a page that changes the data sees it; another session's
+    import does not move a run's version in the middle of it (`cursor`)."""
     s = store()
     token = _run_token()
     if token is not None:
         memo = getattr(_run, "version", None)
-        if memo is not None and memo[0] is token and memo[1] is s and memo[2] == s.writes:
+        if memo is not None and memo[0] is token and memo[1] is s and memo[2] == s.writes_here():
             return memo[3]
     value = f"{s.path}@{s.data_version()}"
     if token is not None:
-        _run.version = (token, s, s.writes, value)
+        _run.version = (token, s, s.writes_here(), value)
     return value
 
 

@@ -1,0 +1,90 @@
+"""What is cached under a data version is that version's data (csc/viewcache.py: "the key must
+hold everything the result depends on"). A page run reads the data version once, at its start
+(`ui.version`); an import that commits while the run is building its figures moves the data, and
+a figure built after the commit must not be kept under the version from before it: every session
+whose run began before the commit is served that entry, beside entries built before the commit
+(the board's verdict from the true series of one version and the published series of another).
+A run reads through one cursor in one read transaction (`ui.cursor`), so it builds the data of
+its own version; a run whose data moved before its first read starts again.
+
+By hand, from tests/app/conftest.py: July 2011's transfers accepted within 5 working days, all
+areas, 3 of 4 = 75%. A second July extract sends North's late transfer (T-2011-07-North-1,
+requested Monday 4 July) again, accepted the next day: 4 of 4 = 100%."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from csc import report, ui, viewcache
+from tests.app.conftest import TRANSFER, build_council
+from tests.conftest import write_xlsx
+
+D = dt.date
+NAME = "transfer_timely_pct"
+SEL = report.Selection(None, "2011-04", "2011-07")
+
+
+@pytest.fixture()
+def own_council(tmp_path, monkeypatch):
+    viewcache.clear()
+    ui.clear_caches()
+    db = build_council(tmp_path)
+    monkeypatch.setenv("CSC_DB", str(db))
+    return db
+
+
+@pytest.fixture()
+def a_run(monkeypatch):
+    """A script run as dashboard.py begins and ends one (Streamlit's run context stood in for)."""
+    run = object()
+    monkeypatch.setattr(ui, "get_script_run_ctx", lambda suppress_warning=False: run)
+    ui.begin_run()
+    yield
+    ui.end_run()
+
+
+def import_north_again(db) -> None:
+    """An analyst's import, from another session (its own thread), through the same store."""
+    again = [TRANSFER, ["T-2011-07-North-1", "C-T-2011-07-North-1", "Intake", "North A", D(2011, 7, 4), D(2011, 7, 5),
+                        "North"]]
+    path = write_xlsx(db.parent / "extract-2011-07-again.xlsx", {"Transfers": again})
+    results = []
+    other = threading.Thread(target=lambda: results.append(
+        ui.store().import_file(path, "2011-07", user="test", imported_at=dt.datetime(2011, 8, 8, 9))))
+    other.start()
+    other.join()
+    assert results[0].status == "loaded", [p.message for p in results[0].problems]
+
+
+def july(df) -> list[float]:
+    return df.loc[df["period"] == "2011-07", "value"].tolist()
+
+
+def test_a_figure_built_after_an_import_is_not_kept_under_the_version_before_it(own_council, a_run):
+    before = ui.version()  # the run's data version
+    assert july(ui.series(before, "analyst", NAME, SEL)) == [75.0]  # built before the commit
+    import_north_again(own_council)  # an analyst's import commits while the run is still building
+    assert ui.store().data_version() != int(before.rsplit("@", 1)[1])
+    # the run goes on with its version: the true series for the ratings, built now, is that version's
+    assert july(ui.series(before, "director", NAME, SEL)) == [75.0]
+    ui.end_run()
+    ui.begin_run()  # the next run: the new version, and its data
+    assert ui.version() != before
+    assert july(ui.series(ui.version(), "director", NAME, SEL)) == [100.0]
+
+
+def test_a_run_whose_data_moved_before_its_first_read_starts_again(own_council, a_run, monkeypatch):
+    class Rerun(Exception):
+        pass
+
+    def rerun():
+        raise Rerun
+
+    monkeypatch.setattr(ui.st, "rerun", rerun)
+    ui.version()  # the run's data version, then an import before it reads anything
+    import_north_again(own_council)
+    with pytest.raises(Rerun):
+        ui.cursor()
