@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
+from csc import plan as action_plan
 
 v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
@@ -298,19 +299,30 @@ st.caption(
     + " The file is made when you press a button."
 )
 if pack_period:
-    pack_store, pack_plan = ui.store(), plan  # captured: the file is made on another thread, on the press
+    pack_store = ui.store()  # captured: the file is made on another thread, on the press
+    pack_args = (pack_period, pack_areas, pack_role)  # bound now: this run's selection and role
 
-    pack_args = (pack_plan, pack_period, pack_areas, pack_role)  # bound now: this run's selection and role
+    def _pack(build, store=pack_store, args=pack_args):
+        """The pack of the figures and the plan (targets, owners, commentary) as they stand when
+        the button is pressed, read in one transaction: never a plan of one moment beside the
+        figures of another."""
+        cur = store.cursor()
+        cur.execute("begin transaction")
+        try:
+            return build(cur, action_plan.current(cur), *args)
+        finally:
+            cur.execute("rollback")
+            cur.close()
 
     def pack_detail(fmt: str) -> dict:  # what the audit log says was taken
         return {"what": "board pack", "format": fmt, "period": pack_period, "areas": pack_areas,
                 "suppressed": pack_role == "board"}
 
-    def _pack_excel(store=pack_store, args=pack_args) -> bytes:
-        return boardpack.build_excel(store.cursor(), *args)
+    def _pack_excel() -> bytes:
+        return _pack(boardpack.build_excel)
 
-    def _pack_html(store=pack_store, args=pack_args) -> str:
-        return boardpack.build_html(store.cursor(), *args)
+    def _pack_html() -> str:
+        return _pack(boardpack.build_html)
 
     row = st.container(horizontal=True)  # one layout block (two columns were three)
     ui.download_file("Board pack (Excel)", _pack_excel, boardpack.file_name(pack_period, pack_areas, pack_role, ".xlsx"),

@@ -48,3 +48,17 @@ def test_the_action_workbook_is_made_when_the_records_are_shown_too(own_council,
     rows = [dict(zip([c.value for c in sheet[1]], [c.value for c in r])) for r in sheet.iter_rows(min_row=2)]
     july = [r for r in rows if r["kpi"] == "transfer_timely_pct" and r["period"] == "2011-07"]
     assert [r["value"] for r in july] == [75.0]
+
+
+def test_the_board_pack_is_made_of_the_plan_and_the_figures_as_they_stand_at_the_press(own_council, presses):
+    """The pack is made on the press; a target changed after the page was drawn is in it (and
+    judged against), not the plan the page was drawn with beside the figures of the press."""
+    from csc import plan
+
+    page(own_council, None, "director")
+    assert "dl-boardpack-html" in presses
+    before = presses["dl-boardpack-html"]()
+    assert "within 5 working days" in before and "Target" in before
+    plan.record_change(ui.store(), "A1", "target:transfer_timely_pct", "93.7", user="lead", role="director")
+    after = presses["dl-boardpack-html"]()  # the same button, pressed after the change
+    assert "Target: 93.7%" in after and "93.7%" not in before
