@@ -51,7 +51,7 @@ def cursor():
     In a run begun by `begin_run`, one cursor for the whole run, in a read transaction begun the
     first time it is asked for (a run whose figures are all shared asks for none), holding the
     data of the run's data version (`version`): whatever a run builds and shares under that
-    version is that version's data, though an import commit while it builds (DuckDB keeps the
+    version is that version's data, though an import commits while it builds (DuckDB keeps the
     transaction's snapshot), so no session is handed figures of two versions side by side. If the
     data moved between the run's start and that first read, the run starts again; after a write in
     the run, a new transaction sees it. Closed at the run's end (`end_run`)."""
