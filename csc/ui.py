@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache, wording
+from csc import access, breakdowns, config, exports, kpis, pages, plan, quality, report, text, viewcache, wording
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -328,6 +328,13 @@ def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) 
     return report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas, suppress=role == "board")
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def quality_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataFrame:
+    """The Data quality page's counts of each check by month (for any months chosen). Defined here,
+    once, not in the page's script, where it was made again on every run."""
+    return quality.counts(cursor(), areas=areas)
+
+
 def extract_source(data_version: str) -> str:
     """The charts' source line (which extracts), worked out once per data version."""
     return viewcache.shared("extract-source", (data_version,), lambda: breakdowns.extract_source(cursor()))
@@ -525,5 +532,8 @@ def tiles(items: list[dict]) -> str:
     return f'<div class="csc-tiles">{"".join(out)}</div>'
 
 
+_RESPONSIVE = viewcache.Html(RESPONSIVE_CSS)  # cleaned once (viewcache.Html)
+
+
 def responsive_styles() -> None:
-    st.html(RESPONSIVE_CSS)
+    st.html(_RESPONSIVE)
