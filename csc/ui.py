@@ -479,6 +479,8 @@ RESPONSIVE_CSS = """
 .csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
 .csc-h { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 0.5rem 0; padding: 0; }
 .csc-action-h { border-top: 1px solid #d8dadc; padding-top: 1rem; margin-top: 0.5rem; }
+.csc-action { display: flow-root; }  /* the Overview's actions, one element: spaced as elements are */
+.csc-action + .csc-action { margin-top: 1rem; }
 .csc-summary { display: flex; flex-direction: column; gap: 0.5rem; }
 .csc-sum-row { display: grid; grid-template-columns: 1.3fr 3.4fr 1.6fr 2.8fr 1.1fr; gap: 1rem; align-items: center;
   border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.6rem 1rem; }
