@@ -65,10 +65,18 @@ def measure(name: str, kpi, target):
     true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
     out = SimpleNamespace(df=df, hidden_months="suppressed" in df and bool(df["suppressed"].any()),
                           message=breakdowns.empty_message(kpi, df), assessed=None, xmr=None, areas=None,
-                          areas_message=None, funnel=None, why_not=None, trajectory=None)
+                          areas_message=None, funnel=None, why_not=None, trajectory=None,
+                          latest_period=df["period"].iloc[-1] if not df.empty else None)
     # the one verdict, from the true figures; for the board in words that name no hidden figure
     out.assessed = (verdict.assess(kpi, true_df, target, action.start, action.due_period, rebase=rebase,
                                    shown=df if v.is_board else None) if not true_df.empty else None)
+    # the measure's heading, what it measures (small, grey) and its one verdict: one element, not three;
+    # with no figures to show, the board still gets the rating, never the figures
+    sentence = (out.assessed.verdict.sentence if out.assessed is not None and (not out.message or v.is_board)
+                else None)
+    out.heading = (f"### {kpi.title}\n\n:gray[:small[{text.md(kpi.description)} "
+                   f"{'Higher' if kpi.higher_is_better else 'Lower'} is better.]]"
+                   + (f"\n\n**{sentence}**" if sentence else ""))
     if out.message:
         return out
     result, traj, vd = out.assessed.result, out.assessed.trajectory, out.assessed.verdict
@@ -88,6 +96,10 @@ def measure(name: str, kpi, target):
         fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),
                                       unit=kpi.unit_suffix, source=source)
         out.trajectory = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df))
+    # the data behind the measure's charts, whichever view is open, by sheet of the action's download
+    out.behind = [(sheet, c.data) for sheet, c in (("Monthly figures and SPC", out.xmr), ("Area offices", out.areas),
+                                                   ("Funnel plot", out.funnel))
+                  if c is not None and c.data is not None and not c.data.empty]
     return out
 
 
@@ -99,12 +111,7 @@ for name in action.kpis:
     target = action.target(name)
     m = viewcache.shared("action-measure", (ver, v.role, sel, action.id, name, rebase), measure, name, kpi, target)
     df, hidden_months, message, assessed = m.df, m.hidden_months, m.message, m.assessed
-    # the measure's heading, what it measures (small, grey) and its one verdict: one element, not three;
-    # with no figures to show, the board still gets the rating, never the figures
-    sentence = (assessed.verdict.sentence if assessed is not None and (not message or v.is_board) else None)
-    st.markdown(f"### {kpi.title}\n\n:gray[:small[{text.md(kpi.description)} "
-                f"{'Higher' if kpi.higher_is_better else 'Lower'} is better.]]"
-                + (f"\n\n**{sentence}**" if sentence else ""))
+    st.markdown(m.heading)
     ui.inferred_note(name)
     if message:
         st.info(message)
@@ -115,7 +122,7 @@ for name in action.kpis:
         st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
                    "without the mean and limits, which would give the hidden months away. The ratings above "
                    "are worked out from every month.")
-    latest_period = df["period"].iloc[-1]
+    latest_period = m.latest_period  # (read once per measure: pandas' indexing cost ~0.3 ms a view)
     if vd.rag == "red" and latest_period not in action.commentary:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
                    "did, what changed and what next (on the Action plan page).")
@@ -151,9 +158,8 @@ for name in action.kpis:
         st.caption(traj.sentence)
         ui.chart(m.trajectory, f"trajectory-{name}", v=v, with_download=False)
     # the data behind the measure's charts, whichever view is open: one download for the action, below
-    for sheet, c in (("Monthly figures and SPC", m.xmr), ("Area offices", m.areas), ("Funnel plot", m.funnel)):
-        if c is not None and c.data is not None and not c.data.empty:
-            behind.setdefault(sheet, []).append((name, kpi.title, c.data))
+    for sheet, data in m.behind:
+        behind.setdefault(sheet, []).append((name, kpi.title, data))
 
 
 def behind_sheets() -> dict[str, pd.DataFrame]:

@@ -14,11 +14,6 @@ source = ui.extract_source(ver)
 checks = quality.registry()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def check_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataFrame:
-    return quality.counts(ui.cursor(), areas=areas)
-
-
 latest_loaded = viewcache.shared("latest-loaded", (ver,), lambda: ui.store().loaded_periods()[-1])
 st.write(
     f"Each check runs over the current version of every record, judged at the end of {latest_loaded} (the latest "
@@ -32,7 +27,7 @@ months = month_range(sel.period_from, sel.period_to) if sel.period_from and sel.
 
 def checks_table():
     """The counts, their summary for these months and the table shown: once per data version and selection."""
-    counts = check_counts(ver, sel.areas)
+    counts = ui.quality_counts(ver, sel.areas)
     summary = quality.summary(counts, months)
     return counts, summary, pa.Table.from_pandas(pd.DataFrame({
         "Check": summary["title"],

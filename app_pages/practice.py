@@ -13,18 +13,6 @@ source = ui.extract_source(ver)
 st.caption(text.md(sel.label) + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def referrals(data_version: str, role: str, sel):
-    return breakdowns.referrals_by_month(ui.cursor(), sel.period_from, sel.period_to, sel.areas,
-                                         suppress=role == "board")
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def timeliness(data_version: str, role: str, sel):
-    return breakdowns.assessment_timeliness(ui.cursor(), sel.period_from, sel.period_to, sel.areas,
-                                            suppress=role == "board")
-
-
 def kpi_by_area(name: str) -> None:
     """One KPI: all areas beside each area office, or what to do when there is nothing."""
     kpi = registry[name]
@@ -36,8 +24,10 @@ def kpi_by_area(name: str) -> None:
     ui.chart(chart, f"pr-{name}", filename=f"{name}-by-area-{sel.period_from}-{sel.period_to}", v=v)
 
 
+# The charts below are built once per (data version, role, selection) by `viewcache.shared`: their
+# frames are read there (caches of their own, defined in this script, were made again on every run)
 def referrals_chart():
-    df = referrals(ver, v.role, sel)
+    df = breakdowns.referrals_by_month(ui.cursor(), sel.period_from, sel.period_to, sel.areas, suppress=v.is_board)
     if df.empty or df["value"].isna().all():
         return None, df.empty
     fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source)
@@ -46,7 +36,8 @@ def referrals_chart():
 
 
 def timeliness_chart():
-    df = timeliness(ver, v.role, sel)
+    df = breakdowns.assessment_timeliness(ui.cursor(), sel.period_from, sel.period_to, sel.areas,
+                                          suppress=v.is_board)
     if df.empty or df["value"].isna().all():
         return None, df.empty
     fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),

@@ -18,11 +18,6 @@ if note := viewcache.shared("census-note", (ver,), lambda: census.census_note(ui
     st.caption(note)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def team_table(data_version: str, role: str, period: str, areas: tuple[str, ...] | None):
-    return breakdowns.team_table(ui.cursor(), KPIS, period, areas, suppress=role == "board")
-
-
 def metric(name: str) -> dict:
     """One measure's latest month at a glance (value, change on the month, month, target and RAG
     in words), a tile for `ui.tiles`; shared by every session (`csc.viewcache`)."""
@@ -54,7 +49,7 @@ def metric(name: str) -> dict:
 
 # The latest month at a glance: value, change on the month, RAG in words; one HTML element (five
 # st.metric in columns, with their captions, were 16 elements and blocks)
-st.html(viewcache.shared("workforce-tiles", (ver, v.role, sel), lambda: ui.tiles(
+st.html(viewcache.html("workforce-tiles", (ver, v.role, sel), lambda: ui.tiles(
     [viewcache.shared("workforce-metric", (ver, v.role, sel, name), metric, name) for name in KPIS])))
 
 st.subheader("By area office")
@@ -83,7 +78,9 @@ st.write(f"Each team in {month} (the last month chosen), worked out from the sam
 
 
 def teams():
-    long = team_table(ver, v.role, sel.period_to, sel.areas)
+    # built once per (data version, role, month, areas) by `viewcache.shared` below (a cache of its
+    # own, defined in this script, was made again on every run: ~0.3 ms a view)
+    long = breakdowns.team_table(ui.cursor(), KPIS, sel.period_to, sel.areas, suppress=v.is_board)
     # the table shown as Arrow: a view does not convert it again
     return long, None if long.empty else pa.Table.from_pandas(breakdowns.team_table_wide(long, KPIS),
                                                                 preserve_index=False)

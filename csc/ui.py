@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from csc import access, breakdowns, config, exports, kpis, pages, plan, report, text, viewcache, wording
+from csc import access, breakdowns, config, exports, kpis, pages, plan, quality, report, text, viewcache, wording
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -370,6 +370,13 @@ def by_area(data_version: str, role: str, kpi_name: str, sel: report.Selection) 
     return report.by_area(cursor(), kpi, sel.period_from, sel.period_to, sel.areas, suppress=role == "board")
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def quality_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataFrame:
+    """The Data quality page's counts of each check by month (for any months chosen). Defined here,
+    once, not in the page's script, where it was made again on every run."""
+    return quality.counts(cursor(), areas=areas)
+
+
 def extract_source(data_version: str) -> str:
     """The charts' source line (which extracts), worked out once per data version."""
     return viewcache.shared("extract-source", (data_version,), lambda: breakdowns.extract_source(cursor()))
@@ -514,6 +521,8 @@ RESPONSIVE_CSS = """
 .csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
 .csc-h { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 0.5rem 0; padding: 0; }
 .csc-action-h { border-top: 1px solid #d8dadc; padding-top: 1rem; margin-top: 0.5rem; }
+.csc-action { display: flow-root; }  /* the Overview's actions, one element: spaced as elements are */
+.csc-action + .csc-action { margin-top: 1rem; }
 .csc-summary { display: flex; flex-direction: column; gap: 0.5rem; }
 .csc-sum-row { display: grid; grid-template-columns: 1.3fr 3.4fr 1.6fr 2.8fr 1.1fr; gap: 1rem; align-items: center;
   border: 1px solid #d8dadc; border-radius: 0.5rem; padding: 0.6rem 1rem; }
@@ -567,5 +576,8 @@ def tiles(items: list[dict]) -> str:
     return f'<div class="csc-tiles">{"".join(out)}</div>'
 
 
+_RESPONSIVE = viewcache.Html(RESPONSIVE_CSS)  # cleaned once (viewcache.Html)
+
+
 def responsive_styles() -> None:
-    st.html(RESPONSIVE_CSS)
+    st.html(_RESPONSIVE)

@@ -10,6 +10,9 @@ another), the role whenever the board's figures differ (suppression), and the se
 Results are shared and so never changed by a page: a page that needs another shape makes a
 copy.
 
+`Html(body)` is HTML made once and drawn by every view with `st.html` (which, given a string,
+dedents the whole of it again on every call).
+
 `chart(build)` is `shared` for a plotly figure: its labels escaped once (`text.safe_figure`),
 its alt text read once, and its dictionary made once (`Frozen`), so that a view pays only for
 serialising it.
@@ -18,6 +21,7 @@ Only this module and `csc/ui.py` use Streamlit's caches (besides the pages' own 
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -78,10 +82,52 @@ def clear() -> None:
     _shared.clear()
 
 
+class Html:
+    """HTML for `st.html`, cleaned once. Given a string, `st.html` dedents and strips all of it on
+    every call (`textwrap.dedent` over an action's table: ~0.1 ms a view each); given an object
+    with `_repr_html_`, it takes what that returns as it is. So this does the same cleaning once,
+    when the page's HTML is built, and every view sends the same body as before."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: str):
+        self.body = textwrap.dedent(str(body)).strip()  # what st.html does to a string (clean_text)
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+
+def html(kind: str, key: tuple, build: Callable[..., str], *args: Any) -> Html:
+    """`shared` for a piece of HTML: `build(*args)` made once into an `Html`."""
+    return shared(kind, key, lambda: Html(build(*args)))
+
+
+class FigureDict(dict):
+    """A frozen figure's dictionary, its JSON made once: `st.plotly_chart` turns the dictionary
+    into JSON on every view (`plotly.io.to_json`); with orjson (plotly's engine when installed)
+    plotly first asks an object for `to_plotly_json()`, and this answers with the JSON made the
+    first time, as an `orjson.Fragment` that orjson writes out as it is. The same text either
+    way (with plotly's json engine this is never asked, and the dictionary is encoded as before)."""
+
+    _json = None
+
+    def to_plotly_json(self):
+        found = self._json
+        if found is None:  # made on the first view, after plotly.io.to_json has dropped trace uids
+            import orjson
+            import plotly.io
+
+            found = self._json = orjson.Fragment(plotly.io.json.to_json_plotly(dict(self), engine="orjson").encode())
+        return found
+
+    def __reduce_ex__(self, protocol):  # a copy (or a pickle) is the dictionary alone, its JSON made anew
+        return self.__class__, (dict(self),)
+
+
 class Frozen(go.Figure):
     """A finished figure that is never changed again: `to_dict()` (what `st.plotly_chart`
     serialises) returns the dictionary made once, instead of deep-copying the figure (its
-    template included) on every view."""
+    template included) on every view, and its JSON is made once too (`FigureDict`)."""
 
     _csc_dict: dict
 
@@ -92,7 +138,7 @@ class Frozen(go.Figure):
 def freeze(fig: go.Figure) -> go.Figure:
     """Escape the figure's labels (once: `text.safe_figure` is not idempotent) and freeze it."""
     text.safe_figure(fig)
-    fig._csc_dict = go.Figure.to_dict(fig)
+    fig._csc_dict = FigureDict(go.Figure.to_dict(fig))
     fig.__class__ = Frozen
     return fig
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from csc import ui, viewcache
+from csc import text, ui, viewcache
 from tests.app.conftest import REFERRAL, TRANSFER, build_council
 from tests.app.test_pages import ACTION, TIMELY, page, titles
 from tests.conftest import write_xlsx
@@ -97,3 +97,33 @@ def test_a_page_view_produces_its_audit_row(own_council):
     page(own_council, ACTION, "board", action="A1")
     log = store.audit_log()
     assert ((log["action"] == "view") & (log["role"] == "board") & log["detail"].str.contains('"page": "action"')).sum() == 1
+
+
+def test_a_frozen_figure_is_sent_as_the_json_plotly_makes_of_it():
+    """The JSON st.plotly_chart sends for a shared figure, made once (`viewcache.FigureDict`), is
+    the text plotly makes of the same figure's plain dictionary, on every view and in a copy."""
+    import copy
+
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    def figure():
+        fig = go.Figure(go.Scatter(x=["2011-06", "2011-07"], y=np.array([0.5, 0.75]), name="North & South </b>"))
+        fig.update_layout(title="Timely: 75.0% in July 2011")
+        return fig
+
+    plain = figure()
+    text.safe_figure(plain)  # what freezing does to a figure's labels
+    expected = pio.to_json(plain.to_dict(), validate=False)
+    frozen = viewcache.make_chart(figure()).figure
+    sent = [pio.to_json(frozen.to_dict(), validate=False) for _ in range(2)]  # as st.plotly_chart does
+    assert sent == [expected, expected]
+    assert json.loads(sent[0])["data"][0]["name"] == "North &amp; South &lt;/b&gt;"  # escaped once, kept
+    assert "</" not in sent[0]  # plotly's own escaping of the text for a page, kept
+    assert pio.to_json(copy.deepcopy(frozen.to_dict()), validate=False) == expected
+
+
+def test_html_made_once_is_the_body_st_html_would_send():
+    assert viewcache.Html("\n    <p>On track</p>\n    <p>2 of 3</p>\n  ").body == "<p>On track</p>\n<p>2 of 3</p>"
+    assert viewcache.Html(ui.RESPONSIVE_CSS)._repr_html_() == ui.RESPONSIVE_CSS.strip()
