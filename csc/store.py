@@ -140,10 +140,9 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._write_lock = threading.Lock()
-        #: Moved on after each write transaction this object commits (`ui.version` re-reads the
-        #: data version when it moves, so a page that writes sees its own change in the same run).
-        self.writes = 0
-        self._mine = threading.local()  # `writes_here`
+        # write transactions committed through this object, per thread (`writes_here`: `ui.version`
+        # reads the data version again when a page run's own count moves, so it sees its own change)
+        self._mine = threading.local()
         self._version: tuple[int, int] | None = None  # (commits seen, data version): `data_version`
         self._file = str(Path(path).resolve())  # its key in `_COMMITS`
         # audit entries waiting for the background writer (`audit_soon`), in the order given
@@ -248,7 +247,6 @@ class Store:
                     self._audit(w.cur, user, role, w.action, w.detail)
                 w.cur.execute("update data_version set n = n + 1")
                 w.cur.execute("commit")
-                self.writes += 1
                 self._mine.n = self.writes_here() + 1
                 _COMMITS[self._file] += 1  # after the commit: a reader that saw the old count reads again
             except BaseException:
