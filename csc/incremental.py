@@ -179,16 +179,16 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
                            f"semi join ({touched}) as k on {on}", {"id": import_id} if loaded else {}).fetchall()[0][0]
     part = ", ".join(f"r.{c}" for c in sheet.column_names)
     by = ", ".join(keys)
+    rows = f"""
+        select {part}, i.period as import_period, r.import_id
+        from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
+        where r.import_id = $id
+    """  # the import's own rows, as a current table holds them
     if loaded and not replaced:
         # none of the import's keys had a current row (a sheet's first load): its rows are their
         # current versions, inserted straight from the raw rows (one of each key, the rule of
         # `current_rows_sql`, though a checked extract has no key twice: then no window is needed),
         # and the versions after are those rows of the current table
-        rows = f"""
-            select {part}, i.period as import_period, r.import_id
-            from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
-            where r.import_id = $id
-        """
         own = ", ".join(f"r.{k}" for k in sheet.key)  # one import: one period
         unique = cur.execute(f"select count(*) = (select count(*) from (select distinct {own} from raw_{sheet.name} "
                              f"as r where r.import_id = $id)) from raw_{sheet.name} where import_id = $id",
@@ -205,9 +205,7 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
             select * from (
                 select * exclude (old_rowid) from {old}
                 union all by name
-                select {part}, i.period as import_period, r.import_id
-                from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
-                where r.import_id = $id
+                {rows}
             )
             qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
         """, {"id": import_id}).fetchall()[0][0]
