@@ -130,7 +130,7 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
 def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: dict[str, int]) -> bool:
     """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
     and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
-    extents = inspect_once(path, name, {parts[t] for t in named})
+    extents = inspect_once(path, name, {parts[t] for t in named}, {t: parts[t] for t in named})
     reader = open_reader(path)  # kept for the read that follows (`csc.extract.sheet_text`)
     for title, n in named.items():
         extent = extents.get(parts[title])
@@ -173,8 +173,8 @@ def read(
         parts = sheet_parts(path, name)
         by_name = not any(list_number(t) is not None for t in parts)  # sheets named "Referrals", ...
         number = named_list if by_name else list_number
-        wanted = {parts.get(t, "") for t in parts if number(t) in LISTS}
-        extents = inspect_once(path, name, wanted)
+        wanted = {t: p for t, p in parts.items() if number(t) in LISTS}
+        extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csc import spec
+from csc import spec, splitread
 from csc.filesafety import (
     HEADER_SEARCH_ROWS,
     SAVE_AS,
@@ -158,29 +158,45 @@ def open_reader(path: str | Path):
     return reader
 
 
-def inspect_once(path: str | Path, name: str, load: set[str]) -> dict[str, Extent]:
+def inspect_once(path: str | Path, name: str, load: set[str], titles: dict[str, str] | None = None
+                 ) -> dict[str, Extent]:
     """`inspect_parts` of the workbook at `path`, worked out once per file and set of sheets (the
-    Annex A check and the extract read inspect the same bytes for the same sheets)."""
+    Annex A check and the extract read inspect the same bytes for the same sheets). `titles`
+    (sheet title -> its part, for the sheets in `load`): the sheets `sheet_text` may read in
+    halves, from the bytes inspected here (`csc.splitread`)."""
     key = ("inspected", _file_key(path), frozenset(load))
     with _READS_LOCK:
         if _READS.get("file") == key[1] and key in _READS:
             return _READS[key]
-    extents = inspect_parts(Path(path), name, load)
+    kept: dict[str, bytes] | None = {} if titles else None
+    extents = inspect_parts(Path(path), name, load, keep=kept)
     with _READS_LOCK:
         if _READS.get("file") != key[1]:
             _READS.clear()
             _READS.update(file=key[1], reader=None, sheets={})
         _READS[key] = extents
+        if kept:
+            halves = _READS.setdefault("halves", {})
+            for title, part in (titles or {}).items():
+                if part in kept and part in extents and title not in _READS["sheets"]:
+                    others = {p: b for p, b in kept.items() if p not in extents}
+                    halves[title] = (kept[part], others, part, extents[part].prefix)
     return extents
 
 
-def sheet_text(reader, title: str) -> pa.RecordBatch:
+def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
     """Every cell of sheet `title` as text (row i is Excel row i + 1, whatever blank rows lead
-    the sheet), read once per reader from `open_reader` (sheets already measured by `inspect_parts`)."""
+    the sheet), read once per reader from `open_reader` (sheets already measured by `inspect_parts`);
+    a large sheet inspected by `inspect_once` with its title is read in halves on two cores
+    (`csc.splitread`: the same cells, its columns from column A)."""
     with _READS_LOCK:
         if _READS.get("reader") is reader and title in _READS["sheets"]:
             return _READS["sheets"][title]
-    batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+        halves = _READS.get("halves", {}).pop(title, None)
+    batch = splitread.read_halves(*halves[:3], title, halves[3]) if halves else None
+    del halves  # the sheet's XML: not kept once read
+    if batch is None:
+        batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
     with _READS_LOCK:
         if _READS.get("reader") is reader:
             _READS["sheets"][title] = batch
@@ -209,8 +225,8 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
     try:
         check_file(path, original_name)
         parts = sheet_parts(path, name)
-        wanted = {parts.get(t, "") for t in parts if spec.sheet_for(t) is not None}
-        extents = inspect_once(path, name, wanted)
+        wanted = {t: p for t, p in parts.items() if spec.sheet_for(t) is not None}
+        extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path)
         titles = reader.sheet_names
     except FileRefused as exc:

@@ -25,6 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from csc import splitread
+
 MAX_ROWS = 1_000_000  # data rows in one sheet
 HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 200 * 1024 * 1024  # the upload itself
@@ -319,6 +321,7 @@ class Extent:
     declared_cols: int = 0
     rows: int = 0  # the highest Excel row number of any cell (an upper bound)
     cols: int = 0  # the highest column number of any cell (an upper bound)
+    prefix: bytes = b""  # the namespace prefix of its tags ("x:"), if any
 
 
 def _col_number(letters: bytes | str) -> int:
@@ -417,16 +420,22 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
     return max_row, max_col
 
 
-def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
+def inspect_parts(path: Path, name: str, load: set[str], keep: dict[str, bytes] | None = None) -> dict[str, Extent]:
     """Inflate (under caps) every part but the worksheets the reader will not open: no part
     larger than declared, no damage, no XML entity declarations; and measure the worksheets in
-    `load`."""
+    `load`. `keep`: filled, when a worksheet in `load` is large enough to be read in halves
+    (`csc.splitread`), with the bytes of those worksheets and of the parts they are read with,
+    as inflated and checked here; left empty otherwise."""
     extents: dict[str, Extent] = {}
     with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
-        for info in zf.infolist():
+        infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # not folder entries
+        if keep is not None:
+            split = {i.filename for i in infos if i.filename in load and splitread.worth_splitting(i.file_size)}
+            alongside = {i.filename for i in infos if splitread.wanted_alongside(i.filename, i.file_size)}
+            if not split or sum(i.file_size for i in infos if i.filename in alongside) > splitread.OTHERS_MAX:
+                keep = None
+        for info in infos:
             part = info.filename
-            if part.endswith("/"):
-                continue  # a folder entry
             is_sheet = part in load or (part.startswith("xl/worksheets/") and part.count("/") == 2)
             chunks = inflate(fh, info, name)
             head = b""
@@ -437,6 +446,9 @@ def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
             if _looks_like_xml(head):  # whatever the part's name: the reader follows the relationships
                 _check_prolog(head, len(head) < PROLOG_BYTES, part, name)
             if not is_sheet:
+                if keep is not None and part in alongside:
+                    keep[part] = b"".join([head, *chunks])  # and so verified: size and checksum
+                    continue
                 for _ in chunks:  # verify the rest: size and checksum
                     pass
                 continue
@@ -451,15 +463,21 @@ def inspect_parts(path: Path, name: str, load: set[str]) -> dict[str, Extent]:
                     chunks.close()  # refused on what it declares, without reading further
                     continue
             root = _ROOT_PREFIX.search(head)
-            scanner = _Scanner(root.group(1) or b"" if root else b"")
+            extent.prefix = root.group(1) or b"" if root else b""
+            scanner = _Scanner(extent.prefix)
+            pieces = [head] if keep is not None and part in split else None
             carry = head
             for chunk in read_ahead(chunks):  # the next chunk inflates while this one is scanned
+                if pieces is not None:
+                    pieces.append(chunk)
                 buf = carry + chunk
                 cut = buf.rfind(b"<")
                 buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
                 scanner.feed(buf)
             scanner.feed(carry)
             extent.rows, extent.cols = scanner.rows, scanner.cols
+            if pieces is not None:
+                keep[part] = b"".join(pieces)
             if not scanner.fast or sheet_too_big("", extent):  # measure exactly before refusing on a bound
                 extent.rows, extent.cols = _exact_extent(inflate(fh, info, name))
     return extents

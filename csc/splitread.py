@@ -1,0 +1,185 @@
+"""One large worksheet read as two halves at once, on the machine's two cores.
+
+The Rust reader (fastexcel/calamine) parses a sheet on one core, letting go of the interpreter
+while it works, and a sheet's XML is most of an import's time. The file checks
+(`csc.filesafety.inspect_parts`) have inflated that XML already, under their caps, and keep it
+(with the workbook's other small parts: shared strings, styles, the workbook and its
+relationships) when it is large enough to be worth splitting. Here it is cut at a row boundary
+near its middle into two workbooks (stored, not compressed, in a private temporary folder removed
+straight after), each read by its own reader in its own thread, and the two reads joined: the same cells as one read of the whole
+sheet, in about half the time.
+
+The reader numbers rows from Excel's row 1 but columns from the leftmost cell it finds, so each
+half is given one cell of its own in column A, in a row that is not the half's (the first row of
+the other half, one row past the last), which pins both halves to column A and is then dropped.
+Whatever would make the halves differ from one read — a row out of order, a half whose rows
+spill over the cut, that extra cell landing on a real one, a reader error — is caught by checks
+on both reads, and then `read_halves` answers None and the caller reads the sheet whole, as
+before. Columns start at column A (one read of the whole starts at the leftmost cell); callers
+find columns by their headings, never by position.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import tempfile
+import threading
+import zlib
+from pathlib import Path
+
+import fastexcel
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SPLIT_MIN = 4 * 1024 * 1024  # a sheet's XML this large or larger is read in halves (about 10,000 rows)
+SPLIT_MAX = 256 * 1024 * 1024  # and no larger: both halves and the whole are in memory at once
+OTHERS_MAX = 64 * 1024 * 1024  # the other parts copied into each half, together, at most
+MARK = "0"  # the value of the cell added to each half (a number, read as text)
+
+
+def worth_splitting(size: int) -> bool:
+    """Whether a worksheet part of `size` bytes (inflated) is kept and read in halves."""
+    return SPLIT_MIN <= size <= SPLIT_MAX
+
+
+def wanted_alongside(part: str, size: int) -> bool:
+    """Whether a part other than a worksheet goes into the halves: the XML the reader may open
+    (workbook, relationships, shared strings, styles, ...), not pictures or other sheets."""
+    return part.endswith((".xml", ".rels")) and not (part.startswith("xl/worksheets/") and part.count("/") == 2) \
+        and size <= OTHERS_MAX
+
+
+def _write_stored_zip(parts: list[tuple[str, list]], path: Path) -> None:
+    """A zip of `parts` (name, pieces of its bytes) written to `path`, stored without compression:
+    the bytes written as they are, with their CRC-32 (zlib lets go of the interpreter for it),
+    no deflating and no copy in memory."""
+    central: list[bytes] = []
+    offset = 0
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        for name, pieces in parts:
+            n = name.encode("utf-8")
+            crc, size = 0, 0
+            for p in pieces:
+                crc = zlib.crc32(p, crc)
+                size += len(p)
+            flags, date = 0x800, 0x21  # names in UTF-8; 1980-01-01
+            fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 0, 0, date, crc, size, size, len(n), 0) + n)
+            for p in pieces:
+                fh.write(p)
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 0, 0, date, crc, size, size,
+                                       len(n), 0, 0, 0, 0, 0, offset) + n)
+            offset += 30 + len(n) + size
+        directory = b"".join(central)
+        fh.write(directory)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
+
+
+def _row_number(xml: bytes, at: int, prefix: bytes) -> int | None:
+    """The `r` of the row tag starting at `at`, or None (no number: the reader counts on from the row before)."""
+    m = re.compile(rb"<" + re.escape(prefix) + rb"row(\s[^>]*)?/?>").match(xml, at)
+    if m is None or m.group(1) is None:
+        return None
+    r = re.search(rb'(?:^|\s)r="([0-9]{1,7})"', m.group(1))
+    return int(r.group(1)) if r else None
+
+
+def _cut(xml: bytes, prefix: bytes) -> tuple[int, int, int, int, int] | None:
+    """(end of the sheetData start tag, the cut: the start of a row tag near the middle, the
+    first row number after the cut, the last row number, the start of the sheetData end tag),
+    or None when the sheet cannot be cut safely."""
+    p = re.escape(prefix)
+    opened = re.compile(rb"<" + p + rb"sheetData\s*>").search(xml)
+    end = xml.rfind(b"</" + prefix + b"sheetData>")
+    if opened is None or end < opened.end():
+        return None
+    row = re.compile(rb"<" + p + rb"row[\s>/]")
+    m = row.search(xml, max(len(xml) // 2, opened.end()), end)
+    last = xml.rfind(b"<" + prefix + b"row", opened.end(), end)
+    while last >= 0 and not row.match(xml, last):
+        last = xml.rfind(b"<" + prefix + b"row", opened.end(), last)
+    if m is None or last < 0 or m.start() > last:
+        return None
+    split = _row_number(xml, m.start(), prefix)
+    final = _row_number(xml, last, prefix)
+    if split is None or final is None or not 1 < split <= final:
+        return None
+    return opened.end(), m.start(), split, final, end
+
+
+def _mark(prefix: bytes, row: int) -> bytes:
+    p = prefix
+    return b'<%srow r="%d"><%sc r="A%d"><%sv>%s</%sv></%sc></%srow>' % (p, row, p, row, p, MARK.encode(), p, p, p)
+
+
+def _read(path: Path, title: str) -> pa.RecordBatch:
+    return fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+
+
+def _only_mark(batch: pa.RecordBatch, i: int) -> bool:
+    """Row `i` of `batch` holds the mark in its first column and nothing else."""
+    row = batch.slice(i, 1)
+    return row.column(0)[0].as_py() == MARK and all(row.column(j).null_count == 1 for j in range(1, row.num_columns))
+
+
+def _all_null(batch: pa.RecordBatch, start: int, length: int) -> bool:
+    part = batch.slice(start, length)
+    return all(part.column(j).null_count == part.num_rows for j in range(part.num_columns))
+
+
+def read_halves(xml: bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"") -> pa.Table | None:
+    """The sheet `title` (its XML `xml`, at `part` in the workbook whose other parts are `others`)
+    as text, every cell as one read of the whole gives it, row i being Excel row i + 1, and
+    column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it whole).
+    `prefix`: the namespace prefix of the worksheet's tags ("x:" in some writers), as found by
+    the file checks."""
+    cut = _cut(xml, prefix)
+    if cut is None:
+        return None
+    opened, mid, split, final, end = cut
+    view = memoryview(xml)
+    head, tail = view[:opened], view[end:]
+    # the extra cells must not land on a real row (checked again on the reads)
+    if xml.find(b' r="%d"' % split, opened, mid) >= 0 or xml.find(b' r="%d"' % (final + 1), mid, end) >= 0:
+        return None
+    rest = [(name, [data]) for name, data in others.items() if name != part]
+    halves = {
+        "first": [*rest, (part, [view[:mid], _mark(prefix, split), tail])],
+        "second": [*rest, (part, [head, view[mid:end], _mark(prefix, final + 1), tail])],
+    }
+    out: dict = {}
+    folder = Path(tempfile.mkdtemp(prefix="csc-halves-"))  # 0700, this user's only; removed below
+
+    def work(key: str) -> None:
+        try:
+            path = folder / f"{key}.xlsx"
+            _write_stored_zip(halves[key], path)
+            out[key] = _read(path, title)
+        except BaseException as exc:  # noqa: BLE001 - the caller reads the sheet whole instead
+            out[key] = exc
+
+    try:
+        other = threading.Thread(target=work, args=("first",), name="csc-read-half", daemon=True)
+        other.start()
+        work("second")
+        other.join()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    first, second = out.get("first"), out.get("second")
+    if not isinstance(first, pa.RecordBatch) or not isinstance(second, pa.RecordBatch):
+        return None
+    # the first half: rows 1 .. split - 1, then the mark on row `split`; the second: nothing
+    # before row `split`, its rows, then the mark one row past its last
+    if first.num_rows != split or second.num_rows != final + 1 or not _only_mark(first, split - 1) \
+            or not _only_mark(second, final) or not _all_null(second, 0, split - 1):
+        return None
+    width = max(first.num_columns, second.num_columns)
+    columns = []
+    for j in range(width):
+        top = first.column(j).slice(0, split - 1) if j < first.num_columns else pa.nulls(split - 1, pa.string())
+        bottom = second.column(j).slice(split - 1, final + 1 - split) if j < second.num_columns \
+            else pa.nulls(final + 1 - split, pa.string())
+        columns.append(pa.chunked_array([pc.cast(top, pa.string()), pc.cast(bottom, pa.string())], pa.string()))
+    return pa.table(columns, names=[f"__UNNAMED__{j}" for j in range(width)])

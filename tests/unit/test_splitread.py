@@ -1,0 +1,191 @@
+"""A large sheet read in halves on two cores (`csc.splitread`) gives every cell one read of the
+whole sheet gives, and anything that would make them differ sends the sheet to one whole read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import zipfile
+from pathlib import Path
+
+import fastexcel
+import openpyxl
+import pyarrow as pa
+import pytest
+
+from csc import extract, splitread
+from tests.conftest import write_xlsx
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+@pytest.fixture(autouse=True)
+def small_sheets_split(monkeypatch):
+    monkeypatch.setattr(splitread, "SPLIT_MIN", 1)  # every sheet is "large" here
+    yield
+    extract.forget_reads()
+
+
+def whole(path: Path, title: str) -> list[list]:
+    batch = fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    return _rows(batch)
+
+
+def _rows(batch) -> list[list]:
+    """Rows as lists, leading all-blank columns dropped (one whole read starts at the leftmost cell,
+    the halves at column A) and trailing blanks trimmed."""
+    cols = [batch.column(j).to_pylist() for j in range(batch.num_columns)]
+    while cols and all(v is None for v in cols[0]):
+        cols.pop(0)
+    rows = [list(r) for r in zip(*cols)] if cols else []
+    for r in rows:
+        while r and r[-1] is None:
+            r.pop()
+    return rows
+
+
+def parts_of(path: Path) -> tuple[bytes, dict[str, bytes]]:
+    with zipfile.ZipFile(path) as zf:
+        others = {n: zf.read(n) for n in zf.namelist() if n != SHEET and not n.endswith("/")}
+        return zf.read(SHEET), others
+
+
+def halves(path: Path, title: str, prefix: bytes = b"") -> pa.Table | None:
+    xml, others = parts_of(path)
+    return splitread.read_halves(xml, others, SHEET, title, prefix)
+
+
+def test_the_halves_hold_the_same_cells_as_one_read(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws["C4"], ws["D4"], ws["E4"] = "id", "when", "hours"  # a table starting at C4, after blank rows and columns
+    for i in range(1, 1501):
+        ws.cell(4 + i, 3, f"R{i:05d}")
+        ws.cell(4 + i, 4, dt.date(2011, 1, 1) + dt.timedelta(days=i))
+        ws.cell(4 + i, 4).number_format = "dd/mm/yyyy"
+        if i % 7:
+            ws.cell(4 + i, 5, i / 4)
+        if i % 250 == 0:
+            ws.cell(4 + i, 9, "far right")  # a column only some rows reach
+    ws.cell(800, 3, None)  # blank rows near the middle
+    for r in range(740, 760):
+        for c in range(3, 10):
+            ws.cell(r, c, None)
+    ws.cell(1600, 2, True)  # a cell left of the table, in the second half only
+    path = tmp_path / "x.xlsx"
+    wb.save(path)
+    got = halves(path, "Data")
+    assert got is not None
+    assert got.column(0).null_count == got.num_rows  # column A, empty
+    assert _rows(got) == whole(path, "Data")
+    assert got.num_rows == 1600
+
+
+def test_a_sheet_among_others_is_read_in_halves_through_sheet_text(tmp_path, monkeypatch):
+    header = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",
+              "area_office", "team", "worker_id"]
+    rows = [header] + [[f"A{i}", f"C{i % 97}", "Single", dt.date(2012, 1, 1) + dt.timedelta(days=i % 60), None, "Y",
+                        "North", "N1", "W1"] for i in range(2000)]
+    path = write_xlsx(tmp_path / "x.xlsx", {"Notes": [["anything"]], "Assessments": rows})
+    called = []
+    real = splitread.read_halves
+    monkeypatch.setattr(splitread, "read_halves", lambda *a: called.append(real(*a)) or called[-1])
+    result = extract.read_workbook(path)
+    assert len(called) == 1 and called[0] is not None  # read in halves, not whole
+    assert result.ok, result.errors
+    table = result.sheets["assessments"].table
+    assert table.num_rows == 2000
+    assert table.column("assessment_id").to_pylist() == [f"A{i}" for i in range(2000)]
+    assert table.column("excel_row").to_pylist() == list(range(2, 2002))
+    assert table.column("start_date").to_pylist()[61] == dt.date(2012, 1, 2)
+    monkeypatch.setattr(splitread, "SPLIT_MIN", 10**12)  # the same file read whole: the same typed table
+    assert extract.read_workbook(path).sheets["assessments"].table.equals(table)
+
+
+def _sheet_xml(rows: list[str], prefix: str = "") -> bytes:
+    p = prefix
+    ns = f'xmlns{":" + p[:-1] if p else ""}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
+            f'<{p}sheetData>{"".join(rows)}</{p}sheetData></{p}worksheet>').encode()
+
+
+def _row(r: int | None, cells: list[tuple[str, str]], prefix: str = "") -> str:
+    p = prefix
+    attr = f' r="{r}"' if r is not None else ""
+    inner = "".join(f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>{v}</{p}t></{p}is></{p}c>' if ref
+                    else f'<{p}c t="inlineStr"><{p}is><{p}t>{v}</{p}t></{p}is></{p}c>' for ref, v in cells)
+    return f"<{p}row{attr}>{inner}</{p}row>"
+
+
+def _workbook(path: Path, xml: bytes) -> Path:
+    """A workbook of one sheet "S" whose XML is `xml` (written by hand: prefixes, rows out of order)."""
+    write_xlsx(path, {"S": [["x"]]})
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts[SHEET] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    return path
+
+
+def test_a_namespace_prefix_and_cells_without_references(tmp_path):
+    rows = [_row(r, [(f"A{r}", f"a{r}"), (f"B{r}", f"b{r}")], "x:") for r in range(1, 301)]
+    rows += [_row(r, [("", f"a{r}"), ("", f"b{r}")], "x:") for r in range(301, 601)]  # the reader counts columns
+    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(rows, "x:"))
+    got = halves(path, "S", b"x:")
+    assert got is not None and _rows(got) == whole(path, "S") and len(_rows(got)) == 600
+
+
+@pytest.mark.parametrize("case", ["late_row_early", "early_row_late", "row_past_the_last", "row_at_the_first_mark",
+                                  "row_at_the_first_mark_quoted", "row_at_the_last_mark_quoted", "rows_without_numbers"])
+def test_what_could_make_the_halves_differ_reads_the_sheet_whole(tmp_path, case):
+    rows = [_row(r, [(f"A{r}", f"a{r}")]) for r in range(1, 401)]
+    if case == "late_row_early":
+        rows.insert(380, _row(7, [("B7", "early")]))  # after the cut, numbered before it
+    elif case == "early_row_late":
+        rows.insert(10, _row(390, [("B390", "late")]))  # before the cut, numbered after it
+    elif case == "row_past_the_last":
+        rows.insert(350, _row(5000, [("A5000", "late")]))  # after the cut, numbered past the last row
+    elif case == "row_at_the_last_mark_quoted":  # the row where the second half's mark goes, out of order
+        rows.insert(350, "<row r='401'><c r='B401' t=\"inlineStr\"><is><t>past</t></is></c></row>")
+    elif case.startswith("row_at_the_first_mark"):  # the first half holds the row where its mark goes
+        split = splitread._cut(_sheet_xml(rows), b"")[2]
+        while True:
+            dup = (_row(split, [(f"A{split}", "twice")]) if case == "row_at_the_first_mark" else
+                   f"<row spans='1:2' r='{split}'><c r='B{split}' t=\"inlineStr\"><is><t>twice</t></is></c></row>")
+            with_dup = rows[:10] + [dup] + rows[10:]
+            again = splitread._cut(_sheet_xml(with_dup), b"")[2]
+            if again == split:
+                break
+            split = again
+        rows = with_dup
+    else:
+        rows = [_row(None, [("", f"a{r}")]) for r in range(1, 401)]
+    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(rows))
+    assert halves(path, "S") is None
+    # and the read as the import does it still gives the whole read's cells
+    extract.inspect_once(path, "x.xlsx", {SHEET}, {"S": SHEET})
+    assert _rows(extract.sheet_text(extract.open_reader(path), "S")) == whole(path, "S")
+
+
+def test_the_temporary_halves_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": [[f"v{i}", i] for i in range(500)]})
+    assert halves(path, "S") is not None
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_only_large_sheets_and_the_small_parts_they_need_are_kept(tmp_path, monkeypatch):
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": [[f"v{i}", i] for i in range(500)], "T": [["t"]]})
+    kept: dict[str, bytes] = {}
+    from csc.filesafety import inspect_parts
+    inspect_parts(path, "x.xlsx", {SHEET}, keep=kept)
+    assert SHEET in kept and "xl/worksheets/sheet2.xml" not in kept
+    assert {"xl/workbook.xml", "xl/styles.xml", "xl/_rels/workbook.xml.rels"} <= set(kept)
+    monkeypatch.setattr(splitread, "SPLIT_MIN", 10**12)
+    kept.clear()
+    inspect_parts(path, "x.xlsx", {SHEET}, keep=kept)
+    assert kept == {}  # nothing large enough: nothing kept
