@@ -168,7 +168,7 @@ def inspect_once(path: str | Path, name: str, load: set[str], titles: dict[str, 
     with _READS_LOCK:
         if _READS.get("file") == key[1] and key in _READS:
             return _READS[key]
-    kept: dict[str, bytes] | None = {} if titles else None
+    kept: dict | None = {} if titles else None
     extents = inspect_parts(Path(path), name, load, keep=kept)
     with _READS_LOCK:
         if _READS.get("file") != key[1]:

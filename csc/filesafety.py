@@ -420,12 +420,12 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
     return max_row, max_col
 
 
-def inspect_parts(path: Path, name: str, load: set[str], keep: dict[str, bytes] | None = None) -> dict[str, Extent]:
+def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = None) -> dict[str, Extent]:
     """Inflate (under caps) every part but the worksheets the reader will not open: no part
     larger than declared, no damage, no XML entity declarations; and measure the worksheets in
     `load`. `keep`: filled, when a worksheet in `load` is large enough to be read in halves
-    (`csc.splitread`), with the bytes of those worksheets and of the parts they are read with,
-    as inflated and checked here; left empty otherwise."""
+    (`csc.splitread`), with those worksheets (as `splitread.Pieces`) and the bytes of the parts
+    they are read with, as inflated and checked here; left empty otherwise."""
     extents: dict[str, Extent] = {}
     with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
         infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # not folder entries
@@ -465,19 +465,20 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict[str, bytes] 
             root = _ROOT_PREFIX.search(head)
             extent.prefix = root.group(1) or b"" if root else b""
             scanner = _Scanner(extent.prefix)
-            pieces = [head] if keep is not None and part in split else None
+            pieces = [] if keep is not None and part in split else None
             carry = head
             for chunk in read_ahead(chunks):  # the next chunk inflates while this one is scanned
-                if pieces is not None:
-                    pieces.append(chunk)
                 buf = carry + chunk
                 cut = buf.rfind(b"<")
                 buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
                 scanner.feed(buf)
+                if pieces is not None:
+                    pieces.append(buf)  # each cut before a "<": no tag runs over two (`splitread.Pieces`)
             scanner.feed(carry)
             extent.rows, extent.cols = scanner.rows, scanner.cols
             if pieces is not None:
-                keep[part] = b"".join(pieces)
+                pieces.append(carry)
+                keep[part] = splitread.Pieces(pieces)
             if not scanner.fast or sheet_too_big("", extent):  # measure exactly before refusing on a bound
                 extent.rows, extent.cols = _exact_extent(inflate(fh, info, name))
     return extents

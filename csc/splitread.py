@@ -77,36 +77,92 @@ def _write_stored_zip(parts: list[tuple[str, list]], path: Path) -> None:
         fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
 
 
-def _row_number(xml: bytes, at: int, prefix: bytes) -> int | None:
+class Pieces:
+    """A worksheet's XML as the file checks kept it: pieces of bytes, each cut just before a "<",
+    so that no tag runs from one piece into the next and every search for a tag or an attribute
+    looks inside one piece, without joining them (tens of MB copied and paged in for nothing)."""
+
+    def __init__(self, pieces: list[bytes] | bytes):
+        self.pieces = [pieces] if isinstance(pieces, (bytes, bytearray)) else [p for p in pieces if p]
+        self.starts = []
+        size = 0
+        for piece in self.pieces:
+            self.starts.append(size)
+            size += len(piece)
+        self.size = size
+
+    def _within(self, start: int, end: int, backwards: bool = False):
+        """(piece, its offset, where to look from, to) for the pieces overlapping [start, end)."""
+        order = range(len(self.pieces) - 1, -1, -1) if backwards else range(len(self.pieces))
+        for i in order:
+            at, piece = self.starts[i], self.pieces[i]
+            lo, hi = max(start - at, 0), min(end - at, len(piece))
+            if lo < hi:
+                yield piece, at, lo, hi
+
+    def search(self, pattern: re.Pattern, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+        """Where `pattern` (a tag, or within one) first matches in [start, end): (start, end)."""
+        for piece, at, lo, hi in self._within(start, self.size if end is None else end):
+            m = pattern.search(piece, lo, hi)
+            if m:
+                return at + m.start(), at + m.end()
+        return None
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        for piece, at, lo, hi in self._within(start, self.size if end is None else end, backwards=True):
+            i = piece.rfind(sub, lo, hi)
+            if i >= 0:
+                return at + i
+        return -1
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        for piece, at, lo, hi in self._within(start, self.size if end is None else end):
+            i = piece.find(sub, lo, hi)
+            if i >= 0:
+                return at + i
+        return -1
+
+    def match(self, pattern: re.Pattern, pos: int) -> re.Match | None:
+        """`pattern` matched at `pos` (a tag's start), within its piece."""
+        piece, _, lo, _ = next(self._within(pos, pos + 1), (b"", 0, 0, 0))
+        return pattern.match(piece, lo) if piece else None
+
+    def views(self, start: int, end: int) -> list[memoryview]:
+        """The bytes of [start, end), as views of the pieces (no copy)."""
+        return [memoryview(piece)[lo:hi] for piece, at, lo, hi in self._within(start, end)]
+
+
+def _row_number(xml: Pieces, at: int, prefix: bytes) -> int | None:
     """The `r` of the row tag starting at `at`, or None (no number: the reader counts on from the row before)."""
-    m = re.compile(rb"<" + re.escape(prefix) + rb"row(\s[^>]*)?/?>").match(xml, at)
+    m = xml.match(re.compile(rb"<" + re.escape(prefix) + rb"row(\s[^>]*)?/?>"), at)
     if m is None or m.group(1) is None:
         return None
     r = re.search(rb'(?:^|\s)r="([0-9]{1,7})"', m.group(1))
     return int(r.group(1)) if r else None
 
 
-def _cut(xml: bytes, prefix: bytes) -> tuple[int, int, int, int, int] | None:
+def _cut(xml: Pieces | bytes, prefix: bytes) -> tuple[int, int, int, int, int] | None:
     """(end of the sheetData start tag, the cut: the start of a row tag near the middle, the
     first row number after the cut, the last row number, the start of the sheetData end tag),
     or None when the sheet cannot be cut safely."""
+    xml = xml if isinstance(xml, Pieces) else Pieces(xml)
     p = re.escape(prefix)
-    opened = re.compile(rb"<" + p + rb"sheetData\s*>").search(xml)
+    opened = xml.search(re.compile(rb"<" + p + rb"sheetData\s*>"))
     end = xml.rfind(b"</" + prefix + b"sheetData>")
-    if opened is None or end < opened.end():
+    if opened is None or end < opened[1]:
         return None
     row = re.compile(rb"<" + p + rb"row[\s>/]")
-    m = row.search(xml, max(len(xml) // 2, opened.end()), end)
-    last = xml.rfind(b"<" + prefix + b"row", opened.end(), end)
-    while last >= 0 and not row.match(xml, last):
-        last = xml.rfind(b"<" + prefix + b"row", opened.end(), last)
-    if m is None or last < 0 or m.start() > last:
+    m = xml.search(row, max(xml.size // 2, opened[1]), end)
+    last = xml.rfind(b"<" + prefix + b"row", opened[1], end)
+    while last >= 0 and not xml.match(row, last):
+        last = xml.rfind(b"<" + prefix + b"row", opened[1], last)
+    if m is None or last < 0 or m[0] > last:
         return None
-    split = _row_number(xml, m.start(), prefix)
+    split = _row_number(xml, m[0], prefix)
     final = _row_number(xml, last, prefix)
     if split is None or final is None or not 1 < split <= final:
         return None
-    return opened.end(), m.start(), split, final, end
+    return opened[1], m[0], split, final, end
 
 
 def _mark(prefix: bytes, row: int) -> bytes:
@@ -129,25 +185,25 @@ def _all_null(batch: pa.RecordBatch, start: int, length: int) -> bool:
     return all(part.column(j).null_count == part.num_rows for j in range(part.num_columns))
 
 
-def read_halves(xml: bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"") -> pa.Table | None:
-    """The sheet `title` (its XML `xml`, at `part` in the workbook whose other parts are `others`)
+def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"") -> pa.Table | None:
+    """The sheet `title` (its XML `xml`, whole or as the file checks' pieces, at `part` in the workbook whose other parts are `others`)
     as text, every cell as one read of the whole gives it, row i being Excel row i + 1, and
     column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it whole).
     `prefix`: the namespace prefix of the worksheet's tags ("x:" in some writers), as found by
     the file checks."""
+    xml = xml if isinstance(xml, Pieces) else Pieces(xml)
     cut = _cut(xml, prefix)
     if cut is None:
         return None
     opened, mid, split, final, end = cut
-    view = memoryview(xml)
-    head, tail = view[:opened], view[end:]
     # the extra cells must not land on a real row (checked again on the reads)
     if xml.find(b' r="%d"' % split, opened, mid) >= 0 or xml.find(b' r="%d"' % (final + 1), mid, end) >= 0:
         return None
     rest = [(name, [data]) for name, data in others.items() if name != part]
+    tail = xml.views(end, xml.size)
     halves = {
-        "first": [*rest, (part, [view[:mid], _mark(prefix, split), tail])],
-        "second": [*rest, (part, [head, view[mid:end], _mark(prefix, final + 1), tail])],
+        "first": [*rest, (part, [*xml.views(0, mid), _mark(prefix, split), *tail])],
+        "second": [*rest, (part, [*xml.views(0, opened), *xml.views(mid, end), _mark(prefix, final + 1), *tail])],
     }
     out: dict = {}
     folder = Path(tempfile.mkdtemp(prefix="csc-halves-"))  # 0700, this user's only; removed below

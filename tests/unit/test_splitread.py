@@ -189,3 +189,18 @@ def test_only_large_sheets_and_the_small_parts_they_need_are_kept(tmp_path, monk
     kept.clear()
     inspect_parts(path, "x.xlsx", {SHEET}, keep=kept)
     assert kept == {}  # nothing large enough: nothing kept
+
+
+def test_the_pieces_the_file_checks_keep_are_searched_as_the_whole(tmp_path):
+    rows = [_row(r, [(f"A{r}", f"a{r}"), (f"C{r}", "x" * (r % 13))]) for r in range(1, 2001)]
+    xml = _sheet_xml(rows)
+    cuts = sorted({xml.rfind(b"<", 0, i) for i in range(5000, len(xml), 7919)} - {-1, 0})  # before a "<", as kept
+    pieces = splitread.Pieces([xml[a:b] for a, b in zip([0, *cuts], [*cuts, len(xml)])])
+    assert len(pieces.pieces) > 10 and pieces.size == len(xml)
+    assert splitread._cut(pieces, b"") == splitread._cut(xml, b"")
+    opened, mid, split, final, end = splitread._cut(xml, b"")
+    assert final == 2000 and xml[mid:].startswith(b'<row r="%d">' % split)
+    for a, b in [(0, opened), (opened, mid), (mid, end), (123, 45_678), (end, len(xml))]:
+        assert b"".join(pieces.views(a, b)) == xml[a:b]
+    for sub in [b'r="A1999"', b'<row r="2"', b"missing"]:
+        assert pieces.find(sub) == xml.find(sub) and pieces.rfind(sub) == xml.rfind(sub)
