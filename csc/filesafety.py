@@ -431,7 +431,7 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
         infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # not folder entries
         if keep is not None:
             split = {i.filename for i in infos if i.filename in load and splitread.worth_splitting(i.file_size)}
-            alongside = {i.filename for i in infos if splitread.wanted_alongside(i.filename, i.file_size)}
+            alongside = {i.filename for i in infos if splitread.wanted_alongside(i.filename)}
             if not split or sum(i.file_size for i in infos if i.filename in alongside) > splitread.OTHERS_MAX:
                 keep = None
         for info in infos:

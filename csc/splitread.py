@@ -10,11 +10,13 @@ straight after), each read by its own reader in its own thread, and the two read
 sheet, in about half the time.
 
 The reader numbers rows from Excel's row 1 but columns from the leftmost cell it finds, so each
-half is given one cell of its own in column A, in a row that is not the half's (the first row of
-the other half, one row past the last), which pins both halves to column A and is then dropped.
-Whatever would make the halves differ from one read — a row out of order, a half whose rows
-spill over the cut, that extra cell landing on a real one, a reader error — is caught by checks
-on both reads, and then `read_halves` answers None and the caller reads the sheet whole, as
+half is given one cell of its own in column A (a mark: a random text), in a row that is not the
+half's (one past the first half's last row; one before the second half's first) and placed before
+the half's rows, so that a real cell landing on it overwrites it and shows; it pins both halves to
+column A and is then dropped. Whatever would make the halves differ from one read — a row out of
+order across the cut, a cell on a mark, an error cell in the second half (it reads as blank, so
+one numbered before the cut would not show), a reader error — is caught by checks on both reads
+or on the XML, and then `read_halves` answers None and the caller reads the sheet whole, as
 before. Columns start at column A (one read of the whole starts at the leftmost cell); callers
 find columns by their headings, never by position.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import struct
 import tempfile
@@ -36,8 +39,10 @@ import pyarrow.compute as pc
 
 SPLIT_MIN = 4 * 1024 * 1024  # a sheet's XML this large or larger is read in halves (about 10,000 rows)
 SPLIT_MAX = 256 * 1024 * 1024  # and no larger: both halves and the whole are in memory at once
-OTHERS_MAX = 64 * 1024 * 1024  # the other parts copied into each half, together, at most
-MARK = "0"  # the value of the cell added to each half (a number, read as text)
+OTHERS_MAX = 64 * 1024 * 1024  # the other parts copied into each half, together, at most (else read whole)
+# an error cell: it reads as blank, so could hide on the second half's blank rows (a t written with
+# an entity is no risk: the reader refuses it)
+_ERROR_CELL = re.compile(rb"""t\s*=\s*["']e["']""")
 
 
 def worth_splitting(size: int) -> bool:
@@ -45,11 +50,11 @@ def worth_splitting(size: int) -> bool:
     return SPLIT_MIN <= size <= SPLIT_MAX
 
 
-def wanted_alongside(part: str, size: int) -> bool:
+def wanted_alongside(part: str) -> bool:
     """Whether a part other than a worksheet goes into the halves: the XML the reader may open
-    (workbook, relationships, shared strings, styles, ...), not pictures or other sheets."""
-    return part.endswith((".xml", ".rels")) and not (part.startswith("xl/worksheets/") and part.count("/") == 2) \
-        and size <= OTHERS_MAX
+    (workbook, relationships, shared strings, styles, ...), not pictures or other sheets. All of
+    them or none: when together they are over `OTHERS_MAX` the sheet is read whole."""
+    return part.endswith((".xml", ".rels")) and not (part.startswith("xl/worksheets/") and part.count("/") == 2)
 
 
 def _write_stored_zip(parts: list[tuple[str, list]], path: Path) -> None:
@@ -165,19 +170,22 @@ def _cut(xml: Pieces | bytes, prefix: bytes) -> tuple[int, int, int, int, int] |
     return opened[1], m[0], split, final, end
 
 
-def _mark(prefix: bytes, row: int) -> bytes:
+def _mark(prefix: bytes, row: int, text: str) -> bytes:
     p = prefix
-    return b'<%srow r="%d"><%sc r="A%d"><%sv>%s</%sv></%sc></%srow>' % (p, row, p, row, p, MARK.encode(), p, p, p)
+    return b'<%srow r="%d"><%sc r="A%d" t="inlineStr"><%sis><%st>%s</%st></%sis></%sc></%srow>' % (
+        p, row, p, row, p, p, text.encode(), p, p, p, p)
 
 
 def _read(path: Path, title: str) -> pa.RecordBatch:
     return fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
 
 
-def _only_mark(batch: pa.RecordBatch, i: int) -> bool:
-    """Row `i` of `batch` holds the mark in its first column and nothing else."""
+def _only_mark(batch: pa.RecordBatch, i: int, text: str) -> bool:
+    """Row `i` of `batch` holds the mark `text` in its first column and nothing else."""
+    if i >= batch.num_rows:
+        return False
     row = batch.slice(i, 1)
-    return row.column(0)[0].as_py() == MARK and all(row.column(j).null_count == 1 for j in range(1, row.num_columns))
+    return row.column(0)[0].as_py() == text and all(row.column(j).null_count == 1 for j in range(1, row.num_columns))
 
 
 def _all_null(batch: pa.RecordBatch, start: int, length: int) -> bool:
@@ -188,22 +196,28 @@ def _all_null(batch: pa.RecordBatch, start: int, length: int) -> bool:
 def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"") -> pa.Table | None:
     """The sheet `title` (its XML `xml`, whole or as the file checks' pieces, at `part` in the workbook whose other parts are `others`)
     as text, every cell as one read of the whole gives it, row i being Excel row i + 1, and
-    column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it whole).
-    `prefix`: the namespace prefix of the worksheet's tags ("x:" in some writers), as found by
-    the file checks."""
-    xml = xml if isinstance(xml, Pieces) else Pieces(xml)
+    column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it
+    whole: this never raises). `prefix`: the namespace prefix of the worksheet's tags ("x:" in
+    some writers), as found by the file checks."""
+    try:
+        return _read_halves(xml if isinstance(xml, Pieces) else Pieces(xml), others, part, title, prefix)
+    except Exception:  # noqa: BLE001 - whatever went wrong here, one whole read gives the answer
+        return None
+
+
+def _read_halves(xml: Pieces, others: dict[str, bytes], part: str, title: str, prefix: bytes) -> pa.Table | None:
     cut = _cut(xml, prefix)
     if cut is None:
         return None
-    opened, mid, split, final, end = cut
-    # the extra cells must not land on a real row (checked again on the reads)
-    if xml.find(b' r="%d"' % split, opened, mid) >= 0 or xml.find(b' r="%d"' % (final + 1), mid, end) >= 0:
+    opened, mid, split, _final, end = cut
+    if xml.search(_ERROR_CELL, mid, end) is not None:
         return None
+    text = "csc-mark-" + secrets.token_hex(8)  # no real cell holds it by chance
     rest = [(name, [data]) for name, data in others.items() if name != part]
-    tail = xml.views(end, xml.size)
-    halves = {
-        "first": [*rest, (part, [*xml.views(0, mid), _mark(prefix, split), *tail])],
-        "second": [*rest, (part, [*xml.views(0, opened), *xml.views(mid, end), _mark(prefix, final + 1), *tail])],
+    head, tail = xml.views(0, opened), xml.views(end, xml.size)
+    halves = {  # each mark before the half's rows: a real cell on it comes later and overwrites it
+        "first": [*rest, (part, [*head, _mark(prefix, split, text), *xml.views(opened, mid), *tail])],
+        "second": [*rest, (part, [*head, _mark(prefix, split - 1, text), *xml.views(mid, end), *tail])],
     }
     out: dict = {}
     folder = Path(tempfile.mkdtemp(prefix="csc-halves-"))  # 0700, this user's only; removed below
@@ -213,29 +227,32 @@ def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], par
             path = folder / f"{key}.xlsx"
             _write_stored_zip(halves[key], path)
             out[key] = _read(path, title)
-        except BaseException as exc:  # noqa: BLE001 - the caller reads the sheet whole instead
+        except Exception as exc:  # noqa: BLE001 - the caller reads the sheet whole instead
             out[key] = exc
 
+    other = threading.Thread(target=work, args=("first",), name="csc-read-half", daemon=True)
     try:
-        other = threading.Thread(target=work, args=("first",), name="csc-read-half", daemon=True)
         other.start()
         work("second")
-        other.join()
     finally:
+        if other.ident is not None:
+            other.join()  # its files are closed before the folder goes
         shutil.rmtree(folder, ignore_errors=True)
     first, second = out.get("first"), out.get("second")
     if not isinstance(first, pa.RecordBatch) or not isinstance(second, pa.RecordBatch):
         return None
-    # the first half: rows 1 .. split - 1, then the mark on row `split`; the second: nothing
-    # before row `split`, its rows, then the mark one row past its last
-    if first.num_rows != split or second.num_rows != final + 1 or not _only_mark(first, split - 1) \
-            or not _only_mark(second, final) or not _all_null(second, 0, split - 1):
+    # the first half: rows 1 .. split - 1, then its mark on row `split`, and nothing past it; the
+    # second: nothing before row split - 1, its mark there, then its rows (at least one not blank:
+    # else where the whole sheet ends is in the first half)
+    if first.num_rows != split or not _only_mark(first, split - 1, text) or second.num_rows < split \
+            or not _only_mark(second, split - 2, text) or not _all_null(second, 0, split - 2):
         return None
+    rows = second.num_rows
     width = max(first.num_columns, second.num_columns)
     columns = []
     for j in range(width):
         top = first.column(j).slice(0, split - 1) if j < first.num_columns else pa.nulls(split - 1, pa.string())
-        bottom = second.column(j).slice(split - 1, final + 1 - split) if j < second.num_columns \
-            else pa.nulls(final + 1 - split, pa.string())
+        bottom = second.column(j).slice(split - 1, rows + 1 - split) if j < second.num_columns \
+            else pa.nulls(rows + 1 - split, pa.string())
         columns.append(pa.chunked_array([pc.cast(top, pa.string()), pc.cast(bottom, pa.string())], pa.string()))
     return pa.table(columns, names=[f"__UNNAMED__{j}" for j in range(width)])

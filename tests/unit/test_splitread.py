@@ -4,6 +4,7 @@ whole sheet gives, and anything that would make them differ sends the sheet to o
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +30,20 @@ def small_sheets_split(monkeypatch):
 def whole(path: Path, title: str) -> list[list]:
     batch = fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
     return _rows(batch)
+
+
+def _same_cells(got, path: Path, title: str) -> bool:
+    """`got` (the halves, from column A) holds exactly the cells of one whole read (from the
+    leftmost cell): the same number of rows, blank trailing ones included, and the same columns
+    once the blank ones on the left are dropped from both."""
+    one = fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+
+    def grid(batch):
+        cols = [batch.column(j).to_pylist() for j in range(batch.num_columns)]
+        while cols and all(v is None for v in cols[0]):
+            cols.pop(0)
+        return batch.num_rows, cols
+    return grid(got) == grid(one)
 
 
 def _rows(batch) -> list[list]:
@@ -78,7 +93,7 @@ def test_the_halves_hold_the_same_cells_as_one_read(tmp_path):
     got = halves(path, "Data")
     assert got is not None
     assert got.column(0).null_count == got.num_rows  # column A, empty
-    assert _rows(got) == whole(path, "Data")
+    assert _same_cells(got, path, "Data")
     assert got.num_rows == 1600
 
 
@@ -135,39 +150,124 @@ def test_a_namespace_prefix_and_cells_without_references(tmp_path):
     rows += [_row(r, [("", f"a{r}"), ("", f"b{r}")], "x:") for r in range(301, 601)]  # the reader counts columns
     path = _workbook(tmp_path / "x.xlsx", _sheet_xml(rows, "x:"))
     got = halves(path, "S", b"x:")
-    assert got is not None and _rows(got) == whole(path, "S") and len(_rows(got)) == 600
+    assert got is not None and _same_cells(got, path, "S") and got.num_rows == 600
 
 
-@pytest.mark.parametrize("case", ["late_row_early", "early_row_late", "row_past_the_last", "row_at_the_first_mark",
-                                  "row_at_the_first_mark_quoted", "row_at_the_last_mark_quoted", "rows_without_numbers"])
-def test_what_could_make_the_halves_differ_reads_the_sheet_whole(tmp_path, case):
+def _error(r: int, col: str = "B", t: str = 't="e"') -> str:
+    return f'<row r="{r}"><c r="{col}{r}" {t}><v>#N/A</v></c></row>'
+
+
+def _with_row_at(rows: list[str], make, at: int = 10) -> list[str]:
+    """`rows` with the row `make(split)` inserted at index `at` (before the cut), where `split` is the
+    first row after the cut of the result (inserting moves the cut: found again until it holds)."""
+    split = splitread._cut(_sheet_xml(rows), b"")[2]
+    while True:
+        with_row = rows[:at] + [make(split)] + rows[at:]
+        again = splitread._cut(_sheet_xml(with_row), b"")[2]
+        if again == split:
+            return with_row
+        split = again
+
+
+def _case(case: str) -> list[str]:
     rows = [_row(r, [(f"A{r}", f"a{r}")]) for r in range(1, 401)]
     if case == "late_row_early":
         rows.insert(380, _row(7, [("B7", "early")]))  # after the cut, numbered before it
     elif case == "early_row_late":
         rows.insert(10, _row(390, [("B390", "late")]))  # before the cut, numbered after it
-    elif case == "row_past_the_last":
-        rows.insert(350, _row(5000, [("A5000", "late")]))  # after the cut, numbered past the last row
-    elif case == "row_at_the_last_mark_quoted":  # the row where the second half's mark goes, out of order
-        rows.insert(350, "<row r='401'><c r='B401' t=\"inlineStr\"><is><t>past</t></is></c></row>")
-    elif case.startswith("row_at_the_first_mark"):  # the first half holds the row where its mark goes
-        split = splitread._cut(_sheet_xml(rows), b"")[2]
-        while True:
-            dup = (_row(split, [(f"A{split}", "twice")]) if case == "row_at_the_first_mark" else
-                   f"<row spans='1:2' r='{split}'><c r='B{split}' t=\"inlineStr\"><is><t>twice</t></is></c></row>")
-            with_dup = rows[:10] + [dup] + rows[10:]
-            again = splitread._cut(_sheet_xml(with_dup), b"")[2]
-            if again == split:
-                break
-            split = again
-        rows = with_dup
-    else:
+    elif case == "row_at_the_first_mark":  # the first half holds the row where its mark goes
+        rows = _with_row_at(rows, lambda split: _row(split, [(f"A{split}", "twice")]))
+    elif case == "row_at_the_first_mark_quoted":
+        rows = _with_row_at(rows, lambda split: f"<row spans='1:2' r='{split}'><c r='B{split}' t=\"inlineStr\">"
+                                                f"<is><t>twice</t></is></c></row>")
+    elif case == "row_at_the_second_mark":  # the second half holds the row where its mark goes
+        rows = _with_row_at(rows, lambda split: f"<row r='{split - 1}'><c r='A{split - 1}' t=\"inlineStr\">"
+                                                f"<is><t>again</t></is></c></row>", at=390)
+    elif case == "error_cell_numbered_before_the_cut":  # reads blank: only the XML shows it
+        rows.insert(380, _error(7, "A"))
+    elif case == "error_cell_after_the_cut":
+        rows.insert(380, _error(380))
+    elif case == "error_cell_spaced":
+        rows.insert(380, _error(380, t="t = 'e'"))
+    elif case == "second_half_blank":  # where the sheet ends is in the first half
+        rows = rows[:200] + [f'<row r="{r}" s="1" customFormat="1"/>' for r in range(201, 2401)]
+    elif case == "rows_without_numbers":
         rows = [_row(None, [("", f"a{r}")]) for r in range(1, 401)]
-    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(rows))
+    return rows
+
+
+@pytest.mark.parametrize("case", ["late_row_early", "early_row_late", "row_at_the_first_mark",
+                                  "row_at_the_first_mark_quoted", "row_at_the_second_mark",
+                                  "error_cell_numbered_before_the_cut", "error_cell_after_the_cut", "error_cell_spaced",
+                                  "second_half_blank", "rows_without_numbers"])
+def test_what_could_make_the_halves_differ_reads_the_sheet_whole(tmp_path, case):
+    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(_case(case)))
     assert halves(path, "S") is None
     # and the read as the import does it still gives the whole read's cells
     extract.inspect_once(path, "x.xlsx", {SHEET}, {"S": SHEET})
     assert _rows(extract.sheet_text(extract.open_reader(path), "S")) == whole(path, "S")
+
+
+def test_an_error_cell_before_the_cut_would_differ_without_the_xml_check(tmp_path, monkeypatch):
+    """The check on the XML is what catches it: without it the halves read, and differ."""
+    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(_case("error_cell_numbered_before_the_cut")))
+    monkeypatch.setattr(splitread, "_ERROR_CELL", re.compile(rb"^never"))
+    got = halves(path, "S")
+    assert got is not None and not _same_cells(got, path, "S")
+    assert got.column(0)[6].as_py() == "a7" and whole(path, "S")[6] == []  # the whole read: the error, blank
+
+
+@pytest.mark.parametrize("case", ["row_past_the_last", "row_at_the_old_last_mark", "blank_formatted_rows_at_the_end",
+                                  "error_cell_in_the_first_half", "blank_rows_at_the_start"])
+def test_what_one_read_gives_the_same_way_is_read_in_halves(tmp_path, case):
+    rows = [_row(r, [(f"A{r}", f"a{r}"), (f"C{r}", str(r * 3))]) for r in range(1, 401)]
+    if case == "row_past_the_last":
+        rows.insert(350, _row(5000, [("B5000", "late")]))  # after the cut, numbered past the last row
+    elif case == "row_at_the_old_last_mark":  # out of order, quoted, in the second half
+        rows.insert(350, "<row r='401'><c r='B401' t=\"inlineStr\"><is><t>past</t></is></c></row>")
+    elif case == "blank_formatted_rows_at_the_end":
+        rows += [f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/></row>' for r in range(401, 420)]
+    elif case == "error_cell_in_the_first_half":
+        rows[5] = _error(6)
+    elif case == "blank_rows_at_the_start":
+        rows = [_row(r, [(f"D{r}", f"d{r}")]) for r in range(30, 430)]
+    path = _workbook(tmp_path / "x.xlsx", _sheet_xml(rows))
+    got = halves(path, "S")
+    assert got is not None and _same_cells(got, path, "S")
+
+
+def test_a_reader_that_fails_reads_the_sheet_whole_and_leaves_no_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": [[f"v{i}", i] for i in range(500)]})
+    real = splitread._read
+
+    def failing(file, title):
+        if file.name == "first.xlsx":
+            raise fastexcel.CalamineError("broken")
+        return real(file, title)
+    monkeypatch.setattr(splitread, "_read", failing)
+    assert halves(path, "S") is None
+    assert list((tmp_path / "tmp").iterdir()) == []
+    monkeypatch.setattr(splitread, "_cut", lambda *a: 1 / 0)  # and nothing here raises
+    assert halves(path, "S") is None
+
+
+def test_parts_too_large_to_copy_read_the_sheet_whole(tmp_path, monkeypatch):
+    """All the small parts go into the halves or none (a half without its shared strings would read other text)."""
+    rows = [[f"text {i}", i] for i in range(500)]
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": rows})
+    from csc.filesafety import inspect_parts
+    with zipfile.ZipFile(path) as zf:
+        total = sum(i.file_size for i in zf.infolist() if splitread.wanted_alongside(i.filename))
+    kept: dict = {}
+    monkeypatch.setattr(splitread, "OTHERS_MAX", total)
+    inspect_parts(path, "x.xlsx", {SHEET}, keep=kept)
+    assert SHEET in kept
+    kept.clear()
+    monkeypatch.setattr(splitread, "OTHERS_MAX", total - 1)
+    inspect_parts(path, "x.xlsx", {SHEET}, keep=kept)
+    assert kept == {}
 
 
 def test_the_temporary_halves_are_removed(tmp_path, monkeypatch):
