@@ -433,8 +433,9 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
         fig = viewcache.make_chart(fig)
     alt, data = fig.alt, fig.data if data is None else data
     fig = fig.figure
-    # on a phone it keeps a readable width, scrolling sideways in its own element (RESPONSIVE_CSS;
-    # by CSS alone: two containers around it cost two layout blocks a chart, ~20 on a page)
+    # in a column narrower than 640 px (a phone, a small laptop) it keeps that width, scrolling
+    # sideways in its own element (RESPONSIVE_CSS; by CSS alone: two containers around it cost two
+    # layout blocks a chart, ~20 on a page)
     st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
     if with_download and data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
@@ -547,10 +548,12 @@ RESPONSIVE_CSS = """
   .csc-narrow { display: block; }
   .csc-sum-row { grid-template-columns: 1fr; gap: 0.35rem; }
   .csc-tile-value { font-size: 1.75rem; }
-  [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stPlotlyChart"]) {
-    overflow-x: auto; }
-  [data-testid="stFullScreenFrame"]:has([data-testid="stPlotlyChart"]) { min-width: 640px; }
 }
+/* a chart is never narrower than the 640 px its words are laid out for (csc.charts.layout): in a
+   narrower column (a phone, a small laptop with the sidebar open) it scrolls sideways in its own element */
+[data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stPlotlyChart"]) {
+  overflow-x: auto; }
+[data-testid="stFullScreenFrame"]:has([data-testid="stPlotlyChart"]) { min-width: 640px; }
 </style>
 """
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from csc import spc
 from csc.charts.theme import MUTED_TEXT, TARGET_COLOUR, TEMPLATE
@@ -71,9 +72,17 @@ def _source_line(source: str | None, periods: Sequence[Any]) -> str:
     return text
 
 
-def _wrap(text: str, width: int = 110) -> str:
-    """Break a long sentence into lines for an annotation (plotly does not wrap text)."""
-    return "<br>".join(textwrap.wrap(text, width=width)) or text
+#: Characters of a 13 px note (12 px: SOURCE_CHARS) that fit on one line from the plot's left edge
+#: to the right of a chart 640 px wide, its narrowest (ui.RESPONSIVE_CSS): 580 px, measured in
+#: Chromium at about 5.8 px a character (5.2 at 12 px), with room to spare.
+NOTE_CHARS = 95
+SOURCE_CHARS = 105
+
+
+def _wrap(text: str, width: int = NOTE_CHARS) -> str:
+    """Break a long sentence into lines for an annotation (plotly does not wrap text); lines
+    already broken (``<br>``) are each broken where too long."""
+    return "<br>".join("<br>".join(textwrap.wrap(line, width=width)) or line for line in text.split("<br>")) or text
 
 
 #: Characters of an 18 px title that fit on one line of a chart 640 px wide (its narrowest: see ui.RESPONSIVE_CSS).
@@ -99,7 +108,7 @@ def _finish(
     source = []
     if source_text:
         source.append(dict(
-            text=source_text,
+            text=_wrap(source_text, SOURCE_CHARS),
             xref="paper",
             yref="paper",
             x=0,
@@ -107,10 +116,12 @@ def _finish(
             yshift=-source_shift,  # moved under the axis by `declutter`
             xanchor="left",
             yanchor="top",
+            align="left",
             showarrow=False,
             font=dict(size=12, color=MUTED_TEXT),
             name="source",
         ))
+    right = _right_margin_for(notes)
     if notes or source:
         fig.layout.annotations = (*fig.layout.annotations, *notes, *source)
     lines = textwrap.wrap(title, TITLE_CHARS) or [title]
@@ -125,7 +136,7 @@ def _finish(
         title=dict(text="<br>".join(lines), y=1, yref="paper", yanchor="bottom",
                    pad=dict(b=notes + TITLE_LINE_PX * (len(lines) - 1) + 4, t=0)),
         height=top + plot_height + _TEMPLATE_MARGINS[1],
-        margin=dict(t=top, b=_TEMPLATE_MARGINS[1]),
+        margin=dict(t=top, b=_TEMPLATE_MARGINS[1], **({"r": right} if right else {})),
     )
     _set_alt(fig, alt)
     fit_axes(fig)
@@ -199,7 +210,8 @@ def _lay_out_bottom(fig: go.Figure) -> None:
     source = next((a for a in fig.layout.annotations or () if a.name == "source"), None)
     below = 34 + (24 if fig.layout.xaxis.title.text else 0)
     source_at = below if source is not None else below - 16
-    legend_at = source_at + 20
+    source_lines = str(source.text or "").count("<br>") + 1 if source is not None else 1
+    legend_at = source_at + 20 + 15 * (source_lines - 1)
     has_legend = any(t.showlegend is not False for t in fig.data) and fig.layout.showlegend is not False
     bottom = legend_at + (2 * 22 + 8 if has_legend else 0)
     if source is not None:
@@ -360,19 +372,44 @@ def _spread_labels(labels: list[dict], y_span: float, min_gap_fraction: float = 
     return ordered
 
 
+#: The right margin, where the labels at the lines' ends go, is the template's (170 px), widened
+#: for a longer label up to END_LABEL_MAX_PX; a label wider than that is broken over lines.
+END_LABEL_MAX_PX = 300
+_END_LABEL_SIZE = 13
+_END_LABEL_SHIFT = 8
+
+
+def _end_label_text(text: str) -> str:
+    """`text` broken over lines where one line would be wider than the most the right margin gives."""
+    room = END_LABEL_MAX_PX - _END_LABEL_SHIFT - 12
+    if _text_size(text, _END_LABEL_SIZE)[0] <= room or "<br>" in text:
+        return text
+    return "<br>".join(textwrap.wrap(text, max(8, int(room / (_END_LABEL_SIZE * 0.55))))) or text
+
+
+def _right_margin_for(notes: Sequence[dict]) -> int | None:
+    """The right margin the labels at the lines' ends need (the widest, estimated, and its
+    shift), when more than the template's; None otherwise."""
+    widths = [_text_size(a.get("text", ""), _END_LABEL_SIZE)[0] + _END_LABEL_SHIFT + 12
+              for a in notes if str(a.get("name", "")).startswith(("line label", "label "))]
+    need = math.ceil(max(widths, default=0))
+    return min(need, END_LABEL_MAX_PX) if need > pio.templates[TEMPLATE].layout.margin.r else None
+
+
 def _end_labels(labels: list[dict], y_span: float) -> list[dict]:
-    """The annotations labelling lines at their ends (for `_finish`'s ``notes``)."""
+    """The annotations labelling lines at their ends (for `_finish`'s ``notes``: it widens the
+    right margin for them)."""
     return [
         dict(
             x=item["x"],
             y=item["y"],
-            text=item["text"],
+            text=_end_label_text(item["text"]),
             xanchor="left",
-            xshift=8,
+            xshift=_END_LABEL_SHIFT,
             showarrow=False,
-            font=dict(color=item["colour"], size=13),
+            font=dict(color=item["colour"], size=_END_LABEL_SIZE),
             align="left",
-            name=item.get("name", "line label"),
+            name=item.get("name", "line label"),  # "label ..." when the builder names it
         )
         for item in _spread_labels(labels, y_span)
     ]

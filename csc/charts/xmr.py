@@ -16,6 +16,7 @@ from csc.charts.layout import (
     _hover_suffix,
     _label,
     _note_above,
+    _wrap,
     _source_line,
     _target_line,
     _vertical_marker,
@@ -232,7 +233,7 @@ def xmr_chart(
     elif result.trial_limits:
         icon_words.append("Trial limits: fewer than 12 points since the limits were set")
     colour = v_icon.colour if v_icon and v_icon.code != "common_cause" else MUTED_TEXT
-    notes.append(_note_above("<br>".join(icon_words), colour, "icons"))
+    notes.append(_note_above(_wrap("<br>".join(icon_words)), colour, "icons"))
     fig.update_yaxes(ticksuffix=unit if unit == "%" else "", rangemode="normal")
     fig.update_xaxes(tickformat="%b %Y")
 

@@ -318,3 +318,45 @@ def test_finding_title_adds_the_target_when_met_lower_is_better():
 
 def test_alt_text_is_empty_for_a_figure_without_it():
     assert charts.alt_text(go.Figure()) == ""
+
+
+# --- words that fit (what a reader saw cut off at the chart's edge) ---------------------------------
+
+
+def test_a_long_line_label_gets_the_right_margin_it_needs():
+    """"Integrated Access 13.6 per FTE" ran past the Workforce chart's edge: 30 characters of 13 px
+    text (about 215 px) and its 8 px shift in a 170 px margin."""
+    df = pd.DataFrame({"period": ["2012-02", "2012-03"] * 2, "area": ["North"] * 2 + ["Integrated Access"] * 2,
+                       "value": [18.0, 18.4, 13.0, 13.6]})
+    fig = charts.line_chart(df, "period", "value", "area", "Caseloads", target=16, unit=" per FTE")
+    assert "Integrated Access 13.6 per FTE" in annotation_texts(fig)
+    assert fig.layout.margin.r >= 13 * 0.55 * 30 + 8  # the label's width, estimated, and its shift
+    assert fig.layout.margin.r <= 300
+    short = charts.line_chart(LINES, "period", "value", "area", "North leads South", target=90)
+    assert short.layout.margin.r is None  # the template's 170 px: enough for "North 84%"
+
+
+def test_a_label_too_long_for_any_margin_is_broken_over_lines():
+    name = "Children with Disabilities and Short Breaks Service (East)"
+    df = pd.DataFrame({"period": ["2012-02", "2012-03"], "area": [name] * 2, "value": [18.0, 18.4]})
+    fig = charts.line_chart(df, "period", "value", "area", "Caseloads", unit=" per FTE")
+    label = next(a.text for a in fig.layout.annotations if a.name == f"label {name}")
+    assert "<br>" in label and label.replace("<br>", " ") == f"{name} 18.4 per FTE"
+    assert 170 < fig.layout.margin.r <= 300  # widened for its longest line, no more than the most it may take
+
+
+def test_the_source_line_and_the_icons_words_are_broken_to_fit_a_640_px_chart():
+    """A 150-character source line ran 780 px in Chromium, past a 640 px chart's edge (5.2 px a
+    character at 12 px; 5.8 at 13 px for the notes above the plot)."""
+    source = "children's social care monthly extracts 2010-04 to 2012-03 (24 imports, latest import 24 loaded " \
+             "04 April 2012), periods 2010-04 to 2012-03"
+    result = spc.xmr(VALUES, "increase", target=9)
+    fig = charts.xmr_chart(PERIODS, VALUES, result, "Test KPI", target=9, source=source)
+    by_name = {a.name: a for a in fig.layout.annotations}
+    src = by_name["source"]
+    assert "<br>" in src.text and src.align == "left"
+    assert all(len(line) * 5.2 <= 580 for line in src.text.split("<br>"))
+    assert all(len(line) * 5.8 <= 580 for line in by_name["icons"].text.split("<br>"))
+    # the legend moves down for the source's second line
+    one_line = charts.xmr_chart(PERIODS, VALUES, result, "Test KPI", target=9, source="short")
+    assert fig.layout.legend.y < one_line.layout.legend.y
