@@ -14,7 +14,7 @@ source = ui.extract_source(ver)
 checks = quality.registry()
 
 
-latest_loaded = viewcache.shared("latest-loaded", (ver,), lambda: ui.store().loaded_periods()[-1])
+latest_loaded = viewcache.shared("latest-loaded", (ver,), lambda: ui.store().loaded_periods(ui.cursor())[-1])
 st.write(
     f"Each check runs over the current version of every record, judged at the end of {latest_loaded} (the latest "
     "month loaded). **Errors** make a figure on this dashboard wrong until they are fixed in the case system; "

@@ -18,7 +18,7 @@ if done:
 
 def history():
     """The import history and the table shown, once per data version for every session."""
-    df = ui.store().imports()
+    df = ui.store().imports(ui.cursor())  # the run's version: the one it is shared under
     if df.empty:
         return df, df
     df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),

@@ -327,20 +327,22 @@ class Store:
         return config.Paths(self.path)
 
     # -- reading -------------------------------------------------------------------------
-    def imports(self) -> pd.DataFrame:
-        return self.cursor().execute(
+    # `cur`: a page run's cursor (`ui.cursor`), so that what it builds and shares under its data
+    # version is read in that version's snapshot; a fresh cursor (the latest data) otherwise
+    def imports(self, cur: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+        return (cur or self.cursor()).execute(
             "select import_id, period, file_name, user_name, imported_at, status, row_counts, warnings, sha256, "
             "stored_file, source_format, rolled_back_at, rolled_back_by from imports order by import_id"
         ).df()
 
-    def loaded_periods(self) -> list[str]:
-        rows = self.cursor().execute(
+    def loaded_periods(self, cur: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+        rows = (cur or self.cursor()).execute(
             "select distinct period from imports where status = 'loaded' order by period"
         ).fetchall()
         return [r[0] for r in rows]
 
-    def has_data(self) -> bool:
-        return bool(self.cursor().execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
+    def has_data(self, cur: duckdb.DuckDBPyConnection | None = None) -> bool:
+        return bool((cur or self.cursor()).execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0])
 
     # -- importing -----------------------------------------------------------------------
     def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None,

@@ -420,7 +420,7 @@ def clear_caches() -> None:
 
 
 def empty_state_if_no_data() -> None:
-    if not viewcache.shared("has-data", (version(),), lambda: store().has_data()):
+    if not viewcache.shared("has-data", (version(),), lambda: store().has_data(cursor())):
         st.info(EMPTY_DATA)
         st.stop()
 

@@ -14,7 +14,9 @@ requested Monday 4 July) again, accepted the next day: 4 of 4 = 100%."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,30 @@ def test_a_run_whose_data_moved_before_its_first_read_starts_again(own_council, 
     import_north_again(own_council)
     with pytest.raises(Rerun):
         ui.cursor()
+
+
+def test_the_import_history_and_the_latest_month_a_run_shares_are_its_versions(own_council, a_run):
+    """The Imports page's history, the Data quality page's "latest month loaded" and whether there
+    is any data are shared under the run's version too: read in its snapshot, not the latest."""
+    store = ui.store()
+    n = len(store.imports(ui.cursor()))  # the run's first read: its snapshot
+    periods = store.loaded_periods(ui.cursor())
+    assert n == 4 and periods[-1] == "2011-07"  # tests/app/conftest.py: April to July 2011, one import a month
+    import_north_again(own_council)  # another session's import commits
+    assert len(store.imports()) == n + 1  # the latest data has it
+    assert len(store.imports(ui.cursor())) == n  # the run's version has not
+    assert store.has_data(ui.cursor())
+
+
+def test_what_pages_share_is_read_through_the_runs_cursor():
+    """A shared build that reads through a fresh cursor reads the latest data, not its key's
+    version: the store's readers are given `ui.cursor()` wherever a page shares what they read
+    (the pages that read the latest on purpose, Upload and Audit log, hold the store as `store`
+    or read other things)."""
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for path in [*sorted((root / "app_pages").glob("*.py")), root / "csc" / "ui.py"]:
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"store\(\)\.(imports|loaded_periods|has_data)\(\)", line):
+                found.append(f"{path.name}:{i}: {line.strip()}")
+    assert not found, found
