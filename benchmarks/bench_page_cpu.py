@@ -59,12 +59,14 @@ BASELINE = "import streamlit as st\nst.title('baseline')\n"
 
 
 def build(council: str, folder: Path) -> Path:
-    db = folder / f"{council}.duckdb"
+    # each council in a data folder of its own: the folder's uploads/ and manifest belong to one database
+    db = folder / council / f"{council}.duckdb"
     if db.exists():
         return db
+    db.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if council == "demo":
-        subprocess.run([sys.executable, "-m", "csc", "demo", "--db", str(db), "--out", str(folder / "demo-in")],
+        subprocess.run([sys.executable, "-m", "csc", "demo", "--db", str(db), "--out", str(db.parent / "demo-in")],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     else:
         os.environ.setdefault("CSC_SERIES_START", "2012-04")
