@@ -377,20 +377,21 @@ def _spread_labels(labels: list[dict], y_span: float, min_gap_fraction: float = 
 END_LABEL_MAX_PX = 300
 _END_LABEL_SIZE = 13
 _END_LABEL_SHIFT = 8
+_END_LABEL_PAD = 12  # room kept right of the longest label
 
 
 def _end_label_text(text: str) -> str:
     """`text` broken over lines where one line would be wider than the most the right margin gives."""
-    room = END_LABEL_MAX_PX - _END_LABEL_SHIFT - 12
+    room = END_LABEL_MAX_PX - _END_LABEL_SHIFT - _END_LABEL_PAD
     if _text_size(text, _END_LABEL_SIZE)[0] <= room or "<br>" in text:
         return text
-    return "<br>".join(textwrap.wrap(text, max(8, int(room / (_END_LABEL_SIZE * 0.55))))) or text
+    return _wrap(text, max(8, int(room / (_END_LABEL_SIZE * 0.55))))
 
 
 def _right_margin_for(notes: Sequence[dict]) -> int | None:
     """The right margin the labels at the lines' ends need (the widest, estimated, and its
     shift), when more than the template's; None otherwise."""
-    widths = [_text_size(a.get("text", ""), _END_LABEL_SIZE)[0] + _END_LABEL_SHIFT + 12
+    widths = [_text_size(a.get("text", ""), _END_LABEL_SIZE)[0] + _END_LABEL_SHIFT + _END_LABEL_PAD
               for a in notes if str(a.get("name", "")).startswith(("line label", "label "))]
     need = math.ceil(max(widths, default=0))
     return min(need, END_LABEL_MAX_PX) if need > pio.templates[TEMPLATE].layout.margin.r else None
