@@ -181,9 +181,8 @@ def _read(path: Path, title: str) -> pa.RecordBatch:
 
 
 def _only_mark(batch: pa.RecordBatch, i: int, text: str) -> bool:
-    """Row `i` of `batch` holds the mark `text` in its first column and nothing else."""
-    if i >= batch.num_rows:
-        return False
+    """Row `i` of `batch` (within it: the row counts are checked first) holds the mark `text` in
+    its first column and nothing else."""
     row = batch.slice(i, 1)
     return row.column(0)[0].as_py() == text and all(row.column(j).null_count == 1 for j in range(1, row.num_columns))
 
