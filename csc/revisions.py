@@ -128,20 +128,26 @@ def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str
     """The revised figures a report for `period` shows (its month and the `months` before it), for
     the KPIs named, with words: kpi, title, period, area, was, now, changed (e.g. "import 5 loaded
     14 May 2012"), file_name, and the raw values. For the board (`suppress`) a value from small
-    numbers, before or after, is shown as c (`csc.privacy`)."""
+    numbers, before or after, is shown as c (`csc.privacy`), and so are both values of a figure
+    the board's stored decision hides now (`kpi_results.hidden`: complementary suppression too)."""
     from csc import kpis, privacy
 
     first = add_months(period, -months)
     df = revised(cur, period_from=first, period_to=period, areas=areas)
     df = df[df["kpi"].isin(kpi_names)].reset_index(drop=True)
+    # the board's stored decision for the figures now (complementary suppression included: a
+    # partner hidden so that a small figure cannot be worked out is hidden here too, before and after)
+    hidden = set(cur.execute("select kpi, period, area from kpi_results where hidden and period between $a and $b",
+                             {"a": first, "b": period}).fetchall()) if suppress else set()
     rows = []
     for rec in df.to_dict("records"):
         kpi = kpis.get(rec["kpi"])
         now, was = rec["value"], rec["was_value"]
         if suppress and not (kpi.unit == "days" and kpi.aggregate == "sum"):
-            if privacy.small(pd.Series([rec["numerator"], rec["denominator"]])).any():
+            hidden_now = (rec["kpi"], rec["period"], rec["area"] if isinstance(rec["area"], str) else None) in hidden
+            if hidden_now or privacy.small(pd.Series([rec["numerator"], rec["denominator"]])).any():
                 now = privacy.SUPPRESSED
-            if privacy.small(pd.Series([rec["was_numerator"], rec["was_denominator"]])).any():
+            if hidden_now or privacy.small(pd.Series([rec["was_numerator"], rec["was_denominator"]])).any():
                 was = privacy.SUPPRESSED
         how = "rolled back" if rec["event"] == "rollback" else "loaded"
         changed = (f"import {int(rec['import_id'])} {how} {_when(rec['changed_at'])}"

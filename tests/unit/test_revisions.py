@@ -131,3 +131,26 @@ def test_the_board_sees_c_for_a_revised_figure_from_small_numbers(store, loaded)
     rows = revisions.for_report(store.cursor(), ["transfer_timely_pct"], "2012-03", suppress=True)
     # 1 of 1 and 1 of 2 are small numbers
     assert rows[["was", "now"]].values.tolist() == [["c", "c"]]
+
+
+def test_the_board_sees_c_for_a_revised_figure_hidden_with_a_small_one(store, loaded):
+    # March: North 1 of 1 transfers timely (small: hidden), South 8 of 8; all areas 9 of 9. South is
+    # hidden with North (complementary: all areas minus South would give North back). April's
+    # extract revises South's S8 (requested Mon 12 Mar) to accepted Mon 26 Mar, 10 working days:
+    # late, so South's March becomes 7 of 8, 87.5%, a revised figure. South is still hidden from
+    # the board: neither its value before nor after may show in the revised figures.
+    south = [["S%d" % i, "C%d" % (10 + i), "Intake", "South A", D(2012, 3, 5), D(2012, 3, 6), "South"]
+             for i in range(1, 8)]
+    march = [TRANSFER, ["T1", "C1", "Intake", "North A", D(2012, 3, 5), D(2012, 3, 6), "North"], *south,
+             ["S8", "C18", "Intake", "South A", D(2012, 3, 12), D(2012, 3, 13), "South"]]
+    april = [TRANSFER, ["S8", "C18", "Intake", "South A", D(2012, 3, 12), D(2012, 3, 26), "South"]]
+    loaded("extract-2012-03.xlsx", march, "2012-03", MARCH_AT)
+    loaded("extract-2012-04.xlsx", april, "2012-04", APRIL_AT)
+    cur = store.cursor()
+    assert cur.execute("select area, numerator, denominator, hidden from kpi_results where kpi = 'transfer_timely_pct' "
+                       "and period = '2012-03' order by area nulls first").fetchall() == \
+        [(None, 8.0, 9.0, False), ("North", 1.0, 1.0, True), ("South", 7.0, 8.0, True)]
+    director = revisions.for_report(cur, ["transfer_timely_pct"], "2012-03", areas=["South"])
+    assert director[["was", "now"]].values.tolist() == [["100.0%", "87.5%"]]
+    board = revisions.for_report(cur, ["transfer_timely_pct"], "2012-03", areas=["South"], suppress=True)
+    assert board[["was", "now"]].values.tolist() == [["c", "c"]]
