@@ -571,6 +571,16 @@ def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:
     return (*rows[0][:3], list(rows[0][3])) if len(rows) == 1 else None
 
 
+def made_by_other_code(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored results were made by other KPI definitions or code than these
+    (`fingerprint`; results with no record of what made them count as other): then they, and the
+    board's suppression stored with them, are to be made again."""
+    if not has_table(cur, "kpi_results") or not cur.execute("select exists (select 1 from kpi_results)").fetchall()[0][0]:
+        return False
+    state = _stored_state(cur)
+    return state is None or state[0] != fingerprint()
+
+
 def fingerprint() -> str:
     """What the stored results depend on besides the records: each KPI's definition (its SQL with
     the staging models, and the header keys that change its figures), the spine's and the

@@ -297,6 +297,8 @@ class Store:
             return 0
 
     def _ensure_schema(self) -> None:
+        from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
+
         with self.transaction("system", None) as w:
             cur = w.cur
             tables = "select count(*) from duckdb_tables() where database_name = current_database()"
@@ -314,6 +316,12 @@ class Store:
             # a store made before the board's suppression was stored with the results: work it out now
             board_stored = has_table(cur, "kpi_team_results")
             if not exists or not board_stored or added:
+                w.recompute()
+            elif kpis.made_by_other_code(cur):
+                # results (and the board's suppression decided with them) made by other KPI
+                # definitions or code, e.g. before an upgrade: made again now, not left on screen
+                # until the next import
+                w.action, w.detail["why"] = "refresh", "the KPI definitions or the code behind the figures changed"
                 w.recompute()
             elif not cur.execute("select count(*) from kpi_history").fetchall()[0][0] and \
                     cur.execute("select count(*) from kpi_results").fetchall()[0][0]:

@@ -158,3 +158,29 @@ def test_page_views_are_written_by_the_background_writer_in_order_and_none_is_lo
     with Store.open(tmp_path / "csc.duckdb", read_only=True) as reader:
         assert reader.cursor().execute("select user_name from audit_log order by audit_id desc limit 1").fetchall() == [
             ("last",)]
+
+
+def test_results_made_by_other_code_are_made_again_on_opening_and_only_then(tmp_path):
+    # An upgrade changes how figures or the board's suppression are made (`kpis.fingerprint`): a
+    # database opened by the new code must not keep showing what the old code stored until the
+    # next import. Stand-in for the old code's results: a value changed by hand, a hidden flag
+    # cleared, and the record of what made them set to another fingerprint.
+    db = tmp_path / "csc.duckdb"
+    path = write_xlsx(tmp_path / "april.xlsx", {"referrals": corpus.referrals(3)})
+    with Store.open(db) as store:
+        assert store.import_file(path, "2011-04", user="ana").status == "loaded"
+        cur = store.cursor()
+        made = cur.execute("select kpi, period, area, value, hidden from kpi_results order by all").fetchall()
+        assert any(h for *_, h in made), "the fixture should have a figure hidden from the board"
+    with Store.open(db) as store:  # the same code: nothing made again, nothing written
+        assert actions(store) == ["import"]
+        store._con.execute("update kpi_results set value = -1, hidden = false")
+        store._con.execute("update kpi_state set fingerprint = 'made by the code before the upgrade'")
+    with Store.open(db) as store:
+        assert store.cursor().execute(
+            "select kpi, period, area, value, hidden from kpi_results order by all").fetchall() == made
+        log = store.audit_log()
+        assert list(log["action"]) == ["import", "refresh"]
+        assert "code behind the figures changed" in json.loads(log["detail"].iloc[-1])["why"]
+    with Store.open(db) as store:  # made again once
+        assert actions(store) == ["import", "refresh"]
