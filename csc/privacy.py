@@ -1,18 +1,31 @@
 """Small-number suppression for the board view, as DfE publishes children's statistics: any
 count from 1 to 5, and any rate whose numerator or denominator is from 1 to 5, is shown as `c`.
-Applied to the data before it is cached, charted, hovered or downloaded."""
+A figure in FTE is small when it is above 0 and at most 5: below 1 FTE is a part-time member of
+staff, a person. Each figure is rounded to `DIGITS` decimals before the test, so a sum of FTEs
+that is 5 but for floating point (5.000000000000007) is 5. Applied to the data before it is
+cached, charted, hovered or downloaded."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 SUPPRESSED = "c"
-LOW, HIGH = 1, 5
+LOW, HIGH = 1, 5  # a count from LOW to HIGH; any figure above 0 and at most HIGH
+DIGITS = 6  # decimals a figure is rounded to before the test (sums of FTEs carry floating-point error)
+
+
+def is_small(v) -> bool:
+    """A figure the board may not see on its own: above 0 and at most `HIGH` once rounded to
+    `DIGITS` decimals (a count from 1 to 5; an FTE sum of 0.6 is one part-time person)."""
+    if v is None or pd.isna(v):
+        return False
+    r = round(float(v), DIGITS)
+    return 0 < r <= HIGH
 
 
 def small(series: pd.Series) -> pd.Series:
-    s = pd.to_numeric(series, errors="coerce")
-    return s.ge(LOW) & s.le(HIGH)
+    s = pd.to_numeric(series, errors="coerce").round(DIGITS)
+    return s.gt(0) & s.le(HIGH)
 
 
 def suppress(df: pd.DataFrame, value: str = "value", numerator: str = "numerator", denominator: str = "denominator") -> pd.DataFrame:
@@ -80,14 +93,10 @@ def exempt(kpi) -> bool:
 
 
 def primary(kpi, numerator, denominator) -> bool:
-    """Hidden on its own: a numerator or denominator from 1 to 5 (for a median, the count of
-    records; for a count, the count)."""
+    """Hidden on its own: a numerator or denominator that is small (`is_small`: from 1 to 5, or
+    an FTE above 0 and at most 5; for a median, the count of records; for a count, the count)."""
     if exempt(kpi):
         return False
-
-    def is_small(v) -> bool:
-        return v is not None and not pd.isna(v) and LOW <= float(v) <= HIGH
-
     if kpi.aggregate == "ratio":
         return is_small(numerator) or is_small(denominator)
     if kpi.aggregate == "sum":

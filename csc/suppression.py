@@ -30,7 +30,7 @@ def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict
     return cur.execute(
         f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) "
         "where $since is null or period >= $since order by rid",
-        {**by, "low": privacy.LOW, "high": privacy.HIGH, "since": since},
+        {**by, "high": privacy.HIGH, "digits": privacy.DIGITS, "since": since},
     ).fetchall()
 
 

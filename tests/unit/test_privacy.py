@@ -31,6 +31,17 @@ def test_zero_and_six_are_not_suppressed():
     assert out["value"].tolist() == [0.0, 50.0]
 
 
+def test_an_fte_below_one_is_a_person_and_floating_point_noise_does_not_lift_five_past_the_rule():
+    # vacancies of 0.6 FTE out of 23.3 (one part-time post), 5.000000000000007 FTE out of 72 (the
+    # sum of FTEs that is 5 but for floating point, seen on the demo council), 5.1 of 72 and a gap
+    # of 2e-16 FTE (zero but for floating point: nothing to hide)
+    df = pd.DataFrame({"numerator": [0.6, 5.000000000000007, 5.1, 2e-16],
+                       "denominator": [23.3, 72.0, 72.0, 40.0], "value": [2.6, 6.9, 7.1, 0.0]})
+    assert privacy.suppress(df)["suppressed"].tolist() == [True, True, False, False]
+    assert [privacy.is_small(v) for v in (0.6, 5.000000000000007, 5.1, 2e-16, 0, None, 1, 5, 6)] == \
+        [True, True, False, False, False, False, True, True, False]
+
+
 def test_a_count_of_five_is_shown_as_c_and_six_is_not():
     df = pd.DataFrame({"area": ["North", "South", "East"], "referrals": [5, 6, 0]})
     out = privacy.suppress_counts(df, ["referrals"])

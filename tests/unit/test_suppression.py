@@ -57,6 +57,25 @@ def test_a_small_team_hides_a_sibling_team_and_timeliness_is_never_hidden():
     assert _hidden(con, "kpi_team_results") == {(RATE, "2012-03", "North", "n1"), (RATE, "2012-03", "North", "n2")}
 
 
+def test_an_fte_below_one_and_five_fte_with_floating_point_noise_are_hidden_in_the_stored_decision():
+    # vacancy (FTE), March: Cambridge 5.000000000000007 of 72 FTE (5 but for floating point) and
+    # Fenland 0.6 of 23.3 (one part-time post) are small; each hides the other's margin partner, and
+    # with both areas hidden all areas (their sum) stays shown. A team's 0.6 FTE of leavers is small
+    # too, and hides its sibling.
+    vacancy, turnover = "vacancy_rate_pct", "turnover_rate_pct"
+    con = _store()
+    con.executemany("insert into kpi_results values (?, '2012-03', ?, ?, ?, 0, false)",
+                    [(vacancy, None, 5.600000000000007, 95.3), (vacancy, "Cambridge", 5.000000000000007, 72.0),
+                     (vacancy, "Fenland", 0.6, 23.3),
+                     (turnover, None, 12.0, 100.0), (turnover, "North", 12.0, 100.0)])
+    con.executemany("insert into kpi_team_results values (?, '2012-03', 'North', ?, ?, ?, 0, false)",
+                    [(turnover, "n1", 0.6, 23.3), (turnover, "n2", 11.4, 76.7)])
+    suppression.board_suppression(con, kpis.registry())
+    assert _hidden(con, "kpi_results") == {(vacancy, "2012-03", "Cambridge"), (vacancy, "2012-03", "Fenland")}
+    assert _hidden(con, "kpi_team_results") == {(turnover, "2012-03", "North", "n1"),
+                                                (turnover, "2012-03", "North", "n2")}
+
+
 def _oracle(cur) -> None:
     """The first implementation (a pandas loop through `privacy.protect`), as it was moved."""
     registry = kpis.registry()
