@@ -649,7 +649,8 @@ def results(
 
     `board=True`: what a board member may see, with a `suppressed` column; numerator,
     denominator and value are missing where the figure is hidden (`suppression.board_suppression`), and the
-    numerator and denominator of every KPI that is not a plain count always (`rate_kpis`)."""
+    numerator and denominator of every KPI that is not a plain count always (`rate_kpis`), whose
+    value is rounded as shown (`privacy.shown`)."""
     where, params = filters({
         "kpi": ("kpi = $kpi", kpi or None),
         "period": ("period = $period", period or None),
@@ -663,10 +664,11 @@ def results(
         cols = f"kpi, period, area, {_board_columns()}, hidden as suppressed"
     else:
         cols = "kpi, period, area, numerator, denominator, value"
-    return cur.execute(
+    df = cur.execute(
         f"select {cols} from kpi_results where {where} order by kpi, period, area nulls first",
         params,
     ).df()
+    return privacy.round_rates(df, df["kpi"].isin(params["rates"])) if board else df
 
 
 def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period: str | None = None,
@@ -680,11 +682,12 @@ def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period:
     if board:
         params["rates"] = rate_kpis()
     cols = _board_columns() if board else "numerator, denominator, value"
-    return cur.execute(
+    df = cur.execute(
         f"select kpi, period, area, team, {cols}, hidden as suppressed from kpi_team_results "
         f"where {where} order by kpi, period, area, team",
         params,
-    ).df().pipe(lambda df: df if board else df.assign(suppressed=False))
+    ).df()
+    return privacy.round_rates(df, df["kpi"].isin(params["rates"])) if board else df.assign(suppressed=False)
 
 
 def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | None = None) -> pd.DataFrame:

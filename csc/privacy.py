@@ -215,13 +215,41 @@ def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame
     return rates_only(kpi, out)
 
 
-def rates_only(kpi, df: pd.DataFrame) -> pd.DataFrame:
-    """The board sees a rate (or median), never the counts behind it: numerator and denominator
-    missing for every KPI that is not a plain count. 177 of 178 would disclose the 1 case not
-    counted, and a rate times its denominator gives the numerator, and so that complement."""
-    if kpi.aggregate == "sum":
+#: Decimals of a rate or median as the board receives it: as shown on screen (`spc.format_value`).
+#: At full precision a rate gives its fraction back: 96.3963963963964% is 107 of 111, and so the
+#: 4 not counted (a review recovered every one of 655 rates so).
+SHOWN_DECIMALS = 1
+
+
+def shown(value):
+    """A rate or median as the board receives it: rounded to `SHOWN_DECIMALS`, as Python's
+    `round` does (the rounding `f"{v:.1f}"` shows); None or NaN as it is."""
+    if value is None or pd.isna(value):
+        return value
+    return round(float(value), SHOWN_DECIMALS)
+
+
+def round_rates(df: pd.DataFrame, rates, value: str = "value") -> pd.DataFrame:
+    """`df` with the values of its rows whose `rates` is True (a boolean per row, or one for all)
+    rounded as the board receives them (`shown`)."""
+    if value not in df or df.empty:
         return df
     out = df.copy()
+    mask = pd.Series(rates, index=out.index).astype(bool) if not isinstance(rates, bool) \
+        else pd.Series(rates, index=out.index)
+    out[value] = out[value].astype("float64")
+    out.loc[mask, value] = out.loc[mask, value].map(shown)
+    return out
+
+
+def rates_only(kpi, df: pd.DataFrame) -> pd.DataFrame:
+    """The board sees a rate (or median), never the counts behind it: numerator and denominator
+    missing for every KPI that is not a plain count, and the value rounded as shown (`shown`).
+    177 of 178 would disclose the 1 case not counted, a rate times its denominator gives the
+    numerator, and so that complement; so would a rate to many decimals."""
+    if kpi.aggregate == "sum":
+        return df
+    out = round_rates(df, True)
     for col in ("numerator", "denominator"):
         if col in out:
             out[col] = float("nan")

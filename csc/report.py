@@ -140,9 +140,10 @@ def _board_row(row: dict, shown: pd.DataFrame, action: Action) -> dict:
     if hidden:
         out.update(value=None, numerator=None, denominator=None, change_month=None, change_since_start=None,
                    too_small=shown["value"].isna().all())
-    else:
-        out.update(change_month=None if prev is None else row["value"] - prev,
-                   change_since_start=None if start_value is None else row["value"] - start_value)
+    else:  # the published value (a rate rounded as shown: `privacy.shown`), and changes between published values
+        value = at(row["period"])
+        out.update(value=value, change_month=None if prev is None else value - prev,
+                   change_since_start=None if start_value is None else value - start_value)
     return out
 
 

@@ -130,7 +130,21 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
 
         drawn = privacy.published_only(rate(kpi, shown, target, start, rebase))
         result = dataclasses.replace(drawn, variation=result.variation, assurance=result.assurance)
+    elif shown is not None and len(df):
+        # the board's chart: the true limits and signals, with each month's value as published
+        # (a rate rounded as shown: at full precision it gives its fraction back)
+        import dataclasses
+
+        published = dict(zip(shown["period"], shown["value"]))
+        periods = list(df["period"])
+        result = dataclasses.replace(result, points=tuple(
+            dataclasses.replace(p, value=None if p.value is None else _published(published.get(periods[p.index])))
+            for p in result.points))
     return Assessment(result, traj, vd)
+
+
+def _published(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: float | None,

@@ -58,3 +58,26 @@ def small_complements(kpi, rows) -> list:
         if known(num) and 1 <= round(r["denominator"] - num, 6) <= 5:
             out.append((r, r["denominator"] - num))
     return out
+
+
+def exact_fractions(kpi, rows, most: int = 1000) -> list:
+    """The shown values of a rate (not a plain count) that give their fraction back: a value to
+    full precision is the simplest fraction near it (`Fraction.limit_denominator`), 96.3963963963964%
+    being 107 of 111, and so the 4 not counted. A value to one decimal, as the screen shows it,
+    is a decimal fraction (98.3% is 983/1000) and says no more than the screen. Returns (row,
+    fraction) pairs."""
+    import math
+    from fractions import Fraction
+
+    if kpi.aggregate == "sum":
+        return []
+    scale = 100 if kpi.unit == "pct" else 1
+    out = []
+    for r in rows.to_dict("records"):
+        v = r.get("value")
+        if r.get("suppressed") or v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        f = Fraction(float(v) / scale).limit_denominator(most)
+        if abs(float(f) - float(v) / scale) < 1e-12 and (10 * scale) % f.denominator:
+            out.append((r, f))
+    return out

@@ -45,7 +45,9 @@ def test_results_for_the_board_keep_a_rates_value_and_drop_its_counts(cur):
     board = kpis.results(cur, board=True).set_index(["kpi", "area"])
     rate = board.loc[RATE]
     assert rate["numerator"].isna().all() and rate["denominator"].isna().all()
-    assert rate["value"].round(2).tolist() == [99.44, 100.0, 98.28]  # 177/178, 120/120, 57/58
+    # 177/178 = 99.438..%, 120/120, 57/58 = 98.275..%: as shown, to one decimal (to many decimals a
+    # rate gives its fraction back, and so the 1 of 178 not on time)
+    assert rate["value"].tolist() == [99.4, 100.0, 98.3]
     median = board.loc[MEDIAN]
     assert median["denominator"].isna().all() and median["value"].tolist() == [4.0, 3.0, 5.0]
     count = board.loc[COUNT]  # a plain count keeps its figure (primary + complementary suppression)
@@ -59,7 +61,7 @@ def test_results_for_the_board_keep_a_rates_value_and_drop_its_counts(cur):
 def test_team_results_for_the_board_drop_a_rates_counts(cur):
     teams = kpis.team_results(cur, board=True).set_index("kpi")
     assert teams.loc[RATE, ["numerator", "denominator"]].isna().all(axis=None)
-    assert teams.loc[RATE, "value"].notna().all()
+    assert teams.loc[RATE, "value"].tolist() == [100.0, 98.3]  # 120/120, 57/58 as shown
     assert teams.loc[COUNT, "numerator"].tolist() == [12.0, 18.0]
 
 
@@ -69,7 +71,8 @@ def test_the_boards_series_has_no_counts_for_a_rate(cur, areas):
     shown = report.series(cur, kpis.get(RATE), sel, suppress=True)
     truth = report.series(cur, kpis.get(RATE), sel)
     assert shown[["numerator", "denominator"]].isna().all(axis=None)
-    assert shown["value"].tolist() == truth["value"].tolist()
+    assert shown["value"].tolist() == [round(v, 1) for v in truth["value"]]
+    assert shown["value"].tolist() != truth["value"].tolist()  # not one of 100% (North) only
     assert truth["denominator"].notna().all()
     count = report.series(cur, kpis.get(COUNT), sel, suppress=True)
     assert count["value"].notna().all() and count["numerator"].notna().all()
@@ -114,3 +117,47 @@ def test_the_boards_verdict_names_no_number_of_cases():
     assert "small" not in board.sentence and board.denominator is None and board.small_base is False
     assert (board.variation, board.assurance) == (director.variation, director.assurance)
     assert board.rag == director.rag == "amber"
+
+
+def _fraction(value: float, most: int = 1000):
+    """The attack a review made: the simplest fraction within a float's precision of a rate."""
+    from fractions import Fraction
+
+    return Fraction(value / 100).limit_denominator(most)
+
+
+def test_no_board_surface_gives_a_rate_back_as_its_fraction(cur):
+    # 57/58 to full precision is 98.27586206896551%: its fraction comes back, and with it the 1 of
+    # 58 not on time. Every board surface carries it as shown, 98.3%, the fraction 983/1000
+    from fractions import Fraction
+
+    assert _fraction(100 * 57 / 58) == _fraction(100 * 57 / 58, 100) == Fraction(57, 58)
+    kpi = kpis.get(RATE)
+    south = report.Selection(("South",), None, "2012-03")
+    surfaces = {
+        "results": kpis.results(cur, kpi=RATE, area="South", board=True)["value"].iloc[0],
+        "team results": kpis.team_results(cur, kpi=RATE, areas=["South"], board=True)["value"].iloc[0],
+        "series": report.series(cur, kpi, south, suppress=True)["value"].iloc[0],
+        "by area": report.by_area(cur, kpi, suppress=True).set_index("area").loc["South", "value"],
+    }
+    assert surfaces == {name: 98.3 for name in surfaces}
+    assert all(_fraction(v) == Fraction(983, 1000) for v in surfaces.values())
+
+
+def test_the_boards_chart_draws_each_month_as_shown_against_the_directors_limits():
+    # 24 months of a rate to full precision (n of 58); the board's chart draws the values as shown
+    # (one decimal) and the same mean, limits and signals as the director's, made from the true figures
+    periods = [f"{2010 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+    numerators = [50 + (m * 7) % 8 for m in range(24)]
+    df = pd.DataFrame({"period": periods, "numerator": [float(n) for n in numerators],
+                       "denominator": [58.0] * 24, "value": [100 * n / 58 for n in numerators]})
+    kpi = kpis.get(RATE)
+    shown = privacy.rates_only(kpi, df.assign(suppressed=False))
+    director = verdict.assess(kpi, df, 90.0, "2011-01", "2011-12").result
+    board = verdict.assess(kpi, df, 90.0, "2011-01", "2011-12", shown=shown).result
+    assert [p.value for p in board.points] == [round(100 * n / 58, 1) for n in numerators]
+    assert [p.value for p in director.points] == [100 * n / 58 for n in numerators]
+    keep = ("mean", "lpl", "upl", "point_type", "rule", "segment")
+    assert [[getattr(p, k) for k in keep] for p in board.points] == [[getattr(p, k) for k in keep] for p in director.points]
+    assert (board.mean, board.lpl, board.upl, board.variation) == (director.mean, director.lpl, director.upl,
+                                                                  director.variation)
