@@ -118,6 +118,8 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
     if row["value"] is not None:  # the same verdict, in words that name no hidden figure
         vd = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period, shown=shown).verdict
         out.update(verdict=vd.sentence, small_base=vd.small_base)
+        if out.get("suppressed"):  # a month the board may not see is not rated for it (`verdict.verdict`)
+            out.update(rag=vd.rag, variation=vd.variation, assurance=vd.assurance, trajectory=vd.trajectory)
     return out
 
 

@@ -129,7 +129,9 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
         from csc import privacy
 
         drawn = privacy.published_only(rate(kpi, shown, target, start, rebase))
-        result = dataclasses.replace(drawn, variation=result.variation, assurance=result.assurance)
+        # the icons: the true ratings, but none of a month the board may not see (`verdict`)
+        result = dataclasses.replace(drawn, variation=None if hide_value else result.variation,
+                                     assurance=None if hide_value else result.assurance)
     elif shown is not None and len(df):
         # the board's chart: the true limits and signals, with each month's value as published
         # (a rate rounded as shown: at full precision it gives its fraction back)
@@ -199,9 +201,10 @@ def verdict(
     formats the value and the target (default `spc.format_value` with ``unit``).
 
     For the board (`assess` with ``shown``): ``hide_value`` words the month's value as c and
-    names no count of cases; ``hide_limits`` quotes no limits or mean; ``hide_count`` (always for
-    the board, which sees rates and never the counts behind them) names no count of cases. The ratings are
-    unchanged: they come from the true series."""
+    gives the month no rating (RAG, signal, assurance: with 5 or fewer cases a rating can fix the
+    figure), only the trend's projection; ``hide_limits`` quotes no limits or mean; ``hide_count``
+    (always for the board, which sees rates and never the counts behind them) names no count of
+    cases. The ratings of a month the board sees are unchanged: they come from the true series."""
     fmt = fmt or (lambda x: spc.format_value(x, unit))
     direction = spc.normalise_direction(direction)
     target = spc.clean_value(target)
@@ -244,8 +247,20 @@ def verdict(
         text = f"no value for {month}"
         return done(text, text)
 
-    value_words = "c (too small to publish)" if hide_value else fmt(value)
     has_target = target is not None and direction != spc.NEUTRAL
+    if hide_value:
+        # The board, a month it may not see: no rating of the month either. A figure hidden for 5
+        # or fewer cases, rated against its target or its limits, can be fixed by the rating
+        # (green against a target of 90% is then 100%; a review found such pairs on the demo
+        # council). The trend's projection is kept, in words that say nothing of the month.
+        status = trajectory.status if trajectory is not None else None
+        words = {spc.ON_TRACK: "on track to meet", spc.AT_RISK: "at risk of missing",
+                 spc.OFF_TRACK: "off track to meet"}.get(status) if has_target else None
+        text = f"c (too small to publish) in {month}, not rated this month"
+        sentence = text + (f"; the trend is {words} the target of {fmt(target)} by "
+                           f"{spc.period_label(trajectory.due_period)}" if words else "")
+        return done(sentence, text, small_base=False, trajectory=status if words else None)
+    value_words = fmt(value)
     rag = spc.rag(value, target, direction) if has_target else None
     meets = spc.meets_target(value, target, direction) if has_target else None
     target_words = fmt(target) if has_target else ""

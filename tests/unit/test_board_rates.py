@@ -161,3 +161,27 @@ def test_the_boards_chart_draws_each_month_as_shown_against_the_directors_limits
     assert [[getattr(p, k) for k in keep] for p in board.points] == [[getattr(p, k) for k in keep] for p in director.points]
     assert (board.mean, board.lpl, board.upl, board.variation) == (director.mean, director.lpl, director.upl,
                                                                   director.variation)
+
+
+def test_a_month_hidden_from_the_board_is_not_rated_for_it():
+    # the review's case: 5 of 5 SMART plans in March (100%, against a target of 90%), hidden from the
+    # board (5 is from 1 to 5). "c ... meets the target of 90% (green); a small base" fixes it at
+    # 100% (below 10 cases only 10 of 10... or n of n reaches 90%): the board gets no rating of the
+    # month, no signal and no small base; the trend's projection is kept
+    periods = [f"2011-{m:02d}" for m in range(1, 13)] + ["2012-01", "2012-02", "2012-03"]
+    values = [70.0, 72.0, 71.0, 74.0, 75.0, 73.0, 76.0, 78.0, 77.0, 80.0, 82.0, 81.0, 84.0, 85.0, 100.0]
+    df = pd.DataFrame({"period": periods, "numerator": [v / 10 * 4 for v in values[:-1]] + [5.0],
+                       "denominator": [40.0] * 14 + [5.0], "value": values})
+    kpi = kpis.get(RATE)
+    shown = privacy.rates_only(kpi, df.assign(suppressed=[False] * 14 + [True], value=values[:-1] + [None]))
+    director = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12")
+    board = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12", shown=shown)
+    assert director.verdict.rag == "green" and director.verdict.sentence.startswith("100.0% in March 2012 meets")
+    vd = board.verdict
+    assert vd.sentence.startswith("c (too small to publish) in March 2012, not rated this month")
+    assert (vd.rag, vd.meets_target, vd.variation, vd.assurance, vd.small_base, vd.value) == \
+        (None, None, None, None, False, None)
+    for word in ("green", "meets", "misses", "small base", "100", "limits"):
+        assert word not in vd.sentence, word
+    assert vd.trajectory == director.trajectory.status  # the trend's projection, in words naming no month's figure
+    assert board.result.variation is None and board.result.assurance is None  # no icon rates the month
