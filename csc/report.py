@@ -107,8 +107,10 @@ def _value_at(df: pd.DataFrame, period: str | None) -> float | None:
 
 def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: str | None, suppress: bool) -> dict:
     """Ratings (RAG, SPC, trajectory) always come from the true figures, so the board's equal the
-    director's; the board's row then loses every figure it may not see (`_board_row`)."""
-    month_sel = Selection(sel.areas, None, period or sel.period_to)
+    director's; the board's row then loses every figure it may not see (`_board_row`). The months
+    are the selection's, from its first (the SPC limits from the months before the action within
+    them, as the Action page and the charts under the row have them) to `period`."""
+    month_sel = Selection(sel.areas, sel.period_from, period or sel.period_to)
     df = series(cur, kpi, month_sel)
     row = _true_row(action, kpi, df, period or sel.period_to)
     if not suppress:

@@ -12,7 +12,7 @@ from contextlib import redirect_stdout
 import pandas as pd
 import pytest
 
-from csc import cli, demo, kpis, plan, report
+from csc import cli, demo, kpis, plan, report, verdict
 from csc.store import Store
 from tests.disclosure import exact_fractions, recovered, small_complements
 
@@ -174,3 +174,25 @@ def test_no_shown_board_rate_has_a_computable_complement(cur):
                 assert v is None or pd.isna(v) or v == round(v, 1), (r["kpi"], v)
     assert director > 100 and board == 0
     assert fractions > 1000  # the attack works on the director's figures
+
+
+def test_the_overview_says_what_the_action_page_says_for_the_same_months(cur):
+    # a review found the Overview judging against every month loaded while the Action page (and the
+    # Overview's own charts) judged against the months selected: "outside the limits 12.2-15.5%"
+    # against "13.4-18.5%" for the same measure, month and area
+    the_plan = plan.current(cur)
+    months = sorted(cur.execute("select distinct period from kpi_results").df()["period"])
+    sel = report.Selection(None, months[-24], months[-1])
+    rows = report.overview(cur, the_plan, sel)
+    checked = 0
+    for action in the_plan.actions:
+        for name in action.kpis:
+            kpi = kpis.get(name)
+            df = report.series(cur, kpi, sel)
+            if df.empty:
+                continue
+            said = verdict.assess(kpi, df, action.target(name), action.start, action.due_period).verdict.sentence
+            row = rows[(rows["action"] == action.id) & (rows["kpi"] == name)].iloc[0]
+            assert row["verdict"] == said, (action.id, name)
+            checked += 1
+    assert checked > 15
