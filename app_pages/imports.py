@@ -63,7 +63,11 @@ loaded = df[df["status"] == "loaded"].sort_values("import_id", ascending=False)
 if loaded.empty:
     st.info("Every import is already rolled back.")
     st.stop()
-choice = st.selectbox("Import", loaded["import_id"].tolist(), key="rollback_choice",
+# A new widget after each rollback (its key counts them): popping the old key made the page work
+# with the newest loaded import while the browser kept showing the one just rolled back, so the
+# confirmation named an import the analyst had not chosen (found by a review)
+generation = st.session_state.get("rollback_generation", 0)
+choice = st.selectbox("Import", loaded["import_id"].tolist(), key=f"rollback_choice_{generation}",
                       format_func=lambda i: f"{i} · {loaded.set_index('import_id').loc[i, 'period']} · "
                                             f"{loaded.set_index('import_id').loc[i, 'file_name']}")
 # one confirmation per import: choosing another import (or a rollback moving the choice on) starts unticked
@@ -82,6 +86,7 @@ if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
         ui.reset_filters()
         # draw the page again so the history, the choice, the checkbox and the button show the new state
         st.session_state.pop(f"rollback_confirm_{choice}", None)
-        st.session_state.pop("rollback_choice", None)
+        st.session_state.pop(f"rollback_choice_{generation}", None)
+        st.session_state["rollback_generation"] = generation + 1
         st.session_state["rollback_done"] = message
         st.rerun()

@@ -138,3 +138,22 @@ def test_after_a_rollback_the_history_checkbox_and_button_show_it_at_once(db):
     assert history["status_label"].tolist() == ["Rolled back"]  # in words (issue 18)
     assert "Every import is already rolled back." in shown(texts(at))  # nothing left to roll back: no checkbox, no button
     assert not at.checkbox and not at.button
+
+
+def test_after_a_rollback_the_choice_is_a_new_widget_showing_what_the_confirmation_names(db):
+    # two imports loaded; rolling back the newer must leave a choice whose shown value is the one the
+    # confirmation names (the old widget kept showing the rolled-back import while the page confirmed
+    # another), so the choice is a new widget after each rollback
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    at.button(key="load").click().run()
+    at = page(db, "app_pages/imports.py")
+    choice = at.selectbox(key="rollback_choice_0")
+    assert choice.value == 2
+    at.checkbox(key="rollback_confirm_2").check().run()
+    at.button(key="rollback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [w for w in at.selectbox if w.key == "rollback_choice_0"]  # the old widget is gone
+    choice = at.selectbox(key="rollback_choice_1")
+    assert choice.value == 1 and choice.options == ["1 · 2012-03 · extract-2012-03.xlsx"]
+    confirm = at.checkbox(key="rollback_confirm_1")
+    assert confirm.label == "Yes, roll back import 1" and not confirm.value

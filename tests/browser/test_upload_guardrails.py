@@ -93,7 +93,9 @@ def test_upload_warns_loads_and_rolls_back_with_every_table_updated(page, server
     wait_idle(page)
     assert "2,2012-04,rolled_back" in history_csv(page).replace('"', "")
     assert [r[:3] for r in grid_rows(page, "Loaded by")] == [["2", "2012-04", "Rolled back"], ["1", "2012-03", "Loaded"]]
-    # the choice moved on to what is still loaded, unticked
+    # the choice moved on to what is still loaded, unticked, and shows it: the box once kept showing
+    # the import just rolled back while the confirmation named import 1
+    expect(page.get_by_role("combobox", name="Import")).to_have_value("1 · 2012-03 · extract-2012-03.xlsx")
     expect(page.get_by_text(re.compile(r"Yes, roll back import \d+"))).to_have_text("Yes, roll back import 1")
     expect(page.get_by_role("checkbox", name="Yes, roll back import 1")).not_to_be_checked()
     assert page.get_by_role("button", name="Roll back").is_disabled()
