@@ -73,6 +73,8 @@ if uploaded is not None:
             "errors": [p.as_dict() for p in result.extract.errors],
             "warnings": [p.as_dict() for p in result.extract.warnings],
             "auto": guardrails.default_period(store.cursor(), result.extract if result.ok else None, uploaded.name),
+            # a file that fixes its own month (a workforce census: its census date's) loads as that month
+            "fixed": (getattr(result.extract, "period", None) or None) if result.ok else None,
             "guardrails": {},  # period -> the warnings on loading it as that month
         }
     checked = st.session_state[checked_key]
@@ -80,12 +82,14 @@ if uploaded is not None:
 # The reporting month: where the file's dates point, else the month after the latest loaded; never
 # the clock's. A month typed by the analyst is kept; one the page chose follows the file.
 auto = (checked["auto"] if checked else guardrails.default_period(store.cursor(), None, None)) or ""
-if st.session_state.get("upload_period") in (None, st.session_state.get("upload_period_auto")):
+fixed = checked.get("fixed") if checked else None
+if fixed or st.session_state.get("upload_period") in (None, st.session_state.get("upload_period_auto")):
     st.session_state["upload_period"] = auto
 st.session_state["upload_period_auto"] = auto
-period = c1.text_input("Reporting month (YYYY-MM)", key="upload_period",
-                       help="The month the extract reports on: by default the month the file's dates point to, "
-                            "else the month after the latest one loaded.")
+period = c1.text_input("Reporting month (YYYY-MM)", key="upload_period", disabled=bool(fixed),
+                       help=(f"A workforce census loads as the month of its census date: {fixed}." if fixed else
+                             "The month the extract reports on: by default the month the file's dates point to, "
+                             "else the month after the latest one loaded."))
 
 if uploaded is None:
     st.info("No file chosen yet. Check the month, then drag the workbook here.")

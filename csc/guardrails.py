@@ -330,9 +330,13 @@ def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | Non
 
 def default_period(cur: duckdb.DuckDBPyConnection, extract: Extract | None = None,
                    file_name: str | None = None) -> str | None:
-    """The reporting month to offer: the month the file's dates point to (most of its event dates),
-    else the month its name names, else the month after the latest loaded one; never the clock's.
-    None when there is nothing to go on."""
+    """The reporting month to offer: a file that fixes its own month (a workforce census: its census
+    date's, whatever month is named), else the month the file's dates point to (most of its event
+    dates), else the month its name names, else the month after the latest loaded one; never the
+    clock's. None when there is nothing to go on."""
+    fixed = getattr(extract, "period", None) if extract is not None else None
+    if fixed:
+        return fixed
     if extract is not None:
         month = dates_month(extract)[0]
         if month:

@@ -157,3 +157,29 @@ def test_after_a_rollback_the_choice_is_a_new_widget_showing_what_the_confirmati
     assert choice.value == 1 and choice.options == ["1 · 2012-03 · extract-2012-03.xlsx"]
     confirm = at.checkbox(key="rollback_confirm_1")
     assert confirm.label == "Yes, roll back import 1" and not confirm.value
+
+
+def _census() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent.parent / "shared" / "external-data" / "csww" / "liia-tools_social_work_workforce_2022.xml"
+        if candidate.exists():
+            return candidate
+    pytest.skip("../shared/external-data is not beside this checkout")
+
+
+def test_a_workforce_census_is_offered_checked_and_loaded_as_its_census_month(db):
+    # the real DfE census sample (30/09/2022): it loads as 2022-09 whatever month is named, so the page
+    # offers that month, fixed, and compares it with what is loaded for that month; it offered
+    # 2012-04 (the month after the latest loaded) and its button said so, then stored 2022-09
+    at = page(db, "app_pages/upload.py")
+    at.file_uploader[0].set_value((_census().name, _census().read_bytes(), "text/xml")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    month = at.text_input(key="upload_period")
+    assert month.value == "2022-09" and month.disabled
+    assert [b.label for b in at.button if b.key == "load"] == ["Load it as the extract for 2022-09"]
+    said = shown(texts(at))
+    # the warnings are for 2022-09: ten years after the latest month loaded, said before the load
+    assert "2012-04 to 2022-08 are not" in said and "Load it as the extract for 2012-04" not in said
+    at.button(key="load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Loaded import 2 for 2022-09" in shown(texts(at))
