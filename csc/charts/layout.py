@@ -310,6 +310,9 @@ def declutter(fig: go.Figure) -> go.Figure:
               and _numbers([a.y])]
     boxes = []
     for a in labels:
+        # a label pushed past the axis (two lines at 100% on an axis that stops at 100) is not drawn
+        # at all by plotly: anchored at the axis' end instead, and moved apart from the others below
+        a.y = min(max(float(a.y), y0), y1)
         _, h = _text_size(a.text, a.font.size or 14)
         py = top + (y1 - float(a.y)) / (y1 - y0) * plot_h
         boxes.append([py - h / 2, h, a, py])

@@ -360,3 +360,21 @@ def test_the_source_line_and_the_icons_words_are_broken_to_fit_a_640_px_chart():
     # the legend moves down for the source's second line
     one_line = charts.xmr_chart(PERIODS, VALUES, result, "Test KPI", target=9, source="short")
     assert fig.layout.legend.y < one_line.layout.legend.y
+
+
+def test_line_labels_pushed_past_the_top_of_a_percentage_axis_stay_on_the_chart():
+    # a review: four offices, three at 100% in the last month; the labels were pushed apart upwards,
+    # past 100% where the axis stops, and plotly drew none of those (the lines went unnamed). Each
+    # label is anchored within the axis and moved apart from the others in pixels instead
+    df = pd.DataFrame({"period": ["2012-01", "2012-02", "2012-03"] * 4,
+                       "area": [a for a in ("Fenland", "Huntingdon", "Cambridge", "Integrated") for _ in range(3)],
+                       "value": [90, 95, 100, 92, 96, 100, 85, 99, 100, 80, 82, 84]})
+    fig = charts.line_chart(df, "period", "value", "area", "Supervision", target=90)
+    lo, hi = fig.layout.yaxis.range
+    assert hi == 100
+    labels = [a for a in fig.layout.annotations if str(a.name).startswith(("line label", "label "))
+              and a.yref in (None, "y")]
+    assert {a.text for a in labels} >= {"Fenland 100%", "Huntingdon 100%", "Cambridge 100%", "Integrated 84%"}
+    assert all(lo <= a.y <= hi for a in labels), [(a.text, a.y) for a in labels]
+    shifted = sorted((a.yshift or 0) for a in labels if a.text.endswith("100%"))
+    assert len(set(shifted)) == 3  # three labels at 100%, each on its own line
