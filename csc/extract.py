@@ -550,6 +550,7 @@ def validate_values(
         found = con.execute("select * from found order by 1, 2, 4 limit $n", {"n": MAX_PROBLEMS_PER_SHEET}).fetchall()
         problems = [_describe(sheet, title, headers, row, sheet.columns[o].name, value, kind, today)
                     for row, o, value, kind in found]
+        problems += _us_date_columns(con, [c for c in present if c.type == DATE], title, headers)
         if total > len(found):
             problems.append(
                 _error(
@@ -561,6 +562,39 @@ def validate_values(
         return None, problems
     finally:
         con.close()
+
+
+_SLASHED = r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})([ T].*)?$"
+
+
+def _us_date_columns(con, columns: list[spec.Column], title: str, headers: dict[str, str]) -> list[Problem]:
+    """A date column written month-first (US order): the cells that can only be month-first are
+    problems of their own (`_us_date_hint`), but the column's other dates that could be either
+    (04/02/2012) were read day-first, and fixing only the cells listed would load them misdated.
+    One problem per such column, naming how many and the first (`parsed` holds the file's text)."""
+    out = []
+    for c in columns:
+        raw = _q("raw_" + c.name)
+        first = f"try_cast(regexp_extract({raw}, '{_SLASHED}', 1) as int)"
+        second = f"try_cast(regexp_extract({raw}, '{_SLASHED}', 2) as int)"
+        us_only, either, example, row = con.execute(
+            f"select count(*) filter (where {first} between 1 and 12 and {second} between 13 and 31), "
+            f"count(*) filter (where {first} between 1 and 12 and {second} between 1 and 12 and {first} <> {second}), "
+            f"arg_min({raw}, excel_row) filter (where {first} between 1 and 12 and {second} between 1 and 12 "
+            f"and {first} <> {second}), "
+            f"min(excel_row) filter (where {first} between 1 and 12 and {second} between 1 and 12 and {first} <> {second}) "
+            f"from parsed where regexp_matches({raw}, '{_SLASHED}')").fetchall()[0]
+        if not us_only or not either:
+            continue
+        header = headers.get(c.name, c.name)
+        out.append(_error(
+            f'Sheet "{title}", column "{header}": {us_only:,} date(s) can only be month-first (US order), and '
+            f'{either:,} other date(s) in the column could be either, such as "{example}" (row {row}), which is '
+            "read day-first (UK order). Fix the whole column, not only the rows listed: format it as dates in "
+            "Excel, or write every date day-first.",
+            sheet=title, row=row, column=header, value=example, expected="every date of the column day-first",
+        ))
+    return out
 
 
 def _typed(parsed: pa.Table, present: list[spec.Column]) -> pa.Table:

@@ -631,6 +631,18 @@ def us_style_date(folder: Path) -> Path:
     return write_xlsx(folder / "us_date.xlsx", {"referrals": rows})
 
 
+@case(words=("1 date(s) can only be month-first", "1 other date(s) in the column could be either", '"04/02/2011"',
+             "read day-first", "Fix the whole column"), sheet="referrals", row=2, column="referral_date",
+      value="04/02/2011")
+def us_style_date_column(folder: Path) -> Path:
+    # 12/25/2011 can only be month-first and is listed; 04/02/2011 (meant as 2 April) reads as
+    # 4 February and would load misdated once the listed cell alone is fixed (found by a review)
+    rows = referrals()
+    rows[1][2] = "04/02/2011"
+    rows[2][2] = "12/25/2011"
+    return write_xlsx(folder / "us_date_column.xlsx", {"referrals": rows})
+
+
 @case(words=('"13/25/2011" is not a date',), sheet="referrals", row=2, column="referral_date", value="13/25/2011")
 def impossible_date(folder: Path) -> Path:
     rows = referrals()
