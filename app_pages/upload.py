@@ -132,7 +132,20 @@ if warnings:
 
 replacing = any(w.code == "period_loaded" for w in warnings)
 label = f"Replace the extract for {period}" if replacing else f"Load it as the extract for {period}"
-if st.button(label, type="primary", key="load"):
+
+
+def _start_load() -> None:
+    st.session_state["upload_loading"] = True
+
+
+# The click is remembered before the run that loads, so that run draws the button disabled: a
+# second click on it mid-load started another run, which stopped the load at its next progress
+# update (undone: nothing stored) and left the bar frozen (found by a review)
+loading = bool(st.session_state.get("upload_loading"))
+st.session_state["upload_loading"] = False
+st.button(label, type="primary", key="load", disabled=loading, on_click=_start_load,
+          help="Loading: wait for it to finish." if loading else None)
+if loading:
     bar = st.progress(0, text="Loading...")
 
     def progress(done, total, message):

@@ -183,3 +183,15 @@ def test_a_workforce_census_is_offered_checked_and_loaded_as_its_census_month(db
     at.button(key="load").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Loaded import 2 for 2022-09" in shown(texts(at))
+
+
+def test_the_run_that_loads_draws_the_load_button_disabled(db, tmp_path):
+    # a second click mid-load started another run, which stopped the load and froze the bar: the run
+    # that loads shows the button disabled. March's own file again: nothing to change, so the page
+    # stays on that run
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-03.xlsx", (tmp_path / "extract-2012-03.xlsx").read_bytes())
+    assert not at.button(key="load").disabled
+    at.button(key="load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "This file is already loaded for 2012-03 (import 1); nothing was changed." in shown(texts(at))
+    assert at.button(key="load").disabled
