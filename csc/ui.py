@@ -522,7 +522,13 @@ RESPONSIVE_CSS = """
 .csc-card-verdict { color: #505a5f; font-size: 0.9rem; }
 .csc-h { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 0.5rem 0; padding: 0; }
 .csc-action-h { border-top: 1px solid #d8dadc; padding-top: 1rem; margin-top: 0.5rem; }
-.csc-action { display: flow-root; }  /* the Overview's actions, one element: spaced as elements are */
+.csc-action { display: flow-root; container-type: inline-size; }  /* the Overview's actions, one element */
+/* its measures' table gives way to cards in a column too narrow for it, whatever the window (a small
+   laptop with the sidebar open: a 737 px table in a 564 px column pushed the whole page sideways) */
+@container (max-width: 760px) {
+  .csc-wide { display: none; }
+  .csc-narrow { display: block; }
+}
 .csc-action + .csc-action { margin-top: 1rem; }
 .csc-summary { display: flex; flex-direction: column; gap: 0.5rem; }
 .csc-sum-row { display: grid; grid-template-columns: 1.3fr 3.4fr 1.6fr 2.8fr 1.1fr; gap: 1rem; align-items: center;

@@ -97,7 +97,7 @@ def role_server(request, demo_db):
 
 CHECK_JS = """
 () => {
-  const out = {wide: [], overlaps: [], clipped: [], charts: 0};
+  const out = {wide: [], sideways: [], overlaps: [], clipped: [], charts: 0};
   for (const el of document.querySelectorAll('[data-testid="stDataFrame"]')) {
     const box = el.getBoundingClientRect();
     if (box.width === 0) continue;
@@ -105,6 +105,15 @@ CHECK_JS = """
     if (sc && sc.scrollWidth > sc.clientWidth + 1)
       out.wide.push(`table ${sc.scrollWidth} px wide in ${sc.clientWidth} px`);
   }
+  // our own tables (the Overview's measures): never wider than their column (they give way to cards)
+  for (const el of document.querySelectorAll('table.csc-measures')) {
+    const box = el.getBoundingClientRect(), room = el.parentElement.getBoundingClientRect();
+    if (box.width > 0 && box.width > room.width + 1)
+      out.sideways.push(`measures table ${Math.round(box.width)} px wide in ${Math.round(room.width)} px`);
+  }
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main && main.scrollWidth > main.clientWidth + 1)
+    out.sideways.push(`the page scrolls sideways: ${main.scrollWidth} px in ${main.clientWidth} px`);
   for (const el of document.querySelectorAll('[data-testid="stTable"]')) {
     if (el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1)
       out.wide.push(`static table ${el.scrollWidth} px wide in ${el.clientWidth} px`);
@@ -146,6 +155,8 @@ def check_everything_drawn(page, width: int, where: str, problems: list[str]) ->
     found = page.evaluate(CHECK_JS)
     if width >= 1440:
         problems += [f"{where}: {w}" for w in found["wide"]]
+    if width >= 1024:  # a laptop, small or not, sidebar open: nothing pushes the page sideways
+        problems += [f"{where}: {w}" for w in found["sideways"]]
     problems += [f"{where}: overlap {o}" for o in found["overlaps"]]
     problems += [f"{where}: cut off {c}" for c in found["clipped"]]
     text = page.locator("body").inner_text()
