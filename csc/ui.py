@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from csc import access, breakdowns, config, exports, kpis, pages, plan, quality, report, text, viewcache, wording
+from csc import access, breakdowns, config, exports, kpis, pages, plan, quality, report, spc, text, viewcache, wording
 from csc.access import ROLE_LABELS, ROLES, STABLE_CLAIMS, Viewer, identity
 from csc.store import Store
 
@@ -286,6 +286,18 @@ def filter_options(data_version: str) -> tuple[list[str], list[str]]:
     return viewcache.shared("filter-options", (data_version,), build)
 
 
+def first_extract(data_version: str) -> str | None:
+    """The month of the earliest extract loaded. The months before it are in the series (the
+    spec: from the first month with data) from the history that extract carried, so what looks
+    back over months (re-referrals within 12 months, 12-month turnover, supervision) is
+    incomplete there: not chosen by default, and said when chosen."""
+    def build():
+        rows = cursor().execute("select min(period) from imports where status = 'loaded'").fetchall()
+        return rows[0][0] if rows else None
+
+    return viewcache.shared("first-extract", (data_version,), build)
+
+
 def sidebar_filters() -> report.Selection:
     """Area offices and period range; read from and written back to the URL so a link opens
     the same view, and kept in the session across pages.
@@ -293,8 +305,11 @@ def sidebar_filters() -> report.Selection:
     The choice lives in `sel_areas`/`sel_range`; the widgets (`w_areas`/`w_range`) are seeded
     from it on every run, because Streamlit drops a widget's state when the page changes."""
     areas, periods = filter_options(version())
+    first = first_extract(version())
     qp, ss = st.query_params, st.session_state
-    default_range = (periods[max(0, len(periods) - 24)], periods[-1]) if periods else None
+    # the last 24 months, none before the first extract loaded (see `first_extract`)
+    default_range = (max(periods[max(0, len(periods) - 24)], first if first in periods else periods[0]),
+                     periods[-1]) if periods else None
     if "sel_areas" not in ss:
         ss["sel_areas"] = [a for a in qp.get_all("area") if a in areas]
         p_from = qp.get("from") if qp.get("from") in periods else (default_range or (None,))[0]
@@ -312,6 +327,10 @@ def sidebar_filters() -> report.Selection:
         st.sidebar.select_slider("Months", options=periods, key="w_range", on_change=_keep, args=("w_range", "sel_range"))
     sel_areas = tuple(ss["sel_areas"]) or None
     rng = ss.get("sel_range") or (None, None)
+    if first and rng[0] and rng[0] < first:
+        st.sidebar.caption(f"Months before {spc.period_label(first)}, the first extract loaded, come from the history "
+                           "it carried: measures that look back over months (re-referrals within 12 months, "
+                           "12-month turnover, supervision in the last 6 weeks) are incomplete there.")
     # keep the URL in step, so the address bar is always a link to this view
     new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
     changed = {}

@@ -597,3 +597,30 @@ def test_overview_draws_the_xmr_charts_of_an_action_on_request(council_db):
     # the SPC icons' meaning in words, beside the target
     assert any(t.startswith("Variation:") for t in texts_in_charts)
     assert any("Target 90%" in t for t in texts_in_charts)
+
+
+def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_to_be_incomplete(tmp_path):
+    # one extract, June 2011, carrying referrals from April: the series starts in April (the spec: from
+    # the first month with data), but April and May come only from the history June's extract carried
+    # (a review found 0% supervision and ramping re-referrals there, judged as real): the months
+    # chosen by default start at June, and choosing April says what is incomplete
+    import datetime as dt
+
+    from csc.store import Store
+    from tests.conftest import write_xlsx
+
+    rows = [["referral_id", "child_id", "referral_date", "area_office", "team", "source"],
+            *[[f"R{i}", f"C{i}", dt.date(2011, 4 + i % 3, 1 + i), "North", "Team A", "Police"] for i in range(9)]]
+    db = tmp_path / "csc.duckdb"
+    with Store.open(db) as store:
+        assert store.import_file(write_xlsx(tmp_path / "june.xlsx", {"Referrals": rows}), "2011-06",
+                                 user="t").status == "loaded"
+    ui.clear_caches()
+    at = page(db, None, "director")
+    assert at.select_slider(key="w_range").value == ("2011-06", "2011-06")
+    assert "the first extract loaded" not in texts(at)
+    at = page(db, None, "director", **{"from": "2011-04", "to": "2011-06"})
+    assert at.select_slider(key="w_range").value == ("2011-04", "2011-06")
+    assert ("Months before June 2011, the first extract loaded, come from the history it carried: measures that "
+            "look back over months") in texts(at)
+    ui.clear_caches()
