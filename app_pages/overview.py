@@ -17,7 +17,8 @@ v, sel = ui.open_page("overview", "Are we on track?")
 ver = ui.version()
 plan = ui.current_plan(ver)
 df = ui.overview_rows(ver, v.role, sel)
-heading = (f"{text.md(plan.title)} · {text.md(sel.label)} · latest month {sel.period_to or '–'}"
+heading = (f"{text.md(plan.title)} · {text.md(sel.label)} · latest month "
+           f"{spc.period_label(sel.period_to) if sel.period_to else '–'}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
 
 # (worked out once per selection: pandas' own overhead made this check ~0.4 ms a view)

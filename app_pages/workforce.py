@@ -99,6 +99,7 @@ st.dataframe(wide, hide_index=True, width="stretch", key="team-table",
                                 registry[k].label, width=110, help=f"{registry[k].title}: {registry[k].description}")
                                for k in KPIS}})
 if v.is_board:
-    st.caption("c: 5 or fewer workers, cases or FTE behind the figure, so it is suppressed.")
+    st.caption("c: suppressed, as 5 or fewer workers, cases or FTE are behind the figure, or as it would let such "
+               "a figure be worked out from the others.")
 ui.download(lambda: breakdowns.for_download(long), f"workforce-by-team-{sel.period_to}", key="dl-team-table", v=v,
             label="Download the table (CSV)")

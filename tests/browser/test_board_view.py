@@ -121,7 +121,7 @@ def test_board_labels_and_titles_name_the_month_of_their_value(page, server):
 
 def test_board_cards_and_overview_never_show_an_older_value_as_latest(page, server):
     as_board(page, server, "overview")
-    page.wait_for_function("() => document.body.innerText.includes('latest month 2011-08')", timeout=120_000)
+    page.wait_for_function("() => document.body.innerText.includes('latest month August 2011')", timeout=120_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     shot(page, "board-overview")
 
