@@ -73,6 +73,13 @@ def check_file(path: Path, original_name: str | None = None) -> None:
             )
         raise FileRefused(f'"{name}" is an old-style Excel 97-2003 (.xls) workbook, which is not accepted. {SAVE_AS}')
     if not head.startswith(ZIP_MAGIC):
+        collection = _xml_collection(path)
+        if collection is not None:
+            raise FileRefused(
+                f'"{name}" is a DfE {collection} census return (XML), which the dashboard does not read: saving it '
+                "as a workbook would not help. It reads the monthly extract (.xlsx), Ofsted's Annex A workbook, the "
+                "Standard Safeguarding Dataset's tables and the children's social work workforce census (XML)."
+                if collection != "CSWW" else f'"{name}" is a workforce census (XML) that could not be read.')
         kind = "a CSV or text file" if _looks_like_text(path) else "not an Excel workbook"
         raise FileRefused(f'"{name}" is {kind}, whatever its name says. {SAVE_AS}')
     _check_zip_count(path, name)
@@ -152,6 +159,17 @@ def _ole_is_encrypted(path: Path) -> bool:
     with path.open("rb") as fh:
         data = fh.read(2_000_000)
     return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
+
+
+def _xml_collection(path: Path) -> str | None:
+    """The collection a DfE census return names (`<Message>` ... `<Collection>CIN</Collection>`),
+    read from its first few KB; None for any other file."""
+    with path.open("rb") as fh:
+        head = fh.read(8192).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<") or b"<Message" not in head:
+        return None
+    m = re.search(rb"<Collection>\s*([A-Za-z0-9 _-]{1,40}?)\s*</Collection>", head)
+    return m.group(1).decode("ascii") if m else None
 
 
 def _looks_like_text(path: Path) -> bool:

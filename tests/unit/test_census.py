@@ -165,3 +165,17 @@ def test_a_schema_error_in_a_field_read_refuses_the_file(tmp_path):
     extract = census.read(path)
     assert not extract.ok
     assert "AgencyWorker" in text(extract.errors)
+
+
+@pytest.mark.parametrize("name", ["liia-tools_cin-2022.xml", "csc-validator-be-cin_CIN_Census_2026.xml"])
+def test_a_real_cin_census_is_refused_for_what_it_is(store, name):
+    # the real DfE children in need census returns: they were called "a CSV or text file" and the
+    # analyst told to save them as a workbook, which would not help (found by a review)
+    path = _sample().parent.parent / "cin" / name
+    before = store.imports()
+    result = store.import_file(path, "2022-03", user="t")
+    assert result.status == "refused"
+    said = text(result.errors)
+    assert f'"{name}" is a DfE CIN census return (XML), which the dashboard does not read' in said
+    assert "Save As" not in said and "CSV" not in said
+    assert len(store.imports()) == len(before)
