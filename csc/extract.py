@@ -606,6 +606,15 @@ def _typed(parsed: pa.Table, present: list[spec.Column]) -> pa.Table:
     return typed
 
 
+SHOWN_VALUE_MAX = 80  # characters of a value a problem quotes (a review uploaded a 10,000-character cell)
+
+
+def _short(value, most: int = SHOWN_VALUE_MAX) -> str:
+    """A value as a problem quotes it: cut at `most` characters, saying how long it was."""
+    text = str(value)
+    return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters)"
+
+
 def _us_date_hint(value: str) -> str:
     m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?", value)
     if m:
@@ -630,7 +639,8 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         # an Excel date cell reads as "2011-03-01 00:00:00": show it as Excel shows it in the UK
         m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}) 00:00:00(?:\.0+)?", value)
         value = f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else value
-    shown = f'"{value}"' if value is not None else "blank"
+    shown = f'"{_short(value)}"' if value is not None else "blank"
+    value = _short(value, SHOWN_VALUE_MAX * 4) if value is not None else None  # the table's and the CSV's
     expected = column.expectation()
     if kind == "blank":
         return _error(f"{where}: a value is required but the cell is blank; expected {expected}.", sheet=title, row=row,

@@ -643,6 +643,15 @@ def us_style_date_column(folder: Path) -> Path:
     return write_xlsx(folder / "us_date_column.xlsx", {"referrals": rows})
 
 
+@case(words=(' is not a date', "… (10,000 characters)"), sheet="referrals", row=2, column="referral_date")
+def ten_thousand_characters_in_a_date(folder: Path) -> Path:
+    # the problem quotes the first 80 characters and says how long the value was (a review found a
+    # 10,000-character value echoed whole: one line of 10,170 characters)
+    rows = referrals()
+    rows[1][2] = "x" * 10_000
+    return write_xlsx(folder / "long_value.xlsx", {"referrals": rows})
+
+
 @case(words=('"13/25/2011" is not a date',), sheet="referrals", row=2, column="referral_date", value="13/25/2011")
 def impossible_date(folder: Path) -> Path:
     rows = referrals()
