@@ -38,6 +38,7 @@ CODES = {
     "period_file_name": "the file name names another month",
     "period_skipped": "a month between this one and the nearest loaded month is not loaded",
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
+    "area_office_new": "rows name an area office no loaded record and no establishment list knows",
 }
 
 # Dates that say when something happened (not snapshots such as a worker's start date).
@@ -313,10 +314,55 @@ def late(cur: duckdb.DuckDBPyConnection, period: str, today: dt.date) -> list[Pr
     )]
 
 
+def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[Problem]:
+    """Area offices the file names that neither the loaded records nor any establishment list (the
+    file's or the loaded one) knows: each would become an area office in every filter and chart,
+    the board's included (a review loaded "Fenlnad" and a 10,000-character name without a word).
+    Nothing is said with no establishment list, loaded or in the file: there is nothing to compare with."""
+    listed = {r[0] for r in cur.execute("select distinct area_office from cur_establishment "
+                                        "where area_office is not null").fetchall()}
+    data = extract.sheets.get("establishment")
+    if data is not None and data.table is not None and "area_office" in data.table.column_names:
+        listed |= {v for v in pc.unique(data.table.column("area_office")).to_pylist() if v}
+    if not listed:  # no establishment list, loaded or in the file: nothing to compare with
+        return []
+    known = set(listed)
+    for sheet in spec.SHEETS.values():
+        if sheet.name != "establishment" and any(c.name == "area_office" for c in sheet.columns):
+            known |= {r[0] for r in cur.execute(f"select distinct area_office from cur_{sheet.name} "
+                                                "where area_office is not null").fetchall()}
+    rows: Counter = Counter()
+    where: dict[str, str] = {}
+    for name, data in extract.sheets.items():
+        if name == "establishment" or data.table is None or "area_office" not in data.table.column_names:
+            continue
+        for item in pc.value_counts(data.table.column("area_office")).to_pylist():  # distinct names, counted
+            v = item["values"]
+            if v and v not in known:
+                rows[v] += item["counts"]
+                where.setdefault(v, data.title)
+    if not rows:
+        return []
+
+    def named(v: str) -> str:
+        shown = v if len(v) <= 40 else f"{v[:40]}… ({len(v):,} characters)"
+        return f'"{shown}" ({rows[v]:,} row{"s" if rows[v] != 1 else ""}, sheet "{where[v]}")'
+
+    listed = "; ".join(named(v) for v, _ in rows.most_common(5)) + (f"; and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+    return [_w(
+        "area_office_new",
+        f"{len(rows):,} area office name(s) not seen before and on no establishment list: {listed}. Each would "
+        "become an area office in every filter and chart, the board's included: check the spelling, or add the "
+        "office to the establishment sheet if it is new.",
+        column="area_office", value=", ".join(list(rows)[:5])[:200],
+    )]
+
+
 def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | None, file_name: str | None = None,
              today: dt.date | None = None, key: bytes | None = None) -> list[Problem]:
     """Every guardrail warning for loading `extract` as `period` (none that need a period without one)."""
     out = missing_columns(extract, period or "the month")
+    out += new_area_offices(cur, extract)
     if period is None:
         return out
     today = today or dt.date.today()

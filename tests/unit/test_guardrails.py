@@ -211,3 +211,25 @@ def test_rows_naming_an_unknown_worker_are_counted_and_the_workers_listed(store,
         "lists them.",
     ]
     assert [p.column for p in found] == ["worker_id", "worker_id"]
+
+
+def test_an_area_office_on_no_establishment_list_is_named_before_the_load(store, tmp_path):
+    # March's establishment lists North and South; April's referrals name "Fenlnad" twice (a typo) and a
+    # 300-character name once: each would become an area office in every filter, the board's too
+    establishment = [["period", "team", "area_office", "funded_fte"], ["2012-03", "North A", "North", 10.0],
+                     ["2012-03", "South A", "South", 8.0]]
+    march = write_xlsx(tmp_path / "march.xlsx", {"Transfers": MARCH, "Establishment": establishment})
+    assert store.import_file(march, "2012-03", user="t").status == "loaded"
+    referrals = [["referral_id", "child_id", "referral_date", "area_office", "team", "source"],
+                 ["R1", "C1", D(2012, 4, 2), "North", "North A", "Police"],
+                 ["R2", "C2", D(2012, 4, 3), "Fenlnad", "North A", "Police"],
+                 ["R3", "C3", D(2012, 4, 4), "Fenlnad", "North A", "Police"],
+                 ["R4", "C4", D(2012, 4, 5), "y" * 300, "North A", "Police"]]
+    april = write_xlsx(tmp_path / "april.xlsx", {"Transfers": APRIL, "Referrals": referrals})
+    extract = store.validate(april, period="2012-04", as_of=ON_TIME)
+    (warning,) = by_code(extract.problems, "area_office_new")
+    assert warning.message.startswith('2 area office name(s) not seen before and on no establishment list: '
+                                      '"Fenlnad" (2 rows, sheet "Referrals"); '
+                                      f'"{"y" * 40}… (300 characters)" (1 row, sheet "Referrals")')
+    # South (April's transfers) is on March's establishment list; North is known: neither is named
+    assert '"South"' not in warning.message and '"North"' not in warning.message
