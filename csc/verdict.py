@@ -287,6 +287,9 @@ def verdict(
         quoted = limits and not (has_target and result.assurance is not None)
         second = "no significant change" + (f" (limits{limits_from} {limits})" if quoted else "")
         variation_stated = variation
+        moved = _shift_words(result, periods, direction, fmt) if not hide_limits else None
+        if moved:  # steady at a new level: the change that made it is still the news (a review)
+            second += f"; {moved}"
     else:
         if variation == spc.SPECIAL_CAUSE_IMPROVEMENT:
             kind = "a real improvement"
@@ -325,6 +328,22 @@ def verdict(
             sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
     return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
                 assurance=assurance)
+
+
+def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt) -> str | None:
+    """"a real improvement since May 2011 (the level moved from 24.8% to 19%)": the evidenced shift
+    the limits were recalculated from (`spc.baseline_xmr`), in the measure's direction; None when
+    there is none. Said beside "no significant change", which is about the months since."""
+    shift = result.shift
+    if shift is None or result.mean is None or not 0 <= shift.index < len(periods):
+        return None
+    if direction == spc.NEUTRAL:
+        kind = "a real change " + ("upwards" if shift.side > 0 else "downwards")
+    else:
+        better = (shift.side > 0) == (direction == spc.INCREASE)
+        kind = "a real improvement" if better else "a real deterioration"
+    return (f"{kind} since {spc.period_label(periods[shift.index])} (the level moved from "
+            f"{fmt(shift.baseline_mean)} to {fmt(result.mean)})")
 
 
 def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | None:

@@ -247,3 +247,23 @@ def test_start_index_is_the_first_month_at_or_after_the_start():
     assert verdict.start_index(["2011-03", "2011-04", "2011-06"], "2011-05") == 2
     assert verdict.start_index(["2011-03"], "2011-05") == 1  # after every month: no month since
     assert verdict.start_index([], "2011-05") is None
+
+
+def test_a_steady_new_level_still_says_the_change_that_made_it():
+    # Baseline 10, 12 x6 (mean 11) then 20, 22, ... x7 from April 2011: a shift, the limits recalculated
+    # from it (mean of the 7: 146 / 7 = 20.857..). The latest month is within the new limits: "no
+    # significant change" since, but the action's change is real and is said (a review: an action that
+    # worked was reported as no change once the limits were recalculated)
+    values = [10, 12] * 6 + [20, 22, 20, 22, 20, 22, 20]
+    periods = [f"{2010 + (m + 3) // 12}-{(m + 3) % 12 + 1:02d}" for m in range(19)]
+    up = verdict.verdict(title="M", unit="%", direction="increase", periods=periods, values=values, target=15,
+                         result=spc.baseline_xmr(values, 12, "increase", 15, bounds=(0, 100)))
+    assert up.variation == spc.COMMON_CAUSE
+    assert "; a real improvement since April 2011 (the level moved from 11% to 20.9%)" in up.sentence
+    down = verdict.verdict(title="M", unit="%", direction="decrease", periods=periods, values=values, target=15,
+                           result=spc.baseline_xmr(values, 12, "decrease", 15, bounds=(0, 100)))
+    assert "; a real deterioration since April 2011 (the level moved from 11% to 20.9%)" in down.sentence
+    # no shift: nothing said
+    flat = verdict.verdict(title="M", unit="%", direction="increase", periods=periods[:12], values=values[:12],
+                           result=spc.baseline_xmr(values[:12], 12, "increase", None, bounds=(0, 100)))
+    assert "since" not in flat.sentence
