@@ -139,7 +139,7 @@ def test_the_board_sees_c_for_a_revised_figure_hidden_with_a_small_one(store, lo
     # extract revises South's S8 (requested Mon 12 Mar) to accepted Mon 26 Mar, 10 working days:
     # late, so South's March becomes 7 of 8, 87.5%, a revised figure. South is still hidden from
     # the board: neither its value before nor after may show in the revised figures.
-    south = [["S%d" % i, "C%d" % (10 + i), "Intake", "South A", D(2012, 3, 5), D(2012, 3, 6), "South"]
+    south = [[f"S{i}", f"C{10 + i}", "Intake", "South A", D(2012, 3, 5), D(2012, 3, 6), "South"]
              for i in range(1, 8)]
     march = [TRANSFER, ["T1", "C1", "Intake", "North A", D(2012, 3, 5), D(2012, 3, 6), "North"], *south,
              ["S8", "C18", "Intake", "South A", D(2012, 3, 12), D(2012, 3, 13), "South"]]
