@@ -29,6 +29,16 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
     return path
 
 
+def external(relative: str) -> Path:
+    """A public file of ../shared/external-data (beside this checkout); the test is skipped when
+    the folder is not there."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent.parent / "shared" / "external-data" / relative
+        if candidate.exists():
+            return candidate
+    pytest.skip("../shared/external-data is not beside this checkout")
+
+
 def one_extract_db(folder: Path, sheets: dict[str, list[list[object]]], period: str) -> Path:
     """A database in `folder` with one extract (these sheets) loaded for `period`."""
     db = folder / "csc.duckdb"

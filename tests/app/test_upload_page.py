@@ -14,7 +14,7 @@ import pytest
 
 from csc.store import Store
 from tests.app.test_pages import page, texts
-from tests.conftest import write_xlsx
+from tests.conftest import external, write_xlsx
 
 D = dt.date
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -160,11 +160,7 @@ def test_after_a_rollback_the_choice_is_a_new_widget_showing_what_the_confirmati
 
 
 def _census() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent.parent / "shared" / "external-data" / "csww" / "liia-tools_social_work_workforce_2022.xml"
-        if candidate.exists():
-            return candidate
-    pytest.skip("../shared/external-data is not beside this checkout")
+    return external("csww/liia-tools_social_work_workforce_2022.xml")
 
 
 def test_a_workforce_census_is_offered_checked_and_loaded_as_its_census_month(db):

@@ -15,16 +15,13 @@ import pytest
 from csc import annexa, census, kpis
 from csc.store import Store
 from tests.unit import test_ssd
+from tests.conftest import external
 
 D = dt.date
 
 
 def _sample() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent.parent / "shared" / "external-data" / "csww" / "liia-tools_social_work_workforce_2022.xml"
-        if candidate.exists():
-            return candidate
-    pytest.skip("../shared/external-data is not beside this checkout")
+    return external("csww/liia-tools_social_work_workforce_2022.xml")
 
 
 def figure(store, name, period):
