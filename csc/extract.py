@@ -573,23 +573,22 @@ def _us_date_columns(con, columns: list[spec.Column], title: str, headers: dict[
     (04/02/2012) were read day-first, and fixing only the cells listed would load them misdated.
     One problem per such column, naming how many and the first (`parsed` holds the file's text)."""
     out = []
+    either = "a between 1 and 12 and b between 1 and 12 and a <> b"  # 04/02/2012: read day-first
     for c in columns:
         raw = _q("raw_" + c.name)
-        first = f"try_cast(regexp_extract({raw}, '{_SLASHED}', 1) as int)"
-        second = f"try_cast(regexp_extract({raw}, '{_SLASHED}', 2) as int)"
-        us_only, either, example, row = con.execute(
-            f"select count(*) filter (where {first} between 1 and 12 and {second} between 13 and 31), "
-            f"count(*) filter (where {first} between 1 and 12 and {second} between 1 and 12 and {first} <> {second}), "
-            f"arg_min({raw}, excel_row) filter (where {first} between 1 and 12 and {second} between 1 and 12 "
-            f"and {first} <> {second}), "
-            f"min(excel_row) filter (where {first} between 1 and 12 and {second} between 1 and 12 and {first} <> {second}) "
-            f"from parsed where regexp_matches({raw}, '{_SLASHED}')").fetchall()[0]
-        if not us_only or not either:
+        us_only, either_n, example, row = con.execute(
+            f"select count(*) filter (where a between 1 and 12 and b between 13 and 31), "
+            f"count(*) filter (where {either}), arg_min(v, excel_row) filter (where {either}), "
+            f"min(excel_row) filter (where {either}) "
+            f"from (select excel_row, {raw} as v, try_cast(regexp_extract({raw}, '{_SLASHED}', 1) as int) as a, "
+            f"try_cast(regexp_extract({raw}, '{_SLASHED}', 2) as int) as b "
+            f"from parsed where regexp_matches({raw}, '{_SLASHED}'))").fetchall()[0]
+        if not us_only or not either_n:
             continue
         header = headers.get(c.name, c.name)
         out.append(_error(
             f'Sheet "{title}", column "{header}": {us_only:,} date(s) can only be month-first (US order), and '
-            f'{either:,} other date(s) in the column could be either, such as "{example}" (row {row}), which is '
+            f'{either_n:,} other date(s) in the column could be either, such as "{example}" (row {row}), which is '
             "read day-first (UK order). Fix the whole column, not only the rows listed: format it as dates in "
             "Excel, or write every date day-first.",
             sheet=title, row=row, column=header, value=example, expected="every date of the column day-first",

@@ -348,10 +348,10 @@ def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[P
         shown = v if len(v) <= 40 else f"{v[:40]}… ({len(v):,} characters)"
         return f'"{shown}" ({rows[v]:,} row{"s" if rows[v] != 1 else ""}, sheet "{where[v]}")'
 
-    listed = "; ".join(named(v) for v, _ in rows.most_common(5)) + (f"; and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+    names = "; ".join(named(v) for v, _ in rows.most_common(5)) + (f"; and {len(rows) - 5:,} more" if len(rows) > 5 else "")
     return [_w(
         "area_office_new",
-        f"{len(rows):,} area office name(s) not seen before and on no establishment list: {listed}. Each would "
+        f"{len(rows):,} area office name(s) not seen before and on no establishment list: {names}. Each would "
         "become an area office in every filter and chart, the board's included: check the spelling, or add the "
         "office to the establishment sheet if it is new.",
         column="area_office", value=", ".join(list(rows)[:5])[:200],

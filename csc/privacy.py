@@ -235,8 +235,7 @@ def round_rates(df: pd.DataFrame, rates, value: str = "value") -> pd.DataFrame:
     if value not in df or df.empty:
         return df
     out = df.copy()
-    mask = pd.Series(rates, index=out.index).astype(bool) if not isinstance(rates, bool) \
-        else pd.Series(rates, index=out.index)
+    mask = pd.Series(rates, index=out.index, dtype=bool)
     out[value] = out[value].astype("float64")
     out.loc[mask, value] = out.loc[mask, value].map(shown)
     return out

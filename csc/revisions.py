@@ -145,9 +145,9 @@ def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str
         now, was = rec["value"], rec["was_value"]
         if suppress and not (kpi.unit == "days" and kpi.aggregate == "sum"):
             hidden_now = (rec["kpi"], rec["period"], rec["area"] if isinstance(rec["area"], str) else None) in hidden
-            if hidden_now or privacy.small(pd.Series([rec["numerator"], rec["denominator"]])).any():
+            if hidden_now or privacy.is_small(rec["numerator"]) or privacy.is_small(rec["denominator"]):
                 now = privacy.SUPPRESSED
-            if hidden_now or privacy.small(pd.Series([rec["was_numerator"], rec["was_denominator"]])).any():
+            if hidden_now or privacy.is_small(rec["was_numerator"]) or privacy.is_small(rec["was_denominator"]):
                 was = privacy.SUPPRESSED
         how = "rolled back" if rec["event"] == "rollback" else "loaded"
         changed = (f"import {int(rec['import_id'])} {how} {_when(rec['changed_at'])}"
