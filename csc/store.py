@@ -195,7 +195,7 @@ class Store:
     def _checkpoint_soon(self) -> None:
         """After a commit: a checkpoint in a thread of its own when the write-ahead log holds more
         than `CHECKPOINT_AFTER`. It holds the write lock, so the next write transaction (or backup)
-        starts after it; readers carry on meanwhile, and `close` waits for it."""
+        starts after it; readers carry on meanwhile, and `close` (or the process's end) waits for it."""
         try:
             if self.path.with_name(self.path.name + ".wal").stat().st_size < CHECKPOINT_AFTER:
                 return
@@ -204,7 +204,9 @@ class Store:
         with self._pending_lock:
             if self._closed or (self._checkpointer is not None and self._checkpointer.is_alive()):
                 return
-            self._checkpointer = threading.Thread(target=self._checkpoint_now, name="csc-checkpoint", daemon=True)
+            # not a daemon: a process that ends meanwhile (a script or server that never calls
+            # `close`) waits for it, rather than aborting with the thread stopped inside DuckDB
+            self._checkpointer = threading.Thread(target=self._checkpoint_now, name="csc-checkpoint")
             self._checkpointer.start()
 
     def _checkpoint_now(self) -> None:
