@@ -185,7 +185,7 @@ def read(
         f"Workforce census at {census_date:%d/%m/%Y} (LA {extract.la or 'not given'}): {len(rows):,} worker record(s) "
         f"→ workforce, LA-level vacancies ({vacancies:g} FTE; agency FTE {root.findtext('LALevelVacancies/NoAgencyFTE')}"
         f", not used: the agency workers' own records are) → establishment. Loaded as the period {extract.period}, the "
-        "census date's month: the workforce KPIs of that month come from this census. "
+        "census date's month; its workers count in the workforce KPIs of every month they were in post. "
         + (f"{linked:,} worker(s) linked to the case system's worker through the SSD registration number; " if linked
            else "No worker is linked to a case-system worker (load the SSD's ssd_professionals first to link them); ")
         + f"the others are in the team \"{CENSUS_TEAM}\", area \"{annexa_lists.NO_TEAM_AREA}\"."
@@ -223,8 +223,9 @@ def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) 
 
 
 def census_note(cur) -> str | None:
-    """Which workforce census the workforce KPIs come from, for the pages: each loaded census and
-    the month its figures describe; None when no census is loaded."""
+    """Which workforce census the workforce KPIs include, for the pages: each loaded census and the
+    month its figures describe, and, when workforce sheets of other sources are loaded beside it,
+    that workers the census could not link may be counted twice; None when no census is loaded."""
     rows = cur.execute(
         "select period, file_name, import_id from imports where status = 'loaded' and source_format = $f "
         "order by period, import_id",
@@ -237,6 +238,28 @@ def census_note(cur) -> str | None:
         latest[period] = (name, import_id)  # the latest import of each census month is the current one
     listed = "; ".join(f"{period} from the census at 30 September (\"{name}\", import {i})" if period.endswith("-09")
                        else f"{period} from \"{name}\" (import {i})" for period, (name, i) in latest.items())
-    return ("Workforce figures (agency, turnover, vacancies, caseload FTE) come from the children's social work "
-            f"workforce census for: {listed}. Other months use the workforce sheet of the monthly extract, where loaded; "
-            "workers the census does not link to the case system are under the area \"Not allocated\".")
+    # the census's unlinked workers, and the other sources' workers in post at some time one of them was
+    unlinked, others = cur.execute(
+        """
+        with w as (
+            select w.*, i.source_format = $f as from_census
+            from cur_workforce as w join imports as i on i.import_id = w.import_id
+        ),
+        unlinked as (select * from w where from_census and team = $team and area_office = $area)
+        select
+            (select count(*) from unlinked),
+            (select count(*) from w as o where not o.from_census and exists (
+                select 1 from unlinked as u
+                where u.start_date < coalesce(o.end_date, '9999-12-31'::date)
+                and o.start_date < coalesce(u.end_date, '9999-12-31'::date)))
+        """,
+        {"f": SOURCE_FORMAT, "team": CENSUS_TEAM, "area": annexa_lists.NO_TEAM_AREA},
+    ).fetchall()[0]
+    note = ("Workforce figures (agency, turnover, vacancies) include the children's social work workforce census "
+            f"({listed}): its workers count in every month they were in post. ")
+    if unlinked and others:
+        return note + (f"{unlinked:,} of them are not linked to the case system (area \"{annexa_lists.NO_TEAM_AREA}\") "
+                       f"and the workforce sheets list {others:,} workers in post beside them: where these are the same "
+                       "people, they are counted twice (load the SSD professionals table to link them).")
+    return note + (f"Workers it does not link to the case system are under the area \"{annexa_lists.NO_TEAM_AREA}\"."
+                   if unlinked else "Every one of them is linked to the case system's worker.")

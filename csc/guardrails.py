@@ -39,6 +39,7 @@ CODES = {
     "period_skipped": "a month between this one and the nearest loaded month is not loaded",
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
     "area_office_new": "rows name an area office no loaded record and no establishment list knows",
+    "census_beside_workforce": "a census's unlinked workers would be counted beside the loaded workforce sheets' workers",
 }
 
 # Dates that say when something happened (not snapshots such as a worker's start date).
@@ -358,11 +359,55 @@ def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[P
     )]
 
 
+def census_beside_workforce(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[Problem]:
+    """A workforce census whose workers in post at its census date are not linked to the case
+    system's (known by their Social Work England number only), loaded where the workforce sheets of
+    other sources already list other workers in post that day: both are counted, so where they are
+    the same people every workforce figure counts them twice (a review loaded a census beside the
+    demo council's sheets and 98 published figures moved). Said before the load, with the numbers;
+    whether they are the same people only the analyst can tell."""
+    from csc import census
+
+    day = getattr(extract, "census_date", None)
+    data = extract.sheets.get("workforce")
+    if getattr(extract, "source_format", None) != census.SOURCE_FORMAT or day is None or data is None \
+            or data.table is None:
+        return []
+    cur.register("_census_incoming", data.table.select(["worker_id", "start_date", "end_date"]))
+    try:
+        def in_post(t: str) -> str:  # as the KPIs' month-end snapshot has it (stg_workers_in_post)
+            return f"{t}.start_date <= $day and coalesce({t}.end_date, '9999-12-31'::date) > $day"
+        (census_n, census_first), = cur.execute(
+            f"select count(*), min(c.start_date) from _census_incoming as c where {in_post('c')} "
+            "and c.worker_id not in (select worker_id from cur_workforce)", {"day": day}).fetchall()
+        (sheet_n, sheet_first), = cur.execute(
+            f"select count(*), min(w.start_date) from cur_workforce as w join imports as i on i.import_id = w.import_id "
+            f"where i.source_format <> $census and {in_post('w')} "
+            "and w.worker_id not in (select worker_id from _census_incoming)",
+            {"day": day, "census": census.SOURCE_FORMAT}).fetchall()
+    finally:
+        cur.unregister("_census_incoming")
+    if not census_n or not sheet_n:
+        return []
+    since = max(census_first, sheet_first).strftime("%Y-%m")
+    return [_w(
+        "census_beside_workforce",
+        f"This census has {census_n:,} worker(s) in post on {day:%d/%m/%Y} that it cannot link to the case system "
+        f"(no loaded SSD professionals table gives their Social Work England numbers), and the loaded workforce "
+        f"sheets already list {sheet_n:,} other worker(s) in post that day. Both would be counted: where they are "
+        "the same people, the workforce figures (agency, turnover, vacancies) count them twice, in every month both "
+        f"list workers in post (from {since}). Load the SSD professionals table first to link them, or do not "
+        "load this census beside the workforce sheets.",
+        column="worker_id", value=f"{census_n} beside {sheet_n}",
+    )]
+
+
 def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | None, file_name: str | None = None,
              today: dt.date | None = None, key: bytes | None = None) -> list[Problem]:
     """Every guardrail warning for loading `extract` as `period` (none that need a period without one)."""
     out = missing_columns(extract, period or "the month")
     out += new_area_offices(cur, extract)
+    out += census_beside_workforce(cur, extract)
     if period is None:
         return out
     today = today or dt.date.today()

@@ -176,3 +176,59 @@ def test_a_real_cin_census_is_refused_for_what_it_is(store, name):
     assert f'"{name}" is a DfE CIN census return (XML), which the dashboard does not read' in said
     assert "Save As" not in said and "CSV" not in said
     assert len(store.imports()) == len(before)
+
+
+def test_a_census_beside_the_workforce_sheets_warns_that_unlinked_workers_may_count_twice(tmp_path):
+    """A review loaded a census beside a council's workforce sheets: its workers, known by their
+    Social Work England numbers only, were counted on top of the sheets' (98 published figures
+    moved). Whether they are the same people only the analyst knows: the upload says so first,
+    with the numbers, and the Workforce page's note says it while both are loaded."""
+    from tests.corpus import write_xlsx, workforce
+
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers="\n  ".join(WORKERS)))
+    with Store.open(tmp_path / "db.duckdb") as store:
+        # the sheets: W1..W3 in post since 01/01/2010, so on 30/09/2022 too
+        sheets = write_xlsx(tmp_path / "x.xlsx", {"workforce": workforce(3)})
+        assert store.import_file(sheets, "2022-08", user="t").status == "loaded"
+        checked = store.validate(path, period="2022-09")
+        (warning,) = [p for p in checked.problems if p.code == "census_beside_workforce"]
+        # in post on 30/09/2022, not linked: SW0000100001 (2020, no SSD here to link it) and SW0000200003
+        # (agency, 2022); SW0000200002 left on 30/06/2022 and SW0000200004 starts on 15/10/2022.
+        # Beside them W1, W2, W3. Both list workers in post from 2020-01 (the later of 2010-01 and 2020-01)
+        assert ("This census has 2 worker(s) in post on 30/09/2022 that it cannot link to the case system"
+                in warning.message)
+        assert "already list 3 other worker(s) in post that day" in warning.message
+        assert "(from 2020-01)" in warning.message
+        assert store.import_file(path, "2022-09", user="t").status == "loaded"
+        note = census.census_note(store.cursor())
+        # the census's 4 workers are all unlinked (team "Workforce census"); the sheets' W1..W3 beside them
+        assert "4 of them are not linked to the case system" in note
+        assert "the workforce sheets list 3 workers in post beside them" in note and "counted twice" in note
+
+
+def test_a_census_alone_or_linked_says_nothing_of_counting_twice(tmp_path):
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers="\n  ".join(WORKERS)))
+    with Store.open(tmp_path / "alone" / "db.duckdb") as store:
+        checked = store.validate(path, period="2022-09")
+        assert checked.ok and not [p for p in checked.problems if p.code == "census_beside_workforce"]
+        store.import_file(path, "2022-09", user="t")
+        note = census.census_note(store.cursor())
+        assert "counted twice" not in note and "Workers it does not link" in note
+    with Store.open(tmp_path / "linked" / "db.duckdb") as store:
+        # the sheets list W1 only, in post since 2010; the SSD tables give W1's registration
+        # (SW100001), so the census's SW0000100001 is W1 and replaces its row: nobody is beside the
+        # census's unlinked workers
+        from tests.corpus import write_xlsx, workforce
+
+        annexa.save_team_areas(store, pd.DataFrame({"team": list(test_ssd.TEAMS),
+                                                    "area_office": list(test_ssd.TEAMS.values())}), "t")
+        assert store.import_file(write_xlsx(tmp_path / "x.xlsx", {"workforce": workforce(1)}), "2022-07",
+                                 user="t").status == "loaded"
+        assert store.import_file(test_ssd.workbook(tmp_path), "2022-08", user="t").status == "loaded"
+        checked = store.validate(path, period="2022-09")
+        assert checked.ok and not [p for p in checked.problems if p.code == "census_beside_workforce"]
+        store.import_file(path, "2022-09", user="t")
+        note = census.census_note(store.cursor())
+        assert "counted twice" not in note and "Workers it does not link" in note
