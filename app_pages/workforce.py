@@ -14,7 +14,8 @@ plan = ui.current_plan(ver)
 registry = kpis.registry()
 st.caption(f"A stable, appropriately qualified, well-supervised workforce · {text.md(sel.label)}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
-if note := viewcache.shared("census-note", (ver,), lambda: census.census_note(ui.cursor())):  # which census
+if note := viewcache.shared("census-note", (ver, v.is_board),
+                            lambda: census.census_note(ui.cursor(), board=v.is_board)):  # which census
     st.caption(note)
 
 

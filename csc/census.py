@@ -222,10 +222,11 @@ def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) 
         con.close()
 
 
-def census_note(cur) -> str | None:
+def census_note(cur, board: bool = False) -> str | None:
     """Which workforce census the workforce KPIs include, for the pages: each loaded census and the
     month its figures describe, and, when workforce sheets of other sources are loaded beside it,
-    that workers the census could not link may be counted twice; None when no census is loaded."""
+    that workers the census could not link may be counted twice (how many, except to the board,
+    which sees no small numbers); None when no census is loaded."""
     rows = cur.execute(
         "select period, file_name, import_id from imports where status = 'loaded' and source_format = $f "
         "order by period, import_id",
@@ -257,6 +258,9 @@ def census_note(cur) -> str | None:
     ).fetchall()[0]
     note = ("Workforce figures (agency, turnover, vacancies) include the children's social work workforce census "
             f"({listed}): its workers count in every month they were in post. ")
+    if unlinked and others and board:
+        return note + ("Some of them are not linked to the case system and the workforce sheets list other workers "
+                       "in post beside them: where these are the same people, they are counted twice.")
     if unlinked and others:
         return note + (f"{unlinked:,} of them are not linked to the case system (area \"{annexa_lists.NO_TEAM_AREA}\") "
                        f"and the workforce sheets list {others:,} workers in post beside them: where these are the same "

@@ -205,6 +205,8 @@ def test_a_census_beside_the_workforce_sheets_warns_that_unlinked_workers_may_co
         # the census's 4 workers are all unlinked (team "Workforce census"); the sheets' W1..W3 beside them
         assert "4 of them are not linked to the case system" in note
         assert "the workforce sheets list 3 workers in post beside them" in note and "counted twice" in note
+        board = census.census_note(store.cursor(), board=True)  # the board sees no small numbers
+        assert "counted twice" in board and not any(ch.isdigit() for ch in board.split("):", 1)[1])
 
 
 def test_a_census_alone_or_linked_says_nothing_of_counting_twice(tmp_path):
