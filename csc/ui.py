@@ -205,6 +205,11 @@ def navigation(role: str | None) -> dict[str, list]:
     made = _NAVIGATION.get(key)
     if made is None:
         made = {section: [page for p in ps for page in _nav_pages(p)] for section, ps in shown.items()}
+        if made:  # the other pages' addresses, hidden: a link to one says whom it is for, not "Page not found"
+            mine = {p.key for ps in shown.values() for p in ps}
+            first = next(iter(made))
+            made[first] += [st.Page(_not_for_role(p), title=p.title, url_path=p.url_path, visibility="hidden")
+                            for p in pages.offered() if p.key not in mine]
         _NAVIGATION[key] = made
     return {section: [copy.copy(page) for page in ps] for section, ps in made.items()}
 
@@ -219,6 +224,26 @@ def _nav_pages(p: pages.Page) -> list:
     # found"): the same script is registered again, hidden from the menu, at its own address.
     return [st.Page(p.file, title=p.title, icon=p.icon, url_path="", default=True),
             st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, visibility="hidden")]
+
+
+def _not_for_role(p: pages.Page) -> Callable[[], None]:
+    """A page at `p`'s address for a role that may not use it (a link shared by a colleague, a
+    bookmark from another role): whom the page is for and where this viewer's pages are; nothing
+    of the page itself is run. The visit is in the audit log."""
+
+    def page() -> None:
+        v = st.session_state.get("_viewer") or viewer()
+        whom = " and ".join(f"{ROLE_LABELS[r].lower()}s" for r in p.roles)
+        st.title(p.title)
+        st.info(f"The {p.title} page is for {whom}. You are signed in as "
+                f"{ROLE_LABELS.get(v.role, 'a viewer without a role').lower()}: the pages you may use "
+                "are in the menu.")
+        home = next(q for q in pages.offered() if q.default)
+        st.page_link(home.file, label=f"Go to the {home.title}")
+        store().audit_soon(v.user, v.role, "page_refused", {"page": p.key})
+
+    page.__name__ = f"not_for_role_{p.key}"
+    return page
 
 
 def link_query() -> str:

@@ -145,3 +145,22 @@ def test_board_sparkline_with_a_hidden_month_draws_with_a_gap(page, server):
     assert box and box["width"] > 0
     assert page.locator("svg polyline").count() == 0  # no line drawn across the hidden July
     assert page.locator('svg circle[r="1.5"]').count() == 2  # June and August, apart (August also dotted as latest)
+
+
+@pytest.mark.parametrize("path, whom", [("upload", "performance analysts"),
+                                        ("data-quality", "directors and performance analysts")])
+def test_a_page_not_for_the_board_says_whom_it_is_for(page, server, path, whom):
+    """A link to a page the board may not use (shared by an analyst, say) says whom it is for and
+    shows nothing of it; it said Streamlit's "Page not found"."""
+    page.goto(f"{server.url}/{path}?preview=board")
+    wait_idle(page, timeout=120_000)
+    page.wait_for_function("() => document.body.innerText.includes('You are signed in as')", timeout=120_000)
+    body = page.inner_text("body")
+    assert f"page is for {whom}. You are signed in as board member" in body
+    assert "Page not found" not in body
+    for shown in ("stFileUploader", "stDataFrame", "stPlotlyChart", "stDownloadButton"):  # nothing of the page
+        assert page.locator(f'[data-testid="stMain"] [data-testid="{shown}"]').count() == 0, shown
+    nav = page.inner_text('[data-testid="stSidebarNav"]')
+    assert "Upload" not in nav and "Data quality" not in nav  # still not in the board's menu
+    page.get_by_text("Go to the Overview").click()
+    page.wait_for_function("() => document.body.innerText.includes('Are we on track?')", timeout=120_000)
