@@ -128,3 +128,18 @@ def test_marker_labels_at_the_foot_that_could_meet_are_stacked_upwards():
                            font=dict(size=12))
     charts.declutter(charts.fit_axes(fig))
     assert sorted(a.yshift for a in fig.layout.annotations) == [0, charts.NOTE_LINE_PX]
+
+
+def test_every_audited_action_has_words_on_the_audit_log_page():
+    """The Audit log page shows each action in words; one written by the code without them showed
+    as its code ("import_refused"). The actions are read from the code's audit calls and write
+    transactions."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = "\n".join(p.read_text() for folder in ("csc", "app_pages") for p in (root / folder).rglob("*.py"))
+    audited = set(re.findall(r"\baudit(?:_soon)?\([^,()]+, [^,()]+, \"([a-z_]+)\"", source))
+    audited |= set(re.findall(r"\btransaction\([^,()]+(?:\([^()]*\))?[^,()]*, \"([a-z_]+)\"", source))
+    assert {"view", "import", "rollback", "page_refused", "import_refused"} <= audited  # the search finds them
+    assert audited <= set(wording.AUDIT_ACTIONS), audited - set(wording.AUDIT_ACTIONS)
