@@ -3,8 +3,9 @@
 
 - `md(text)`: for `st.markdown`, `st.caption`, `st.write`, `st.info`... Every character Markdown
   acts on is backslash-escaped (CommonMark allows it for any ASCII punctuation), so no image
-  (`![x](http://host/pixel)` would make every viewer's browser fetch it), link, autolink
-  (`http://`, `www.`), emphasis, HTML, LaTeX (`$`) or Streamlit directive (`:red[...]`) can form.
+  (`![x](http://host/pixel)` would make every viewer's browser fetch it), link, emphasis, HTML,
+  LaTeX (`$`) or Streamlit directive (`:red[...]`) can form; an autolink (`http://`, `www.`, an
+  e-mail), which the renderer finds after reading the escapes, is broken by an invisible word joiner.
 - `html(text)`: for plotly, whose labels (legend, ticks, hover, text) understand a little HTML
   (`<a href>`, `<b>`, `<br>`): `& < >` become entities, which plotly shows as the characters.
 - `safe_figure(fig)`: the data-derived labels of a figure escaped with `html` (trace names, string
@@ -20,13 +21,19 @@ import re
 # code, links and images, HTML and entities, autolinks (http://, www., e-mail), tables, LaTeX, directives.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()!<>#|{}~$:&@.])")
 _MD_START = re.compile(r"^(\s*)([-+=>])")  # a list, a heading underline or a quote at the start
+# What GFM's autolink literals start from: a scheme before ":", "www" before ".", the "@" of an e-mail
+_AUTOLINK = re.compile(r"(?i)(?:https?|ftp|mailto|xmpp)(?=:)|www(?=\.)|@")
 
 
 def md(value) -> str:
-    """Text for Markdown, shown exactly as typed (on one paragraph: line breaks become spaces)."""
+    """Text for Markdown, shown as typed (on one paragraph: line breaks become spaces), with an
+    invisible word joiner (U+2060) after a URL's scheme, a "www" and an "@": Streamlit's renderer
+    makes GFM's autolinks (http://, www., e-mail) from the text after escapes and entities are
+    read, so only text that no longer looks like a link stays text (seen in Chromium: an uploaded
+    value "https://..." in a warning was a live link)."""
     if value is None:
         return ""
-    text = " ".join(str(value).splitlines())
+    text = _AUTOLINK.sub("\\g<0>\u2060", " ".join(str(value).splitlines()))
     return _MD_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
 
 

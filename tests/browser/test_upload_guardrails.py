@@ -100,3 +100,20 @@ def test_upload_warns_loads_and_rolls_back_with_every_table_updated(page, server
     expect(page.get_by_role("checkbox", name="Yes, roll back import 1")).not_to_be_checked()
     assert page.get_by_role("button", name="Roll back").is_disabled()
     shot(page, "guardrails-rolled-back")
+
+
+def test_a_web_address_in_an_uploaded_file_is_shown_as_text_not_a_link(page, server):
+    """A column heading from the file is quoted in a warning; a web address there was a live link
+    (Streamlit's renderer makes links of addresses in text), one click from a phishing page."""
+    path = write_xlsx(server.dir / "links.xlsx", {"Transfers": [
+        [*TRANSFER, "https://evil.example/login", "write to me@evil.example"],
+        ["T9", "C9", "Intake", "North A", D(2012, 4, 16), D(2012, 4, 17), "North", "x", "y"]]})
+    page.goto(f"{server.url}/upload")
+    wait_idle(page)
+    period_input(page).wait_for(timeout=60_000)
+    page.locator('input[type="file"]').set_input_files(str(path))
+    warning = page.locator('[data-testid="stAlert"]', has_text="not part of the extract were ignored")
+    expect(warning).to_contain_text("evil.example/login", timeout=60_000)
+    expect(warning).to_contain_text("evil.example")
+    links = page.eval_on_selector_all('[data-testid="stMain"] a', "els => els.map(e => e.href)")
+    assert not [href for href in links if "evil" in href], links
