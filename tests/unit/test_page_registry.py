@@ -101,3 +101,22 @@ def test_the_local_role(monkeypatch):
     assert access.local_role("director") == "director"  # the role being previewed comes first
     monkeypatch.setenv("CSC_LOCAL_ROLE", "root")
     assert access.local_role() == "analyst"
+
+
+def test_the_deployment_guide_names_each_roles_pages_as_the_registry_has_them():
+    """docs/deployment.md's table of roles said a director may use "everything but Upload and
+    rollback", while the registry gave directors no Teams or Audit log page: the table now names
+    the pages, and this keeps it true."""
+    from csc import config
+    from csc.pages import PAGES, for_role
+
+    guide = (config.ROOT / "docs" / "deployment.md").read_text()
+    row = re.search(r"^\| `director` \| (.*) \|$", guide, re.M).group(1)
+    allowed, _, refused = row.partition("; not ")
+    titles = [p.title for p in PAGES if p.only_when is None]
+    mine = {p.title for ps in for_role("director").values() for p in ps}
+    named = {t for t in titles if re.search(rf"\b{re.escape(t)}\b", allowed)}
+    assert named == mine & set(titles), (named, mine)
+    assert {t for t in titles if re.search(rf"\b{re.escape(t)}\b", refused)} == set(titles) - mine
+    assert re.search(r"^\| `analyst` \| everything \|$", guide, re.M)
+    assert {p.title for ps in for_role("analyst").values() for p in ps} >= set(titles)
