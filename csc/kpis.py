@@ -219,6 +219,10 @@ class Kpi:
     section: str = ""  # that page's section
     order: int = 0  # its place in the section
     empty: str = ""  # what to say when it has no figure in the months chosen
+    # the sheet whose key its records' record_id is: the records behind a figure show that
+    # record's other columns (its dates, type, ...) beside them (`records`)
+    record_sheet: str = ""
+    record_days: tuple[str, str] | None = None  # two dates of that sheet: the working days between them, shown too
 
     @property
     def higher_is_better(self) -> bool:
@@ -289,7 +293,28 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
         section=q.get("section"),
         order=int(q.get("order", "0") or 0),
         empty=q.get("empty"),
+        **_record_details(path, q.get("records"), q.get("record_days")),
     )
+
+
+def _record_details(path: Path, sheet_name: str, days: str) -> dict:
+    """The `records` and `record_days` header keys, checked against the contract (`csc.spec`)."""
+    from csc import spec
+
+    if not sheet_name:
+        if days:
+            raise ValueError(f"{path.name}: record_days needs records (the sheet whose key record_id is)")
+        return {}
+    sheet = spec.SHEETS.get(sheet_name)
+    if sheet is None or len(sheet.key) != 1 or sheet.key_includes_period:
+        raise ValueError(f"{path.name}: records must name a sheet with a one-column key, not {sheet_name!r}")
+    if not days:
+        return {"record_sheet": sheet_name}
+    pair = tuple(d.strip() for d in days.split(","))
+    dates = {c.name for c in sheet.columns if c.type == "date"}
+    if len(pair) != 2 or not set(pair) <= dates:
+        raise ValueError(f"{path.name}: record_days must name two date columns of {sheet_name}: {sorted(dates)}")
+    return {"record_sheet": sheet_name, "record_days": pair}
 
 
 @lru_cache(maxsize=1)
@@ -690,14 +715,35 @@ def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period:
     return privacy.round_rates(df, df["kpi"].isin(params["rates"])) if board else df.assign(suppressed=False)
 
 
+#: Columns of a record's sheet not repeated beside the records behind a figure (they are there already, or bookkeeping)
+_NOT_DETAILS = {"child_id", "worker_id", "area_office", "team"}
+
+
 def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | None = None) -> pd.DataFrame:
-    """The records behind one month's figure (for analysts): one row per record."""
+    """The records behind one month's figure (for analysts): one row per record, the columns of
+    `RECORD_COLUMNS`, then, for a KPI whose header names its records' sheet (`records`), that
+    record's other columns as currently loaded, and the working days between its `record_days`
+    (`working_days`: what decides a timeliness figure)."""
+    from csc import spec
+
     prepare(cur, (period, period))
     where = "area = $area" if area else "true"
     params = {"area": area} if area else {}
+    details, joins = "", ""
+    if kpi.record_sheet:
+        sheet = spec.SHEETS[kpi.record_sheet]
+        key = sheet.key[0]
+        cols = [c.name for c in sheet.columns if c.name != key and c.name not in _NOT_DETAILS]
+        details = "".join(f", s.{c}" for c in cols)
+        joins = f" left join cur_{sheet.name} as s on s.{key} = r.record_id"
+        if kpi.record_days:
+            start, end = kpi.record_days
+            details += ", d1.wd_index - d0.wd_index as working_days"
+            joins += (f" left join calendar as d0 on d0.day = s.{start}"
+                      f" left join calendar as d1 on d1.day = s.{end}")
     df = cur.execute(
-        f"with records as ({_strip(kpi.sql)}) select * from records where {where} "
-        "order by numerator desc, record_id",
+        f"with records as ({_strip(kpi.sql)}) select r.*{details} from records as r{joins} where {where} "
+        "order by r.numerator desc, r.record_id",
         params,
     ).df()
     prepare(cur)  # restore the full spine for this connection

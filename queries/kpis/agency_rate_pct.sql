@@ -12,6 +12,7 @@
 -- page: workforce
 -- section: Workforce
 -- order: 3
+-- records: workforce
 -- empty: No qualified social workers were in post in these months (load a workforce sheet).
 -- description: The FTE of qualified agency workers in post at the month end as a percentage of the
 -- description: FTE of all qualified workers in post at the month end. Area: the worker's area

@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Assessments
 -- order: 4
+-- records: assessments
 -- empty: No assessments by a worker on the workforce sheet were completed in these months.
 -- description: Of the assessments completed in the month whose worker is a known worker, the
 -- description: percentage whose worker is a qualified worker. Assessments with no worker, or with a

@@ -11,6 +11,8 @@
 -- page: practice
 -- section: Assessments
 -- order: 2
+-- records: assessments
+-- record_days: start_date, completed_date
 -- empty: No assessments were completed in these months.
 -- description: Of the assessments completed in the month, the percentage completed within the limit
 -- description: for their type, counted in working days from the start date to the completion date:

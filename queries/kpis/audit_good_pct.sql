@@ -9,6 +9,7 @@
 -- denominator: cases
 -- suppress: yes
 -- page: none
+-- records: audits
 -- empty: No assessments were audited in these months.
 -- description: Of the case-file audits of assessments dated in the month, the percentage graded
 -- description: Outstanding or Good. Denominator: all assessment audits dated in the month (audits

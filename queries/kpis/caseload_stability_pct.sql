@@ -9,6 +9,7 @@
 -- denominator: cases
 -- suppress: yes
 -- page: none
+-- records: involvements
 -- empty: No children had an allocated worker at the end of these months.
 -- description: Of the children with an involvement open at the month end, the percentage whose
 -- description: involvements that started on or before the month end and were still open after the

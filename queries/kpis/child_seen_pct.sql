@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Assessments
 -- order: 3
+-- records: assessments
 -- empty: No completed assessments in these months record whether the child was seen.
 -- description: Of the assessments completed in the month that record whether the child was seen,
 -- description: the percentage where the child was seen. Assessments that leave "child seen" blank

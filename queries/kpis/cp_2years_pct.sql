@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Child protection
 -- order: 7
+-- records: cp_plans
 -- empty: No child protection plans ended in these months.
 -- description: Of the child protection plans that ended in the month, the percentage that had
 -- description: lasted 2 years or more: the end date is on or after the same day 2 years after the

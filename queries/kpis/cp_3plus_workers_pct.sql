@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Child protection
 -- order: 5
+-- records: cp_plans
 -- empty: No child protection plans were open at the end of these months.
 -- description: Of the child protection plans open at the month end, the percentage whose child has
 -- description: had 3 or more different workers, counting the child's involvements (in any area)

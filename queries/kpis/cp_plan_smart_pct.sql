@@ -9,6 +9,7 @@
 -- denominator: cases
 -- suppress: yes
 -- page: none
+-- records: audits
 -- empty: No child protection plans were audited for being SMART in these months.
 -- description: Of the case-file audits of child protection plans dated in the month that record
 -- description: whether the plan is SMART, the percentage that found it SMART. Audits that leave

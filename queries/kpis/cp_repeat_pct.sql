@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Child protection
 -- order: 6
+-- records: cp_plans
 -- empty: No child protection plans started in these months.
 -- description: Of the child protection plans starting in the month, the percentage where the
 -- description: extract records 1 or more previous plans, or the child has another plan (in any

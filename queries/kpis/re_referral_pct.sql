@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Referrals
 -- order: 1
+-- records: referrals
 -- empty: No referrals were received in these months.
 -- description: Of the referrals dated in the month, the percentage whose child had another referral
 -- description: (in any area) dated on or after the same day 12 months earlier and strictly before

@@ -12,6 +12,7 @@
 -- page: workforce
 -- section: Workforce
 -- order: 5
+-- records: workforce
 -- empty: No qualified social workers were in post in these months (load a workforce sheet).
 -- description: Of the qualified workers in post at the month end, counted as people (not FTE), the
 -- description: percentage with a supervision dated in the 42 days ending on the month end (month

@@ -11,6 +11,8 @@
 -- page: practice
 -- section: Transfers
 -- order: 9
+-- records: transfers
+-- record_days: requested_date, accepted_date
 -- empty: No transfers were accepted in these months.
 -- description: The middle value of the working days from request to acceptance over the transfers
 -- description: accepted in the month; with an even number of transfers, the average of the two

@@ -11,6 +11,8 @@
 -- page: practice
 -- section: Transfers
 -- order: 8
+-- records: transfers
+-- record_days: requested_date, accepted_date
 -- empty: No transfers were accepted in these months.
 -- description: Of the transfers accepted in the month, the percentage accepted within 5 working
 -- description: days of the request (requested to accepted ≤ 5 working days). Denominator: all

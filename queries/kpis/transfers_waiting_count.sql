@@ -11,6 +11,7 @@
 -- page: practice
 -- section: Transfers
 -- order: 10
+-- records: transfers
 -- empty: No transfers were waiting to be accepted at the end of any of these months.
 -- description: The number of transfers requested on or before the month end and not accepted by
 -- description: then (no accepted date, or accepted after the month end). A count, with no

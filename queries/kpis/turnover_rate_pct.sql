@@ -12,6 +12,7 @@
 -- page: workforce
 -- section: Workforce
 -- order: 2
+-- records: workforce
 -- empty: No qualified permanent social workers were in post in these months (load a workforce
 -- empty: sheet).
 -- description: The FTE of qualified, non-agency workers who left in the 12 months to the month end

@@ -356,6 +356,10 @@ def test_records_behind_a_figure_for_directors_and_analysts(council_db, role):
     # July's 4 accepted transfers, 3 of them within 5 working days
     assert len(records) == 4
     assert records["numerator"].sum() == 3
+    # each with its dates and the working days that decided it: the 3 timely within 5, the other not
+    assert {"requested_date", "accepted_date", "from_team", "to_team", "working_days"} <= set(records.columns)
+    assert sorted(records["working_days"] <= 5) == [False, True, True, True]
+    assert (records["numerator"] == (records["working_days"] <= 5)).all()
     assert "Download these records (CSV)" in [b.label for b in at.download_button]
     at.selectbox(key="rec_area").select("North").run()
     assert len(frame(at, "records-table")) == 2

@@ -149,6 +149,40 @@ def test_timely_uses_the_limit_for_each_type_in_working_days(store, load):
     assert not any(period == "2011-03" for period, _ in got)
 
 
+
+def test_the_records_behind_a_timely_figure_show_their_dates_and_working_days(store, load):
+    """An analyst opening the records behind a timeliness figure saw ids and 0/1 only; each record
+    now shows its sheet's columns and the working days that decided it (worked out by hand in the
+    test above and here)."""
+    load(
+        {
+            "Assessments": [
+                ASSESSMENTS,
+                assessment("A1", "Initial", "2011-04-11", "2011-04-21", "North"),  # 8 working days: late
+                assessment("A2", "Initial", "2011-04-14", "2011-04-27", "North"),  # 7 (Easter): timely
+                assessment("A4", "Core", "2011-03-01", "2011-04-29", "South"),  # 40: late
+                assessment("A7", "Initial", "2011-04-28", "2011-05-01", "North"),  # May: not behind April
+            ]
+        },
+        period="2011-04",
+        imported_at=AFTER_APRIL,
+    )
+    rec = kpis.records(store.cursor(), kpis.get("assessments_timely_pct"), "2011-04")
+    assert list(rec.columns[:8]) == list(kpis.RECORD_COLUMNS)
+    assert list(rec.columns[8:]) == ["assessment_type", "start_date", "completed_date", "child_seen", "working_days"]
+    got = {r.record_id: (r.assessment_type, str(r.start_date)[:10], str(r.completed_date)[:10], r.working_days,
+                         r.numerator) for r in rec.itertuples()}
+    assert got == {
+        "A1": ("Initial", "2011-04-11", "2011-04-21", 8, 0),
+        "A2": ("Initial", "2011-04-14", "2011-04-27", 7, 1),
+        "A4": ("Core", "2011-03-01", "2011-04-29", 40, 0),
+    }
+    north = kpis.records(store.cursor(), kpis.get("assessments_timely_pct"), "2011-04", "North")
+    assert sorted(north["record_id"]) == ["A1", "A2"] and set(north["working_days"]) == {7, 8}
+    # a KPI without a records sheet keeps the eight columns
+    assert list(kpis.records(store.cursor(), kpis.get("data_timeliness_days"), "2011-04").columns) == list(
+        kpis.RECORD_COLUMNS)
+
 def test_timely_skips_christmas_substitute_days(store, load):
     load(
         {

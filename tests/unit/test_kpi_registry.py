@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from csc import config, kpis
+from csc import config, kpis, spec
 
 SPEC = Path("/work/shared/spec")  # the project's specification, where it is available
 DOCS = config.ROOT / "docs" / "kpis.md"
@@ -136,7 +136,16 @@ def test_every_kpi_returns_the_record_columns_with_data(store, load):
     cur = store.cursor()
     for name, kpi in kpis.registry().items():
         df = kpis.records(cur, kpi, "2011-04")
-        assert tuple(df.columns) == kpis.RECORD_COLUMNS, name
+        assert tuple(df.columns[:8]) == kpis.RECORD_COLUMNS, name
+        details = tuple(df.columns[8:])  # the record's own sheet's columns, for a KPI that names it
+        if kpi.record_sheet:
+            sheet = spec.SHEETS[kpi.record_sheet]
+            assert details == tuple(c for c in sheet.column_names if c not in (*sheet.key, *kpis._NOT_DETAILS)) \
+                + (("working_days",) if kpi.record_days else ()), name
+            if len(df):  # each record found in its sheet (its key is the record id)
+                assert df[list(details)].notna().any(axis=1).all(), name
+        else:
+            assert details == (), name
         if name not in ("audit_good_pct", "transfers_waiting_count"):  # nothing of theirs in this extract
             assert len(df) >= 1, name
         assert set(df["period"]) <= {"2011-04"}, name
@@ -180,3 +189,21 @@ def test_files_are_read_again_when_the_data_version_moves_and_at_once_outside_th
     retitle(queries, "Agency share, edited again")
     monkeypatch.setattr(kpis, "files_key", None)  # the command line, the tests
     assert kpis.get(RETITLED).title == "Agency share, edited again"
+
+
+@pytest.mark.parametrize("keys, error", [
+    ("-- records: nowhere\n", "records must name a sheet with a one-column key"),
+    ("-- records: establishment\n", "records must name a sheet with a one-column key"),  # keyed by team and month
+    ("-- record_days: start_date, completed_date\n", "record_days needs records"),
+    ("-- records: assessments\n-- record_days: start_date, assessment_type\n", "two date columns of assessments"),
+    ("-- records: assessments\n-- record_days: start_date\n", "two date columns of assessments"),
+])
+def test_a_records_sheet_that_the_contract_does_not_have_is_refused(tmp_path, keys, error):
+    path = tmp_path / "x_pct.sql"
+    path.write_text("-- kpi: x_pct\n-- title: X\n-- action: A1\n-- unit: pct\n-- direction: higher\n"
+                    f"-- aggregate: ratio\n{keys}select 1")
+    with pytest.raises(ValueError, match=error):
+        kpis.parse_kpi(path)
+    path.write_text("-- kpi: x_pct\n-- title: X\n-- action: A1\n-- unit: pct\n-- direction: higher\n"
+                    "-- aggregate: ratio\n-- records: assessments\n-- record_days: start_date, completed_date\nselect 1")
+    assert kpis.parse_kpi(path).record_days == ("start_date", "completed_date")
