@@ -135,7 +135,7 @@ def summary_html(link_query: str) -> str:
             "</div>")
     greens = int((df["rag"] == "green").sum())
     reds = int((df["rag"] == "red").sum())
-    improving = int((df["variation"] == "special_cause_improvement").sum())
+    improving = int(df["improved"].fillna(False).astype(bool).sum())  # as the verdicts say it (`Verdict.improved`)
     tiles = ui.tiles([{"label": label, "value": value} for label, value in (
         ("Measures meeting target", f"{greens} of {len(df)}"), ("Measures red", reds),
         ("Showing real improvement (SPC)", improving), ("Actions", len(plan.actions)))])

@@ -119,7 +119,7 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
     out = _board_row(row, shown, action)
     if row["value"] is not None:  # the same verdict, in words that name no hidden figure
         vd = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period, shown=shown).verdict
-        out.update(verdict=vd.sentence, small_base=vd.small_base)
+        out.update(verdict=vd.sentence, small_base=vd.small_base, improved=vd.improved)
         if out.get("suppressed"):  # a month the board may not see is not rated for it (`verdict.verdict`)
             out.update(rag=vd.rag, variation=vd.variation, assurance=vd.assurance, trajectory=vd.trajectory)
     return out
@@ -174,6 +174,7 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
         "change_since_start": None,
         "rag": None,
         "variation": None,
+        "improved": False,
         "assurance": None,
         "trajectory": None,
         "verdict": None,
@@ -205,6 +206,7 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
         change_since_start=None if start_value is None else value - start_value,
         rag=vd.rag,
         variation=vd.variation,
+        improved=vd.improved,
         assurance=vd.assurance,
         trajectory=vd.trajectory,
         verdict=vd.sentence,

@@ -66,6 +66,9 @@ class Verdict:
     sentence: str
     headline: str
     notes: tuple[str, ...] = ()
+    # the sentence says "a real improvement": this month's signal, or the evidenced shift the
+    # limits were recalculated from (the Overview counts these, as its words say them)
+    improved: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,7 @@ def verdict(
     rule = point.rule if point else None
     limits = "" if hide_limits else _limits_words(lpl, upl, unit)
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
+    moved = None
     if unsaid_small:
         second = "no significant change"
         variation_stated, rule = spc.COMMON_CAUSE, None
@@ -326,8 +330,9 @@ def verdict(
     for part in (second, third, fourth):
         if part:
             sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
+    improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and moved.startswith("a real improvement"))
     return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
-                assurance=assurance)
+                assurance=assurance, improved=improved)
 
 
 def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt) -> str | None:

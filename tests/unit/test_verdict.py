@@ -267,3 +267,5 @@ def test_a_steady_new_level_still_says_the_change_that_made_it():
     flat = verdict.verdict(title="M", unit="%", direction="increase", periods=periods[:12], values=values[:12],
                            result=spc.baseline_xmr(values[:12], 12, "increase", None, bounds=(0, 100)))
     assert "since" not in flat.sentence
+    # the Overview's count of measures showing a real improvement counts what the words say
+    assert (up.improved, down.improved, flat.improved) == (True, False, False)
