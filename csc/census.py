@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from csc import annexa_lists, spec
+from csc import annexa_lists, kpis, spec
 from csc.extract import EARLIEST, Extract, Problem, SheetData, validate_values
 
 SOURCE_FORMAT = "csww"
@@ -239,22 +239,9 @@ def census_note(cur, board: bool = False) -> str | None:
         latest[period] = (name, import_id)  # the latest import of each census month is the current one
     listed = "; ".join(f"{period} from the census at 30 September (\"{name}\", import {i})" if period.endswith("-09")
                        else f"{period} from \"{name}\" (import {i})" for period, (name, i) in latest.items())
-    # the census's unlinked workers, and the other sources' workers in post at some time one of them was
     unlinked, others = cur.execute(
-        """
-        with w as (
-            select w.*, i.source_format = $f as from_census
-            from cur_workforce as w join imports as i on i.import_id = w.import_id
-        ),
-        unlinked as (select * from w where from_census and team = $team and area_office = $area)
-        select
-            (select count(*) from unlinked),
-            (select count(*) from w as o where not o.from_census and exists (
-                select 1 from unlinked as u
-                where u.start_date < coalesce(o.end_date, '9999-12-31'::date)
-                and o.start_date < coalesce(u.end_date, '9999-12-31'::date)))
-        """,
-        {"f": SOURCE_FORMAT, "team": CENSUS_TEAM, "area": annexa_lists.NO_TEAM_AREA},
+        kpis.app_sql("census_unlinked_workers"),
+        {"census": SOURCE_FORMAT, "team": CENSUS_TEAM, "area": annexa_lists.NO_TEAM_AREA},
     ).fetchall()[0]
     note = ("Workforce figures (agency, turnover, vacancies) include the children's social work workforce census "
             f"({listed}): its workers count in every month they were in post. ")

@@ -366,12 +366,9 @@ def census_beside_workforce(cur: duckdb.DuckDBPyConnection, extract: Extract) ->
     the same people every workforce figure counts them twice (a review loaded a census beside the
     demo council's sheets and 98 published figures moved). Said before the load, with the numbers;
     whether they are the same people only the analyst can tell."""
-    from csc import census
-
-    day = getattr(extract, "census_date", None)
+    day = getattr(extract, "census_date", None)  # only a census has one (`csc.census.CensusExtract`)
     data = extract.sheets.get("workforce")
-    if getattr(extract, "source_format", None) != census.SOURCE_FORMAT or day is None or data is None \
-            or data.table is None:
+    if day is None or data is None or data.table is None:
         return []
     cur.register("_census_incoming", data.table.select(["worker_id", "start_date", "end_date"]))
     try:
@@ -384,7 +381,7 @@ def census_beside_workforce(cur: duckdb.DuckDBPyConnection, extract: Extract) ->
             f"select count(*), min(w.start_date) from cur_workforce as w join imports as i on i.import_id = w.import_id "
             f"where i.source_format <> $census and {in_post('w')} "
             "and w.worker_id not in (select worker_id from _census_incoming)",
-            {"day": day, "census": census.SOURCE_FORMAT}).fetchall()
+            {"day": day, "census": extract.source_format}).fetchall()
     finally:
         cur.unregister("_census_incoming")
     if not census_n or not sheet_n:
