@@ -53,6 +53,7 @@ class CensusExtract(Extract):
     census_date: dt.date | None = None
     la: str | None = None
     unmapped_teams: tuple = ()
+    unlinked: frozenset = frozenset()  # the worker ids (SWE numbers) the census could not link to the case system
 
 
 def _error(message: str, **kw) -> Problem:
@@ -141,11 +142,14 @@ def read(
     year_start = census_date.replace(year=census_date.year - 1) + dt.timedelta(days=1)
 
     rows = []
+    unlinked = set()
     linked = early = 0
     for i, w in enumerate(root.findall("CSWWWorker"), start=1):
         swe = (w.findtext("SWENo") or "").strip()
         worker = registrations.get(swe_key(swe))
         linked += worker is not None
+        if worker is None:
+            unlinked.add(swe)
         worker = worker or swe
         team, area = worker_teams.get(worker, (None, None))
         fte = next((v for v in (w.findtext("FTE"), w.findtext("FTE30")) if v and float(v) > 0), None)
@@ -174,6 +178,7 @@ def read(
     if typed is None:
         return extract
     extract.sheets["workforce"] = SheetData(spec.SHEETS["workforce"], "CSWWWorker", 0, headers, typed, typed.num_rows)
+    extract.unlinked = frozenset(unlinked)
 
     vacancies = float(root.findtext("LALevelVacancies/NumberOfVacancies") or 0)
     establishment = _establishment(typed, census_date, vacancies)
@@ -239,18 +244,19 @@ def census_note(cur, board: bool = False) -> str | None:
         latest[period] = (name, import_id)  # the latest import of each census month is the current one
     listed = "; ".join(f"{period} from the census at 30 September (\"{name}\", import {i})" if period.endswith("-09")
                        else f"{period} from \"{name}\" (import {i})" for period, (name, i) in latest.items())
-    unlinked, others = cur.execute(
+    beside_unlinked, others, unlinked = cur.execute(
         kpis.app_sql("census_unlinked_workers"),
         {"census": SOURCE_FORMAT, "team": CENSUS_TEAM, "area": annexa_lists.NO_TEAM_AREA},
     ).fetchall()[0]
     note = ("Workforce figures (agency, turnover, vacancies) include the children's social work workforce census "
             f"({listed}): its workers count in every month they were in post. ")
-    if unlinked and others and board:
-        return note + ("Some of them are not linked to the case system and the workforce sheets list other workers "
-                       "in post beside them: where these are the same people, they are counted twice.")
-    if unlinked and others:
-        return note + (f"{unlinked:,} of them are not linked to the case system (area \"{annexa_lists.NO_TEAM_AREA}\") "
-                       f"and the workforce sheets list {others:,} workers in post beside them: where these are the same "
-                       "people, they are counted twice (load the SSD professionals table to link them).")
+    if others and board:
+        return note + ("Some of them are not linked to the case system and were in post at the same month ends as "
+                       "workers of the workforce sheets: where these are the same people, they are counted twice.")
+    if others:
+        return note + (f"{beside_unlinked:,} of them, not linked to the case system (area \"{annexa_lists.NO_TEAM_AREA}\"), "
+                       f"were in post at the same month ends as {others:,} workers of the workforce sheets: where "
+                       "these are the same people, they are counted twice (load the SSD professionals table to link "
+                       "them).")
     return note + (f"Workers it does not link to the case system are under the area \"{annexa_lists.NO_TEAM_AREA}\"."
                    if unlinked else "Every one of them is linked to the case system's worker.")

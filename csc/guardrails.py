@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from csc import spec, workdays
@@ -370,13 +371,15 @@ def census_beside_workforce(cur: duckdb.DuckDBPyConnection, extract: Extract) ->
     data = extract.sheets.get("workforce")
     if day is None or data is None or data.table is None:
         return []
-    cur.register("_census_incoming", data.table.select(["worker_id", "start_date", "end_date"]))
+    incoming = data.table.select(["worker_id", "start_date", "end_date"])
+    unlinked = pa.array([w in extract.unlinked for w in incoming.column("worker_id").to_pylist()], pa.bool_())
+    cur.register("_census_incoming", incoming.append_column("unlinked", unlinked))
     try:
         def in_post(t: str) -> str:  # as the KPIs' month-end snapshot has it (stg_workers_in_post)
             return f"{t}.start_date <= $day and coalesce({t}.end_date, '9999-12-31'::date) > $day"
         (census_n, census_first), = cur.execute(
-            f"select count(*), min(c.start_date) from _census_incoming as c where {in_post('c')} "
-            "and c.worker_id not in (select worker_id from cur_workforce)", {"day": day}).fetchall()
+            f"select count(*), min(c.start_date) from _census_incoming as c where c.unlinked and {in_post('c')}",
+            {"day": day}).fetchall()
         (sheet_n, sheet_first), = cur.execute(
             f"select count(*), min(w.start_date) from cur_workforce as w join imports as i on i.import_id = w.import_id "
             f"where i.source_format <> $census and {in_post('w')} "

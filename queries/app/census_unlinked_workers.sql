@@ -1,25 +1,39 @@
--- The workforce census's workers it could not link to the case system (team and area office the
--- census's placeholders, $team and $area), and the other sources' workers in post at some time one
--- of them was ("in post": started, and not ended, as stg_workers_in_post has it). `csc.census.census_note`.
+-- How many workers the workforce census could not link to the case system (team and area office
+-- the census's placeholders, $team and $area) and how many workers of other sources were in post
+-- at a month end together with one of them: "in post" at a month end m1 as stg_workers_in_post has
+-- it (start <= m1 < end), so a pair shares a month end when the first month end on or after the
+-- later start falls before the earlier end. Those pairs are what the KPIs may count twice.
+-- `csc.census.census_note`.
 with
 
 workers as (
-    select w.*, i.source_format = $census as from_census
+    select
+        w.worker_id,
+        w.start_date,
+        coalesce(w.end_date, '9999-12-31'::date) as end_date,
+        i.source_format = $census as from_census,
+        w.team = $team and w.area_office = $area as placeholder,
     from cur_workforce as w
     inner join imports as i on i.import_id = w.import_id
+    where w.start_date is not null  -- never in post (an SSD professional without dates)
 ),
 
-unlinked as (
-    select * from workers where from_census and team = $team and area_office = $area
+pairs as (
+    select
+        u.worker_id as unlinked,
+        o.worker_id as other,
+    from workers as u
+    inner join workers as o
+        on last_day(greatest(u.start_date, o.start_date)) < least(u.end_date, o.end_date)
+    where
+        u.from_census
+        and u.placeholder
+        and not o.from_census
 )
 
 select
-    (select count(*) from unlinked) as unlinked,
-    (
-        select count(*) from workers as o
-        where not o.from_census and exists (
-            select 1 from unlinked as u
-            where u.start_date < coalesce(o.end_date, '9999-12-31'::date)
-            and o.start_date < coalesce(u.end_date, '9999-12-31'::date)
-        )
-    ) as beside
+    count(distinct unlinked) as unlinked,
+    count(distinct other) as beside,
+    (select count(*) from cur_workforce as w inner join imports as i on i.import_id = w.import_id
+     where i.source_format = $census and w.team = $team and w.area_office = $area) as unlinked_all,
+from pairs

@@ -201,10 +201,16 @@ def test_a_census_beside_the_workforce_sheets_warns_that_unlinked_workers_may_co
         assert "already list 3 other worker(s) in post that day" in warning.message
         assert "(from 2020-01)" in warning.message
         assert store.import_file(path, "2022-09", user="t").status == "loaded"
+        # the same census checked again (a corrected file, say): its unlinked workers are loaded now,
+        # under their SWE numbers, and still beside the sheets' (a review: it then said nothing)
+        (again,) = [p for p in store.validate(path, period="2022-09").problems if p.code == "census_beside_workforce"]
+        assert "This census has 2 worker(s) in post on 30/09/2022" in again.message
         note = census.census_note(store.cursor())
-        # the census's 4 workers are all unlinked (team "Workforce census"); the sheets' W1..W3 beside them
-        assert "4 of them are not linked to the case system" in note
-        assert "the workforce sheets list 3 workers in post beside them" in note and "counted twice" in note
+        # the census's 4 workers are all unlinked (team "Workforce census"), and each shares month ends
+        # with W1..W3 (in post since 2010, not left): SW0000200002 2015-01 to 30/06/2022, SW0000200004
+        # from 15/10/2022, in post on 31/10/2022
+        assert ("4 of them, not linked to the case system (area \"Not allocated\"), were in post at the same month "
+                "ends as 3 workers of the workforce sheets") in note and "counted twice" in note
         board = census.census_note(store.cursor(), board=True)  # the board sees no small numbers
         assert "counted twice" in board and not any(ch.isdigit() for ch in board.split("):", 1)[1])
 
@@ -234,3 +240,26 @@ def test_a_census_alone_or_linked_says_nothing_of_counting_twice(tmp_path):
         store.import_file(path, "2022-09", user="t")
         note = census.census_note(store.cursor())
         assert "counted twice" not in note and "Workers it does not link" in note
+
+
+def test_a_census_worker_and_a_sheet_worker_in_post_at_no_common_month_end_are_not_counted_twice(tmp_path):
+    """The KPIs count a worker in post at a month end (start on or before it, not ended by it): a
+    sheet worker in post from 05/09/2022 to 20/09/2022 is in post at no month end, so beside an
+    unlinked census worker nothing is counted twice, and the note says nothing of it (a review:
+    it did, counting any overlap of dates)."""
+    from tests.corpus import write_xlsx, WORKFORCE
+
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers=worker("SW0000300001", 0, "1.000000", "2022-01-01")))
+    with Store.open(tmp_path / "db.duckdb") as store:
+        short = [list(WORKFORCE), ["W7", "North", "Team A", "Social Worker", "Y", "N", 1, D(2022, 9, 5), D(2022, 9, 20), None]]
+        assert store.import_file(write_xlsx(tmp_path / "x.xlsx", {"workforce": short}), "2022-09",
+                                 user="t").status == "loaded"
+        assert store.import_file(path, "2022-09", user="t").status == "loaded"
+        note = census.census_note(store.cursor())
+        assert "counted twice" not in note and "Workers it does not link" in note
+        # one more day, to 30/09/2022 ... still not in post at it (it ended on it); to 01/10/2022: in post on 30/09
+        short[1][8] = D(2022, 10, 1)
+        assert store.import_file(write_xlsx(tmp_path / "y.xlsx", {"workforce": short}), "2022-10",
+                                 user="t").status == "loaded"
+        assert "1 of them, not linked" in census.census_note(store.cursor())
