@@ -733,9 +733,15 @@ def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | N
     if kpi.record_sheet:
         sheet = spec.SHEETS[kpi.record_sheet]
         key = sheet.key[0]
-        cols = [c.name for c in sheet.columns if c.name != key and c.name not in _NOT_DETAILS]
+        cols = [c.name for c in sheet.columns
+                if c.name != key and c.name not in _NOT_DETAILS and c.name not in (*RECORD_COLUMNS, "working_days")]
+        source = f"cur_{sheet.name}"
+        if sheet.name == "involvements" and has_table(cur, "inferred_involvements"):
+            # with no involvements sheet, the changes of worker inferred from Annex A lists (`INF-...`)
+            picked = ", ".join((key, *cols))
+            source = f"(select {picked} from cur_involvements union all select {picked} from inferred_involvements)"
         details = "".join(f", s.{c}" for c in cols)
-        joins = f" left join cur_{sheet.name} as s on s.{key} = r.record_id"
+        joins = f" left join {source} as s on s.{key} = r.record_id"
         if kpi.record_days:
             start, end = kpi.record_days
             details += ", d1.wd_index - d0.wd_index as working_days"

@@ -240,7 +240,9 @@ def _not_for_role(p: pages.Page) -> Callable[[], None]:
                 "are in the menu.")
         home = next(q for q in pages.offered() if q.default)
         st.page_link(home.file, label=f"Go to the {home.title}")
-        store().audit_soon(v.user, v.role, "page_refused", {"page": p.key})
+        if not st.session_state.get(f"_refused_{p.key}"):  # once a session, not on every rerun
+            store().audit_soon(v.user, v.role, "page_refused", {"page": p.key})
+            st.session_state[f"_refused_{p.key}"] = True
 
     page.__name__ = f"not_for_role_{p.key}"
     return page

@@ -51,7 +51,7 @@ AUDIT_ACTIONS = {
     "view": "Viewed", "import": "Imported", "rollback": "Rolled back", "export": "Exported",
     "plan_change": "Changed the plan", "team_areas": "Mapped teams to area offices", "rebuild": "Rebuilt the database",
     "page_refused": "Opened a page not for their role", "import_refused": "File refused",
-    "upload_refused": "Upload refused", "refresh": "Recomputed the figures", "rebuild_renumber": "Rebuilt the database",
+    "upload_refused": "Upload refused", "refresh": "Recomputed the figures", "rebuild_renumber": "Kept an import's number in a rebuild",
     "teams_awaiting_area": "Listed teams without an area office",
 }
 ROLES = {"director": "Director", "board": "Board member", "analyst": "Performance analyst"}

@@ -454,6 +454,10 @@ def test_inferred_involvements_from_allocated_worker(store, tmp_path):
     assert figure(store, "caseload_stability_pct", "2011-04") == (3.0, 3.0)
     assert figure(store, "caseload_stability_pct", "2011-05") == (1.0, 2.0)
     assert figure(store, "caseload_stability_pct", "2011-06") == (1.0, 2.0)
+    # the records behind May's figure show each inferred involvement's dates (C1's with W2 from 1 May)
+    records = kpis.records(store.cursor(), kpis.get("caseload_stability_pct"), "2011-05")
+    assert {(r.record_id, str(r.start_date)[:10]) for r in records.itertuples()} == {
+        (f"INF-{c1}-201105", "2011-05-01"), (f"INF-{c2}-201104", "2011-04-01")}
 
 
 def test_inference_follows_rollbacks_and_gives_way_to_an_involvements_sheet(store, tmp_path):
