@@ -372,7 +372,7 @@ def census_beside_workforce(cur: duckdb.DuckDBPyConnection, extract: Extract) ->
     if day is None or data is None or data.table is None:
         return []
     incoming = data.table.select(["worker_id", "start_date", "end_date"])
-    unlinked = pa.array([w in extract.unlinked for w in incoming.column("worker_id").to_pylist()], pa.bool_())
+    unlinked = pc.is_in(incoming.column("worker_id"), value_set=pa.array(sorted(extract.unlinked), pa.string()))
     cur.register("_census_incoming", incoming.append_column("unlinked", unlinked))
     try:
         def in_post(t: str) -> str:  # as the KPIs' month-end snapshot has it (stg_workers_in_post)

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import config, privacy, suppression, workdays
+from csc import config, privacy, spec, suppression, workdays
 from csc.months import add_months
 from csc.schema import has_table
 
@@ -299,8 +299,6 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
 
 def _record_details(path: Path, sheet_name: str, days: str) -> dict:
     """The `records` and `record_days` header keys, checked against the contract (`csc.spec`)."""
-    from csc import spec
-
     if not sheet_name:
         if days:
             raise ValueError(f"{path.name}: record_days needs records (the sheet whose key record_id is)")
@@ -715,8 +713,9 @@ def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period:
     return privacy.round_rates(df, df["kpi"].isin(params["rates"])) if board else df.assign(suppressed=False)
 
 
-#: Columns of a record's sheet not repeated beside the records behind a figure (they are there already, or bookkeeping)
-_NOT_DETAILS = {"child_id", "worker_id", "area_office", "team"}
+#: Columns of a record's sheet not repeated beside the records behind a figure: there already (its area
+#: office is the record's area), or the name the working days take
+_NOT_DETAILS = {*RECORD_COLUMNS, "area_office", "working_days"}
 
 
 def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | None = None) -> pd.DataFrame:
@@ -724,8 +723,6 @@ def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | N
     `RECORD_COLUMNS`, then, for a KPI whose header names its records' sheet (`records`), that
     record's other columns as currently loaded, and the working days between its `record_days`
     (`working_days`: what decides a timeliness figure)."""
-    from csc import spec
-
     prepare(cur, (period, period))
     where = "area = $area" if area else "true"
     params = {"area": area} if area else {}
@@ -733,8 +730,7 @@ def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | N
     if kpi.record_sheet:
         sheet = spec.SHEETS[kpi.record_sheet]
         key = sheet.key[0]
-        cols = [c.name for c in sheet.columns
-                if c.name != key and c.name not in _NOT_DETAILS and c.name not in (*RECORD_COLUMNS, "working_days")]
+        cols = [c for c in sheet.column_names if c != key and c not in _NOT_DETAILS]
         source = f"cur_{sheet.name}"
         if sheet.name == "involvements" and has_table(cur, "inferred_involvements"):
             # with no involvements sheet, the changes of worker inferred from Annex A lists (`INF-...`)

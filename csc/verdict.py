@@ -330,7 +330,7 @@ def verdict(
     for part in (second, third, fourth):
         if part:
             sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
-    improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and moved.startswith("a real improvement"))
+    improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and _shift_better(result, direction))
     return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
                 assurance=assurance, improved=improved)
 
@@ -342,13 +342,21 @@ def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt)
     shift = result.shift
     if shift is None or result.mean is None or not 0 <= shift.index < len(periods):
         return None
-    if direction == spc.NEUTRAL:
+    better = _shift_better(result, direction)
+    if better is None:
         kind = "a real change " + ("upwards" if shift.side > 0 else "downwards")
     else:
-        better = (shift.side > 0) == (direction == spc.INCREASE)
         kind = "a real improvement" if better else "a real deterioration"
     return (f"{kind} since {spc.period_label(periods[shift.index])} (the level moved from "
             f"{fmt(shift.baseline_mean)} to {fmt(result.mean)})")
+
+
+def _shift_better(result: spc.XmrResult, direction: str) -> bool | None:
+    """Whether the evidenced shift (`result.shift`) went the measure's better way; None with no
+    shift or no better way."""
+    if result.shift is None or direction == spc.NEUTRAL:
+        return None
+    return (result.shift.side > 0) == (direction == spc.INCREASE)
 
 
 def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | None:

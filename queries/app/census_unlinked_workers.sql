@@ -15,7 +15,6 @@ workers as (
         w.team = $team and w.area_office = $area as placeholder,
     from cur_workforce as w
     inner join imports as i on i.import_id = w.import_id
-    where w.start_date is not null  -- never in post (an SSD professional without dates)
 ),
 
 pairs as (
@@ -29,11 +28,13 @@ pairs as (
         u.from_census
         and u.placeholder
         and not o.from_census
+        -- a worker without a start date is never in post (an SSD professional without dates)
+        and u.start_date is not null
+        and o.start_date is not null
 )
 
 select
     count(distinct unlinked) as unlinked,
     count(distinct other) as beside,
-    (select count(*) from cur_workforce as w inner join imports as i on i.import_id = w.import_id
-     where i.source_format = $census and w.team = $team and w.area_office = $area) as unlinked_all,
+    (select count(*) from workers where from_census and placeholder) as unlinked_all,
 from pairs
