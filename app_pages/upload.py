@@ -61,7 +61,9 @@ uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "
 
 # The bytes stay in memory; check and load each copy them into a private folder of their own,
 # removed afterwards (csc.uploads). The digest shown here is the one the load insists on. The
-# check runs once per file and data version, and only plain values of it are kept in the session.
+# check runs once per file and data version, and only plain values of it are kept in the session;
+# the file's read itself is kept by the store (`Store.validate`), so the month's warnings and the
+# load do not read the file again.
 checked = None
 if uploaded is not None:
     checked_key = f"_checked_{uploaded.file_id}_{ui.version()}"
@@ -114,7 +116,7 @@ except Exception as exc:
     st.error(str(exc))
     st.stop()
 
-if period not in checked["guardrails"]:  # the month-dependent warnings need the file's records: read it again
+if period not in checked["guardrails"]:  # the month-dependent warnings need the file's records (the read kept)
     with st.spinner(f"Comparing the file with what is loaded for {period}..."):
         again = uploads.check(store, uploaded.getvalue(), uploaded.name, v.user, v.role)
         checked["guardrails"][period] = [p.as_dict() for p in

@@ -10,6 +10,7 @@ sees either the state before or the state after, never a mix.
 from __future__ import annotations
 
 import atexit
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -53,6 +54,13 @@ AUDIT_LINGER = 1.0
 #: an import of 100,000 rows returns 0.1 s sooner. Nothing a reader sees depends on it.
 CHECKPOINT_AFTER = 16 * 2**20
 
+#: A file's read (`Store.validate`: every sheet read and checked, the costly part of a check) is
+#: kept for the next look at the same bytes, so an upload is read once, not three times (checked,
+#: compared with the month chosen, loaded): at most this many reads, none older than `READ_KEPT_FOR`
+#: seconds, and none past the next write transaction (a read may depend on the data: Annex A's team
+#: areas, the SSD's and the census's known workers).
+READ_KEPT = 2
+READ_KEPT_FOR = 30 * 60
 
 
 class StoreError(Exception):
@@ -153,6 +161,9 @@ class Store:
         self._writer: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._closed = False
+        # the latest reads of files (`validate`): (digest, name, day, data version) -> (when, read)
+        self._reads: dict[tuple, tuple[float, Extract]] = {}
+        self._reads_lock = threading.Lock()
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -251,6 +262,7 @@ class Store:
                 w.cur.execute("commit")
                 self._mine.n = self.writes_here() + 1
                 _COMMITS[self._file] += 1  # after the commit: a reader that saw the old count reads again
+                self._forget_reads()  # a file's read may depend on the data that just changed
             except BaseException:
                 w.cur.execute("rollback")
                 for work in w._undo:
@@ -356,12 +368,66 @@ class Store:
 
     # -- importing -----------------------------------------------------------------------
     def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None,
-                 period: str | None = None, as_of: dt.date | None = None) -> Extract:
+                 period: str | None = None, as_of: dt.date | None = None, sha256: str | None = None) -> Extract:
         """Read and check a workbook, storing nothing; adds the warnings that need the database
         (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
         day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa`. Nothing is written here: the
         teams a refused Annex A or SSD file names are recorded apart from the data by the caller
-        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`)."""
+        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`).
+
+        The read is kept (`READ_KEPT`) and given again for the same bytes (`sha256`, their digest
+        if known), name and day at the same data version: what an upload's check read, its load
+        does not read again. Each caller gets its own list of problems."""
+        today = today or dt.date.today()
+        if sha256 is None:
+            try:
+                with open(path, "rb") as fh:  # streamed: a file too large to read is refused by the checks
+                    sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:  # no such file, a folder, ...: the reader says what is wrong, nothing is kept
+                sha256 = None
+        try:  # Annex A's child ids are pseudonymised as they are read: with this key
+            secret = hashlib.sha256(config.id_key(self.path)).digest()
+        except crypto.KeyError_:  # a key kept wrongly: a file can still be checked (not Annex A), not kept
+            secret = None
+        version = self.data_version()
+        key = (sha256, original_name or Path(path).name, today, secret, version)
+        keep = sha256 is not None and secret is not None
+        kept = self._kept_read(key) if keep else None
+        if kept is None:
+            kept = self._read(path, original_name, today)
+            if keep and self.data_version() == version:  # not kept if the data changed while it was read
+                self._keep_read(key, kept)
+        extract = copy.copy(kept)  # the kept read's problems and sheets stay as they were read
+        extract.problems, extract.sheets = list(kept.problems), dict(kept.sheets)
+        if extract.ok:
+            extract.problems.extend(self._unknown_worker_warnings(extract))
+            if period is not None:
+                extract.problems.extend(self.guardrail_warnings(extract, period, original_name or Path(path).name,
+                                                                as_of or today))
+        return extract
+
+    def _kept_read(self, key: tuple) -> Extract | None:
+        with self._reads_lock:
+            now = time.monotonic()
+            for k in [k for k, (when, _) in self._reads.items() if now - when > READ_KEPT_FOR]:
+                del self._reads[k]  # a file checked and never loaded is not kept in memory for ever
+            kept = self._reads.get(key)
+            return kept[1] if kept else None
+
+    def _keep_read(self, key: tuple, extract: Extract) -> None:
+        with self._reads_lock:
+            self._reads.pop(key, None)
+            self._reads[key] = (time.monotonic(), extract)
+            while len(self._reads) > READ_KEPT:
+                del self._reads[next(iter(self._reads))]  # the oldest
+
+    def _forget_reads(self) -> None:
+        with self._reads_lock:
+            self._reads.clear()
+
+    def _read(self, path: str | Path, original_name: str | None, today: dt.date) -> Extract:
+        """The file read and checked by the reader of its kind (`validate`, before the warnings
+        that need the database)."""
         if annexa.is_annex_a(path, original_name):
             extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),
                                   original_name=original_name, today=today)
@@ -377,11 +443,6 @@ class Store:
         else:
             extract = read_workbook(path, original_name=original_name, today=today)
         forget_reads()  # the workbook's text, kept by the Annex A check for the read (`csc.extract.sheet_text`)
-        if extract.ok:
-            extract.problems.extend(self._unknown_worker_warnings(extract))
-            if period is not None:
-                extract.problems.extend(self.guardrail_warnings(extract, period, original_name or Path(path).name,
-                                                                as_of or today))
         return extract
 
     def guardrail_warnings(self, extract: Extract, period: str | None, file_name: str | None = None,
@@ -470,7 +531,7 @@ class Store:
         step(1, 4, "Validating every sheet")
         with private_copy(raw, name) as work:
             extract = self.validate(work, original_name=name, today=max(today, dt.date.today()), period=period,
-                                    as_of=today)
+                                    as_of=today, sha256=digest)
             if not extract.ok:
                 self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
                 annexa_teams.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart

@@ -191,3 +191,19 @@ def test_the_run_that_loads_draws_the_load_button_disabled(db, tmp_path):
     assert not at.exception, [e.value for e in at.exception]
     assert "This file is already loaded for 2012-03 (import 1); nothing was changed." in shown(texts(at))
     assert at.button(key="load").disabled
+
+
+def test_an_upload_is_read_once_from_its_check_to_its_load(db, monkeypatch):
+    """Checked on arrival, compared with the month the page chose and with another typed, loaded:
+    one read of the file (it was three, each as costly as the load's own)."""
+    reads: list[str] = []
+    real = Store._read
+    monkeypatch.setattr(Store, "_read", lambda self, path, name, today: reads.append(name) or real(self, path, name, today))
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    at.text_input(key="upload_period").set_value("2012-03").run()  # a month already loaded: its warnings
+    assert any("2012-03" in w for w in warnings(at))
+    at.text_input(key="upload_period").set_value("2012-04").run()
+    at.button(key="load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Loaded import 2 for 2012-04: 2 rows in 2 sheet(s)." in shown(texts(at))
+    assert reads == ["extract-2012-04.xlsx"]

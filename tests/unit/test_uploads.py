@@ -3,6 +3,7 @@ through a shared folder, a planted symlink redirects nothing, and nothing is lef
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import stat
@@ -100,3 +101,73 @@ def test_the_private_copy_is_removed_even_when_reading_fails(private_tmp):
             assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
             raise RuntimeError
     assert list(private_tmp.iterdir()) == []
+
+
+# --- one read per upload: what the check read, the load does not read again -------------------------
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The names of the files read (`Store._read`: every sheet read and checked), in order."""
+    from csc.store import Store
+
+    seen: list[str] = []
+    real = Store._read
+
+    def counting(self, path, original_name, today):
+        seen.append(original_name or Path(path).name)
+        return real(self, path, original_name, today)
+
+    monkeypatch.setattr(Store, "_read", counting)
+    return seen
+
+
+def test_a_check_and_its_load_read_the_file_once(store, tmp_path, private_tmp, reads):
+    data = workbook(tmp_path, "a.xlsx", 3)
+    checked = uploads.check(store, data, "April.xlsx", "ana", "analyst")
+    again = uploads.check(store, data, "April.xlsx", "ana", "analyst")  # the page, for a month's warnings
+    assert checked.ok and again.ok and reads == ["April.xlsx"]
+    result = uploads.load(store, data, "April.xlsx", "2011-04", "ana", "analyst", checked.sha256)
+    assert result.status == "loaded" and result.row_counts == {"referrals": 3}
+    assert reads == ["April.xlsx"]
+    assert store.cursor().execute("select count(*) from raw_referrals").fetchall() == [(3,)]
+    assert not store._reads  # nothing kept in memory once loaded (the child ids as read, not pseudonymised)
+    # the load changed the data: the same bytes checked now are read again (a read can depend on
+    # the data: Annex A's team areas, the SSD's and the census's known workers)
+    assert uploads.check(store, data, "April.xlsx", "ana", "analyst").ok
+    assert reads == ["April.xlsx", "April.xlsx"]
+
+
+def test_a_read_is_kept_only_for_the_same_bytes_name_and_day(store, tmp_path, reads):
+    a, b = write_xlsx(tmp_path / "a.xlsx", {"referrals": referrals(3)}), write_xlsx(tmp_path / "b.xlsx", {"referrals": referrals(4)})
+    store.validate(a)
+    store.validate(a)  # kept
+    store.validate(b)  # other bytes
+    store.validate(a, original_name="other-name.xlsx")  # the name is in the problems' words
+    store.validate(a, today=dt.date.today() + dt.timedelta(days=1))  # a day later: dates are checked against it
+    assert reads == ["a.xlsx", "b.xlsx", "other-name.xlsx", "a.xlsx"]
+
+
+def test_each_caller_gets_its_own_problems(store, tmp_path, reads, load):
+    assert load({"Referrals": referrals(2)}, period="2011-04").status == "loaded"
+    b = write_xlsx(tmp_path / "b.xlsx", {"referrals": referrals(3, start=10)})
+    with_month = store.validate(b, period="2011-04")
+    assert "period_loaded" in [p.code for p in with_month.warnings]  # April is loaded already
+    alone = store.validate(b)
+    assert "period_loaded" not in [p.code for p in alone.warnings]  # not added to the kept read
+    assert reads[-1:] == ["b.xlsx"] and len(reads) == 2 and alone.sheets.keys() == with_month.sheets.keys() == {"referrals"}
+
+
+def test_reads_kept_are_few_and_not_for_long(store, tmp_path, reads, monkeypatch):
+    from csc import store as store_module
+
+    files = [write_xlsx(tmp_path / f"{n}.xlsx", {"referrals": referrals(n)}) for n in (1, 2, 3)]
+    for f in files:
+        store.validate(f)
+    assert store_module.READ_KEPT == 2
+    store.validate(files[2])  # kept
+    store.validate(files[0])  # the oldest of three: not kept
+    assert reads == ["1.xlsx", "2.xlsx", "3.xlsx", "1.xlsx"]
+    now = store_module.time.monotonic()
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: now + store_module.READ_KEPT_FOR + 1)
+    store.validate(files[0])  # checked half an hour ago and never loaded: read again
+    assert reads[-1] == "1.xlsx" and len(reads) == 5
