@@ -134,8 +134,15 @@ def _listed(names: list[str]) -> str:
 # Annex A check (`csc.annexa.is_annex_a`) reads a sheet's first rows and the extract reader then
 # reads the whole sheet, and the Rust reader parses the whole sheet (and the workbook's shared
 # strings) either way. Kept until another workbook is opened or `forget_reads` (a read ends).
-_READS: dict = {}
-_READS_LOCK = threading.Lock()
+# Each thread has its own: a check runs on one thread from the Annex A look to the read, and two
+# sessions checking files at the same moment must not see each other's (a sheet kept for halves
+# is found by its title; the reader is not safe to use from two threads at once).
+class _PerThread(threading.local):
+    def __init__(self) -> None:
+        self.reads: dict = {}
+
+
+_LOCAL = _PerThread()
 
 
 def _file_key(path: str | Path) -> tuple:
@@ -145,42 +152,40 @@ def _file_key(path: str | Path) -> tuple:
 
 def open_reader(path: str | Path):
     """The fastexcel reader of the workbook at `path`, opened once per file (the same bytes: path,
-    size, modification time). Call it only after `check_file` and `inspect_parts`."""
+    size, modification time) and thread. Call it only after `check_file` and `inspect_parts`."""
     key = _file_key(path)
-    with _READS_LOCK:
-        if _READS.get("file") == key and _READS["reader"] is not None:
-            return _READS["reader"]
+    reads = _LOCAL.reads
+    if reads.get("file") == key and reads["reader"] is not None:
+        return reads["reader"]
     reader = fastexcel.read_excel(str(path))
-    with _READS_LOCK:
-        if _READS.get("file") != key:
-            _READS.clear()
-        _READS.update(file=key, reader=reader, sheets={})
+    if reads.get("file") != key:
+        reads.clear()
+    reads.update(file=key, reader=reader, sheets={})
     return reader
 
 
 def inspect_once(path: str | Path, name: str, load: set[str], titles: dict[str, str] | None = None
                  ) -> dict[str, Extent]:
-    """`inspect_parts` of the workbook at `path`, worked out once per file and set of sheets (the
-    Annex A check and the extract read inspect the same bytes for the same sheets). `titles`
-    (sheet title -> its part, for the sheets in `load`): the sheets `sheet_text` may read in
-    halves, from the bytes inspected here (`csc.splitread`)."""
+    """`inspect_parts` of the workbook at `path`, worked out once per file, set of sheets and
+    thread (the Annex A check and the extract read inspect the same bytes for the same sheets).
+    `titles` (sheet title -> its part, for the sheets in `load`): the sheets `sheet_text` may read
+    in halves, from the bytes inspected here (`csc.splitread`)."""
     key = ("inspected", _file_key(path), frozenset(load))
-    with _READS_LOCK:
-        if _READS.get("file") == key[1] and key in _READS:
-            return _READS[key]
+    reads = _LOCAL.reads
+    if reads.get("file") == key[1] and key in reads:
+        return reads[key]
     kept: dict | None = {} if titles else None
     extents = inspect_parts(Path(path), name, load, keep=kept)
-    with _READS_LOCK:
-        if _READS.get("file") != key[1]:
-            _READS.clear()
-            _READS.update(file=key[1], reader=None, sheets={})
-        _READS[key] = extents
-        if kept:
-            halves = _READS.setdefault("halves", {})
-            for title, part in (titles or {}).items():
-                if part in kept and part in extents and title not in _READS["sheets"]:
-                    others = {p: b for p, b in kept.items() if p not in extents}
-                    halves[title] = (kept[part], others, part, extents[part].prefix)
+    if reads.get("file") != key[1]:
+        reads.clear()
+        reads.update(file=key[1], reader=None, sheets={})
+    reads[key] = extents
+    if kept:
+        halves = reads.setdefault("halves", {})
+        for title, part in (titles or {}).items():
+            if part in kept and part in extents and title not in reads["sheets"]:
+                others = {p: b for p, b in kept.items() if p not in extents}
+                halves[title] = (kept[part], others, part, extents[part].prefix)
     return extents
 
 
@@ -188,25 +193,25 @@ def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
     """Every cell of sheet `title` as text (row i is Excel row i + 1, whatever blank rows lead
     the sheet), read once per reader from `open_reader` (sheets already measured by `inspect_parts`);
     a large sheet inspected by `inspect_once` with its title is read in halves on two cores
-    (`csc.splitread`: the same cells, its columns from column A)."""
-    with _READS_LOCK:
-        if _READS.get("reader") is reader and title in _READS["sheets"]:
-            return _READS["sheets"][title]
-        halves = _READS.get("halves", {}).pop(title, None)
+    (`csc.splitread`: the same cells, its columns from column A), only by the reader of the file
+    inspected (halves are found by title)."""
+    reads = _LOCAL.reads
+    mine = reads.get("reader") is reader
+    if mine and title in reads["sheets"]:
+        return reads["sheets"][title]
+    halves = reads.get("halves", {}).pop(title, None) if mine else None
     batch = splitread.read_halves(*halves[:3], title, halves[3]) if halves else None
     del halves  # the sheet's XML: not kept once read
     if batch is None:
         batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
-    with _READS_LOCK:
-        if _READS.get("reader") is reader:
-            _READS["sheets"][title] = batch
+    if reads.get("reader") is reader:
+        reads["sheets"][title] = batch
     return batch
 
 
 def forget_reads() -> None:
-    """Drop the kept reader and sheets (a workbook's read is over)."""
-    with _READS_LOCK:
-        _READS.clear()
+    """Drop this thread's kept reader and sheets (a workbook's read is over)."""
+    _LOCAL.reads.clear()
 
 
 def read_workbook(path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
