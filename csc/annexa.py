@@ -37,10 +37,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
-from csc import spec
+from csc import scratch, spec
 from csc.annexa_lists import (
     EXTRACT_NAMED,
     LIST_TITLES,
@@ -418,7 +417,7 @@ def _unmapped_teams(table: pa.Table, mapping: dict[str, str | None]) -> list[tup
     from csc import kpis
 
     known = pa.table({"k": pa.array([k for k, a in mapping.items() if a], pa.string())})
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("sheet", table.select(["team", "excel_row"]))
         con.register("known", known)
@@ -432,7 +431,7 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
             id_key: bytes) -> tuple[pa.Table | None, list[Problem], list[Problem]]:
     """Add the derived key, the area office and the constant columns, in DuckDB; refuse two different
     rows with the same key, drop rows that repeat an earlier row exactly."""
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("typed", typed)
         con.register("areas", pa.table({"k": pa.array(list(mapping), pa.string()),

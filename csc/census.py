@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from csc import annexa_lists, kpis, spec
+from csc import annexa_lists, kpis, scratch, spec
 from csc.extract import EARLIEST, Extract, Problem, SheetData, validate_values
 
 SOURCE_FORMAT = "csww"
@@ -211,11 +211,9 @@ def _workforce_sheet() -> spec.Sheet:
 def _establishment(workforce: pa.Table, census_date: dt.date, vacancies: float) -> pa.Table:
     """One row per team: the FTE of its permanent workers in post at the census date (as the
     vacancy KPI counts them), plus the LA's vacancies on the census team's row."""
-    import duckdb
-
     from csc import kpis
 
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("w", workforce)
         con.register("teams", pa.table({"team": [CENSUS_TEAM], "area_office": [annexa_lists.NO_TEAM_AREA]}))

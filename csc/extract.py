@@ -25,13 +25,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import fastexcel
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csc import spec, splitread
+from csc import scratch, spec, splitread
 from csc.filesafety import (
     HEADER_SEARCH_ROWS,
     SAVE_AS,
@@ -501,7 +500,7 @@ def validate_values(
     rows = pa.table({"excel_row": table.column("excel_row"), **{"raw_" + k: v for k, v in cleaned.items()}})
     if keep is not None and not pc.all(keep).as_py():
         rows = rows.filter(keep)
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("clean_in", rows)
         parse = ", ".join(f"{_parse_expr(c, _q('raw_' + c.name))} as {_q(c.name)}" for c in present)

@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from csc import annexa_lists, spec
+from csc import annexa_lists, scratch, spec
 from csc.extract import (
     Extract,
     Problem,
@@ -410,7 +410,7 @@ def read(
     if extract.errors:
         return extract
 
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         for table, (required, optional) in TABLES.items():
             t = sources[table] if table in sources else pa.table({
@@ -540,7 +540,7 @@ def _role_notes(con, table: pa.Table, title: str, roles: tuple[str, ...]) -> lis
 
 def _keep_known(workforce: pa.Table, known: pa.Table) -> pa.Table:
     """The SSD's workforce rows with what it lacks taken from the worker's current row."""
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("w", workforce)
         con.register("k", known)
@@ -562,7 +562,7 @@ def _derive(typed: dict[str, pa.Table]) -> dict[str, pa.Table]:
         return typed
     from csc import kpis
 
-    con = duckdb.connect()
+    con = scratch.cursor()
     try:
         con.register("plans", typed["cp_plans"])
         inv = typed["involvements"] if "involvements" in typed else pa.table({
