@@ -428,21 +428,23 @@ class Store:
     def _read(self, path: str | Path, original_name: str | None, today: dt.date) -> Extract:
         """The file read and checked by the reader of its kind (`validate`, before the warnings
         that need the database)."""
-        if annexa.is_annex_a(path, original_name):
-            extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),
-                                  original_name=original_name, today=today)
-        elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
-            known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
-            extract = ssd.read(path, annexa_teams.team_areas(self.cursor()), original_name=original_name, today=today,
-                               known_workers=known)
-        elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
-            cur = self.cursor()
-            teams = {w: (t, a) for w, t, a in cur.execute("select worker_id, team, area_office from cur_workforce").fetchall()}
-            extract = census.read(path, original_name=original_name, registrations=ssd.registrations(cur),
-                                  worker_teams=teams, today=today)
-        else:
-            extract = read_workbook(path, original_name=original_name, today=today)
-        forget_reads()  # the workbook's text, kept by the Annex A check for the read (`csc.extract.sheet_text`)
+        try:
+            if annexa.is_annex_a(path, original_name):
+                extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),
+                                      original_name=original_name, today=today)
+            elif ssd.is_ssd(path, original_name):  # Standard Safeguarding Dataset tables (csc.ssd)
+                known = self.cursor().sql("select * from cur_workforce").to_arrow_table()
+                extract = ssd.read(path, annexa_teams.team_areas(self.cursor()), original_name=original_name, today=today,
+                                   known_workers=known)
+            elif census.is_census(path, original_name):  # the DfE workforce census XML (csc.census)
+                cur = self.cursor()
+                teams = {w: (t, a) for w, t, a in cur.execute("select worker_id, team, area_office from cur_workforce").fetchall()}
+                extract = census.read(path, original_name=original_name, registrations=ssd.registrations(cur),
+                                      worker_teams=teams, today=today)
+            else:
+                extract = read_workbook(path, original_name=original_name, today=today)
+        finally:
+            forget_reads()  # the workbook's text, kept by the Annex A check for the read (`csc.extract.sheet_text`)
         return extract
 
     def guardrail_warnings(self, extract: Extract, period: str | None, file_name: str | None = None,
@@ -515,18 +517,9 @@ class Store:
                                   "from the one shown when it was checked). Nothing was stored: check it again.")],
                 message="The file was not loaded: it is not the file that was checked. Nothing was stored.",
             )
-        same = self.cursor().execute(
-            "select import_id from imports where sha256 = $sha and period = $period and status = 'loaded'",
-            {"sha": digest, "period": period},
-        ).fetchall()
-        same = same[0] if same else None
-        if same:
-            return ImportResult(
-                "unchanged",
-                period,
-                import_id=same[0],
-                message=f"This file is already loaded for {period} (import {same[0]}); nothing was changed.",
-            )
+        same = self._already_loaded(self.cursor(), digest, period)
+        if same is not None:
+            return same
         today = (imported_at or dt.datetime.now()).date()
         step(1, 4, "Validating every sheet")
         with private_copy(raw, name) as work:
@@ -544,6 +537,12 @@ class Store:
             source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
             census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
             if census_period and census_period != period:
+                same = self._already_loaded(self.cursor(), digest, census_period)
+                if same is not None:
+                    return same
+                # the month's warnings for the census month, from the read just made (kept: not read again)
+                extract = self.validate(work, original_name=name, today=max(today, dt.date.today()),
+                                        period=census_period, as_of=today, sha256=digest)
                 extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census "
                                                            f"date, not {period}."))
                 period = census_period
@@ -552,6 +551,20 @@ class Store:
                                 source_format, step, role)
         step(4, 4, "Done")
         return result
+
+    @staticmethod
+    def _already_loaded(cur: duckdb.DuckDBPyConnection, digest: str, period: str) -> ImportResult | None:
+        """"Unchanged" when a file of these bytes is loaded for `period` (checked before the read, for
+        a census again for its census date's month, and inside the load's transaction: two analysts
+        pressing Load on the same file at once load it once)."""
+        same = cur.execute(
+            "select import_id from imports where sha256 = $sha and period = $period and status = 'loaded'",
+            {"sha": digest, "period": period},
+        ).fetchall()
+        if not same:
+            return None
+        return ImportResult("unchanged", period, import_id=same[0][0],
+                            message=f"This file is already loaded for {period} (import {same[0][0]}); nothing was changed.")
 
     def _audit_refusal(self, user, role, name, period, why) -> None:
         if not self.read_only:
@@ -587,6 +600,10 @@ class Store:
         key = config.id_key(self.path)
         with self.transaction(user, "import", {"period": period, "file": name}, role=role) as w:
             cur = w.cur
+            same = self._already_loaded(cur, digest, period)  # again, under the write lock: loaded meanwhile?
+            if same is not None:
+                w.abandon()
+                return same
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
             w.detail = {"import_id": import_id, **w.detail}
             stored = self._keep_file(raw, import_id, digest, name, key) if raw is not None else None

@@ -263,3 +263,22 @@ def test_a_census_worker_and_a_sheet_worker_in_post_at_no_common_month_end_are_n
         assert store.import_file(write_xlsx(tmp_path / "y.xlsx", {"workforce": short}), "2022-10",
                                  user="t").status == "loaded"
         assert "1 of them, not linked" in census.census_note(store.cursor())
+
+
+def test_a_census_loaded_again_under_another_month_is_unchanged_and_warned_of_its_own_month(store, tmp_path):
+    """The month typed is not the census's: it was the month of the "already loaded" check and of the
+    warnings, so the same census loaded twice "as 2022-10" made two imports of 2022-09."""
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers="\n  ".join(WORKERS)))
+    first = store.import_file(path, "2022-10", user="t")
+    assert first.status == "loaded" and first.period == "2022-09"
+    assert "period_loaded" not in [p.code for p in first.warnings]
+    again = store.import_file(path, "2022-10", user="t")
+    assert (again.status, again.period, again.import_id) == ("unchanged", "2022-09", first.import_id)
+    other = tmp_path / "csww-corrected.xml"  # another census of the same date: replaces September's
+    other.write_text(SMALL.format(workers="\n  ".join(WORKERS[:3])))
+    replaced = store.import_file(other, "2022-10", user="t")
+    assert replaced.status == "loaded" and replaced.period == "2022-09"
+    assert "period_loaded" in [p.code for p in replaced.warnings]  # September is loaded: said of September
+    assert store.cursor().execute("select period, status from imports order by import_id").fetchall() == [
+        ("2022-09", "loaded"), ("2022-09", "loaded")]

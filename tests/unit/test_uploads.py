@@ -8,6 +8,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,56 @@ def test_reads_kept_are_few_and_not_for_long(store, tmp_path, reads, monkeypatch
     monkeypatch.setattr(store_module.time, "monotonic", lambda: now + store_module.READ_KEPT_FOR + 1)
     store.validate(files[0])  # checked half an hour ago and never loaded: read again
     assert reads[-1] == "1.xlsx" and len(reads) == 5
+
+
+def test_two_analysts_loading_the_same_file_at_once_load_it_once(store, tmp_path, monkeypatch):
+    """Both had passed the "already loaded" look before either load committed: two imports of the
+    same bytes for one month (rolling one back then changed nothing the analyst could see)."""
+    from csc.store import Store
+
+    data = workbook(tmp_path, "a.xlsx", 20)
+    both_checked = threading.Barrier(2)
+    real = Store.validate
+
+    def validate(self, *a, **k):  # each load past its look and its read before either loads
+        extract = real(self, *a, **k)
+        both_checked.wait(timeout=30)
+        return extract
+
+    monkeypatch.setattr(Store, "validate", validate)
+    results = []
+    digest = hashlib.sha256(data).hexdigest()
+
+    def press_load(user: str) -> None:
+        results.append(uploads.load(store, data, "April.xlsx", "2011-04", user, "analyst", digest))
+
+    threads = [threading.Thread(target=press_load, args=(u,)) for u in ("ana", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status for r in results) == ["loaded", "unchanged"]
+    loaded = next(r for r in results if r.status == "loaded")
+    assert next(r for r in results if r.status == "unchanged").import_id == loaded.import_id
+    cur = store.cursor()
+    assert cur.execute("select count(*) from imports").fetchall() == [(1,)]
+    assert cur.execute("select count(*) from raw_referrals").fetchall() == [(20,)]
+    assert cur.execute("select count(*) from audit_log where action = 'import'").fetchall() == [(1,)]
+
+
+def test_a_reader_that_fails_keeps_nothing_of_the_file(store, tmp_path, monkeypatch):
+    """A reader never raises for a bad file, but if one did (a bug), the workbook it had opened and
+    the sheets' XML (up to 256 MB) were kept on the thread until the next read."""
+    from csc import extract
+    from csc import store as store_module
+
+    path = write_xlsx(tmp_path / "a.xlsx", {"referrals": referrals(3)})
+
+    def failing(p, **k):
+        extract.open_reader(p)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store_module, "read_workbook", failing)
+    with pytest.raises(RuntimeError):
+        store.validate(path)
+    assert extract._LOCAL.reads == {}
