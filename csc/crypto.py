@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -60,10 +61,26 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _write_new(path: Path, text: str) -> None:
+    """Make the file `path` holding `text`, whole or not at all: written under another name in the
+    same folder (0600) and linked to `path`, which fails if it exists (FileExistsError, as with
+    O_EXCL), so that another thread or process reading the key never finds it empty."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: made in place, as before
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+    finally:
+        os.unlink(tmp)
 
 
 def secret(db: Path | None = None) -> bytes:

@@ -66,3 +66,29 @@ def test_the_upload_page_says_it_before_any_file(tmp_path, no_env_key):
     said = " ".join(e.value for e in at.error)
     assert "No file can be checked or loaded until the key is put right" in said and "is a folder" in said
     assert not at.file_uploader  # nothing to drop a file into
+
+
+def test_a_new_key_file_is_never_read_empty_by_another_thread(tmp_path, no_env_key):
+    """On a new deployment the first uses make the key at once: the file was created empty and then
+    written, and a thread reading it in between was told the key file is empty."""
+    import threading
+
+    for attempt in range(20):
+        no_env_key.setenv("CSC_KEY_FILE", str(tmp_path / f"keys-{attempt}" / "id_key"))
+        start = threading.Barrier(8)
+        keys, failures = [], []
+
+        def use() -> None:
+            start.wait()
+            try:
+                keys.append(config.id_key(tmp_path / "data" / "csc.duckdb"))
+            except crypto.KeyError_ as exc:
+                failures.append(str(exc))
+
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == [] and len(set(keys)) == 1 and len(keys[0]) == 64
+        assert [p.name for p in (tmp_path / f"keys-{attempt}").iterdir()] == ["id_key"]  # nothing else left
