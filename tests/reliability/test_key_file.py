@@ -78,7 +78,7 @@ def test_a_new_key_file_is_never_read_empty_by_another_thread(tmp_path, no_env_k
         start = threading.Barrier(8)
         keys, failures = [], []
 
-        def use() -> None:
+        def use(start=start, keys=keys, failures=failures) -> None:
             start.wait()
             try:
                 keys.append(config.id_key(tmp_path / "data" / "csc.duckdb"))
