@@ -210,3 +210,26 @@ def test_the_overviews_count_of_real_improvements_is_what_its_verdicts_say(cur):
     director = report.overview(cur, the_plan, report.Selection(None, None, None))
     steady = director["verdict"].str.contains("no significant change", regex=False) & director["improved"]
     assert steady.any()  # the demo council has such a measure: the count now includes it
+
+
+def test_the_stored_rows_read_once_give_each_measure_what_its_own_query_gives(cur):
+    """The Overview reads every KPI's stored rows in one query (`report.Stored`) instead of three
+    queries a measure: each KPI's series, the board's and the director's, for all areas, one area
+    and two, over a whole and a cut range of months, is the one its own query gives."""
+    areas = sorted(r[0] for r in cur.execute("select distinct area from kpi_results where area is not null").fetchall())
+    months = [r[0] for r in cur.execute("select distinct period from kpi_results order by 1").fetchall()]
+    selections = [report.Selection(None, None, None), report.Selection(None, months[3], months[-5]),
+                  report.Selection((areas[0],), None, None), report.Selection((areas[1],), months[2], months[-2]),
+                  report.Selection(tuple(areas[:2]), None, None)]
+    compared = 0
+    for sel in selections:
+        for board in (False, True):
+            stored = report.Stored(cur, sel, board)
+            for kpi in kpis.registry().values():
+                own = report.series(cur, kpi, sel, suppress=board)
+                once = report.series(cur, kpi, sel, suppress=board, stored=stored)
+                pd.testing.assert_frame_equal(once, own)
+                compared += not own.empty
+    assert compared > 150  # series with rows, not empty frames compared (190 on the demo council)
+    with pytest.raises(ValueError, match="another selection"):
+        report.series(cur, kpi, selections[0], stored=report.Stored(cur, selections[1], False))
