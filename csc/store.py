@@ -161,7 +161,7 @@ class Store:
         self._writer: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._closed = False
-        # the latest reads of files (`validate`): (digest, name, day, data version) -> (when, read)
+        # the latest reads of files (`validate`): (digest, name, day, key's digest, data version) -> (when, read)
         self._reads: dict[tuple, tuple[float, Extract]] = {}
         self._reads_lock = threading.Lock()
 
@@ -600,7 +600,8 @@ class Store:
         key = config.id_key(self.path)
         with self.transaction(user, "import", {"period": period, "file": name}, role=role) as w:
             cur = w.cur
-            same = self._already_loaded(cur, digest, period)  # again, under the write lock: loaded meanwhile?
+            # again, under the write lock: loaded meanwhile? (a file's bytes; not tables, whose digest is their counts)
+            same = self._already_loaded(cur, digest, period) if raw is not None else None
             if same is not None:
                 w.abandon()
                 return same
