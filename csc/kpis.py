@@ -720,9 +720,9 @@ _NOT_DETAILS = {*RECORD_COLUMNS, "area_office", "working_days"}
 
 def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | None = None) -> pd.DataFrame:
     """The records behind one month's figure (for analysts): one row per record, the columns of
-    `RECORD_COLUMNS`, then, for a KPI whose header names its records' sheet (`records`), that
-    record's other columns as currently loaded, and the working days between its `record_days`
-    (`working_days`: what decides a timeliness figure)."""
+    `RECORD_COLUMNS`, then, for a KPI whose header names its records' sheet (`records`), the
+    working days between its `record_days` (`working_days`: what decides a timeliness figure,
+    next to the figure's columns) and that record's other columns as currently loaded."""
     prepare(cur, (period, period))
     where = "area = $area" if area else "true"
     params = {"area": area} if area else {}
@@ -738,9 +738,9 @@ def records(cur: duckdb.DuckDBPyConnection, kpi: Kpi, period: str, area: str | N
             source = f"(select {picked} from cur_involvements union all select {picked} from inferred_involvements)"
         details = "".join(f", s.{c}" for c in cols)
         joins = f" left join {source} as s on s.{key} = r.record_id"
-        if kpi.record_days:
+        if kpi.record_days:  # first of the details, beside the figure's own columns: what decides it
             start, end = kpi.record_days
-            details += ", d1.wd_index - d0.wd_index as working_days"
+            details = ", d1.wd_index - d0.wd_index as working_days" + details
             joins += (f" left join calendar as d0 on d0.day = s.{start}"
                       f" left join calendar as d1 on d1.day = s.{end}")
     df = cur.execute(

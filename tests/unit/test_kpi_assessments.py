@@ -169,7 +169,7 @@ def test_the_records_behind_a_timely_figure_show_their_dates_and_working_days(st
     )
     rec = kpis.records(store.cursor(), kpis.get("assessments_timely_pct"), "2011-04")
     assert list(rec.columns[:8]) == list(kpis.RECORD_COLUMNS)
-    assert list(rec.columns[8:]) == ["assessment_type", "start_date", "completed_date", "child_seen", "working_days"]
+    assert list(rec.columns[8:]) == ["working_days", "assessment_type", "start_date", "completed_date", "child_seen"]
     got = {r.record_id: (r.assessment_type, str(r.start_date)[:10], str(r.completed_date)[:10], r.working_days,
                          r.numerator) for r in rec.itertuples()}
     assert got == {
