@@ -39,6 +39,21 @@ if areas:
                "add up under one area.")
 
 version = st.session_state.setdefault("teams_version", 0)
+# Another analyst's save while this one edits changes the table under the editor, and the editor
+# starts again from the new table: say so, rather than "Nothing to save" when the edits are gone
+seen = repr(table[["team", "area_office"]].values.tolist())
+waiting = st.session_state.get(f"teams_editor_{version}") or {}
+had_edits = any(waiting.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+changed_under = had_edits and st.session_state.get("teams_table") not in (None, seen)
+st.session_state["teams_table"] = seen
+if changed_under:
+    latest = table.dropna(subset=["changed_at"]).sort_values("changed_at").tail(1)
+    by = (f" by {text.md(str(latest['changed_by'].iloc[0]))} at {pd.to_datetime(latest['changed_at'].iloc[0]):%H:%M}"
+          if not latest.empty else "")
+    st.warning(f"The mapping was changed{by} while you were editing: your unsaved changes were not kept. The table "
+               "below is the mapping as it now stands; make your changes again and save.")
+    version += 1
+    st.session_state["teams_version"] = version  # a fresh editor over the table as it now stands
 edited = st.data_editor(
     table.assign(changed_at=pd.to_datetime(table["changed_at"])),
     key=f"teams_editor_{version}",
@@ -54,7 +69,7 @@ edited = st.data_editor(
     },
 )
 
-if st.button("Save the mapping", type="primary", key="teams_save"):
+if st.button("Save the mapping", type="primary", key="teams_save") and not changed_under:
     who = ui.require("teams")  # checked again where it is done
     try:
         message = annexa.save_team_areas(ui.store(), edited, who.user, who.role)

@@ -142,3 +142,36 @@ def test_an_empty_database(tmp_path):
     at = teams_page(db)
     assert "No teams yet" in texts(at)
     assert at.data_editor[0].value.empty
+
+
+def test_edits_overtaken_by_another_analysts_save_are_said_to_be_lost_not_nothing_to_save(db):
+    """The editor starts again from the table as it now stands when another session saved the
+    mapping meanwhile: the page said "Nothing to save", as if the analyst had changed nothing."""
+    at = teams_page(db)
+    at.session_state["teams_editor_0"] = {"edited_rows": {0: {"area_office": "West"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    with Store.open(db) as store:  # another analyst maps South Team meanwhile
+        annexa.save_team_areas(store, pd.DataFrame({"team": ["Hub", "North Team", "South Team"],
+                                                    "area_office": [None, "North", "South"]}), "bob@council.gov.uk")
+    at.button(key="teams_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = texts(at).replace("\\", "").replace("\u2060", "")  # as read: escapes and the joiner that stops autolinks
+    assert "The mapping was changed by bob@council.gov.uk at" in said
+    assert "your unsaved changes were not kept" in said and "Nothing to save" not in said
+    assert mapping(db) == {"North Team": ("North", "setup"),
+                           "South Team": ("South", "bob@council.gov.uk")}  # nothing of the overtaken edits
+    assert at.data_editor[0].value["team"].tolist() == ["Hub", "North Team", "South Team"]  # as it now stands
+    at.session_state["teams_editor_1"] = {"edited_rows": {0: {"area_office": "West"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.button(key="teams_save").click().run()  # made again on the fresh editor: saved
+    assert "Saved" in texts(at) and mapping(db)["Hub"] == ("West", "local user")
+
+
+def test_a_save_by_another_analyst_with_no_edits_here_says_nothing(db):
+    at = teams_page(db)
+    with Store.open(db) as store:
+        annexa.save_team_areas(store, pd.DataFrame({"team": ["Hub", "North Team", "South Team"],
+                                                    "area_office": [None, "North", "South"]}), "bob@council.gov.uk")
+    at.run()
+    assert "while you were editing" not in texts(at)
+    assert at.data_editor[0].value["team"].tolist() == ["Hub", "North Team", "South Team"]
