@@ -203,7 +203,7 @@ def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
     del halves  # the sheet's XML: not kept once read
     if batch is None:
         batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
-    if reads.get("reader") is reader:
+    if mine:
         reads["sheets"][title] = batch
     return batch
 

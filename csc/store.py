@@ -521,10 +521,11 @@ class Store:
         if same is not None:
             return same
         today = (imported_at or dt.datetime.now()).date()
+        checked_on = max(today, dt.date.today())  # dates are checked against it; one day for both reads below
         step(1, 4, "Validating every sheet")
         with private_copy(raw, name) as work:
-            extract = self.validate(work, original_name=name, today=max(today, dt.date.today()), period=period,
-                                    as_of=today, sha256=digest)
+            extract = self.validate(work, original_name=name, today=checked_on, period=period, as_of=today,
+                                    sha256=digest)
             if not extract.ok:
                 self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
                 annexa_teams.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
@@ -541,8 +542,8 @@ class Store:
                 if same is not None:
                     return same
                 # the month's warnings for the census month, from the read just made (kept: not read again)
-                extract = self.validate(work, original_name=name, today=max(today, dt.date.today()),
-                                        period=census_period, as_of=today, sha256=digest)
+                extract = self.validate(work, original_name=name, today=checked_on, period=census_period,
+                                        as_of=today, sha256=digest)
                 extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census "
                                                            f"date, not {period}."))
                 period = census_period

@@ -33,7 +33,7 @@ def check(store: Store, data: bytes, name: str, user: str, role: str | None) -> 
     waiting teams)."""
     digest = hashlib.sha256(data).hexdigest()
     with private_copy(data, name) as path:
-        extract = store.validate(path, original_name=name)
+        extract = store.validate(path, original_name=name, sha256=digest)  # the digest of these bytes: not hashed again
     if not extract.ok:
         store.audit(user, role, "upload_refused", {"file": name, "sha256": digest, "problems": len(extract.errors)})
         annexa.record_unmapped(store, extract, user=user, role=role, name=name)
