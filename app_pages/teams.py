@@ -41,17 +41,17 @@ if areas:
 version = st.session_state.setdefault("teams_version", 0)
 # Another analyst's save while this one edits changes the table under the editor, and the editor
 # starts again from the new table: say so, rather than "Nothing to save" when the edits are gone
-seen = repr(table[["team", "area_office"]].values.tolist())
+seen = annexa.mapping_seen(table)
 waiting = st.session_state.get(f"teams_editor_{version}") or {}
 had_edits = any(waiting.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
-changed_under = had_edits and st.session_state.get("teams_table") not in (None, seen)
+before = st.session_state.get("teams_table")  # the mapping the editor's edits were made on
+changed_under = had_edits and before not in (None, seen)
 st.session_state["teams_table"] = seen
-if changed_under:
-    latest = table.dropna(subset=["changed_at"]).sort_values("changed_at").tail(1)
-    by = (f" by {text.md(str(latest['changed_by'].iloc[0]))} at {pd.to_datetime(latest['changed_at'].iloc[0]):%H:%M}"
-          if not latest.empty else "")
-    st.warning(f"The mapping was changed{by} while you were editing: your unsaved changes were not kept. The table "
-               "below is the mapping as it now stands; make your changes again and save.")
+overtaken = st.session_state.pop("teams_overtaken", None)  # a save refused: changed between this read and it
+if changed_under or overtaken:
+    st.warning(overtaken or f"The mapping was changed{text.md(annexa.last_change(table))} while you were editing: "
+               "your unsaved changes were not kept. The table below is the mapping as it now stands; make your "
+               "changes again and save.")
     version += 1
     st.session_state["teams_version"] = version  # a fresh editor over the table as it now stands
 edited = st.data_editor(
@@ -72,9 +72,13 @@ edited = st.data_editor(
 if st.button("Save the mapping", type="primary", key="teams_save") and not changed_under:
     who = ui.require("teams")  # checked again where it is done
     try:
-        message = annexa.save_team_areas(ui.store(), edited, who.user, who.role)
+        # saved only if the mapping is still the one this run read (and the edits were made on)
+        message = annexa.save_team_areas(ui.store(), edited, who.user, who.role, based_on=seen)
+    except annexa.MappingChanged as exc:
+        st.session_state["teams_overtaken"] = text.md(str(exc))
+        st.rerun()  # the mapping as it now stands, in a fresh editor, with the reason
     except annexa.MappingError as exc:
-        st.error(str(exc))
+        st.error(text.md(str(exc)))
     else:
         st.session_state["teams_saved"] = message
         st.session_state["teams_version"] = version + 1  # a fresh editor over the saved table

@@ -66,7 +66,10 @@ from csc.annexa_tables import (  # noqa: F401 - the names other modules know Ann
     rebuild_inferred,
 )
 from csc.annexa_teams import (  # noqa: F401 - the names other modules know the mapping by
+    MappingChanged,
     MappingError,
+    last_change,
+    mapping_seen,
     record_unmapped,
     save_team_areas,
     team_table,

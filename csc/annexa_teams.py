@@ -19,6 +19,11 @@ class MappingError(Exception):
     """A team mapping the page cannot save, with a message for the analyst."""
 
 
+class MappingChanged(MappingError):
+    """The mapping changed after the table being saved was read from it: saving the table would
+    undo that change (the mapping is saved whole), so nothing was saved."""
+
+
 def team_areas(cur: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """Allocated Team -> area office (None: seen in an upload, not mapped yet)."""
     return dict(cur.execute("select team, area_office from team_areas order by team").fetchall())
@@ -33,6 +38,22 @@ def team_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "where lower(w.team) not in (select lower(team) from team_areas) "
         "order by area_office is not null, lower(team)"
     ).df()
+
+
+def mapping_seen(table: pd.DataFrame) -> str:
+    """The mapping as a `team_table` showed it (its teams and area offices, in order), to tell
+    whether it has changed since (`save_team_areas`'s `based_on`)."""
+    return repr(table[["team", "area_office"]].values.tolist())
+
+
+def last_change(table: pd.DataFrame) -> str:
+    """" by <who> at <HH:MM>" of the latest change of a `team_table`, or "" when none is recorded
+    (plain text: Markdown escapes are the caller's)."""
+    latest = table.dropna(subset=["changed_at"]).sort_values("changed_at").tail(1)
+    if latest.empty:
+        return ""
+    who = latest["changed_by"].iloc[0]
+    return (f" by {who}" if isinstance(who, str) and who else "") + f" at {pd.to_datetime(latest['changed_at'].iloc[0]):%H:%M}"
 
 
 def record_unmapped(store, extract: Extract, user: str | None = None, role: str | None = None,
@@ -76,9 +97,15 @@ def _clean(value) -> str | None:
     return text or None
 
 
-def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = None) -> str:
+def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = None,
+                    based_on: str | None = None) -> str:
     """Replace the mapping with the edited table (columns team, area_office): who and when are set
-    on the rows whose area office (or spelling) changed; removed teams are deleted; audit-logged."""
+    on the rows whose area office (or spelling) changed; removed teams are deleted; audit-logged.
+
+    `based_on` (`mapping_seen` of the table the edits were made on): the mapping must still be that
+    one when this saves, under the write lock, else `MappingChanged` is raised and nothing is
+    saved (another analyst's save, or an upload's waiting team, in between would be undone by
+    this table, which replaces the mapping whole)."""
     wanted: dict[str, tuple[str, str | None]] = {}
     for team, area in zip(table["team"].tolist(), table["area_office"].tolist(), strict=True):
         team, area = _clean(team), _clean(area)
@@ -95,6 +122,13 @@ def save_team_areas(store, table: pd.DataFrame, user: str, role: str | None = No
     # files with the mapping of their day)
     with store.transaction(user, "team_areas", role=role) as w:
         cur = w.cur
+        if based_on is not None:
+            stands = team_table(cur)
+            if mapping_seen(stands) != based_on:
+                raise MappingChanged(
+                    f"The mapping was changed{last_change(stands)} while you were editing, so your changes were not "
+                    "saved (saving them would have undone that change). The table below is the mapping as it now "
+                    "stands; make your changes again and save.")
         current = {team_key(t): (t, a) for t, a in team_areas(cur).items()}
         waiting = {team_key(r[0]): r[0] for r in cur.execute("select team from teams_awaiting_area").fetchall()}
         removed = [current[k][0] for k in current if k not in wanted]

@@ -175,3 +175,35 @@ def test_a_save_by_another_analyst_with_no_edits_here_says_nothing(db):
     at.run()
     assert "while you were editing" not in texts(at)
     assert at.data_editor[0].value["team"].tolist() == ["Hub", "North Team", "South Team"]
+
+
+def test_a_save_between_this_runs_read_and_its_save_is_not_undone(db, monkeypatch):
+    """Another analyst's save can land after the page read the mapping and before its own save
+    (the page's look for a changed table comes before): the mapping is saved whole from the
+    editor's table, so that save would have been undone without a word. It is refused under the
+    write lock, the page says why, and the other analyst's mapping stands."""
+    at = teams_page(db)
+    at.session_state["teams_editor_0"] = {"edited_rows": {0: {"area_office": "West"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    real = annexa.save_team_areas
+
+    def after_another_save(store, table, user, role=None, **kw):  # bob saves first, in that moment
+        real(store, pd.DataFrame({"team": ["Hub", "North Team", "South Team"],
+                                  "area_office": [None, "North", "South"]}), "bob@council.gov.uk")
+        return real(store, table, user, role, **kw)
+
+    monkeypatch.setattr(annexa, "save_team_areas", after_another_save)
+    at.button(key="teams_save").click().run()
+    monkeypatch.setattr(annexa, "save_team_areas", real)
+    assert not at.exception, [e.value for e in at.exception]
+    said = texts(at).replace("\\", "").replace("\u2060", "")
+    assert "The mapping was changed by bob@council.gov.uk at" in said and "your changes were not saved" in said
+    assert "Saved" not in said
+    assert mapping(db) == {"North Team": ("North", "setup"), "South Team": ("South", "bob@council.gov.uk")}
+    assert at.data_editor[0].value["team"].tolist() == ["Hub", "North Team", "South Team"]  # as it now stands
+    at.session_state["teams_editor_1"] = {"edited_rows": {0: {"area_office": "West"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.button(key="teams_save").click().run()  # made again on the fresh editor: saved, bob's kept
+    assert "Saved" in texts(at)
+    assert mapping(db) == {"North Team": ("North", "setup"), "South Team": ("South", "bob@council.gov.uk"),
+                           "Hub": ("West", "local user")}

@@ -349,6 +349,28 @@ def test_saving_the_mapping(store):
     assert rows(store, "select team from team_areas") == [("North A",)]
 
 
+def test_a_mapping_saved_on_an_old_reading_is_refused_and_the_newer_one_kept(store):
+    """The mapping is saved whole from the editor's table: one read before another analyst's save
+    would undo that save. With `based_on`, it is refused under the write lock, nothing is written
+    (nor audited), and the message names who changed the mapping."""
+    mapped(store, {"North A": "North"}, user="first")
+    read = annexa.team_table(store.cursor())
+    seen = annexa.mapping_seen(read)
+    annexa.save_team_areas(store, pd.DataFrame({"team": ["North A", "South A"], "area_office": ["North", "South"]}),
+                           "bob")
+    audit_before, version = len(rows(store, "select * from audit_log")), store.data_version()
+    edited = read.assign(area_office=["Coast"])  # made on the reading before bob's save
+    with pytest.raises(annexa.MappingChanged, match="changed by bob at .* your changes were not saved"):
+        annexa.save_team_areas(store, edited, "ana", based_on=seen)
+    assert dict(rows(store, "select team, area_office from team_areas")) == {"North A": "North", "South A": "South"}
+    assert len(rows(store, "select * from audit_log")) == audit_before and store.data_version() == version
+    now = annexa.team_table(store.cursor())  # made again on the mapping as it stands: saved
+    message = annexa.save_team_areas(store, now.assign(area_office=["Coast", "South"]), "ana",
+                                     based_on=annexa.mapping_seen(now))
+    assert message.startswith("Saved: 1 team(s) mapped")
+    assert dict(rows(store, "select team, area_office from team_areas")) == {"North A": "Coast", "South A": "South"}
+
+
 def test_stable_keys_across_two_monthly_imports(store, tmp_path):
     """Annex A lists the last six months each time: next month's copy of a record updates it."""
     mapped(store)
