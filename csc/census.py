@@ -244,7 +244,7 @@ def census_note(cur, board: bool = False) -> str | None:
                        else f"{period} from \"{name}\" (import {i})" for period, (name, i) in latest.items())
     beside_unlinked, others, unlinked = cur.execute(
         kpis.app_sql("census_unlinked_workers"),
-        {"census": SOURCE_FORMAT, "team": CENSUS_TEAM, "area": annexa_lists.NO_TEAM_AREA},
+        {"census": SOURCE_FORMAT},
     ).fetchall()[0]
     note = ("Workforce figures (agency, turnover, vacancies) include the children's social work workforce census "
             f"({listed}): its workers count in every month they were in post. ")

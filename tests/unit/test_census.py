@@ -282,3 +282,31 @@ def test_a_census_loaded_again_under_another_month_is_unchanged_and_warned_of_it
     assert "period_loaded" in [p.code for p in replaced.warnings]  # September is loaded: said of September
     assert store.cursor().execute("select period, status from imports order by import_id").fetchall() == [
         ("2022-09", "loaded"), ("2022-09", "loaded")]
+
+
+def test_a_linked_census_worker_whose_case_system_record_has_no_team_is_not_called_unlinked(tmp_path):
+    """The census links SW0000100005 to the case system's W5 (the SSD registers SW100005), but W5's
+    record has no team (no department), so the census row goes under the census's placeholder
+    team. The note told unlinked workers by that team: it called W5 unlinked, and beside a sheet
+    worker in post since 2010 "counted twice", where the upload's own check (by the registrations)
+    rightly said nothing."""
+    from tests.corpus import WORKFORCE, write_xlsx
+
+    path = tmp_path / "csww.xml"
+    path.write_text(SMALL.format(workers=worker("SW0000100005", 0, "1.000000", "2020-01-01")))
+    professionals = [*test_ssd.PROFESSIONALS, ["W5", "S5", "SW100005", "Social Worker", None, 1, None]]
+    with Store.open(tmp_path / "db.duckdb") as store:
+        annexa.save_team_areas(store, pd.DataFrame({"team": list(test_ssd.TEAMS),
+                                                    "area_office": list(test_ssd.TEAMS.values())}), "t")
+        sheet = [list(WORKFORCE), ["X1", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), None, None]]
+        assert store.import_file(write_xlsx(tmp_path / "x.xlsx", {"workforce": sheet}), "2022-07",
+                                 user="t").status == "loaded"
+        assert store.import_file(test_ssd.workbook(tmp_path, {"ssd_professionals": professionals}), "2022-08",
+                                 user="t").status == "loaded"
+        result = store.import_file(path, "2022-09", user="t")
+        assert result.status == "loaded" and "1 worker(s) linked" in text(result.warnings)
+        assert not [p for p in result.problems if p.code == "census_beside_workforce"]
+        assert store.cursor().execute("select team, area_office from cur_workforce where worker_id = 'W5'").fetchall() == [
+            ("Workforce census", "Not allocated")]  # linked, under the placeholder team: its record has none
+        note = census.census_note(store.cursor())
+        assert "counted twice" not in note and "Every one of them is linked to the case system's worker." in note
