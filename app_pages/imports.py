@@ -78,7 +78,9 @@ if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):
         st.error("Only analysts can roll imports back.")
         st.stop()
     try:
-        message = ui.store().rollback(int(choice), user=user.user, role=user.role)
+        # seconds on a busy server: the KPIs of every month its records touch are recomputed
+        with st.spinner(f"Rolling back import {choice} and recomputing the figures..."):
+            message = ui.store().rollback(int(choice), user=user.user, role=user.role)
     except StoreError as exc:
         st.error(str(exc))
     else:
