@@ -267,6 +267,40 @@ def published_only(result):
                                assurance=None, trial_limits=False, segments=())
 
 
+def spc_as_shown(result):
+    """An XmR result for drawing a board series with no hidden month: its mean, limits, moving
+    ranges and baseline mean rounded as the board's rates are (`shown`). The board chooses the
+    months: over one month the mean is that month's value, over two the mean and the limits give
+    both, and at full precision a value gives its fraction back (a review read 15 of 16 off a
+    mean of 93.75). The signals and ratings are the true ones."""
+    import dataclasses
+
+    r = shown
+    points = tuple(dataclasses.replace(p, mean=r(p.mean), lpl=r(p.lpl), upl=r(p.upl)) for p in result.points)
+    segments = tuple(dataclasses.replace(s, mean=r(s.mean), mean_moving_range=r(s.mean_moving_range), lpl=r(s.lpl),
+                                         upl=r(s.upl), raw_lpl=r(s.raw_lpl), raw_upl=r(s.raw_upl))
+                     for s in result.segments)
+    shift = dataclasses.replace(result.shift, baseline_mean=r(result.shift.baseline_mean)) if result.shift else None
+    return dataclasses.replace(result, mean=r(result.mean), lpl=r(result.lpl), upl=r(result.upl), points=points,
+                               segments=segments, shift=shift)
+
+
+def trajectory_as_shown(traj):
+    """A trajectory for the board, its fitted line, band and latest value rounded as the board's
+    rates are (`shown`): a line fitted to three months and its band, at full precision, give the
+    three months back."""
+    import dataclasses
+
+    if traj is None:
+        return None
+    r = shown
+    points = tuple(dataclasses.replace(p, projected=r(p.projected), lower=r(p.lower), upper=r(p.upper))
+                   for p in traj.points)
+    return dataclasses.replace(traj, points=points, projected=r(traj.projected), lower=r(traj.lower),
+                               upper=r(traj.upper), slope=r(traj.slope), intercept=r(traj.intercept),
+                               latest_value=r(traj.latest_value))
+
+
 COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum"})()
 RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
 

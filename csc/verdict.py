@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from csc import kpis, spc, wording
+from csc import kpis, privacy, spc, wording
 
 SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
 NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
@@ -129,22 +129,24 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
     if shown is not None and hide_limits:
         import dataclasses
 
-        from csc import privacy
-
         drawn = privacy.published_only(rate(kpi, shown, target, start, rebase))
         # the icons: the true ratings, but none of a month the board may not see (`verdict`)
         result = dataclasses.replace(drawn, variation=None if hide_value else result.variation,
                                      assurance=None if hide_value else result.assurance)
     elif shown is not None and len(df):
         # the board's chart: the true limits and signals, with each month's value as published
-        # (a rate rounded as shown: at full precision it gives its fraction back)
+        # (a rate rounded as shown: at full precision it gives its fraction back), and the mean
+        # and limits rounded the same way (over the months the board chooses, one or two, they
+        # are those months' values)
         import dataclasses
 
         published = dict(zip(shown["period"], shown["value"]))
         periods = list(df["period"])
-        result = dataclasses.replace(result, points=tuple(
+        result = privacy.spc_as_shown(dataclasses.replace(result, points=tuple(
             dataclasses.replace(p, value=None if p.value is None else _published(published.get(periods[p.index])))
-            for p in result.points))
+            for p in result.points)))
+    if shown is not None:  # the board's trend line, if drawn, as precise as its figures
+        traj = privacy.trajectory_as_shown(traj)
     return Assessment(result, traj, vd)
 
 

@@ -157,10 +157,54 @@ def test_the_boards_chart_draws_each_month_as_shown_against_the_directors_limits
     board = verdict.assess(kpi, df, 90.0, "2011-01", "2011-12", shown=shown).result
     assert [p.value for p in board.points] == [round(100 * n / 58, 1) for n in numerators]
     assert [p.value for p in director.points] == [100 * n / 58 for n in numerators]
-    keep = ("mean", "lpl", "upl", "point_type", "rule", "segment")
+    keep = ("point_type", "rule", "segment")
     assert [[getattr(p, k) for k in keep] for p in board.points] == [[getattr(p, k) for k in keep] for p in director.points]
-    assert (board.mean, board.lpl, board.upl, board.variation) == (director.mean, director.lpl, director.upl,
-                                                                  director.variation)
+    # the mean and limits: the director's, rounded as the board's figures are (see the test below)
+    one = privacy.shown
+    assert [(p.mean, p.lpl, p.upl) for p in board.points] == [(one(p.mean), one(p.lpl), one(p.upl))
+                                                              for p in director.points]
+    assert (board.mean, board.lpl, board.upl, board.variation) == (one(director.mean), one(director.lpl),
+                                                                  one(director.upl), director.variation)
+
+
+def _spc_numbers(result, traj) -> list[float]:
+    """Every number of an XmR result and a trajectory that a chart or its download carries."""
+    out = [result.mean, result.lpl, result.upl]
+    out += [x for p in result.points for x in (p.mean, p.lpl, p.upl)]
+    out += [x for s in result.segments for x in (s.mean, s.mean_moving_range, s.lpl, s.upl, s.raw_lpl, s.raw_upl)]
+    out += [result.shift.baseline_mean] if result.shift else []
+    if traj is not None:
+        out += [traj.projected, traj.lower, traj.upper, traj.slope, traj.intercept, traj.latest_value]
+        out += [x for p in traj.points for x in (p.projected, p.lower, p.upper)]
+    return [float(x) for x in out if x is not None and not pd.isna(x)]
+
+
+@pytest.mark.parametrize("months", [
+    [("2012-03", 15, 16)],
+    [("2012-02", 19, 22), ("2012-03", 15, 16)],
+    [("2012-01", 41, 45), ("2012-02", 19, 22), ("2012-03", 15, 16)],
+], ids=["one month", "two months", "three months"])
+def test_the_boards_mean_limits_and_trend_over_the_months_it_chooses_give_no_fraction_back(months):
+    """A review chose one month on an Action page as the board: 15 of 16 SMART plans showed as
+    93.8%, but the chart's mean (and its download's) said 93.75, so 1 not SMART; over two months
+    the mean 90.0568... and the lower limit 70.409... gave 19/22 and 15/16 back; over three, the
+    trend line fitted to them and its band would. The board's are rounded as its figures are."""
+    kpi = kpis.get(RATE)
+    df = pd.DataFrame({"period": [m for m, _, _ in months], "numerator": [float(n) for _, n, _ in months],
+                       "denominator": [float(d) for *_, d in months],
+                       "value": [100 * n / d for _, n, d in months]})
+    shown = privacy.rates_only(kpi, df.assign(suppressed=False))
+    director = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12")
+    board = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12", shown=shown)
+    assert director.result.mean == pytest.approx(sum(100 * n / d for _, n, d in months) / len(months))
+    assert any(round(x, 1) != x for x in _spc_numbers(director.result, director.trajectory))  # what the review read
+    board_numbers = _spc_numbers(board.result, board.trajectory)
+    assert board_numbers and all(round(x, 1) == x for x in board_numbers)
+    assert board.result.mean == round(director.result.mean, 1)
+    table = breakdowns.xmr_table(shown, board.result, kpi.improvement)  # the action download's sheet
+    for col in ("mean", "lower_process_limit", "upper_process_limit"):
+        assert all(round(x, 1) == x for x in table[col].dropna()), col
+    assert (board.verdict.rag, board.verdict.variation) == (director.verdict.rag, director.verdict.variation)
 
 
 def test_a_month_hidden_from_the_board_is_not_rated_for_it():
