@@ -39,13 +39,16 @@ def metric(name: str) -> dict:
         delta = f"{change:+.1f}{' pts' if kpi.unit == 'pct' else kpi.unit_suffix}"
         good = None if round(change, 1) == 0 else (change > 0) == kpi.higher_is_better
     true_latest = ui.series(ver, "director", name, sel).iloc[-1] if v.is_board else latest  # ratings: true figures
-    rag = spc.rag(true_latest["value"], target, kpi.direction)
+    # a month the board may not see is not rated for it: a hidden figure rated against its target is
+    # pinned by the rating (docs/decisions.md), as on the Overview and the Action pages
+    rating = ("not rated (too small to publish)" if suppressed
+              else ui.RAG_WORDS.get(spc.rag(true_latest["value"], target, kpi.direction), "–"))
     return dict(
         label=breakdowns.short_title(name),
         value=privacy.SUPPRESSED if suppressed else kpi.format(latest["value"]).replace(" per FTE", ""),
         delta=delta, delta_good=good,
         help=f"{kpi.title}, {spc.period_label(latest['period'])}. {kpi.description}",
-        note=f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · {ui.RAG_WORDS.get(rag, '–')}")
+        note=f"{spc.period_label(latest['period'])} · target {kpi.format(target)} · {rating}")
 
 
 # The latest month at a glance: value, change on the month, RAG in words; one HTML element (five

@@ -454,10 +454,22 @@ def test_workforce_by_team(council_db):
     assert (south_b["Vacancy rate"], south_b["Supervised in last 6 weeks"]) == ("100.0%", "–")
 
 
+def tile_notes(at: AppTest) -> dict[str, str]:
+    """The line under each figure at a glance: label to note (month, target, rating)."""
+    return {html.unescape(label): html.unescape(note) for e in at.get("html") for label, note in re.findall(
+        r'<div class="csc-tile-label">(.*?)</div>.*?<div class="csc-tile-note">(.*?)</div>', e.proto.body)}
+
+
 def test_board_workforce_suppresses_small_numbers(council_db):
     at = page(council_db, WORKFORCE, "board")
     got = metrics(at)
     assert got["Caseload per qualified FTE"] == "c"  # 7 cases / 5 FTE
+    # hidden, so not rated for the board: 1.4 against a target rated it (a review saw "c ... Green"),
+    # and a rating pins a hidden figure to one side of its target
+    assert tile_notes(at)["Caseload per qualified FTE"].endswith("· not rated (too small to publish)")
+    director = tile_notes(page(council_db, WORKFORCE, "director"))["Caseload per qualified FTE"]
+    assert not director.endswith("not rated (too small to publish)") and director.split(" · ")[-1] in (
+        "Green", "Amber", "Red", "–")
     assert got["Supervised in last 6 weeks"] == "80.0%"  # 8 of 10
     north = team_row(at, "North A")
     assert {v for k, v in north.items() if k != "Area office"} == {"c"}
