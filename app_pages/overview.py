@@ -324,15 +324,16 @@ st.caption(
 if pack_period:
     pack_store = ui.store()  # captured: the file is made on another thread, on the press
     pack_args = (pack_period, pack_areas, pack_role)  # bound now: this run's selection and role
+    pack_from = sel.period_from  # and its months: the pack's verdicts are this page's
 
-    def _pack(build, store=pack_store, args=pack_args):
+    def _pack(build, store=pack_store, args=pack_args, period_from=pack_from):
         """The pack of the figures and the plan (targets, owners, commentary) as they stand when
         the button is pressed, read in one transaction: never a plan of one moment beside the
         figures of another."""
         cur = store.cursor()
         cur.execute("begin transaction")
         try:
-            return build(cur, action_plan.current(cur), *args)
+            return build(cur, action_plan.current(cur), *args, period_from=period_from)
         finally:
             cur.execute("rollback")
             cur.close()

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from csc import kpis, privacy, spc, verdict
-from csc.months import previous_period
+from csc.months import add_months, previous_period
 from csc.plan import Action, Plan
 
 
@@ -249,6 +249,20 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
         sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
     )
     return row
+
+
+#: The months the pages show by default, ending with the month chosen (`csc.ui.sidebar_filters`).
+DEFAULT_MONTHS = 24
+
+
+def default_from(cur: duckdb.DuckDBPyConnection, period: str) -> str | None:
+    """The first month shown by default for months ending with `period`: the last `DEFAULT_MONTHS`,
+    none before the first extract loaded (the months before it are the history that extract
+    carried, where what looks back over months is incomplete: `csc.ui.first_extract`). What the
+    pages show unless another range is chosen, and so what the board pack judges over."""
+    first = cur.execute("select min(period) from imports where status = 'loaded'").fetchall()[0][0]
+    back = add_months(period, -(DEFAULT_MONTHS - 1))
+    return max(back, first) if first and first <= period else back
 
 
 def latest_period(cur: duckdb.DuckDBPyConnection) -> str | None:

@@ -70,6 +70,7 @@ class Pack:
     imports: pd.DataFrame  # import_id, period, file_name, imported_at (loaded imports)
     version: str = ""  # the data version the pack was made from (csc.revisions.version_words)
     revised: pd.DataFrame = field(default_factory=pd.DataFrame)  # csc.revisions.for_report
+    period_from: str | None = None  # the first month its series and SPC judge over (`collect`)
 
     @property
     def revised_words(self) -> str:
@@ -93,7 +94,7 @@ class Pack:
 
     @property
     def selection(self) -> report.Selection:
-        return report.Selection(self.areas, None, self.period)
+        return report.Selection(self.areas, self.period_from, self.period)
 
     @property
     def area_label(self) -> str:
@@ -128,16 +129,22 @@ def collect(
     areas=None,
     role: str = "director",
     produced: dt.datetime | None = None,
+    period_from: str | None = None,
 ) -> Pack:
     """Everything the pack shows, for `period` (YYYY-MM) and the area offices `areas` (None or
-    empty: all areas together). The board's figures are suppressed as the board's view is."""
+    empty: all areas together). The board's figures are suppressed as the board's view is.
+    `period_from`: the first month of its series, SPC and ratings, as on the page it was made
+    from; None: the pages' default (`report.default_from`), so that its verdicts are the screen's
+    (over every month since 2009 they differed, even in direction: a review)."""
     if not isinstance(period, str) or not _PERIOD.match(period):
         raise ValueError(f'The period "{period}" is not a month written as YYYY-MM (for example 2011-06).')
     if role not in ROLES:
         raise ValueError(f"The role must be one of {', '.join(ROLES)}, not {role!r}.")
     area_tuple = tuple(areas) if areas else None
     suppress = role == "board"
-    sel = report.Selection(area_tuple, None, period)
+    if period_from is not None and (not _PERIOD.match(period_from) or period_from > period):
+        raise ValueError(f'The first month "{period_from}" is not a month written as YYYY-MM up to {period}.')
+    sel = report.Selection(area_tuple, period_from or report.default_from(cur, period), period)
     overview = report.overview(cur, plan, sel, period, suppress=suppress)
     rows = {(r["action"], r["kpi"]): r for r in overview.to_dict("records")} if not overview.empty else {}
     registry = kpis.registry()
@@ -156,4 +163,4 @@ def collect(
     ).df()
     revised = revisions.for_report(cur, [m.kpi.name for m in measures], period, area_tuple, suppress)
     return Pack(plan, period, area_tuple, role, produced or dt.datetime.now().replace(microsecond=0), measures, imports,
-                revisions.version_words(cur), revised)
+                revisions.version_words(cur), revised, sel.period_from)

@@ -380,6 +380,6 @@ def excel_bytes(pack: Pack) -> bytes:
 
 
 def build_excel(cur: duckdb.DuckDBPyConnection, plan: Plan, period: str, areas=None, role: str = "director",
-                produced: dt.datetime | None = None) -> bytes:
+                produced: dt.datetime | None = None, period_from: str | None = None) -> bytes:
     """The pack as an .xlsx workbook: Summary, one sheet per action, Commentary, Notes."""
-    return excel_bytes(collect(cur, plan, period, areas, role, produced))
+    return excel_bytes(collect(cur, plan, period, areas, role, produced, period_from))

@@ -26,14 +26,14 @@ def file_name(period: str, areas=None, role: str = "board", suffix: str = ".xlsx
 
 
 def write(path, cur: duckdb.DuckDBPyConnection, plan: Plan, period: str, areas=None, role: str = "director",
-          produced: dt.datetime | None = None) -> Path:
+          produced: dt.datetime | None = None, period_from: str | None = None) -> Path:
     """Write the pack to `path`: an Excel workbook for .xlsx, an HTML report for .html/.htm."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        data: bytes = build_excel(cur, plan, period, areas, role, produced)
+        data: bytes = build_excel(cur, plan, period, areas, role, produced, period_from)
     elif suffix in (".html", ".htm"):
-        data = build_html(cur, plan, period, areas, role, produced).encode("utf-8")
+        data = build_html(cur, plan, period, areas, role, produced, period_from).encode("utf-8")
     else:
         raise ValueError(f"The board pack is written as .xlsx or .html, not {suffix or 'a file without a suffix'}.")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -285,6 +285,6 @@ def html_text(pack: Pack) -> str:
 
 
 def build_html(cur: duckdb.DuckDBPyConnection, plan: Plan, period: str, areas=None, role: str = "director",
-               produced: dt.datetime | None = None) -> str:
+               produced: dt.datetime | None = None, period_from: str | None = None) -> str:
     """The pack as one self-contained HTML page (plotly embedded once, no network needed)."""
-    return html_text(collect(cur, plan, period, areas, role, produced))
+    return html_text(collect(cur, plan, period, areas, role, produced, period_from))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csc import kpis, privacy, wording
+from csc import kpis, privacy, spc, wording
 from csc.boardpack.content import Measure, Pack, _num
 
 
@@ -108,6 +108,10 @@ def notes_lines(pack: Pack) -> list[tuple[str, str]]:
     lines = [
         ("Produced", f"{pack.produced:%d %B %Y at %H:%M}"),
         ("Month", f"{pack.month_label} ({pack.period})"),
+        ("Months judged", f"{spc.period_label(pack.period_from)} to {pack.month_label}: the monthly figures, the SPC "
+                          "limits and the verdicts are over these months, as on the Overview they were made from "
+                          "(by default the last 24, none before the first extract loaded)"
+         if pack.period_from else "every month with figures"),
         ("Area offices", pack.area_label),
         ("Version", pack.version_words),
         ("Action plan", pack.plan.title),

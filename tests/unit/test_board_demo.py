@@ -233,3 +233,29 @@ def test_the_stored_rows_read_once_give_each_measure_what_its_own_query_gives(cu
     assert compared > 150  # series with rows, not empty frames compared (190 on the demo council)
     with pytest.raises(ValueError, match="another selection"):
         report.series(cur, kpi, selections[0], stored=report.Stored(cur, selections[1], False))
+
+
+def test_the_board_packs_verdicts_are_the_overviews(cur):
+    """The pack judged over every month from 2009 (the history the first extract carried, where
+    what looks back over months is incomplete), the Overview over its default months (the last 24,
+    none before the first extract): a review found "a real improvement" on the screen and "a real
+    deterioration" in the pack for the same measure and month. The pack judges over the page's."""
+    from csc import boardpack
+    from csc.months import add_months
+
+    the_plan = plan.current(cur)
+    period = report.latest_period(cur)
+    first_extract = cur.execute("select min(period) from imports where status = 'loaded'").fetchall()[0][0]
+    default = max(add_months(period, -23), first_extract)  # the sidebar's default range starts here
+    for role in ("director", "board"):
+        screen = report.overview(cur, the_plan, report.Selection(None, default, period), period,
+                                 suppress=role == "board")
+        want = {(r["action"], r["kpi"]): r["verdict"] for r in screen.to_dict("records")}
+        pack = boardpack.collect(cur, the_plan, period, role=role)
+        assert pack.period_from == default
+        assert {(m.action.id, m.kpi.name): m.row.get("verdict") for m in pack.measures} == want
+        assert all(m.monthly["period"].min() >= default for m in pack.measures if m.has_figures)
+    # over every month, as the pack was: some verdicts differ (what the review saw)
+    every = report.overview(cur, the_plan, report.Selection(None, None, period), period)
+    screen = report.overview(cur, the_plan, report.Selection(None, default, period), period)
+    assert (every["verdict"] != screen["verdict"]).any()
