@@ -119,12 +119,16 @@ def is_annex_a(path: str | Path, original_name: str | None = None) -> bool:
     named = {t: named_list(t) for t in parts if named_list(t) is not None}
     if not named:
         return False
-    if any(n not in EXTRACT_NAMED for n in named.values()):
-        return True
     if any(spec.sheet_for(t) is not None and named_list(t) is None for t in parts):
         return False  # a sheet only the monthly extract has (Workforce, Transfers, ...): no need to look inside
+    shared = {t: n for t, n in named.items() if n in EXTRACT_NAMED}
+    if not shared:
+        return True  # only lists the extract has no sheet for (Contacts, Early help, ...)
+    # a Referrals, Assessments or Child Protection sheet decides, by its headings: an extract with
+    # a summary tab named like a list ("Children in care") is still an extract (a review: it loaded
+    # as Annex A, its record ids replaced and its other sheets dropped)
     try:
-        return _headings_are_annex_a(path, name, parts, named)
+        return _headings_are_annex_a(path, name, parts, shared)
     except Exception:
         return False
 
@@ -141,11 +145,16 @@ def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: d
         lst = LISTS[n]
         batch = sheet_text(reader, title).slice(0, HEADER_SEARCH_ROWS)
         header_map = lst.header_map()
+        extract_map = lst.spec.header_map()  # the extract's sheet of the same name
         for row in batch.to_pylist():
             words = {spec.norm(v) for v in row.values() if v is not None}
-            if sum(1 for w in words if w in header_map) >= 2:
+            annex_a = sum(1 for w in words if w in header_map)
+            if annex_a >= 2:
                 keys = {spec.norm(h) for h in lst.spec.column(lst.key_column).headers}
-                if not words & keys:
+                # Annex A's headings, not the extract's: its record id absent, and more of
+                # Annex A's headings than of the extract's (an extract whose record id is misspelt,
+                # "Referal ID", is an extract missing a column, not Annex A: a review)
+                if not words & keys and annex_a > sum(1 for w in words if w in extract_map):
                     return True
                 break
     return False

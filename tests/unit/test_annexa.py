@@ -105,6 +105,41 @@ def test_is_annex_a_by_its_list_sheets(tmp_path):
     assert not annexa.is_annex_a(csv)  # not a workbook: the extract reader says what is wrong
 
 
+def test_an_extract_with_a_tab_named_like_a_list_is_an_extract(tmp_path, store):
+    """A review loaded a monthly extract with a summary tab "Children in care" (Annex A's List 8
+    is "Children in care"): it was read as Annex A, its referral ids replaced by derived keys, its
+    area offices taken from the team mapping and its workforce sheets dropped, without a word."""
+    from tests.corpus import referrals, workforce
+
+    summary = [["Children in care", "Count"], ["North", 12], ["South", 9]]
+    with_sheets = write_xlsx(tmp_path / "extract.xlsx", {"referrals": referrals(3), "workforce": workforce(2),
+                                                         "Children in care": summary})
+    alone = write_xlsx(tmp_path / "referrals.xlsx", {"referrals": referrals(3), "Children in care": summary})
+    assert not annexa.is_annex_a(with_sheets) and not annexa.is_annex_a(alone)  # the Referrals sheet's headings decide
+    mapped(store, {"Team A": "North"})
+    result = store.import_file(with_sheets, "2011-04", user="t")
+    assert result.status == "loaded" and result.row_counts == {"referrals": 3, "workforce": 2}
+    assert any(p.code == "sheet_ignored" and '"Children in care"' in p.message for p in result.warnings)
+    assert rows(store, "select referral_id from cur_referrals order by 1") == [("R1",), ("R2",), ("R3",)]
+    assert rows(store, "select source_format from imports") == [("extract",)]
+
+
+def test_an_extract_with_its_record_id_misspelt_is_an_extract_missing_a_column(tmp_path):
+    """"Referal ID" for referral_id: the other headings are the extract's, so the file is an extract
+    missing its record id (it was read as Annex A, and loading it corrected later counted each
+    referral twice, once under a derived key)."""
+    from tests.corpus import referrals
+
+    rows_ = referrals(3)
+    rows_[0] = ["Referal ID", *rows_[0][1:]]
+    path = write_xlsx(tmp_path / "typo.xlsx", {"Referrals": rows_})
+    assert not annexa.is_annex_a(path)
+    from csc.extract import read_workbook
+
+    (error,) = read_workbook(path).errors
+    assert error.column == "referral_id" and "is missing from the header row" in error.message
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
