@@ -446,6 +446,8 @@ def _clean(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"  # 1,250 and 1,250.5: commas between thousands only
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")  # 12,5 or 0,5
 
 
 def _parse_expr(col: spec.Column, t: str, usual_dates: bool = False) -> str:
@@ -479,7 +481,10 @@ def _parse_expr(col: spec.Column, t: str, usual_dates: bool = False) -> str:
             f"when lower({t}) in ('n', 'no', 'false', '0', '0.0') then false end"
         )
     if col.type in (NUMBER, WHOLE):
-        num = f"replace({t}, ',', '')"
+        # a comma only as a thousands separator ("1,250.5"); any other ("12,5": a decimal comma)
+        # is no number here: read as 125 it was stored ten times too large (a review)
+        num = (f"case when strpos({t}, ',') = 0 then {t} "
+               f"when regexp_full_match({t}, '{_THOUSANDS}') then replace({t}, ',', '') end")
         return f"case when regexp_matches({num}, '{_NUMBER}') then try_cast({num} as double) end"
     if col.type == ENUM:
         key = f"lower(regexp_replace({t}, '[^A-Za-z0-9]', '', 'g'))"
@@ -664,6 +669,9 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
                       column=header, value=None, expected=expected)
     if kind == "type":
         hint = _us_date_hint(str(value)) if column.type == DATE else ""
+        if column.type in (NUMBER, WHOLE) and _DECIMAL_COMMA.fullmatch(str(value).strip()):
+            hint = (f" It looks like a decimal comma: write {str(value).strip().replace(',', '.')} (a comma is read "
+                    "only between thousands, as in 1,250).")
         noun = {DATE: "a date", FLAG: "Y or N", NUMBER: "a number", WHOLE: "a whole number",
                 ENUM: "an accepted value"}.get(column.type, "valid")
         return _error(f"{where}: {shown} is not {noun}; expected {expected}.{hint}", sheet=title, row=row,

@@ -172,8 +172,21 @@ def test_flags_any_case_and_blank_is_unknown(tmp_path):
 
 def test_numbers_from_cells_and_text(tmp_path):
     rows = [corpus.ESTABLISHMENT, ["A", "N", 0.5], ["B", "N", "2.25"], ["C", "N", "1,234"], ["D", "N", " 3 "],
-            ["E", "N", 0], ["F", "N", "1e1"]]
-    assert one_column(tmp_path, rows, "establishment", "funded_fte") == [0.5, 2.25, 1234.0, 3.0, 0.0, 10.0]
+            ["E", "N", 0], ["F", "N", "1e1"], ["G", "N", "1,234,567.5"], ["H", "N", "+1,000"]]
+    assert one_column(tmp_path, rows, "establishment", "funded_fte") == [0.5, 2.25, 1234.0, 3.0, 0.0, 10.0, 1234567.5,
+                                                                          1000.0]
+
+
+@pytest.mark.parametrize("value, hint", [("12,5", "write 12.5"), ("7,25", "write 7.25"), ("1,2,3", None),
+                                         ("12,50", "write 12.50"), ("1,23", "write 1.23")])
+def test_a_comma_is_read_only_between_thousands(tmp_path, value, hint):
+    """A review's "12,5" funded FTE (a decimal comma) was stored as 125, "1,2,3" as 123: a comma
+    is now read only between thousands, and anything else is no number, said as such."""
+    rows = [corpus.ESTABLISHMENT, ["A", "N", value]]
+    (error,) = read(tmp_path, {"establishment": rows}).errors
+    assert "is not a number" in error.message and error.value == value
+    assert ("decimal comma" in error.message) == (hint is not None)
+    assert hint is None or hint in error.message
 
 
 @pytest.mark.parametrize("value", ["inf", "NaN", "-", "3 posts", "0x10", "£3"])
