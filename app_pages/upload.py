@@ -1,5 +1,6 @@
 """Upload: check the month's extract, see exactly what is wrong, then load it."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import streamlit as st
 
 from csc import config, crypto, guardrails, template, text, ui, uploads, wording
 from csc.extract import Problem
-from csc.store import check_period
+from csc.store import check_period, load_refusals
 
 v = ui.require("upload")
 ui.log_view(v, "upload")
@@ -114,6 +115,12 @@ try:
     check_period(period)
 except Exception as exc:
     st.error(str(exc))
+    st.stop()
+refusals = load_refusals(checked["row_counts"], period, dt.date.today())  # no records; a month not begun
+if refusals:
+    st.error(f"**{text.md(uploaded.name)}** cannot be loaded as {period}: "
+             + " ".join(text.message(p.message) for p in refusals))
+    recent_imports()
     st.stop()
 
 if period not in checked["guardrails"]:  # the month-dependent warnings need the file's records (the read kept)

@@ -37,6 +37,7 @@ from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table
 from csc.extract import Extract, Problem, forget_reads, read_workbook
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+EARLIEST_PERIOD = "1990-01"  # no date before 1990 is kept (`csc.extract.EARLIEST`)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,26 @@ def check_period(period: str) -> str:
     if not isinstance(period, str) or not PERIOD.match(period):
         raise StoreError(f'The period "{period}" is not a month written as YYYY-MM (for example 2011-04).')
     return period
+
+
+def load_refusals(row_counts: dict[str, int], period: str, today: dt.date) -> list[Problem]:
+    """Why a file that passed its checks cannot be loaded as `period` on `today` (`Store.validate`
+    with a month; the Upload page says so before its Load button): it holds no records (an extract
+    of empty sheets loaded as a month of nothing, whose timeliness then looked on target: a review;
+    the blank template still checks without a month), or the month has not begun (a typing slip,
+    2027-01 for 2026-11, became the latest month everywhere, with a timeliness of minus weeks) or is
+    before 1990 (no date before it is kept)."""
+    out = []
+    if not sum(row_counts.values()):
+        out.append(Problem("error", "The file holds no records: every sheet read is empty or has only its header row, "
+                                    f"so there is nothing to load for {period}. Check that this is the file you meant."))
+    this = f"{today:%Y-%m}"
+    if not EARLIEST_PERIOD <= period <= this:
+        when = "has not begun yet" if period > this else "is before 1990"
+        out.append(Problem("error", f"The month {period} {when}: an extract is loaded for a month from 1990 up to "
+                                    f"this one ({this}). Check the reporting month.",
+                           expected=f"a month from {EARLIEST_PERIOD} to {this}"))
+    return out
 
 
 class Write:
@@ -399,6 +420,8 @@ class Store:
                 self._keep_read(key, kept)
         extract = copy.copy(kept)  # the kept read's problems and sheets stay as they were read
         extract.problems, extract.sheets = list(kept.problems), dict(kept.sheets)
+        if extract.ok and period is not None:
+            extract.problems.extend(load_refusals(extract.row_counts, period, as_of or today))
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
             if period is not None:

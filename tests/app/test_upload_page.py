@@ -207,3 +207,18 @@ def test_an_upload_is_read_once_from_its_check_to_its_load(db, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert "Loaded import 2 for 2012-04: 2 rows in 2 sheet(s)." in shown(texts(at))
     assert reads == ["extract-2012-04.xlsx"]
+
+
+def test_a_month_that_has_not_begun_or_a_file_of_no_records_is_refused_before_the_load_button(db):
+    """Said on the check, not after pressing Load: a month typed a year ahead (a review loaded
+    2027-01 on 3 December 2026, the latest month everywhere from then on) and a workbook of empty
+    sheets (loaded as a month of nothing)."""
+    at = upload(page(db, "app_pages/upload.py"), "extract-2012-04.xlsx", workbook(APRIL))
+    later = f"{dt.date.today().year + 1}-01"
+    at.text_input(key="upload_period").set_value(later).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"cannot be loaded as {later}: The month {later} has not begun yet" in shown(texts(at))
+    assert not [b for b in at.button if b.key == "load"]
+    at = upload(page(db, "app_pages/upload.py"), "empty.xlsx", workbook({"Transfers": [TRANSFER]}))
+    assert "The file holds no records" in shown(texts(at))
+    assert not [b for b in at.button if b.key == "load"]

@@ -187,6 +187,35 @@ def test_a_bad_period_is_refused(store, tmp_path):
             store.import_file(path, bad)
 
 
+def test_a_month_that_has_not_begun_or_is_before_1990_is_refused(store, tmp_path):
+    """A review loaded last month's file as 2027-01 (on 3 December 2026): it became the latest month
+    everywhere, with a data timeliness of -38 days; 1989-12 loaded too. Refused, storing nothing;
+    the month of the import itself loads (the day of the import decides, as for dates)."""
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    on = dt.datetime(2011, 5, 3, 9, 0)
+    for period, said in (("2011-06", "The month 2011-06 has not begun yet"), ("1989-12", "The month 1989-12 is before 1990")):
+        result = store.import_file(path, period, imported_at=on)
+        assert result.status == "refused", period
+        (error,) = result.errors
+        assert error.message.startswith(said) and "from 1990 up to this one (2011-05)" in error.message
+    assert store.imports().empty and kept_files(store) == []
+    assert store.import_file(path, "2011-05", imported_at=on).status == "loaded"
+
+
+def test_a_file_with_no_records_is_not_loaded(store, tmp_path):
+    """A workbook whose extract sheets are all empty (or headers only) loaded as a month of
+    nothing, and its data timeliness then looked on target (a review): refused when loaded for a
+    month; checked without one (the blank template), it is still only warned of."""
+    path = write_xlsx(tmp_path / "empty.xlsx", {"referrals": [corpus.REFERRALS], "transfers": [corpus.TRANSFERS]})
+    assert store.validate(path).ok
+    result = store.import_file(path, "2011-04")
+    assert result.status == "refused"
+    assert [p.message for p in result.errors] == [
+        "The file holds no records: every sheet read is empty or has only its header row, so there is nothing to "
+        "load for 2011-04. Check that this is the file you meant."]
+    assert store.imports().empty
+
+
 def all_text(store: Store) -> str:
     """Every value of every table, as text."""
     cur = store.cursor()
