@@ -122,8 +122,9 @@ def _areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str
     if offices["area"].nunique() == 1:  # one area office chosen: its own figure, never all areas'
         office = str(offices["area"].iloc[0])
         return series_title(kpi, offices, target, where=office)
-    if len(latest) < 2:  # too few offices to compare in the last month: all areas together
-        return series_title(kpi, df[df["area"] == ALL_AREAS], target)
+    if len(latest) < 2:  # too few offices to compare in the last month: all areas together, said so
+        # (an office chosen with no figures of its own read as if this were its figure: a review)
+        return series_title(kpi, df[df["area"] == ALL_AREAS], target, where="all areas together")
     unit = kpi.unit_suffix
     higher = kpi.direction == "higher"
     ordered = latest.sort_values("value", ascending=not higher)  # best first

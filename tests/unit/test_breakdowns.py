@@ -226,6 +226,21 @@ def test_areas_finding_with_one_office_falls_back_to_its_series():
     )
 
 
+def test_areas_finding_with_too_few_offices_to_compare_says_it_is_all_areas():
+    """An office chosen that has no figure of its own (a review: Integrated Access on the Practice
+    page), or one office left with a value in the last month: the title is all areas' figure, and
+    says so (it read as the office's own)."""
+    kpi = kpis.get("transfer_timely_pct")
+    only_all = frame([("2011-06", "All areas", 3, 4, 75.0), ("2011-07", "All areas", 4, 4, 100.0)])
+    assert breakdowns.areas_finding(kpi, only_all, 90) == (
+        "Transfers accepted within 5 working days (all areas together) rose to 100% in July 2011, meeting the "
+        "target of 90%")
+    one_left = frame([("2011-07", "All areas", 4, 4, 100.0), ("2011-07", "North", 4, 4, 100.0),
+                      ("2011-06", "South", 1, 2, 50.0), ("2011-06", "All areas", 3, 4, 75.0)])
+    assert breakdowns.areas_finding(kpi, one_left, 90).startswith(
+        "Transfers accepted within 5 working days (all areas together) rose to 100% in July 2011")
+
+
 def test_funnel_finding_names_offices_outside_the_limits():
     kpi = kpis.get("transfer_timely_pct")
     points = pd.DataFrame({"area": ["North", "South"], "band": [spc.BEYOND_998, spc.WITHIN_95],
