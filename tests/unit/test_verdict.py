@@ -186,12 +186,13 @@ def test_the_overview_and_the_board_pack_say_the_one_verdict(demo_cur):
     plan = plans.current(demo_cur)
     registry = kpis.registry()
     period = report.latest_period(demo_cur)
-    rows = report.overview(demo_cur, plan, report.Selection(None, None, period), period)
-    pack_html = boardpack.build_html(demo_cur, plan, period, [], "director")
+    shown = report.Selection(None, report.default_from(demo_cur, period), period)  # the Overview's default months
+    rows = report.overview(demo_cur, plan, shown, period)
+    pack_html = boardpack.build_html(demo_cur, plan, period, [], "director")  # the same months by default
     for row in rows.to_dict("records"):
         kpi = registry[row["kpi"]]
         action = plan.action(row["action"])
-        df = report.series(demo_cur, kpi, report.Selection(None, None, period))
+        df = report.series(demo_cur, kpi, shown)
         v = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period).verdict
         said = tuple(None if not isinstance(x, str) else x for x in (row["rag"], row["variation"], row["assurance"]))
         assert said + (row["verdict"],) == (v.rag, v.variation, v.assurance, v.sentence)
