@@ -69,6 +69,9 @@ class Verdict:
     # the sentence says "a real improvement": this month's signal, or the evidenced shift the
     # limits were recalculated from (the Overview counts these, as its words say them)
     improved: bool = False
+    # why a month rated against its target has no assurance, in words for the chart: "the latest
+    # month is beyond its limits", "too few months to set limits yet"; None: judged, or not to be
+    unjudged: str | None = None
 
 
 @dataclass(frozen=True)
@@ -310,10 +313,13 @@ def verdict(
         variation_stated = variation
 
     third = None
-    assurance = None
+    assurance = unjudged = None
+    if has_target and not small and point is not None and lpl is None and upl is None:
+        unjudged = "too few months to set limits yet"
     if has_target and not small and result.assurance is not None and point is not None and lpl is not None:
         if rule == spc.RULE_OUTSIDE_LIMITS:
             third = NOT_JUDGED_WORDS.format(verb="meeting" if meets else "missing")
+            unjudged = "the latest month is beyond its limits"
         else:
             assurance = result.assurance
             lim = f": limits {limits_from.strip() + ' ' if limits_from else ''}{limits}" if limits else ""
@@ -334,7 +340,7 @@ def verdict(
             sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
     improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and _shift_better(result, direction))
     return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
-                assurance=assurance, improved=improved)
+                assurance=assurance, improved=improved, unjudged=unjudged)
 
 
 def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt) -> str | None:
@@ -386,7 +392,10 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
     notes: list[str] = []
     if not periods:
         return ()
-    base = result.baseline_months
+    if hide_limits:  # the board's chart with a hidden month draws no mean or limits: none to explain
+        notes.append("No mean or limits are drawn: some months are too small to publish, and the limits would give "
+                     "them back. The ratings are worked out from every month.")
+    base = result.baseline_months if not hide_limits else None
     if base:
         first, last = spc.period_label(periods[0]), spc.period_label(periods[base - 1])
         seg0 = result.segments[0]
@@ -397,9 +406,9 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
         notes.append("Fewer than 2 months before the action started, too few to set limits from: limits from every "
                      "month shown"
                      + (" (trial limits)." if result.trial_limits else "."))
-    elif result.trial_limits:
+    elif result.trial_limits and not hide_limits:
         notes.append("Trial limits: fewer than 12 months since the limits were set.")
-    if result.shift is not None:
+    if result.shift is not None and not hide_limits:
         side = "above" if result.shift.side > 0 else "below"
         seg = result.segments[-1]
         notes.append(

@@ -222,12 +222,16 @@ def xmr_chart(
     a_icon = spc.assurance_icon(assurance)
     if verdict is not None and verdict.small_base:
         icon_words = [f"Variation: small base this month (fewer than {spc.SMALL_BASE} cases), too small to read"]
+    elif v_icon:
+        icon_words = [f"Variation: {v_icon.label} ({v_icon.short})"]
+    elif verdict is not None and verdict.suppressed and verdict.value is None:
+        icon_words = ["Variation: not rated, the latest month is too small to publish"]  # it has a value: hidden
     else:
-        icon_words = [f"Variation: {v_icon.label} ({v_icon.short})" if v_icon else "Variation: no value yet"]
+        icon_words = ["Variation: no value yet"]
     if a_icon:
         icon_words.append(f"Assurance: {a_icon.label} ({a_icon.short})")
-    elif verdict is not None and verdict.meets_target is not None and not verdict.small_base:
-        icon_words.append("Assurance: not judged, the latest month is beyond its limits")
+    elif verdict is not None and verdict.unjudged:
+        icon_words.append(f"Assurance: not judged, {verdict.unjudged}")
     if verdict is not None:
         icon_words += list(verdict.notes)
     elif result.trial_limits:

@@ -47,3 +47,49 @@ def test_small_base_months_are_marked_with_a_hollow_diamond():
     assert trace.marker.symbol == "diamond-open"
     icons = next(a.text for a in fig.layout.annotations if a.name == "icons")
     assert "small base this month" in icons
+
+
+def _icons(fig) -> str:
+    return next(a.text for a in fig.layout.annotations if a.name == "icons")
+
+
+def test_one_month_is_not_said_to_be_beyond_limits_it_does_not_have():
+    """A review chose one month on an Action page: the chart said "Assurance: not judged, the
+    latest month is beyond its limits", with no limits at all (one month has no moving range)."""
+    import pandas as pd
+
+    from csc import kpis
+
+    kpi = kpis.get("transfer_timely_pct")
+    df = pd.DataFrame({"period": ["2012-03"], "numerator": [15.0], "denominator": [16.0], "value": [93.75]})
+    assessed = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12")
+    assert assessed.result.lpl is None and assessed.verdict.unjudged == "too few months to set limits yet"
+    fig = charts.xmr_chart(["2012-03"], [93.75], assessed.result, assessed.verdict.headline, target=90.0, unit="%",
+                           verdict=assessed.verdict)
+    assert "Assurance: not judged, too few months to set limits yet" in _icons(fig)
+    assert "beyond its limits" not in _icons(fig)
+
+
+def test_the_board_chart_of_a_hidden_month_says_so_and_explains_no_limits_it_does_not_draw():
+    """The board's chart with its latest month hidden said "Variation: no value yet" (the month has a
+    value, hidden) and "Limits from the 13 months before the action ... extended forward" under a
+    caption saying it draws no mean or limits."""
+    import pandas as pd
+
+    from csc import kpis, privacy
+
+    kpi = kpis.get("transfer_timely_pct")
+    periods = [spc.period_from_index(spc.month_index("2011-01") + k) for k in range(15)]
+    values = [70.0, 72.0, 71.0, 74.0, 75.0, 73.0, 76.0, 78.0, 77.0, 80.0, 82.0, 81.0, 84.0, 85.0, 100.0]
+    df = pd.DataFrame({"period": periods, "numerator": [v / 10 * 4 for v in values[:-1]] + [5.0],
+                       "denominator": [40.0] * 14 + [5.0], "value": values})
+    shown = privacy.rates_only(kpi, df.assign(suppressed=[False] * 14 + [True], value=values[:-1] + [None]))
+    director = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12")
+    board = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12", shown=shown)
+    assert any(n.startswith("Limits from the 5 months before the action") for n in director.verdict.notes)
+    fig = charts.xmr_chart(periods, list(shown["value"]), board.result, board.verdict.headline, target=90.0,
+                           unit="%", verdict=board.verdict)
+    icons = _icons(fig)
+    assert "Variation: not rated, the latest month is too small to publish" in icons
+    assert "no value yet" not in icons and "Limits from" not in icons and "extended forward" not in icons
+    assert "No mean or limits are drawn: some months are too small to publish" in icons
