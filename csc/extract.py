@@ -273,6 +273,7 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
             extract.problems.append(
                 _error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title)
             )
+        extract.problems.extend(blank_looking_cells(title, extent))
 
     if not seen:
         known = ", ".join(s.name for s in spec.SHEETS.values())
@@ -283,6 +284,31 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
             )
         )
     return extract
+
+
+def blank_looking_cells(title: str, extent: Extent) -> list[Problem]:
+    """Warnings for the cells of a sheet read as blank though Excel shows something
+    (`filesafety.Cells`): an error value (a review's #N/A in an optional column loaded as a blank
+    completed date, without a word; in a required one it was called blank) and a formula with no
+    saved result (a file written by a program: every such cell loaded blank)."""
+    out = []
+    n, found = extent.error_cells
+    if n:
+        named = ", ".join(f"{ref} ({value})" for ref, value in found)
+        more = f" and {n - len(found):,} more" if n > len(found) else ""
+        out.append(_warning(
+            f'Sheet "{title}": {n:,} cell(s) hold an Excel error, which is read as blank: {named}{more}. If the '
+            "dashboard uses their column, fix the formulas (or the values) in Excel and upload again.",
+            sheet=title, code="excel_errors", value=found[0][0] if found else None))
+    n, refs = extent.unsaved_formulas
+    if n:
+        more = f" and {n - len(refs):,} more" if n > len(refs) else ""
+        out.append(_warning(
+            f'Sheet "{title}": {n:,} cell(s) hold a formula with no saved result ({", ".join(refs)}{more}), which '
+            "is read as blank: the file was written by a program that does not work formulas out. Open it in "
+            "Excel and save it (Excel works them out), then upload again.",
+            sheet=title, code="formulas_without_values", value=refs[0] if refs else None))
+    return out
 
 
 def _find_header(rows: list[list[object]], header_map: dict[str, str]) -> int | None:

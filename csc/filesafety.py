@@ -340,6 +340,50 @@ class Extent:
     rows: int = 0  # the highest Excel row number of any cell (an upper bound)
     cols: int = 0  # the highest column number of any cell (an upper bound)
     prefix: bytes = b""  # the namespace prefix of its tags ("x:"), if any
+    # cells the reader reads as blank though Excel shows something: an error value (#N/A, a
+    # formula that failed) and a formula with no saved result (a file written by a program, not
+    # Excel): (count, the first few (reference, error) found), from `Cells`
+    error_cells: tuple[int, tuple[tuple[str, str], ...]] = (0, ())
+    unsaved_formulas: tuple[int, tuple[str, ...]] = (0, ())
+
+
+class Cells:
+    """Looks through a worksheet's XML for the cells the reader reads as blank though Excel shows
+    something (`Extent.error_cells`, `Extent.unsaved_formulas`): a quick look for the attribute or
+    the tag in each buffer, and a regular expression only where it is there."""
+
+    SHOWN = 5  # references kept of each
+    #: either, for RE2 (`_Scanner.feed`'s one pass): `{prefix}` the worksheet's tags' prefix
+    RE2 = r't="e"|<{prefix}f[\s>/]'
+
+    def __init__(self, prefix: bytes):
+        p = re.escape(prefix)
+        self.error_tag = b't="e"'
+        self.formula_tag = b"<" + prefix + b"f"
+        self.error = re.compile(rb"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\bt="e"[^>]*>\s*(?:<' + p
+                                + rb"f\b[^>]*(?:/>|>[^<]*</" + p + rb"f>)\s*)?<" + p + rb"v>([^<]{0,20})</" + p + rb"v>")
+        # a formula and no value, or an empty one (openpyxl writes <v />)
+        self.unsaved = re.compile(rb"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<' + p
+                                  + rb"f\b[^>]*(?:/>|>[^<]*</" + p + rb"f>)\s*(?:<" + p + rb"v\s*/>|<" + p
+                                  + rb"v>\s*</" + p + rb"v>)?\s*</" + p + rb"c>")
+        self.errors: list[tuple[str, str]] = []
+        self.n_errors = 0
+        self.formulas: list[str] = []
+        self.n_formulas = 0
+
+    def feed(self, buf: bytes) -> None:
+        if self.error_tag in buf:
+            self.n_errors += buf.count(self.error_tag)  # the attribute is a cell's only (<f t=...> is never "e")
+            if len(self.errors) < self.SHOWN:  # which cells: those whole in this buffer
+                for m in self.error.finditer(buf):
+                    self.errors.append((m.group(1).decode(), m.group(2).decode("utf-8", "replace")))
+                    if len(self.errors) == self.SHOWN:
+                        break
+        if self.formula_tag in buf:
+            for m in self.unsaved.finditer(buf):
+                self.n_formulas += 1
+                if len(self.formulas) < self.SHOWN:
+                    self.formulas.append(m.group(1).decode())
 
 
 def _col_number(letters: bytes | str) -> int:
@@ -378,22 +422,38 @@ class _Scanner:
         self.not_simple_re2 = p.decode("latin-1") + (
             r'c(?:[>/\t\n\r]| (?:[^r]|r[^=]|r=[^"]|r="[^A-Z]|r="[A-Z][^0-9]|r="[A-Z][0-9]{1,6}[^0-9"]'
             r'|r="[A-Z][0-9]{7}|(?:r(?:=(?:"(?:[A-Z][0-9]{0,6})?)?)?)?\z))')
+        # ... or an error cell or a formula (`Cells`), in the same pass: the usual buffer has neither
+        self.not_simple_or_cells_re2 = self.not_simple_re2 + "|" + Cells.RE2.format(prefix=re.escape(
+            prefix.decode("latin-1")))
         self.fast = True  # False: a cell without a reference was seen
         self.rows = 0  # upper bounds
         self.cols = 0
 
-    def _any_not_simple(self, buf: bytes) -> bool:
-        """`self.not_simple.search(buf)`, by RE2 over the buffer's bytes as they are."""
-        if len(buf) >= 2**31:  # beyond a binary value's offsets (buffers are a few MB)
-            return self.not_simple.search(buf) is not None
+    def _any(self, buf: bytes, pattern: str | None = None) -> bool:
+        """Whether RE2 `pattern` (default: `self.not_simple`'s) matches the buffer's bytes as they are."""
+        if len(buf) >= 2**31:  # beyond a binary value's offsets (buffers are a few MB): both, as if matched
+            return pattern is not None or self.not_simple.search(buf) is not None
         one = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, len(buf))),
                                                      pa.py_buffer(buf)])
-        return pc.match_substring_regex(one, self.not_simple_re2)[0].as_py()
+        return pc.match_substring_regex(one, pattern or self.not_simple_re2)[0].as_py()
 
-    def feed(self, buf: bytes) -> None:
+    def _any_not_simple(self, buf: bytes) -> bool:
+        """`self.not_simple.search(buf)`, by RE2 over the buffer's bytes as they are."""
+        return self._any(buf)
+
+    def feed(self, buf: bytes, cells: Cells | None = None) -> None:
+        """Measure the buffer; `cells`: look for error cells and formulas too (one pass for both
+        when there is neither)."""
         if not self.fast:
+            if cells is not None:
+                cells.feed(buf)
             return
-        if not self._any_not_simple(buf):  # the usual case: one look at the buffer
+        if cells is not None:
+            if not self._any(buf, self.not_simple_or_cells_re2):  # the usual case: one look at the buffer
+                self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
+                return
+            cells.feed(buf)
+        if not self._any_not_simple(buf):
             self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
             return
         if self.no_ref.search(buf):
@@ -482,18 +542,20 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
                     continue
             root = _ROOT_PREFIX.search(head)
             extent.prefix = root.group(1) or b"" if root else b""
-            scanner = _Scanner(extent.prefix)
+            scanner, cells = _Scanner(extent.prefix), Cells(extent.prefix)
             pieces = [] if keep is not None and part in split else None
             carry = head
             for chunk in read_ahead(chunks):  # the next chunk inflates while this one is scanned
                 buf = carry + chunk
                 cut = buf.rfind(b"<")
                 buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
-                scanner.feed(buf)
+                scanner.feed(buf, cells)  # (a cell cut between two buffers is counted, not always named)
                 if pieces is not None:
                     pieces.append(buf)  # each cut before a "<": no tag runs over two (`splitread.Pieces`)
-            scanner.feed(carry)
+            scanner.feed(carry, cells)
             extent.rows, extent.cols = scanner.rows, scanner.cols
+            extent.error_cells = (cells.n_errors, tuple(cells.errors))
+            extent.unsaved_formulas = (cells.n_formulas, tuple(cells.formulas))
             if pieces is not None:
                 pieces.append(carry)
                 keep[part] = splitread.Pieces(pieces)

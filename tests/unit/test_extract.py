@@ -330,6 +330,40 @@ def test_formula_cells_are_read_from_their_cached_values(tmp_path):
     assert column(result, "referrals", "referral_date") == [d(7)]
 
 
+def test_error_cells_and_formulas_with_no_saved_result_are_warned_of_not_read_as_blank_silently(tmp_path):
+    """A review's #N/A in an optional column (an assessment's completed date) loaded as blank
+    without a word, and formulas written by a program (openpyxl, pandas: no saved result) loaded
+    blank in every row. Both are named, by cell, and the file still loads as before."""
+    rows = corpus.assessments(3)
+    rows[1][4] = "#N/A"  # openpyxl writes an error cell, as Excel does for a failed formula
+    rows[2][4] = "=D3+10"  # a formula with no saved result
+    rows[3][5] = '=IF(TRUE,"Y","N")'
+    result = read(tmp_path, {"assessments": rows})
+    assert result.ok
+    assert column(result, "assessments", "completed_date") == [None, None, d(8)]
+    (errors,) = [p for p in result.warnings if p.code == "excel_errors"]
+    assert errors.message == ('Sheet "assessments": 1 cell(s) hold an Excel error, which is read as blank: E2 (#N/A). '
+                              "If the dashboard uses their column, fix the formulas (or the values) in Excel and "
+                              "upload again.")
+    (formulas,) = [p for p in result.warnings if p.code == "formulas_without_values"]
+    assert formulas.message.startswith('Sheet "assessments": 2 cell(s) hold a formula with no saved result (E3, F4), '
+                                       "which is read as blank")
+    # a required column: the blank is an error, as before, and the warning says why it is blank
+    rows = corpus.referrals(1)
+    rows[1][3] = "#REF!"
+    result = read(tmp_path, {"referrals": rows}, name="r.xlsx")
+    assert [p.column for p in result.errors] == ["area_office"]
+    assert any(p.code == "excel_errors" and "D2 (#REF!)" in p.message for p in result.warnings)
+
+
+def test_formulas_with_saved_results_are_not_warned_of(tmp_path):
+    rows = corpus.referrals(1)
+    rows[1][1] = corpus.Formula('"C"&"99"', "C99")
+    path = raw_workbook(tmp_path / "f.xlsx", {"referrals": sheet_xml(rows)})
+    result = read_workbook(path, today=TODAY)
+    assert result.ok and not [p for p in result.warnings if p.code in ("excel_errors", "formulas_without_values")]
+
+
 # --- the file: names and defences -------------------------------------------------------
 
 
