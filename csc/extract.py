@@ -38,6 +38,7 @@ from csc.filesafety import (
     FileRefused,
     check_file,
     damaged,
+    hidden_sheets,
     inspect_parts,
     sheet_parts,
     sheet_too_big,
@@ -229,6 +230,7 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
     try:
         check_file(path, original_name)
         parts = sheet_parts(path, name)
+        hidden = hidden_sheets(path, name)
         wanted = {t: p for t, p in parts.items() if spec.sheet_for(t) is not None}
         extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path)
@@ -274,6 +276,11 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
                 _error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title)
             )
         extract.problems.extend(blank_looking_cells(title, extent))
+        if title in hidden:  # a review's stale hidden sheet was read, the visible one ignored, without a word
+            extract.problems.append(_warning(
+                f'Sheet "{title}" is hidden in Excel, and was read as the "{sheet.name}" sheet: check that it is the '
+                "sheet you meant (unhide it to see it, or delete it if it is an old copy).", sheet=title,
+                code="sheet_hidden"))
 
     if not seen:
         known = ", ".join(s.name for s in spec.SHEETS.values())

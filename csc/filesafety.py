@@ -566,6 +566,16 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
 
 def sheet_parts(path: Path, name: str) -> dict[str, str]:
     """Sheet title -> worksheet part name, from the workbook and its relationships."""
+    return {title: part for title, part, _ in _sheets(path, name)}
+
+
+def hidden_sheets(path: Path, name: str) -> set[str]:
+    """The titles of the sheets hidden in Excel (state "hidden" or "veryHidden")."""
+    return {title for title, _, state in _sheets(path, name) if state in ("hidden", "veryHidden")}
+
+
+def _sheets(path: Path, name: str) -> list[tuple[str, str, str]]:
+    """(title, worksheet part name, state) of each sheet, from the workbook and its relationships."""
     import defusedxml.ElementTree as ET
 
     def read(zf: zipfile.ZipFile, fh, part: str) -> bytes:
@@ -585,7 +595,7 @@ def sheet_parts(path: Path, name: str) -> dict[str, str]:
     except Exception as exc:  # malformed XML, or defusedxml refusing a DTD
         raise damaged(name, f"the list of sheets cannot be read: {exc}") from exc
     targets = {r.get("Id"): r.get("Target") or "" for r in rels}
-    parts = {}
+    parts = []
     for el in wb.iter():
         if el.tag.endswith("}sheet") or el.tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
@@ -594,7 +604,7 @@ def sheet_parts(path: Path, name: str) -> dict[str, str]:
                 target = target.lstrip("/")
             else:
                 target = "xl/" + target
-            parts[el.get("name")] = re.sub(r"[^/]+/\.\./", "", target.replace("/./", "/"))
+            parts.append((el.get("name"), re.sub(r"[^/]+/\.\./", "", target.replace("/./", "/")), el.get("state") or "visible"))
     return parts
 
 

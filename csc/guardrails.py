@@ -31,6 +31,7 @@ CODES = {
     "sheet_empty": "a recognised sheet is empty and was skipped",
     "columns_ignored": "columns that are not part of the extract were ignored",
     "sheet_no_rows": "a sheet has a header row but no data rows",
+    "sheet_hidden": "a sheet read is hidden in Excel",
     "excel_errors": "cells hold an Excel error (#N/A, #REF!, ...), read as blank",
     "formulas_without_values": "cells hold a formula with no saved result, read as blank",
     "worker_unknown": "rows name a worker no loaded workforce row knows",

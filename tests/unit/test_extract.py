@@ -484,3 +484,28 @@ def test_chunks_read_ahead_come_in_order_with_their_error_and_stop_when_closed()
     assert closed.is_set()
     assert not any(t.name == "csc-inflate" and t.is_alive() for t in threading.enumerate())
     assert len(made) <= 5  # at most a few ahead, never the endless rest
+
+
+def test_a_hidden_sheet_read_is_warned_of(tmp_path):
+    """A review's workbook: a visible "Referrals Nov" (not a sheet name the extract knows, so
+    ignored) and a hidden "referrals" of last month's data, which was read without a word."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    visible = wb.create_sheet("Referrals Nov")
+    for row in corpus.referrals(2):
+        visible.append(row)
+    stale = wb.create_sheet("referrals")
+    for row in corpus.referrals(1):
+        stale.append(row)
+    stale.sheet_state = "hidden"
+    path = tmp_path / "hidden.xlsx"
+    wb.save(path)
+    result = read_workbook(path, today=TODAY)
+    assert result.ok and result.row_counts == {"referrals": 1}
+    (hidden,) = [p for p in result.warnings if p.code == "sheet_hidden"]
+    assert hidden.message.startswith('Sheet "referrals" is hidden in Excel, and was read as the "referrals" sheet')
+    assert any(p.code == "sheet_ignored" and '"Referrals Nov"' in p.message for p in result.warnings)
+    assert not [p for p in read(tmp_path, {"referrals": corpus.referrals(1)}, name="v.xlsx").warnings
+                if p.code == "sheet_hidden"]
