@@ -9,6 +9,7 @@ then stops with a message saying so (exit status 3), never a traceback."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import sys
@@ -127,8 +128,24 @@ def _validate_file(path: Path, db: str | None, period: str | None = None):
     read-only when it can be opened (so Annex A team mappings, known workers and the guardrails on
     the month count), else the file alone. Returns (extract, the period checked)."""
     from csc import guardrails
-    from csc.extract import read_workbook
-    from csc.store import Store
+    from csc.extract import Problem, read_workbook
+    from csc.store import Store, load_refusals
+
+    typed = period
+
+    def fixed_month(extract) -> str | None:
+        """A workforce census loads as its census date's month whatever month is typed (as
+        `import` does): checked as that month, and said so (a review: `validate` said the typed
+        month, `import` then loaded 2022-09 with warnings `validate` had not shown)."""
+        census_period = getattr(extract, "period", None) if extract.ok else None
+        if census_period and typed and census_period != typed:
+            extract.problems.append(Problem("warning", f"Checked as {census_period}, the month of the census date, not "
+                                                       f"{typed}: it loads as {census_period}."))
+        return census_period or None
+
+    def refusals(extract, period) -> None:
+        if extract.ok and typed and period:  # a month named: what a load for it would refuse (the blank
+            extract.problems.extend(load_refusals(extract.row_counts, period, dt.date.today()))  # template checks without)
 
     def alone():
         """No database (or a locked one): an Annex A workbook is still read as Annex A, its teams
@@ -159,13 +176,17 @@ def _validate_file(path: Path, db: str | None, period: str | None = None):
 
                     annexa.record_unmapped(store, extract)
                 if extract.ok:
-                    period = period or guardrails.default_period(store.cursor(), extract, path.name)
+                    period = fixed_month(extract) or period or guardrails.default_period(store.cursor(), extract,
+                                                                                         path.name)
                     extract.problems.extend(store.guardrail_warnings(extract, period, path.name))
+                    refusals(extract, period)
                 return extract, period
     extract = alone()
     if extract.ok:
-        period = period or guardrails.dates_month(extract)[0] or guardrails.file_name_month(path.name)
+        period = (fixed_month(extract) or period or guardrails.dates_month(extract)[0]
+                  or guardrails.file_name_month(path.name))
         extract.problems.extend(guardrails.missing_columns(extract, period or "the month"))
+        refusals(extract, period)
     return extract, period
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -229,3 +230,28 @@ def test_kpis_json_for_the_board_has_no_counts_behind_a_rate(db, good):
         if not by:
             timeliness = [r for r in board if r["kpi"] == "data_timeliness_days"]
             assert timeliness and all(r["numerator"] is not None for r in timeliness)
+
+
+def test_validate_checks_a_census_as_its_census_month_and_a_month_not_begun_as_import_would(tmp_path):
+    """A review: `validate --period 2026-11` of the DfE census sample said "Checked as the extract for
+    2026-11" and its warnings were for that month; `import` then loaded 2022-09, with warnings
+    `validate` had not shown. And a month named that has not begun passed `validate`, then loaded."""
+    from tests.conftest import external
+
+    from csc.store import Store
+
+    census = external("csww/liia-tools_social_work_workforce_2022.xml")
+    db = str(tmp_path / "csc.duckdb")
+    Store.open(db).close()  # checked against a database, as an analyst's would be
+    run = csc("validate", str(census), "--period", "2022-11", "--db", db, "--json")
+    out = json.loads(run.stdout)
+    assert out["ok"] and out["period"] == "2022-09"
+    assert any(w["message"] == "Checked as 2022-09, the month of the census date, not 2022-11: it loads as 2022-09."
+               for w in out["warnings"])
+    good = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    later = f"{dt.date.today().year + 1}-01"
+    run = csc("validate", str(good), "--period", later, "--db", db, "--json")
+    out = json.loads(run.stdout)
+    assert run.returncode == 1 and not out["ok"]
+    assert out["errors"][0]["message"].startswith(f"The month {later} has not begun yet")
+    assert csc("validate", str(good), "--db", db).returncode == 0  # no month named: the month it points to
