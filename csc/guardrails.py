@@ -39,6 +39,7 @@ CODES = {
     "sheet_missing": "a sheet the previous month's import had, which feeds KPIs, is missing",
     "period_loaded": "the month is already loaded: this load replaces it (with the difference)",
     "period_dates": "most of the file's event dates fall in another month",
+    "period_no_dates": "none of the file's event dates falls in the month chosen (spread over other months)",
     "period_file_name": "the file name names another month",
     "period_skipped": "a month between this one and the nearest loaded month is not loaded",
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
@@ -55,6 +56,7 @@ EVENT_DATES = {
     "audits": ("audit_date",),
     "supervisions": ("supervision_date",),
 }
+NO_DATES_MIN = 3  # event dates in a file before none in its month is worth a word (`period_no_dates`)
 FILE_MONTH = re.compile(r"(?<!\d)(19\d\d|20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 _PROJECTION = re.compile(r"^\s*(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*(?:\s+as\s+[a-z_][a-z0-9_]*)?\s*,?\s*$")
 
@@ -217,6 +219,16 @@ def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int,
 def dates_month(extract: Extract) -> tuple[str | None, int, int]:
     """(the month holding most of the file's event dates when more than half of them, that month's
     count, all event dates); (None, ...) when no month holds more than half."""
+    counts = date_months(extract)
+    total = sum(counts.values())
+    if not total:
+        return None, 0, 0
+    month, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return (month if n * 2 > total else None), n, total
+
+
+def date_months(extract: Extract) -> Counter[str]:
+    """How many of the file's event dates fall in each month ("YYYY-MM")."""
     counts: Counter[str] = Counter()
     for name, cols in EVENT_DATES.items():
         data = extract.sheets.get(name)
@@ -231,11 +243,7 @@ def dates_month(extract: Extract) -> tuple[str | None, int, int]:
                 months = pc.strftime(days.field("values"), format="%Y-%m").to_pylist()
                 for month, n in zip(months, days.field("counts").to_pylist()):
                     counts[month] += n
-    total = sum(counts.values())
-    if not total:
-        return None, 0, 0
-    month, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-    return (month if n * 2 > total else None), n, total
+    return counts
 
 
 def file_name_month(name: str | None) -> str | None:
@@ -256,6 +264,16 @@ def period_mismatch(extract: Extract, period: str, file_name: str | None) -> lis
             f"{n:,} of the file's {total:,} event dates fall in {month}, not {period}: check the reporting month "
             f"(is this {month}'s extract?).",
             value=month, expected=period,
+        ))
+    elif total >= NO_DATES_MIN and not date_months(extract).get(period):
+        # spread over other months, none in this one: a wrong month, or dates written month first
+        # (a review's 11/02/2026 ... 11/10/2026, November's audits, loaded as February to October)
+        months = sorted(date_months(extract))
+        out.append(_w(
+            "period_no_dates",
+            f"None of the file's {total:,} event dates falls in {period} (they run from {months[0]} to {months[-1]}): "
+            "check the reporting month, and that dates typed as text are written day first (31/03/2012).",
+            value=f"{months[0]} to {months[-1]}", expected=period,
         ))
     named = file_name_month(file_name)
     if named is not None and named != period:

@@ -119,6 +119,26 @@ def test_dates_in_another_month_and_a_file_name_naming_it(store, march, tmp_path
     assert skip.message.startswith("2012-03 is loaded but 2012-04 to 2012-05 are not")
 
 
+def test_dates_spread_over_other_months_and_none_in_the_month_chosen(store, tmp_path):
+    """A review's November audits typed month first as text, 11/02/2026 ... 11/10/2026, loaded as
+    11 February to 11 October without a word: no month held more than half of them. None falls in
+    the month chosen: said, with the months they run over."""
+    audits = [["audit_id", "child_id", "audit_date", "area_office", "subject", "grade", "is_smart"]]
+    audits += [[f"AU{i}", f"C{i}", day, "North", "CP Plan", "Good", "Y"]
+               for i, day in enumerate(["11/02/2012", "11/05/2012", "11/09/2012", "11/10/2012"], start=1)]
+    path = write_xlsx(tmp_path / "audits.xlsx", {"Audits": audits})
+    extract = store.validate(path, period="2012-11", as_of=D(2012, 12, 3))
+    assert extract.ok, [p.message for p in extract.errors]
+    (w,) = by_code(extract.warnings, "period_no_dates")
+    assert w.message == ("None of the file's 4 event dates falls in 2012-11 (they run from 2012-02 to 2012-10): check "
+                         "the reporting month, and that dates typed as text are written day first (31/03/2012).")
+    assert "period_dates" not in codes(extract.warnings)
+    # one of them in the month: nothing said
+    audits[4][2] = "20/11/2012"
+    path = write_xlsx(tmp_path / "audits2.xlsx", {"Audits": audits})
+    assert "period_no_dates" not in codes(store.validate(path, period="2012-11", as_of=D(2012, 12, 3)).warnings)
+
+
 def test_a_month_skipped(store, march, tmp_path):
     path = write_xlsx(tmp_path / "may.xlsx", {"Supervisions": [SUPERVISIONS[0], ["S9", "W1", D(2012, 5, 9)]]})
     (w,) = by_code(store.validate(path, period="2012-05", as_of=D(2012, 6, 6)).warnings, "period_skipped")
