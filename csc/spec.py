@@ -285,6 +285,8 @@ SHEETS: dict[str, Sheet] = {
                     R,
                     ("Judgement",),
                     values=("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate"),
+                    # Ofsted's own words for the grade since 2014 (a review's file was refused for them)
+                    synonyms=(("Requires improvement to be good", "Requires improvement"),),
                 ),
                 _c("is_smart", FLAG, False, ("SMART", "Plan is SMART")),
             ),

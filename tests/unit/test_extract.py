@@ -221,7 +221,7 @@ def test_enums_are_case_insensitive_with_synonyms(tmp_path):
 def test_audit_subject_and_grade_synonyms(tmp_path):
     rows = corpus.audits(5)
     subjects = ["Child Protection Plan", "CP Plan", "assessment", "Other", "cp_plan"]
-    grades = ["requires improvement", "Requires Improvement", "GOOD", "outstanding", "Inadequate"]
+    grades = ["requires improvement", "Requires improvement to be good", "GOOD", "outstanding", "Inadequate"]
     for i in range(5):
         rows[i + 1][4], rows[i + 1][5] = subjects[i], grades[i]
     result = read(tmp_path, {"audits": rows})
