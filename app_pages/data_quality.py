@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from csc import breakdowns, charts, quality, text, ui, viewcache
+from csc import breakdowns, charts, quality, spc, text, ui, viewcache
 from csc.months import month_range
 
 v, sel = ui.open_page("data_quality", "Data quality")
@@ -16,7 +16,7 @@ checks = quality.registry()
 
 latest_loaded = viewcache.shared("latest-loaded", (ver,), lambda: ui.store().loaded_periods(ui.cursor())[-1])
 st.write(
-    f"Each check runs over the current version of every record, judged at the end of {latest_loaded} (the latest "
+    f"Each check runs over the current version of every record, judged at the end of {spc.period_label(latest_loaded)} (the latest "
     "month loaded). **Errors** make a figure on this dashboard wrong until they are fixed in the case system; "
     "**warnings** are records worth a look. Fix them at source: the next extract then replaces the records."
 )
@@ -100,7 +100,7 @@ offending = viewcache.shared("quality-rows", (ver, v.role, sel, chosen), lambda:
 outside = int(summary.loc[summary["check"] == chosen, "total"].iloc[0]) - len(offending)
 if offending.empty:
     st.info(f"No records fail “{check.title}” in these months."
-            + (f" {outside} fall in earlier months: widen the months to see them." if outside > 0 else ""))
+            + (f" {outside:,} fall in other months: widen the months to see them." if outside > 0 else ""))
     st.stop()
 st.caption(f"{len(offending):,} record(s) in these months"
            + (f"; {outside:,} more in other months (widen the months to see them)" if outside > 0 else "")
