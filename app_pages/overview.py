@@ -136,9 +136,15 @@ def summary_html(link_query: str) -> str:
     greens = int((df["rag"] == "green").sum())
     reds = int((df["rag"] == "red").sum())
     improving = int(df["improved"].fillna(False).astype(bool).sum())  # as the verdicts say it (`Verdict.improved`)
-    tiles = ui.tiles([{"label": label, "value": value} for label, value in (
-        ("Measures meeting target", f"{greens} of {len(df)}"), ("Measures red", reds),
-        ("Showing real improvement (SPC)", improving), ("Actions", len(plan.actions)))])
+    # the SPC column shows this month's signal only; the count is what the verdicts say (a review
+    # read 12 here against 4 "Improving" in the column): the tile says which
+    improving_help = ("Measures whose verdict says \"a real improvement\": a signal this month, or a new level "
+                      "held since the action started (the SPC column shows this month's signal only).")
+    tiles = ui.tiles([{"label": label, "value": value, **({"help": tip, "note": note} if tip else {})}
+                      for label, value, tip, note in (
+        ("Measures meeting target", f"{greens} of {len(df)}", None, None), ("Measures red", reds, None, None),
+        ("Showing real improvement (SPC)", improving, improving_help, "this month or since the action"),
+        ("Actions", len(plan.actions), None, None))])
     return f'<h3 class="csc-h">Each action at a glance</h3><div class="csc-summary">{"".join(rows)}</div>{tiles}'
 
 

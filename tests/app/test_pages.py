@@ -456,8 +456,14 @@ def test_workforce_by_team(council_db):
 
 def tile_notes(at: AppTest) -> dict[str, str]:
     """The line under each figure at a glance: label to note (month, target, rating)."""
-    return {html.unescape(label): html.unescape(note) for e in at.get("html") for label, note in re.findall(
-        r'<div class="csc-tile-label">(.*?)</div>.*?<div class="csc-tile-note">(.*?)</div>', e.proto.body)}
+    out = {}
+    for e in at.get("html"):
+        for tile in e.proto.body.split('<div class="csc-tile"')[1:]:  # each tile's own label and note
+            label = re.search(r'<div class="csc-tile-label">(.*?)</div>', tile)
+            note = re.search(r'<div class="csc-tile-note">(.*?)</div>', tile)
+            if label and note:
+                out[html.unescape(label.group(1))] = html.unescape(note.group(1))
+    return out
 
 
 def test_board_workforce_suppresses_small_numbers(council_db):
@@ -642,3 +648,12 @@ def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_
     assert ("Months before June 2011, the first extract loaded, come from the history it carried: measures that "
             "look back over months") in texts(at)
     ui.clear_caches()
+
+
+def test_the_overviews_count_of_real_improvements_says_what_it_counts(council_db):
+    """The count is what the verdicts say ("a real improvement": this month's signal or a new level
+    held since the action), the SPC column this month's signal only: a review read 12 against 4
+    "Improving" in the column. The tile says which, under it and on hover."""
+    at = page(council_db, "app_pages/overview.py", "director")
+    assert tile_notes(at)["Showing real improvement (SPC)"] == "this month or since the action"
+    assert "the SPC column shows this month&#x27;s signal only" in overview_html(at)
