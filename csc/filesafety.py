@@ -80,7 +80,8 @@ def check_file(path: Path, original_name: str | None = None) -> None:
                 "as a workbook would not help. It reads the monthly extract (.xlsx), Ofsted's Annex A workbook, the "
                 "Standard Safeguarding Dataset's tables and the children's social work workforce census (XML)."
                 if collection != "CSWW" else f'"{name}" is a workforce census (XML) that could not be read.')
-        kind = "a CSV or text file" if _looks_like_text(path) else "not an Excel workbook"
+        kind = ("a web page (HTML), as some systems' \"export to Excel\" write" if _looks_like_html(path)
+                else "a CSV or text file" if _looks_like_text(path) else "not an Excel workbook")
         raise FileRefused(f'"{name}" is {kind}, whatever its name says. {SAVE_AS}')
     _check_zip_count(path, name)
     infos = zip_parts(path, name, "parts; an Excel workbook holds a few dozen. " + SAVE_AS)
@@ -170,6 +171,14 @@ def _xml_collection(path: Path) -> str | None:
         return None
     m = re.search(rb"<Collection>\s*([A-Za-z0-9 _-]{1,40}?)\s*</Collection>", head)
     return m.group(1).decode("ascii") if m else None
+
+
+def _looks_like_html(path: Path) -> bool:
+    """An HTML page (a report saved from a browser, or a system's "export to Excel" that writes
+    HTML under an .xls name: a review's was called "a CSV or text file")."""
+    with path.open("rb") as fh:
+        sample = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return sample.startswith((b"<!doctype html", b"<html")) or (sample.startswith(b"<") and b"<table" in sample)
 
 
 def _looks_like_text(path: Path) -> bool:

@@ -375,6 +375,22 @@ def test_name_must_be_xlsx_or_xlsm_but_case_does_not_matter(tmp_path):
     assert '"april.zip" is named ".zip", not .xlsx or .xlsm' in error.message and "Save As" in error.message
 
 
+@pytest.mark.parametrize("body, kind", [
+    ("<!DOCTYPE html>\n<html><body><table><tr><td>referral_id</td></tr></table></body></html>", "a web page (HTML)"),
+    ("<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><table><tr><td>1</td></tr></table></html>",
+     "a web page (HTML)"),
+    ("<table><tr><td>referral_id</td></tr></table>", "a web page (HTML)"),
+    ("referral_id,child_id\nR1,C1\n", "a CSV or text file"),
+])
+def test_a_web_page_or_a_text_file_under_an_excel_name_is_called_what_it_is(tmp_path, body, kind):
+    """A system's "export to Excel" that writes HTML under an .xls name was called "a CSV or text
+    file" (a review)."""
+    path = tmp_path / "export.xls"
+    path.write_text(body)
+    (error,) = read_workbook(path, original_name="export.xlsx", today=TODAY).errors
+    assert error.message.startswith(f'"export.xlsx" is {kind}') and "Save As" in error.message
+
+
 @pytest.mark.parametrize("head,complete,want", [
     (b'<?xml version="1.0"?><worksheet/>', True, None),
     (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a -->\n<worksheet>', True, None),
