@@ -140,7 +140,9 @@ if warnings:
                     label="Download the warnings (CSV)")
 
 replacing = any(w.code == "period_loaded" for w in warnings)
-label = f"Replace the extract for {period}" if replacing else f"Load it as the extract for {period}"
+# "Update", not "Replace": records missing from the new file stay current (a review read "Replace" as
+# removing them; the warning above says how many, and how to remove them)
+label = f"Update the extract for {period}" if replacing else f"Load it as the extract for {period}"
 
 
 def _start_load() -> None:

@@ -37,7 +37,7 @@ CODES = {
     "worker_unknown": "rows name a worker no loaded workforce row knows",
     "column_missing": "an optional column that feeds KPIs is missing",
     "sheet_missing": "a sheet the previous month's import had, which feeds KPIs, is missing",
-    "period_loaded": "the month is already loaded: this load replaces it (with the difference)",
+    "period_loaded": "the month is already loaded: this load updates it (with the difference)",
     "period_dates": "most of the file's event dates fall in another month",
     "period_no_dates": "none of the file's event dates falls in the month chosen (spread over other months)",
     "period_file_name": "the file name names another month",
@@ -174,9 +174,11 @@ def already_loaded(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str
     when = f"{at.day} {at:%b %Y}"
     return [_w(
         "period_loaded",
-        f"{period} is already loaded (import {import_id}, {when} by {user}, from \"{file_name}\"): this load replaces "
+        f"{period} is already loaded (import {import_id}, {when} by {user}, from \"{file_name}\"): this load updates "
         f"it; {_rows(changed, 'changes', 'change')}, {new:,} {'is' if new == 1 else 'are'} new, {gone:,} "
-        f"{'is' if gone == 1 else 'are'} gone (not in this file; import {import_id}'s version stays current).",
+        f"{'is' if gone == 1 else 'are'} not in this file and stay{'s' if gone == 1 else ''} current as import "
+        f"{import_id} loaded {'it' if gone == 1 else 'them'}"
+        + (f" (roll import {import_id} back first if {'it' if gone == 1 else 'they'} should go)." if gone else "."),
         value=str(import_id),
     )]
 

@@ -99,9 +99,9 @@ def test_a_month_already_loaded_shows_the_difference_before_replacing(db):
     at = upload(page(db, "app_pages/upload.py"), "march-fixed.xlsx", workbook({"Transfers": rows}))
     assert at.text_input(key="upload_period").value == "2012-03"  # where its dates point
     assert ('2012-03 is already loaded (import 1, 3 Apr 2012 by Ann, from "extract-2012-03.xlsx"): this load '
-            "replaces it; 1 row changes, 1 is new, 0 are gone (not in this file; import 1's version stays "
-            "current).") in warnings(at)
-    assert at.button(key="load").label == "Replace the extract for 2012-03"
+            "updates it; 1 row changes, 1 is new, 0 are not in this file and stay current as import 1 loaded "
+            "them.") in warnings(at)
+    assert at.button(key="load").label == "Update the extract for 2012-03"
 
 
 def test_the_problems_table_leads_with_the_problem_and_shows_a_blank_as_blank(db):

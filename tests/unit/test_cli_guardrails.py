@@ -72,4 +72,4 @@ def test_import_prints_the_warnings_and_json_gives_codes(tmp_path):
     run = csc("import", str(again), "--period", "2012-03", "--db", str(db))
     assert run.returncode == 0, run.stderr
     assert "WARNING: 2012-03 is already loaded (import 1, " in run.stdout
-    assert "this load replaces it; 1 row changes, 0 are new, 0 are gone" in run.stdout
+    assert "this load updates it; 1 row changes, 0 are new, 0 are not in this file and stay current as import" in run.stdout

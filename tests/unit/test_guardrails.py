@@ -94,15 +94,16 @@ def test_a_month_already_loaded_says_by_whom_and_what_changes(store, march, tmp_
     path = write_xlsx(tmp_path / "extract-2012-03-v2.xlsx", {"Transfers": rows, "Supervisions": SUPERVISIONS})
     (w,) = by_code(store.validate(path, period="2012-03", as_of=D(2012, 4, 5)).warnings, "period_loaded")
     assert w.message == (f'2012-03 is already loaded (import {march.import_id}, 3 Apr 2012 by Ann Analyst, from '
-                         f'"extract-2012-03.xlsx"): this load replaces it; 1 row changes, 1 is new, 1 is gone (not in '
-                         f"this file; import {march.import_id}'s version stays current).")
+                         f'"extract-2012-03.xlsx"): this load updates it; 1 row changes, 1 is new, 1 is not in this '
+                         f"file and stays current as import {march.import_id} loaded it (roll import {march.import_id} "
+                         "back first if it should go).")
 
 
 def test_a_child_id_alone_does_not_count_as_a_change(store, march, tmp_path):
     """Child ids are stored pseudonymised: the same id in the new file is no change."""
     path = write_xlsx(tmp_path / "same.xlsx", {"Transfers": MARCH, "Supervisions": SUPERVISIONS})
     (w,) = by_code(store.validate(path, period="2012-03", as_of=D(2012, 4, 5)).warnings, "period_loaded")
-    assert "0 rows change, 0 are new, 0 are gone" in w.message
+    assert "0 rows change, 0 are new, 0 are not in this file" in w.message
 
 
 def test_dates_in_another_month_and_a_file_name_naming_it(store, march, tmp_path):
