@@ -137,10 +137,13 @@ def differs(owner_status: str, derived: ActionStatus) -> bool:
 def comparison(owner_status: str, derived: ActionStatus, mark: Callable[[str], str] = str,
                esc: Callable[[str], str] = str) -> str:
     """"owner says on track; 2 of 2 measures missed their target at the due date" when they differ,
-    "owner says on track, and the figures agree (…)" when not: the one wording of the Overview
+    "owner says on track, and the figures agree (…)" when not, "…; the figures cannot say yet (…)"
+    when they rate nothing: the one wording of the Overview
     and the Action page. `mark` sets the owner's status apart (bold, escaped for HTML or Markdown),
     `esc` escapes the reason."""
     said = f"owner says {mark(owner_status)}"
+    if derived.status == NOT_RATED:  # nothing to agree or disagree with: "the figures agree" said too much (a review)
+        return f"{said}; the figures cannot say yet ({esc(derived.reason)})"
     if not differs(owner_status, derived):
         return f"{said}, and the figures agree ({esc(derived.reason)})"
     return f"{said}; {esc(derived.reason)}"

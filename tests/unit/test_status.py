@@ -104,3 +104,6 @@ def test_no_figures_is_not_rated():
     s = status.derive([status.measure("m1", [], [], 90.0, "higher", "2011-05", "2011-09")])
     assert s.status == "not rated"
     assert not status.differs("on track", s)
+    # nothing to agree with: not "the figures agree" (a review, an office with no data of its own)
+    said = status.comparison("on track", s)
+    assert said.startswith("owner says on track; the figures cannot say yet (") and "agree" not in said
