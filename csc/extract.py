@@ -710,9 +710,12 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         return _error(f"{where}: {shown} is not {noun}; expected {expected}.{hint}", sheet=title, row=row,
                       column=header, value=value, expected=expected)
     if kind == "date_range":
+        # a case system's "no date" placeholder (Excel's day 0 or 1, or 1 January 1900): say so (a review)
+        placeholder = (" It looks like a placeholder for \"no date\": leave the cell blank instead."
+                       if value in ("01/01/1900", "1900-01-01", "31/12/1899", "30/12/1899") else "")
         return _error(
             f"{where}: {shown} is outside the accepted range; expected a date on or after 01/01/1990 and not after the "
-            f"day of the import ({today:%d/%m/%Y}).",
+            f"day of the import ({today:%d/%m/%Y}).{placeholder}",
             sheet=title, row=row, column=header, value=value, expected=f"a date from 01/01/1990 to {today:%d/%m/%Y}",
         )
     if kind == "range":

@@ -149,6 +149,17 @@ def test_date_range_is_1990_to_the_day_of_import(tmp_path):
     assert [(p.row, p.value) for p in result.errors] == [(4, "31/12/1989"), (5, "01/07/2011")]
     assert all("outside the accepted range" in p.message for p in result.errors)
     assert "30/06/2011" in result.errors[0].message  # the day of the import
+    assert not any("placeholder" in p.message for p in result.errors)
+
+
+@pytest.mark.parametrize("value", [dt.date(1900, 1, 1), "01/01/1900", "1900-01-01"])
+def test_a_placeholder_date_is_said_to_be_one(tmp_path, value):
+    """A case system's "no date" (1 January 1900) was two errors with no word of what it is (a review)."""
+    rows = corpus.referrals(1)
+    rows[1][2] = value
+    (error,) = read(tmp_path, {"referrals": rows}).errors
+    assert "outside the accepted range" in error.message
+    assert error.message.endswith('It looks like a placeholder for "no date": leave the cell blank instead.')
 
 
 def test_dates_are_typed_as_dates(tmp_path):
