@@ -319,10 +319,15 @@ def blank_looking_cells(title: str, extent: Extent) -> list[Problem]:
 
 
 def _find_header(rows: list[list[object]], header_map: dict[str, str]) -> int | None:
+    """The header row: of the first `HEADER_SEARCH_ROWS`, the one naming the most columns of the
+    sheet (at least two; the first of equals). A filter row above the headings ("Area | North |
+    Team | All") names two and was taken for them (a review: three "missing column" errors)."""
+    best, found = None, 1
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(1 for v in row if v is not None and spec.norm(v) in header_map) >= 2:
-            return i
-    return None
+        n = len({header_map[k] for k in (spec.norm(v) for v in row if v is not None) if k in header_map})
+        if n > found:
+            best, found = i, n
+    return best
 
 
 def map_headers(

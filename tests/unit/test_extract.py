@@ -322,6 +322,17 @@ def test_header_may_sit_below_title_rows_up_to_row_ten(tmp_path):
     assert column(result, "referrals", "excel_row") == [11]
 
 
+def test_a_filter_row_above_the_headings_is_not_taken_for_them(tmp_path):
+    """A report's filter row ("Area | North | Team | All") names two columns: it was taken for the
+    header row, with three "required column missing" errors pointing at it (a review). The row
+    naming the most columns is the header."""
+    rows = [["Referrals report"], ["area_office", "North", "team", "All"], [None]] + corpus.referrals(2)
+    result = read(tmp_path, {"referrals": rows})
+    assert result.ok, [p.message for p in result.errors]
+    assert result.sheets["referrals"].header_row == 4
+    assert column(result, "referrals", "referral_id") == ["R1", "R2"]
+
+
 def test_every_problem_has_its_fields(tmp_path):
     rows = corpus.referrals(1)
     rows[1][2] = "soon"
