@@ -144,8 +144,9 @@ def _validate_file(path: Path, db: str | None, period: str | None = None):
         return census_period or None
 
     def refusals(extract, period) -> None:
-        if extract.ok and typed and period:  # a month named: what a load for it would refuse (the blank
-            extract.problems.extend(load_refusals(extract.row_counts, period, dt.date.today()))  # template checks without)
+        """With a month named, what a load for it would refuse (without one, the blank template checks)."""
+        if extract.ok and typed and period:
+            extract.problems.extend(load_refusals(extract.row_counts, period, dt.date.today()))
 
     def alone():
         """No database (or a locked one): an Annex A workbook is still read as Annex A, its teams

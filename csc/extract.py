@@ -33,15 +33,15 @@ import pyarrow.compute as pc
 from csc import scratch, spec, splitread
 from csc.filesafety import (
     HEADER_SEARCH_ROWS,
+    HIDDEN,
     SAVE_AS,
     Extent,
     FileRefused,
     check_file,
     damaged,
-    hidden_sheets,
     inspect_parts,
-    sheet_parts,
     sheet_too_big,
+    workbook_sheets,
 )
 from csc.spec import DATE, ENUM, FLAG, ID, NUMBER, TEXT, WHOLE, Sheet
 
@@ -229,8 +229,9 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
     extract = Extract(path)
     try:
         check_file(path, original_name)
-        parts = sheet_parts(path, name)
-        hidden = hidden_sheets(path, name)
+        listed = workbook_sheets(path, name)  # the workbook's list of sheets, read once
+        parts = {title: part for title, part, _ in listed}
+        hidden = {title for title, _, state in listed if state in HIDDEN}
         wanted = {t: p for t, p in parts.items() if spec.sheet_for(t) is not None}
         extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path)

@@ -573,18 +573,17 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
     return extents
 
 
+HIDDEN = ("hidden", "veryHidden")  # a sheet's states in which Excel does not show it
+
+
 def sheet_parts(path: Path, name: str) -> dict[str, str]:
     """Sheet title -> worksheet part name, from the workbook and its relationships."""
-    return {title: part for title, part, _ in _sheets(path, name)}
+    return {title: part for title, part, _ in workbook_sheets(path, name)}
 
 
-def hidden_sheets(path: Path, name: str) -> set[str]:
-    """The titles of the sheets hidden in Excel (state "hidden" or "veryHidden")."""
-    return {title for title, _, state in _sheets(path, name) if state in ("hidden", "veryHidden")}
-
-
-def _sheets(path: Path, name: str) -> list[tuple[str, str, str]]:
-    """(title, worksheet part name, state) of each sheet, from the workbook and its relationships."""
+def workbook_sheets(path: Path, name: str) -> list[tuple[str, str, str]]:
+    """(title, worksheet part name, state: "visible" or one of `HIDDEN`) of each sheet, from the
+    workbook and its relationships."""
     import defusedxml.ElementTree as ET
 
     def read(zf: zipfile.ZipFile, fh, part: str) -> bytes:

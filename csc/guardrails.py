@@ -221,7 +221,11 @@ def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int,
 def dates_month(extract: Extract) -> tuple[str | None, int, int]:
     """(the month holding most of the file's event dates when more than half of them, that month's
     count, all event dates); (None, ...) when no month holds more than half."""
-    counts = date_months(extract)
+    return _most(date_months(extract))
+
+
+def _most(counts: Counter[str]) -> tuple[str | None, int, int]:
+    """`dates_month` of the months' counts `date_months` gives."""
     total = sum(counts.values())
     if not total:
         return None, 0, 0
@@ -259,7 +263,8 @@ def file_name_month(name: str | None) -> str | None:
 
 def period_mismatch(extract: Extract, period: str, file_name: str | None) -> list[Problem]:
     out = []
-    month, n, total = dates_month(extract)
+    counts = date_months(extract)  # once: a count of every event date column's days
+    month, n, total = _most(counts)
     if month is not None and month != period:
         out.append(_w(
             "period_dates",
@@ -267,10 +272,10 @@ def period_mismatch(extract: Extract, period: str, file_name: str | None) -> lis
             f"(is this {month}'s extract?).",
             value=month, expected=period,
         ))
-    elif total >= NO_DATES_MIN and not date_months(extract).get(period):
+    elif total >= NO_DATES_MIN and not counts.get(period):
         # spread over other months, none in this one: a wrong month, or dates written month first
         # (a review's 11/02/2026 ... 11/10/2026, November's audits, loaded as February to October)
-        months = sorted(date_months(extract))
+        months = sorted(counts)
         out.append(_w(
             "period_no_dates",
             f"None of the file's {total:,} event dates falls in {period} (they run from {months[0]} to {months[-1]}): "

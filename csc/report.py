@@ -260,9 +260,13 @@ def default_from(cur: duckdb.DuckDBPyConnection, period: str) -> str | None:
     none before the first extract loaded (the months before it are the history that extract
     carried, where what looks back over months is incomplete: `csc.ui.first_extract`). What the
     pages show unless another range is chosen, and so what the board pack judges over."""
-    first = cur.execute("select min(period) from imports where status = 'loaded'").fetchall()[0][0]
+    return default_start(period, cur.execute("select min(period) from imports where status = 'loaded'").fetchall()[0][0])
+
+
+def default_start(period: str, first_extract: str | None) -> str:
+    """`default_from` when the first extract's month is known."""
     back = add_months(period, -(DEFAULT_MONTHS - 1))
-    return max(back, first) if first and first <= period else back
+    return max(back, first_extract) if first_extract and first_extract <= period else back
 
 
 def latest_period(cur: duckdb.DuckDBPyConnection) -> str | None:

@@ -335,8 +335,8 @@ def sidebar_filters() -> report.Selection:
     first = first_extract(version())
     qp, ss = st.query_params, st.session_state
     # the last 24 months, none before the first extract loaded (see `first_extract`)
-    default_range = (max(periods[max(0, len(periods) - report.DEFAULT_MONTHS)], first if first in periods else periods[0]),
-                     periods[-1]) if periods else None
+    default_range = (max(report.default_start(periods[-1], first if first in periods else periods[0]), periods[0]),
+                     periods[-1]) if periods else None  # (the months of the series run on without a gap)
     if "sel_areas" not in ss:
         ss["sel_areas"] = [a for a in qp.get_all("area") if a in areas]
         p_from = qp.get("from") if qp.get("from") in periods else (default_range or (None,))[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
-from csc import annexa, extract, splitread
+from csc import annexa, extract, filesafety, splitread
 from tests.conftest import write_xlsx
 from tests.corpus import referrals
 
@@ -49,7 +49,7 @@ def test_a_file_changed_at_the_same_path_is_read_again(tmp_path):
 
 def _looked_at(path):
     """What the Annex A check does before the read: the sheet inspected (kept for halves) and the reader opened."""
-    parts = extract.sheet_parts(path, path.name)
+    parts = filesafety.sheet_parts(path, path.name)
     extract.inspect_once(path, path.name, {parts["Referrals"]}, {"Referrals": parts["Referrals"]})
     return extract.open_reader(path)
 
