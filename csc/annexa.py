@@ -137,7 +137,7 @@ def _headings_are_annex_a(path: Path, name: str, parts: dict[str, str], named: d
     """A "Referrals"/"Assessments"/"Child Protection" sheet whose header row names Annex A columns
     and not the extract's record id. The sheets are measured (bounded) before the reader opens them."""
     extents = inspect_once(path, name, {parts[t] for t in named}, {t: parts[t] for t in named})
-    reader = open_reader(path)  # kept for the read that follows (`csc.extract.sheet_text`)
+    reader = open_reader(path, name)  # kept for the read that follows (`csc.extract.sheet_text`)
     for title, n in named.items():
         extent = extents.get(parts[title])
         if extent is None or sheet_too_big(title, extent):
@@ -186,8 +186,8 @@ def read(
         number = named_list if by_name else list_number
         wanted = {t: p for t, p in parts.items() if number(t) in LISTS}
         extents = inspect_once(path, name, set(wanted.values()), wanted)
-        reader = open_reader(path)
-        titles = reader.sheet_names
+        reader = open_reader(path, name)
+        titles = list(parts)
     except FileRefused as exc:
         extract.problems.append(error(str(exc)))
         return extract
@@ -228,6 +228,10 @@ def read(
             continue
         try:
             _read_list(reader, title, LISTS[n], extract, mapping, id_key, today, check_teams)
+        except FileRefused as exc:  # the reader cannot open the workbook: that alone is said
+            extract.problems[:] = [error(str(exc))]
+            extract.sheets.clear()
+            return extract
         except Exception as exc:  # a sheet the reader cannot parse
             extract.problems.append(error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
 

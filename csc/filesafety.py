@@ -17,13 +17,13 @@ import queue
 import struct
 import threading
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 
 from csc import splitread
 
@@ -209,10 +209,12 @@ def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
                 raise damaged(name, f"part {info.filename} is cut short")
             left -= len(raw)
             produced += len(raw)
-            crc = zlib.crc32(raw, crc)
+            crc = isal_zlib.crc32(raw, crc)
             yield raw
     else:
-        d = zlib.decompressobj(-15)
+        # ISA-L's inflate, zlib's format: 41 MB of XML in 0.04 s, where zlib takes 0.08 s, and
+        # the CRC in 0.001 s, not 0.008 (issue 17; it lets go of the interpreter as zlib does)
+        d = isal_zlib.decompressobj(-15)
         try:
             while not d.eof:
                 if d.unconsumed_tail:
@@ -231,10 +233,10 @@ def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
                         f'"{name}" contains a part ({info.filename}) that expands to more than the size it declares: '
                         "the pattern of a malicious file (a zip bomb), so it was not opened. Check it is the real extract."
                     )
-                crc = zlib.crc32(out, crc)
+                crc = isal_zlib.crc32(out, crc)
                 if out:
                     yield out
-        except zlib.error as exc:
+        except isal_zlib.error as exc:
             raise damaged(name, f"part {info.filename}: {exc}") from exc
     if produced != info.file_size or crc != info.CRC:
         raise damaged(name, f"part {info.filename} fails its checksum")
@@ -242,7 +244,7 @@ def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
 
 def read_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
     """`chunks`, produced by a thread of their own up to `depth` ahead of the caller: inflating
-    (zlib lets go of the interpreter while it works) overlaps with what the caller does with
+    (ISA-L lets go of the interpreter while it works) overlaps with what the caller does with
     the chunk before (the cell scan, in RE2, does too), on two cores. Whatever `chunks` raises is
     raised here, in order; when this generator is closed or stops early, the thread stops too,
     and it has finished with the file before this returns."""

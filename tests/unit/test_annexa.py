@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import zipfile
 
 import pandas as pd
 import pytest
@@ -245,6 +246,21 @@ def test_missing_columns_and_no_list(tmp_path):
     path = write_xlsx(tmp_path / "b.xlsx", {"List 1": [["Child Unique ID", "Date of Contact"], ["C1", D(2011, 4, 1)]]})
     extract = read(path)
     assert "none of the lists the dashboard reads" in messages(extract.errors)
+
+
+def test_a_workbook_the_reader_cannot_open_is_refused_as_damaged_alone(tmp_path):
+    """The reader opens the workbook at the first list it reads (`csc.extract.LazyReader`): styles
+    cut short refuse the file as damaged, with that one error, as when it opened first."""
+    path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5))])
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["xl/styles.xml"] = parts["xl/styles.xml"][: len(parts["xl/styles.xml"]) // 2]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    extract = read(path)
+    assert [p.severity for p in extract.problems] == ["error"] and not extract.sheets
+    assert extract.problems[0].message.startswith('"annex-a.xlsx" is damaged or incomplete and cannot be opened (')
 
 
 def test_same_child_and_date_twice(tmp_path):

@@ -103,11 +103,14 @@ def test_a_sheet_among_others_is_read_in_halves_through_sheet_text(tmp_path, mon
     rows = [header] + [[f"A{i}", f"C{i % 97}", "Single", dt.date(2012, 1, 1) + dt.timedelta(days=i % 60), None, "Y",
                         "North", "N1", "W1"] for i in range(2000)]
     path = write_xlsx(tmp_path / "x.xlsx", {"Notes": [["anything"]], "Assessments": rows})
-    called = []
-    real = splitread.read_halves
+    called, opened = [], []
+    real, real_open = splitread.read_halves, fastexcel.read_excel
     monkeypatch.setattr(splitread, "read_halves", lambda *a: called.append(real(*a)) or called[-1])
+    monkeypatch.setattr(fastexcel, "read_excel", lambda source: opened.append(str(source)) or real_open(source))
     result = extract.read_workbook(path)
     assert len(called) == 1 and called[0] is not None  # read in halves, not whole
+    # and the workbook itself never opened whole: only the two halves were (its shared strings parsed twice, not three times)
+    assert len(opened) == 2 and str(path) not in opened
     assert result.ok, result.errors
     table = result.sheets["assessments"].table
     assert table.num_rows == 2000
@@ -304,3 +307,24 @@ def test_the_pieces_the_file_checks_keep_are_searched_as_the_whole(tmp_path):
         assert b"".join(pieces.views(a, b)) == xml[a:b]
     for sub in [b'r="A1999"', b'<row r="2"', b"missing"]:
         assert pieces.find(sub) == xml.find(sub) and pieces.rfind(sub) == xml.rfind(sub)
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_a_workbook_the_reader_cannot_open_is_refused_as_damaged_alone(tmp_path, monkeypatch, split):
+    """The reader opens the workbook only to read a sheet whole (`extract.LazyReader`): a part it
+    cannot parse (styles cut short) still refuses the file as damaged, with that one error, whether
+    the sheets were read in halves first or not."""
+    if not split:
+        monkeypatch.setattr(splitread, "SPLIT_MIN", 10**12)
+    header = ["referral_id", "child_id", "referral_date", "area_office", "team"]
+    path = write_xlsx(tmp_path / "x.xlsx", {"Referrals": [header, ["R1", "C1", "2012-03-01", "North", "N1"]],
+                                           "Assessments": [["assessment_id"], ["A1"]]})
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["xl/styles.xml"] = parts["xl/styles.xml"][: len(parts["xl/styles.xml"]) // 2]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    result = extract.read_workbook(path)
+    assert [p.severity for p in result.problems] == ["error"] and not result.sheets
+    assert result.problems[0].message.startswith('"x.xlsx" is damaged or incomplete and cannot be opened (')
