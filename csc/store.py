@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, spec, ssd
+from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, scratch, spec, ssd
 from csc.pseudonyms import pseudonymise
 from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table, raw_table_sql
 from csc.extract import Extract, Problem, forget_reads, read_workbook
@@ -451,6 +451,7 @@ class Store:
     def _read(self, path: str | Path, original_name: str | None, today: dt.date) -> Extract:
         """The file read and checked by the reader of its kind (`validate`, before the warnings
         that need the database)."""
+        scratch.warm()  # every reader checks the values in it
         try:
             if annexa.is_annex_a(path, original_name):
                 extract = annexa.read(path, annexa_teams.team_areas(self.cursor()), id_key=config.id_key(self.path),

@@ -55,3 +55,16 @@ def test_checks_at_the_same_moment_keep_their_own_names_and_tables(tmp_path):
         assert outcomes[("good", n)] == (True, 0, [f"R{i}" for i in range(400)])
         ok, errors, _ = outcomes[("bad", n)]
         assert not ok and errors == 150  # one a bad date
+
+
+def test_a_check_opens_the_database_in_a_thread_while_the_file_is_read(tmp_path, monkeypatch, store):
+    """`Store.validate` starts opening it first (`scratch.warm`): in a fresh process (`python -m csc
+    import`) the check no longer waits for the opening after reading the file."""
+    path = write_xlsx(tmp_path / "x.xlsx", {"Referrals": referrals(3)})
+    monkeypatch.setattr(scratch, "_db", None)  # as in a fresh process
+    opened = []
+    real = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(threading.current_thread().name)
+                        or real(*a, **k))
+    assert store.validate(path).ok
+    assert opened == ["csc-scratch-open"]
