@@ -43,6 +43,7 @@ from csc.filesafety import (
     sheet_too_big,
     workbook_sheets,
 )
+from csc.pseudonyms import Ahead
 from csc.spec import DATE, ENUM, FLAG, ID, NUMBER, TEXT, WHOLE, Sheet
 
 MAX_WHOLE = 2_147_483_647  # the largest whole number stored
@@ -88,6 +89,7 @@ class SheetData:
     headers: dict[str, str]  # column name -> header text in the file
     table: pa.Table | None = None  # typed, with excel_row; None when it failed validation
     rows: int = 0
+    pseudonyms: Ahead | None = None  # its child ids' pseudonyms, being worked out (`csc.pseudonyms.Ahead`)
 
 
 @dataclass
@@ -234,15 +236,19 @@ def forget_reads() -> None:
     _LOCAL.reads.clear()
 
 
-def read_workbook(path: str | Path, original_name: str | None = None, today: dt.date | None = None) -> Extract:
-    """Read and validate a workbook; never raises for a bad file, it reports problems instead."""
+def read_workbook(path: str | Path, original_name: str | None = None, today: dt.date | None = None,
+                  id_key: bytes | None = None) -> Extract:
+    """Read and validate a workbook; never raises for a bad file, it reports problems instead.
+    `id_key`: the store's key, to work out the child ids' pseudonyms as the values are checked
+    (`SheetData.pseudonyms`)."""
     try:
-        return _read_workbook(path, original_name, today)
+        return _read_workbook(path, original_name, today, id_key)
     finally:
         forget_reads()
 
 
-def _read_workbook(path: str | Path, original_name: str | None, today: dt.date | None) -> Extract:
+def _read_workbook(path: str | Path, original_name: str | None, today: dt.date | None,
+                   id_key: bytes | None = None) -> Extract:
     path = Path(path)
     name = original_name or path.name
     today = today or dt.date.today()
@@ -291,7 +297,7 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
             extract.problems.append(_error(too_big, sheet=title))
             continue
         try:
-            read_sheet(reader, title, sheet, extract, today)
+            read_sheet(reader, title, sheet, extract, today, id_key)
         except FileRefused as exc:  # the reader cannot open the workbook: that alone is said
             extract.problems[:] = [_error(str(exc))]
             extract.sheets.clear()
@@ -388,7 +394,9 @@ def map_headers(
     return headers, use, unknown
 
 
-def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date) -> None:
+def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.date, id_key: bytes | None = None) -> None:
+    """Read and check one sheet into `extract`. `id_key`: the store's key, to work out the
+    pseudonyms of its child ids while its values are checked (`csc.pseudonyms.Ahead`)."""
     header_map = sheet.header_map()
     # One read of the whole sheet as text (row i is Excel row i + 1), shared with the Annex A check
     batch = sheet_text(reader, title)
@@ -447,9 +455,13 @@ def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.dat
     arrays = {col: data.column(idx) for col, idx in use.items()}
     arrays["excel_row"] = pa.array(np.arange(first_data_row, first_data_row + n, dtype=np.int64))
     table = pa.table(arrays)
+    ahead = None
+    if id_key is not None and "child_id" in arrays and sheet.column("child_id").type == ID:
+        ahead = Ahead(table.column("child_id"), id_key, prepare=_id_text)  # hashed while the values are checked
     typed, problems = validate_values(table, sheet, title, headers, today)
     extract.problems.extend(problems)
-    data_sheet = SheetData(sheet, title, excel_header, headers, typed, typed.num_rows if typed is not None else 0)
+    data_sheet = SheetData(sheet, title, excel_header, headers, typed, typed.num_rows if typed is not None else 0,
+                           ahead if typed is not None else None)
     extract.sheets[sheet.name] = data_sheet
     if data_sheet.rows == 0 and not problems:
         extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title,
@@ -508,6 +520,16 @@ def _clean(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return col
 
 
+# an id Excel keeps as a number reads as "1234.0": the id is "1234" (`_parse_expr`, `_id_text`)
+_ID_ZEROS = r"^(-?[0-9]+)\.0+$"
+
+
+def _id_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The ids of a column as its check types them (`_parse_expr`'s ID), in Arrow: cleaned, and a
+    number's ".0" dropped; for the pseudonyms worked out ahead (`csc.pseudonyms.Ahead`)."""
+    return pc.replace_substring_regex(_clean(col), _ID_ZEROS, "\\1")
+
+
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"  # 1,250 and 1,250.5: commas between thousands only
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")  # 12,5 or 0,5
@@ -518,7 +540,7 @@ def _parse_expr(col: spec.Column, t: str, usual_dates: bool = False) -> str:
     parse). `usual_dates`: a date only in its usual spelling (the first of the spellings tried, so a
     date it gives is the one the whole expression gives), for the first pass of `validate_values`."""
     if col.type == ID:
-        return f"case when ends_with({t}, '0') then regexp_replace({t}, '^(-?[0-9]+)\\.0+$', '\\1') else {t} end"
+        return f"case when ends_with({t}, '0') then regexp_replace({t}, '{_ID_ZEROS}', '\\1') else {t} end"
     if col.type == TEXT:
         return t
     if col.type == DATE:

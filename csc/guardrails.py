@@ -200,7 +200,7 @@ def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int,
             gone += cur.execute(f"select count(*) from raw_{name} where import_id = $id",
                                 {"id": import_id}).fetchall()[0][0]
             continue
-        table = pseudonymise(data.table, key) if key is not None else data.table
+        table = pseudonymise(data.table, key, data.pseudonyms) if key is not None else data.table
         c = cur.cursor()
         c.register("incoming_diff", table)
         present = set(table.column_names)

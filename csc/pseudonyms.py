@@ -8,9 +8,13 @@ distinct id in Python (`pseudonymise`, `hash_ids`) and in DuckDB SQL (`hmac_sql`
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+log = logging.getLogger(__name__)
 
 BLOCK = 64  # SHA-256's block size in bytes: HMAC pads (or first hashes) the key to it
 
@@ -43,14 +47,55 @@ def hash_ids(ids: list[str], key: bytes) -> list[str]:
     return out
 
 
-def pseudonymise(table: pa.Table, key: bytes) -> pa.Table:
+class Ahead:
+    """The pseudonyms of ids worked out in a thread of their own while the caller goes on: a
+    sheet's child ids as read, hashed while its values are checked (in DuckDB, which lets go of
+    the interpreter) so that the load finds them done (`pseudonymise`: 0.05 s of an import of
+    100,000 rows, issue 17). `ids`: text, as the check will type it, or not (an id found nowhere
+    here is hashed by `pseudonymise` itself: this only saves work, never decides a value). A
+    failure here is no failure: `pseudonymise` then hashes every id."""
+
+    def __init__(self, ids: pa.Array | pa.ChunkedArray, key: bytes, prepare=None):
+        self._key = key
+        self._ids = self._hashed = None
+        self._thread = threading.Thread(target=self._work, args=(ids, prepare), name="csc-pseudonyms-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self, ids, prepare) -> None:
+        """`prepare(ids)`: the ids as the check will type them (run here, in the thread)."""
+        try:
+            distinct = pc.unique(prepare(ids) if prepare else ids).drop_null()
+            hashed = pa.array(hash_ids(distinct.to_pylist(), self._key), pa.string())
+        except Exception:  # noqa: BLE001 - nothing is lost: `pseudonymise` hashes every id itself
+            log.exception("pseudonyms could not be worked out ahead; they are worked out at the load")
+            return
+        self._ids, self._hashed = distinct, hashed
+
+    def known(self, key: bytes) -> tuple[pa.Array, pa.Array] | None:
+        """(ids, their pseudonyms) under `key`, once worked out; None under another key or if the work failed."""
+        self._thread.join()
+        return (self._ids, self._hashed) if key == self._key and self._ids is not None else None
+
+
+def pseudonymise(table: pa.Table, key: bytes, ahead: Ahead | None = None) -> pa.Table:
     """Replace child ids with their pseudonyms, so the database never holds them. Each distinct
-    id is hashed once; the column is mapped back in Arrow (a blank id stays blank)."""
+    id is hashed once (or was, by `ahead`); the column is mapped back in Arrow (a blank id stays
+    blank)."""
     if "child_id" not in table.column_names:
         return table
     ids = table.column("child_id").combine_chunks()
     distinct = pc.unique(ids).drop_null()
-    hashed = pa.array(hash_ids(distinct.to_pylist(), key), pa.string())
+    known = ahead.known(key) if ahead is not None else None
+    if known is None:
+        hashed = pa.array(hash_ids(distinct.to_pylist(), key), pa.string())
+    else:
+        at = pc.index_in(distinct, value_set=known[0])
+        hashed = pc.take(known[1], at)
+        if at.null_count:  # ids the work ahead did not see (typed otherwise than read): hashed now
+            missing = pc.is_null(at)
+            fresh = pa.array(hash_ids(distinct.filter(missing).to_pylist(), key), pa.string())
+            hashed = pc.replace_with_mask(hashed, missing, fresh)
     out = pc.take(hashed, pc.index_in(ids, value_set=distinct))
     idx = table.column_names.index("child_id")
     return table.set_column(idx, "child_id", out)

@@ -466,7 +466,11 @@ class Store:
                 extract = census.read(path, original_name=original_name, registrations=ssd.registrations(cur),
                                       worker_teams=teams, today=today)
             else:
-                extract = read_workbook(path, original_name=original_name, today=today)
+                try:
+                    key = config.id_key(self.path)
+                except crypto.KeyError_:  # a key kept wrongly: the file can still be checked
+                    key = None
+                extract = read_workbook(path, original_name=original_name, today=today, id_key=key)
         finally:
             forget_reads()  # the workbook's text, kept by the Annex A check for the read (`csc.extract.sheet_text`)
         return extract
@@ -636,7 +640,7 @@ class Store:
             if stored is not None:
                 w.on_rollback(lambda: stored.unlink(missing_ok=True))
             for sheet_name, data in extract.sheets.items():
-                table = pseudonymise(data.table, key)
+                table = pseudonymise(data.table, key, data.pseudonyms)
                 cur.register("incoming", table)
                 cols = ", ".join(table.column_names)
                 cur.execute(

@@ -57,3 +57,44 @@ def test_any_key_and_text_hash_like_the_standard_library():
         con.register("t", pa.table({"id": ids}))
         got = [r[0] for r in con.execute(f"select {pseudonyms.hmac_sql('id')} from t", pseudonyms.pads(key)).fetchall()]
         assert got == want
+
+
+def _mac(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def test_pseudonyms_worked_out_ahead_are_used_and_what_they_miss_is_hashed_then():
+    """`Ahead` only saves work: ids it saw come from it, ids it did not are hashed by
+    `pseudonymise`, and under another key it is not used at all."""
+    key = b"the-store-key"
+    table = pa.table({"child_id": ["C1", "C2", None, "C3", "C1"]})
+    want = [_mac(key, "C1"), _mac(key, "C2"), None, _mac(key, "C3"), _mac(key, "C1")]
+    ahead = pseudonyms.Ahead(pa.chunked_array([["C2", "C1", "C9", None]]), key)
+    assert ahead.known(key)[0].to_pylist() == ["C2", "C1", "C9"]
+    assert pseudonyms.pseudonymise(table, key, ahead).column("child_id").to_pylist() == want  # C3 hashed then
+    elsewhere = pseudonyms.Ahead(pa.chunked_array([["C1", "C2", "C3"]]), b"another key")
+    assert elsewhere.known(key) is None
+    assert pseudonyms.pseudonymise(table, key, elsewhere).column("child_id").to_pylist() == want
+    broken = pseudonyms.Ahead(pa.chunked_array([["C1"]]), key, prepare=lambda ids: 1 / 0)  # a failure is no failure
+    assert broken.known(key) is None
+    assert pseudonyms.pseudonymise(table, key, broken).column("child_id").to_pylist() == want
+
+
+def test_a_sheets_child_ids_are_hashed_ahead_as_its_check_types_them(tmp_path):
+    """Read with the store's key, a sheet's child ids (spaces around them, or kept by Excel as
+    numbers, or a number's text "5678.0") are all among those worked out ahead, so the load hashes none."""
+    from csc import extract
+    from tests.conftest import write_xlsx
+
+    header = ["referral_id", "child_id", "referral_date", "area_office", "team"]
+    rows = [header, ["R1", " C1 ", "2012-03-01", "North", "N1"], ["R2", 1234, "2012-03-02", "North", "N1"],
+            ["R3", "C1", "2012-03-03", "North", "N1"], ["R4", "0042", "2012-03-04", "North", "N1"],
+            ["R5", "5678.0", "2012-03-05", "North", "N1"]]
+    key = b"the-store-key"
+    result = extract.read_workbook(write_xlsx(tmp_path / "x.xlsx", {"Referrals": rows}), id_key=key)
+    data = result.sheets["referrals"]
+    assert result.ok and data.table.column("child_id").to_pylist() == ["C1", "1234", "C1", "0042", "5678"]
+    ids, hashed = data.pseudonyms.known(key)
+    assert sorted(ids.to_pylist()) == ["0042", "1234", "5678", "C1"]
+    assert dict(zip(ids.to_pylist(), hashed.to_pylist())) == {v: _mac(key, v) for v in ("0042", "1234", "5678", "C1")}
+    assert extract.read_workbook(tmp_path / "x.xlsx").sheets["referrals"].pseudonyms is None  # no key: no work

@@ -82,11 +82,11 @@ def test_all_sheets_load_in_one_transaction(store, tmp_path, monkeypatch):
     real = store_module.pseudonymise
     calls = {"n": 0}
 
-    def fail_on_second_sheet(table, key):
+    def fail_on_second_sheet(table, key, ahead=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full (simulated)")
-        return real(table, key)
+        return real(table, key, ahead)
 
     monkeypatch.setattr(store_module, "pseudonymise", fail_on_second_sheet)
     path = write_xlsx(tmp_path / "second.xlsx", {"referrals": corpus.referrals(5, start=10),
