@@ -17,7 +17,9 @@ import queue
 import struct
 import threading
 import zipfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,14 +221,16 @@ def inflate(fh, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
             while not d.eof:
                 if d.unconsumed_tail:
                     raw = d.unconsumed_tail
-                else:
-                    if left <= 0:
-                        raise damaged(name, f"part {info.filename} is cut short")
+                elif left > 0:
                     raw = fh.read(min(CHUNK // 8, left))  # compressed: about a chunk once inflated
                     if not raw:
                         raise damaged(name, f"part {info.filename} is cut short")
                     left -= len(raw)
+                else:  # all of it read: what the inflater still holds (ISA-L keeps output zlib would leave as input)
+                    raw = b""
                 out = d.decompress(raw, CHUNK)
+                if not raw and not out:
+                    raise damaged(name, f"part {info.filename} is cut short")
                 produced += len(out)
                 if produced > info.file_size:
                     raise FileRefused(
@@ -452,15 +456,21 @@ class _Scanner:
         """`self.not_simple.search(buf)`, by RE2 over the buffer's bytes as they are."""
         return self._any(buf)
 
-    def feed(self, buf: bytes, cells: Cells | None = None) -> None:
+    def usual(self, buf: bytes) -> bool:
+        """Whether the buffer has only simple cells and neither an error cell nor a formula: `feed`'s
+        one look at it with `cells`, in RE2, which lets go of the interpreter, so a thread may take it
+        for a later buffer while `feed` measures this one (`inspect_parts`)."""
+        return not self._any(buf, self.not_simple_or_cells_re2)
+
+    def feed(self, buf: bytes, cells: Cells | None = None, usual: bool | None = None) -> None:
         """Measure the buffer; `cells`: look for error cells and formulas too (one pass for both
-        when there is neither)."""
+        when there is neither). `usual`: that pass's answer, `usual(buf)`, if already known."""
         if not self.fast:
             if cells is not None:
                 cells.feed(buf)
             return
         if cells is not None:
-            if not self._any(buf, self.not_simple_or_cells_re2):  # the usual case: one look at the buffer
+            if self.usual(buf) if usual is None else usual:  # the usual case: one look at the buffer
                 self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
                 return
             cells.feed(buf)
@@ -509,6 +519,18 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
     return max_row, max_col
 
 
+def _before_tags(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A part's bytes (`head`, then `chunks`) in buffers each cut just before a "<", so that no
+    tag runs from one into the next; the last one holds what follows the last "<"."""
+    carry = head
+    for chunk in chunks:
+        buf = carry + chunk
+        cut = buf.rfind(b"<")
+        buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+        yield buf
+    yield carry
+
+
 def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = None) -> dict[str, Extent]:
     """Inflate (under caps) every part but the worksheets the reader will not open: no part
     larger than declared, no damage, no XML entity declarations; and measure the worksheets in
@@ -555,20 +577,27 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
             extent.prefix = root.group(1) or b"" if root else b""
             scanner, cells = _Scanner(extent.prefix), Cells(extent.prefix)
             pieces = [] if keep is not None and part in split else None
-            carry = head
-            for chunk in read_ahead(chunks):  # the next chunk inflates while this one is scanned
-                buf = carry + chunk
-                cut = buf.rfind(b"<")
-                buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
-                scanner.feed(buf, cells)  # (a cell cut between two buffers is counted, not always named)
-                if pieces is not None:
-                    pieces.append(buf)  # each cut before a "<": no tag runs over two (`splitread.Pieces`)
-            scanner.feed(carry, cells)
+            # the next buffers inflate (and are cut) in a thread while those before are scanned, the
+            # one look at each buffer (`_Scanner.usual`) taken by two threads at once, and the
+            # buffers measured in order, each as its look is done (a few at a time in memory): the
+            # scan had been most of the checks' time once inflating took half as long (issue 17)
+            looks: deque = deque()
+            with ThreadPoolExecutor(2, thread_name_prefix="csc-scan") as pool:
+                for buf in read_ahead(_before_tags(head, chunks)):
+                    looks.append((buf, pool.submit(scanner.usual, buf)))
+                    while len(looks) > 2:
+                        done, usual = looks.popleft()
+                        # (a cell cut between two buffers is counted, not always named)
+                        scanner.feed(done, cells, usual.result())
+                    if pieces is not None:
+                        pieces.append(buf)  # each cut before a "<": no tag runs over two (`splitread.Pieces`)
+                while looks:
+                    done, usual = looks.popleft()
+                    scanner.feed(done, cells, usual.result())
             extent.rows, extent.cols = scanner.rows, scanner.cols
             extent.error_cells = (cells.n_errors, tuple(cells.errors))
             extent.unsaved_formulas = (cells.n_formulas, tuple(cells.formulas))
             if pieces is not None:
-                pieces.append(carry)
                 keep[part] = splitread.Pieces(pieces)
             if not scanner.fast or sheet_too_big("", extent):  # measure exactly before refusing on a bound
                 extent.rows, extent.cols = _exact_extent(inflate(fh, info, name))

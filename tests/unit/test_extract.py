@@ -378,6 +378,27 @@ def test_error_cells_and_formulas_with_no_saved_result_are_warned_of_not_read_as
     assert any(p.code == "excel_errors" and "D2 (#REF!)" in p.message for p in result.warnings)
 
 
+def test_cells_named_across_many_buffers_are_the_first_in_the_sheet(tmp_path, monkeypatch):
+    """The buffers of a large sheet are looked at by two threads at once (`_Scanner.usual`) and
+    measured in order: the cells named are the sheet's first, in its order, and every one is
+    counted, as when the sheet is one buffer. (Small chunks of a sheet inflating over 8 times
+    over: ISA-L keeps output that zlib leaves as input, and the end of the part was taken for a
+    part cut short.)"""
+    rows = corpus.assessments(6000)
+    marked = list(range(5900, 0, -450))  # from the bottom up, so an out-of-order merge shows
+    for r in marked:
+        rows[r][4] = f"=D{r + 1}+10"  # a formula with no saved result, in column E
+    path = read(tmp_path, {"assessments": rows}).path
+    first = sorted(marked)[:5]
+    want = (f'{len(marked)} cell(s) hold a formula with no saved result ({", ".join(f"E{r + 1}" for r in first)} '
+            f"and {len(marked) - 5} more)")
+    for chunk in (16_000, 1 << 30):
+        monkeypatch.setattr(filesafety, "CHUNK", chunk)
+        result = read_workbook(path, today=TODAY)
+        (formulas,) = [p for p in result.warnings if p.code == "formulas_without_values"]
+        assert want in formulas.message, (chunk, formulas.message)
+
+
 def test_formulas_with_saved_results_are_not_warned_of(tmp_path):
     rows = corpus.referrals(1)
     rows[1][1] = corpus.Formula('"C"&"99"', "C99")
