@@ -576,14 +576,8 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, names: list[str] | None = No
     (`csc.suppression`)."""
     parts = [f"select * from (with records as ({_strip(k.sql)}) {_aggregate_sql(k, teams=True)})"
              for k in registry().values() if names is None or k.name in names]
-    # DuckDB's projection pull-up walks the plan of this one statement (about 700 operators) in
-    # time that grows faster than the plan: a third of the statement's planning, half its execution
-    # on a 100,000-row import, for nothing these aggregates use (issue 17). Only here: the cursor is
-    # the write transaction's own and goes with it
-    cur.execute("set disabled_optimizers = 'projection_pullup'")
     cur.execute(f"create or replace temp table kpi_rows as select * from ({' union all '.join(parts)}) "
                 "where value is not null")
-    cur.execute("reset disabled_optimizers")
     cur.execute("insert into kpi_results select kpi, period, area, numerator, denominator, value, false "
                 "from kpi_rows where team is null order by kpi, period, area nulls first")
     cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
