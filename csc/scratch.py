@@ -35,4 +35,6 @@ def warm() -> None:
     lets go of the interpreter while the file checks inflate and scan the sheets: 0.02 s of
     `python -m csc import`, issue 17)."""
     if _db is None:
-        threading.Thread(target=lambda: cursor().close(), name="csc-scratch-open", daemon=True).start()
+        # not a daemon: a process that ends meanwhile (a file refused at once, `python -m csc
+        # validate`) waits the few ms for it, rather than killing it inside DuckDB (an abort, exit 134)
+        threading.Thread(target=lambda: cursor().close(), name="csc-scratch-open").start()

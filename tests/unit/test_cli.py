@@ -255,3 +255,16 @@ def test_validate_checks_a_census_as_its_census_month_and_a_month_not_begun_as_i
     assert run.returncode == 1 and not out["ok"]
     assert out["errors"][0]["message"].startswith(f"The month {later} has not begun yet")
     assert csc("validate", str(good), "--db", db).returncode == 0  # no month named: the month it points to
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_file_refused_at_once_exits_1_not_an_abort(tmp_path, db, command):
+    """A CSV refused before any value is checked: the process ends while the check's database is
+    still opening in its thread (`scratch.warm`); a daemon thread was killed inside DuckDB and the
+    process aborted (exit 134), three times in three (a review)."""
+    notes = tmp_path / "notes.xlsx"
+    notes.write_text("referral_id,child_id\nR1,C1\n")
+    for _ in range(3):
+        run = csc(command, str(notes), "--period", "2011-05", "--db", str(db))
+        assert run.returncode == 1, (run.returncode, run.stderr[-500:])
+        assert "a CSV or text file" in run.stdout + run.stderr
