@@ -159,12 +159,17 @@ class LazyReader:
     the workbook's own (`filesafety.workbook_sheets`), read before it. A workbook it cannot open
     is refused as damaged (`FileRefused`), as it was when the reader opened first."""
 
-    def __init__(self, path: str | Path, name: str):
-        self.path, self.name = str(path), name
+    def __init__(self, path: str | Path, name: str, key: tuple):
+        self.path, self.name, self.key = str(path), name, key
         self._reader = None
 
     def load_sheet(self, *args, **kwargs):
         if self._reader is None:
+            # the bytes inspected, still: a file replaced or rewritten at its path since (a
+            # command's own path, saved meanwhile) is not opened unchecked
+            if _file_key(self.path) != self.key:
+                raise FileRefused(f'"{self.name}" changed while it was being read. Nothing was read from it: '
+                                  "check it again once it is saved.")
             try:
                 self._reader = fastexcel.read_excel(self.path)
             except Exception as exc:  # the reader's own errors: a damaged workbook
@@ -179,7 +184,7 @@ def open_reader(path: str | Path, name: str | None = None) -> LazyReader:
     reads = _LOCAL.reads
     if reads.get("file") == key and reads["reader"] is not None:
         return reads["reader"]
-    reader = LazyReader(path, name or Path(path).name)
+    reader = LazyReader(path, name or Path(path).name, key)
     if reads.get("file") != key:
         reads.clear()
     reads.update(file=key, reader=reader, sheets={})

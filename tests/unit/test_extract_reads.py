@@ -102,3 +102,20 @@ def test_reads_of_one_file_at_once_on_threads_do_not_share_its_reader(tmp_path):
     for t in threads:
         t.join()
     assert results == [(True, [])] * 20
+
+
+def test_a_file_replaced_after_its_checks_is_not_opened_unchecked(tmp_path):
+    """The reader opens the workbook only when a sheet is read whole (`extract.LazyReader`), after
+    the checks; a file saved at the same path meanwhile (a command's own path) is refused, not
+    parsed unchecked."""
+    import pytest
+
+    path = _assessments(tmp_path / "x.xlsx", "A1")
+    parts = filesafety.sheet_parts(path, path.name)
+    extract.inspect_once(path, path.name, set(parts.values()))
+    reader = extract.open_reader(path, "x.xlsx")
+    replacement = _assessments(tmp_path / "other.xlsx", "B2")
+    os.replace(replacement, path)  # saved by rename, as Excel and sync clients do
+    with pytest.raises(filesafety.FileRefused, match='"x.xlsx" changed while it was being read'):
+        extract.sheet_text(reader, "Assessments")
+    extract.forget_reads()
