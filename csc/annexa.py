@@ -92,6 +92,7 @@ from csc.filesafety import (
     damaged,
     sheet_parts,
     sheet_too_big,
+    workbook_sheets,
 )
 from csc.pseudonyms import hmac_sql, pads
 
@@ -181,13 +182,14 @@ def read(
     extract = AnnexAExtract(path)
     try:
         check_file(path, original_name)
-        parts = sheet_parts(path, name)
+        listed = workbook_sheets(path, name)  # every sheet, a name given twice included
+        parts = {title: part for title, part, _ in listed}
         by_name = not any(list_number(t) is not None for t in parts)  # sheets named "Referrals", ...
         number = named_list if by_name else list_number
         wanted = {t: p for t, p in parts.items() if number(t) in LISTS}
         extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path, name)
-        titles = list(parts)
+        titles = [title for title, _, _ in listed]
     except FileRefused as exc:
         extract.problems.append(error(str(exc)))
         return extract

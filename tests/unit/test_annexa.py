@@ -263,6 +263,23 @@ def test_a_workbook_the_reader_cannot_open_is_refused_as_damaged_alone(tmp_path)
     assert extract.problems[0].message.startswith('"annex-a.xlsx" is damaged or incomplete and cannot be opened (')
 
 
+def test_two_sheets_given_one_list_name_are_both_named_in_an_error(tmp_path):
+    """A workbook whose list of sheets names "List 3" twice (Excel refuses it; a hand-made file
+    need not): the list of sheets is read from the workbook itself, every entry kept, and the
+    file is refused for it, as when the reader gave the list."""
+    path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5))], assessments=None, plans=None,
+                 extra={"Other": [["x"]]})
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Other"', b'name="List 3 - Referrals"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    extract = read(path)
+    assert any('"List 3 - Referrals" and sheet "List 3 - Referrals" are both List 3' in p.message
+               for p in extract.errors), messages(extract.problems)
+
+
 def test_same_child_and_date_twice(tmp_path):
     # an exact repeat is dropped with a warning; two different rows with one key are refused
     path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5)), referral("C1", D(2011, 4, 5))],
