@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +28,25 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
             ws.append(list(row))
     wb.save(path)
     return path
+
+
+def edit_parts(path: Path, **edits) -> Path:
+    """Rewrite the workbook at `path` with parts changed: `edits` maps a part's name, its "/" and
+    "." spelt "__" and "_" ("xl__styles_xml"), to a function of its bytes giving the new bytes."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    for key, edit in edits.items():
+        name = next(n for n in parts if n.replace("/", "__").replace(".", "_") == key)
+        parts[name] = edit(parts[name])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    return path
+
+
+def cut_short(data: bytes) -> bytes:
+    """The first half of a part: XML ending mid-way, as a damaged file's."""
+    return data[: len(data) // 2]
 
 
 def external(relative: str) -> Path:

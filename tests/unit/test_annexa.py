@@ -9,14 +9,13 @@ import hashlib
 import hmac
 import json
 import os
-import zipfile
 
 import pandas as pd
 import pytest
 
 from csc import annexa, kpis, manifest
 from csc.store import Store
-from tests.conftest import write_xlsx
+from tests.conftest import cut_short, edit_parts, write_xlsx
 
 D = dt.date
 KEY = os.environ["CSC_ID_KEY"].encode()
@@ -252,12 +251,7 @@ def test_a_workbook_the_reader_cannot_open_is_refused_as_damaged_alone(tmp_path)
     """The reader opens the workbook at the first list it reads (`csc.extract.LazyReader`): styles
     cut short refuse the file as damaged, with that one error, as when it opened first."""
     path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5))])
-    with zipfile.ZipFile(path) as zf:
-        parts = {n: zf.read(n) for n in zf.namelist()}
-    parts["xl/styles.xml"] = parts["xl/styles.xml"][: len(parts["xl/styles.xml"]) // 2]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, data in parts.items():
-            zf.writestr(n, data)
+    edit_parts(path, xl__styles_xml=cut_short)
     extract = read(path)
     assert [p.severity for p in extract.problems] == ["error"] and not extract.sheets
     assert extract.problems[0].message.startswith('"annex-a.xlsx" is damaged or incomplete and cannot be opened (')
@@ -269,12 +263,7 @@ def test_two_sheets_given_one_list_name_are_both_named_in_an_error(tmp_path):
     file is refused for it, as when the reader gave the list."""
     path = annex(tmp_path, referrals=[referral("C1", D(2011, 4, 5))], assessments=None, plans=None,
                  extra={"Other": [["x"]]})
-    with zipfile.ZipFile(path) as zf:
-        parts = {n: zf.read(n) for n in zf.namelist()}
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="Other"', b'name="List 3 - Referrals"')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, data in parts.items():
-            zf.writestr(n, data)
+    edit_parts(path, xl__workbook_xml=lambda xml: xml.replace(b'name="Other"', b'name="List 3 - Referrals"'))
     extract = read(path)
     assert any('"List 3 - Referrals" and sheet "List 3 - Referrals" are both List 3' in p.message
                for p in extract.errors), messages(extract.problems)
