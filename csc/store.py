@@ -421,7 +421,9 @@ class Store:
         extract = copy.copy(kept)  # the kept read's problems and sheets stay as they were read
         extract.problems, extract.sheets = list(kept.problems), dict(kept.sheets)
         if extract.ok and period is not None:
-            extract.problems.extend(load_refusals(extract.row_counts, period, as_of or today))
+            # a census loads as its census date's month, whatever month was named (`import_file`)
+            extract.problems.extend(load_refusals(extract.row_counts, getattr(extract, "period", None) or period,
+                                                  as_of or today))
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
             if period is not None:
