@@ -452,10 +452,6 @@ class _Scanner:
                                                      pa.py_buffer(buf)])
         return pc.match_substring_regex(one, pattern or self.not_simple_re2)[0].as_py()
 
-    def _any_not_simple(self, buf: bytes) -> bool:
-        """`self.not_simple.search(buf)`, by RE2 over the buffer's bytes as they are."""
-        return self._any(buf)
-
     def usual(self, buf: bytes) -> bool:
         """Whether the buffer has only simple cells and neither an error cell nor a formula: `feed`'s
         one look at it with `cells`, in RE2, which lets go of the interpreter, so a thread may take it
@@ -474,7 +470,7 @@ class _Scanner:
                 self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
                 return
             cells.feed(buf)
-        if not self._any_not_simple(buf):
+        if not self._any(buf):  # `self.not_simple.search(buf)`, by RE2
             self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
             return
         if self.no_ref.search(buf):

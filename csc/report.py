@@ -104,19 +104,6 @@ def by_area(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period_from=None, per
     return df.assign(area=df["area"].fillna("All areas")).drop(columns=["kpi"]).reset_index(drop=True)
 
 
-def rate(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | None, rebase: bool = True):
-    """The SPC result for a series: limits from the baseline before the action's start, rebased
-    once a shift is evidenced (`csc.verdict.rate`); ``rebase=False``: one set of limits.
-
-    A board series with a hidden month gets the published values only, with no mean, limits or
-    special causes (`privacy.published_only`): those are worked out from every month, and the
-    mean times the months minus the shown ones would give the hidden one back. The board's
-    ratings in words come from the true series (`verdict.assess` with ``shown``)."""
-    if "suppressed" in df and df["suppressed"].astype(bool).any():
-        return privacy.published_only(verdict.rate(kpi, df, target, start, rebase))
-    return verdict.rate(kpi, df, target, start, rebase)
-
-
 def overview(cur: duckdb.DuckDBPyConnection, plan: Plan, sel: Selection, period: str | None = None,
              suppress: bool = False) -> pd.DataFrame:
     """One row per action and KPI: latest value, target, RAG, SPC icons, changes, sparkline values."""
