@@ -527,6 +527,14 @@ def _before_tags(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield carry
 
 
+def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> None:
+    """Feed the oldest buffers of `looks` (buffer, its pending `_Scanner.usual`) to the scanner, in
+    order, until `waiting` are left (a cell cut between two buffers is counted, not always named)."""
+    while len(looks) > waiting:
+        done, usual = looks.popleft()
+        scanner.feed(done, cells, usual.result())
+
+
 def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = None) -> dict[str, Extent]:
     """Inflate (under caps) every part but the worksheets the reader will not open: no part
     larger than declared, no damage, no XML entity declarations; and measure the worksheets in
@@ -581,15 +589,10 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
             with ThreadPoolExecutor(2, thread_name_prefix="csc-scan") as pool:
                 for buf in read_ahead(_before_tags(head, chunks)):
                     looks.append((buf, pool.submit(scanner.usual, buf)))
-                    while len(looks) > 2:
-                        done, usual = looks.popleft()
-                        # (a cell cut between two buffers is counted, not always named)
-                        scanner.feed(done, cells, usual.result())
+                    _measure(looks, scanner, cells, 2)
                     if pieces is not None:
                         pieces.append(buf)  # each cut before a "<": no tag runs over two (`splitread.Pieces`)
-                while looks:
-                    done, usual = looks.popleft()
-                    scanner.feed(done, cells, usual.result())
+                _measure(looks, scanner, cells, 0)
             extent.rows, extent.cols = scanner.rows, scanner.cols
             extent.error_cells = (cells.n_errors, tuple(cells.errors))
             extent.unsaved_formulas = (cells.n_formulas, tuple(cells.formulas))
