@@ -95,8 +95,16 @@ if v.role != "analyst":
     st.stop()
 
 st.subheader("The offending records")
-offending = viewcache.shared("quality-rows", (ver, v.role, sel, chosen), lambda: quality.rows(
-    ui.cursor(), check, areas=sel.areas, period_from=sel.period_from, period_to=sel.period_to))
+
+
+def offending_rows():
+    """The records, the table shown (Arrow) and its columns' widths: once per data version and selection."""
+    df = quality.rows(ui.cursor(), check, areas=sel.areas, period_from=sel.period_from, period_to=sel.period_to)
+    return df, pa.Table.from_pandas(df, preserve_index=False), ui.fitted_columns(df)
+
+
+offending, offending_table, offending_columns = viewcache.shared("quality-rows", (ver, v.role, sel, chosen),
+                                                                 offending_rows)
 outside = int(summary.loc[summary["check"] == chosen, "total"].iloc[0]) - len(offending)
 if offending.empty:
     st.info(f"No records fail “{check.title}” in these months."
@@ -105,7 +113,6 @@ if offending.empty:
 st.caption(f"{len(offending):,} record(s) in these months"
            + (f"; {outside:,} more in other months (widen the months to see them)" if outside > 0 else "")
            + ". Child ids are pseudonymised.")
-st.dataframe(offending, hide_index=True, width="stretch", key="offending-table",
-             column_config=ui.fitted_columns(offending))
+st.dataframe(offending_table, hide_index=True, width="stretch", key="offending-table", column_config=offending_columns)
 ui.download(offending, f"data-quality-{chosen}-records", key="dl-offending", v=v,
             label="Download these records (CSV)")

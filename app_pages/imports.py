@@ -17,10 +17,11 @@ if done:
 
 
 def history():
-    """The import history and the table shown, once per data version for every session."""
+    """The import history, the table shown and the rollback choice's labels (the imports still
+    loaded, newest first), once per data version for every session."""
     df = ui.store().imports(ui.cursor())  # the run's version: the one it is shared under
     if df.empty:
-        return df, df
+        return df, df, {}
     df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
                    warnings=df["warnings"].map(lambda s: len(json.loads(s))),
                    status_label=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)),
@@ -30,10 +31,12 @@ def history():
                    rolled_back_by=df["rolled_back_by"].fillna(""))
     show = df[["import_id", "period", "status_label", "file_name", "user_name", "loaded_on", "rows", "warnings",
                "rolled_back_by", "rolled_back_on"]].sort_values("import_id", ascending=False)
-    return df, pa.Table.from_pandas(show, preserve_index=False)  # as Arrow: a view does not convert it again
+    loaded = df[df["status"] == "loaded"].sort_values("import_id", ascending=False)
+    labels = {int(i): f"{i} · {p} · {f}" for i, p, f in zip(loaded["import_id"], loaded["period"], loaded["file_name"])}
+    return df, pa.Table.from_pandas(show, preserve_index=False), labels  # as Arrow: a view does not convert it again
 
 
-df, show = viewcache.shared("imports-history", (ui.version(),), history)
+df, show, loaded = viewcache.shared("imports-history", (ui.version(),), history)
 if df.empty:
     st.info("No imports yet. Analysts load the monthly extract on the Upload page.")
     st.stop()
@@ -59,17 +62,14 @@ if v.role != "analyst":
 st.subheader("Roll an import back")
 st.write("Its records stop counting and the earlier versions become current again. Nothing is deleted; "
          "the file stays in the history.")
-loaded = df[df["status"] == "loaded"].sort_values("import_id", ascending=False)
-if loaded.empty:
+if not loaded:
     st.info("Every import is already rolled back.")
     st.stop()
 # A new widget after each rollback (its key counts them): popping the old key made the page work
 # with the newest loaded import while the browser kept showing the one just rolled back, so the
 # confirmation named an import the analyst had not chosen (found by a review)
 generation = st.session_state.get("rollback_generation", 0)
-choice = st.selectbox("Import", loaded["import_id"].tolist(), key=f"rollback_choice_{generation}",
-                      format_func=lambda i: f"{i} · {loaded.set_index('import_id').loc[i, 'period']} · "
-                                            f"{loaded.set_index('import_id').loc[i, 'file_name']}")
+choice = st.selectbox("Import", list(loaded), key=f"rollback_choice_{generation}", format_func=loaded.get)
 # one confirmation per import: choosing another import (or a rollback moving the choice on) starts unticked
 confirm = st.checkbox(f"Yes, roll back import {choice}", key=f"rollback_confirm_{choice}")
 if st.button("Roll back", type="primary", disabled=not confirm, key="rollback"):

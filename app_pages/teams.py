@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csc import annexa, text, ui
+from csc import annexa, text, ui, viewcache
 
 v = ui.require("teams")
 ui.log_view(v, "teams")
@@ -23,8 +23,18 @@ saved = st.session_state.pop("teams_saved", None)
 if saved:
     st.success(saved)
 
-cur = ui.cursor()
-table = annexa.team_table(cur)
+
+
+def mapping():
+    """The mapping as the page shows it and edits it, what was read (`annexa.mapping_seen`) and the
+    inferred involvements' summary (None: an involvements sheet is loaded): once per data version."""
+    cur = ui.cursor()  # the run's version: the one it is shared under
+    found = annexa.team_table(cur)
+    return (found, found.assign(changed_at=pd.to_datetime(found["changed_at"])), annexa.mapping_seen(found),
+            annexa.inferred_summary(cur) if annexa.involvements_inferred(cur) else None)
+
+
+table, editable, seen, inferred = viewcache.shared("teams-mapping", (ui.version(),), mapping)  # never changed here
 pending = table.loc[table["area_office"].isna(), "team"].tolist()
 if pending:
     shown = ", ".join(f'"{text.md(t)}"' for t in pending[:20]) + (f" and {len(pending) - 20} more" if len(pending) > 20 else "")
@@ -41,7 +51,6 @@ if areas:
 version = st.session_state.setdefault("teams_version", 0)
 # Another analyst's save while this one edits changes the table under the editor, and the editor
 # starts again from the new table: say so, rather than "Nothing to save" when the edits are gone
-seen = annexa.mapping_seen(table)
 waiting = st.session_state.get(f"teams_editor_{version}") or {}
 had_edits = any(waiting.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 before = st.session_state.get("teams_table")  # the mapping the editor's edits were made on
@@ -55,7 +64,7 @@ if changed_under or overtaken:
     version += 1
     st.session_state["teams_version"] = version  # a fresh editor over the table as it now stands
 edited = st.data_editor(
-    table.assign(changed_at=pd.to_datetime(table["changed_at"])),
+    editable,  # the editor edits a copy
     key=f"teams_editor_{version}",
     num_rows="dynamic",
     hide_index=True,
@@ -87,8 +96,8 @@ if st.button("Save the mapping", type="primary", key="teams_save") and not chang
 ui.download(table, "team-areas", key="dl-teams", v=v, label="Download the mapping (CSV)")
 
 st.subheader("Changes of social worker")
-if annexa.involvements_inferred(cur):
-    info = annexa.inferred_summary(cur)
+if inferred:
+    info = inferred
     st.info(
         f"No involvements sheet is loaded, so the changes-of-worker figures are **inferred** from the Allocated "
         f"Worker on Annex A Lists 4 and 7 across {info['imports']} monthly Annex A import(s): "

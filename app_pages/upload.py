@@ -4,9 +4,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import streamlit as st
 
-from csc import config, crypto, guardrails, template, text, ui, uploads, wording
+from csc import config, crypto, guardrails, template, text, ui, uploads, viewcache, wording
 from csc.extract import Problem
 from csc.store import check_period, load_refusals
 
@@ -29,18 +30,26 @@ if done:
     getattr(st, done["kind"])(done["message"])
 
 
-def recent_imports() -> None:
-    """The latest imports, so the page shows at once what a load changed."""
-    df = store.imports()
+def latest_imports():
+    """The latest five imports as the page shows them (Arrow), or None: once per data version."""
+    df = store.imports(ui.cursor())  # the run's version: the one it is shared under
     if df.empty:
-        return
+        return None
     df = df.sort_values("import_id", ascending=False).head(5)
     df = df.assign(rows=df["row_counts"].map(lambda s: sum(json.loads(s).values())),
                    warnings=df["warnings"].map(lambda s: len(json.loads(s))),
                    status=df["status"].map(lambda s: wording.IMPORT_STATUS.get(s, s)))  # in words
+    return pa.Table.from_pandas(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows",
+                                    "warnings"]], preserve_index=False)
+
+
+def recent_imports() -> None:
+    """The latest imports, so the page shows at once what a load changed."""
+    latest = viewcache.shared("upload-latest-imports", (ui.version(),), latest_imports)
+    if latest is None:
+        return
     st.caption("Latest imports (the Imports page has them all)")
-    st.dataframe(df[["import_id", "period", "status", "file_name", "user_name", "imported_at", "rows", "warnings"]],
-                 hide_index=True, width="stretch", key="upload-imports-table",
+    st.dataframe(latest, hide_index=True, width="stretch", key="upload-imports-table",
                  column_config={"import_id": "Import", "period": "Period", "status": "Status", "file_name": "File",
                                 "user_name": "Loaded by",
                                 "imported_at": st.column_config.DatetimeColumn("When"),
@@ -84,7 +93,8 @@ if uploaded is not None:
 
 # The reporting month: where the file's dates point, else the month after the latest loaded; never
 # the clock's. A month typed by the analyst is kept; one the page chose follows the file.
-auto = (checked["auto"] if checked else guardrails.default_period(store.cursor(), None, None)) or ""
+auto = (checked["auto"] if checked else viewcache.shared(  # with no file: the month after the latest loaded
+    "upload-next-month", (ui.version(),), lambda: guardrails.default_period(ui.cursor(), None, None))) or ""
 fixed = checked.get("fixed") if checked else None
 if fixed or st.session_state.get("upload_period") in (None, st.session_state.get("upload_period_auto")):
     st.session_state["upload_period"] = auto

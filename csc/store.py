@@ -828,6 +828,25 @@ class Store:
         self.flush_audit()
         return self.cursor().execute("select * from audit_log order by audit_id").df()
 
+    def newest_audit_id(self) -> int | None:
+        """The newest entry written to the audit log (None: none yet); views waiting for the
+        background writer (`audit_soon`) are not in it yet."""
+        return self.cursor().execute("select max(audit_id) from audit_log").fetchall()[0][0]
+
+    def audit_choices(self) -> tuple[list[str], list[str]]:
+        """The actions and the people in the audit log (the Audit log page's choices), each sorted."""
+        rows = self.cursor().execute("select distinct action, user_name from audit_log").fetchall()
+        return sorted({a for a, _ in rows}), sorted({u for _, u in rows})
+
+    def audit_entries(self, actions: list[str], users: list[str], shown: int | None) -> pa.Table:
+        """The newest `shown` (None: all) entries of `actions` (of `users` only, unless empty),
+        newest first, with how many match in all (`matching`) and the time in words
+        (`when_words`): what the Audit log page draws, whatever the log's length."""
+        from csc import kpis  # late import: kpis depends on the store's tables, not the reverse
+
+        return self.cursor().sql(kpis.app_sql("audit_entries"), params={
+            "actions": list(actions), "users": list(users), "shown": shown}).to_arrow_table()
+
 
 class private_copy:
     """`with private_copy(data, name) as path`: the bytes in a new folder only this user may open

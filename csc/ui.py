@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -421,6 +422,29 @@ def quality_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataF
     """The Data quality page's counts of each check by month (for any months chosen). Defined here,
     once, not in the page's script, where it was made again on every run."""
     return quality.counts(cursor(), areas=areas)
+
+
+def audit_state() -> str | None:
+    """The audit log as it stands, "<database>@<its newest entry>" (None: nothing logged yet): the
+    key of what the Audit log page reads, until more is logged."""
+    s = store()
+    newest = s.newest_audit_id()
+    return None if newest is None else f"{s.path}@{newest}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def audit_choices(state: str) -> tuple[list[str], list[str]]:
+    """The Audit log page's choices (`Store.audit_choices`) as the log stood at `state`
+    (`audit_state`): found once for every view until more is logged."""
+    return store().audit_choices()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def audit_entries(state: str, actions: tuple[str, ...], users: tuple[str, ...], shown: int) -> pa.Table:
+    """The Audit log page's table, in words (`wording.audit_in_words`), as the log stood at
+    `state` (`audit_state`): made once for every view until more is logged. A few are kept (on a
+    busy server the log moves on with every view), never edited: shared."""
+    return wording.audit_in_words(store().audit_entries(list(actions), list(users), shown))
 
 
 def extract_source(data_version: str) -> str:

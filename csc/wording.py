@@ -4,11 +4,14 @@ dates as plain English, and `*_label` columns beside codes in downloads. No Stre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from csc import kpis, spc
 
@@ -214,6 +217,28 @@ def audit_detail(detail: Any) -> str:
         if words is not None:
             parts.append(f"{_DETAIL_KEYS.get(key, key.replace('_', ' '))}: {words}")
     return " · ".join(parts)
+
+
+@functools.lru_cache(maxsize=8192)
+def _audit_detail_of_text(detail: str) -> str:
+    return audit_detail(detail)
+
+
+def audit_details(details: Iterable[Any]) -> list[str]:
+    """`audit_detail` of each: the words for a detail's text worked out once per process, as the
+    log repeats the same few (a page and a selection viewed again and again)."""
+    return [_audit_detail_of_text(d) if isinstance(d, str) else audit_detail(d) for d in details]
+
+
+def audit_in_words(entries: pa.Table) -> pa.Table:
+    """Audit entries (`Store.audit_entries`) with the role (`role_label`), the action (`what`) and
+    the detail (`detail_label`) in words, as the Audit log page shows them."""
+    return (entries
+            .append_column("role_label", pa.array([ROLES.get(r, r or NONE) for r in entries["role"].to_pylist()],
+                                                  pa.string()))
+            .append_column("what", pa.array([AUDIT_ACTIONS.get(a, a) for a in entries["action"].to_pylist()],
+                                            pa.string()))
+            .append_column("detail_label", pa.array(audit_details(entries["detail"].to_pylist()), pa.string())))
 
 
 #: Columns that hold codes, and how to say each in words.
