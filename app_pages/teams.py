@@ -24,7 +24,6 @@ if saved:
     st.success(saved)
 
 
-
 def mapping():
     """The mapping as the page shows it and edits it, what was read (`annexa.mapping_seen`) and the
     inferred involvements' summary (None: an involvements sheet is loaded): once per data version."""
@@ -97,11 +96,10 @@ ui.download(table, "team-areas", key="dl-teams", v=v, label="Download the mappin
 
 st.subheader("Changes of social worker")
 if inferred:
-    info = inferred
     st.info(
         f"No involvements sheet is loaded, so the changes-of-worker figures are **inferred** from the Allocated "
-        f"Worker on Annex A Lists 4 and 7 across {info['imports']} monthly Annex A import(s): "
-        f"{info['involvements']:,} inferred involvement(s) for {info['children']:,} child(ren). A child whose "
+        f"Worker on Annex A Lists 4 and 7 across {inferred['imports']} monthly Annex A import(s): "
+        f"{inferred['involvements']:,} inferred involvement(s) for {inferred['children']:,} child(ren). A child whose "
         "Allocated Worker differs from the previous import's counts as having a new worker from that month. Load an "
         "involvements sheet in the monthly extract for exact figures."
     )
