@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -349,19 +350,25 @@ def files_as_they_are() -> Iterator[None]:
         _writing.depth -= 1
 
 
+def per_files_key(memo: tuple | None, folder: Path, read: Callable[[], Any]) -> tuple[Any, tuple | None]:
+    """(`read()`'s answer, or `memo`'s when it was read from `folder` under the same `files_key`;
+    the memo to keep): definition files looked at once per data version in the dashboard, and at
+    every call outside it or inside a write (`files_as_they_are`)."""
+    key = files_key() if files_key is not None and not getattr(_writing, "depth", 0) else None
+    if key is None:
+        return read(), memo
+    if memo is not None and memo[0] == (folder, key):
+        return memo[1], memo
+    found = read()
+    return found, ((folder, key), found)
+
+
 def registry() -> dict[str, Kpi]:
     """Every KPI, by name, in file-name order (the files' changes are seen at once; in the
     dashboard, when the data version next moves: `files_key`; in a write, at once)."""
     global _by_key
-    key = files_key() if files_key is not None and not getattr(_writing, "depth", 0) else None
     folder = queries_dir()
-    if key is not None:
-        memo = _by_key
-        if memo is not None and memo[0] == (folder, key):
-            return memo[1]
-    found = _registry(folder, _mtimes(folder))
-    if key is not None:
-        _by_key = ((folder, key), found)
+    found, _by_key = per_files_key(_by_key, folder, lambda: _registry(folder, _mtimes(folder)))
     return found
 
 

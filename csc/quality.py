@@ -72,8 +72,19 @@ def _registry(folder: Path, mtimes: tuple) -> dict[str, Check]:
 
 
 def registry() -> dict[str, Check]:
-    """Every check, by name: errors first, then warnings, each in file-name order."""
+    """Every check, by name: errors first, then warnings, each in file-name order. The files are
+    looked at as the KPIs' are (`kpis.per_files_key`): in the dashboard once per data version, not
+    on every view; elsewhere at every call."""
+    global _by_key
     folder = check_dir()
+    found, _by_key = kpis.per_files_key(_by_key, folder, lambda: _read_registry(folder))
+    return found
+
+
+_by_key: tuple | None = None
+
+
+def _read_registry(folder: Path) -> dict[str, Check]:
     checks = _registry(folder, tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.sql"))))
     return dict(sorted(checks.items(), key=lambda kv: (SEVERITIES.index(kv[1].severity), kv[0])))
 
