@@ -22,9 +22,11 @@ codes: dict[str, list[str]] = {}  # what is shown -> the actions logged under it
 for action in logged:
     codes.setdefault(wording.AUDIT_ACTIONS.get(action, action), []).append(action)
 actions = sorted(codes)
-chosen = st.multiselect("Show", actions, default=actions, key="audit_actions")
+# none chosen: every action, as with the people (an action first logged after the page was opened
+# shows, where a default of every action then known would have left it out)
+chosen = st.multiselect("Show", actions, placeholder="Every action", key="audit_actions")
 who = st.multiselect("People", users, placeholder="Everyone", key="audit_users")
-wanted = [code for label in chosen for code in codes[label]]
+wanted = [code for label in chosen or actions for code in codes[label]]
 log = ui.audit_entries(state, tuple(wanted), tuple(who), SHOWN)  # Arrow, drawn as it is
 if not log.num_rows:
     st.info("No entry is of the actions and people chosen.")

@@ -828,10 +828,13 @@ class Store:
         self.flush_audit()
         return self.cursor().execute("select * from audit_log order by audit_id").df()
 
-    def newest_audit_id(self) -> int | None:
-        """The newest entry written to the audit log (None: none yet); views waiting for the
-        background writer (`audit_soon`) are not in it yet."""
-        return self.cursor().execute("select max(audit_id) from audit_log").fetchall()[0][0]
+    def audit_state(self) -> tuple[int, int | None]:
+        """(how many entries the audit log holds, the newest one's id; None: none yet), as
+        committed: views waiting for the background writer (`audit_soon`) are not in it yet. Both,
+        as an entry can commit after a newer one (a write transaction takes its entry's id before
+        its commit, while the writer commits views): the count moves then, the newest id does not."""
+        n, newest = self.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0]
+        return n, newest
 
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The actions and the people in the audit log (the Audit log page's choices), each sorted."""

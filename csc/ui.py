@@ -425,11 +425,11 @@ def quality_counts(data_version: str, areas: tuple[str, ...] | None) -> pd.DataF
 
 
 def audit_state() -> str | None:
-    """The audit log as it stands, "<database>@<its newest entry>" (None: nothing logged yet): the
-    key of what the Audit log page reads, until more is logged."""
+    """The audit log as it stands, "<database>@<entries>:<the newest entry>" (`Store.audit_state`;
+    None: nothing logged yet): the key of what the Audit log page reads, until more is logged."""
     s = store()
-    newest = s.newest_audit_id()
-    return None if newest is None else f"{s.path}@{newest}"
+    n, newest = s.audit_state()
+    return None if newest is None else f"{s.path}@{n}:{newest}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -226,8 +226,10 @@ def _audit_detail_of_text(detail: str) -> str:
 
 def audit_details(details: Iterable[Any]) -> list[str]:
     """`audit_detail` of each: the words for a detail's text worked out once per process, as the
-    log repeats the same few (a page and a selection viewed again and again)."""
-    return [_audit_detail_of_text(d) if isinstance(d, str) else audit_detail(d) for d in details]
+    log repeats the same few (a page and a selection viewed again and again); but a plan change's
+    each time, as its words name a KPI by the title its file gives now (`field_words`)."""
+    return [_audit_detail_of_text(d) if isinstance(d, str) and '"field"' not in d else audit_detail(d)
+            for d in details]
 
 
 def audit_in_words(entries: pa.Table) -> pa.Table:

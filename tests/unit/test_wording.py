@@ -143,3 +143,16 @@ def test_every_audited_action_has_words_on_the_audit_log_page():
     audited |= set(re.findall(r"\btransaction\([^,()]+(?:\([^()]*\))?[^,()]*, \"([a-z_]+)\"", source))
     assert {"view", "import", "rollback", "page_refused", "import_refused"} <= audited  # the search finds them
     assert audited <= set(wording.AUDIT_ACTIONS), audited - set(wording.AUDIT_ACTIONS)
+
+
+def test_the_audit_logs_words_for_a_detail_are_kept_but_a_target_names_its_kpi_as_titled_now(monkeypatch):
+    from types import SimpleNamespace
+
+    from csc import kpis
+
+    view = json.dumps({"page": "teams"})
+    target = json.dumps({"action": "A1", "field": "target:new_measure", "value": 60})
+    assert wording.audit_details([view, target, None]) == [
+        "page: teams", "action: A1 · field: Target: new_measure · value: 60", ""]  # no such KPI: its name
+    monkeypatch.setattr(kpis, "registry", lambda: {"new_measure": SimpleNamespace(title="Visits on time")})
+    assert wording.audit_details([target]) == ["action: A1 · field: Target: Visits on time · value: 60"]
