@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from csc import config, kpis, spec
+from tests import conftest
 
 SPEC = Path("/work/shared/spec")  # the project's specification, where it is available
 DOCS = config.ROOT / "docs" / "kpis.md"
@@ -162,10 +163,7 @@ RETITLED = "agency_rate_pct"
 
 
 def retitle(queries, title: str) -> None:
-    path = queries / "kpis" / f"{RETITLED}.sql"
-    lines = path.read_text().splitlines()
-    lines = [f"-- title: {title}" if line.startswith("-- title:") else line for line in lines]
-    path.write_text("\n".join(lines) + "\n")
+    conftest.retitle(queries / "kpis" / f"{RETITLED}.sql", title)
 
 
 # When the KPI files are read: outside the dashboard at every call (a change is seen at once); in

@@ -332,10 +332,10 @@ def test_finding_names_the_peak_month_and_what_period_means():
 def test_the_checks_files_are_read_once_per_data_version_in_the_dashboard_and_at_once_elsewhere(tmp_path, monkeypatch):
     """As the KPIs' (`kpis.per_files_key`): a page view looks at no file; an edited check is seen
     when the data version next moves, and at once outside the dashboard."""
-    import os
     import shutil
 
     from csc import config, kpis
+    from tests.conftest import retitle
 
     queries = tmp_path / "queries"
     shutil.copytree(config.QUERIES, queries)
@@ -344,18 +344,11 @@ def test_the_checks_files_are_read_once_per_data_version_in_the_dashboard_and_at
     path = queries / "checks" / f"{name}.sql"
     before = quality.get(name).title
 
-    def retitle(title: str) -> None:
-        lines = [f"-- title: {title}" if line.startswith("-- title:") else line
-                 for line in path.read_text().splitlines()]
-        path.write_text("\n".join(lines) + "\n")
-        seen = path.stat().st_mtime_ns  # a new time on a coarse clock too: the files are told apart by it
-        os.utime(path, ns=(seen, seen + 1_000_000_000 * (1 + len(title))))
-
     version = ["db@1"]
     monkeypatch.setattr(kpis, "files_key", lambda: version[0])
     monkeypatch.setattr(quality, "_by_key", None)
     assert quality.get(name).title == before
-    retitle("Edited")
+    retitle(path, "Edited")
     looked = []
     monkeypatch.setattr(quality, "_read_registry", lambda folder: looked.append(folder) or {})
     assert quality.get(name).title == before  # the same data version: no file looked at
@@ -366,5 +359,5 @@ def test_the_checks_files_are_read_once_per_data_version_in_the_dashboard_and_at
     version[0] = "db@2"  # an import, a rollback, a refresh
     assert quality.get(name).title == "Edited"
     monkeypatch.setattr(kpis, "files_key", None)  # the command line, the tests
-    retitle("Edited again")
+    retitle(path, "Edited again")
     assert quality.get(name).title == "Edited again"
