@@ -5,11 +5,11 @@
 Every page view is logged, so a council's log runs to hundreds of thousands of entries in a year.
 The page reads, for each new state of the log (`csc.ui.audit_state`), the choices of actions and
 people (`Store.audit_choices`) and the newest 200 entries chosen in words (`Store.audit_entries`,
-`wording.audit_in_words`); a view in between reads only the log's state (its count and newest id). This times both on a
-log of --small entries and on one of --large, in the same run, and prints the ratio large/small
-(aim: at most 3; reading the whole log on every view, as the page did before 2026-12-04, grows in
-proportion to it).
-The download of every entry chosen, made only when pressed, is timed too, for reference.
+`wording.audit_in_words`); a view in between reads only the log's state (its count and newest
+id). This times both on a log of --small entries and on one of --large, in the same run, and
+prints the ratio large/small (aim: at most 3; reading the whole log on every view, as the page did
+before 2026-12-04, grows in proportion to it). The download of every entry chosen, made only when
+pressed, is timed too, for reference.
 """
 
 from __future__ import annotations

@@ -833,8 +833,7 @@ class Store:
         committed: views waiting for the background writer (`audit_soon`) are not in it yet. Both,
         as an entry can commit after a newer one (a write transaction takes its entry's id before
         its commit, while the writer commits views): the count moves then, the newest id does not."""
-        n, newest = self.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0]
-        return n, newest
+        return self.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0]
 
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The actions and the people in the audit log (the Audit log page's choices), each sorted."""
