@@ -53,6 +53,7 @@ from csc.annexa_lists import (
     error,
     rows_named,
     shown,
+    teams_not_checked,
     warning,
     list_number,
     named_list,
@@ -250,7 +251,8 @@ def read(
             warning(
                 f"Annex A lists the dashboard does not use were ignored: {shown(other_lists)}. It reads "
                 + ", ".join(f"List {n} ({LIST_TITLES[n].lower()})" for n in LISTS)
-                + "."
+                + ".",
+                code="annex_a_lists_ignored",
             )
         )
     if other_sheets:
@@ -258,7 +260,8 @@ def read(
             warning(
                 f"Sheets that are not Annex A lists were ignored: {shown(other_sheets)}. In an Annex A workbook "
                 "only its lists are read; load the extract's own sheets (workforce, transfers, audits, ...) in the "
-                "monthly extract workbook."
+                "monthly extract workbook.",
+                code="annex_a_sheets_ignored",
             )
         )
     if by_name and seen:
@@ -267,16 +270,12 @@ def read(
                 "This workbook's sheets are named after what the lists hold rather than \"List 1\" ... \"List 11\", "
                 "so they were read as Annex A lists: "
                 + ", ".join(f'"{t}" as List {n}' for n, t in sorted(seen.items()))
-                + ". Ofsted's template names them \"List 3\", \"List 4\", \"List 7\" (with or without the title)."
+                + ". Ofsted's template names them \"List 3\", \"List 4\", \"List 7\" (with or without the title).",
+                code="annex_a_sheets_by_title",
             )
         )
     if team_areas is None:
-        extract.problems.append(
-            warning(
-                f"No database could be opened, so the Allocated Teams were not checked against {TEAMS_PAGE}: "
-                "on import, a team with no area office there refuses the file."
-            )
-        )
+        extract.problems.append(teams_not_checked())
     if extract.ok:
         extract.problems.extend(_summary(extract))
     return extract
@@ -287,7 +286,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     header_map = lst.header_map()
     batch = sheet_text(reader, title)
     if batch.num_rows == 0 or all(batch.column(i).null_count == batch.num_rows for i in range(batch.num_columns)):
-        extract.problems.append(warning(f'Sheet "{title}" is empty and was skipped.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" is empty and was skipped.', sheet=title, code="sheet_empty"))
         return
     probe = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     h = next(
@@ -369,7 +368,7 @@ def _read_list(reader, title: str, lst: AnnexList, extract: AnnexAExtract, mappi
     extract.problems.extend(notes)
     extract.problems.append(_where_from(lst, title, headers, unused, final.num_rows))
     if final.num_rows == 0:
-        extract.problems.append(warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title))
+        extract.problems.append(warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title, code="sheet_no_rows"))
 
 
 # Annex A's drop-down values carry a letter code: "a) Yes", "b) No", "c) Unknown", "a) Neglect",
@@ -426,7 +425,8 @@ def _look_alikes(lst: AnnexList, title: str, headers: dict[str, str], unused: li
             problems.append(warning(
                 f'Sheet "{title}": the column "{text}" looks like "{best[1]}" ({best[0]}) but is not one of the headings '
                 f"read, so it was not used and {best[0]} is blank. Rename it \"{best[1]}\" and upload again if that is "
-                "what it holds.", sheet=title, column=text, value=text, expected=f'a column headed "{best[1]}"'))
+                "what it holds.", sheet=title, column=text, value=text, expected=f'a column headed "{best[1]}"',
+                code="annex_a_column_near_miss"))
     return problems
 
 
@@ -523,11 +523,11 @@ def _derive(typed: pa.Table, lst: AnnexList, title: str, headers: dict[str, str]
     if repeated:
         notes.append(warning(
             f'Sheet "{title}": {len(repeated):,} row(s) repeat an earlier row exactly and were ignored '
-            f"({rows_named(repeated)}).", sheet=title))
+            f"({rows_named(repeated)}).", sheet=title, code="annex_a_rows_repeated"))
     if no_team:
         notes.append(warning(
             f'Sheet "{title}": {no_team:,} row(s) have no "{headers["team"]}"; they count under the area office '
-            f'"{NO_TEAM_AREA}".', sheet=title, column=headers["team"]))
+            f'"{NO_TEAM_AREA}".', sheet=title, column=headers["team"], code="annex_a_no_team"))
     return final, [], notes
 
 
@@ -543,7 +543,7 @@ def _where_from(lst: AnnexList, title: str, headers: dict[str, str], unused: lis
     )
     if unused:
         message += f" Not used: {shown(unused)}."
-    return warning(message, sheet=title)
+    return warning(message, sheet=title, code="annex_a_read")
 
 
 def _summary(extract: AnnexAExtract) -> list[Problem]:
@@ -568,11 +568,11 @@ def _summary(extract: AnnexAExtract) -> list[Problem]:
         problems.append(warning(
             f"This Annex A file cannot feed {len(cannot)} KPI(s), which come from the extract's own sheets "
             "(workforce, establishment, transfers, audits, supervisions, involvements): " + "; ".join(cannot)
-            + ". Load those sheets in the monthly extract workbook."))
+            + ". Load those sheets in the monthly extract workbook.", code="annex_a_kpis_not_fed"))
     if inferred:
         problems.append(warning(
             "Changes of social worker — " + "; ".join(inferred) + " — need an involvements sheet. Until one is "
             "loaded they are inferred from the Allocated Worker each child has on Lists 4 and 7 in successive "
             "monthly Annex A imports (a different worker from the previous import counts as a new involvement "
-            "from that month), and the dashboard says the figure is inferred."))
+            "from that month), and the dashboard says the figure is inferred.", code="annex_a_workers_inferred"))
     return problems

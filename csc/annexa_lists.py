@@ -185,8 +185,15 @@ def error(message: str, **kw) -> Problem:
     return Problem("error", message, **kw)
 
 
-def warning(message: str, **kw) -> Problem:
-    return Problem("warning", message, **kw)
+def warning(message: str, *, code: str, **kw) -> Problem:
+    """A warning, with its code (`csc.guardrails.CODES`; docs/extract-format.md lists each)."""
+    return Problem("warning", message, code=code, **kw)
+
+
+def teams_not_checked() -> Problem:
+    """An Annex A or SSD upload checked with no database to look its teams up in."""
+    return warning(f"No database could be opened, so the teams were not checked against {TEAMS_PAGE}: on import, a "
+                   "team with no area office there refuses the file.", code="teams_not_checked")
 
 
 def shown(items: list[str], quote: bool = True) -> str:

@@ -67,7 +67,7 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
         extract.problems.append(warning(
             f"This check opened the database read-only (storing nothing), so the team(s) with no area office were "
             f"not added to {TEAMS_PAGE}: {shown(teams)}. Add them there with their area offices, or check the file "
-            "on the Upload page, which lists them there for you."))
+            "on the Upload page, which lists them there for you.", code="teams_unmapped_not_listed"))
         return []
     with store.transaction(user or "unknown", "teams_awaiting_area", role=role) as w:
         cur = w.cur
@@ -86,7 +86,7 @@ def record_unmapped(store, extract: Extract, user: str | None = None, role: str 
             w.abandon()
     extract.problems.append(warning(
         f"{TEAMS_PAGE[0].upper() + TEAMS_PAGE[1:]} now lists the team(s) with no area office, at the top: "
-        f"{shown(teams)}."))
+        f"{shown(teams)}.", code="teams_unmapped_listed"))
     return new
 
 

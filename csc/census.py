@@ -60,8 +60,8 @@ def _error(message: str, **kw) -> Problem:
     return Problem("error", message, **kw)
 
 
-def _warning(message: str, **kw) -> Problem:
-    return Problem("warning", message, **kw)
+def _warning(message: str, *, code: str, **kw) -> Problem:
+    return Problem("warning", message, code=code, **kw)
 
 
 def is_census(path: str | Path, original_name: str | None = None) -> bool:
@@ -123,7 +123,7 @@ def read(
                                         column=tag or None, expected="as the census schema says"))
          if matters else extract.problems.append(_warning(
              f"{where}: {reason} — a schema error in a field the dashboard does not read; the file is still loaded, "
-             "but the DfE's own validation will report it.", column=tag or None)))
+             "but the DfE's own validation will report it.", column=tag or None, code="census_schema_unread")))
     if extract.errors:
         return extract
 
@@ -196,7 +196,7 @@ def read(
         + f"the others are in the team \"{CENSUS_TEAM}\", area \"{annexa_lists.NO_TEAM_AREA}\"."
         + (f" {early:,} worker(s) started before 1990: their RoleStartDate is kept as 01/01/1990." if early else "")
         + (f" {no_fte:,} record(s) have neither FTE nor FTE30 above 0: their FTE is blank and they add nothing to "
-           "the FTE figures." if no_fte else "")))
+           "the FTE figures." if no_fte else ""), code="census_read"))
     return extract
 
 

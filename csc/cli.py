@@ -140,7 +140,7 @@ def _validate_file(path: Path, db: str | None, period: str | None = None):
         census_period = getattr(extract, "period", None) if extract.ok else None
         if census_period and typed and census_period != typed:
             extract.problems.append(Problem("warning", f"Checked as {census_period}, the month of the census date, not "
-                                                       f"{typed}: it loads as {census_period}."))
+                                                       f"{typed}: it loads as {census_period}.", code="census_period"))
         return census_period or None
 
     def refusals(extract, period) -> None:

@@ -121,8 +121,8 @@ def _error(message: str, **kw) -> Problem:
     return Problem("error", message, **kw)
 
 
-def _warning(message: str, **kw) -> Problem:
-    return Problem("warning", message, **kw)
+def _warning(message: str, *, code: str, **kw) -> Problem:
+    return Problem("warning", message, code=code, **kw)
 
 
 def _listed(names: list[str]) -> str:

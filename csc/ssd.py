@@ -154,8 +154,8 @@ def _error(message: str, **kw) -> Problem:
     return Problem("error", message, **kw)
 
 
-def _warning(message: str, **kw) -> Problem:
-    return Problem("warning", message, **kw)
+def _warning(message: str, *, code: str, **kw) -> Problem:
+    return Problem("warning", message, code=code, **kw)
 
 
 def table_name(title: str) -> str | None:
@@ -223,7 +223,8 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
                 member = Path(info.filename).name
                 table = table_name(member)
                 if table is None:
-                    extract.problems.append(_warning(f'"{member}" is not an SSD table the dashboard reads and was ignored.'))
+                    extract.problems.append(_warning(f'"{member}" is not an SSD table the dashboard reads and was ignored.',
+                                                        code="ssd_table_ignored"))
                     continue
                 data = b"".join(inflate(fh, info, name))
                 try:
@@ -260,7 +261,7 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
             continue
         if table is None:
             extract.problems.append(_warning(f'Sheet "{title}" is neither an SSD table nor a sheet of the extract '
-                                             "and was ignored.", sheet=title))
+                                             "and was ignored.", sheet=title, code="ssd_sheet_ignored"))
             continue
         batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
         rows = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
@@ -425,7 +426,7 @@ def read(
             if sheet_name in extract.sheets:
                 extract.problems.append(_warning(
                     f'Both the sheet "{extract.sheets[sheet_name].title}" and the SSD table {table} give '
-                    f"{sheet_name}: the sheet was used and {table} ignored."))
+                    f"{sheet_name}: the sheet was used and {table} ignored.", code="ssd_sheet_and_table"))
                 continue
             text = con.sql(_map_sql(sheet_name, roles)).to_arrow_table()
             title = extract.tables[table]
@@ -481,8 +482,7 @@ def read(
         extract.sheets.clear()
         return extract
     if team_areas is None:
-        extract.problems.append(_warning(f"No database could be opened, so the teams were not checked against "
-                                         f"{annexa_lists.TEAMS_PAGE}."))
+        extract.problems.append(annexa_lists.teams_not_checked())
     extract.problems.extend(_summary(extract))
     return extract
 
@@ -529,12 +529,12 @@ def _role_notes(con, table: pa.Table, title: str, roles: tuple[str, ...]) -> lis
             f'"{title}": {kept:,} involvement(s) of an allocated social worker were read; {sum(n for _, n in left):,} with '
             "another role were left out (" + ", ".join(f'"{r}": {n:,}' for r, n in left[:10]) + "). Roles read as the "
             "allocated social worker: " + ", ".join(f'"{r}"' for r in roles) + ".", sheet=title,
-            column="invo_professional_role_id"))
+            column="invo_professional_role_id", code="ssd_other_roles"))
     if other:
         notes.append(_warning(
             f'"{title}": {other:,} involvement(s) give a change reason that is not one of the codes '
             + ", ".join(sorted(codes)) + " (a case system's own reasons); it was left blank.", sheet=title,
-            column="invo_worker_change_reason"))
+            column="invo_worker_change_reason", code="ssd_change_reason_unknown"))
     return notes
 
 
@@ -599,13 +599,15 @@ def _summary(extract: SSDExtract) -> list[Problem]:
     notes = [_warning(
         "Read from the SSD: " + ", ".join(f"{extract.tables[FEEDS[s]]} → {s} ({extract.sheets[s].rows:,} rows)"
                                           for s in FEEDS if s in extract.sheets and FEEDS[s] in extract.tables
-                                          and extract.sheets[s].title == extract.tables[FEEDS[s]]) + ".")]
+                                          and extract.sheets[s].title == extract.tables[FEEDS[s]]) + ".",
+        code="ssd_read")]
     if empty:
         notes.append(_warning(
             f"{len(empty)} KPI(s) stay empty with this upload, because the SSD has no source for them (transfers, "
             "establishment, audits, supervisions, a worker's agency flag and dates): " + "; ".join(empty)
             + ". Add the monthly extract's sheets (workforce, establishment, transfers, audits, supervisions) beside "
-            "the SSD tables in the same workbook, or load the workforce census for the workforce figures."))
+            "the SSD tables in the same workbook, or load the workforce census for the workforce figures.",
+            code="ssd_kpis_not_fed"))
     return notes
 
 

@@ -575,7 +575,7 @@ class Store:
                 extract = self.validate(work, original_name=name, today=checked_on, period=census_period,
                                         as_of=today, sha256=digest)
                 extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census "
-                                                           f"date, not {period}."))
+                                                           f"date, not {period}.", code="census_period"))
                 period = census_period
             step(2, 4, "Loading the records")
             result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),

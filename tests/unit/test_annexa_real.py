@@ -98,6 +98,10 @@ def test_every_sample_version_reads(path):
     assert column(extract, "referral_counts", "prior_referrals_12m") == [0, 2, 1, 0, 2, 0]
     assert column(extract, "assessments", "completed_date")[0] == D(2021, 2, 8)
     assert "looks like" not in text(extract.warnings)
+    # every note carries its code (docs/extract-format.md): one per list read, the eight lists
+    # left, the KPIs it cannot feed and those inferred (with the teams mapped: no teams note)
+    assert sorted(p.code for p in extract.warnings) == sorted(
+        ["annex_a_read"] * 3 + ["annex_a_lists_ignored", "annex_a_kpis_not_fed", "annex_a_workers_inferred"])
 
 
 def test_the_official_headings_are_all_read(tmp_path):

@@ -57,6 +57,11 @@ def test_the_sample_census_loads_with_hand_worked_figures(store):
     assert "Workforce census at 30/09/2022 (LA 301)" in warnings
     # the 12 records without QualInst fail the XSD, in a field the dashboard does not read: warnings
     assert warnings.count("Tag 'QualInst' expected") == 12
+    # each with its code (docs/extract-format.md)
+    codes = [w.code for w in result.warnings]
+    assert codes.count("census_schema_unread") == 12
+    assert codes.count("census_period") == codes.count("census_read") == 1
+    assert None not in codes
 
     # In post at 30/09/2022 = RoleStartDate on or before it (none given: in post since before the
     # census year) and no RoleEndDate or one after it. FTE = FTE, or FTE30 where FTE is 0.

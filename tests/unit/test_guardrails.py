@@ -198,6 +198,44 @@ def test_the_docs_list_every_warning_code_and_nothing_else():
     assert listed == list(guardrails.CODES)
 
 
+def test_every_warning_the_code_makes_names_its_code():
+    """Every warning built in csc/ (`Problem("warning", ...)` or a reader's warning helper) is
+    given a code, written where it is made, that guardrails.CODES (and so the docs) lists: a
+    machine reading `--json` never meets a warning without one."""
+    import ast
+    from pathlib import Path
+
+    def required_code(fn: ast.FunctionDef) -> bool:  # a helper that cannot be called without a code
+        a = fn.args
+        positional = a.posonlyargs + a.args
+        return any(x.arg == "code" for x in positional[:len(positional) - len(a.defaults)]) or any(
+            x.arg == "code" and d is None for x, d in zip(a.kwonlyargs, a.kw_defaults))
+
+    root = Path(__file__).resolve().parents[2] / "csc"
+    seen, bare = 0, []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        helpers = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and required_code(f)
+                   for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue  # log.warning(...) is a log line, not a Problem
+            name, args = node.func.id, node.args
+            if name == "_w":
+                code = args[0] if args else None
+            elif name in ("warning", "_warning") or (
+                    name == "Problem" and args and isinstance(args[0], ast.Constant) and args[0].value == "warning"):
+                code = next((k.value for k in node.keywords if k.arg == "code"), None)
+            else:
+                continue
+            seen += 1
+            if isinstance(code, ast.Name) and code.id == "code" and id(node) in helpers:
+                continue  # the helper passes on the code its callers must give (checked at each call)
+            if not (isinstance(code, ast.Constant) and code.value in guardrails.CODES):
+                bare.append(f"{path.name}:{node.lineno}")
+    assert seen > 40 and not bare, bare
+
+
 def test_every_warning_code_the_code_gives_is_documented():
     """Each `code="..."` written in csc/ is one of guardrails.CODES (so the docs list it)."""
     import re

@@ -142,6 +142,9 @@ def test_the_tables_map_onto_the_contract(loaded):
     warnings = text(result.warnings)
     assert '2 with another role were left out ("FSW": 2)' in warnings
     assert "1 involvement(s) give a change reason that is not one of the codes" in warnings
+    codes = [w.code for w in result.warnings]  # each with its code (docs/extract-format.md)
+    assert {"ssd_read", "ssd_other_roles", "ssd_change_reason_unknown"} <= set(codes)
+    assert None not in codes
 
 
 def test_hand_worked_kpis(loaded):
