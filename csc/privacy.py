@@ -110,14 +110,16 @@ def size(kpi, numerator, denominator) -> float:
     return 0.0 if v is None or pd.isna(v) else float(v)
 
 
-def protect_cells(kpi, cells: dict, parent_of: dict) -> set:
+def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
     """The cells of one (KPI, month) to hide from the board.
 
     `cells`: key -> (numerator, denominator); `parent_of`: key -> its parent's key (the total has
-    none). Returns the set of hidden keys."""
+    none); `before`: keys the board was denied in an earlier version of these figures, hidden
+    again whatever their numbers now (`csc.suppression`: a value hidden once, then revised, would
+    otherwise come back by comparing the versions). Returns the set of hidden keys."""
     if exempt(kpi):
         return set()
-    hidden = {k for k, (n, d) in cells.items() if primary(kpi, n, d)}
+    hidden = {k for k, (n, d) in cells.items() if primary(kpi, n, d) or k in before}
     children: dict = {}
     for k, p in parent_of.items():
         if k in cells and p in cells:

@@ -32,8 +32,10 @@ create table if not exists kpi_history (
     area varchar,                       -- null: all areas together
     numerator double,
     denominator double,
-    value double                        -- null: the figure no longer exists
+    value double,                       -- null: the figure no longer exists
+    hidden boolean                      -- the board was denied it (null: stored before this was kept)
 );
+alter table kpi_history add column if not exists hidden boolean;
 """
 
 
@@ -45,7 +47,8 @@ def record(cur: duckdb.DuckDBPyConnection, import_id: int | None, event: str, at
     before = cur.execute("select count(*) from kpi_history").fetchall()[0][0]
     params = {"id": import_id, "event": event, "at": at, "since": since}
     cur.execute(
-        "insert into kpi_history (import_id, event, changed_at, kpi, period, area, numerator, denominator, value) "
+        "insert into kpi_history (import_id, event, changed_at, kpi, period, area, numerator, denominator, value, "
+        "hidden) "
         + kpis.app_sql("kpi_history_changes"),
         params,
     )
@@ -127,27 +130,34 @@ def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str
                suppress: bool = False, months: int = 12) -> pd.DataFrame:
     """The revised figures a report for `period` shows (its month and the `months` before it), for
     the KPIs named, with words: kpi, title, period, area, was, now, changed (e.g. "import 5 loaded
-    14 May 2012"), file_name, and the raw values. For the board (`suppress`) a value from small
-    numbers, before or after, is shown as c (`csc.privacy`), and so are both values of a figure
-    the board's stored decision hides now (`kpi_results.hidden`: complementary suppression too)."""
+    14 May 2012"), file_name, and the raw values.
+
+    For the board (`suppress`), a figure its stored decision hides now (`kpi_results.hidden`:
+    small numbers, complementary suppression, or denied in an earlier version) is left out: its
+    row would say which hidden figures changed and which did not, and an unchanged one, shown
+    before, gives its hidden partner back by subtraction. The value before is `c` unless the board
+    was shown it (`kpi_history.hidden` false: a row stored before that was kept is not known to
+    have been shown) and it is not from small numbers."""
     from csc import kpis, privacy
 
     first = add_months(period, -months)
     df = revised(cur, period_from=first, period_to=period, areas=areas)
     df = df[df["kpi"].isin(kpi_names)].reset_index(drop=True)
-    # the board's stored decision for the figures now (complementary suppression included: a
-    # partner hidden so that a small figure cannot be worked out is hidden here too, before and after)
+    # the board's stored decision for the figures now (complementary suppression included, and the
+    # cells denied in an earlier version: `csc.suppression`)
     hidden = set(cur.execute("select kpi, period, area from kpi_results where hidden and period between $a and $b",
                              {"a": first, "b": period}).fetchall()) if suppress else set()
     rows = []
     for rec in df.to_dict("records"):
         kpi = kpis.get(rec["kpi"])
         now, was = rec["value"], rec["was_value"]
-        if suppress and not (kpi.unit == "days" and kpi.aggregate == "sum"):
-            hidden_now = (rec["kpi"], rec["period"], rec["area"] if isinstance(rec["area"], str) else None) in hidden
-            if hidden_now or privacy.is_small(rec["numerator"]) or privacy.is_small(rec["denominator"]):
-                now = privacy.SUPPRESSED
-            if hidden_now or privacy.is_small(rec["was_numerator"]) or privacy.is_small(rec["was_denominator"]):
+        if suppress and not privacy.exempt(kpi):
+            if (rec["kpi"], rec["period"], rec["area"] if isinstance(rec["area"], str) else None) in hidden \
+                    or privacy.is_small(rec["numerator"]) or privacy.is_small(rec["denominator"]):
+                continue
+            shown = rec["was_hidden"] is not None and not pd.isna(rec["was_hidden"]) and not rec["was_hidden"]
+            if not (was is None or pd.isna(was)) and (not shown or privacy.is_small(rec["was_numerator"])
+                                                      or privacy.is_small(rec["was_denominator"])):
                 was = privacy.SUPPRESSED
         how = "rolled back" if rec["event"] == "rollback" else "loaded"
         changed = (f"import {int(rec['import_id'])} {how} {_when(rec['changed_at'])}"

@@ -336,8 +336,9 @@ class Store:
 
         with self.transaction("system", None) as w:
             cur = w.cur
-            tables = "select count(*) from duckdb_tables() where database_name = current_database()"
-            before = cur.execute(tables).fetchall()[0][0]
+            # a table or a column added below (`kpi_history.hidden`) is a change to commit
+            columns = "select count(*) from duckdb_columns() where database_name = current_database()"
+            before = cur.execute(columns).fetchall()[0][0]
             cur.execute(SCHEMA)
             cur.execute(annexa_tables.SCHEMA)  # team_areas, inferred_involvements
             cur.execute(ssd.SCHEMA)  # raw_worker_registrations
@@ -362,7 +363,7 @@ class Store:
                     cur.execute("select count(*) from kpi_results").fetchall()[0][0]:
                 # a database from before kpi_history: today's values are the baseline
                 revisions.record(cur, None, "baseline", dt.datetime.now())
-            elif cur.execute(tables).fetchall()[0][0] == before:
+            elif cur.execute(columns).fetchall()[0][0] == before:
                 w.abandon()  # up to date already: nothing written, the data version stays
 
     @property

@@ -8,6 +8,17 @@ rule is worked out in SQL for every row at once, only the trees with a small cel
 plain tuples, and handed to `protect_cells` with their cells in the order the tables hold them
 (the order decides which partner is hidden when two tie). The hidden rows are then flagged in one
 update per table.
+
+**Once hidden, hidden in every later version** (a review, 2026-12-04): a figure the board was
+denied stays denied when a later import revises it, whatever its numbers become, and so do the
+partners hidden with it. Otherwise the versions give it back: Huntingdon 6 of 33 (18.2%) hidden
+only to protect Fenland's 1 of 36 was shown as 20.6% after six more transfers arrived, and the
+revised figures said it "was 18.2%"; transfers waiting, all areas 29 = Fenland 17 + two hidden
+offices, then 30 with both shown (6 and 7) and no revision for the 7, gave the first office's
+hidden 5 back. Every cell the board was ever denied is kept in `kpi_hidden_ever` (a cell: KPI,
+month, area office or null for all areas, team or null), and is hidden again before the partners
+are chosen (`privacy.protect_cells(before=...)`). The table only grows, so a full recompute makes
+the decisions the incremental one kept.
 """
 
 from __future__ import annotations
@@ -16,6 +27,15 @@ import duckdb
 import pyarrow as pa
 
 from csc import config, privacy
+
+SCHEMA = """
+create table if not exists kpi_hidden_ever (
+    kpi varchar not null,
+    period varchar not null,
+    area varchar,                        -- null: all areas together
+    team varchar                         -- null: the area office (or all areas) itself
+);
+"""
 
 
 def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict, since: str | None) -> list[tuple]:
@@ -34,11 +54,25 @@ def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict
     ).fetchall()
 
 
-def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) -> tuple[list[int], list[int]]:
+def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None) -> dict[tuple, set]:
+    """(KPI, month) -> the cells of it the board was denied in any earlier version (of the months
+    from `since` on), keyed as `hidden_rows` keys them."""
+    out: dict[tuple, set] = {}
+    for kpi, period, area, team in cur.execute(
+            "select kpi, period, area, team from kpi_hidden_ever where $since is null or period >= $since",
+            {"since": since}).fetchall():
+        out.setdefault((kpi, period), set()).add((area, None) if team is None else ("team", area, team))
+    return out
+
+
+def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple],
+                before: dict[tuple, set] | None = None) -> tuple[list[int], list[int]]:
     """The rowids to hide: `area_rows` (rowid, kpi, period, area, numerator, denominator) of
     `kpi_results` and `team_rows` (rowid, kpi, period, area, team, numerator, denominator) of
-    `kpi_team_results`, each in rowid order (a tree with no small cell may be left out: none of
-    its cells is hidden)."""
+    `kpi_team_results`, each in rowid order (a tree with no small cell, and none hidden before,
+    may be left out: none of its cells is hidden). `before`: (KPI, month) -> the cells hidden in
+    an earlier version, hidden again (`_hidden_before`)."""
+    before = before or {}
     trees: dict[tuple, list] = {}  # (kpi, period) -> [area rows, team rows], in table order
     for r in area_rows:
         trees.setdefault((r[1], r[2]), ([], []))[0].append(r)
@@ -48,7 +82,7 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) 
             tree[1].append(r)
     hidden_a: list[int] = []
     hidden_t: list[int] = []
-    for (name, _period), (areas, teams) in trees.items():
+    for (name, period), (areas, teams) in trees.items():
         kpi = registry.get(name)
         if kpi is None or privacy.exempt(kpi):
             continue
@@ -62,7 +96,7 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple]) 
             k = ("team", area, team)
             cells[k], index[k] = (num, den), ("t", rid)
             parent_of[k] = (area, None)
-        for k in privacy.protect_cells(kpi, cells, parent_of):
+        for k in privacy.protect_cells(kpi, cells, parent_of, before.get((name, period), frozenset())):
             which, rid = index[k]
             (hidden_a if which == "a" else hidden_t).append(rid)
     return sorted(hidden_a), sorted(hidden_t)
@@ -74,11 +108,16 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
     (`csc.privacy.protect_cells`), written to the `hidden` column of both results tables.
     `kpis`: the KPI registry (name -> `csc.kpis.Kpi`), passed in so this module needs no import of
     `csc.kpis`, which calls it. `since`: decide only the months from it on (the months
-    recomputed; the others keep their decision: each (KPI, month) is decided on its own)."""
+    recomputed; the others keep their decision: each (KPI, month) is decided on its own, with the
+    cells it was denied before). The cells hidden are added to `kpi_hidden_ever`."""
+    cur.execute(SCHEMA)
     hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis, since),
-                                     _rows(cur, "kpi_team_results", True, kpis, since))
+                                     _rows(cur, "kpi_team_results", True, kpis, since),
+                                     _hidden_before(cur, since))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
             cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))
             cur.execute(f"update {table} set hidden = true where rowid in (select rid from hidden_rids)")
             cur.unregister("hidden_rids")
+    if hidden_a or hidden_t:
+        cur.execute((config.queries() / "app" / "hidden_ever_add.sql").read_text(), {"since": since})

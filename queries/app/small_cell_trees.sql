@@ -2,7 +2,8 @@
 -- above 0 and at most $high, once rounded to $digits decimals (n, d), where it counts people), in
 -- `kpi_results` or `kpi_team_results`: a ratio's
 -- numerator or denominator ($ratio: those KPIs), a sum's numerator ($sum), a median's denominator
--- ($median). Only these trees are read for complementary suppression (`csc.suppression._rows`).
+-- ($median), and the trees with a cell the board was denied in an earlier version (`kpi_hidden_ever`:
+-- hidden again). Only these trees are read for complementary suppression (`csc.suppression._rows`).
 -- $since: only the months from it on (the months an import recomputed; null: every month).
 with
 
@@ -20,6 +21,9 @@ final as (
     where (list_contains($ratio::varchar[], kpi) and (n > 0 and n <= $high or d > 0 and d <= $high))
        or (list_contains($sum::varchar[], kpi) and n > 0 and n <= $high)
        or (list_contains($median::varchar[], kpi) and d > 0 and d <= $high)
+    union
+    select kpi, period from kpi_hidden_ever
+    where $since is null or period >= $since
 )
 
 select * from final

@@ -51,10 +51,13 @@ def test_a_figure_not_revised_is_not_marked(db):
     assert overview_latest(at, TIMELY) == "100.0% (small base)"  # T3: 1 of 1, no "revised"
 
 
-def test_the_board_sees_c_for_a_revision_from_small_numbers(db):
+def test_the_board_is_not_told_of_a_revision_to_a_hidden_figure(db):
     at = page(db, None, "board", to="2012-03")
-    # every month of the series is hidden (1 or 2 cases): too small to publish, and still marked revised
-    assert overview_latest(at, TIMELY) == "c (numbers too small to publish) (revised: was c)"
+    # every month of the series is hidden (1 or 2 cases): too small to publish, and not marked
+    # revised (which hidden figures changed, and which did not, would help give them back)
+    assert overview_latest(at, TIMELY) == "c (numbers too small to publish)"
+    assert not [d for d in at.dataframe if "was" in d.value.columns
+                and (d.value["title"] == TIMELY).any()]
 
 
 ASSESSMENT = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",

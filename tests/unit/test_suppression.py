@@ -42,6 +42,29 @@ def test_the_issue_example_hides_huntingdon_and_the_next_smallest_area():
     assert _hidden(con, "kpi_results") == {(COUNT, "2012-02", "Huntingdon"), (COUNT, "2012-02", "Cambridge")}
 
 
+def test_a_figure_hidden_once_stays_hidden_with_its_partner_when_revised():
+    # The issue example's February (Huntingdon 5 hidden, Cambridge 9 with it), then revised by a
+    # later import: Huntingdon 7, all areas 28, no small cell left. Shown now, Cambridge and
+    # Huntingdon would give February's hidden 5 back (26 - 12 - 0 - 9, with Cambridge unchanged),
+    # so both stay hidden: every cell the board was denied is kept, and hidden again.
+    con = _store()
+    rows = [(None, 26), ("Cambridge", 9), ("Fenland", 12), ("Integrated", 0), ("Huntingdon", 5)]
+    con.executemany("insert into kpi_results values (?, '2012-02', ?, ?, null, ?, false)",
+                    [(COUNT, a, n, n) for a, n in rows])
+    suppression.board_suppression(con, kpis.registry())
+    first = {(COUNT, "2012-02", "Huntingdon"), (COUNT, "2012-02", "Cambridge")}
+    assert _hidden(con, "kpi_results") == first
+    con.execute("update kpi_results set numerator = 7, value = 7, hidden = false where area = 'Huntingdon'")
+    con.execute("update kpi_results set numerator = 28, value = 28, hidden = false where area is null")
+    con.execute("update kpi_results set hidden = false")
+    suppression.board_suppression(con, kpis.registry())
+    assert _hidden(con, "kpi_results") == first
+    assert set(con.execute("select kpi, period, area from kpi_hidden_ever where team is null").fetchall()) == first
+    # the same decision from the months from March on: February is not decided again
+    suppression.board_suppression(con, kpis.registry(), since="2012-03")
+    assert _hidden(con, "kpi_results") == first
+
+
 def test_a_small_team_hides_a_sibling_team_and_timeliness_is_never_hidden():
     # a rate, March: all areas 30 of 60 = North 30 of 60; North's teams 2 of 10 (small), 8 of 20, 20 of 30.
     # Team n1 is hidden and n2 (the next smallest denominator) with it; the areas stay shown.
