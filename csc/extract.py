@@ -262,7 +262,7 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
         check_file(path, original_name)
         listed = workbook_sheets(path, name)  # the workbook's list of sheets, read once
         parts = {title: part for title, part, _ in listed}
-        hidden = {title for title, _, state in listed if state in HIDDEN}
+        hidden = {title: state for title, _, state in listed if state in HIDDEN}
         wanted = {t: p for t, p in parts.items() if spec.sheet_for(t) is not None}
         extents = inspect_once(path, name, set(wanted.values()), wanted)
         reader = open_reader(path, name)
@@ -313,9 +313,12 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
             )
         extract.problems.extend(blank_looking_cells(title, extent))
         if title in hidden:  # a review's stale hidden sheet was read, the visible one ignored, without a word
+            # a "very hidden" sheet is not in Excel's Unhide list: only the Visual Basic editor shows it
+            see = ("unhide it to see it" if hidden[title] == "hidden" else "it is \"very hidden\", so Excel's "
+                   "Unhide does not list it: show it from the Visual Basic editor (Alt+F11, its Visible property)")
             extract.problems.append(_warning(
                 f'Sheet "{title}" is hidden in Excel, and was read as the "{sheet.name}" sheet: check that it is the '
-                "sheet you meant (unhide it to see it, or delete it if it is an old copy).", sheet=title,
+                f"sheet you meant ({see}, or delete it if it is an old copy).", sheet=title,
                 code="sheet_hidden"))
 
     if not seen:
@@ -337,17 +340,20 @@ def blank_looking_cells(title: str, extent: Extent) -> list[Problem]:
     out = []
     n, found = extent.error_cells
     if n:
+        # the cells the file names (one written without cell references names none)
         named = ", ".join(f"{ref} ({value})" for ref, value in found)
         more = f" and {n - len(found):,} more" if n > len(found) else ""
         out.append(_warning(
-            f'Sheet "{title}": {n:,} cell(s) hold an Excel error, which is read as blank: {named}{more}. If the '
+            f'Sheet "{title}": {n:,} cell(s) hold an Excel error, which is read as blank'
+            + (f": {named}{more}" if found else "") + ". If the "
             "dashboard uses their column, fix the formulas (or the values) in Excel and upload again.",
             sheet=title, code="excel_errors", value=found[0][0] if found else None))
     n, refs = extent.unsaved_formulas
     if n:
         more = f" and {n - len(refs):,} more" if n > len(refs) else ""
         out.append(_warning(
-            f'Sheet "{title}": {n:,} cell(s) hold a formula with no saved result ({", ".join(refs)}{more}), which '
+            f'Sheet "{title}": {n:,} cell(s) hold a formula with no saved result'
+            + (f' ({", ".join(refs)}{more})' if refs else "") + ", which "
             "is read as blank: the file was written by a program that does not work formulas out. Open it in "
             "Excel and save it (Excel works them out), then upload again.",
             sheet=title, code="formulas_without_values", value=refs[0] if refs else None))
@@ -661,9 +667,11 @@ def validate_values(
         if not total:  # (the first pass saw a problem, so this does not happen)
             return _typed(typed, present), []
         found = con.execute("select * from found order by 1, 2, 4 limit $n", {"n": MAX_PROBLEMS_PER_SHEET}).fetchall()
-        problems = [_describe(sheet, title, headers, row, sheet.columns[o].name, value, kind, today)
-                    for row, o, value, kind in found]
-        problems += _us_date_columns(con, [c for c in present if c.type == DATE], title, headers)
+        # a column written month-first first: it explains the rows listed after it, and would be
+        # missed at the end of a long list (a review fixed only the rows listed, and loaded the rest misdated)
+        problems = _us_date_columns(con, [c for c in present if c.type == DATE], title, headers)
+        problems += [_describe(sheet, title, headers, row, sheet.columns[o].name, value, kind, today)
+                     for row, o, value, kind in found]
         if total > len(found):
             problems.append(
                 _error(

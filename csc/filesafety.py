@@ -377,8 +377,8 @@ class Cells:
         self.formula_tag = b"<" + prefix + b"f"
         self.error = re.compile(rb"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\bt="e"[^>]*>\s*(?:<' + p
                                 + rb"f\b[^>]*(?:/>|>[^<]*</" + p + rb"f>)\s*)?<" + p + rb"v>([^<]{0,20})</" + p + rb"v>")
-        # a formula and no value, or an empty one (openpyxl writes <v />)
-        self.unsaved = re.compile(rb"<" + p + rb'c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<' + p
+        # a formula and no value, or an empty one (openpyxl writes <v />); its reference when it has one
+        self.unsaved = re.compile(rb"<" + p + rb'c\b(?:(?=[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"))?[^>]*>\s*<' + p
                                   + rb"f\b[^>]*(?:/>|>[^<]*</" + p + rb"f>)\s*(?:<" + p + rb"v\s*/>|<" + p
                                   + rb"v>\s*</" + p + rb"v>)?\s*</" + p + rb"c>")
         self.errors: list[tuple[str, str]] = []
@@ -397,7 +397,7 @@ class Cells:
         if self.formula_tag in buf:
             for m in self.unsaved.finditer(buf):
                 self.n_formulas += 1
-                if len(self.formulas) < self.SHOWN:
+                if len(self.formulas) < self.SHOWN and m.group(1):  # (a cell written without its reference: counted)
                     self.formulas.append(m.group(1).decode())
 
 

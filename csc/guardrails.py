@@ -40,6 +40,7 @@ CODES = {
     "period_loaded": "the month is already loaded: this load updates it (with the difference)",
     "period_dates": "most of the file's event dates fall in another month",
     "period_no_dates": "none of the file's event dates falls in the month chosen (spread over other months)",
+    "period_later_dates": "event dates fall after the month following the month chosen",
     "period_file_name": "the file name names another month",
     "period_skipped": "a month between this one and the nearest loaded month is not loaded",
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
@@ -304,6 +305,17 @@ def period_mismatch(extract: Extract, period: str, file_name: str | None) -> lis
             f"None of the file's {total:,} event dates falls in {period} (they run from {months[0]} to {months[-1]}): "
             "check the reporting month, and that dates typed as text are written day first (31/03/2012).",
             value=f"{months[0]} to {months[-1]}", expected=period,
+        ))
+    after = add_months(period, 1)  # an extract is made in the month after its own
+    later = sorted(m for m in counts if m > after)
+    if later and not (month is not None and month > after):  # (else said above: most dates are later)
+        n_later = sum(counts[m] for m in later)
+        out.append(_w(
+            "period_later_dates",
+            f"{n_later:,} of the file's {total:,} event dates fall after {after} (from {later[0]} to {later[-1]}), "
+            f"though an extract for {period} is made in {after} at the latest: check those dates (a date typed as "
+            "text is read day first: 04/11/2012 is 4 November) and the reporting month.",
+            value=f"{later[0]} to {later[-1]}", expected=f"{after} or before",
         ))
     named = file_name_month(file_name)
     if named is not None and named != period:

@@ -35,6 +35,27 @@ def one_column(tmp_path, sheet_rows, sheet, col):
     return column(read(tmp_path, {sheet: sheet_rows}), sheet, col)
 
 
+def test_a_column_written_month_first_is_said_before_its_rows(tmp_path):
+    """A review fixed only the rows listed of a month-first column, and loaded the rest misdated:
+    the column's problem (the dates that could be either are read day-first) came last of 269.
+    It now comes first, before the rows it explains. 40 dates can only be month-first (04/13/2011,
+    the 13th to the 28th of April and May), 3 could be either (04/02, 04/03, 04/05/2011)."""
+    rows = corpus.referrals(43)
+    for i, day in enumerate(range(13, 29)):
+        rows[1 + i][2] = f"04/{day}/2011"
+    for i, day in enumerate(range(13, 29)):
+        rows[17 + i][2] = f"05/{day}/2011"
+    for i, day in enumerate(range(13, 21)):
+        rows[33 + i][2] = f"06/{day}/2011"
+    rows[41][2], rows[42][2], rows[43][2] = "04/02/2011", "04/03/2011", "04/05/2011"
+    result = read(tmp_path, {"referrals": rows})
+    first, *rest = result.errors
+    assert first.message.startswith('Sheet "referrals", column "referral_date": 40 date(s) can only be month-first '
+                                    '(US order), and 3 other date(s) in the column could be either, such as '
+                                    '"04/02/2011" (row 42)')
+    assert len(rest) == 40 and all("US-style month/day" in p.message for p in rest)
+
+
 # --- ids and text ----------------------------------------------------------------------
 
 
@@ -370,6 +391,19 @@ def test_error_cells_and_formulas_with_no_saved_result_are_warned_of_not_read_as
     (formulas,) = [p for p in result.warnings if p.code == "formulas_without_values"]
     assert formulas.message.startswith('Sheet "assessments": 2 cell(s) hold a formula with no saved result (E3, F4), '
                                        "which is read as blank")
+    # a file written without cell references names no cell: said without an empty list (a review
+    # read "which is read as blank:  and 1 more.")
+    rows = corpus.assessments(2)
+    rows[1][4] = corpus.Formula("D2+10")
+    xml = sheet_xml(rows, refs=False).replace(
+        '<c t="inlineStr"><is><t xml:space="preserve">Y</t></is></c>', '<c t="e"><v>#N/A</v></c>', 1)
+    result = read_workbook(raw_workbook(tmp_path / "norefs.xlsx", {"assessments": xml}), today=TODAY)
+    said = {p.code: p.message for p in result.warnings}
+    assert said["excel_errors"] == ('Sheet "assessments": 1 cell(s) hold an Excel error, which is read as blank. If '
+                                    "the dashboard uses their column, fix the formulas (or the values) in Excel and "
+                                    "upload again.")
+    assert said["formulas_without_values"].startswith('Sheet "assessments": 1 cell(s) hold a formula with no saved '
+                                                      "result, which is read as blank: the file")
     # a required column: the blank is an error, as before, and the warning says why it is blank
     rows = corpus.referrals(1)
     rows[1][3] = "#REF!"
@@ -568,3 +602,11 @@ def test_a_hidden_sheet_read_is_warned_of(tmp_path):
     assert any(p.code == "sheet_ignored" and '"Referrals Nov"' in p.message for p in result.warnings)
     assert not [p for p in read(tmp_path, {"referrals": corpus.referrals(1)}, name="v.xlsx").warnings
                 if p.code == "sheet_hidden"]
+    assert "(unhide it to see it, or delete it if it is an old copy)" in hidden.message
+    # "very hidden" (a review: Excel's Unhide does not list it, so "unhide it" could not be followed)
+    stale.sheet_state = "veryHidden"
+    wb.save(path)
+    (hidden,) = [p for p in read_workbook(path, today=TODAY).warnings if p.code == "sheet_hidden"]
+    assert hidden.message.endswith('(it is "very hidden", so Excel\'s Unhide does not list it: show it from the '
+                                   "Visual Basic editor (Alt+F11, its Visible property), or delete it if it is an old "
+                                   "copy).")

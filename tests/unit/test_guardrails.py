@@ -140,6 +140,31 @@ def test_dates_spread_over_other_months_and_none_in_the_month_chosen(store, tmp_
     assert "period_no_dates" not in codes(store.validate(path, period="2012-11", as_of=D(2012, 12, 3)).warnings)
 
 
+def test_dates_after_the_month_following_the_month_chosen(store, tmp_path):
+    """A review's April extract with its text dates typed month first where they could be either
+    (04/10/2012 meant as 10 April, read as 4 October) loaded without a word: no month held most of
+    them, and one fell in April. An extract for April is made in May at the latest: later dates are
+    said, with the months they run over."""
+    audits = [["audit_id", "child_id", "audit_date", "area_office", "subject", "grade", "is_smart"]]
+    audits += [[f"AU{i}", f"C{i}", day, "North", "CP Plan", "Good", "Y"]
+               for i, day in enumerate(["04/02/2012", "04/05/2012", "04/10/2012", "04/11/2012", "10/04/2012"], 1)]
+    path = write_xlsx(tmp_path / "audits.xlsx", {"Audits": audits})
+    extract = store.validate(path, period="2012-04", as_of=D(2012, 12, 3))
+    assert extract.ok, [p.message for p in extract.errors]
+    # 4 Feb, 4 May (the month after: an extract made then can hold it), 4 Oct, 4 Nov, 10 Apr
+    (w,) = by_code(extract.warnings, "period_later_dates")
+    assert w.message == ("2 of the file's 5 event dates fall after 2012-05 (from 2012-10 to 2012-11), though an "
+                         "extract for 2012-04 is made in 2012-05 at the latest: check those dates (a date typed as "
+                         "text is read day first: 04/11/2012 is 4 November) and the reporting month.")
+    assert {"period_dates", "period_no_dates"}.isdisjoint(codes(extract.warnings))
+    # most of them later (March's 6 transfer dates, for January): said once, as the month they point to
+    march = write_xlsx(tmp_path / "march.xlsx", {"Transfers": MARCH})
+    warnings = codes(store.validate(march, period="2012-01", as_of=D(2012, 12, 3)).warnings)
+    assert "period_dates" in warnings and "period_later_dates" not in warnings
+    # the same dates for November: none after December
+    assert "period_later_dates" not in codes(store.validate(path, period="2012-11", as_of=D(2012, 12, 3)).warnings)
+
+
 def test_a_month_skipped(store, march, tmp_path):
     path = write_xlsx(tmp_path / "may.xlsx", {"Supervisions": [SUPERVISIONS[0], ["S9", "W1", D(2012, 5, 9)]]})
     (w,) = by_code(store.validate(path, period="2012-05", as_of=D(2012, 6, 6)).warnings, "period_skipped")
