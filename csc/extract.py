@@ -47,6 +47,14 @@ from csc.pseudonyms import Ahead
 from csc.spec import DATE, ENUM, FLAG, ID, NUMBER, TEXT, WHOLE, Sheet
 
 MAX_WHOLE = 2_147_483_647  # the largest whole number stored
+#: The longest id or name accepted (the contract sets none; Excel's own cap is 32,767). Ids and
+#: names are short; a review's 10,000-character ids loaded, and cost gigabytes (docs/decisions.md).
+MAX_TEXT = 255
+#: Characters no one can see in an id or a name: control characters, and the zero-width ones a
+#: copy from a web page or an email brings. "C1234" with one inside is another child.
+_UNSEEN = r"[\x{0}-\x{1f}\x{7f}\x{200b}-\x{200d}\x{2060}\x{feff}]"
+_UNSEEN_NAMES = {"\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner", "\u200d": "a zero-width joiner",
+                 "\u2060": "a word joiner", "\ufeff": "a zero-width no-break space"}
 MAX_LISTED = 20  # names listed in one warning before "and N more"
 MAX_PROBLEMS_PER_SHEET = 10_000  # errors listed per sheet; the total is always said
 EARLIEST = dt.date(1990, 1, 1)
@@ -620,6 +628,11 @@ def validate_values(
             if c.required:
                 checks.append((o, "null", "'blank'", f"{raw} is null"))
             checks.append((o, raw, "'type'", f"{raw} is not null and {val} is null"))
+            if c.type in (ID, TEXT):
+                # characters (bytes first: never fewer, and counted at once)
+                checks.append((o, raw, "'too_long'", f"strlen({raw}) > {MAX_TEXT} and length({raw}) > {MAX_TEXT}"))
+                if _maybe_unseen(cleaned[c.name]):
+                    checks.append((o, raw, "'unseen'", f"regexp_matches({raw}, '{_UNSEEN}')"))
             if c.type == DATE:
                 checks.append((o, raw, "'date_range'", f"{val} < $earliest or {val} > $today"))
             if c.type == WHOLE:
@@ -717,6 +730,21 @@ def _us_date_columns(con, columns: list[spec.Column], title: str, headers: dict[
     return out
 
 
+def _maybe_unseen(col: pa.ChunkedArray) -> bool:
+    """Whether a value of `col` may hold a character `_UNSEEN` names, from its bytes at once: one
+    below 0x20, 0x7f, or any byte of a character beyond ASCII. False is sure; then DuckDB need
+    not look value by value."""
+    import numpy as np
+
+    for chunk in col.chunks:
+        data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
+        if data is not None and data.size:
+            b = np.frombuffer(data, dtype=np.uint8)
+            if ((b < 0x20) | (b >= 0x7f)).any():
+                return True
+    return False
+
+
 def _typed(parsed: pa.Table, present: list[spec.Column]) -> pa.Table:
     """The typed columns, in sheet order."""
     typed = parsed.select(["excel_row", *(c.name for c in present)])
@@ -774,6 +802,21 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
                 ENUM: "an accepted value"}.get(column.type, "valid")
         return _error(f"{where}: {shown} is not {noun}; expected {expected}.{hint}", sheet=title, row=row,
                       column=header, value=value, expected=expected)
+    if kind == "too_long":
+        return _error(f"{where}: a value of {len(str(value)):,} characters is too long for an id or a name: at most "
+                      f"{MAX_TEXT} are accepted.", sheet=title, row=row, column=header, value=value,
+                      expected=f"at most {MAX_TEXT} characters")
+    if kind == "unseen":
+        def unseen(ch: str) -> bool:
+            return ord(ch) < 0x20 or ord(ch) == 0x7f or ch in _UNSEEN_NAMES
+
+        text = str(value)
+        found = next(ch for ch in text if unseen(ch))
+        what = _UNSEEN_NAMES.get(found, f"a control character (U+{ord(found):04X})")
+        visible = "".join(f"<U+{ord(ch):04X}>" if unseen(ch) else ch for ch in text)
+        return _error(f'{where}: "{_short(visible)}" holds {what}, which cannot be seen and makes it another value '
+                      "than the one it looks like: type the value again in Excel.", sheet=title, row=row,
+                      column=header, value=visible, expected="no invisible characters")
     if kind == "date_range":
         # a case system's "no date" placeholder (Excel's day 0 or 1, or 1 January 1900): say so (a review)
         placeholder = (" It looks like a placeholder for \"no date\": leave the cell blank instead."

@@ -59,6 +59,33 @@ def test_a_column_written_month_first_is_said_before_its_rows(tmp_path):
 # --- ids and text ----------------------------------------------------------------------
 
 
+def test_an_id_or_name_too_long_or_holding_a_character_no_one_can_see_is_refused(tmp_path):
+    """A review loaded a zero-width space as a child id, a control character inside one, and ids
+    of 10,000 characters (gigabytes of memory). 255 characters are accepted, 256 are not; Excel
+    writes a control character as _x0001_."""
+    rows = corpus.referrals(5)
+    rows[1][1] = "\u200b"
+    rows[2][1] = "C_x0001_2"
+    rows[3][0] = "R" * 256
+    rows[4][4] = "Team\u200bA"
+    rows[5][0] = "R" * 255
+    result = read(tmp_path, {"referrals": rows})
+    assert [p.message for p in result.errors] == [
+        'Sheet "referrals", row 2, column "child_id": "<U+200B>" holds a zero-width space, which cannot be seen and '
+        "makes it another value than the one it looks like: type the value again in Excel.",
+        'Sheet "referrals", row 3, column "child_id": "C<U+0001>2" holds a control character (U+0001), which cannot '
+        "be seen and makes it another value than the one it looks like: type the value again in Excel.",
+        'Sheet "referrals", row 4, column "referral_id": a value of 256 characters is too long for an id or a name: '
+        "at most 255 are accepted.",
+        'Sheet "referrals", row 5, column "team": "Team<U+200B>A" holds a zero-width space, which cannot be seen and '
+        "makes it another value than the one it looks like: type the value again in Excel.",
+    ]
+    # a name of 255 characters, none of them ASCII (510 bytes), is no error
+    rows = corpus.referrals(1)
+    rows[1][4] = "é" * 255
+    assert column(read(tmp_path, {"referrals": rows}, name="long.xlsx"), "referrals", "team") == ["é" * 255]
+
+
 def test_ids_are_trimmed_and_inner_spaces_collapsed(tmp_path):
     rows = corpus.referrals(4)
     rows[1][0] = "  R 1  "
