@@ -754,6 +754,8 @@ def _typed(parsed: pa.Table, present: list[spec.Column]) -> pa.Table:
     return typed
 
 
+_NUMERIC = re.compile(r"-?[0-9][0-9,]*(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # a value's text, as a number's (for words only)
+
 SHOWN_VALUE_MAX = 80  # characters of a value a problem quotes (a review uploaded a 10,000-character cell)
 
 
@@ -827,7 +829,16 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
             sheet=title, row=row, column=header, value=value, expected=f"a date from 01/01/1990 to {today:%d/%m/%Y}",
         )
     if kind == "range":
-        return _error(f"{where}: {shown} is out of range; expected {expected}.", sheet=title, row=row,
+        said = "is out of range"
+        if column.type == WHOLE:  # a review read "1.5 is out of range" and "2147483648 is out of range" as riddles
+            number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
+            if number is not None and number != int(number):
+                said = "is not a whole number"
+            elif number is not None and number > MAX_WHOLE:
+                said, expected = f"is too large (at most {MAX_WHOLE:,})", f"{expected}, at most {MAX_WHOLE:,}"
+            elif number is not None and number < 0:
+                said = "is below 0"
+        return _error(f"{where}: {shown} {said}; expected {expected}.", sheet=title, row=row,
                       column=header, value=value, expected=expected)
     if kind.startswith("order:"):
         earlier = kind.split(":", 1)[1]

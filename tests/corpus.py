@@ -800,7 +800,7 @@ def unknown_change_reason(folder: Path) -> Path:
     return write_xlsx(folder / "reason.xlsx", {"Allocations": rows})
 
 
-@case(words=('"2.5" is out of range', "a whole number, 0 or more"), sheet="cp_plans", row=2,
+@case(words=('"2.5" is not a whole number', "a whole number, 0 or more"), sheet="cp_plans", row=2,
       column="Number of Previous Child Protection Plans", value="2.5")
 def whole_number_with_fraction(folder: Path) -> Path:
     rows = cp_plans()
@@ -809,14 +809,15 @@ def whole_number_with_fraction(folder: Path) -> Path:
     return write_xlsx(folder / "whole_25.xlsx", {"cp_plans": rows})
 
 
-@case(words=('"-1" is out of range',), sheet="cp_plans", row=4, column="previous_plans", value="-1")
+@case(words=('"-1" is below 0',), sheet="cp_plans", row=4, column="previous_plans", value="-1")
 def whole_number_negative(folder: Path) -> Path:
     rows = cp_plans()
     rows[3][5] = -1
     return write_xlsx(folder / "whole_neg.xlsx", {"cp_plans": rows})
 
 
-@case(words=("is out of range",), sheet="cp_plans", row=2, column="previous_plans")
+@case(words=("is too large (at most 2,147,483,647)", "a whole number, 0 or more, at most 2,147,483,647"),
+      sheet="cp_plans", row=2, column="previous_plans")
 def whole_number_too_big(folder: Path) -> Path:
     rows = cp_plans()
     rows[1][5] = 1e12
