@@ -45,6 +45,7 @@ CODES = {
     "period_skipped": "a month between this one and the nearest loaded month is not loaded",
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
     "area_office_new": "rows name an area office no loaded record and no establishment list knows",
+    "ids_leading_zeros": "an id with leading zeros and the same id without them are both in the file",
     "census_beside_workforce": "a census's unlinked workers would be counted beside the loaded workforce sheets' workers",
     # what the readers of other sources (Annex A, the SSD, the workforce census) read, and left
     "teams_not_checked": "an Annex A or SSD file was checked with no database to look its teams up in",
@@ -379,6 +380,45 @@ def late(cur: duckdb.DuckDBPyConnection, period: str, today: dt.date) -> list[Pr
     )]
 
 
+def leading_zeros(extract: Extract) -> list[Problem]:
+    """Ids of one kind (a column name: child_id, worker_id, ...) written both with leading zeros and
+    without them in the file ("013944" on one sheet, 13944 on another): Excel drops the zeros of an
+    id typed as a number, and the two would count as two children (a review loaded such a file
+    without a word). Said per column name, with how many ids and one of each spelling."""
+    ids: dict[str, list[tuple[str, pa.ChunkedArray]]] = {}
+    for data in extract.sheets.values():
+        if data.table is None:
+            continue
+        for c in data.spec.columns:
+            if c.type == spec.ID and c.name in data.table.column_names:
+                ids.setdefault(c.name, []).append((data.title, data.table.column(c.name)))
+    out = []
+    for name, columns in ids.items():
+        padded: dict[str, tuple[str, str]] = {}  # the id without its zeros -> (as written, sheet)
+        for title, col in columns:
+            for v in pc.unique(col.filter(pc.match_substring_regex(col, r"^0+[0-9]+$"))).to_pylist():
+                padded.setdefault(v.lstrip("0") or "0", (v, title))
+        if not padded:
+            continue
+        bare = pa.array(list(padded))
+        found = []
+        for title, col in columns:
+            for v in pc.unique(col.filter(pc.is_in(col, value_set=bare))).to_pylist():
+                found.append((v, title))
+        if found:
+            v, title = found[0]
+            zeros, other = padded[v]
+            out.append(_w(
+                "ids_leading_zeros",
+                f'{len({v for v, _ in found}):,} {name} value(s) are written both with leading zeros and without them, '
+                f'such as "{zeros}" (sheet "{other}") and "{v}" (sheet "{title}"): they count as different ids. Excel '
+                f"drops the leading zeros of an id typed as a number: format the {name} columns as Text in the case "
+                "system's export (or in Excel, before typing), and upload again.",
+                column=name, value=v, expected=zeros,
+            ))
+    return out
+
+
 def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[Problem]:
     """Area offices the file names that neither the loaded records nor any establishment list (the
     file's or the loaded one) knows: each would become an area office in every filter and chart,
@@ -469,6 +509,7 @@ def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | Non
              today: dt.date | None = None, key: bytes | None = None) -> list[Problem]:
     """Every guardrail warning for loading `extract` as `period` (none that need a period without one)."""
     out = missing_columns(extract, period or "the month")
+    out += leading_zeros(extract)
     out += new_area_offices(cur, extract)
     out += census_beside_workforce(cur, extract)
     if period is None:

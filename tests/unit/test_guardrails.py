@@ -165,6 +165,30 @@ def test_dates_after_the_month_following_the_month_chosen(store, tmp_path):
     assert "period_later_dates" not in codes(store.validate(path, period="2012-11", as_of=D(2012, 12, 3)).warnings)
 
 
+def test_an_id_with_leading_zeros_and_without_them(store, tmp_path):
+    """A review's child 013944, text on the assessments sheet and the number 13944 on referrals
+    (Excel drops an id's leading zeros when it is typed as a number), loaded as two children
+    without a word. 0042 and 42 are a second pair; 007 on its own, and 8 without a partner, are not."""
+    referrals = [["referral_id", "child_id", "referral_date", "area_office"],
+                 ["R1", 13944, D(2012, 4, 2), "North"], ["R2", 42, D(2012, 4, 3), "North"],
+                 ["R3", 8, D(2012, 4, 4), "North"]]
+    assessments = [["assessment_id", "child_id", "assessment_type", "start_date", "area_office"],
+                   ["A1", "013944", "Single", D(2012, 4, 5), "North"], ["A2", "0042", "Single", D(2012, 4, 5), "North"],
+                   ["A3", "007", "Single", D(2012, 4, 6), "North"]]
+    path = write_xlsx(tmp_path / "zeros.xlsx", {"Referrals": referrals, "Assessments": assessments})
+    extract = store.validate(path, period="2012-04", as_of=ON_TIME)
+    assert extract.ok, [p.message for p in extract.errors]
+    (w,) = by_code(extract.warnings, "ids_leading_zeros")
+    assert w.message == ('2 child_id value(s) are written both with leading zeros and without them, such as '
+                         '"013944" (sheet "Assessments") and "13944" (sheet "Referrals"): they count as different '
+                         "ids. Excel drops the leading zeros of an id typed as a number: format the child_id columns "
+                         "as Text in the case system's export (or in Excel, before typing), and upload again.")
+    # the same ids, all with their zeros: nothing said
+    referrals[1][1], referrals[2][1] = "013944", "0042"
+    path = write_xlsx(tmp_path / "zeros2.xlsx", {"Referrals": referrals, "Assessments": assessments})
+    assert "ids_leading_zeros" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
+
+
 def test_a_month_skipped(store, march, tmp_path):
     path = write_xlsx(tmp_path / "may.xlsx", {"Supervisions": [SUPERVISIONS[0], ["S9", "W1", D(2012, 5, 9)]]})
     (w,) = by_code(store.validate(path, period="2012-05", as_of=D(2012, 6, 6)).warnings, "period_skipped")
@@ -299,7 +323,8 @@ def test_rows_naming_an_unknown_worker_are_counted_and_the_workers_listed(store,
 
 def test_an_area_office_on_no_establishment_list_is_named_before_the_load(store, tmp_path):
     # March's establishment lists North and South; April's referrals name "Fenlnad" twice (a typo) and a
-    # 300-character name once: each would become an area office in every filter, the board's too
+    # 200-character name once (255 are accepted): each would become an area office in every filter,
+    # the board's too
     establishment = [["period", "team", "area_office", "funded_fte"], ["2012-03", "North A", "North", 10.0],
                      ["2012-03", "South A", "South", 8.0]]
     march = write_xlsx(tmp_path / "march.xlsx", {"Transfers": MARCH, "Establishment": establishment})
@@ -308,12 +333,12 @@ def test_an_area_office_on_no_establishment_list_is_named_before_the_load(store,
                  ["R1", "C1", D(2012, 4, 2), "North", "North A", "Police"],
                  ["R2", "C2", D(2012, 4, 3), "Fenlnad", "North A", "Police"],
                  ["R3", "C3", D(2012, 4, 4), "Fenlnad", "North A", "Police"],
-                 ["R4", "C4", D(2012, 4, 5), "y" * 300, "North A", "Police"]]
+                 ["R4", "C4", D(2012, 4, 5), "y" * 200, "North A", "Police"]]
     april = write_xlsx(tmp_path / "april.xlsx", {"Transfers": APRIL, "Referrals": referrals})
     extract = store.validate(april, period="2012-04", as_of=ON_TIME)
     (warning,) = by_code(extract.problems, "area_office_new")
     assert warning.message.startswith('2 area office name(s) not seen before and on no establishment list: '
                                       '"Fenlnad" (2 rows, sheet "Referrals"); '
-                                      f'"{"y" * 40}… (300 characters)" (1 row, sheet "Referrals")')
+                                      f'"{"y" * 40}… (200 characters)" (1 row, sheet "Referrals")')
     # South (April's transfers) is on March's establishment list; North is known: neither is named
     assert '"South"' not in warning.message and '"North"' not in warning.message
