@@ -20,6 +20,7 @@ signatures.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -734,8 +735,6 @@ def _maybe_unseen(col: pa.ChunkedArray) -> bool:
     """Whether a value of `col` may hold a character `_UNSEEN` names, from its bytes at once: one
     below 0x20, 0x7f, or any byte of a character beyond ASCII. False is sure; then DuckDB need
     not look value by value."""
-    import numpy as np
-
     for chunk in col.chunks:
         data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
         if data is not None and data.size:
@@ -832,7 +831,7 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         said = "is out of range"
         if column.type == WHOLE:  # a review read "1.5 is out of range" and "2147483648 is out of range" as riddles
             number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
-            if number is not None and number != int(number):
+            if number is not None and math.isfinite(number) and number != int(number):
                 said = "is not a whole number"
             elif number is not None and number > MAX_WHOLE:
                 said, expected = f"is too large (at most {MAX_WHOLE:,})", f"{expected}, at most {MAX_WHOLE:,}"

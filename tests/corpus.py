@@ -824,6 +824,14 @@ def whole_number_too_big(folder: Path) -> Path:
     return write_xlsx(folder / "whole_big.xlsx", {"cp_plans": rows})
 
 
+@case(words=('"1e999" is too large (at most 2,147,483,647)',), sheet="cp_plans", row=2, column="previous_plans")
+def whole_number_beyond_any_float(folder: Path) -> Path:
+    # text that reads as infinity: said as too large (its words once raised on int(inf))
+    rows = cp_plans()
+    rows[1][5] = "1e999"
+    return write_xlsx(folder / "whole_inf.xlsx", {"cp_plans": rows})
+
+
 @case(words=("cell is blank",), sheet="referrals", row=3, column="child_id")
 def formula_never_calculated(folder: Path) -> Path:
     """A formula with no cached value (the file was written by a program, never opened in Excel):
