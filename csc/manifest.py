@@ -2,7 +2,8 @@
 
 **The manifest.** `uploads/manifest.jsonl` holds, one JSON object a line, every import (period,
 file, user, time, ...), every rollback, every change to the action plan and each new state of the
-Annex A team -> area office mapping (recorded before the next import it applied to). The store appends
+Annex A team -> area office mapping (recorded before the next import it applied to), and the figures
+the board was denied (`hidden`: each event the cells newly denied; `csc.suppression`). The store appends
 to it after each commit (`after_commit`) and, when it opens the database, appends whatever the
 database holds that the manifest lacks (a crash between the commit and the append). So the
 manifest is never ahead of the database, and the kept files plus the manifest are enough to
@@ -84,8 +85,8 @@ def parse_time(value) -> dt.datetime | None:
 def _key(event: dict) -> tuple:
     if event["event"] == "plan_change":
         return ("plan_change", int(event["change_id"]))
-    if event["event"] == "team_areas":
-        return ("team_areas", int(event["seq"]))
+    if event["event"] in ("team_areas", "hidden"):
+        return (event["event"], int(event["seq"]))
     return (event["event"], int(event["import_id"]))
 
 
@@ -104,6 +105,18 @@ def team_area_snapshots(events: list[dict]) -> list[tuple[int, list[list]]]:
         elif e["event"] == "team_areas":
             snapshots.append((imports, e["rows"]))
     return snapshots
+
+
+def hidden_cells(events: list[dict]) -> set[tuple]:
+    """The cells the board was ever denied that the manifest records (`hidden` events: each adds
+    the cells newly denied since the one before; `csc.suppression`)."""
+    return {tuple(c) for e in events if e["event"] == "hidden" for c in e["cells"]}
+
+
+def db_hidden(cur: duckdb.DuckDBPyConnection) -> list[tuple]:
+    if not cur.execute("select count(*) from duckdb_tables() where table_name = 'kpi_hidden_ever'").fetchall()[0][0]:
+        return []
+    return cur.execute("select kpi, period, area, team from kpi_hidden_ever order by all").fetchall()
 
 
 def _signature(event: dict) -> tuple:
@@ -162,8 +175,8 @@ def check_manifest(store, write: bool = False) -> ManifestCheck:
     by_key = {_key(e): e for e in db}
     result = ManifestCheck()
     for event in existing:
-        if event["event"] == "team_areas":
-            continue  # a state: compared below
+        if event["event"] in ("team_areas", "hidden"):
+            continue  # states: compared below
         mine = by_key.get(_key(event))
         if mine is None:
             result.problems.append(f"the manifest records {event['event']} {_key(event)[1]} but the database does not")
@@ -179,6 +192,13 @@ def check_manifest(store, write: bool = False) -> ManifestCheck:
         # changed before anything else not yet recorded: mapping changes and imports take turns
         # under the store's write lock, so it is the mapping those imports were read with
         missing.insert(0, {"event": "team_areas", "seq": len(snapshots) + 1, "rows": mapping})
+    # the figures the board was denied: a rebuild from the manifest hides them again, whatever order
+    # its replay takes (a rollback replayed at once, not weeks later)
+    recorded = hidden_cells(existing)
+    denied = [list(c) for c in db_hidden(store.cursor()) if c not in recorded]
+    if denied:
+        seq = sum(e["event"] == "hidden" for e in existing) + 1
+        missing.append({"event": "hidden", "seq": seq, "cells": denied})
     if missing and write:
         _append(path, missing)
     result.appended = len(missing)

@@ -31,12 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from csc import config, spec
 from csc.schema import sql_name, sql_str
 from csc.manifest import (
     MANIFEST,
     db_team_areas,
+    db_hidden,
+    hidden_cells,
     team_area_snapshots,
     parse_time,
     check_manifest,
@@ -66,6 +69,9 @@ class History:
     team_areas: list[tuple[int, list[list]]] = field(default_factory=list)  # (imports before it, mapping)
     final_team_areas: list[list] | None = None
     checksums: dict | None = None  # sheet -> import_id -> (rows, checksum), when read from a database
+    #: the cells the board was ever denied (`csc.suppression`; the database's and the manifest's): a
+    #: replay cannot make them all again (a rollback replayed at once, not weeks later)
+    hidden_ever: list[tuple] | None = None
 
 
 def _checksums(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[int, tuple[int, int]]]:
@@ -109,11 +115,14 @@ def history_from_db(path: Path) -> History:
         audit = _rows(cur, "select * from audit_log order by audit_id")
         final_mapping = db_team_areas(cur)
         checksums = _checksums(cur)
+        hidden_ever = set(db_hidden(cur))
     finally:
         con.close()
     # the mapping's history is in the manifest only; the database holds its final state
-    snapshots = team_area_snapshots(read_manifest(manifest_path(path)))
-    return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums)
+    events = read_manifest(manifest_path(path))
+    snapshots = team_area_snapshots(events)
+    return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums,
+                   sorted(hidden_ever | hidden_cells(events), key=repr))
 
 
 def history_from_manifest(path: Path) -> History:
@@ -131,10 +140,11 @@ def history_from_manifest(path: Path) -> History:
             plan_changes[int(e["change_id"])] = {**e, "changed_at": parse_time(e["changed_at"])}
     if not imports and not plan_changes:
         raise RecoveryError(f"{path} holds no history to rebuild from.")
-    snapshots = team_area_snapshots(read_manifest(path))
+    events = read_manifest(path)
+    snapshots = team_area_snapshots(events)
     return History("manifest", [imports[k] for k in sorted(imports)],
                    [plan_changes[k] for k in sorted(plan_changes)], None, snapshots,
-                   snapshots[-1][1] if snapshots else None)
+                   snapshots[-1][1] if snapshots else None, hidden_ever=sorted(hidden_cells(events), key=repr))
 
 
 # --- rebuild -------------------------------------------------------------------------------
@@ -152,12 +162,15 @@ class RebuildReport:
     replaced: Path | None = None
     new_key: bool = False
     verified: bool = False  # every record compared with the old database's
+    hidden: int = 0  # figures the board was denied before the rebuild, denied after it
 
     def summary(self) -> str:
         lines = [f"Rebuilt {self.target} from the {self.history}: {len(self.replayed)} import(s) replayed "
                  f"({len(self.rolled_back)} rolled back again), {self.plan_changes} plan change(s) restored."]
         if self.verified:
             lines.append("Every replayed record was checked against the old database: identical.")
+        if self.hidden:
+            lines.append(f"The {self.hidden:,} figure(s) the board was denied before stay hidden.")
         if self.replaced:
             lines.append(f"The previous database file was kept as {self.replaced}.")
         if self.renumbered:
@@ -405,6 +418,15 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
              "action": a["action"], "detail": a["detail"]},
         )
     _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
+    if hist.hidden_ever:  # denied before the rebuild, denied after it: the recompute that follows hides them
+        from csc import suppression
+
+        cur.execute(suppression.SCHEMA)
+        columns = zip(("kpi", "period", "area", "team"), zip(*hist.hidden_ever))
+        cur.register("hidden_before", pa.table({name: pa.array(values, pa.string()) for name, values in columns}))
+        cur.execute("insert into kpi_hidden_ever select * from hidden_before except select * from kpi_hidden_ever")
+        cur.unregister("hidden_before")
+        report.hidden = len(hist.hidden_ever)
 
 
 def _audit_entries_from(hist: History) -> list[dict]:

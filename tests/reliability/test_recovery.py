@@ -34,11 +34,16 @@ def snapshot(db: Path) -> dict:
         s["plan"] = plan.current(cur)
         s["audit"] = cur.execute("select audit_id, logged_at, user_name, role, action, detail from audit_log "
                                  "order by audit_id").fetchall()
+        # what the board is denied, now and ever (`csc.suppression`): a rebuild must not give any back
+        s["hidden"] = cur.execute("select kpi, period, area, null from kpi_results where hidden union all "
+                                  "select kpi, period, area, team from kpi_team_results where hidden "
+                                  "order by all").fetchall()
+        s["hidden_ever"] = cur.execute("select * from kpi_hidden_ever order by all").fetchall()
     return s
 
 
 def same_data(a: dict, b: dict) -> None:
-    for key in ("imports", "raw", "current", "kpis", "history", "plan_changes", "plan"):
+    for key in ("imports", "raw", "current", "kpis", "history", "plan_changes", "plan", "hidden", "hidden_ever"):
         assert a[key] == b[key], key
 
 
@@ -78,6 +83,10 @@ def test_rebuild_into_a_new_file_gives_identical_kpis_and_plan(council, tmp_path
     assert report.replayed == [1, 2, 3] and report.rolled_back == [2] and report.renumbered == {}
     after = snapshot(target)
     same_data(before, after)
+    # the replay (the rollback at once, not after the next import) would give back some of the board's
+    # hidden figures: the database's or the manifest's record of them hides them again, and says so
+    assert before["hidden_ever"] and report.hidden == len(before["hidden_ever"])
+    assert f"The {report.hidden:,} figure(s) the board was denied before stay hidden." in report.summary()
     assert after["plan"].action("A3").status == "at risk"
     if history == "database":  # the audit log comes back whole, plus a line saying what happened
         assert after["audit"][:-1] == before["audit"]
