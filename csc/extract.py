@@ -51,11 +51,19 @@ MAX_WHOLE = 2_147_483_647  # the largest whole number stored
 #: The longest id or name accepted (the contract sets none; Excel's own cap is 32,767). Ids and
 #: names are short; a review's 10,000-character ids loaded, and cost gigabytes (docs/decisions.md).
 MAX_TEXT = 255
-#: Characters no one can see in an id or a name: control characters, and the zero-width ones a
-#: copy from a web page or an email brings. "C1234" with one inside is another child.
-_UNSEEN = r"[\x{0}-\x{1f}\x{7f}\x{200b}-\x{200d}\x{2060}\x{feff}]"
-_UNSEEN_NAMES = {"\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner", "\u200d": "a zero-width joiner",
-                 "\u2060": "a word joiner", "\ufeff": "a zero-width no-break space"}
+#: Characters no one can see in an id or a name: control characters, and the invisible ones a
+#: copy from a web page, an email or a right-to-left text brings. "C1234" with one inside is
+#: another child.
+_UNSEEN_NAMES = {
+    "\u00ad": "a soft hyphen", "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner",
+    "\u200d": "a zero-width joiner", "\u200e": "a left-to-right mark", "\u200f": "a right-to-left mark",
+    **dict.fromkeys("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", "a text-direction control"),
+    "\u2060": "a word joiner", **dict.fromkeys("\u2061\u2062\u2063\u2064", "an invisible operator"),
+    "\ufeff": "a zero-width no-break space",
+}
+#: The same characters as DuckDB's regular expression (RE2) and as Python's.
+_UNSEEN = "[\\x{0}-\\x{1f}\\x{7f}" + "".join(f"\\x{{{ord(ch):x}}}" for ch in _UNSEEN_NAMES) + "]"
+_UNSEEN_RE = re.compile("[\x00-\x1f\x7f" + "".join(_UNSEEN_NAMES) + "]")
 MAX_LISTED = 20  # names listed in one warning before "and N more"
 MAX_PROBLEMS_PER_SHEET = 10_000  # errors listed per sheet; the total is always said
 EARLIEST = dt.date(1990, 1, 1)
@@ -788,6 +796,7 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         # an Excel date cell reads as "2011-03-01 00:00:00": show it as Excel shows it in the UK
         m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}) 00:00:00(?:\.0+)?", value)
         value = f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else value
+    whole = value  # the value as read: a length and a character are found in it, not in its shortening
     shown = f'"{_short(value)}"' if value is not None else "blank"
     value = _short(value, SHOWN_VALUE_MAX * 4) if value is not None else None  # the table's and the CSV's
     expected = column.expectation()
@@ -804,20 +813,24 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         return _error(f"{where}: {shown} is not {noun}; expected {expected}.{hint}", sheet=title, row=row,
                       column=header, value=value, expected=expected)
     if kind == "too_long":
-        return _error(f"{where}: a value of {len(str(value)):,} characters is too long for an id or a name: at most "
-                      f"{MAX_TEXT} are accepted.", sheet=title, row=row, column=header, value=value,
+        return _error(f"{where}: a value of {len(str(whole)):,} characters is too long: ids, names and categories "
+                      f"are at most {MAX_TEXT} characters.", sheet=title, row=row, column=header, value=value,
                       expected=f"at most {MAX_TEXT} characters")
     if kind == "unseen":
-        def unseen(ch: str) -> bool:
-            return ord(ch) < 0x20 or ord(ch) == 0x7f or ch in _UNSEEN_NAMES
-
-        text = str(value)
-        found = next(ch for ch in text if unseen(ch))
+        text = str(whole)
+        m = _UNSEEN_RE.search(text)
+        if m is None:  # the reader and DuckDB disagree: say what DuckDB found, plainly
+            return _error(f"{where}: {shown} holds a character that cannot be seen: type the value again in Excel.",
+                          sheet=title, row=row, column=header, value=value, expected="no invisible characters")
+        found = m.group()
         what = _UNSEEN_NAMES.get(found, f"a control character (U+{ord(found):04X})")
-        visible = "".join(f"<U+{ord(ch):04X}>" if unseen(ch) else ch for ch in text)
-        return _error(f'{where}: "{_short(visible)}" holds {what}, which cannot be seen and makes it another value '
-                      "than the one it looks like: type the value again in Excel.", sheet=title, row=row,
-                      column=header, value=visible, expected="no invisible characters")
+        # shown from a little before the first such character, so that a long value still shows it
+        start = max(0, m.start() - SHOWN_VALUE_MAX // 2)
+        visible = ("…" if start else "") + _UNSEEN_RE.sub(lambda c: f"<U+{ord(c.group()):04X}>", text[start:])
+        place = f" (character {m.start() + 1:,} of {len(text):,})" if start else ""
+        return _error(f'{where}: "{_short(visible)}" holds {what}{place}, which cannot be seen and makes it another '
+                      "value than the one it looks like: type the value again in Excel.", sheet=title, row=row,
+                      column=header, value=_short(visible, SHOWN_VALUE_MAX * 4), expected="no invisible characters")
     if kind == "date_range":
         # a case system's "no date" placeholder (Excel's day 0 or 1, or 1 January 1900): say so (a review)
         placeholder = (" It looks like a placeholder for \"no date\": leave the cell blank instead."

@@ -75,11 +75,31 @@ def test_an_id_or_name_too_long_or_holding_a_character_no_one_can_see_is_refused
         "makes it another value than the one it looks like: type the value again in Excel.",
         'Sheet "referrals", row 3, column "child_id": "C<U+0001>2" holds a control character (U+0001), which cannot '
         "be seen and makes it another value than the one it looks like: type the value again in Excel.",
-        'Sheet "referrals", row 4, column "referral_id": a value of 256 characters is too long for an id or a name: '
-        "at most 255 are accepted.",
+        'Sheet "referrals", row 4, column "referral_id": a value of 256 characters is too long: ids, names and '
+        "categories are at most 255 characters.",
         'Sheet "referrals", row 5, column "team": "Team<U+200B>A" holds a zero-width space, which cannot be seen and '
         "makes it another value than the one it looks like: type the value again in Excel.",
     ]
+    # the length and the character are found in the whole value, not in the part a problem quotes
+    # (a review: 10,000 characters were said as 341, and a character after the 320th was "cannot be
+    # read ()"); and the other invisible characters a copy brings
+    rows = corpus.referrals(5)
+    rows[1][0] = "R" * 10_000
+    rows[2][1] = "C" * 399 + "\u200f" + "D" * 100
+    rows[3][1] = "C12\u00ad34"
+    rows[4][4] = "\u202eTeam A"
+    rows[5][5] = "Police\u2063"
+    problems = [p.message for p in read(tmp_path, {"referrals": rows}, name="hidden.xlsx").errors]
+    assert len(problems) == 6, problems  # the 500 characters of row 3 are also too long
+    assert problems[0] == ('Sheet "referrals", row 2, column "referral_id": a value of 10,000 characters is too long: '
+                           "ids, names and categories are at most 255 characters.")
+    assert problems[1].startswith('Sheet "referrals", row 3, column "child_id": a value of 500 characters')
+    assert problems[2].startswith('Sheet "referrals", row 3, column "child_id": "…' + "C" * 40 + "<U+200F>" + "D" * 31 + "…")
+    assert problems[2].endswith(' (149 characters)" holds a right-to-left mark (character 400 of 500), which cannot be seen and makes '
+                                "it another value than the one it looks like: type the value again in Excel.")
+    assert '"C12<U+00AD>34" holds a soft hyphen, which' in problems[3]
+    assert '"<U+202E>Team A" holds a text-direction control, which' in problems[4]
+    assert '"Police<U+2063>" holds an invisible operator, which' in problems[5]
     # a name of 255 characters, none of them ASCII (510 bytes), is no error
     rows = corpus.referrals(1)
     rows[1][4] = "é" * 255
