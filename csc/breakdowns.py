@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csc import charts, kpis, privacy, spc
+from csc import charts, kpis, privacy, spc, suppression
 from csc.months import add_months, month_range
 from csc.verdict import small_base_applies
 
@@ -368,7 +368,9 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
     df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
     if suppress:  # decided over every area office, then the chosen ones kept: complementary included
-        df = privacy.protect_margin(df, "area", ALL_AREAS)
+        before = {m: {ALL_AREAS if p is None else p for p in ps}
+                  for m, ps in suppression.hidden_parts(cur, REFERRALS_MARGIN, period_from).items()}
+        df = privacy.protect_margin(df, "area", ALL_AREAS, before=before)
     if areas:
         df = df[df["area"].isin([ALL_AREAS, *areas])].reset_index(drop=True)
     return df
@@ -390,8 +392,29 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
         return df.iloc[0:0].assign(suppressed=pd.Series(dtype=bool))
     # the types add up to all assessments completed: hidden with a partner type, as area offices are
     # then rates only: the board never sees the assessments in time or completed behind them
+    before = suppression.hidden_parts(cur, TIMELINESS_MARGIN, period_from)
     return privacy.rates_only(privacy.RATE_CELL, privacy.protect_margin(df, "assessment_type", None,
-                                                                        kind=privacy.RATE_CELL))
+                                                                        kind=privacy.RATE_CELL, before=before))
+
+
+#: The one-level tables the board sees, by the name their denied cells are kept under in
+#: `kpi_hidden_ever` (as a KPI's are: hidden once, hidden in every later version).
+REFERRALS_MARGIN, TIMELINESS_MARGIN = "referrals_by_area", "assessment_timeliness_by_type"
+
+
+def record_board_margins(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> None:
+    """Once per recompute (`Store._rebuild`, after the KPIs' own decision): the cells of referrals
+    by area office and of assessment timeliness by type the board is denied (of the months from
+    `since` on), added to those it was ever denied, so that a later version hides them again
+    whatever its numbers (docs/decisions.md, "Once hidden, hidden in every later version")."""
+    referrals = referrals_by_month(cur, since, suppress=True)
+    timeliness = assessment_timeliness(cur, since, suppress=True)
+    for table, df, part, total in ((REFERRALS_MARGIN, referrals, "area", ALL_AREAS),
+                                   (TIMELINESS_MARGIN, timeliness, "assessment_type", None)):
+        if len(df):
+            hidden = df[df["suppressed"]]
+            suppression.add_hidden_parts(cur, table, [(m, None if p == total else p)
+                                                      for m, p in zip(hidden["period"], hidden[part])])
 
 
 def timeliness_title(df: pd.DataFrame) -> str:

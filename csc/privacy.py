@@ -307,14 +307,23 @@ COUNT_CELL = type("CountCell", (), {"unit": "count", "aggregate": "sum"})()
 RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
 
 
-def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value") -> pd.DataFrame:
+def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value",
+                   before: dict | None = None) -> pd.DataFrame:
     """Primary and complementary suppression of a one-level table per month: rows of `part`
     (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
     `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
+    `before`: month -> the parts the board was denied in an earlier version (None: the total),
+    hidden again (`csc.suppression.hidden_parts`).
     Adds `suppressed` and blanks value, numerator and denominator where it is set."""
     out = df.copy()
     hidden = pd.Series(False, index=out.index)
-    for _, rows in out.groupby("period"):
+    before = before or {}
+    # only the months with a small cell, or one hidden before, can hide anything (the parts are not
+    # negative: a small total has a small part); the others are not looked at row by row
+    measures = [value] if kind.aggregate == "sum" else ["numerator", "denominator"][kind.aggregate != "ratio":]
+    any_small = pd.concat([small(out[c]) for c in measures], axis=1).any(axis=1) if len(out) else hidden
+    decide = out["period"].isin(set(out.loc[any_small, "period"]) | set(before))
+    for period, rows in out[decide].groupby("period"):
         def nd(r):
             if kind.aggregate == "sum":
                 return (r[value], None)
@@ -331,7 +340,8 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
             parts = rows.drop(total_rows.index)
             cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
                               else (parts["numerator"].sum(), parts["denominator"].sum()))
-        keys = protect_cells(kind, cells, parent_of)
+        denied = {"total" if p is None else ("part", p) for p in before.get(period, ())}
+        keys = protect_cells(kind, cells, parent_of, denied)
         if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
             keys |= set(parent_of)
         for k in keys:

@@ -728,7 +728,7 @@ class Store:
         all) and the KPIs (of the months those records can move, or all: `csc.incremental`,
         docs/kpis.md); `change` (import_id, "import" | "rollback", when) is what caused it, kept
         with every KPI value it changed (`csc.revisions`)."""
-        from csc import incremental, kpis  # late import: kpis depends on the store's tables, not the reverse
+        from csc import breakdowns, incremental, kpis  # late import: kpis depends on the store's tables, not the reverse
 
         import_id, event, at = change or (None, "refresh", dt.datetime.now())
         if sheets is not None and import_id is not None:
@@ -740,6 +740,7 @@ class Store:
             annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
             since = None
         start = kpis.materialise(cur, since=since)
+        breakdowns.record_board_margins(cur, since=start)  # the board's one-level tables: hidden once, hidden after
         revisions.record(cur, import_id, event, at, since=start)
 
     # -- audit ---------------------------------------------------------------------------

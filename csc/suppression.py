@@ -121,3 +121,32 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
             cur.unregister("hidden_rids")
     if hidden_a or hidden_t:
         cur.execute((config.queries() / "app" / "hidden_ever_add.sql").read_text(), {"since": since})
+
+
+# --- one-level tables: referrals by area office, assessment timeliness by type ---------------
+
+
+def hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, since: str | None = None) -> dict[str, set]:
+    """Month -> the parts (area offices, types; None: the total) of the one-level table `table`
+    (`csc.breakdowns.MARGINS`) the board was denied in any version, kept in `kpi_hidden_ever`
+    under the table's name as its KPI (`privacy.protect_margin(before=...)`)."""
+    if not cur.execute("select count(*) from duckdb_tables() where table_name = 'kpi_hidden_ever'").fetchall()[0][0]:
+        return {}
+    out: dict[str, set] = {}
+    for period, part in cur.execute("select period, area from kpi_hidden_ever where kpi = $t and "
+                                    "($since is null or period >= $since)", {"t": table, "since": since}).fetchall():
+        out.setdefault(period, set()).add(part)
+    return out
+
+
+def add_hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, cells: list[tuple]) -> None:
+    """Add (month, part) cells of `table` the board is denied now to those it was ever denied."""
+    if not cells:
+        return
+    cur.execute(SCHEMA)
+    periods, parts = zip(*cells)
+    cur.register("hidden_parts", pa.table({"period": pa.array(periods, pa.string()),
+                                           "area": pa.array(parts, pa.string())}))
+    cur.execute("insert into kpi_hidden_ever select distinct $t, period, area, null from hidden_parts "
+                "except select kpi, period, area, team from kpi_hidden_ever", {"t": table})
+    cur.unregister("hidden_parts")

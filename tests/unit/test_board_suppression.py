@@ -176,3 +176,16 @@ def test_assessment_types_hide_a_partner_type():
                        "numerator": [2.0, 20.0, 30.0], "denominator": [4.0, 25.0, 40.0], "value": [50.0, 80.0, 75.0]})
     out = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
     assert out["suppressed"].tolist() == [True, True, False]
+
+
+def test_a_type_hidden_in_an_earlier_version_is_hidden_again_with_a_partner():
+    import pandas as pd
+
+    # June, revised: Initial 6 of 8, Core 20 of 25, Single 30 of 40, nothing small; Initial was hidden
+    # in an earlier version, so it is hidden again, and Core (next-smallest denominator) with it
+    df = pd.DataFrame({"period": ["2011-06"] * 3, "assessment_type": ["Initial", "Core", "Single"],
+                       "numerator": [6.0, 20.0, 30.0], "denominator": [8.0, 25.0, 40.0], "value": [75.0, 80.0, 75.0]})
+    out = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL,
+                                 before={"2011-06": {"Initial"}, "2011-05": {"Single"}})
+    assert out["suppressed"].tolist() == [True, True, False]
+    assert not privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)["suppressed"].any()

@@ -134,6 +134,33 @@ def test_referral_counts_from_1_to_5_are_suppressed_for_the_board(referrals):
     assert got.loc[breakdowns.ALL_AREAS, "value"] == 7
 
 
+def test_referral_counts_hidden_once_stay_hidden_when_a_later_extract_revises_them(referrals, load):
+    """July: all areas 7 = North 1 + South 6, both hidden. The August extract brings five late July
+    referrals for North: 12 = 6 + 6, none small. Shown, South's 6 (unchanged) and the old total 7
+    would give North's old 1 back: both stay hidden in July, whatever their numbers now."""
+    rows = [REFERRAL,
+            ["R1", "C1", day("2011-05-03"), "North"], ["R2", "C2", day("2011-05-20"), "North"],
+            ["R3", "C3", day("2011-07-01"), "North"]]
+    rows += [[f"S{i}", f"CS{i}", day(f"2011-07-{i + 10:02d}"), "South"] for i in range(6)]
+    rows += [[f"L{i}", f"CL{i}", day(f"2011-07-{i + 20:02d}"), "North"] for i in range(5)]  # late July
+    rows += [[f"A{area}{i}", f"CA{area}{i}", day(f"2011-08-{i + 1:02d}"), area] for i in range(6)
+             for area in ("North", "South")]
+    load({"Referrals": rows}, period="2011-08", imported_at=JULY_IMPORT + dt.timedelta(days=31))
+    cur = referrals.cursor()
+    shown = breakdowns.referrals_by_month(cur, "2011-07", "2011-08")
+    assert {(r.period, r.area): r.value for r in shown.itertuples()} == {
+        ("2011-07", breakdowns.ALL_AREAS): 12, ("2011-07", "North"): 6, ("2011-07", "South"): 6,
+        ("2011-08", breakdowns.ALL_AREAS): 12, ("2011-08", "North"): 6, ("2011-08", "South"): 6}
+    board = breakdowns.referrals_by_month(cur, "2011-07", "2011-08", suppress=True).set_index(["period", "area"])
+    assert board["suppressed"].to_dict() == {
+        ("2011-07", breakdowns.ALL_AREAS): False, ("2011-07", "North"): True, ("2011-07", "South"): True,
+        ("2011-08", breakdowns.ALL_AREAS): False, ("2011-08", "North"): False, ("2011-08", "South"): False}
+    # the same decision whatever months are chosen: August alone, and July chosen with North only
+    assert not breakdowns.referrals_by_month(cur, "2011-08", "2011-08", suppress=True)["suppressed"].any()
+    north = breakdowns.referrals_by_month(cur, "2011-07", "2011-07", areas=("North",), suppress=True)
+    assert north.set_index("area")["suppressed"].to_dict() == {breakdowns.ALL_AREAS: False, "North": True}
+
+
 def test_no_referrals_gives_an_empty_frame(store):
     assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
 
@@ -323,9 +350,9 @@ def test_the_boards_timeliness_by_type_has_rates_without_counts():
                          "numerator": [50.0, 30.0, 20.0], "denominator": [60.0, 40.0, 25.0],
                          "value": [100 * 50 / 60, 75.0, 80.0]})
 
-    class Cur:
-        def execute(self, sql, params):
-            return SimpleNamespace(df=lambda: rows.copy())
+    class Cur:  # the by-type query gives `rows`; no figure was hidden before (no kpi_hidden_ever)
+        def execute(self, sql, params=None):
+            return SimpleNamespace(df=lambda: rows.copy(), fetchall=lambda: [(0,)])
 
     board = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07", suppress=True)
     assert not board["suppressed"].any()
