@@ -370,11 +370,6 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     if suppress:  # decided over every area office, then the chosen ones kept: complementary included
         before = {m: {ALL_AREAS if p is None else p for p in ps}
                   for m, ps in suppression.hidden_parts(cur, REFERRALS_MARGIN, period_from).items()}
-        # a count that is the denominator of a re-referral rate the board is shown, with a small
-        # complement (8 referrals, 75% re-referred: 2 were not), is hidden as a small one is
-        for m, area in cur.execute(kpis.app_sql("referral_count_complements"),
-                                   {"since": period_from, "high": privacy.HIGH, "digits": privacy.DIGITS}).fetchall():
-            before.setdefault(m, set()).add(ALL_AREAS if area is None else area)
         df = privacy.protect_margin(df, "area", ALL_AREAS, before=before)
     if areas:
         df = df[df["area"].isin([ALL_AREAS, *areas])].reset_index(drop=True)

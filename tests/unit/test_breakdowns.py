@@ -161,34 +161,6 @@ def test_referral_counts_hidden_once_stay_hidden_when_a_later_extract_revises_th
     assert north.set_index("area")["suppressed"].to_dict() == {breakdowns.ALL_AREAS: False, "North": True}
 
 
-def test_a_referral_count_is_hidden_where_the_re_referral_rate_shown_beside_it_gives_a_small_complement(store, load):
-    """May: South refers children S0-S5 (6). July: South refers S0-S5 again and two new children
-    (8), North ten new children (10). July's re-referral rates: South 6 of 8 = 75% (S0-S5 were
-    referred within 12 months), North 0 of 10 = 0%, all areas 6 of 18; none is small, so the board
-    is shown them, as rates. South's count 8 with its 75% gives the 2 referrals that were not
-    re-referrals: hidden, and North's 10 with it (18 - 10 = 8). All areas: 18 - 6 = 12, shown. May:
-    South 0 of 6 re-referred, 6 not: nothing hidden."""
-    rows = [REFERRAL]
-    rows += [[f"M{i}", f"S{i}", day(f"2011-05-{i + 2:02d}"), "South"] for i in range(6)]
-    rows += [[f"J{i}", f"S{i}", day(f"2011-07-{i + 4:02d}"), "South"] for i in range(6)]
-    rows += [[f"J{i}", f"SN{i}", day(f"2011-07-{i + 4:02d}"), "South"] for i in (6, 7)]
-    rows += [[f"N{i}", f"N{i}", day(f"2011-07-{i + 4:02d}"), "North"] for i in range(10)]
-    load({"Referrals": rows}, period="2011-07", imported_at=JULY_IMPORT)
-    cur = store.cursor()
-    rates = {(p, a): (n, d) for p, a, n, d in cur.execute(
-        "select period, area, numerator, denominator from kpi_results where kpi = 're_referral_pct' "
-        "and period in ('2011-05', '2011-07') and not hidden").fetchall()}
-    assert rates == {("2011-05", None): (0, 6), ("2011-05", "South"): (0, 6), ("2011-07", None): (6, 18),
-                     ("2011-07", "South"): (6, 8), ("2011-07", "North"): (0, 10)}
-    board = breakdowns.referrals_by_month(cur, "2011-05", "2011-07", suppress=True).set_index(["period", "area"])
-    hidden = {k for k, v in board["suppressed"].items() if v}
-    assert hidden == {("2011-07", "South"), ("2011-07", "North")}
-    assert board.loc[("2011-07", breakdowns.ALL_AREAS), "value"] == 18
-    assert board.loc[("2011-05", "South"), "value"] == 6
-    # the director sees every count
-    assert not breakdowns.referrals_by_month(cur, "2011-05", "2011-07").isna().any(axis=None)
-
-
 def test_no_referrals_gives_an_empty_frame(store):
     assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
 
