@@ -364,12 +364,18 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
         return pd.DataFrame(columns=["period", "area", "value"] + (["suppressed"] if suppress else []))
     df["area"] = df["area"].fillna(ALL_AREAS)
     months = month_range(period_from or df["period"].min(), period_to or df["period"].max())
-    groups = [ALL_AREAS] + sorted(a for a in df["area"].unique() if a != ALL_AREAS)
+    offices = set(df["area"].unique()) - {ALL_AREAS}
+    before = suppression.hidden_parts(cur, REFERRALS_MARGIN, period_from) if suppress else {}
+    if suppress:
+        # the board's decision must not depend on the months chosen: every area office that has
+        # referrals in any month, and every one hidden before, is a cell of each month (an office
+        # missing from one range and listed with 0 in another would give a hidden partner back)
+        offices |= {a for (a,) in cur.execute("select distinct area_office from cur_referrals").fetchall() if a}
+        offices |= {p for parts in before.values() for p in parts if p is not None}
+    groups = [ALL_AREAS] + sorted(offices)
     full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
     df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
     if suppress:  # decided over every area office, then the chosen ones kept: complementary included
-        before = {m: {ALL_AREAS if p is None else p for p in ps}
-                  for m, ps in suppression.hidden_parts(cur, REFERRALS_MARGIN, period_from).items()}
         df = privacy.protect_margin(df, "area", ALL_AREAS, before=before)
     if areas:
         df = df[df["area"].isin([ALL_AREAS, *areas])].reset_index(drop=True)

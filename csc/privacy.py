@@ -312,7 +312,8 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
     """Primary and complementary suppression of a one-level table per month: rows of `part`
     (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
     `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
-    `before`: month -> the parts the board was denied in an earlier version (None: the total),
+    `before`: month -> the parts the board was denied in an earlier version (None or
+    `total_label`: the total),
     hidden again (`csc.suppression.hidden_parts`).
     Adds `suppressed` and blanks value, numerator and denominator where it is set."""
     out = df.copy()
@@ -340,7 +341,7 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
             parts = rows.drop(total_rows.index)
             cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
                               else (parts["numerator"].sum(), parts["denominator"].sum()))
-        denied = {"total" if p is None else ("part", p) for p in before.get(period, ())}
+        denied = {"total" if p is None or p == total_label else ("part", p) for p in before.get(period, ())}
         keys = protect_cells(kind, cells, parent_of, denied)
         if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
             keys |= set(parent_of)

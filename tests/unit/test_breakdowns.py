@@ -161,6 +161,45 @@ def test_referral_counts_hidden_once_stay_hidden_when_a_later_extract_revises_th
     assert north.set_index("area")["suppressed"].to_dict() == {breakdowns.ALL_AREAS: False, "North": True}
 
 
+def _referrals_db(rows: list[tuple[str, str, int]], hidden: list[tuple]):
+    """A bare database: `rows` (date, area office, how many) as current referrals, and the cells
+    of referrals by area office the board was denied before."""
+    import duckdb
+
+    from csc import suppression
+
+    con = duckdb.connect()
+    con.execute("create table cur_referrals (referral_date date, area_office varchar)")
+    for date, area, n in rows:
+        con.execute("insert into cur_referrals select $d::date, $a from range($n)", {"d": date, "a": area, "n": n})
+    con.execute(suppression.SCHEMA)
+    suppression.add_hidden_parts(con, breakdowns.REFERRALS_MARGIN, hidden)
+    return con
+
+
+def test_an_all_areas_referral_count_hidden_before_is_hidden_again_with_a_partner():
+    """July: all areas 20 = North 10 + South 10, nothing small; the total was hidden in an earlier
+    version, so it is hidden again, and one office with it (else 10 + 10 gives it back): the
+    first of two the same size, North."""
+    con = _referrals_db([("2011-07-01", "North", 10), ("2011-07-02", "South", 10)], [("2011-07", None)])
+    board = breakdowns.referrals_by_month(con, "2011-07", "2011-07", suppress=True).set_index("area")
+    assert board["suppressed"].to_dict() == {breakdowns.ALL_AREAS: True, "North": True, "South": False}
+
+
+def test_the_boards_referral_decision_does_not_depend_on_the_months_chosen():
+    """North and South were hidden in July before. North has referrals in May only now, South 6
+    and East 10 in July. Chosen from May, North is a July cell (0, hidden again); chosen from
+    July alone it must be too, else 'no North row' says 0 and South = 16 - 10 - 0 = 6."""
+    con = _referrals_db([("2011-05-03", "North", 2), ("2011-07-10", "South", 6), ("2011-07-10", "East", 10)],
+                        [("2011-07", "North"), ("2011-07", "South")])
+    for start in ("2011-05", "2011-07"):
+        df = breakdowns.referrals_by_month(con, start, "2011-07", suppress=True)
+        july = df[df["period"] == "2011-07"].set_index("area")
+        assert july["suppressed"].to_dict() == {breakdowns.ALL_AREAS: False, "East": False, "North": True,
+                                                "South": True}, start
+        assert july.loc[breakdowns.ALL_AREAS, "value"] == 16 and july.loc["East", "value"] == 10
+
+
 def test_no_referrals_gives_an_empty_frame(store):
     assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
 
