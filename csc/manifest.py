@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from csc import config
+from csc.schema import has_table
 
 log = logging.getLogger("csc.recovery")
 
@@ -114,7 +115,7 @@ def hidden_cells(events: list[dict]) -> set[tuple]:
 
 
 def db_hidden(cur: duckdb.DuckDBPyConnection) -> list[tuple]:
-    if not cur.execute("select count(*) from duckdb_tables() where table_name = 'kpi_hidden_ever'").fetchall()[0][0]:
+    if not has_table(cur, "kpi_hidden_ever"):
         return []
     return cur.execute("select kpi, period, area, team from kpi_hidden_ever order by all").fetchall()
 

@@ -313,8 +313,7 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
     (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
     `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
     `before`: month -> the parts the board was denied in an earlier version (None or
-    `total_label`: the total),
-    hidden again (`csc.suppression.hidden_parts`).
+    `total_label`: the total), hidden again (`csc.suppression.hidden_parts`).
     Adds `suppressed` and blanks value, numerator and denominator where it is set."""
     out = df.copy()
     hidden = pd.Series(False, index=out.index)

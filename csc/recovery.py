@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from csc import config, spec
 from csc.schema import sql_name, sql_str
@@ -421,11 +420,7 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
     if hist.hidden_ever:  # denied before the rebuild, denied after it: the recompute that follows hides them
         from csc import suppression
 
-        cur.execute(suppression.SCHEMA)
-        columns = zip(("kpi", "period", "area", "team"), zip(*hist.hidden_ever))
-        cur.register("hidden_before", pa.table({name: pa.array(values, pa.string()) for name, values in columns}))
-        cur.execute("insert into kpi_hidden_ever select * from hidden_before except select * from kpi_hidden_ever")
-        cur.unregister("hidden_before")
+        suppression.add_hidden(cur, hist.hidden_ever)
         report.hidden = len(hist.hidden_ever)
 
 

@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from csc import config, privacy
+from csc.schema import has_table
 
 SCHEMA = """
 create table if not exists kpi_hidden_ever (
@@ -128,9 +129,9 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
 
 def hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, since: str | None = None) -> dict[str, set]:
     """Month -> the parts (area offices, types; None: the total) of the one-level table `table`
-    (`csc.breakdowns.MARGINS`) the board was denied in any version, kept in `kpi_hidden_ever`
-    under the table's name as its KPI (`privacy.protect_margin(before=...)`)."""
-    if not cur.execute("select count(*) from duckdb_tables() where table_name = 'kpi_hidden_ever'").fetchall()[0][0]:
+    (`csc.breakdowns.REFERRALS_MARGIN`, `TIMELINESS_MARGIN`) the board was denied in any version,
+    kept in `kpi_hidden_ever` under the table's name as its KPI (`privacy.protect_margin(before=...)`)."""
+    if not has_table(cur, "kpi_hidden_ever"):
         return {}
     out: dict[str, set] = {}
     for period, part in cur.execute("select period, area from kpi_hidden_ever where kpi = $t and "
@@ -141,12 +142,15 @@ def hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, since: str | None =
 
 def add_hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, cells: list[tuple]) -> None:
     """Add (month, part) cells of `table` the board is denied now to those it was ever denied."""
+    add_hidden(cur, [(table, period, part, None) for period, part in cells])
+
+
+def add_hidden(cur: duckdb.DuckDBPyConnection, cells: list[tuple]) -> None:
+    """Add cells (KPI or table, month, area, team) to those the board was ever denied, each once."""
     if not cells:
         return
     cur.execute(SCHEMA)
-    periods, parts = zip(*cells)
-    cur.register("hidden_parts", pa.table({"period": pa.array(periods, pa.string()),
-                                           "area": pa.array(parts, pa.string())}))
-    cur.execute("insert into kpi_hidden_ever select distinct $t, period, area, null from hidden_parts "
-                "except select kpi, period, area, team from kpi_hidden_ever", {"t": table})
-    cur.unregister("hidden_parts")
+    columns = zip(("kpi", "period", "area", "team"), zip(*cells))
+    cur.register("hidden_new", pa.table({name: pa.array(values, pa.string()) for name, values in columns}))
+    cur.execute("insert into kpi_hidden_ever select distinct * from hidden_new except select * from kpi_hidden_ever")
+    cur.unregister("hidden_new")
