@@ -41,7 +41,9 @@ def kpi_markdown(registry: dict[str, kpis.Kpi] | None = None, action_plan: plan.
             facts = [f"unit: {UNIT_WORDS[kpi.unit]}", f"aggregated: {AGGREGATE_WORDS[kpi.aggregate]}",
                      f"denominator: {DENOMINATOR_WORDS[kpi.denominator]}",
                      "all areas only" if kpi.all_areas_only else "all areas and each area office",
-                     "small numbers suppressed for the board" if kpi.suppressible else "never suppressed (counts no people)",
+                     ("small numbers suppressed for the board"
+                      + (", its complement too (the board sees the denominator as a count)" if kpi.denominator_shown else "")
+                      if kpi.suppressible else "never suppressed (counts no people)"),
                      shown]
             if kpi.reads_inferred:
                 facts.append("includes changes of worker inferred from Annex A lists when no involvements are loaded")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -216,6 +215,9 @@ class Kpi:
     label: str = ""  # one word for a table column's header; the short title when blank
     denominator: str = "cases"  # cases | fte | none (`DENOMINATORS`)
     suppressible: bool = True  # small numbers hidden from the board (False: counts no people)
+    # the board sees its denominator as a count of its own (re-referrals: the referrals by area
+    # office), so denominator minus numerator is a count of people too, hidden when small
+    denominator_shown: bool = False
     page: str = ""  # a topic page that shows it in a section (`PAGES`), or none
     section: str = ""  # that page's section
     order: int = 0  # its place in the section
@@ -274,6 +276,11 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
     page = q.get("page", "none")
     if page not in (*PAGES, "none"):
         raise ValueError(f"{path.name}: page must be one of {PAGES} or none, not {page!r}")
+    suppressible = q.choice("suppress", ("yes", "no"), "yes" if privacy.counts_people(unit, aggregate) else "no") == "yes"
+    denominator_shown = q.choice("denominator_shown", ("yes", "no"), "no") == "yes"
+    if denominator_shown and not (aggregate == "ratio" and suppressible):
+        raise ValueError(f"{path.name}: denominator_shown is for a ratio whose small numbers are suppressed "
+                         "(aggregate: ratio, suppress: yes)")
     return Kpi(
         name=q.name,
         title=q.get("title"),
@@ -289,7 +296,8 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
         short_title=q.get("short_title") or q.get("title"),
         label=q.get("label") or q.get("short_title") or q.get("title"),
         denominator=q.choice("denominator", DENOMINATORS, default_den),
-        suppressible=q.choice("suppress", ("yes", "no"), "yes" if privacy.counts_people(unit, aggregate) else "no") == "yes",
+        suppressible=suppressible,
+        denominator_shown=denominator_shown,
         page="" if page == "none" else page,
         section=q.get("section"),
         order=int(q.get("order", "0") or 0),
@@ -615,14 +623,18 @@ def fingerprint() -> str:
     """What the stored results depend on besides the records: each KPI's definition (its SQL with
     the staging models, and the header keys that change its figures), the spine's and the
     suppression's SQL, and the code that aggregates and suppresses (this module,
-    `csc.suppression`, `csc.privacy`). Results made by anything else are recomputed whole."""
+    `csc.suppression`, `csc.privacy`), with the board's one-level tables whose hidden cells each
+    recompute records (`csc.breakdowns.record_board_margins` and its two queries). Results made by
+    anything else are recomputed whole."""
     h = hashlib.sha256()
     for k in registry().values():
-        h.update(repr((k.name, k.sql, k.aggregate, k.unit, k.all_areas_only, k.suppressible)).encode())
-    for name in ("kpi_months", "first_month", "small_cell_trees"):
+        h.update(repr((k.name, k.sql, k.aggregate, k.unit, k.all_areas_only, k.suppressible,
+                       k.denominator_shown)).encode())
+    for name in ("kpi_months", "first_month", "small_cell_trees", "referrals_by_month", "assessment_timeliness_by_type"):
         h.update((queries_dir() / "app" / f"{name}.sql").read_bytes())
-    for module in (sys.modules[__name__], suppression, privacy):
-        h.update(Path(module.__file__).read_bytes())
+    # csc.breakdowns imports this module: its file is read, not imported
+    for path in (Path(__file__), Path(suppression.__file__), Path(privacy.__file__), Path(__file__).with_name("breakdowns.py")):
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 

@@ -60,7 +60,14 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
     no small numbers to hide."""
     if exempt(kpi):
         return df.assign(suppressed=False)
-    return suppress(df)
+    out = suppress(df)
+    if getattr(kpi, "denominator_shown", False) and {"numerator", "denominator"} <= set(df.columns):
+        rest = small(pd.to_numeric(df["denominator"], errors="coerce") - pd.to_numeric(df["numerator"], errors="coerce"))
+        out["suppressed"] |= rest
+        for col in ("value", "numerator", "denominator"):
+            if col in out:
+                out[col] = out[col].where(~rest)
+    return out
 
 
 # --- complementary suppression, decided once where the KPI results are made ---------------------
@@ -92,13 +99,25 @@ def exempt(kpi) -> bool:
     return not getattr(kpi, "suppressible", counts_people(kpi.unit, kpi.aggregate))
 
 
+def complement(numerator, denominator):
+    """The records a ratio's denominator counts and its numerator does not (8 referrals, 6 of
+    them re-referrals: 2); None when either is missing."""
+    if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator):
+        return None
+    return float(denominator) - float(numerator)
+
+
 def primary(kpi, numerator, denominator) -> bool:
     """Hidden on its own: a numerator or denominator that is small (`is_small`: from 1 to 5, or
-    an FTE above 0 and at most 5; for a median, the count of records; for a count, the count)."""
+    an FTE above 0 and at most 5; for a median, the count of records; for a count, the count).
+    For a ratio whose denominator the board sees as a count of its own (`denominator_shown`: the
+    re-referral rate, beside the referrals by area office), the complement too: 8 referrals shown
+    beside a rate of 75% would tell that 2 were not re-referrals."""
     if exempt(kpi):
         return False
     if kpi.aggregate == "ratio":
-        return is_small(numerator) or is_small(denominator)
+        return (is_small(numerator) or is_small(denominator)
+                or (getattr(kpi, "denominator_shown", False) and is_small(complement(numerator, denominator))))
     if kpi.aggregate == "sum":
         return is_small(numerator)
     return is_small(denominator)

@@ -153,11 +153,11 @@ def for_report(cur: duckdb.DuckDBPyConnection, kpi_names: list[str], period: str
         now, was = rec["value"], rec["was_value"]
         if suppress and not privacy.exempt(kpi):
             if (rec["kpi"], rec["period"], rec["area"] if isinstance(rec["area"], str) else None) in hidden \
-                    or privacy.is_small(rec["numerator"]) or privacy.is_small(rec["denominator"]):
+                    or privacy.primary(kpi, rec["numerator"], rec["denominator"]):
                 continue
             shown = rec["was_hidden"] is not None and not pd.isna(rec["was_hidden"]) and not rec["was_hidden"]
-            if not (was is None or pd.isna(was)) and (not shown or privacy.is_small(rec["was_numerator"])
-                                                      or privacy.is_small(rec["was_denominator"])):
+            if not (was is None or pd.isna(was)) and (not shown or privacy.primary(kpi, rec["was_numerator"],
+                                                                                   rec["was_denominator"])):
                 was = privacy.SUPPRESSED
         how = "rolled back" if rec["event"] == "rollback" else "loaded"
         changed = (f"import {int(rec['import_id'])} {how} {_when(rec['changed_at'])}"

@@ -51,7 +51,8 @@ def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict
     return cur.execute(
         f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) "
         "where $since is null or period >= $since order by rid",
-        {**by, "high": privacy.HIGH, "digits": privacy.DIGITS, "since": since},
+        {**by, "complement": [n for n in by["ratio"] if registry[n].denominator_shown],
+         "high": privacy.HIGH, "digits": privacy.DIGITS, "since": since},
     ).fetchall()
 
 

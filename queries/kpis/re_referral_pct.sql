@@ -8,6 +8,7 @@
 -- short_title: Re-referrals within 12 months
 -- denominator: cases
 -- suppress: yes
+-- denominator_shown: yes
 -- page: practice
 -- section: Referrals
 -- order: 1

@@ -7,6 +7,8 @@ import itertools
 import random
 from types import SimpleNamespace
 
+import pandas as pd
+
 from csc import privacy
 from tests.disclosure import recovered
 
@@ -72,6 +74,28 @@ def test_a_median_is_protected_on_its_count_and_timeliness_never():
     assert privacy.protect_cells(MEDIAN, cells, parent_of) == {("A", None), ("B", None)}
     cells, parent_of = areas_margin((3, None))
     assert privacy.protect_cells(TIMELINESS, cells, parent_of) == set()
+
+
+def test_a_small_complement_is_hidden_where_the_board_sees_the_denominator():
+    # re-referrals, July: North 6 of 8 (75%), South 6 of 12, East 10 of 20, all areas 22 of 40. The
+    # board sees the referral counts (8, 12, 20, 40) beside the rates, so 75% of 8 tells that 6 were
+    # re-referred and 2 were not: North's complement (2) is small, and North is hidden with the next
+    # smallest denominator, South. A rate with no denominator shown keeps all four.
+    shown = SimpleNamespace(unit="pct", aggregate="ratio", denominator_shown=True)
+    cells, parent_of = areas_margin((22, 40), North=(6, 8), South=(6, 12), East=(10, 20))
+    assert privacy.protect_cells(shown, cells, parent_of) == {("North", None), ("South", None)}
+    assert privacy.protect_cells(RATE, cells, parent_of) == set()
+    # a complement of 0 (8 of 8) and of 6 are not small; 5 is
+    assert not privacy.primary(shown, 8, 8) and not privacy.primary(shown, 14, 20) and privacy.primary(shown, 15, 20)
+
+
+def test_the_simple_suppression_of_a_rate_with_a_shown_denominator_hides_a_small_complement():
+    shown = SimpleNamespace(unit="pct", aggregate="ratio", denominator_shown=True, suppressible=True)
+    df = pd.DataFrame({"numerator": [6.0, 6.0, 0.0], "denominator": [8.0, 12.0, 3.0], "value": [75.0, 50.0, 0.0]})
+    out = privacy.suppress_kpi(df, shown)
+    assert out["suppressed"].tolist() == [True, False, True]  # complement 2; complement 6; denominator 3
+    assert out["value"].isna().tolist() == [True, False, True]
+    assert privacy.suppress_kpi(df, RATE)["suppressed"].tolist() == [False, False, True]
 
 
 def test_which_selections_the_board_may_see():

@@ -200,6 +200,53 @@ def test_the_boards_referral_decision_does_not_depend_on_the_months_chosen():
         assert july.loc[breakdowns.ALL_AREAS, "value"] == 16 and july.loc["East", "value"] == 10
 
 
+def _re_referrals(store, load):
+    """March 2012: 22 first referrals in East (children C1 to C22). July 2012: North 8 referrals
+    (C1 to C6 again, and two new children), South 12 (C7 to C12 again, six new), East 20 (C13 to
+    C22 again, ten new). Re-referrals in July: North 6 of 8, South 6 of 12, East 10 of 20, all
+    areas 22 of 40; March: 0 of 22."""
+    rows = [REFERRAL] + [[f"M{i}", f"C{i}", day("2012-03-05"), "East"] for i in range(1, 23)]
+    for area, again, new in (("North", range(1, 7), 2), ("South", range(7, 13), 6), ("East", range(13, 23), 10)):
+        rows += [[f"J{area}{i}", f"C{i}", day("2012-07-10"), area] for i in again]
+        rows += [[f"J{area}new{i}", f"{area}{i}", day("2012-07-10"), area] for i in range(new)]
+    load({"Referrals": rows}, period="2012-07", imported_at=dt.datetime(2012, 8, 6, 9, 0))
+
+
+def test_a_re_referral_rate_beside_its_referral_count_hides_a_small_complement(store, load):
+    """North's 75% beside its 8 referrals would tell the board that 2 children referred in July
+    were not re-referrals: North is hidden, and South (the next smallest count, 12) with it, so
+    the rates shown (all areas 55%, East 50%) and the counts give only North + South = 12 of 20."""
+    from tests.disclosure import small_complements
+
+    _re_referrals(store, load)
+    cur = store.cursor()
+    kpi = kpis.get("re_referral_pct")
+    director = kpis.results(cur, kpi="re_referral_pct", period="2012-07").set_index("area")
+    assert director.loc["North", ["numerator", "denominator"]].tolist() == [6, 8]
+    everyone = breakdowns.ALL_AREAS
+    board = kpis.results(cur, kpi="re_referral_pct", board=True).fillna({"area": everyone})
+    july = board[board["period"] == "2012-07"].set_index("area")
+    assert july["suppressed"].to_dict() == {everyone: False, "East": False, "North": True, "South": True}
+    assert july.loc[everyone, "value"] == 55.0 and july.loc["East", "value"] == 50.0
+    assert not board[board["period"] == "2012-03"]["suppressed"].any()
+    # the counts the board sees beside the rates: every one shown
+    counts = breakdowns.referrals_by_month(cur, "2012-03", "2012-07", suppress=True)
+    assert not counts["suppressed"].any()
+    assert counts[counts["period"] == "2012-07"].set_index("area")["value"].to_dict() == {
+        everyone: 40, "East": 20, "North": 8, "South": 12}
+    seen = counts.rename(columns={"value": "denominator"})[["period", "area", "denominator"]]
+
+    def attack(rates):
+        rates = rates.drop(columns=["numerator", "denominator"])
+        return small_complements(kpi, rates.merge(seen, on=["period", "area"], how="left"))
+
+    assert not attack(board)
+    # the attack works: with the director's rates it finds North's 2
+    director = kpis.results(cur, kpi="re_referral_pct").fillna({"area": everyone}).assign(suppressed=False)
+    found = attack(director)
+    assert [(r["period"], r["area"], c) for r, c in found] == [("2012-07", "North", 2)]
+
+
 def test_no_referrals_gives_an_empty_frame(store):
     assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
 

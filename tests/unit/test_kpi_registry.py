@@ -206,3 +206,22 @@ def test_a_records_sheet_that_the_contract_does_not_have_is_refused(tmp_path, ke
     path.write_text("-- kpi: x_pct\n-- title: X\n-- action: A1\n-- unit: pct\n-- direction: higher\n"
                     "-- aggregate: ratio\n-- records: assessments\n-- record_days: start_date, completed_date\nselect 1")
     assert kpis.parse_kpi(path).record_days == ("start_date", "completed_date")
+
+
+@pytest.mark.parametrize("aggregate, suppress, refused", [
+    ("ratio", "yes", False), ("sum", "yes", True), ("median", "yes", True), ("ratio", "no", True)])
+def test_a_shown_denominator_is_declared_only_for_a_suppressed_ratio(tmp_path, aggregate, suppress, refused):
+    path = tmp_path / "x_pct.sql"
+    path.write_text("-- kpi: x_pct\n-- title: X\n-- action: A1\n-- unit: pct\n-- direction: higher\n"
+                    f"-- aggregate: {aggregate}\n-- suppress: {suppress}\n-- denominator_shown: yes\nselect 1")
+    if refused:
+        with pytest.raises(ValueError, match="denominator_shown is for a ratio"):
+            kpis.parse_kpi(path)
+    else:
+        assert kpis.parse_kpi(path).denominator_shown
+
+
+def test_only_the_re_referral_rate_has_its_denominator_shown_to_the_board():
+    # the board sees referrals by area office and month (Practice), the re-referral rate's denominators;
+    # no other rate's denominator is a count the board sees
+    assert [k.name for k in kpis.registry().values() if k.denominator_shown] == ["re_referral_pct"]

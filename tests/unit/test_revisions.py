@@ -196,3 +196,35 @@ def test_a_figure_hidden_from_the_board_stays_hidden_when_a_revision_makes_it_la
     cur.execute("update kpi_history set hidden = null where import_id = 1")
     board = revisions.for_report(cur, ["transfer_timely_pct"], "2012-03", suppress=True)
     assert board[["area", "was", "now"]].values.tolist() == [["All areas", "c", "92.9%"]]
+
+
+def test_an_old_value_with_a_small_complement_is_not_given_back_as_was(store, tmp_path):
+    # Re-referrals in July 2012, all in North: the first extract has 8 referrals, 6 of them of children
+    # referred in March (75.0%); a later one adds 10 new children (6 of 18, 33.3%). The board sees the
+    # referral counts beside the rate, so 75.0% of 8 tells that 2 children were not re-referrals: hidden
+    # now (with North, its only area). A database upgraded from before that rule has the first version
+    # stored as shown; listed as "was 75.0%" beside 8 referrals it would tell the 2 again: it is "c".
+    head = ["referral_id", "child_id", "referral_date", "area_office"]
+    march = [[f"M{i}", f"C{i}", D(2012, 3, 5), "North"] for i in range(1, 7)]
+    july = [[f"J{i}", f"C{i}", D(2012, 7, 10), "North"] for i in range(1, 7)] + \
+           [[f"J{i}", f"N{i}", D(2012, 7, 10), "North"] for i in range(7, 9)]
+    more = [[f"J{i}", f"N{i}", D(2012, 7, 11), "North"] for i in range(9, 19)]
+    for n, (rows, at) in enumerate([(march + july, dt.datetime(2012, 8, 6, 9)),
+                                    (march + july + more, dt.datetime(2012, 9, 5, 9))]):
+        result = store.import_file(write_xlsx(tmp_path / f"r{n}.xlsx", {"Referrals": [head, *rows]}), "2012-07",
+                                   user="tester", imported_at=at)
+        assert result.status == "loaded", [p.message for p in result.problems]
+    cur = store.cursor()
+    figure = "select numerator, denominator, hidden from kpi_history where kpi = 're_referral_pct' " \
+             "and period = '2012-07' and area is null order by change_id"
+    assert cur.execute(figure).fetchall() == [(6.0, 8.0, True), (6.0, 18.0, True)]
+    assert revisions.for_report(cur, ["re_referral_pct"], "2012-07", suppress=True).empty  # hidden once, hidden now
+    director = revisions.for_report(cur, ["re_referral_pct"], "2012-07")
+    assert director[["area", "was", "now"]].values.tolist() == [["All areas", "75.0%", "33.3%"]]
+    # as an older version stored it: shown then, nothing remembered as hidden
+    cur.execute("update kpi_history set hidden = false where kpi = 're_referral_pct'")
+    cur.execute("update kpi_results set hidden = false where kpi = 're_referral_pct'")
+    board = revisions.for_report(cur, ["re_referral_pct"], "2012-07", suppress=True)
+    assert board[["area", "was", "now"]].values.tolist() == [["All areas", "c", "33.3%"]]
+    board = revisions.for_report(cur, ["re_referral_pct"], "2012-07", areas=["North"], suppress=True)
+    assert board[["area", "was", "now"]].values.tolist() == [["North", "c", "33.3%"]]

@@ -184,3 +184,39 @@ def test_results_made_by_other_code_are_made_again_on_opening_and_only_then(tmp_
         assert "code behind the figures changed" in json.loads(log["detail"].iloc[-1])["why"]
     with Store.open(db) as store:  # made again once
         assert actions(store) == ["import", "refresh"]
+
+
+@pytest.mark.parametrize("changed", ["queries/app/referrals_by_month.sql", "queries/app/assessment_timeliness_by_type.sql",
+                                     "queries/app/small_cell_trees.sql", "queries/kpis/re_referral_pct.sql"])
+def test_the_code_behind_the_boards_hidden_cells_is_part_of_what_made_the_results(tmp_path, monkeypatch, changed):
+    # the board's one-level tables (referrals by area office, timeliness by type) record their hidden
+    # cells at each recompute: a change to how they are made must make them again on opening, as a
+    # change to the KPIs' own suppression does
+    import shutil
+
+    from csc import config, kpis
+
+    before = kpis.fingerprint()
+    folder = tmp_path / "queries"
+    shutil.copytree(config.QUERIES, folder)
+    monkeypatch.setenv("CSC_QUERIES", str(folder))
+    assert kpis.fingerprint() == before  # a copy is the same
+    path = folder / changed.removeprefix("queries/")
+    path.write_text(path.read_text() + "\n-- edited\n")
+    assert kpis.fingerprint() != before
+
+
+def test_the_breakdowns_code_is_part_of_what_made_the_results(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from csc import kpis
+
+    before = kpis.fingerprint()
+    copy = tmp_path / "csc"
+    copy.mkdir()
+    for name in ("kpis.py", "suppression.py", "privacy.py", "breakdowns.py"):
+        (copy / name).write_bytes((Path(kpis.__file__).parent / name).read_bytes())
+    monkeypatch.setattr(kpis, "__file__", str(copy / "kpis.py"))
+    assert kpis.fingerprint() == before
+    (copy / "breakdowns.py").write_text((copy / "breakdowns.py").read_text() + "\n# edited\n")
+    assert kpis.fingerprint() != before
