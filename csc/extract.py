@@ -300,6 +300,12 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
                          code="sheet_ignored")
             )
             continue
+        if parts.get(title, "").startswith("xl/chartsheets/"):  # the reader finds no cells in it
+            extract.problems.append(_warning(
+                f'Sheet "{title}" is a chart, not a sheet of rows, so nothing was read from it. If the '
+                f'records are meant to be loaded, put them on an ordinary worksheet named "{title}" (give the '
+                "chart another name) and upload again.", sheet=title, code="sheet_chart"))
+            continue
         if sheet.name in seen:
             extract.problems.append(
                 _error(

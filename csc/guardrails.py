@@ -29,6 +29,7 @@ from csc.months import add_months, month_of, months_between, period_end
 CODES = {
     "sheet_ignored": "a sheet that is not part of the extract was ignored",
     "sheet_empty": "a recognised sheet is empty and was skipped",
+    "sheet_chart": "a sheet named as a sheet of the extract is a chart, and was skipped",
     "columns_ignored": "columns that are not part of the extract were ignored",
     "sheet_no_rows": "a sheet has a header row but no data rows",
     "sheet_hidden": "a sheet read is hidden in Excel",

@@ -657,3 +657,31 @@ def test_a_hidden_sheet_read_is_warned_of(tmp_path):
     assert hidden.message.endswith('(it is "very hidden", so Excel\'s Unhide does not list it: show it from the '
                                    "Visual Basic editor (Alt+F11, its Visible property), or delete it if it is an old "
                                    "copy).")
+
+
+def test_a_chart_sheet_named_as_a_sheet_of_the_extract_is_said_to_be_a_chart(tmp_path):
+    """Excel's "Move Chart" to a new sheet, named "Workforce", beside the rows on "Workforce data":
+    it was reported as empty, which sent the analyst looking for rows in the chart."""
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    data = wb.active
+    data.title = "Workforce data"
+    for row in corpus.referrals(3):
+        data.append(row)
+    referrals = wb.create_sheet("Referrals")
+    for row in corpus.referrals(2):
+        referrals.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=1, min_row=1, max_row=4))
+    wb.create_chartsheet("Workforce").add_chart(chart)
+    path = tmp_path / "chart.xlsx"
+    wb.save(path)
+    result = read_workbook(path, today=TODAY)
+    assert result.ok and result.row_counts == {"referrals": 2}
+    (said,) = [p for p in result.warnings if p.sheet == "Workforce"]
+    assert said.code == "sheet_chart"
+    assert said.message == ('Sheet "Workforce" is a chart, not a sheet of rows, so nothing was read from it. If the '
+                            'records are meant to be loaded, put them on an ordinary worksheet named "Workforce" (give '
+                            "the chart another name) and upload again.")
