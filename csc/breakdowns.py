@@ -405,7 +405,7 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
 
 #: The one-level tables the board sees, by the name their denied cells are kept under in
 #: `kpi_hidden_ever` (as a KPI's are: hidden once, hidden in every later version).
-REFERRALS_MARGIN, TIMELINESS_MARGIN = "referrals_by_area", "assessment_timeliness_by_type"
+REFERRALS_MARGIN, TIMELINESS_MARGIN = suppression.REFERRALS_MARGIN, suppression.TIMELINESS_MARGIN
 
 
 def record_board_margins(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> None:

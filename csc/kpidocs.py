@@ -42,7 +42,7 @@ def kpi_markdown(registry: dict[str, kpis.Kpi] | None = None, action_plan: plan.
                      f"denominator: {DENOMINATOR_WORDS[kpi.denominator]}",
                      "all areas only" if kpi.all_areas_only else "all areas and each area office",
                      ("small numbers suppressed for the board"
-                      + (", its complement too (the board sees the denominator as a count)" if kpi.denominator_shown else "")
+                      + (", its complement too (the board sees the denominators as counts), and no team's figure" if kpi.denominator_shown else "")
                       if kpi.suppressible else "never suppressed (counts no people)"),
                      shown]
             if kpi.reads_inferred:

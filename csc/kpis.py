@@ -215,9 +215,10 @@ class Kpi:
     label: str = ""  # one word for a table column's header; the short title when blank
     denominator: str = "cases"  # cases | fte | none (`DENOMINATORS`)
     suppressible: bool = True  # small numbers hidden from the board (False: counts no people)
-    # the board sees its denominator as a count of its own (re-referrals: the referrals by area
-    # office), so denominator minus numerator is a count of people too, hidden when small
-    denominator_shown: bool = False
+    # the one-level table whose counts, shown to the board, are its denominators (re-referrals:
+    # `referrals_by_area`), or "": then its complement is a count of people too, hidden when small
+    # (`csc.privacy.primary`), its cells whose count is hidden are hidden, and its teams are
+    denominator_shown: str = ""
     page: str = ""  # a topic page that shows it in a section (`PAGES`), or none
     section: str = ""  # that page's section
     order: int = 0  # its place in the section
@@ -277,7 +278,8 @@ def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:
     if page not in (*PAGES, "none"):
         raise ValueError(f"{path.name}: page must be one of {PAGES} or none, not {page!r}")
     suppressible = q.choice("suppress", ("yes", "no"), "yes" if privacy.counts_people(unit, aggregate) else "no") == "yes"
-    denominator_shown = q.choice("denominator_shown", ("yes", "no"), "no") == "yes"
+    denominator_shown = q.choice("denominator_shown", ("none", *suppression.COUNT_TABLES), "none")
+    denominator_shown = "" if denominator_shown == "none" else denominator_shown
     if denominator_shown and not (aggregate == "ratio" and suppressible):
         raise ValueError(f"{path.name}: denominator_shown is for a ratio whose small numbers are suppressed "
                          "(aggregate: ratio, suppress: yes)")
@@ -499,10 +501,13 @@ def compute(cur: duckdb.DuckDBPyConnection, kpi: Kpi) -> pd.DataFrame:
     return df
 
 
-def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | None = None) -> str | None:
+def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | None = None,
+                margins=None) -> str | None:
     """Recompute the KPIs into `kpi_results` and `kpi_team_results`, with the zero counts and the
     board's suppression (called inside each import's transaction). Returns the first month
-    recomputed; None: every month.
+    recomputed; None: every month. `margins(start)`: the decision of the board's one-level tables
+    from month `start`, made just before the KPIs' own (`csc.breakdowns.record_board_margins`: a
+    rate whose denominators they show is hidden where its count is).
 
     `since` ("YYYY-MM", or KPI -> "YYYY-MM": each KPI's own, `csc.incremental.update`): the
     caller's word that no record changed that can move a month before it (of that KPI), so the
@@ -530,12 +535,14 @@ def materialise(cur: duckdb.DuckDBPyConnection, since: str | dict[str, str] | No
     if start is not None and areas != state[3]:
         # the zero counts of the months kept name every area office: a new or gone one changes them
         cur.execute("drop table _kpi_spine")
-        return materialise(cur)
+        return materialise(cur, margins=margins)
     # A count with nothing to count is 0, not a gap (e.g. no transfers waiting in an area).
     for kpi in registry().values():
         if kpi.unit == "count":
             cur.execute("insert into kpi_results (kpi, period, area, numerator, denominator, value) "
                         f"select * from ({zero_counts_sql(kpi)}) order by period, area nulls first")
+    if margins is not None:
+        margins(start)
     suppression.board_suppression(cur, registry(), since=start)
     if start is not None:  # the whole spine again, for this connection
         cur.execute("create or replace temp table kpi_months as select * from _kpi_spine order by period; "
@@ -630,7 +637,8 @@ def fingerprint() -> str:
     for k in registry().values():
         h.update(repr((k.name, k.sql, k.aggregate, k.unit, k.all_areas_only, k.suppressible,
                        k.denominator_shown)).encode())
-    for name in ("kpi_months", "first_month", "small_cell_trees", "referrals_by_month", "assessment_timeliness_by_type"):
+    for name in ("kpi_months", "first_month", "small_cell_trees", "hidden_ever_add", "referrals_by_month",
+                 "assessment_timeliness_by_type"):
         h.update((queries_dir() / "app" / f"{name}.sql").read_bytes())
     # csc.breakdowns imports this module: its file is read, not imported
     for path in (Path(__file__), Path(suppression.__file__), Path(privacy.__file__), Path(__file__).with_name("breakdowns.py")):
@@ -715,11 +723,15 @@ def results(
 
 def team_results(cur: duckdb.DuckDBPyConnection, kpi: str | None = None, period: str | None = None,
                  areas: list[str] | None = None, board: bool = False) -> pd.DataFrame:
-    """Stored KPI results by area office and team; with `board=True` as `results` gives them."""
+    """Stored KPI results by area office and team; with `board=True` as `results` gives them, but
+    for no KPI whose denominators the board sees as counts (`denominator_shown`): it has no team
+    figures at all (an office's count, public, would give a team's back from its rate)."""
     where, params = filters({
         "kpi": ("kpi = $kpi", kpi or None),
         "period": ("period = $period", period or None),
         "areas": ("list_contains($areas, area)", list(areas) if areas else None),
+        "counted": ("not list_contains($counted::varchar[], kpi)",
+                    [k.name for k in registry().values() if k.denominator_shown] if board else None),
     })
     if board:
         params["rates"] = rate_kpis()

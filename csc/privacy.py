@@ -78,11 +78,14 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
 # the shown children". `protect` hides cells until no margin (a parent and its children) has
 # exactly one unknown: whenever a parent is shown and exactly one child is hidden, the next-smallest
 # child is hidden too (or, with no other child, the parent); whenever a parent is hidden and every
-# child is shown, the smallest child is hidden. Repeated until nothing changes.
+# child is shown, the smallest child is hidden; and, where the board can add cells up (`additive`),
+# whenever the hidden cells under a shown parent (or the hidden cells under those) total from 1 to
+# 5, the next smallest shown one is hidden. Repeated until nothing changes.
 #
 # A multi-area selection is shown to the board only when it contains no hidden area, or it
 # contains every hidden area and the total is shown (`selection_hidden`): then its figure is the
-# total minus shown areas, or a sum of shown areas, and tells nothing new.
+# total minus shown areas, or a sum of shown areas, and tells nothing new (and, where it adds up,
+# its hidden areas together total 0 or more than 5).
 
 TOTAL = None
 
@@ -129,13 +132,44 @@ def size(kpi, numerator, denominator) -> float:
     return 0.0 if v is None or pd.isna(v) else float(v)
 
 
+def _number(v) -> float:
+    return 0.0 if v is None or pd.isna(v) else float(v)
+
+
+def additive(kpi):
+    """What of a cell the board can add up over a margin, as a function of (numerator,
+    denominator), or None: a count's count, and a rate's numerator and complement when the board
+    sees its denominator (`denominator_shown`). For these, the cells hidden under a shown parent
+    have a total the board can work out (the parent minus the children shown), and a total from 1
+    to 5 is a small number too. A rate's numerator is not known from its value alone, nor a
+    median's count of records, so for them there is no such total."""
+    if exempt(kpi):
+        return None
+    if kpi.aggregate == "sum":
+        return lambda n, d: (_number(n),)
+    if kpi.aggregate == "ratio" and getattr(kpi, "denominator_shown", False):
+        return lambda n, d: (_number(n), _number(d) - _number(n))
+    return None
+
+
+def _small_total(parts, cells: dict, keys) -> bool:
+    totals = [sum(t) for t in zip(*(parts(*cells[k]) for k in keys))]
+    return any(is_small(t) for t in totals)
+
+
 def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
     """The cells of one (KPI, month) to hide from the board.
 
     `cells`: key -> (numerator, denominator); `parent_of`: key -> its parent's key (the total has
     none); `before`: keys the board was denied in an earlier version of these figures, hidden
     again whatever their numbers now (`csc.suppression`: a value hidden once, then revised, would
-    otherwise come back by comparing the versions). Returns the set of hidden keys."""
+    otherwise come back by comparing the versions). Returns the set of hidden keys.
+
+    Beside the rule of one unknown per margin, where the board can add the cells up (`additive`:
+    counts, and rates whose denominator it sees), the hidden cells under a shown parent must not
+    total from 1 to 5 (Huntingdon 2 and Fenland 3 hidden together: "5 between them"), nor the hidden
+    cells below them (a hidden area's hidden teams, with its shown teams taken off): else the next
+    smallest shown cell of that level is hidden too."""
     if exempt(kpi):
         return set()
     hidden = {k for k, (n, d) in cells.items() if primary(kpi, n, d) or k in before}
@@ -145,15 +179,34 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
             children.setdefault(p, []).append(k)
     for p in children:
         children[p].sort(key=lambda k: (size(kpi, *cells[k]), str(k)))
+    parts = additive(kpi)
+
+    def next_smallest(kids):
+        shown = [k for k in kids if k not in hidden]
+        positive = [k for k in shown if size(kpi, *cells[k]) > 0]
+        return (positive or shown or [None])[0]
+
+    def small_group_below(p):
+        """A cell to hide so that no total of hidden cells under shown `p` is small, or None."""
+        level = [k for k in children[p] if k in hidden]
+        above = [p]
+        while level:
+            if _small_total(parts, cells, level):
+                return next_smallest([k for q in above for k in children.get(q, ())])
+            above = [k for k in level if children.get(k)]
+            deeper = [k for k in level if not children.get(k)] + [k for q in above for k in children[q] if k in hidden]
+            if sorted(map(str, deeper)) == sorted(map(str, level)):
+                return None
+            level = deeper
+        return None
+
     changed = True
     while changed:
         changed = False
         for p, kids in children.items():
             n_hidden = sum(k in hidden for k in kids)
             if (p in hidden and n_hidden == 0) or (p not in hidden and n_hidden == 1):
-                shown = [k for k in kids if k not in hidden]
-                positive = [k for k in shown if size(kpi, *cells[k]) > 0]
-                pick = (positive or shown or [None])[0]
+                pick = next_smallest(kids)
                 if pick is not None:
                     hidden.add(pick)
                 elif p not in hidden:
@@ -161,6 +214,11 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
                 else:
                     continue
                 changed = True
+            elif parts is not None and p not in hidden and n_hidden:
+                pick = small_group_below(p)
+                if pick is not None:
+                    hidden.add(pick)
+                    changed = True
     return hidden
 
 

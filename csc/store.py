@@ -739,8 +739,8 @@ class Store:
                 cur.execute(current_table_sql(sheet))
             annexa_tables.rebuild_inferred(cur)  # changes of worker inferred from Annex A, when no involvements are loaded
             since = None
-        start = kpis.materialise(cur, since=since)
-        breakdowns.record_board_margins(cur, since=start)  # the board's one-level tables: hidden once, hidden after
+        # the board's one-level tables (hidden once, hidden after), decided before the KPIs' own
+        start = kpis.materialise(cur, since=since, margins=lambda s: breakdowns.record_board_margins(cur, since=s))
         revisions.record(cur, import_id, event, at, since=start)
 
     # -- audit ---------------------------------------------------------------------------

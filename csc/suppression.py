@@ -29,6 +29,11 @@ import pyarrow as pa
 from csc import config, privacy
 from csc.schema import has_table
 
+# the board's one-level tables (`csc.breakdowns`), whose hidden cells are kept in `kpi_hidden_ever`
+# under these names; the referrals by area office are counts, the re-referral rate's denominators
+REFERRALS_MARGIN, TIMELINESS_MARGIN = "referrals_by_area", "assessment_timeliness_by_type"
+COUNT_TABLES = (REFERRALS_MARGIN,)  # what a KPI header's `denominator_shown` may name
+
 SCHEMA = """
 create table if not exists kpi_hidden_ever (
     kpi varchar not null,
@@ -56,14 +61,19 @@ def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict
     ).fetchall()
 
 
-def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None) -> dict[tuple, set]:
+def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None, registry: dict | None = None) -> dict[tuple, set]:
     """(KPI, month) -> the cells of it the board was denied in any earlier version (of the months
-    from `since` on), keyed as `hidden_rows` keys them."""
+    from `since` on), keyed as `hidden_rows` keys them; and, for a rate whose denominators the
+    board sees as the counts of a one-level table (`denominator_shown`), the cells whose count it
+    is denied there (a rate shown beside a hidden count of at most 16 gives the count back: 46.2%
+    is only 6 of 13). That table's decision is made first (`csc.kpis.materialise(margins=...)`)."""
     out: dict[tuple, set] = {}
+    counted = {k.denominator_shown: name for name, k in (registry or {}).items()
+               if getattr(k, "denominator_shown", "")}
     for kpi, period, area, team in cur.execute(
             "select kpi, period, area, team from kpi_hidden_ever where $since is null or period >= $since",
             {"since": since}).fetchall():
-        out.setdefault((kpi, period), set()).add((area, None) if team is None else ("team", area, team))
+        out.setdefault((counted.get(kpi, kpi), period), set()).add((area, None) if team is None else ("team", area, team))
     return out
 
 
@@ -88,6 +98,12 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple],
         kpi = registry.get(name)
         if kpi is None or privacy.exempt(kpi):
             continue
+        if getattr(kpi, "denominator_shown", ""):
+            # no team figure at all: a team's rate beside its office's count (which the board sees)
+            # gives the team's numbers back when the count is small enough (46.2% of at most 16);
+            # the areas are decided as a tree of their own
+            hidden_t.extend(r[0] for r in teams)
+            teams = []
         cells, parent_of, index = {}, {}, {}
         for rid, _k, _p, area, num, den in areas:
             k = (area, None)
@@ -115,7 +131,7 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
     cur.execute(SCHEMA)
     hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis, since),
                                      _rows(cur, "kpi_team_results", True, kpis, since),
-                                     _hidden_before(cur, since))
+                                     _hidden_before(cur, since, kpis))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
             cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))

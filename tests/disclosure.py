@@ -81,3 +81,38 @@ def exact_fractions(kpi, rows, most: int = 1000) -> list:
         if abs(float(f) - float(v) / scale) < 1e-12 and (10 * scale) % f.denominator:
             out.append((r, f))
     return out
+
+
+def small_totals(leaves: list, visible: list[frozenset], value: dict, limit: int = 14) -> list[frozenset]:
+    """The sets of leaves not seen one by one whose total the board can work out (their sum lies
+    in the span of the visible sums, e.g. "all areas minus the offices shown") and which is from 1
+    to 5 (two hidden offices of 2 and 3: "5 between them"), but for the sets that are a visible
+    cell's own. `value`: leaf -> its count. Every subset is tried, so at most `limit` leaves unseen."""
+    import itertools
+
+    seen_one = {next(iter(s)) for s in visible if len(s) == 1}
+    unseen = [leaf for leaf in leaves if leaf not in seen_one]
+    if len(unseen) > limit:
+        raise ValueError(f"{len(unseen)} leaves unseen: too many to try every subset")
+    index = {leaf: i for i, leaf in enumerate(leaves)}
+    rows = [[1.0 if leaf in s else 0.0 for leaf in leaves] for s in set(visible) if s]
+    base = np.array(rows) if rows else np.zeros((0, len(leaves)))
+    # what no visible sum can tell apart: the null space of the visible sums
+    _, sv, vt = np.linalg.svd(base) if len(rows) else (None, np.array([]), np.eye(len(leaves)))
+    rank = int((sv > 1e-9).sum())
+    null = vt[rank:]  # each row orthogonal to every visible sum
+    shown = set(visible)
+    out = []
+    for n in range(1, len(unseen) + 1):
+        for subset in itertools.combinations(unseen, n):
+            s = frozenset(subset)
+            if s in shown:
+                continue
+            v = np.zeros(len(leaves))
+            for leaf in s:
+                v[index[leaf]] = 1.0
+            if null.size and np.abs(null @ v).max() > 1e-9:
+                continue  # not a sum the board can work out
+            if 1 <= round(sum(value[leaf] for leaf in s), 6) <= 5:
+                out.append(s)
+    return out

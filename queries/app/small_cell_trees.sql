@@ -1,10 +1,11 @@
--- The (KPI, month) trees of cells with a cell hidden on its own (`csc.privacy.primary`: a number
--- above 0 and at most $high, once rounded to $digits decimals (n, d), where it counts people), in
--- `kpi_results` or `kpi_team_results`: a ratio's
--- numerator or denominator ($ratio: those KPIs), a ratio's denominator minus its numerator where
--- the board sees the denominator as a count of its own ($complement: `denominator_shown`), a sum's
--- numerator ($sum), a median's denominator ($median), and the trees with a cell the board was denied in an earlier version (`kpi_hidden_ever`:
--- hidden again). Only these trees are read for complementary suppression (`csc.suppression._rows`).
+-- The (KPI, month) trees of cells to decide on for the board (`csc.suppression._rows`): those with
+-- a cell hidden on its own (`csc.privacy.primary`: a number above 0 and at most $high, once rounded
+-- to $digits decimals (n, d), where it counts people), in `kpi_results` or `kpi_team_results`: a
+-- ratio's numerator or denominator ($ratio: those KPIs), a sum's numerator ($sum), a median's
+-- denominator ($median); every tree of a ratio whose denominators the board sees as counts
+-- ($complement: `denominator_shown`: its teams are hidden, its complement may be small, and its
+-- cells whose count is hidden are hidden); and the trees with a cell the board was denied in an
+-- earlier version (`kpi_hidden_ever`: hidden again). A tree with none of these hides nothing.
 -- $since: only the months from it on (the months an import recomputed; null: every month).
 with
 
@@ -20,7 +21,7 @@ final as (
     select distinct kpi, period
     from cells
     where (list_contains($ratio::varchar[], kpi) and (n > 0 and n <= $high or d > 0 and d <= $high))
-       or (list_contains($complement::varchar[], kpi) and d - n > 0 and d - n <= $high)
+       or list_contains($complement::varchar[], kpi)
        or (list_contains($sum::varchar[], kpi) and n > 0 and n <= $high)
        or (list_contains($median::varchar[], kpi) and d > 0 and d <= $high)
     union

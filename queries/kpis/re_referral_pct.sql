@@ -8,7 +8,7 @@
 -- short_title: Re-referrals within 12 months
 -- denominator: cases
 -- suppress: yes
--- denominator_shown: yes
+-- denominator_shown: referrals_by_area
 -- page: practice
 -- section: Referrals
 -- order: 1

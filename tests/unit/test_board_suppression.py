@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from csc import privacy
-from tests.disclosure import recovered
+from tests.disclosure import recovered, small_totals
 
 RATE = SimpleNamespace(unit="pct", aggregate="ratio")
 COUNT = SimpleNamespace(unit="count", aggregate="sum")
@@ -74,6 +74,32 @@ def test_a_median_is_protected_on_its_count_and_timeliness_never():
     assert privacy.protect_cells(MEDIAN, cells, parent_of) == {("A", None), ("B", None)}
     cells, parent_of = areas_margin((3, None))
     assert privacy.protect_cells(TIMELINESS, cells, parent_of) == set()
+
+
+def test_hidden_counts_that_total_from_1_to_5_hide_one_more():
+    # transfers waiting: all areas 26 = Huntingdon 2 + Fenland 3 + Cambridge 9 + City 12. Huntingdon and
+    # Fenland are hidden on their own, and each is the other's partner, but 26 - 9 - 12 = 5 between
+    # them is itself a count from 1 to 5: Cambridge (9) is hidden too (14 between the three)
+    cells, parent_of = areas_margin((26, None), Huntingdon=(2, None), Fenland=(3, None), Cambridge=(9, None),
+                                    City=(12, None))
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {("Huntingdon", None), ("Fenland", None),
+                                                              ("Cambridge", None)}
+    # a rate's numerators are not known from what the board sees: two small cells are enough
+    cells, parent_of = areas_margin((26, 60), Huntingdon=(2, 10), Fenland=(3, 10), Cambridge=(9, 20), City=(12, 20))
+    assert privacy.protect_cells(RATE, cells, parent_of) == {("Huntingdon", None), ("Fenland", None)}
+
+
+def test_hidden_teams_under_hidden_areas_that_total_from_1_to_5_hide_one_more():
+    # all areas 50 = A 4 + B 20 + C 26. A (4) is hidden, and B with it (24 between them); A's one team
+    # a1 (4) with A; in B, b1 (1) is hidden on its own and B is hidden already. The board sees 50, C 26
+    # and b2 19: 50 - 26 - 19 = 5 = a1 + b1, two teams' count from 1 to 5, so b2 is hidden too.
+    cells = {T: (50, None), ("A", None): (4, None), ("B", None): (20, None), ("C", None): (26, None),
+             ("team", "A", "a1"): (4, None), ("team", "B", "b1"): (1, None), ("team", "B", "b2"): (19, None),
+             ("team", "C", "c1"): (26, None)}
+    parent_of = {("A", None): T, ("B", None): T, ("C", None): T, ("team", "A", "a1"): ("A", None),
+                 ("team", "B", "b1"): ("B", None), ("team", "B", "b2"): ("B", None), ("team", "C", "c1"): ("C", None)}
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {
+        ("A", None), ("B", None), ("team", "A", "a1"), ("team", "B", "b1"), ("team", "B", "b2")}
 
 
 def test_a_small_complement_is_hidden_where_the_board_sees_the_denominator():
@@ -178,6 +204,43 @@ def test_the_attack_finds_what_primary_suppression_alone_leaves():
 
     leaks = sum(len(_attack(RATE, *_council(seed), primary_only)[1]) for seed in range(60))
     assert leaks > 20
+
+
+def _count_attack(seed: int, protect):
+    """A generated month of a count (transfers waiting): 5 area offices of 1 to 3 teams, each team
+    0 to 9; the sets of teams the board cannot see one by one whose total it works out to be from
+    1 to 5, with every selection of offices it may see."""
+    rnd = random.Random(seed)
+    teams = {f"A{i}": [f"A{i}t{j}" for j in range(rnd.choice((1, 2, 3)))] for i in range(5)}
+    leaf = {(a, t): rnd.choice((0, 1, 2, 3, 4, 6, 9, 14)) for a, ts in teams.items() for t in ts}
+    cells, parent_of = {T: (sum(leaf.values()), None)}, {}
+    for a, ts in teams.items():
+        cells[(a, None)] = (sum(leaf[(a, t)] for t in ts), None)
+        parent_of[(a, None)] = T
+        for t in ts:
+            cells[("team", a, t)], parent_of[("team", a, t)] = (leaf[(a, t)], None), (a, None)
+    hidden = protect(COUNT, cells, parent_of)
+
+    def leaves_of(key):
+        if key == T:
+            return frozenset(leaf)
+        return frozenset([key[1:]]) if key[0] == "team" else frozenset(k for k in leaf if k[0] == key[0])
+
+    visible = [leaves_of(k) for k in cells if k not in hidden]
+    hidden_areas = {k[0] for k in hidden if k != T and k[0] != "team"}
+    for n in range(2, len(teams) + 1):
+        for sel in itertools.combinations(teams, n):
+            if not privacy.selection_hidden(hidden_areas, T in hidden, sel):
+                visible.append(frozenset().union(*(leaves_of((a, None)) for a in sel)))
+    return small_totals(list(leaf), visible, leaf)
+
+
+def test_no_total_of_hidden_counts_from_1_to_5_in_a_generated_council(monkeypatch):
+    leaks = [(seed, sorted(s)) for seed in range(40) for s in _count_attack(seed, privacy.protect_cells)]
+    assert leaks == []
+    # the attack finds them where only one unknown per margin is kept (the rule before 2026-12-04)
+    monkeypatch.setattr(privacy, "additive", lambda kpi: None)
+    assert sum(len(_count_attack(seed, privacy.protect_cells)) for seed in range(40)) > 5
 
 
 def test_referrals_by_area_hide_a_partner_for_a_small_office():

@@ -247,6 +247,79 @@ def test_a_re_referral_rate_beside_its_referral_count_hides_a_small_complement(s
     assert [(r["period"], r["area"], c) for r, c in found] == [("2012-07", "North", 2)]
 
 
+def _july(load, offices):
+    """`offices`: (area office, team, referrals in July 2012, how many of them re-referrals): each
+    re-referred child was referred in March 2012 too, in the same office and team."""
+    rows, k = [REFERRAL + ["team"]], 0
+    for area, team, n, again in offices:
+        for i in range(n):
+            k += 1
+            if i < again:
+                rows.append([f"M{k}", f"C{k}", day("2012-03-05"), area, team])
+            rows.append([f"J{k}", f"C{k}", day("2012-07-10"), area, team])
+    load({"Referrals": rows}, period="2012-07", imported_at=dt.datetime(2012, 8, 6, 9, 0))
+
+
+def _board_july(cur):
+    """What the board sees of July: re-referral rates and referral counts by office (None: hidden),
+    and whether it gets any team's rate, or the stored decision shows one."""
+    everyone = breakdowns.ALL_AREAS
+    rates = kpis.results(cur, kpi="re_referral_pct", period="2012-07", board=True).fillna({"area": everyone})
+    counts = breakdowns.referrals_by_month(cur, "2012-07", "2012-07", suppress=True)
+    teams = kpis.team_results(cur, kpi="re_referral_pct", period="2012-07", board=True)
+    return ({r.area: None if r.suppressed else r.value for r in rates.itertuples()},
+            {r.area: None if r.suppressed else r.value for r in counts.itertuples()},
+            not teams.empty or cur.execute("select count(*) from kpi_team_results where kpi = 're_referral_pct' "
+                                           "and period = '2012-07' and not hidden").fetchall()[0][0] > 0)
+
+
+def _hidden_group(rates, counts):
+    """What the board can work out of the hidden offices together: (re-referrals, not), from all
+    areas' rate and count less the offices shown (a rate times its count is its numerator)."""
+    everyone = breakdowns.ALL_AREAS
+    shown = [a for a in rates if a != everyone and rates[a] is not None]
+    num = round(rates[everyone] * counts[everyone] / 100) - sum(round(rates[a] * counts[a] / 100) for a in shown)
+    den = counts[everyone] - sum(counts[a] for a in shown)
+    return num, den - num
+
+
+@pytest.mark.parametrize("offices, hidden, group", [
+    # a review's four councils (2026-12-04), each worked by hand:
+    # A: North 1 of 3 (its count 3 hidden, and South's 13 with it), East 17 of 20 (3 not re-referred).
+    #    The rates of the offices whose count is hidden are hidden: else South's 46.2% with North +
+    #    South = 16 referrals could only be 6 of 13, and North 3. East is hidden for its complement.
+    ([("North", "N1", 3, 1), ("South", "S1", 13, 6), ("East", "E1", 20, 17)], {"North", "South", "East"}, None),
+    # A, where the rates alone would show South: North 1 of 3 and East 5 of 40 are hidden on their own
+    #    (6 of 43 together), but North's count 3 hides South's 13 with it in the counts: South's rate too
+    ([("North", "N1", 3, 1), ("South", "S1", 13, 6), ("East", "E1", 40, 5)], {"North", "South", "East"}, None),
+    # B: South 6 of 8 (2 not) is hidden with the next smallest count, North (16, of two teams: 1 of 3
+    #    and 6 of 13); no team rate is shown (46.2% of at most North's 16 could only be 6 of 13)
+    ([("North", "A", 3, 1), ("North", "B", 13, 6), ("South", "S1", 8, 6), ("East", "E1", 20, 10)],
+     {"North", "South"}, (13, 11)),
+    # C: East 19 of 20 (1 not) with North 8 of 8 would give the pair 27 of 28: 1 not re-referred
+    #    between them; South (12) is hidden too: 33 of 40, 7 not
+    ([("North", "N1", 8, 8), ("South", "S1", 12, 6), ("East", "E1", 20, 19), ("West", "W1", 30, 15)],
+     {"North", "South", "East"}, (33, 7)),
+    # D: North 6 of 8 (2 not) and South 11 of 12 (1 not) are both small, but together 17 of 20 (3
+    #    not): East (20) is hidden too
+    ([("North", "N1", 8, 6), ("South", "S1", 12, 11), ("East", "E1", 20, 10)], {"North", "South", "East"}, None),
+])
+def test_no_count_from_1_to_5_comes_from_re_referral_rates_and_referral_counts(store, load, offices, hidden, group):
+    _july(load, offices)
+    rates, counts, teams_shown = _board_july(store.cursor())
+    assert {a for a, v in rates.items() if v is None} == hidden
+    assert rates[breakdowns.ALL_AREAS] is not None and not teams_shown
+    # every rate shown has its count shown, so neither its re-referrals nor the rest are from 1 to 5
+    for area, rate in rates.items():
+        if rate is not None:
+            n = round(rate * counts[area] / 100)
+            assert not (1 <= n <= 5 or 1 <= counts[area] - n <= 5), area
+    if group is not None:  # the hidden offices together: neither total from 1 to 5
+        assert _hidden_group(rates, counts) == group
+    else:  # every office hidden: all areas' own figures only
+        assert len(hidden) == len(offices) - (1 if offices[0][0] == offices[1][0] else 0)
+
+
 def test_no_referrals_gives_an_empty_frame(store):
     assert breakdowns.referrals_by_month(store.cursor(), "2011-05", "2011-07").empty
 

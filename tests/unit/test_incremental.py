@@ -37,8 +37,8 @@ def starts(monkeypatch):
     seen = Starts()
     real = kpis.materialise
 
-    def spy(cur, since=None):
-        start = real(cur, since=since)
+    def spy(cur, since=None, **kwargs):
+        start = real(cur, since=since, **kwargs)
         if since is not None:
             seen.append((min(since.values()), start))
             seen.kpis = since

@@ -213,12 +213,17 @@ def test_a_records_sheet_that_the_contract_does_not_have_is_refused(tmp_path, ke
 def test_a_shown_denominator_is_declared_only_for_a_suppressed_ratio(tmp_path, aggregate, suppress, refused):
     path = tmp_path / "x_pct.sql"
     path.write_text("-- kpi: x_pct\n-- title: X\n-- action: A1\n-- unit: pct\n-- direction: higher\n"
-                    f"-- aggregate: {aggregate}\n-- suppress: {suppress}\n-- denominator_shown: yes\nselect 1")
+                    f"-- aggregate: {aggregate}\n-- suppress: {suppress}\n-- denominator_shown: referrals_by_area\n"
+                    "select 1")
     if refused:
         with pytest.raises(ValueError, match="denominator_shown is for a ratio"):
             kpis.parse_kpi(path)
     else:
-        assert kpis.parse_kpi(path).denominator_shown
+        assert kpis.parse_kpi(path).denominator_shown == "referrals_by_area"
+    # it names a table of counts the board sees: the timeliness by type is of rates
+    path.write_text(path.read_text().replace("referrals_by_area", "assessment_timeliness_by_type"))
+    with pytest.raises(ValueError, match="denominator_shown must be one of"):
+        kpis.parse_kpi(path)
 
 
 def test_only_the_re_referral_rate_has_its_denominator_shown_to_the_board():

@@ -187,6 +187,7 @@ def test_results_made_by_other_code_are_made_again_on_opening_and_only_then(tmp_
 
 
 @pytest.mark.parametrize("changed", ["queries/app/referrals_by_month.sql", "queries/app/assessment_timeliness_by_type.sql",
+                                     "queries/app/hidden_ever_add.sql",
                                      "queries/app/small_cell_trees.sql", "queries/kpis/re_referral_pct.sql"])
 def test_the_code_behind_the_boards_hidden_cells_is_part_of_what_made_the_results(tmp_path, monkeypatch, changed):
     # the board's one-level tables (referrals by area office, timeliness by type) record their hidden
