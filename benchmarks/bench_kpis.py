@@ -127,9 +127,9 @@ def monthly_import(db: Path, tables: dict[str, pa.Table], full: bool) -> tuple[f
         rebuild(cur, change, None if full else sheets)
         took.append(time.perf_counter() - t0)
 
-    def spy(cur, since=None):
+    def spy(cur, since=None, **kwargs):
         # (as a call without `since`, the same script measures code from before csc.incremental)
-        start = materialise(cur) if since is None else materialise(cur, since=since)
+        start = materialise(cur, **kwargs) if since is None else materialise(cur, since=since, **kwargs)
         first.append(start)
         return start
 

@@ -409,7 +409,8 @@ REFERRALS_MARGIN, TIMELINESS_MARGIN = suppression.REFERRALS_MARGIN, suppression.
 
 
 def record_board_margins(cur: duckdb.DuckDBPyConnection, since: str | None = None) -> None:
-    """Once per recompute (`Store._rebuild`, after the KPIs' own decision): the cells of referrals
+    """Once per recompute (`kpis.materialise(margins=...)`, just before the KPIs' own decision, which
+    hides a re-referral rate where its count is hidden): the cells of referrals
     by area office and of assessment timeliness by type the board is denied (of the months from
     `since` on), added to those it was ever denied, so that a later version hides them again
     whatever its numbers (docs/decisions.md, "Once hidden, hidden in every later version")."""

@@ -217,7 +217,7 @@ class Kpi:
     suppressible: bool = True  # small numbers hidden from the board (False: counts no people)
     # the one-level table whose counts, shown to the board, are its denominators (re-referrals:
     # `referrals_by_area`), or "": then its complement is a count of people too, hidden when small
-    # (`csc.privacy.primary`), its cells whose count is hidden are hidden, and its teams are
+    # (`csc.privacy.primary`), its cells whose count is hidden are hidden, and it has no team figure
     denominator_shown: str = ""
     page: str = ""  # a topic page that shows it in a section (`PAGES`), or none
     section: str = ""  # that page's section
