@@ -32,7 +32,8 @@ rng = (months[max(0, len(months) - 24)], months[-1])
 if len(months) >= 2:
     rng = st.select_slider("Months", options=months, value=rng, key="region_months")
 kpi = registry[name]
-data = region.series(df, kpi, chosen, rng[0], rng[1], suppress=v.is_board)
+data = region.series(df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
+                     denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None)
 source = f"pooled KPI results of {len(chosen)} councils"
 
 fig = region.trend_figure(kpi, data, source)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import breakdowns, charts, kpis, privacy, spc
+from csc import breakdowns, charts, config, kpis, privacy, spc
 
 COLUMNS = ["council", "kpi", "period", "area", "numerator", "denominator", "value"]
 
@@ -47,9 +47,12 @@ def periods(df: pd.DataFrame) -> list[str]:
 
 
 def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, period_from: str | None = None,
-           period_to: str | None = None, suppress: bool = False) -> pd.DataFrame:
+           period_to: str | None = None, suppress: bool = False, denied: dict | None = None) -> pd.DataFrame:
     """One KPI's monthly figures for each council: council, period, numerator, denominator, value
-    (and `suppressed` for the board, which gets no numerator or denominator for a rate)."""
+    (and `suppressed` for the board, which gets no numerator or denominator for a rate).
+    `denied`: council -> the months of this KPI whose all-areas figure its own dashboard denies the
+    board (`own_denied`), hidden here too: a figure hidden there for more than its numbers (as a
+    partner, or hidden once and since revised) would otherwise show here."""
     out = df[df["kpi"] == kpi.name]
     if chosen:
         out = out[out["council"].isin(chosen)]
@@ -58,7 +61,21 @@ def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, per
     if period_to:
         out = out[out["period"] <= period_to]
     out = out.drop(columns=["kpi", "area"]).reset_index(drop=True)
-    return privacy.rates_only(kpi, privacy.suppress_kpi(out, kpi)) if suppress else out
+    if not suppress:
+        return out
+    out = privacy.suppress_kpi(out, kpi)
+    for council, months in (denied or {}).items():
+        hide = (out["council"] == council) & out["period"].isin(list(months))
+        out.loc[hide, "suppressed"] = True
+        out.loc[hide, [c for c in ("value", "numerator", "denominator") if c in out]] = float("nan")
+    return privacy.rates_only(kpi, out)
+
+
+def own_denied(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi) -> dict[str, set]:
+    """This council's (`config.council`) months of `kpi` whose all-areas figure the board is denied
+    in the stored decision (`csc.suppression`), for `series(denied=...)`."""
+    rows = kpis.results(cur, kpi=kpi.name, board=True)
+    return {config.council(): set(rows.loc[rows["area"].isna() & rows["suppressed"].astype(bool), "period"])}
 
 
 def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str):

@@ -100,3 +100,27 @@ def test_a_measure_that_is_no_share_of_cases_has_no_funnel(council_db, with_regi
     at = region_page(council_db, kpi="transfer_median_days")
     assert sorted(lines(at)) == ["aaa", "bbb"]
     assert "No funnel plot" in texts(at) and not funnel_points(at)
+
+
+def test_the_boards_own_council_is_hidden_where_its_own_dashboard_hides_it(council_db, with_region, tmp_path,
+                                                                          monkeypatch):
+    # A review: the pooled results carry no decision, so a figure this council's dashboard denies the
+    # board for more than its numbers (a partner, or hidden once and since revised) showed here. May
+    # 2011's 7 of 10 (70%) stands in for one: stored as hidden, it is hidden for aaa (this council),
+    # not for bbb (whose figures are its own business; 70 of 100 there).
+    import shutil
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
+                "and area is null")
+    con.close()
+    monkeypatch.setenv("CSC_COUNCIL", "aaa")
+    trend = lines(region_page(db, role="board"))
+    shown = [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]]
+    assert shown == [None, None, None, None]
+    assert [round(v, 1) for v in trend["bbb"][-4:]] == [100.0, 70.0, 50.0, 75.0]
+    monkeypatch.setenv("CSC_COUNCIL", "ccc")  # another council's dashboard: its own decision, not aaa's
+    trend = lines(region_page(db, role="board"))
+    assert [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]] == [None, 70.0, None, None]
