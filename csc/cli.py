@@ -511,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=("director", "board", "analyst"), default="director",
                    help="board: what a board member sees (hidden figures null, with \"suppressed\")")
     p.add_argument("--by", choices=("area", "team"), default="area",
-                   help="team: one row per area office and team")
+                   help="team: one row per area office and team (for the board, none of the re-referral rate, "
+                        "whose office counts it sees)")
     _user_arg(p)
     _db_arg(p)
     p.set_defaults(func=cmd_kpis)
