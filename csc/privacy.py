@@ -7,6 +7,8 @@ cached, charted, hovered or downloaded."""
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 
 SUPPRESSED = "c"
@@ -80,7 +82,8 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
 # child is hidden too (or, with no other child, the parent); whenever a parent is hidden and every
 # child is shown, the smallest child is hidden; and, where the board can add cells up (`additive`),
 # whenever the hidden cells under a shown parent (or the hidden cells under those) total from 1 to
-# 5, the next smallest shown one is hidden. Repeated until nothing changes.
+# 5, or the rule itself would fix one of them to one who knows it (`_pinned`), the next smallest
+# shown one is hidden, with every shown one of its size. Repeated until nothing changes.
 #
 # A multi-area selection is shown to the board only when it contains no hidden area, or it
 # contains every hidden area and the total is shown (`selection_hidden`): then its figure is the
@@ -157,6 +160,68 @@ def _small_total(parts, cells: dict, keys) -> bool:
     return any(is_small(t) for t in totals)
 
 
+_MAX_AUDITED = 8  # hidden cells in one margin the partner audit looks at (3 ** 7 ways for the others)
+
+
+def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tuple[int, int, bool]]:
+    """What an attacker who knows the rule allows a hidden cell's count (a count's, or a rate's
+    numerator) to be, as (low, high, hidden on its own) ranges: small on its own, or a partner (the
+    next smallest shown cell when it was chosen, and every shown cell its size with it: smaller
+    than any shown sibling), or anything if it was hidden in an earlier version."""
+    n, d = cell
+    if kpi.aggregate == "sum":
+        low, high = 0, total
+        primary_ranges = [(LOW, HIGH)]
+    else:  # a rate whose denominator the board sees: its numerator, from 0 to the denominator
+        low, high = 0, int(round(_number(d)))
+        primary_ranges = ([(low, high)] if is_small(d) else [(LOW, HIGH), (high - HIGH, high - LOW)])
+    out = [(max(a, low), min(b, high), True) for a, b in primary_ranges if max(a, low) <= min(b, high)]
+    if before:
+        out.append((low, high, False))
+        return out
+    # a partner is smaller than every shown sibling (one the same size would have been hidden with it)
+    bound = min((size_s for _s, size_s in shown), default=None)
+    bound = None if bound is None else bound - 1
+    size_h = _number(n) if kpi.aggregate == "sum" else _number(d)
+    if kpi.aggregate == "sum":
+        top = high if bound is None else min(high, int(bound))
+        if top >= 1:
+            out.append((1, top, False))  # a partner with something in it (shown siblings had)
+    elif bound is None or size_h <= bound:  # a rate's size, its denominator, is public
+        out.append((low, high, False))
+    return out
+
+
+def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts) -> bool:
+    """Whether an attacker who knows the partner rule can work out one hidden child of a shown
+    parent exactly (a review: transfers waiting 29 = Alpha 7 + Charlie 7 + Delta 5 + Echo 10, Alpha
+    and Delta hidden: Delta, were it the partner, would be at most 6 (Charlie wins a tie at 7), so
+    Delta is the small one and Alpha the partner at 7 at most: 12 = 7 + 5, both exact)."""
+    group = [k for k in kids if k in hidden]
+    if len(group) < 2 or len(group) > _MAX_AUDITED:
+        return False
+    total = int(round(sum(parts(*cells[k])[0] for k in group)))
+    shown = [(k, size(kpi, *cells[k])) for k in kids if k not in hidden and size(kpi, *cells[k]) > 0]
+    options = {k: _options(kpi, cells[k], shown, k, k in before, total) for k in group}
+    for h in group:
+        rest = [options[k] for k in group if k != h]
+        values: set = set()
+        for low, high, own in options[h]:
+            for combo in itertools.product(*rest):
+                if not (own or any(o for _, _, o in combo)):
+                    continue  # some hidden cell is hidden on its own
+                lo = max(low, total - sum(b for _, b, _ in combo))
+                hi = min(high, total - sum(a for a, _, _ in combo))
+                values.update(range(lo, hi + 1) if hi - lo < 2 else (lo, lo + 1))
+                if len(values) > 1:
+                    break
+            if len(values) > 1:
+                break
+        if len(values) == 1:
+            return True
+    return False
+
+
 def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
     """The cells of one (KPI, month) to hide from the board.
 
@@ -181,18 +246,25 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
         children[p].sort(key=lambda k: (size(kpi, *cells[k]), str(k)))
     parts = additive(kpi)
 
-    def next_smallest(kids):
+    def next_smallest(kids) -> list:
+        """The next smallest shown cell (one with something in it, if any), and for a figure the
+        board can add up every shown cell of the same size with it: a tie broken by name would let
+        one who knows the rule tell the partner from the small cell (`_pinned`)."""
         shown = [k for k in kids if k not in hidden]
         positive = [k for k in shown if size(kpi, *cells[k]) > 0]
-        return (positive or shown or [None])[0]
+        first = (positive or shown)[:1]
+        if not first or parts is None:
+            return first
+        least = size(kpi, *cells[first[0]])
+        return [k for k in (positive or shown) if size(kpi, *cells[k]) == least]
 
     def small_group_below(p):
-        """A cell to hide so that no total of hidden cells under shown `p` is small, or None."""
+        """The cells to hide so that no total of hidden cells under shown `p` is small, or None."""
         level = [k for k in children[p] if k in hidden]
         above = [p]
         while level:
             if _small_total(parts, cells, level):
-                return next_smallest([k for q in above for k in children.get(q, ())])
+                return next_smallest([k for q in above for k in children.get(q, ())]) or None
             above = [k for k in level if children.get(k)]
             deeper = [k for k in level if not children.get(k)] + [k for q in above for k in children[q] if k in hidden]
             if sorted(map(str, deeper)) == sorted(map(str, level)):
@@ -207,8 +279,8 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
             n_hidden = sum(k in hidden for k in kids)
             if (p in hidden and n_hidden == 0) or (p not in hidden and n_hidden == 1):
                 pick = next_smallest(kids)
-                if pick is not None:
-                    hidden.add(pick)
+                if pick:
+                    hidden.update(pick)
                 elif p not in hidden:
                     hidden.add(p)
                 else:
@@ -216,8 +288,10 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
                 changed = True
             elif parts is not None and p not in hidden and n_hidden:
                 pick = small_group_below(p)
-                if pick is not None:
-                    hidden.add(pick)
+                if pick is None and _pinned(kpi, cells, kids, hidden, before, parts):
+                    pick = next_smallest(kids)
+                if pick:
+                    hidden.update(pick)
                     changed = True
     return hidden
 

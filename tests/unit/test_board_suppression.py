@@ -102,6 +102,34 @@ def test_hidden_teams_under_hidden_areas_that_total_from_1_to_5_hide_one_more():
         ("A", None), ("B", None), ("team", "A", "a1"), ("team", "B", "b1"), ("team", "B", "b2")}
 
 
+def test_the_partner_rule_is_no_clue_to_a_hidden_count():
+    # A second review: transfers waiting, all areas 29 = Alpha 7 + Charlie 7 + Delta 5 + Echo 10. Delta
+    # (5) is hidden with the next smallest, Alpha (7: it wins the tie with Charlie by name). The board
+    # sees 29, Charlie 7, Echo 10: Alpha + Delta = 12. Knowing the rule, Delta as the partner would be
+    # at most 6 (at 7 Charlie wins the tie), so Alpha would be the small one, at least 6: no. So Delta
+    # is the small one and Alpha the partner, at most 7: 7 + 5, both exact. Charlie (7) is hidden too:
+    # Alpha + Charlie + Delta = 19, each at most Echo's 10, and no cell is fixed.
+    cells, parent_of = areas_margin((29, None), Alpha=(7, None), Charlie=(7, None), Delta=(5, None),
+                                    Echo=(10, None))
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {("Alpha", None), ("Charlie", None), ("Delta", None)}
+    # the issue example is no such case: Huntingdon 5 with Cambridge 9 (14), Fenland 12 shown; Huntingdon
+    # may be 2 to 5 (Cambridge the partner) or 9 to 11 (Huntingdon the partner, Cambridge small)
+    cells, parent_of = areas_margin((26, None), Cambridge=(9, None), Fenland=(12, None), Integrated=(0, None),
+                                    Huntingdon=(5, None))
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {("Huntingdon", None), ("Cambridge", None)}
+
+
+def test_the_partner_rule_is_no_clue_to_a_hidden_rate_whose_denominators_are_seen():
+    # The same review: re-referrals, all referral counts shown. Xav 25 of 30 (5 not re-referred: small),
+    # Yew 0 of 8, Zed 6 of 12, Wye 10 of 20; all areas 41 of 70. Xav is hidden with the next smallest
+    # count, Yew (8): 25 re-referrals between them. Xav's 30 is more than Zed's 12, so Xav cannot be the
+    # partner: it is the small one, 1 to 5 re-referrals (Yew would need 20 or more of 8: no) or 25 to 29;
+    # with Yew 0 to 8, Xav is 25 exactly, 5 not. Zed (12) is hidden too: Xav is then 25 to 29.
+    shown = SimpleNamespace(unit="pct", aggregate="ratio", denominator_shown="referrals_by_area")
+    cells, parent_of = areas_margin((41, 70), Xav=(25, 30), Yew=(0, 8), Zed=(6, 12), Wye=(10, 20))
+    assert privacy.protect_cells(shown, cells, parent_of) == {("Xav", None), ("Yew", None), ("Zed", None)}
+
+
 def test_a_small_complement_is_hidden_where_the_board_sees_the_denominator():
     # re-referrals, July: North 6 of 8 (75%), South 6 of 12, East 10 of 20, all areas 22 of 40. The
     # board sees the referral counts (8, 12, 20, 40) beside the rates, so 75% of 8 tells that 6 were
@@ -241,6 +269,54 @@ def test_no_total_of_hidden_counts_from_1_to_5_in_a_generated_council(monkeypatc
     # the attack finds them where only one unknown per margin is kept (the rule before 2026-12-04)
     monkeypatch.setattr(privacy, "additive", lambda kpi: None)
     assert sum(len(_count_attack(seed, privacy.protect_cells)) for seed in range(40)) > 5
+
+
+def _rule_aware_leaks(seed: int) -> list:
+    """A month of a count over 5 area offices (no teams), attacked by one who knows the rule: every
+    way of filling the hidden offices that adds up to what is seen and makes the rule hide exactly
+    the same offices; an office with one value in all of them is given back."""
+    rnd = random.Random(seed)
+    names = ["A", "B", "C", "D", "E"]
+    values = {a: rnd.choice((0, 1, 2, 3, 4, 5, 6, 7, 7, 9, 14)) for a in names}
+
+    def decide(vals):
+        cells, parent_of = areas_margin((sum(vals.values()), None), **{a: (v, None) for a, v in vals.items()})
+        return privacy.protect_cells(COUNT, cells, parent_of)
+
+    hidden = decide(values)
+    if T in hidden or not hidden:
+        return []
+    secret = [k[0] for k in hidden]
+    total = sum(values[a] for a in secret)
+    seen: dict = {a: set() for a in secret}
+    for fill in itertools.product(range(total + 1), repeat=len(secret) - 1):
+        last = total - sum(fill)
+        if last < 0:
+            continue
+        trial = {**values, **dict(zip(secret, (*fill, last)))}
+        if decide(trial) == hidden:
+            for a in secret:
+                seen[a].add(trial[a])
+    return [(seed, a, values[a]) for a, vs in seen.items() if len(vs) == 1]
+
+
+def test_no_hidden_count_comes_back_to_one_who_knows_the_rule(monkeypatch):
+    # An attacker who runs the whole rule on every way of filling the hidden offices (a second review):
+    # nothing in 400 months. Without the audit of what the rule tells (`privacy._pinned`), 8 counts in 4
+    # months (A 5 hidden with a partner of 7, say, where the rule fixes both).
+    assert [leak for seed in range(400) for leak in _rule_aware_leaks(seed)] == []
+    monkeypatch.setattr(privacy, "_pinned", lambda *args: False)
+    assert len([leak for seed in range(400) for leak in _rule_aware_leaks(seed)]) >= 4
+
+
+def test_a_shown_office_the_same_size_as_a_partner_is_hidden_with_it():
+    # transfers waiting, all areas 40 = A 3 + B 9 + C 9 + D 19: A is hidden, and the next smallest with
+    # it, B and C alike (9): which of the two a tie gave would tell one who knows the rule which is the
+    # partner. A rate's denominators are not seen, so its ties are broken by name as before.
+    cells, parent_of = areas_margin((40, None), A=(3, None), B=(9, None), C=(9, None), D=(19, None))
+    assert privacy.protect_cells(COUNT, cells, parent_of) == {("A", None), ("B", None), ("C", None)}
+    cells, parent_of = areas_margin((20, 40), A=(3, 4), B=(9, 18), C=(9, 18))
+    assert privacy.protect_cells(RATE, cells, parent_of) == {("A", None), ("B", None)}
 
 
 def test_referrals_by_area_hide_a_partner_for_a_small_office():
