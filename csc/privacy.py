@@ -83,7 +83,7 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
 # child is shown, the smallest child is hidden; and, where the board can add cells up (`additive`),
 # whenever the hidden cells under a shown parent (or the hidden cells under those) total from 1 to
 # 5, or the rule itself would fix one of them to one who knows it (`_pinned`), the next smallest
-# shown one is hidden, with every shown one of its size. Repeated until nothing changes.
+# shown one is hidden (with none shown, the parent). Repeated until nothing changes.
 #
 # A multi-area selection is shown to the board only when it contains no hidden area, or it
 # contains every hidden area and the total is shown (`selection_hidden`): then its figure is the
@@ -166,8 +166,8 @@ _MAX_AUDITED = 8  # hidden cells in one margin the partner audit looks at (3 ** 
 def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tuple[int, int, bool]]:
     """What an attacker who knows the rule allows a hidden cell's count (a count's, or a rate's
     numerator) to be, as (low, high, hidden on its own) ranges: small on its own, or a partner (the
-    next smallest shown cell when it was chosen, and every shown cell its size with it: smaller
-    than any shown sibling), or anything if it was hidden in an earlier version."""
+    next smallest shown cell when it was chosen: no bigger than any shown sibling, ties going to
+    the key that sorts first), or anything if it was hidden in an earlier version."""
     n, d = cell
     if kpi.aggregate == "sum":
         low, high = 0, total
@@ -179,9 +179,10 @@ def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tupl
     if before:
         out.append((low, high, False))
         return out
-    # a partner is smaller than every shown sibling (one the same size would have been hidden with it)
-    bound = min((size_s for _s, size_s in shown), default=None)
-    bound = None if bound is None else bound - 1
+    bound = None  # the partner's size is at most this
+    for s, size_s in shown:
+        limit = size_s if str(key) < str(s) else size_s - 1
+        bound = limit if bound is None else min(bound, limit)
     size_h = _number(n) if kpi.aggregate == "sum" else _number(d)
     if kpi.aggregate == "sum":
         top = high if bound is None else min(high, int(bound))
@@ -198,11 +199,19 @@ def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts) -> bool:
     and Delta hidden: Delta, were it the partner, would be at most 6 (Charlie wins a tie at 7), so
     Delta is the small one and Alpha the partner at 7 at most: 12 = 7 + 5, both exact)."""
     group = [k for k in kids if k in hidden]
-    if len(group) < 2 or len(group) > _MAX_AUDITED:
+    if len(group) < 2:
         return False
     total = int(round(sum(parts(*cells[k])[0] for k in group)))
     shown = [(k, size(kpi, *cells[k])) for k in kids if k not in hidden and size(kpi, *cells[k]) > 0]
     options = {k: _options(kpi, cells[k], shown, k, k in before, total) for k in group}
+    # first the outer bounds alone, for a group of any size: a total at the least (or the most) the
+    # cells can hold fixes every one of them (a review: nine teams of 1, hidden, under 29 with a 20)
+    lows = [min((a for a, _, _ in options[k]), default=0) for k in group]
+    highs = [max((b for _, b, _ in options[k]), default=total) for k in group]
+    if total in (sum(lows), sum(highs)):
+        return True
+    if len(group) > _MAX_AUDITED:
+        return False
     for h in group:
         rest = [options[k] for k in group if k != h]
         values: set = set()
@@ -247,16 +256,11 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
     parts = additive(kpi)
 
     def next_smallest(kids) -> list:
-        """The next smallest shown cell (one with something in it, if any), and for a figure the
-        board can add up every shown cell of the same size with it: a tie broken by name would let
-        one who knows the rule tell the partner from the small cell (`_pinned`)."""
+        """The next smallest shown cell (one with something in it, if any; a tie goes to the key
+        that sorts first), as a list of one, or none."""
         shown = [k for k in kids if k not in hidden]
         positive = [k for k in shown if size(kpi, *cells[k]) > 0]
-        first = (positive or shown)[:1]
-        if not first or parts is None:
-            return first
-        least = size(kpi, *cells[first[0]])
-        return [k for k in (positive or shown) if size(kpi, *cells[k]) == least]
+        return (positive or shown)[:1]
 
     def small_group_below(p):
         """The cells to hide so that no total of hidden cells under shown `p` is small, or None."""
@@ -289,7 +293,9 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
             elif parts is not None and p not in hidden and n_hidden:
                 pick = small_group_below(p)
                 if pick is None and _pinned(kpi, cells, kids, hidden, before, parts):
-                    pick = next_smallest(kids)
+                    # the next smallest, or, with none shown, the parent (a review: six teams of 1
+                    # under an office of 6, all hidden, are each 1)
+                    pick = next_smallest(kids) or [p]
                 if pick:
                     hidden.update(pick)
                     changed = True
