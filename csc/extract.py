@@ -604,7 +604,9 @@ def _parse_expr(col: spec.Column, t: str, usual_dates: bool = False) -> str:
         # is no number here: read as 125 it was stored ten times too large (a review)
         num = (f"case when strpos({t}, ',') = 0 then {t} "
                f"when regexp_full_match({t}, '{_THOUSANDS}') then replace({t}, ',', '') end")
-        return f"case when regexp_matches({num}, '{_NUMBER}') then try_cast({num} as double) end"
+        # a number too large for a double ("1e400") is no number either: it was stored as infinity
+        return (f"case when regexp_matches({num}, '{_NUMBER}') and isfinite(try_cast({num} as double)) "
+                f"then try_cast({num} as double) end")
     if col.type == ENUM:
         key = f"lower(regexp_replace({t}, '[^A-Za-z0-9]', '', 'g'))"
         cases = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in col.enum_map().items())

@@ -268,7 +268,7 @@ def test_a_comma_is_read_only_between_thousands(tmp_path, value, hint):
     assert hint is None or hint in error.message
 
 
-@pytest.mark.parametrize("value", ["inf", "NaN", "-", "3 posts", "0x10", "£3"])
+@pytest.mark.parametrize("value", ["inf", "NaN", "-", "3 posts", "0x10", "£3", "1e400", "-2e308"])
 def test_non_numbers_are_errors(tmp_path, value):
     rows = [corpus.ESTABLISHMENT, ["A", "N", value]]
     (error,) = read(tmp_path, {"establishment": rows}).errors
