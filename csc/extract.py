@@ -604,9 +604,7 @@ def _parse_expr(col: spec.Column, t: str, usual_dates: bool = False) -> str:
         # is no number here: read as 125 it was stored ten times too large (a review)
         num = (f"case when strpos({t}, ',') = 0 then {t} "
                f"when regexp_full_match({t}, '{_THOUSANDS}') then replace({t}, ',', '') end")
-        # a number too large for a double ("1e400") is no number either: it was stored as infinity
-        return (f"case when regexp_matches({num}, '{_NUMBER}') and isfinite(try_cast({num} as double)) "
-                f"then try_cast({num} as double) end")
+        return f"case when regexp_matches({num}, '{_NUMBER}') then try_cast({num} as double) end"
     if col.type == ENUM:
         key = f"lower(regexp_replace({t}, '[^A-Za-z0-9]', '', 'g'))"
         cases = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in col.enum_map().items())
@@ -654,9 +652,13 @@ def validate_values(
                 checks.append((o, raw, "'date_range'", f"{val} < $earliest or {val} > $today"))
             if c.type == WHOLE:
                 checks.append((o, raw, "'range'", f"{val} <> floor({val}) or {val} < 0 or {val} > {MAX_WHOLE}"))
-            if c.type == NUMBER and c.minimum is not None:
-                op = "<=" if c.exclusive_minimum else "<"
-                cond = f"{val} {op} {c.minimum}" + (f" or {val} > {c.maximum}" if c.maximum is not None else "")
+            if c.type == NUMBER:
+                # text too large for a number ("1e400") reads as infinity: out of range, as a whole
+                # number's is (it was stored as infinity, and made a vacancy rate of inf / inf)
+                cond = f"not isfinite({val})"
+                if c.minimum is not None:
+                    op = "<=" if c.exclusive_minimum else "<"
+                    cond += f" or {val} {op} {c.minimum}" + (f" or {val} > {c.maximum}" if c.maximum is not None else "")
                 checks.append((o, raw, "'range'", cond))
         for later, earlier in sheet.date_order:
             if later in table.column_names and earlier in table.column_names:
@@ -858,6 +860,10 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
                 said, expected = f"is too large (at most {MAX_WHOLE:,})", f"{expected}, at most {MAX_WHOLE:,}"
             elif number is not None and number < 0:
                 said = "is below 0"
+        elif column.type == NUMBER:
+            number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
+            if number is not None and math.isinf(number):
+                said = "is too large to be a number" if number > 0 else "is below 0"
         return _error(f"{where}: {shown} {said}; expected {expected}.", sheet=title, row=row,
                       column=header, value=value, expected=expected)
     if kind.startswith("order:"):
