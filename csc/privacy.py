@@ -30,7 +30,8 @@ def small(series: pd.Series) -> pd.Series:
     return s.gt(0) & s.le(HIGH)
 
 
-def suppress(df: pd.DataFrame, value: str = "value", numerator: str = "numerator", denominator: str = "denominator") -> pd.DataFrame:
+def suppress(df: pd.DataFrame, value: str = "value", numerator: str = "numerator", denominator: str = "denominator",
+             complement: bool = False) -> pd.DataFrame:
     """Blank out small numbers: value, numerator and denominator become missing where suppressed,
     and a boolean `suppressed` column says which rows were."""
     out = df.copy()
@@ -40,6 +41,8 @@ def suppress(df: pd.DataFrame, value: str = "value", numerator: str = "numerator
             mask |= small(out[col])
     if value in out and numerator not in out and denominator not in out:
         mask |= small(out[value])
+    if complement and numerator in out and denominator in out:  # `denominator_shown`: the rest counts people too
+        mask |= small(pd.to_numeric(out[denominator], errors="coerce") - pd.to_numeric(out[numerator], errors="coerce"))
     out["suppressed"] = mask
     for col in (value, numerator, denominator):
         if col in out:
@@ -62,14 +65,7 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
     no small numbers to hide."""
     if exempt(kpi):
         return df.assign(suppressed=False)
-    out = suppress(df)
-    if getattr(kpi, "denominator_shown", False) and {"numerator", "denominator"} <= set(df.columns):
-        rest = small(pd.to_numeric(df["denominator"], errors="coerce") - pd.to_numeric(df["numerator"], errors="coerce"))
-        out["suppressed"] |= rest
-        for col in ("value", "numerator", "denominator"):
-            if col in out:
-                out[col] = out[col].where(~rest)
-    return out
+    return suppress(df, complement=bool(getattr(kpi, "denominator_shown", False)))
 
 
 # --- complementary suppression, decided once where the KPI results are made ---------------------
@@ -131,8 +127,7 @@ def primary(kpi, numerator, denominator) -> bool:
 
 def size(kpi, numerator, denominator) -> float:
     """How big a cell is, to choose the next-smallest one to hide with it."""
-    v = numerator if kpi.aggregate == "sum" else denominator
-    return 0.0 if v is None or pd.isna(v) else float(v)
+    return _number(numerator if kpi.aggregate == "sum" else denominator)
 
 
 def _number(v) -> float:
