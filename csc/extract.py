@@ -852,8 +852,8 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         )
     if kind == "range":
         said = "is out of range"
+        number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
         if column.type == WHOLE:  # a review read "1.5 is out of range" and "2147483648 is out of range" as riddles
-            number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
             if number is not None and math.isfinite(number) and number != int(number):
                 said = "is not a whole number"
             elif number is not None and number > MAX_WHOLE:
@@ -861,7 +861,6 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
             elif number is not None and number < 0:
                 said = "is below 0"
         elif column.type == NUMBER:
-            number = float(str(value).replace(",", "")) if _NUMERIC.fullmatch(str(value)) else None
             if number is not None and math.isinf(number):
                 said = "is too large to be a number" if number > 0 else "is below 0"
         return _error(f"{where}: {shown} {said}; expected {expected}.", sheet=title, row=row,
