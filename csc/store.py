@@ -158,6 +158,10 @@ class Write:
 #: Write transactions committed in this process, by database file (resolved path): a store reads
 #: the data version again only when this moves (`Store.data_version`).
 _COMMITS: defaultdict[str, int] = defaultdict(int)
+#: Audit entries' inserts committed in this process outside a write transaction (the views'
+#: background writer, `Store.flush_audit`), by database file: with `_COMMITS`, the key of
+#: `Store.audit_state`'s memo.
+_AUDITS: defaultdict[str, int] = defaultdict(int)
 
 
 class Store:
@@ -173,6 +177,7 @@ class Store:
         # reads the data version again when a page run's own count moves, so it sees its own change)
         self._mine = threading.local()
         self._version: tuple[int, int] | None = None  # (commits seen, data version): `data_version`
+        self._audited: tuple | None = None  # (commits and audit inserts seen, the state): `audit_state`
         self._file = str(Path(path).resolve())  # its key in `_COMMITS`
         # audit entries waiting for the background writer (`audit_soon`), in the order given
         self._pending: list[tuple] = []
@@ -790,6 +795,7 @@ class Store:
                 with self._pending_lock:  # kept, in order, for the next flush
                     self._pending[:0] = batch
                 raise
+            _AUDITS[self._file] += 1  # after the commit: a reader that saw the old count reads again
 
     def _flush_at_exit(self) -> None:
         try:
@@ -834,8 +840,18 @@ class Store:
         """(how many entries the audit log holds, the newest one's id; None: none yet), as
         committed: views waiting for the background writer (`audit_soon`) are not in it yet. Both,
         as an entry can commit after a newer one (a write transaction takes its entry's id before
-        its commit, while the writer commits views): the count moves then, the newest id does not."""
-        return self.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0]
+        its commit, while the writer commits views): the count moves then, the newest id does not.
+
+        Read from the database again only after an insert into the log through any store of this
+        process on the same file (`_AUDITS`, `_COMMITS`), as `data_version` is: a view of the Audit
+        log page costs no scan of the log while nothing new is logged."""
+        seen = (_COMMITS[self._file], _AUDITS[self._file])  # before the read: a later insert moves it
+        memo = self._audited
+        if memo is not None and memo[0] == seen:
+            return memo[1]
+        state = tuple(self.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0])
+        self._audited = (seen, state)
+        return state
 
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The actions and the people in the audit log (the Audit log page's choices), each sorted."""

@@ -160,6 +160,36 @@ def test_page_views_are_written_by_the_background_writer_in_order_and_none_is_lo
             ("last",)]
 
 
+def test_the_audit_logs_state_is_read_again_only_after_something_is_logged(tmp_path):
+    # The Audit log page keys what it shows on `audit_state`; scanning the log for it on every view
+    # cost 2 ms a view (issue 17). It is read again only once something is logged in this process.
+    db = tmp_path / "csc.duckdb"
+    store = Store.open(db)
+    reads = []
+    real = store.cursor
+
+    def counting():
+        reads.append(1)
+        return real()
+
+    store.cursor = counting
+    store.audit("ana", "analyst", "view", {"page": "audit"})
+    n, newest = store.audit_state()
+    assert (n, newest) == store.cursor().execute("select count(*), max(audit_id) from audit_log").fetchall()[0]
+    reads.clear()
+    assert store.audit_state() == (n, newest) and reads == []  # nothing logged: no read
+    store.audit_soon("dee", "director", "view", {"page": "overview"})
+    store.flush_audit()  # the background writer's insert (if it has not run already)
+    assert store.audit_state() == (n + 1, newest + 1)
+    store.audit("dee", "director", "export", {"what": "csv"})
+    assert store.audit_state() == (n + 2, newest + 2)
+    plan.record_change(store, plan.current(store.cursor()).actions[0].id, "owner", "Sam", user="ana", role="analyst")
+    assert store.audit_state() == (n + 3, newest + 3)  # a write transaction's own entry
+    reads.clear()
+    assert store.audit_state() == (n + 3, newest + 3) and reads == []
+    store.close()
+
+
 def test_results_made_by_other_code_are_made_again_on_opening_and_only_then(tmp_path):
     # An upgrade changes how figures or the board's suppression are made (`kpis.fingerprint`): a
     # database opened by the new code must not keep showing what the old code stored until the
