@@ -26,10 +26,12 @@ months = month_range(sel.period_from, sel.period_to) if sel.period_from and sel.
 
 
 def checks_table():
-    """The counts, their summary for these months and the table shown: once per data version and selection."""
+    """The counts, their summary for these months, each check's total now and the table shown: once
+    per data version and selection (a view does no pandas work on them)."""
     counts = ui.quality_counts(ver, sel.areas)
     summary = quality.summary(counts, months)
-    return counts, summary, pa.Table.from_pandas(pd.DataFrame({
+    totals = {c: int(t) for c, t in zip(summary["check"], summary["total"])}
+    return counts, summary, totals, pa.Table.from_pandas(pd.DataFrame({
         "Check": summary["title"],
         "Severity": summary["severity"].map({"error": "Error", "warning": "Warning"}),
         "Now (all months)": summary["total"],
@@ -39,7 +41,7 @@ def checks_table():
     }), preserve_index=False)  # as Arrow: a view does not convert it again
 
 
-counts, summary, table = viewcache.shared("quality-summary", (ver, v.role, sel), checks_table)
+counts, summary, totals, table = viewcache.shared("quality-summary", (ver, v.role, sel), checks_table)
 st.dataframe(
     table, hide_index=True, width="stretch", key="checks-table",
     column_config={"Check": st.column_config.TextColumn(width=270),
@@ -54,7 +56,7 @@ st.dataframe(
 )
 ui.download(lambda: summary.drop(columns=["trend"]), "data-quality-summary", key="dl-checks", v=v,
             label="Download this summary (CSV)")
-if summary["total"].sum() == 0:
+if not any(totals.values()):
     st.success("No check finds anything in the current data.")
 
 # One check in depth: kept in the URL (?check=...) so a link opens it.
@@ -63,7 +65,7 @@ from_url = st.query_params.get("check")
 if from_url in names and from_url != st.session_state.get("_check_in_url"):
     st.session_state["check_pick"] = from_url
 elif st.session_state.get("check_pick") not in names:
-    first_hit = next((n for n, t in zip(summary["check"], summary["total"]) if t), names[0])
+    first_hit = next((n for n, t in totals.items() if t), names[0])
     st.session_state["check_pick"] = st.session_state.get("_check_in_url") if st.session_state.get(
         "_check_in_url") in names else first_hit
 st.subheader("One check over time")
@@ -105,7 +107,7 @@ def offending_rows():
 
 offending, offending_table, offending_columns = viewcache.shared("quality-rows", (ver, v.role, sel, chosen),
                                                                  offending_rows)
-outside = int(summary.loc[summary["check"] == chosen, "total"].iloc[0]) - len(offending)
+outside = totals[chosen] - len(offending)
 if offending.empty:
     st.info(f"No records fail “{check.title}” in these months."
             + (f" {outside:,} fall in other months: widen the months to see them." if outside > 0 else ""))
