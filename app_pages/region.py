@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from csc import breakdowns, config, kpis, region, spc, ui
+from csc import breakdowns, config, kpis, region, spc, ui, viewcache
 
 v = ui.require("region")
 st.title("Region: councils compared")
@@ -20,7 +20,8 @@ def pooled(path: str, stamp: str):
     return region.load(path)
 
 
-df = pooled(str(folder), region.stamp(folder))
+stamp = region.stamp(folder)
+df = pooled(str(folder), stamp)
 all_councils, months = region.councils(df), region.periods(df)
 st.caption(f"{len(all_councils)} councils' figures for all their area offices together, read only, from {folder}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
@@ -32,26 +33,35 @@ rng = (months[max(0, len(months) - 24)], months[-1])
 if len(months) >= 2:
     rng = st.select_slider("Months", options=months, value=rng, key="region_months")
 kpi = registry[name]
-data = region.series(df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
-                     denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None)
 source = f"pooled KPI results of {len(chosen)} councils"
+# once for every view of these files, data version, role and choices (issue 17): the board's own
+# council's denied months are read from the stored decision, which only an import moves
+key = (stamp, ui.version(), config.council(), v.is_board, name, tuple(chosen), tuple(rng))
+data = viewcache.shared("region-series", key, lambda: region.series(
+    df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
+    denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None))
+trend = viewcache.chart("region-trend", key, lambda: (region.trend_figure(kpi, data, source),
+                                                       breakdowns.for_download(data)))
 
-fig = region.trend_figure(kpi, data, source)
-if fig is None:
+if trend is None:
     st.info("No figures for these councils and months.")
 else:
-    ui.chart(fig, f"region-trend-{name}", breakdowns.for_download(data), f"{name}-region-{rng[0]}-{rng[1]}", v)
+    ui.chart(trend, f"region-trend-{name}", filename=f"{name}-region-{rng[0]}-{rng[1]}", v=v)
 
 st.subheader("Funnel plot")
 if not kpi.is_count_proportion:
     st.caption("No funnel plot: this measure is not a share of counted cases, and funnel plots compare proportions "
                "of cases.")
-elif fig is not None:
-    latest = data[data["value"].notna() | data.get("suppressed", False)]["period"].max()
-    funnel, points, why_not = region.funnel_figure(kpi, data, latest, source)
+elif trend is not None:
+    def funnel_chart():
+        latest = data[data["value"].notna() | data.get("suppressed", False)]["period"].max()
+        funnel, points, why_not = region.funnel_figure(kpi, data, latest, source)
+        return latest, viewcache.make_chart(funnel, points), why_not
+
+    latest, funnel, why_not = viewcache.shared("region-funnel", key, funnel_chart)
     if funnel is None:
         st.caption(why_not)
     else:
         st.caption(f"Each council's rate in {spc.period_label(latest)} against its number of cases: a council outside "
                    "the funnel differs from the councils together by more than chance would explain.")
-        ui.chart(funnel, f"region-funnel-{name}", points, f"{name}-region-funnel-{latest}", v)
+        ui.chart(funnel, f"region-funnel-{name}", filename=f"{name}-region-funnel-{latest}", v=v)

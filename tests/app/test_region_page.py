@@ -124,3 +124,21 @@ def test_the_boards_own_council_is_hidden_where_its_own_dashboard_hides_it(counc
     monkeypatch.setenv("CSC_COUNCIL", "ccc")  # another council's dashboard: its own decision, not aaa's
     trend = lines(region_page(db, role="board"))
     assert [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]] == [None, 70.0, None, None]
+
+
+def test_a_second_view_builds_nothing_again_and_the_board_gets_its_own(council_db, with_region):
+    # Work once per import, not once per view (issue 17): the series, the trend and the funnel of
+    # one choice are made by the first view and reused; the board's (suppressed, its own council's
+    # denied months hidden) are never the analyst's.
+    from csc import viewcache
+
+    viewcache.clear()
+    kinds = ("region-series", "region-trend", "region-funnel")
+    first = lines(region_page(council_db, role="analyst"))
+    built = [viewcache.BUILDS[k] for k in kinds]
+    assert all(built)
+    assert lines(region_page(council_db, role="analyst")) == first
+    assert [viewcache.BUILDS[k] for k in kinds] == built  # nothing made again
+    board = lines(region_page(council_db, role="board"))
+    assert viewcache.BUILDS["region-series"] > built[0]  # its own, never the analyst's
+    assert [None if v is None or math.isnan(v) else round(v, 1) for v in board["aaa"][-4:]] == [None, 70.0, None, None]
