@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def cmd_import(args) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2, default=str))
+        _print_json(result.as_dict(), default=str)
         return 0 if result.status != "refused" else 1
     print(result.message)
     if result.status == "loaded":
@@ -104,9 +105,9 @@ def cmd_validate(args) -> int:
             return 2
     extract, period = _validate_file(Path(args.file), args.db, args.period)
     if args.json:
-        print(json.dumps({"ok": extract.ok, "period": period, "row_counts": extract.row_counts,
-                          "errors": [p.as_dict() for p in extract.errors],
-                          "warnings": [p.as_dict() for p in extract.warnings]}, indent=2))
+        _print_json({"ok": extract.ok, "period": period, "row_counts": extract.row_counts,
+                     "errors": [p.as_dict() for p in extract.errors],
+                     "warnings": [p.as_dict() for p in extract.warnings]})
         return 0 if extract.ok else 1
     if extract.ok:
         total = sum(extract.row_counts.values())
@@ -203,7 +204,7 @@ def cmd_imports(args) -> int:
             row["row_counts"] = json.loads(row["row_counts"])
             row["warnings"] = json.loads(row["warnings"])
             records.append({k: (None if _isna(v) else v) for k, v in row.items()})
-        print(json.dumps(records, indent=2, default=str))
+        _print_json(records, default=str)
         return 0
     if df.empty:
         print("No imports yet. Load one with: python -m csc import FILE --period YYYY-MM")
@@ -211,6 +212,24 @@ def cmd_imports(args) -> int:
     cols = ["import_id", "period", "status", "file_name", "user_name", "imported_at"]
     print(df[cols].to_string(index=False))
     return 0
+
+
+def _finite(obj):
+    """`obj` with every number that is not finite (infinity, NaN) made None, through lists and
+    dictionaries: JSON has no such numbers, and Python's `json` writes `Infinity` and `NaN`, which
+    JSON readers refuse (a funded FTE of 1e308 on two rows overflows the vacancy rate's sums)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _print_json(obj, default=None) -> None:
+    """`--json` output: valid JSON whatever the figures (`_finite`)."""
+    print(json.dumps(_finite(obj), indent=2, default=default, allow_nan=False))
 
 
 def _isna(v) -> bool:
@@ -282,7 +301,7 @@ def cmd_kpis(args) -> int:
             if board:
                 item["suppressed"] = bool(row.suppressed)
             out.append(item)
-        print(json.dumps(out, indent=2))
+        _print_json(out)
         return 0
     if df.empty:
         print("No KPI values for that selection.")
@@ -317,7 +336,7 @@ def cmd_refresh(args) -> int:
     with Store.open(db) as store:
         result = store.refresh(_who(args), CLI_ROLE, summary)  # audited with its counts
     if args.json:
-        print(json.dumps(result, indent=2))
+        _print_json(result)
         return 0
     print(f"Recomputed {result['kpis']} KPIs ({result['kpi_rows']:,} figures, {result['kpis_with_values']} KPIs with "
           f"values, latest {result['latest_period'] or 'none'}) and {result['checks']} data-quality checks "
@@ -332,7 +351,7 @@ def cmd_docs(args) -> int:
 
     changed = kpidocs.write(Path(args.docs) if args.docs else None, check=args.check)
     if args.json:
-        print(json.dumps({"changed" if not args.check else "out_of_date": changed}, indent=2))
+        _print_json({"changed" if not args.check else "out_of_date": changed})
     elif changed:
         print(("Out of date: " if args.check else "Regenerated: ") + ", ".join(changed))
     else:

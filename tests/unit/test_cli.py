@@ -235,6 +235,25 @@ def test_kpis_json_for_the_board_has_no_counts_behind_a_rate(db, good):
             assert timeliness and all(r["numerator"] is not None for r in timeliness)
 
 
+def test_kpis_json_is_valid_json_when_a_figure_overflows(db, tmp_path):
+    # "number >= 0" lets a funded FTE of 1e308 in; two such teams sum to infinity, and Python's json
+    # wrote `Infinity`, which no JSON reader accepts (the tools that read `--json` stopped there).
+    # Worked out: North's funded FTE is 1e308 + 1e308 = inf, so its vacancies (inf - 3 FTE in post)
+    # and the rate's denominator are not numbers: null, as a figure with no value is.
+    est = [["team", "area_office", "funded_fte"], ["Team A", "North", 1e308], ["Team B", "North", 1e308]]
+    path = write_xlsx(tmp_path / "april.xlsx", {"referrals": corpus.referrals(3), "workforce": corpus.workforce(3),
+                                                "establishment": est})
+    assert csc("import", str(path), "--period", "2011-04", "--db", str(db)).returncode == 0
+    out = csc("kpis", "--json", "--db", str(db), "--kpi", "vacancy_rate_pct").stdout
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    rows = json.loads(out, parse_constant=refuse)
+    north = [r for r in rows if r["area"] == "North"]
+    assert north and all(r["numerator"] is None and r["denominator"] is None and r["value"] is None for r in north)
+
+
 def test_validate_checks_a_census_as_its_census_month_and_a_month_not_begun_as_import_would(tmp_path):
     """A review: `validate --period 2026-11` of the DfE census sample said "Checked as the extract for
     2026-11" and its warnings were for that month; `import` then loaded 2022-09, with warnings
