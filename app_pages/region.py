@@ -36,7 +36,8 @@ kpi = registry[name]
 source = f"pooled KPI results of {len(chosen)} councils"
 # once for every view of these files, data version, role and choices (issue 17): the board's own
 # council's denied months are read from the stored decision, which only an import moves
-key = (stamp, ui.version(), config.council(), v.is_board, name, tuple(chosen), tuple(rng))
+key = (str(folder), stamp, ui.version(), config.council() if v.is_board else None, v.is_board, name, tuple(chosen),
+       tuple(rng))
 data = viewcache.shared("region-series", key, lambda: region.series(
     df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
     denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None))

@@ -142,3 +142,10 @@ def test_a_second_view_builds_nothing_again_and_the_board_gets_its_own(council_d
     board = lines(region_page(council_db, role="board"))
     assert viewcache.BUILDS["region-series"] > built[0]  # its own, never the analyst's
     assert [None if v is None or math.isnan(v) else round(v, 1) for v in board["aaa"][-4:]] == [None, 70.0, None, None]
+
+
+def test_an_analyst_needs_no_council_code(council_db, with_region, monkeypatch):
+    # a review: the shared results' key named this council for every role, and a CSC_COUNCIL that is
+    # no council code stopped the analyst's page too; only the board's view reads it (`own_denied`)
+    monkeypatch.setenv("CSC_COUNCIL", "North Yorks")
+    assert sorted(lines(region_page(council_db, role="analyst"))) == ["aaa", "bbb"]
