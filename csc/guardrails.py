@@ -47,6 +47,7 @@ CODES = {
     "period_late": "a month long past is loaded for the first time: its data-timeliness figure will be large",
     "area_office_new": "rows name an area office no loaded record and no establishment list knows",
     "ids_leading_zeros": "an id with leading zeros and the same id without them are both in the file",
+    "funded_fte_large": "a team's funded FTE is larger than any team's could be (hours or a total, not FTE?)",
     "census_beside_workforce": "a census's unlinked workers would be counted beside the loaded workforce sheets' workers",
     # what the readers of other sources (Annex A, the SSD, the workforce census) read, and left
     "teams_not_checked": "an Annex A or SSD file was checked with no database to look its teams up in",
@@ -420,6 +421,37 @@ def leading_zeros(extract: Extract) -> list[Problem]:
     return out
 
 
+#: A team's funded FTE above this is said (`funded_fte_large`): more than any English council's
+#: children's social work staff in one team. The spec's "number >= 0" gives no maximum, so it is a
+#: warning, not an error (docs/extract-format.md).
+FUNDED_FTE_MAX = 500
+
+
+def large_funded_fte(extract: Extract) -> list[Problem]:
+    """Establishment rows whose funded FTE is beyond any team's: hours typed for FTE (37 for one
+    post), a whole service's total on one row, or a slip (1e308 on two rows summed to infinity in
+    the vacancy rate). Said once for the sheet, with how many rows and the largest."""
+    data = extract.sheets.get("establishment")
+    if data is None or data.table is None or "funded_fte" not in data.table.column_names:
+        return []
+    fte = data.table.column("funded_fte")
+    big = pc.fill_null(pc.greater(fte, FUNDED_FTE_MAX), False)
+    n = pc.sum(big).as_py() or 0
+    if not n:
+        return []
+    i = pc.index(fte, pc.max(fte)).as_py()
+    row = data.table.column("excel_row")[i].as_py() if "excel_row" in data.table.column_names else None
+    team = data.table.column("team")[i].as_py() if "team" in data.table.column_names else None
+    largest = fte[i].as_py()
+    return [_w(
+        "funded_fte_large",
+        f'Sheet "{data.title}": {n:,} row(s) give a team a funded FTE above {FUNDED_FTE_MAX:,}, the largest '
+        f'{largest:,.6g} (team "{team}"): more than any team could have. Check that the column holds FTE (1 for a '
+        "full-time post), not hours or a total for the service: the vacancy rate is worked out from it.",
+        sheet=data.title, row=row, column="funded_fte", value=f"{largest:g}", expected=f"at most {FUNDED_FTE_MAX:,}",
+    )]
+
+
 def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[Problem]:
     """Area offices the file names that neither the loaded records nor any establishment list (the
     file's or the loaded one) knows: each would become an area office in every filter and chart,
@@ -511,6 +543,7 @@ def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | Non
     """Every guardrail warning for loading `extract` as `period` (none that need a period without one)."""
     out = missing_columns(extract, period or "the month")
     out += leading_zeros(extract)
+    out += large_funded_fte(extract)
     out += new_area_offices(cur, extract)
     out += census_beside_workforce(cur, extract)
     if period is None:

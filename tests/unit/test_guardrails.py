@@ -342,3 +342,26 @@ def test_an_area_office_on_no_establishment_list_is_named_before_the_load(store,
                                       f'"{"y" * 40}… (200 characters)" (1 row, sheet "Referrals")')
     # South (April's transfers) is on March's establishment list; North is known: neither is named
     assert '"South"' not in warning.message and '"North"' not in warning.message
+
+
+def test_a_funded_fte_beyond_any_team_is_said(store, tmp_path):
+    """The spec's "number >= 0" lets any funded FTE in, and two rows of 1e308 summed to infinity in the
+    vacancy rate. Hours typed for FTE (37 for one post) or the service's total on one row are the
+    careless cases: said, with the largest; 500 itself and below are not."""
+    est = [["team", "area_office", "funded_fte"], ["Team A", "North", 12.5], ["Team B", "North", 370],
+           ["Team C", "South", 1480], ["Team D", "South", 500]]
+    path = write_xlsx(tmp_path / "fte.xlsx", {"Establishment": est})
+    extract = store.validate(path, period="2012-04", as_of=ON_TIME)
+    assert extract.ok, [p.message for p in extract.errors]
+    (w,) = by_code(extract.warnings, "funded_fte_large")
+    assert w.message == ('Sheet "Establishment": 1 row(s) give a team a funded FTE above 500, the largest 1,480 (team '
+                         '"Team C"): more than any team could have. Check that the column holds FTE (1 for a full-time '
+                         "post), not hours or a total for the service: the vacancy rate is worked out from it.")
+    assert (w.row, w.column, w.value, w.expected) == (4, "funded_fte", "1480", "at most 500")
+    est[2][2], est[3][2] = 1e308, 1e308
+    (w,) = by_code(store.validate(write_xlsx(tmp_path / "huge.xlsx", {"Establishment": est}), period="2012-04",
+                                  as_of=ON_TIME).warnings, "funded_fte_large")
+    assert w.message.startswith('Sheet "Establishment": 2 row(s) give a team a funded FTE above 500, the largest 1e+308')
+    est[2][2], est[3][2] = 37, 500
+    path = write_xlsx(tmp_path / "fine.xlsx", {"Establishment": est})
+    assert "funded_fte_large" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
