@@ -428,9 +428,10 @@ FUNDED_FTE_MAX = 500
 
 
 def large_funded_fte(extract: Extract) -> list[Problem]:
-    """Establishment rows whose funded FTE is beyond any team's: hours typed for FTE (37 for one
-    post), a whole service's total on one row, or a slip (1e308 on two rows summed to infinity in
-    the vacancy rate). Said once for the sheet, with how many rows and the largest."""
+    """Establishment rows whose funded FTE is beyond any team's: hours typed for FTE (37 a full-time
+    post: a team of 14 posts is 518), a service's total on one row, or a slip (1e308 on two rows
+    summed to infinity in the vacancy rate). Said once for the sheet, with how many rows and the
+    largest."""
     data = extract.sheets.get("establishment")
     if data is None or data.table is None or "funded_fte" not in data.table.column_names:
         return []

@@ -346,8 +346,8 @@ def test_an_area_office_on_no_establishment_list_is_named_before_the_load(store,
 
 def test_a_funded_fte_beyond_any_team_is_said(store, tmp_path):
     """The spec's "number >= 0" lets any funded FTE in, and two rows of 1e308 summed to infinity in the
-    vacancy rate. Hours typed for FTE (37 for one post) or the service's total on one row are the
-    careless cases: said, with the largest; 500 itself and below are not."""
+    vacancy rate. Hours typed for FTE (37 a full-time post) or the service's total on one row are the
+    careless cases: said, with the largest; 500 itself and below are not (370 hours, ten posts, pass)."""
     est = [["team", "area_office", "funded_fte"], ["Team A", "North", 12.5], ["Team B", "North", 370],
            ["Team C", "South", 1480], ["Team D", "South", 500]]
     path = write_xlsx(tmp_path / "fte.xlsx", {"Establishment": est})
