@@ -250,20 +250,20 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
         children[p].sort(key=lambda k: (size(kpi, *cells[k]), str(k)))
     parts = additive(kpi)
 
-    def next_smallest(kids) -> list:
+    def next_smallest(kids):
         """The next smallest shown cell (one with something in it, if any; a tie goes to the key
-        that sorts first), as a list of one, or none."""
+        that sorts first), or None."""
         shown = [k for k in kids if k not in hidden]
         positive = [k for k in shown if size(kpi, *cells[k]) > 0]
-        return (positive or shown)[:1]
+        return (positive or shown or [None])[0]
 
     def small_group_below(p):
-        """The cells to hide so that no total of hidden cells under shown `p` is small, or None."""
+        """A cell to hide so that no total of hidden cells under shown `p` is small, or None."""
         level = [k for k in children[p] if k in hidden]
         above = [p]
         while level:
             if _small_total(parts, cells, level):
-                return next_smallest([k for q in above for k in children.get(q, ())]) or None
+                return next_smallest([k for q in above for k in children.get(q, ())])
             above = [k for k in level if children.get(k)]
             deeper = [k for k in level if not children.get(k)] + [k for q in above for k in children[q] if k in hidden]
             if sorted(map(str, deeper)) == sorted(map(str, level)):
@@ -278,8 +278,8 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
             n_hidden = sum(k in hidden for k in kids)
             if (p in hidden and n_hidden == 0) or (p not in hidden and n_hidden == 1):
                 pick = next_smallest(kids)
-                if pick:
-                    hidden.update(pick)
+                if pick is not None:
+                    hidden.add(pick)
                 elif p not in hidden:
                     hidden.add(p)
                 else:
@@ -290,9 +290,11 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
                 if pick is None and _pinned(kpi, cells, kids, hidden, before, parts):
                     # the next smallest, or, with none shown, the parent (a review: six teams of 1
                     # under an office of 6, all hidden, are each 1)
-                    pick = next_smallest(kids) or [p]
-                if pick:
-                    hidden.update(pick)
+                    pick = next_smallest(kids)
+                    if pick is None:
+                        pick = p
+                if pick is not None:
+                    hidden.add(pick)
                     changed = True
     return hidden
 
