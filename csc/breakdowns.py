@@ -376,7 +376,8 @@ def referrals_by_month(cur: duckdb.DuckDBPyConnection, period_from=None, period_
     full = pd.MultiIndex.from_product([months, groups], names=["period", "area"]).to_frame(index=False)
     df = full.merge(df, on=["period", "area"], how="left").fillna({"value": 0.0})
     if suppress:  # decided over every area office, then the chosen ones kept: complementary included
-        df = privacy.protect_margin(df, "area", ALL_AREAS, before=before)
+        df = privacy.protect_margin(df, "area", ALL_AREAS, before=before,
+                                    chooser=suppression.partners(suppression.partner_secret(cur), REFERRALS_MARGIN))
     if areas:
         df = df[df["area"].isin([ALL_AREAS, *areas])].reset_index(drop=True)
     return df
@@ -399,8 +400,9 @@ def assessment_timeliness(cur: duckdb.DuckDBPyConnection, period_from=None, peri
     # the types add up to all assessments completed: hidden with a partner type, as area offices are
     # then rates only: the board never sees the assessments in time or completed behind them
     before = suppression.hidden_parts(cur, TIMELINESS_MARGIN, period_from)
-    return privacy.rates_only(privacy.RATE_CELL, privacy.protect_margin(df, "assessment_type", None,
-                                                                        kind=privacy.RATE_CELL, before=before))
+    decided = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL, before=before,
+                                     chooser=suppression.partners(suppression.partner_secret(cur), TIMELINESS_MARGIN))
+    return privacy.rates_only(privacy.RATE_CELL, decided)
 
 
 #: The one-level tables the board sees, by the name their denied cells are kept under in

@@ -7,7 +7,10 @@ cached, charted, hovered or downloaded."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -74,12 +77,14 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
 # and each area office is the sum of its teams. Numerators and denominators add up along the tree
 # (for a median KPI the count of records does), so a hidden cell could come back as "parent minus
 # the shown children". `protect` hides cells until no margin (a parent and its children) has
-# exactly one unknown: whenever a parent is shown and exactly one child is hidden, the next-smallest
-# child is hidden too (or, with no other child, the parent); whenever a parent is hidden and every
-# child is shown, the smallest child is hidden; and, where the board can add cells up (`additive`),
+# exactly one unknown: whenever a parent is shown and exactly one child is hidden, a partner child
+# is hidden too (or, with no other child, the parent); whenever a parent is hidden and every child
+# is shown, a partner child is hidden; and, where the board can add cells up (`additive`),
 # whenever the hidden cells under a shown parent (or the hidden cells under those) total from 1 to
-# 5, or the rule itself would fix one of them to one who knows it (`_pinned`), the next smallest
-# shown one is hidden (with none shown, the parent). Repeated until nothing changes.
+# 5, or the rule itself would fix one of them to one who knows it (`_pinned`), a partner is hidden
+# (with none shown, the parent). Repeated until nothing changes. The partner is a shown child with
+# something in it (if any), chosen by the deployment's secret (`keyed_choice`) for the stored
+# figures; the worked examples in the tests use the next smallest.
 #
 # A multi-area selection is shown to the board only when it contains no hidden area, or it
 # contains every hidden area and the total is shown (`selection_hidden`): then its figure is the
@@ -126,7 +131,8 @@ def primary(kpi, numerator, denominator) -> bool:
 
 
 def size(kpi, numerator, denominator) -> float:
-    """How big a cell is, to choose the next-smallest one to hide with it."""
+    """How big a cell is: 0 has nothing in it (never a partner while another has something), and
+    by size the worked examples' partner is chosen."""
     return _number(numerator if kpi.aggregate == "sum" else denominator)
 
 
@@ -158,11 +164,12 @@ def _small_total(parts, cells: dict, keys) -> bool:
 _MAX_AUDITED = 8  # hidden cells in one margin the partner audit looks at (3 ** 7 ways for the others)
 
 
-def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tuple[int, int, bool]]:
+def _options(kpi, cell, shown: list, key, before: bool, total: int, ordered: bool = True) -> list[tuple[int, int, bool]]:
     """What an attacker who knows the rule allows a hidden cell's count (a count's, or a rate's
-    numerator) to be, as (low, high, hidden on its own) ranges: small on its own, or a partner (the
-    next smallest shown cell when it was chosen: no bigger than any shown sibling, ties going to
-    the key that sorts first), or anything if it was hidden in an earlier version."""
+    numerator) to be, as (low, high, hidden on its own) ranges: small on its own, or a partner, or
+    anything if it was hidden in an earlier version. A partner chosen by size (`ordered`: the next
+    smallest shown cell) is no bigger than any shown sibling, ties going to the key that sorts
+    first; one chosen by a secret (`keyed_choice`) has something in it and no other bound."""
     n, d = cell
     if kpi.aggregate == "sum":
         low, high = 0, total
@@ -175,7 +182,7 @@ def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tupl
         out.append((low, high, False))
         return out
     bound = None  # the partner's size is at most this
-    for s, size_s in shown:
+    for s, size_s in (shown if ordered else ()):
         limit = size_s if str(key) < str(s) else size_s - 1
         bound = limit if bound is None else min(bound, limit)
     size_h = _number(n) if kpi.aggregate == "sum" else _number(d)
@@ -188,7 +195,7 @@ def _options(kpi, cell, shown: list, key, before: bool, total: int) -> list[tupl
     return out
 
 
-def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts) -> bool:
+def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts, ordered: bool = True) -> bool:
     """Whether an attacker who knows the partner rule can work out one hidden child of a shown
     parent exactly (a review: transfers waiting 29 = Alpha 7 + Charlie 7 + Delta 5 + Echo 10, Alpha
     and Delta hidden: Delta, were it the partner, would be at most 6 (Charlie wins a tie at 7), so
@@ -198,7 +205,7 @@ def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts) -> bool:
         return False
     total = int(round(sum(parts(*cells[k])[0] for k in group)))
     shown = [(k, size(kpi, *cells[k])) for k in kids if k not in hidden and size(kpi, *cells[k]) > 0]
-    options = {k: _options(kpi, cells[k], shown, k, k in before, total) for k in group}
+    options = {k: _options(kpi, cells[k], shown, k, k in before, total, ordered) for k in group}
     # first the outer bounds alone, for a group of any size: a total at the least (or the most) the
     # cells can hold fixes every one of them (a review: nine teams of 1, hidden, under 29 with a 20)
     lows = [min((a for a, _, _ in options[k]), default=0) for k in group]
@@ -226,19 +233,40 @@ def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts) -> bool:
     return False
 
 
-def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
+def keyed_choice(secret: bytes, *scope) -> Callable[[list], object]:
+    """The partner rule of the stored figures: of the shown cells a partner may be (`protect_cells`),
+    the one a keyed hash (HMAC-SHA-256 of the deployment's secret) picks for `scope` (the KPI or
+    table, and the month) and that set of cells. The same cells give the same pick in every
+    recompute; one who knows the rule but not the secret cannot bound the partner by its shown
+    siblings, as with the next smallest (docs/decisions.md, "A partner no one can bound")."""
+    key = hmac.new(secret, b"csc: the board's partner choice", hashlib.sha256).digest()
+    prefix = "\x1f".join(map(str, scope))
+
+    def choose(candidates: list):
+        ordered = sorted(candidates, key=str)
+        text = "\x1e".join([prefix, *map(str, ordered)]).encode()
+        pick = int.from_bytes(hmac.new(key, text, hashlib.sha256).digest()[:8], "big") % len(ordered)
+        return ordered[pick]
+    return choose
+
+
+def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset(),
+                  choose: Callable[[list], object] | None = None) -> set:
     """The cells of one (KPI, month) to hide from the board.
 
     `cells`: key -> (numerator, denominator); `parent_of`: key -> its parent's key (the total has
     none); `before`: keys the board was denied in an earlier version of these figures, hidden
     again whatever their numbers now (`csc.suppression`: a value hidden once, then revised, would
-    otherwise come back by comparing the versions). Returns the set of hidden keys.
+    otherwise come back by comparing the versions). `choose`: of the shown cells a partner may be
+    (those with something in them, if any), the one to hide (`keyed_choice`, as the stored
+    figures are decided); None: the next smallest, a tie going to the key that sorts first (the
+    rule of the worked examples in the tests). Returns the set of hidden keys.
 
     Beside the rule of one unknown per margin, where the board can add the cells up (`additive`:
     counts, and rates whose denominator it sees), the hidden cells under a shown parent must not
     total from 1 to 5 (Huntingdon 2 and Fenland 3 hidden together: "5 between them"), nor the hidden
-    cells below them (a hidden area's hidden teams, with its shown teams taken off): else the next
-    smallest shown cell of that level is hidden too."""
+    cells below them (a hidden area's hidden teams, with its shown teams taken off): else a
+    partner of that level is hidden too."""
     if exempt(kpi):
         return set()
     hidden = {k for k, (n, d) in cells.items() if primary(kpi, n, d) or k in before}
@@ -250,12 +278,15 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
         children[p].sort(key=lambda k: (size(kpi, *cells[k]), str(k)))
     parts = additive(kpi)
 
-    def next_smallest(kids):
-        """The next smallest shown cell (one with something in it, if any; a tie goes to the key
-        that sorts first), or None."""
+    def partner(kids):
+        """The partner among `kids` (sorted by size): a shown cell, one with something in it if
+        any, chosen by `choose` (None: the smallest, a tie going to the key that sorts first), or
+        None."""
         shown = [k for k in kids if k not in hidden]
-        positive = [k for k in shown if size(kpi, *cells[k]) > 0]
-        return (positive or shown or [None])[0]
+        candidates = [k for k in shown if size(kpi, *cells[k]) > 0] or shown
+        if not candidates:
+            return None
+        return candidates[0] if choose is None else choose(candidates)
 
     def small_group_below(p):
         """A cell to hide so that no total of hidden cells under shown `p` is small, or None."""
@@ -263,7 +294,7 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
         above = [p]
         while level:
             if _small_total(parts, cells, level):
-                return next_smallest([k for q in above for k in children.get(q, ())])
+                return partner([k for q in above for k in children.get(q, ())])
             above = [k for k in level if children.get(k)]
             deeper = [k for k in level if not children.get(k)] + [k for q in above for k in children[q] if k in hidden]
             if sorted(map(str, deeper)) == sorted(map(str, level)):
@@ -277,7 +308,7 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
         for p, kids in children.items():
             n_hidden = sum(k in hidden for k in kids)
             if (p in hidden and n_hidden == 0) or (p not in hidden and n_hidden == 1):
-                pick = next_smallest(kids)
+                pick = partner(kids)
                 if pick is not None:
                     hidden.add(pick)
                 elif p not in hidden:
@@ -287,10 +318,10 @@ def protect_cells(kpi, cells: dict, parent_of: dict, before=frozenset()) -> set:
                 changed = True
             elif parts is not None and p not in hidden and n_hidden:
                 pick = small_group_below(p)
-                if pick is None and _pinned(kpi, cells, kids, hidden, before, parts):
-                    # the next smallest, or, with none shown, the parent (a review: six teams of 1
+                if pick is None and _pinned(kpi, cells, kids, hidden, before, parts, choose is None):
+                    # a partner, or, with none shown, the parent (a review: six teams of 1
                     # under an office of 6, all hidden, are each 1)
-                    pick = next_smallest(kids)
+                    pick = partner(kids)
                     if pick is None:
                         pick = p
                 if pick is not None:
@@ -462,12 +493,13 @@ RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
 
 
 def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value",
-                   before: dict | None = None) -> pd.DataFrame:
+                   before: dict | None = None, chooser: Callable[[str], Callable] | None = None) -> pd.DataFrame:
     """Primary and complementary suppression of a one-level table per month: rows of `part`
     (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
     `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
     `before`: month -> the parts the board was denied in an earlier version (None or
-    `total_label`: the total), hidden again (`csc.suppression.hidden_parts`).
+    `total_label`: the total), hidden again (`csc.suppression.hidden_parts`). `chooser`: month ->
+    the partner choice of that month (`keyed_choice`; None: the next smallest).
     Adds `suppressed` and blanks value, numerator and denominator where it is set."""
     out = df.copy()
     hidden = pd.Series(False, index=out.index)
@@ -495,7 +527,7 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
             cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
                               else (parts["numerator"].sum(), parts["denominator"].sum()))
         denied = {"total" if p is None or p == total_label else ("part", p) for p in before.get(period, ())}
-        keys = protect_cells(kind, cells, parent_of, denied)
+        keys = protect_cells(kind, cells, parent_of, denied, chooser(period) if chooser is not None else None)
         if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
             keys |= set(parent_of)
         for k in keys:

@@ -5,9 +5,9 @@ The decision for one (KPI, month) is `csc.privacy.protect_cells` over its tree o
 areas, each area office, each team). Many trees have no small cell at all, and then nothing is
 hidden (complementary suppression only ever starts from a cell hidden on its own), so the primary
 rule is worked out in SQL for every row at once, only the trees with a small cell are read, as
-plain tuples, and handed to `protect_cells` with their cells in the order the tables hold them
-(the order decides which partner is hidden when two tie). The hidden rows are then flagged in one
-update per table.
+plain tuples, and handed to `protect_cells` with a partner choice keyed by the deployment's
+secret (`partner_secret`, `privacy.keyed_choice`: a partner no one can bound by its shown
+siblings). The hidden rows are then flagged in one update per table.
 
 **Once hidden, hidden in every later version** (a review, 2026-12-04): a figure the board was
 denied stays denied when a later import revises it, whatever its numbers become, and so do the
@@ -23,10 +23,12 @@ the decisions the incremental one kept.
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pyarrow as pa
 
-from csc import config, privacy
+from csc import config, crypto, privacy
 from csc.schema import has_table
 
 # the board's one-level tables (`csc.breakdowns`), whose hidden cells are kept in `kpi_hidden_ever`
@@ -77,13 +79,35 @@ def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None, registry: 
     return out
 
 
+_SECRETS: dict[tuple, bytes] = {}
+
+
+def partner_secret(cur: duckdb.DuckDBPyConnection) -> bytes:
+    """The secret that keys the board's choice of partners (`privacy.keyed_choice`): the
+    deployment's (`config.id_key`, for the database `cur` is on), read once a process."""
+    ((path,),) = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    memo = (path, os.environ.get("CSC_ID_KEY"), os.environ.get("CSC_KEY_FILE"))
+    if memo not in _SECRETS:
+        _SECRETS[memo] = config.id_key(path) if path else crypto.secret()  # an in-memory database: no folder
+    return _SECRETS[memo]
+
+
+def partners(secret: bytes | None, what: str):
+    """Month -> the board's partner choice for `what` (a KPI, or a one-level table) in that month
+    (`privacy.keyed_choice`); None without a secret (the next smallest: the worked examples')."""
+    if secret is None:
+        return None
+    return lambda month: privacy.keyed_choice(secret, what, month)
+
+
 def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple],
-                before: dict[tuple, set] | None = None) -> tuple[list[int], list[int]]:
+                before: dict[tuple, set] | None = None, *, secret: bytes | None) -> tuple[list[int], list[int]]:
     """The rowids to hide: `area_rows` (rowid, kpi, period, area, numerator, denominator) of
     `kpi_results` and `team_rows` (rowid, kpi, period, area, team, numerator, denominator) of
     `kpi_team_results`, each in rowid order (a tree with no small cell, and none hidden before,
     may be left out: none of its cells is hidden). `before`: (KPI, month) -> the cells hidden in
-    an earlier version, hidden again (`_hidden_before`)."""
+    an earlier version, hidden again (`_hidden_before`). `secret`: what keys the partners' choice
+    (`partner_secret`); None: the next smallest (`privacy.protect_cells`' worked examples)."""
     before = before or {}
     trees: dict[tuple, list] = {}  # (kpi, period) -> [area rows, team rows], in table order
     for r in area_rows:
@@ -114,7 +138,9 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple],
             k = ("team", area, team)
             cells[k], index[k] = (num, den), ("t", rid)
             parent_of[k] = (area, None)
-        for k in privacy.protect_cells(kpi, cells, parent_of, before.get((name, period), frozenset())):
+        choose = partners(secret, name)
+        for k in privacy.protect_cells(kpi, cells, parent_of, before.get((name, period), frozenset()),
+                                       choose(period) if choose else None):
             which, rid = index[k]
             (hidden_a if which == "a" else hidden_t).append(rid)
     return sorted(hidden_a), sorted(hidden_t)
@@ -131,7 +157,7 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
     cur.execute(SCHEMA)
     hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis, since),
                                      _rows(cur, "kpi_team_results", True, kpis, since),
-                                     _hidden_before(cur, since, kpis))
+                                     _hidden_before(cur, since, kpis), secret=partner_secret(cur))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
             cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))

@@ -59,6 +59,35 @@ def n_compositions(total: int, k: int) -> int:
     return math.comb(total + k - 1, k - 1) if total >= 0 else 0
 
 
+def hidden_sets(protect, kpi, cells, parent_of) -> set[frozenset]:
+    """Every set of cells `protect` (a rule taking `choose`, as `csc.privacy.protect_cells`) hides
+    over every choice of partner it could make: what one who knows the rule but not the secret that
+    keys the choice (`csc.privacy.keyed_choice`, which picks afresh for each set of candidates) must
+    allow. The choices are run through like an odometer: each run follows the choices fixed so far
+    and takes the first of any after them."""
+    out: set[frozenset] = set()
+    fixed: list[int] = []
+    while True:
+        widths: list[int] = []
+
+        def choose(candidates, widths=widths):
+            i = len(widths)
+            widths.append(len(candidates))
+            if i == len(fixed):
+                fixed.append(0)
+            return candidates[fixed[i]]
+
+        out.add(frozenset(protect(kpi, cells, parent_of, choose=choose)))
+        del fixed[len(widths):]
+        i = len(fixed) - 1
+        while i >= 0 and fixed[i] + 1 >= widths[i]:
+            i -= 1
+        if i < 0:
+            return out
+        fixed[i] += 1
+        del fixed[i + 1:]
+
+
 def attack(teams, leaf, protect, consistent=None):
     """-> dict with hidden set, candidates tried, kept, pinned {key: value}, or skipped."""
     cells, parent_of = tree(teams, leaf)

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from csc import breakdowns, charts, kpis, spc
+from csc import breakdowns, charts, kpis, spc, suppression
 
 JULY_IMPORT = dt.datetime(2011, 8, 5, 9, 0)
 WORKFORCE = ["worker_id", "area_office", "team", "is_qualified", "is_agency", "fte", "start_date", "end_date"]
@@ -166,7 +166,6 @@ def _referrals_db(rows: list[tuple[str, str, int]], hidden: list[tuple]):
     of referrals by area office the board was denied before."""
     import duckdb
 
-    from csc import suppression
 
     con = duckdb.connect()
     con.execute("create table cur_referrals (referral_date date, area_office varchar)")
@@ -177,11 +176,28 @@ def _referrals_db(rows: list[tuple[str, str, int]], hidden: list[tuple]):
     return con
 
 
-def test_an_all_areas_referral_count_hidden_before_is_hidden_again_with_a_partner():
+@pytest.fixture
+def next_smallest(monkeypatch):
+    """The partner the next smallest (a tie to the name that sorts first), not the deployment's
+    keyed choice (`privacy.keyed_choice`): for the worked examples below, which name the partner."""
+    monkeypatch.setattr(suppression, "partner_secret", lambda cur: None)
+
+
+def test_an_all_areas_referral_count_hidden_before_is_hidden_again_with_a_partner(monkeypatch):
     """July: all areas 20 = North 10 + South 10, nothing small; the total was hidden in an earlier
-    version, so it is hidden again, and one office with it (else 10 + 10 gives it back): the
-    first of two the same size, North."""
+    version, so it is hidden again, and one office with it (else 10 + 10 gives it back): one of the
+    two, chosen by the deployment's secret (each for some secret; with the next smallest, the first
+    of two the same size, North)."""
     con = _referrals_db([("2011-07-01", "North", 10), ("2011-07-02", "South", 10)], [("2011-07", None)])
+    seen = set()
+    for n in range(12):
+        monkeypatch.setenv("CSC_ID_KEY", f"deployment {n}")
+        board = breakdowns.referrals_by_month(con, "2011-07", "2011-07", suppress=True).set_index("area")
+        hidden = board["suppressed"].to_dict()
+        assert hidden.pop(breakdowns.ALL_AREAS) and sorted(hidden.values()) == [False, True]
+        seen.add(next(a for a, h in hidden.items() if h))
+    assert seen == {"North", "South"}
+    monkeypatch.setattr(suppression, "partner_secret", lambda cur: None)
     board = breakdowns.referrals_by_month(con, "2011-07", "2011-07", suppress=True).set_index("area")
     assert board["suppressed"].to_dict() == {breakdowns.ALL_AREAS: True, "North": True, "South": False}
 
@@ -212,7 +228,7 @@ def _re_referrals(store, load):
     load({"Referrals": rows}, period="2012-07", imported_at=dt.datetime(2012, 8, 6, 9, 0))
 
 
-def test_a_re_referral_rate_beside_its_referral_count_hides_a_small_complement(store, load):
+def test_a_re_referral_rate_beside_its_referral_count_hides_a_small_complement(store, load, next_smallest):
     """North's 75% beside its 8 referrals would tell the board that 2 children referred in July
     were not re-referrals: North is hidden, and South (the next smallest count, 12) with it, so
     the rates shown (all areas 55%, East 50%) and the counts give only North + South = 12 of 20."""
@@ -304,20 +320,43 @@ def _hidden_group(rates, counts):
     #    not): East (20) is hidden too
     ([("North", "N1", 8, 6), ("South", "S1", 12, 11), ("East", "E1", 20, 10)], {"North", "South", "East"}, None),
 ])
-def test_no_count_from_1_to_5_comes_from_re_referral_rates_and_referral_counts(store, load, offices, hidden, group):
+def test_no_count_from_1_to_5_comes_from_re_referral_rates_and_referral_counts(store, load, offices, hidden, group,
+                                                                              next_smallest):
     _july(load, offices)
     rates, counts, teams_shown = _board_july(store.cursor())
     assert {a for a, v in rates.items() if v is None} == hidden
+    _assert_no_small_count(rates, counts, teams_shown)
+    if group is not None:  # the hidden offices together: neither total from 1 to 5
+        assert _hidden_group(rates, counts) == group
+    else:  # every office hidden: all areas' own figures only
+        assert len(hidden) == len(offices) - (1 if offices[0][0] == offices[1][0] else 0)
+
+
+def _assert_no_small_count(rates, counts, teams_shown):
     assert rates[breakdowns.ALL_AREAS] is not None and not teams_shown
     # every rate shown has its count shown, so neither its re-referrals nor the rest are from 1 to 5
     for area, rate in rates.items():
         if rate is not None:
             n = round(rate * counts[area] / 100)
             assert not (1 <= n <= 5 or 1 <= counts[area] - n <= 5), area
-    if group is not None:  # the hidden offices together: neither total from 1 to 5
-        assert _hidden_group(rates, counts) == group
-    else:  # every office hidden: all areas' own figures only
-        assert len(hidden) == len(offices) - (1 if offices[0][0] == offices[1][0] else 0)
+    if any(rate is not None for area, rate in rates.items() if area != breakdowns.ALL_AREAS):
+        assert not any(1 <= n <= 5 for n in _hidden_group(rates, counts))  # the hidden offices together
+
+
+@pytest.mark.parametrize("secret", ["deployment 1", "deployment 2", "deployment 3"])
+@pytest.mark.parametrize("offices", [
+    [("North", "N1", 3, 1), ("South", "S1", 13, 6), ("East", "E1", 20, 17)],
+    [("North", "A", 3, 1), ("North", "B", 13, 6), ("South", "S1", 8, 6), ("East", "E1", 20, 10)],
+    [("North", "N1", 8, 8), ("South", "S1", 12, 6), ("East", "E1", 20, 19), ("West", "W1", 30, 15)],
+    [("North", "N1", 8, 6), ("South", "S1", 12, 11), ("East", "E1", 20, 10)],
+])
+def test_no_count_from_1_to_5_comes_back_whichever_partners_the_secret_chooses(store, load, offices, secret,
+                                                                              monkeypatch):
+    # the councils above, with the partners the deployment's secret chooses (the stored decision's
+    # rule): whichever offices are hidden with the small ones, no count from 1 to 5 is given back
+    monkeypatch.setenv("CSC_ID_KEY", secret)
+    _july(load, offices)
+    _assert_no_small_count(*_board_july(store.cursor()))
 
 
 def test_no_referrals_gives_an_empty_frame(store):
@@ -519,3 +558,24 @@ def test_the_boards_timeliness_by_type_has_rates_without_counts():
     assert board["value"].round(1).tolist() == [83.3, 75.0, 80.0]
     director = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07")
     assert director["denominator"].tolist() == [60.0, 40.0, 25.0]
+
+
+def test_the_boards_timeliness_by_type_hides_a_partner_type_the_secret_chooses(monkeypatch):
+    # Initial 2 of 4 is small; Core 20 of 25 or Single 30 of 40 is hidden with it (else all types
+    # less the other two give it back): which one, the deployment's secret says, each for some
+    rows = pd.DataFrame({"period": ["2011-07"] * 3, "assessment_type": ["Initial", "Core", "Single"],
+                         "numerator": [2.0, 20.0, 30.0], "denominator": [4.0, 25.0, 40.0], "value": [50.0, 80.0, 75.0]})
+
+    class Cur:  # the by-type query gives `rows`; no figure was hidden before; an in-memory database
+        def execute(self, sql, params=None):
+            return SimpleNamespace(df=lambda: rows.copy(), fetchall=lambda: [(None,)] if "duckdb_databases" in sql
+                                   else [(0,)])
+
+    partners = set()
+    for n in range(12):
+        monkeypatch.setenv("CSC_ID_KEY", f"deployment {n}")
+        board = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07", suppress=True).set_index("assessment_type")
+        hidden = board["suppressed"].to_dict()
+        assert hidden.pop("Initial") and sorted(hidden.values()) == [False, True]
+        partners |= {t for t, h in hidden.items() if h}
+    assert partners == {"Core", "Single"}
