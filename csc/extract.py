@@ -722,7 +722,7 @@ _SLASHED = r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})([ T].*)?$"
 
 def _us_date_columns(con, columns: list[spec.Column], title: str, headers: dict[str, str]) -> list[Problem]:
     """A date column written month-first (US order): the cells that can only be month-first are
-    problems of their own (`_us_date_hint`), but the column's other dates that could be either
+    problems of their own (`_date_hint`), but the column's other dates that could be either
     (04/02/2012) were read day-first, and fixing only the cells listed would load them misdated.
     One problem per such column, naming how many and the first (`parsed` holds the file's text)."""
     out = []
@@ -782,7 +782,9 @@ def _short(value, most: int = SHOWN_VALUE_MAX) -> str:
     return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters)"
 
 
-def _us_date_hint(value: str) -> str:
+def _date_hint(value: str) -> str:
+    """A hint for a value that is not a date in an accepted spelling: a US-style month/day date, an
+    Excel serial number, a two-digit year, or a month in words (02-Apr-2011)."""
     m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?", value)
     if m:
         first, second = int(m.group(1)), int(m.group(2))
@@ -795,6 +797,19 @@ def _us_date_hint(value: str) -> str:
                     f"{second:02d}/{first:02d}/{m.group(3)}.")
     if re.fullmatch(r"\d{4,5}(\.\d+)?", value):
         return " This looks like an Excel date serial number: format the column's cells as dates in Excel."
+    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2})", value.strip())
+    if m:  # 02/04/11: which century is the writer's to say
+        return (f" The year has two digits: write all four (such as {int(m.group(1)):02d}/{int(m.group(3)):02d}/"
+                f"20{m.group(4)}).")
+    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?[ /.-]?([A-Za-z]{3,9})\.?,?[ /.-]?(\d{4})", value.strip())
+    if m:  # 02-Apr-2011, 2nd April 2011: a month in words
+        month = "Sep" if m.group(2).lower() == "sept" else m.group(2)
+        for form in ("%d %b %Y", "%d %B %Y"):
+            try:
+                day = dt.datetime.strptime(f"{m.group(1)} {month} {m.group(3)}", form).date()
+            except ValueError:
+                continue
+            return f" Dates are written in figures: write it as {day:%d/%m/%Y}."
     return ""
 
 
@@ -814,7 +829,7 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         return _error(f"{where}: a value is required but the cell is blank; expected {expected}.", sheet=title, row=row,
                       column=header, value=None, expected=expected)
     if kind == "type":
-        hint = _us_date_hint(str(value)) if column.type == DATE else ""
+        hint = _date_hint(str(value)) if column.type == DATE else ""
         if column.type in (NUMBER, WHOLE) and _DECIMAL_COMMA.fullmatch(str(value).strip()):
             hint = (f" It looks like a decimal comma: write {str(value).strip().replace(',', '.')} (a comma is read "
                     "only between thousands, as in 1,250).")

@@ -631,6 +631,23 @@ def us_style_date(folder: Path) -> Path:
     return write_xlsx(folder / "us_date.xlsx", {"referrals": rows})
 
 
+@case(words=('"02-Apr-2011" is not a date', "written in figures", "02/04/2011"), sheet="referrals", row=2,
+      column="referral_date", value="02-Apr-2011")
+def month_in_words_date(folder: Path) -> Path:
+    # a date typed as text the way some systems export it: the hint gives the figures to write
+    rows = referrals()
+    rows[1][2] = "02-Apr-2011"
+    return write_xlsx(folder / "month_in_words.xlsx", {"referrals": rows})
+
+
+@case(words=('"02/04/11" is not a date', "two digits", "all four"), sheet="referrals", row=3,
+      column="referral_date", value="02/04/11")
+def two_digit_year_date(folder: Path) -> Path:
+    rows = referrals()
+    rows[2][2] = "02/04/11"
+    return write_xlsx(folder / "two_digit_year.xlsx", {"referrals": rows})
+
+
 @case(words=("1 date(s) can only be month-first", "1 other date(s) in the column could be either", '"04/02/2011"',
              "read day-first", "Fix the whole column"), sheet="referrals", row=2, column="referral_date",
       value="04/02/2011")
