@@ -83,7 +83,7 @@ def suppress_kpi(df: pd.DataFrame, kpi) -> pd.DataFrame:
 # whenever the hidden cells under a shown parent (or the hidden cells under those) total from 1 to
 # 5, or the rule itself would fix one of them to one who knows it (`_pinned`), a partner is hidden
 # (with none shown, the parent). Repeated until nothing changes. The partner is a shown child with
-# something in it (if any), chosen by the deployment's secret (`keyed_choice`) for the stored
+# something in it (if any), chosen by the database's secret (`keyed_choice`) for the stored
 # figures; the worked examples in the tests use the next smallest.
 #
 # A multi-area selection is shown to the board only when it contains no hidden area, or it
@@ -235,10 +235,11 @@ def _pinned(kpi, cells: dict, kids: list, hidden: set, before, parts, ordered: b
 
 def keyed_choice(secret: bytes, *scope) -> Callable[[list], object]:
     """The partner rule of the stored figures: of the shown cells a partner may be (`protect_cells`),
-    the one a keyed hash (HMAC-SHA-256 of the deployment's secret) picks for `scope` (the KPI or
-    table, and the month) and that set of cells. The same cells give the same pick in every
+    the one a keyed hash (HMAC-SHA-256 of the database's secret) picks for `scope` (the KPI or
+    table, and the month) and that set of cells. The same set of cells gives the same pick in every
     recompute; one who knows the rule but not the secret cannot bound the partner by its shown
-    siblings, as with the next smallest (docs/decisions.md, "A partner no one can bound")."""
+    siblings, as with the next smallest (docs/decisions.md, "A partner no one can bound"). The
+    secret: the database's (`csc.suppression.partner_secret`)."""
     key = hmac.new(secret, b"csc: the board's partner choice", hashlib.sha256).digest()
     prefix = "\x1f".join(map(str, scope))
 
@@ -336,11 +337,14 @@ def _key(area, team=None):
     return (area, team)
 
 
-def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series | None]:
-    """Complementary suppression for one KPI over every month.
+def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None,
+            chooser: Callable[[str], Callable] | None = None) -> tuple[pd.Series, pd.Series | None]:
+    """Complementary suppression for one KPI over every month (the first implementation, row by
+    row, kept as the tests' oracle for `csc.suppression`, which decides the stored figures).
 
     `areas`: period, area (missing for all areas), numerator, denominator. `teams`: period, area,
-    team, numerator, denominator (or None). Returns the `hidden` flags (aligned to each frame)."""
+    team, numerator, denominator (or None). `chooser`: month -> its partner choice (as
+    `protect_margin`'s). Returns the `hidden` flags (aligned to each frame)."""
     a_hidden = pd.Series(False, index=areas.index)
     t_hidden = pd.Series(False, index=teams.index) if teams is not None else None
     if exempt(kpi):
@@ -359,7 +363,7 @@ def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None) -> tupl
                 k = ("team", r.area, r.team)
                 cells[k], index[k] = (r.numerator, r.denominator), ("t", i)
                 parent_of[k] = _key(r.area)
-        for k in protect_cells(kpi, cells, parent_of):
+        for k in protect_cells(kpi, cells, parent_of, choose=chooser(period) if chooser is not None else None):
             which, i = index[k]
             (a_hidden if which == "a" else t_hidden).at[i] = True
     return a_hidden, t_hidden

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from csc import config, spec
+from csc import config, spec, suppression
 from csc.schema import sql_name, sql_str
 from csc.manifest import (
     MANIFEST,
@@ -71,6 +71,9 @@ class History:
     #: the cells the board was ever denied (`csc.suppression`; the database's and the manifest's): a
     #: replay cannot make them all again (a rollback replayed at once, not weeks later)
     hidden_ever: list[tuple] | None = None
+    #: the secret the board's partners were chosen with (`csc.suppression.partner_secret`), when read
+    #: from a database: kept, so that the rebuild chooses the same ones
+    board_secret: bytes | None = None
 
 
 def _checksums(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[int, tuple[int, int]]]:
@@ -115,13 +118,14 @@ def history_from_db(path: Path) -> History:
         final_mapping = db_team_areas(cur)
         checksums = _checksums(cur)
         hidden_ever = set(db_hidden(cur))
+        secret = suppression.stored_partner_secret(cur)
     finally:
         con.close()
     # the mapping's history is in the manifest only; the database holds its final state
     events = read_manifest(manifest_path(path))
     snapshots = team_area_snapshots(events)
     return History("database", imports, plan_changes, audit, snapshots, final_mapping, checksums,
-                   sorted(hidden_ever | hidden_cells(events), key=repr))
+                   sorted(hidden_ever | hidden_cells(events), key=repr), secret)
 
 
 def history_from_manifest(path: Path) -> History:
@@ -270,6 +274,9 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
     try:
         store = Store.open(staging / target.name)
         try:
+            if hist.board_secret is not None:  # first: the replay's recomputes choose the partners the database did
+                with store.transaction("rebuild", None) as w:
+                    suppression.keep_partner_secret(w.cur, hist.board_secret, replace=True)
             _replay(store, hist, uploads, report, step)
             if hist.final_team_areas is not None:
                 _set_team_areas(store, hist.final_team_areas)
@@ -418,8 +425,6 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
         )
     _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
     if hist.hidden_ever:  # denied before the rebuild, denied after it: the recompute that follows hides them
-        from csc import suppression
-
         suppression.add_hidden(cur, hist.hidden_ever)
         report.hidden = len(hist.hidden_ever)
 

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, scratch, spec, ssd
+from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, scratch, spec, ssd, suppression
 from csc.pseudonyms import pseudonymise
 from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table, raw_table_sql
 from csc.extract import Extract, Problem, forget_reads, read_workbook
@@ -644,6 +644,7 @@ class Store:
                 return same
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
             w.detail = {"import_id": import_id, **w.detail}
+            suppression.keep_partner_secret(cur, suppression.derived_secret(key))  # the first import's
             stored = self._keep_file(raw, import_id, digest, name, key) if raw is not None else None
             if stored is not None:
                 w.on_rollback(lambda: stored.unlink(missing_ok=True))

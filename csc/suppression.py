@@ -5,7 +5,7 @@ The decision for one (KPI, month) is `csc.privacy.protect_cells` over its tree o
 areas, each area office, each team). Many trees have no small cell at all, and then nothing is
 hidden (complementary suppression only ever starts from a cell hidden on its own), so the primary
 rule is worked out in SQL for every row at once, only the trees with a small cell are read, as
-plain tuples, and handed to `protect_cells` with a partner choice keyed by the deployment's
+plain tuples, and handed to `protect_cells` with a partner choice keyed by the database's
 secret (`partner_secret`, `privacy.keyed_choice`: a partner no one can bound by its shown
 siblings). The hidden rows are then flagged in one update per table.
 
@@ -23,12 +23,14 @@ the decisions the incremental one kept.
 
 from __future__ import annotations
 
-import os
+import hashlib
+import hmac
+import secrets
 
 import duckdb
 import pyarrow as pa
 
-from csc import config, crypto, privacy
+from csc import config, privacy
 from csc.schema import has_table
 
 # the board's one-level tables (`csc.breakdowns`), whose hidden cells are kept in `kpi_hidden_ever`
@@ -79,17 +81,44 @@ def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None, registry: 
     return out
 
 
-_SECRETS: dict[tuple, bytes] = {}
+SECRET_SCHEMA = "create table if not exists board_secret (secret blob not null)"
+_THIS_PROCESS = secrets.token_bytes(32)
 
 
 def partner_secret(cur: duckdb.DuckDBPyConnection) -> bytes:
-    """The secret that keys the board's choice of partners (`privacy.keyed_choice`): the
-    deployment's (`config.id_key`, for the database `cur` is on), read once a process."""
-    ((path,),) = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
-    memo = (path, os.environ.get("CSC_ID_KEY"), os.environ.get("CSC_KEY_FILE"))
-    if memo not in _SECRETS:
-        _SECRETS[memo] = config.id_key(path) if path else crypto.secret()  # an in-memory database: no folder
-    return _SECRETS[memo]
+    """The secret that keys the board's choice of partners (`privacy.keyed_choice`), kept in the
+    database (`keep_partner_secret`), so that a recompute, a view and a command read it without the
+    deployment's key: the board never sees the database, and who has the database has the counts.
+    A database without one (before its first import under this version; or a bare connection)
+    gets this process's own: the cells hidden before stay hidden whatever it picks
+    (`kpi_hidden_ever`)."""
+    return stored_partner_secret(cur) or _THIS_PROCESS
+
+
+def stored_partner_secret(cur: duckdb.DuckDBPyConnection) -> bytes | None:
+    """The partner secret kept in the database, or None."""
+    if not has_table(cur, "board_secret"):
+        return None
+    rows = cur.execute("select secret from board_secret").fetchall()
+    return bytes(rows[0][0]) if rows else None
+
+
+def derived_secret(key: bytes) -> bytes:
+    """The partner secret of a database whose records are pseudonymised with `key`
+    (`config.id_key`): a rebuild, from the database or from the kept files alone, derives the same
+    one under the same key and so chooses the same partners."""
+    return hmac.new(key, b"csc: the board's partner secret", hashlib.sha256).digest()
+
+
+def keep_partner_secret(cur: duckdb.DuckDBPyConnection, secret: bytes, replace: bool = False) -> None:
+    """Keep `secret` as the database's partner secret: when it has none (each import's, from the
+    key: `derived_secret`), or in place of the one it has (`replace`: a rebuild keeps the replaced
+    database's, whatever the key is now)."""
+    cur.execute(SECRET_SCHEMA)
+    if not replace and cur.execute("select count(*) from board_secret").fetchall()[0][0]:
+        return
+    cur.execute("delete from board_secret")
+    cur.execute("insert into board_secret values ($s)", {"s": secret})
 
 
 def partners(secret: bytes | None, what: str):

@@ -15,7 +15,7 @@ import pytest
 import pyarrow as pa
 
 import csc.store as store_module
-from csc import cli, config, crypto, manifest, plan, recovery
+from csc import cli, config, crypto, manifest, plan, recovery, suppression
 from csc.store import Store
 from tests.reliability.support import state
 
@@ -39,11 +39,14 @@ def snapshot(db: Path) -> dict:
                                   "select kpi, period, area, team from kpi_team_results where hidden "
                                   "order by all").fetchall()
         s["hidden_ever"] = cur.execute("select * from kpi_hidden_ever order by all").fetchall()
+        # the secret the board's partners are chosen by: the same after a rebuild, so the same partners
+        s["board_secret"] = suppression.stored_partner_secret(cur)
     return s
 
 
 def same_data(a: dict, b: dict) -> None:
-    for key in ("imports", "raw", "current", "kpis", "history", "plan_changes", "plan", "hidden", "hidden_ever"):
+    for key in ("imports", "raw", "current", "kpis", "history", "plan_changes", "plan", "hidden", "hidden_ever",
+                "board_secret"):
         assert a[key] == b[key], key
 
 
@@ -75,7 +78,7 @@ def council(built, tmp_path) -> Path:
 @pytest.mark.parametrize("history", ["database", "manifest"])
 def test_rebuild_into_a_new_file_gives_identical_kpis_and_plan(council, tmp_path, history):
     before = snapshot(council)
-    assert before["kpis"] and before["history"][1][6] == "rolled_back"
+    assert before["kpis"] and before["history"][1][6] == "rolled_back" and len(before["board_secret"]) == 32
     assert before["plan"].target("transfer_timely_pct") == 85.0
     target = tmp_path / "elsewhere" / "csc.duckdb"
     report = recovery.rebuild(target, source=council.parent, history=history)
@@ -239,6 +242,7 @@ def test_rotating_the_key_re_encrypts_and_re_pseudonymises(tmp_path, workbooks, 
     with Store.open(db) as store:
         store.import_file(workbooks["small"], "2022-04", user="analyst")
         before = store.cursor().execute("select child_id from raw_referrals order by excel_row").fetchall()
+        secret = suppression.stored_partner_secret(store.cursor())
     monkeypatch.setenv("CSC_ID_KEY", "key-after")
     monkeypatch.setenv("CSC_OLD_ID_KEY", "key-before")
     report = recovery.rebuild(db)
@@ -247,6 +251,8 @@ def test_rotating_the_key_re_encrypts_and_re_pseudonymises(tmp_path, workbooks, 
     with Store.open(db, read_only=True) as store:
         after = store.cursor().execute("select child_id from raw_referrals order by excel_row").fetchall()
         kept = store.paths.uploads / Path(store.imports().iloc[0]["stored_file"]).name
+        # the board's partners are chosen as before: the database's secret is kept, not made from the new key
+        assert secret is not None and suppression.stored_partner_secret(store.cursor()) == secret
     assert len(after) == len(before) and set(after).isdisjoint(before)
     crypto.decrypt(kept.read_bytes(), b"key-after")  # the kept file opens with the new key alone
     with pytest.raises(crypto.KeyError_):

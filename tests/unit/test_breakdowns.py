@@ -186,12 +186,12 @@ def next_smallest(monkeypatch):
 def test_an_all_areas_referral_count_hidden_before_is_hidden_again_with_a_partner(monkeypatch):
     """July: all areas 20 = North 10 + South 10, nothing small; the total was hidden in an earlier
     version, so it is hidden again, and one office with it (else 10 + 10 gives it back): one of the
-    two, chosen by the deployment's secret (each for some secret; with the next smallest, the first
+    two, chosen by the database's secret (each for some secret; with the next smallest, the first
     of two the same size, North)."""
     con = _referrals_db([("2011-07-01", "North", 10), ("2011-07-02", "South", 10)], [("2011-07", None)])
     seen = set()
     for n in range(12):
-        monkeypatch.setenv("CSC_ID_KEY", f"deployment {n}")
+        suppression.keep_partner_secret(con, f"deployment {n}".encode(), replace=True)
         board = breakdowns.referrals_by_month(con, "2011-07", "2011-07", suppress=True).set_index("area")
         hidden = board["suppressed"].to_dict()
         assert hidden.pop(breakdowns.ALL_AREAS) and sorted(hidden.values()) == [False, True]
@@ -352,7 +352,7 @@ def _assert_no_small_count(rates, counts, teams_shown):
 ])
 def test_no_count_from_1_to_5_comes_back_whichever_partners_the_secret_chooses(store, load, offices, secret,
                                                                               monkeypatch):
-    # the councils above, with the partners the deployment's secret chooses (the stored decision's
+    # the councils above, with the partners the database's secret chooses (the stored decision's
     # rule): whichever offices are hidden with the small ones, no count from 1 to 5 is given back
     monkeypatch.setenv("CSC_ID_KEY", secret)
     _july(load, offices)
@@ -560,22 +560,65 @@ def test_the_boards_timeliness_by_type_has_rates_without_counts():
     assert director["denominator"].tolist() == [60.0, 40.0, 25.0]
 
 
-def test_the_boards_timeliness_by_type_hides_a_partner_type_the_secret_chooses(monkeypatch):
+def test_the_boards_timeliness_by_type_hides_a_partner_type_the_secret_chooses():
     # Initial 2 of 4 is small; Core 20 of 25 or Single 30 of 40 is hidden with it (else all types
-    # less the other two give it back): which one, the deployment's secret says, each for some
+    # less the other two give it back): which one, the database's secret says, each for some
     rows = pd.DataFrame({"period": ["2011-07"] * 3, "assessment_type": ["Initial", "Core", "Single"],
                          "numerator": [2.0, 20.0, 30.0], "denominator": [4.0, 25.0, 40.0], "value": [50.0, 80.0, 75.0]})
 
-    class Cur:  # the by-type query gives `rows`; no figure was hidden before; an in-memory database
+    class Cur:  # the by-type query gives `rows`; no figure was hidden before; the database's partner secret
+        def __init__(self, secret: bytes):
+            self.secret = secret
+
         def execute(self, sql, params=None):
-            return SimpleNamespace(df=lambda: rows.copy(), fetchall=lambda: [(None,)] if "duckdb_databases" in sql
-                                   else [(0,)])
+            found = [(self.secret,)] if "from board_secret" in sql else [(int("board_secret" in str(params)),)]
+            return SimpleNamespace(df=lambda: rows.copy(), fetchall=lambda: found)
 
     partners = set()
     for n in range(12):
-        monkeypatch.setenv("CSC_ID_KEY", f"deployment {n}")
-        board = breakdowns.assessment_timeliness(Cur(), "2011-07", "2011-07", suppress=True).set_index("assessment_type")
+        board = breakdowns.assessment_timeliness(Cur(f"deployment {n}".encode()), "2011-07", "2011-07",
+                                                 suppress=True).set_index("assessment_type")
         hidden = board["suppressed"].to_dict()
         assert hidden.pop("Initial") and sorted(hidden.values()) == [False, True]
         partners |= {t for t, h in hidden.items() if h}
     assert partners == {"Core", "Single"}
+
+
+def test_the_partner_secret_is_kept_by_the_first_import_and_a_recompute_needs_no_key(tmp_path, monkeypatch):
+    # July: all areas 24 = North 3 (small) + South 9 + East 12; North is hidden with South or East.
+    from csc.store import Store
+    from tests.conftest import write_xlsx
+
+    rows = [REFERRAL] + [[f"{a}{i}", f"C{a}{i}", day("2011-07-04"), a]
+                         for a, n in (("North", 3), ("South", 9), ("East", 12)) for i in range(n)]
+    secrets_kept, decisions = [], []
+    for n, key in enumerate(("key one", "key one", "key two")):
+        monkeypatch.setenv("CSC_ID_KEY", key)
+        db = tmp_path / f"council{n}" / "csc.duckdb"
+        with Store.open(db) as store:
+            assert suppression.stored_partner_secret(store.cursor()) is None  # no import yet
+            r = store.import_file(write_xlsx(tmp_path / f"july{n}.xlsx", {"Referrals": rows}), "2011-07", user="t")
+            assert r.status == "loaded", r.message
+            cur = store.cursor()
+            secrets_kept.append(suppression.stored_partner_secret(cur))
+            board = breakdowns.referrals_by_month(cur, "2011-07", "2011-07", suppress=True).set_index("area")
+            decisions.append(board["suppressed"].to_dict())
+    # the same key gives the same secret (a rebuild from the kept files alone chooses as the database did)
+    assert len(secrets_kept[0]) == 32 and secrets_kept[0] == secrets_kept[1] != secrets_kept[2]
+    for decided in decisions:
+        assert decided[breakdowns.ALL_AREAS] is False and decided["North"] is True
+        assert [decided["South"], decided["East"]].count(True) == 1
+    # a recompute without the key (the code behind the figures changed: every month made again, as
+    # on the first open after an upgrade): no key file is read or made, and the decision stands
+    db = tmp_path / "council0" / "csc.duckdb"
+    with Store.open(db) as store:
+        store.cursor().execute("update kpi_state set fingerprint = 'made by older code'")
+    monkeypatch.delenv("CSC_ID_KEY")
+    monkeypatch.setenv("CSC_KEY_FILE", str(db.parent / "inside-the-data-folder"))  # refused, were it read
+    with Store.open(db) as store:
+        cur = store.cursor()
+        assert cur.execute("select fingerprint from kpi_state").fetchall()[0][0] != "made by older code"
+        assert suppression.stored_partner_secret(cur) == secrets_kept[0]
+        board = breakdowns.referrals_by_month(cur, "2011-07", "2011-07", suppress=True).set_index("area")
+        assert board["suppressed"].to_dict() == decisions[0]
+    assert not (db.parent / "inside-the-data-folder").exists()

@@ -39,7 +39,7 @@ PARTNERS = {(COUNT, "2012-02", "Cambridge"), (COUNT, "2012-02", "Fenland")}  # t
 def test_the_issue_example_hides_huntingdon_and_an_area_with_something_in_it(monkeypatch):
     # transfers waiting, Feb 2012: all areas 26 = Cambridge 9 + Fenland 12 + Integrated 0 + Huntingdon 5.
     # Huntingdon (5) is small; 26 - 9 - 12 - 0 would give it back, so an area with something in it
-    # (Cambridge or Fenland, chosen by the deployment's secret; never Integrated's 0) is hidden too.
+    # (Cambridge or Fenland, chosen by the database's secret; never Integrated's 0) is hidden too.
     # March has no small cell: nothing is hidden.
     con = _store()
     con.executemany("insert into kpi_results values (?, ?, ?, ?, null, ?, false)", [(*r, r[3]) for r in ISSUE_EXAMPLE])
@@ -54,16 +54,16 @@ def test_the_issue_example_hides_huntingdon_and_an_area_with_something_in_it(mon
     assert _hidden(con, "kpi_results") == {HUNTINGDON, (COUNT, "2012-02", "Cambridge")}
 
 
-def test_the_partner_is_chosen_by_the_deployments_secret(monkeypatch):
+def test_the_partner_is_chosen_by_the_databases_secret():
     # The issue example's February under 24 secrets: the partner is always Cambridge or Fenland,
     # the same one for the same secret every time, and each of them for some secrets (with the
     # next smallest, always Cambridge: one who knows the rule bounds the partner by Fenland's 12)
     picks = []
     for n in range(24):
-        monkeypatch.setenv("CSC_ID_KEY", f"deployment-{n}")
         decided = []
         for _ in range(2):
             con = _store()
+            suppression.keep_partner_secret(con, f"deployment-{n}".encode())
             con.executemany("insert into kpi_results values (?, ?, ?, ?, null, ?, false)",
                             [(*r, r[3]) for r in ISSUE_EXAMPLE])
             suppression.board_suppression(con, kpis.registry())
@@ -132,8 +132,9 @@ def test_an_fte_below_one_and_five_fte_with_floating_point_noise_are_hidden_in_t
                                                 (turnover, "2012-03", "North", "n2")}
 
 
-def _oracle(cur) -> None:
-    """The first implementation (a pandas loop through `privacy.protect`), as it was moved."""
+def _oracle(cur, secret: bytes | None = None) -> None:
+    """The first implementation (a pandas loop through `privacy.protect`), as it was moved; with
+    `secret`, each (KPI, month)'s partners chosen by it, as the stored decision chooses them."""
     registry = kpis.registry()
     areas_df = cur.execute("select rowid as rid, * from kpi_results").df()
     teams_df = cur.execute("select rowid as rid, * from kpi_team_results").df()
@@ -141,7 +142,7 @@ def _oracle(cur) -> None:
     for name, kpi in registry.items():
         a = areas_df[areas_df["kpi"] == name]
         t = teams_df[teams_df["kpi"] == name]
-        ha, ht = privacy.protect(kpi, a, t)
+        ha, ht = privacy.protect(kpi, a, t, chooser=suppression.partners(secret, name))
         hidden_a += list(a.loc[ha[ha].index, "rid"])
         hidden_t += list(t.loc[ht[ht].index, "rid"])
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
@@ -187,14 +188,20 @@ def _generated(con, seed: int) -> None:
     con.executemany("insert into kpi_team_results values (?, ?, ?, ?, ?, ?, 0, false)", team_rows)
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["next smallest", "keyed"])
 @pytest.mark.parametrize("seed", range(12))
-def test_the_same_cells_are_hidden_as_by_the_first_implementation(seed, monkeypatch):
-    # the first implementation chose the next smallest partner: so does the stored decision without a secret
-    monkeypatch.setattr(suppression, "partner_secret", lambda cur: None)
+def test_the_same_cells_are_hidden_as_by_the_first_implementation(seed, keyed, monkeypatch):
+    # the first implementation, tree by tree: with the next smallest partner (the stored decision
+    # without a secret), and with partners chosen by the database's secret for each KPI and month
+    secret = f"council {seed}".encode() if keyed else None
+    if not keyed:
+        monkeypatch.setattr(suppression, "partner_secret", lambda cur: None)
     old, new = _store(), _store()
+    if keyed:
+        suppression.keep_partner_secret(new, secret)
     _generated(old, seed)
     _generated(new, seed)
-    _oracle(old)
+    _oracle(old, secret)
     suppression.board_suppression(new, kpis.registry())
     for table in ("kpi_results", "kpi_team_results"):
         assert _hidden(new, table) == _hidden(old, table)
