@@ -626,26 +626,27 @@ def text_in_date_column(folder: Path) -> Path:
 @case(words=('"12/25/2011" is not a date', "day first", "US-style", "25/12/2011"), sheet="referrals", row=3,
       column="referral_date", value="12/25/2011")
 def us_style_date(folder: Path) -> Path:
-    rows = referrals()
-    rows[2][2] = "12/25/2011"
-    return write_xlsx(folder / "us_date.xlsx", {"referrals": rows})
+    return _one_date(folder, 3, "12/25/2011", "us_date.xlsx")
 
 
 @case(words=('"02-Apr-2011" is not a date', "written in figures", "02/04/2011"), sheet="referrals", row=2,
       column="referral_date", value="02-Apr-2011")
 def month_in_words_date(folder: Path) -> Path:
     # a date typed as text the way some systems export it: the hint gives the figures to write
-    rows = referrals()
-    rows[1][2] = "02-Apr-2011"
-    return write_xlsx(folder / "month_in_words.xlsx", {"referrals": rows})
+    return _one_date(folder, 2, "02-Apr-2011", "month_in_words.xlsx")
 
 
 @case(words=('"02/04/11" is not a date', "two digits", "all four"), sheet="referrals", row=3,
       column="referral_date", value="02/04/11")
 def two_digit_year_date(folder: Path) -> Path:
+    return _one_date(folder, 3, "02/04/11", "two_digit_year.xlsx")
+
+
+def _one_date(folder: Path, row: int, value: str, name: str) -> Path:
+    """The referrals with the referral date of Excel row `row` typed as the text `value`."""
     rows = referrals()
-    rows[2][2] = "02/04/11"
-    return write_xlsx(folder / "two_digit_year.xlsx", {"referrals": rows})
+    rows[row - 1][2] = value
+    return write_xlsx(folder / name, {"referrals": rows})
 
 
 @case(words=("1 date(s) can only be month-first", "1 other date(s) in the column could be either", '"04/02/2011"',
@@ -671,16 +672,12 @@ def ten_thousand_characters_in_a_date(folder: Path) -> Path:
 
 @case(words=('"13/25/2011" is not a date',), sheet="referrals", row=2, column="referral_date", value="13/25/2011")
 def impossible_date(folder: Path) -> Path:
-    rows = referrals()
-    rows[1][2] = "13/25/2011"
-    return write_xlsx(folder / "impossible_date.xlsx", {"referrals": rows})
+    return _one_date(folder, 2, "13/25/2011", "impossible_date.xlsx")
 
 
 @case(words=('"31/02/2011" is not a date',), sheet="referrals", row=4, column="referral_date", value="31/02/2011")
 def thirty_first_of_february(folder: Path) -> Path:
-    rows = referrals()
-    rows[3][2] = "31/02/2011"
-    return write_xlsx(folder / "feb31.xlsx", {"referrals": rows})
+    return _one_date(folder, 4, "31/02/2011", "feb31.xlsx")
 
 
 @case(words=('"40634" is not a date', "serial number", "format"), sheet="referrals", row=2, column="referral_date",
