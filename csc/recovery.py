@@ -274,9 +274,14 @@ def rebuild(target: str | Path | None = None, source: str | Path | None = None, 
     try:
         store = Store.open(staging / target.name)
         try:
-            if hist.board_secret is not None:  # first: the replay's recomputes choose the partners the database did
-                with store.transaction("rebuild", None) as w:
+            # first, so that the replay's recomputes hide what the database did: the partners' secret,
+            # and every cell the board was denied (else a month decided under another secret, or
+            # before there was one, gets a partner of this secret's as well: one figure more hidden)
+            with store.transaction("rebuild", None) as w:
+                if hist.board_secret is not None:
                     suppression.keep_partner_secret(w.cur, hist.board_secret, replace=True)
+                if hist.hidden_ever:
+                    suppression.add_hidden(w.cur, hist.hidden_ever)
             _replay(store, hist, uploads, report, step)
             if hist.final_team_areas is not None:
                 _set_team_areas(store, hist.final_team_areas)

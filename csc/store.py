@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -353,6 +354,10 @@ class Store:
             added = add_missing_columns(cur)  # columns added to a sheet of the spec since the database was made
             if added:
                 w.action, w.detail["added"] = "schema_migration", added
+            if cur.execute("select count(*) from imports").fetchall()[0][0]:
+                # a database made before the board's partners' secret was kept: one of its own now
+                # (an import derives it from the key; this one needs no key), the same for every process
+                suppression.keep_partner_secret(cur, secrets.token_bytes(32))
             exists = has_table(cur, "cur_referrals")
             # a store made before the board's suppression was stored with the results: work it out now
             board_stored = has_table(cur, "kpi_team_results")

@@ -89,9 +89,9 @@ def partner_secret(cur: duckdb.DuckDBPyConnection) -> bytes:
     """The secret that keys the board's choice of partners (`privacy.keyed_choice`), kept in the
     database (`keep_partner_secret`), so that a recompute, a view and a command read it without the
     deployment's key: the board never sees the database, and who has the database has the counts.
-    A database without one (before its first import under this version; or a bare connection)
-    gets this process's own: the cells hidden before stay hidden whatever it picks
-    (`kpi_hidden_ever`)."""
+    A database with imports gets one when it is opened for writing (`Store._ensure_schema`: one
+    made before this was kept); a bare connection, or a database opened only to read since, gets
+    this process's own: the cells hidden before stay hidden whatever it picks (`kpi_hidden_ever`)."""
     return stored_partner_secret(cur) or _THIS_PROCESS
 
 
