@@ -1,8 +1,9 @@
 """A rule-aware attacker over two levels (all areas -> area offices -> teams) for a count: every way
 of filling the hidden teams that adds up to what the board sees and makes the rule
 (`csc.privacy.protect_cells`) hide exactly the same cells; a hidden cell with one value in all of
-them is worked out. Written apart from `csc.privacy`, which it checks (a research helper's, kept
-for the known limitation in docs/decisions.md, "Not covered").
+them is worked out. Written apart from `csc.privacy`, which it checks (a research helper's; it
+found the next smallest partner's leak, and checks the keyed partner that closed it: docs/decisions.md,
+"A partner no one can bound"). Against a keyed rule, `hidden_sets` is what "the same cells" means.
 
 A month: all areas T -> 3 or 4 area offices (key (area, None)) -> 1 to 3 teams each (key ("team",
 area, team)), each team's count drawn from VALUES. Groups of hidden teams with a known sum: those of
