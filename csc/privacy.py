@@ -338,7 +338,7 @@ def _key(area, team=None):
 
 
 def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None,
-            chooser: Callable[[str], Callable] | None = None) -> tuple[pd.Series, pd.Series | None]:
+            chooser: Callable[[str], Callable | None] = lambda month: None) -> tuple[pd.Series, pd.Series | None]:
     """Complementary suppression for one KPI over every month (the first implementation, row by
     row, kept as the tests' oracle for `csc.suppression`, which decides the stored figures).
 
@@ -363,7 +363,7 @@ def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None,
                 k = ("team", r.area, r.team)
                 cells[k], index[k] = (r.numerator, r.denominator), ("t", i)
                 parent_of[k] = _key(r.area)
-        for k in protect_cells(kpi, cells, parent_of, choose=chooser(period) if chooser is not None else None):
+        for k in protect_cells(kpi, cells, parent_of, choose=chooser(period)):
             which, i = index[k]
             (a_hidden if which == "a" else t_hidden).at[i] = True
     return a_hidden, t_hidden
@@ -497,13 +497,14 @@ RATE_CELL = type("RateCell", (), {"unit": "pct", "aggregate": "ratio"})()
 
 
 def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CELL, value: str = "value",
-                   before: dict | None = None, chooser: Callable[[str], Callable] | None = None) -> pd.DataFrame:
+                   before: dict | None = None,
+                   chooser: Callable[[str], Callable | None] = lambda month: None) -> pd.DataFrame:
     """Primary and complementary suppression of a one-level table per month: rows of `part`
     (e.g. area offices, or assessment types) that add up to a total. The total is the row whose
     `part` is `total_label`; with none, the parts' sum (shown elsewhere) is taken as the total.
     `before`: month -> the parts the board was denied in an earlier version (None or
     `total_label`: the total), hidden again (`csc.suppression.hidden_parts`). `chooser`: month ->
-    the partner choice of that month (`keyed_choice`; None: the next smallest).
+    the partner choice of that month (`keyed_choice`; the default, None: the next smallest).
     Adds `suppressed` and blanks value, numerator and denominator where it is set."""
     out = df.copy()
     hidden = pd.Series(False, index=out.index)
@@ -531,7 +532,7 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
             cells["total"] = ((parts[value].sum(), None) if kind.aggregate == "sum"
                               else (parts["numerator"].sum(), parts["denominator"].sum()))
         denied = {"total" if p is None or p == total_label else ("part", p) for p in before.get(period, ())}
-        keys = protect_cells(kind, cells, parent_of, denied, chooser(period) if chooser is not None else None)
+        keys = protect_cells(kind, cells, parent_of, denied, chooser(period))
         if "total" in keys and "total" not in index:  # the total is shown elsewhere: hide every part
             keys |= set(parent_of)
         for k in keys:

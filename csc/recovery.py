@@ -429,8 +429,7 @@ def _restore_history(cur, hist: History, report: RebuildReport) -> None:
              "action": a["action"], "detail": a["detail"]},
         )
     _advance(cur, "audit_seq", max((int(a["audit_id"]) for a in audit), default=0))
-    if hist.hidden_ever:  # denied before the rebuild, denied after it: the recompute that follows hides them
-        suppression.add_hidden(cur, hist.hidden_ever)
+    if hist.hidden_ever:  # denied before the rebuild, denied after it (added before the replay, `rebuild`)
         report.hidden = len(hist.hidden_ever)
 
 

@@ -123,9 +123,10 @@ def keep_partner_secret(cur: duckdb.DuckDBPyConnection, secret: bytes, replace: 
 
 def partners(secret: bytes | None, what: str):
     """Month -> the board's partner choice for `what` (a KPI, or a one-level table) in that month
-    (`privacy.keyed_choice`); None without a secret (the next smallest: the worked examples')."""
+    (`privacy.keyed_choice`); without a secret, None for every month (the next smallest: the worked
+    examples')."""
     if secret is None:
-        return None
+        return lambda month: None
     return lambda month: privacy.keyed_choice(secret, what, month)
 
 
@@ -167,9 +168,8 @@ def hidden_rows(registry: dict, area_rows: list[tuple], team_rows: list[tuple],
             k = ("team", area, team)
             cells[k], index[k] = (num, den), ("t", rid)
             parent_of[k] = (area, None)
-        choose = partners(secret, name)
         for k in privacy.protect_cells(kpi, cells, parent_of, before.get((name, period), frozenset()),
-                                       choose(period) if choose else None):
+                                       partners(secret, name)(period)):
             which, rid = index[k]
             (hidden_a if which == "a" else hidden_t).append(rid)
     return sorted(hidden_a), sorted(hidden_t)
