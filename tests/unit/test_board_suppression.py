@@ -216,9 +216,11 @@ def _attack(kpi, teams, leaf, protect):
 
 
 def _keyed(secret: bytes):
-    """`privacy.protect_cells` with partners chosen by `secret`, as the stored decision chooses them."""
-    return lambda kpi, cells, parent_of: privacy.protect_cells(kpi, cells, parent_of,
-                                                               choose=privacy.keyed_choice(secret, "kpi", "month"))
+    """`privacy.protect_cells` with partners chosen by `secret`, as the stored decision chooses them
+    (or by `choose`, an attacker's trial of every choice: `tests.disclosure_two_level.hidden_sets`)."""
+    def rule(kpi, cells, parent_of, choose=None):
+        return privacy.protect_cells(kpi, cells, parent_of, choose=choose or privacy.keyed_choice(secret, "count", "m"))
+    return rule
 
 
 @pytest.mark.parametrize("keyed", [False, True], ids=["next smallest", "keyed"])
@@ -297,8 +299,7 @@ def _rule_aware_leaks(seed: int, keyed: bool = False) -> list:
         return areas_margin((sum(vals.values()), None), **{a: (v, None) for a, v in vals.items()})
 
     def decide(vals):
-        choose = privacy.keyed_choice(f"deployment {seed}".encode(), "count", "m") if keyed else None
-        return privacy.protect_cells(COUNT, *margin(vals), choose=choose)
+        return (_keyed(f"deployment {seed}".encode()) if keyed else privacy.protect_cells)(COUNT, *margin(vals))
 
     def consistent(vals):
         if keyed:
@@ -417,9 +418,7 @@ def _keyed_attack(teams, leaf, secret: bytes) -> dict:
     same cells."""
     from tests.disclosure_two_level import attack, hidden_sets, tree
 
-    def rule(kpi, cells, parent_of, choose=None):
-        return privacy.protect_cells(kpi, cells, parent_of, choose=choose or privacy.keyed_choice(secret, "count", "m"))
-
+    rule = _keyed(secret)
     truth = rule(COUNT, *tree(teams, leaf))
     return attack(teams, leaf, rule, consistent=lambda c, p: truth in hidden_sets(rule, COUNT, c, p))
 

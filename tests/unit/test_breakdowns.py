@@ -584,13 +584,17 @@ def test_the_boards_timeliness_by_type_hides_a_partner_type_the_secret_chooses()
     assert partners == {"Core", "Single"}
 
 
+def _july_referrals(**offices: int) -> list[list]:
+    """A Referrals sheet: each area office's referrals (a child each) on 4 July 2011."""
+    return [REFERRAL] + [[f"{a}{i}", f"C{a}{i}", day("2011-07-04"), a] for a, n in offices.items() for i in range(n)]
+
+
 def test_the_partner_secret_is_kept_by_the_first_import_and_a_recompute_needs_no_key(tmp_path, monkeypatch):
     # July: all areas 24 = North 3 (small) + South 9 + East 12; North is hidden with South or East.
     from csc.store import Store
     from tests.conftest import write_xlsx
 
-    rows = [REFERRAL] + [[f"{a}{i}", f"C{a}{i}", day("2011-07-04"), a]
-                         for a, n in (("North", 3), ("South", 9), ("East", 12)) for i in range(n)]
+    rows = _july_referrals(North=3, South=9, East=12)
     secrets_kept, decisions = [], []
     for n, key in enumerate(("key one", "key one", "key two")):
         monkeypatch.setenv("CSC_ID_KEY", key)
@@ -641,9 +645,7 @@ def test_a_database_from_before_the_partner_secret_gets_one_and_a_rebuild_hides_
     from csc.store import Store
     from tests.conftest import write_xlsx
 
-    rows = [REFERRAL] + [[f"{a}{i}", f"C{a}{i}", day("2011-07-04"), a]
-                         for a, n in (("North", 3), ("South", 9), ("East", 12), ("West", 15), ("Central", 20))
-                         for i in range(n)]
+    rows = _july_referrals(North=3, South=9, East=12, West=15, Central=20)
     db = tmp_path / "data" / "csc.duckdb"
     with monkeypatch.context() as old_rule:
         old_rule.setattr(suppression, "partner_secret", lambda cur: None)
