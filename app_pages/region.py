@@ -25,6 +25,10 @@ df = pooled(str(folder), stamp)
 all_councils, months = region.councils(df), region.periods(df)
 st.caption(f"{len(all_councils)} councils' figures for all their area offices together, read only, from {folder}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
+if v.is_board and (undecided := region.undecided(df)):
+    st.warning(f"No figures of {', '.join(undecided)} are shown to the board: their results were pooled from an "
+               "export that does not say which figures their own dashboards hide from their boards. Ask for a new "
+               "export (`python -m csc export-parquet`) and pool it again (`python -m csc spark-kpis`).")
 registry = kpis.registry()
 names = [n for n in registry if n in set(df["kpi"])]
 name = st.selectbox("Measure", names, format_func=lambda n: registry[n].title, key="region_kpi")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from csc import breakdowns, charts, config, kpis, privacy, spc
 
-COLUMNS = ["council", "kpi", "period", "area", "numerator", "denominator", "value"]
+COLUMNS = ["council", "kpi", "period", "area", "numerator", "denominator", "value", "hidden"]
 
 
 def results_files(folder: str | Path) -> list[Path]:
@@ -27,15 +27,24 @@ def stamp(folder: str | Path) -> str:
 
 
 def load(folder: str | Path) -> pd.DataFrame:
-    """Every council's all-areas KPI figures (area offices are each council's own business)."""
+    """Every council's all-areas KPI figures (area offices are each council's own business), with
+    `hidden`: whether the council's own dashboard denies the figure to its board (`csc.spark`),
+    null where its results carry no decision (written before they did)."""
     if not results_files(folder):
         return pd.DataFrame(columns=COLUMNS)
     pattern = str(Path(folder) / "kpi_results" / "council=*" / "*.parquet").replace("'", "''")
     con = duckdb.connect()  # in memory: the files are only read
-    return con.execute(
-        f"select council, kpi, period, area, numerator, denominator, value "
-        f"from read_parquet('{pattern}', hive_partitioning = true) where area is null "
-        "order by council, kpi, period").df()
+    rel = con.sql(f"select * from read_parquet('{pattern}', hive_partitioning = true, union_by_name = true) "
+                  "where area is null")
+    hidden = "hidden" if "hidden" in rel.columns else "null::boolean as hidden"
+    return rel.select(f"council, kpi, period, area, numerator, denominator, value, {hidden}").order(
+        "council, kpi, period").df()
+
+
+def undecided(df: pd.DataFrame) -> list[str]:
+    """The councils some of whose figures carry no board decision (results pooled from an older
+    export): the board sees none of those figures until the council's export is pooled again."""
+    return sorted(df.loc[df["hidden"].isna(), "council"].dropna().unique())
 
 
 def councils(df: pd.DataFrame) -> list[str]:
@@ -50,9 +59,11 @@ def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, per
            period_to: str | None = None, suppress: bool = False, denied: dict | None = None) -> pd.DataFrame:
     """One KPI's monthly figures for each council: council, period, numerator, denominator, value
     (and `suppressed` for the board, which gets no numerator or denominator for a rate).
-    `denied`: council -> the months of this KPI whose all-areas figure its own dashboard denies the
-    board (`own_denied`), hidden here too: a figure hidden there for more than its numbers (as a
-    partner, or hidden once and since revised) would otherwise show here."""
+    For the board, a figure is shown only where its council's own dashboard shows it: one hidden
+    there for more than its numbers (as a partner, or hidden once and since revised) could
+    otherwise be worked out from this one. So it is hidden where the pooled `hidden` flag says so
+    or does not say, and where `denied` (council -> months of this KPI, `own_denied`: this
+    council's stored decision, newer than its last export) names it."""
     out = df[df["kpi"] == kpi.name]
     if chosen:
         out = out[out["council"].isin(chosen)]
@@ -60,12 +71,15 @@ def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, per
         out = out[out["period"] >= period_from]
     if period_to:
         out = out[out["period"] <= period_to]
-    out = out.drop(columns=["kpi", "area"]).reset_index(drop=True)
+    decided_shown = (out["hidden"] if "hidden" in out else pd.Series(None, index=out.index, dtype=object)).eq(False)
+    out = out.drop(columns=["kpi", "area", "hidden"], errors="ignore").reset_index(drop=True)
     if not suppress:
         return out
     out = privacy.suppress_kpi(out, kpi)
+    hide = pd.Series(~decided_shown.fillna(False).to_numpy(dtype=bool), index=out.index)
     for council, months in (denied or {}).items():
-        hide = (out["council"] == council) & out["period"].isin(list(months))
+        hide |= (out["council"] == council) & out["period"].isin(list(months))
+    if hide.any():
         out.loc[hide, "suppressed"] = True
         out.loc[hide, [c for c in ("value", "numerator", "denominator") if c in out]] = float("nan")
     return privacy.rates_only(kpi, out)

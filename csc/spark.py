@@ -6,7 +6,11 @@ and for each council defines the same tables the KPI SQL reads in DuckDB (`raw_<
 `imports`, `cur_<sheet>`, `inferred_involvements`, `calendar`, `kpi_months`), runs every
 `queries/kpis/*.sql` file and the same aggregation (`csc.kpis._aggregate_sql`, the zero rows of
 `csc.kpis.zero_counts_sql`), and writes the results, each row with its council, to
-`OUT_DIR/kpi_results/council=<code>/*.parquet` (the regional view reads them).
+`OUT_DIR/kpi_results/council=<code>/*.parquet` (the regional view reads them). Each row also
+carries `hidden`: whether the council's own dashboard denies that figure to its board, read from
+the council's exported decision (`<council>/kpi_results.parquet`), null where the export carries
+none; the regional view hides from the board every figure not known to be shown
+(`csc.region.series`).
 
 There is no Spark copy of any SQL: the DuckDB SQL is translated at run time by sqlglot
 (`to_spark`). A construct the translation cannot carry (an ASOF join, UNION ... BY NAME, hugeint)
@@ -220,6 +224,36 @@ def results_path(out_dir: str | Path) -> Path:
     return Path(out_dir) / "kpi_results"
 
 
+def board_decision(folder: Path) -> pd.DataFrame | None:
+    """The council's board decision as exported (`kpi, period, area, hidden` of its
+    `kpi_results.parquet`), or None where the export carries none (written by an older version)."""
+    import duckdb
+
+    path = Path(folder) / "kpi_results.parquet"
+    if not path.exists():
+        return None
+    con = duckdb.connect()
+    rel = con.read_parquet(str(path))
+    if "hidden" not in rel.columns:
+        return None
+    return rel.select("kpi, period, area, hidden").df()
+
+
+def with_decision(df: pd.DataFrame, decision: pd.DataFrame | None) -> pd.DataFrame:
+    """`df` with the council's `hidden` flag on each figure (null where the decision does not say)."""
+    if decision is None:
+        return df.assign(hidden=pd.Series(pd.NA, index=df.index, dtype="boolean"))
+    keys = ["kpi", "period", "office", "all_areas"]  # the all-areas figure's area is null
+
+    def keyed(d: pd.DataFrame) -> pd.DataFrame:
+        return d.assign(office=d["area"].fillna("").astype(str), all_areas=d["area"].isna())
+
+    flags = (keyed(decision).assign(hidden=decision["hidden"].astype("boolean"))
+             .groupby(keys, as_index=False)["hidden"].max())  # twice over (never expected): hidden if either is
+    merged = keyed(df).merge(flags, on=keys, how="left", validate="many_to_one")
+    return merged.drop(columns=["office", "all_areas"]).assign(hidden=merged["hidden"].astype("boolean"))
+
+
 def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
         councils: list[str] | None = None) -> tuple[pd.DataFrame, Run]:
     """Every KPI for every council in `parquet_dir` (or those named), pooled: a DataFrame with a
@@ -236,30 +270,32 @@ def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
         t0 = time.perf_counter()
         df = council_kpis(spark, Path(parquet_dir) / code, code).to_pandas()
         _release(spark)
+        df = with_decision(df, board_decision(Path(parquet_dir) / code))
         report.rows[code] = len(df)
         report.seconds[code] = time.perf_counter() - t0
         pooled.append(df)
-    cols = ["council", *kpis.RESULT_COLUMNS]
+    cols = ["council", *kpis.RESULT_COLUMNS, "hidden"]
     result = (pd.concat(pooled, ignore_index=True)[cols] if pooled else pd.DataFrame(columns=cols))
     result = result.sort_values(["council", "kpi", "period", "area"], na_position="first").reset_index(drop=True)
     if out_dir is not None and len(result):
         report.out = results_path(out_dir)
         table = pa.Table.from_pandas(result, preserve_index=False).cast(pa.schema(
             [("council", pa.string()), ("kpi", pa.string()), ("period", pa.string()), ("area", pa.string()),
-             ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64())]))
+             ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()),
+             ("hidden", pa.bool_())]))
         (spark.createDataFrame(table).repartition("council").write.mode("overwrite")
          .partitionBy("council").parquet(str(report.out)))
     return result, report
 
 
 def read_results(out_dir: str | Path) -> pd.DataFrame:
-    """The pooled results `run` wrote (for tests and the regional view's loader)."""
+    """The pooled results `run` wrote (for tests; the regional view reads them with `csc.region.load`)."""
     import duckdb
 
     pattern = str(results_path(out_dir) / "*" / "*.parquet").replace("'", "''")
     return duckdb.connect().execute(
-        f"select council, kpi, period, area, numerator, denominator, value "
-        f"from read_parquet('{pattern}', hive_partitioning = true) order by all").df()
+        f"select council, kpi, period, area, numerator, denominator, value, hidden "
+        f"from read_parquet('{pattern}', hive_partitioning = true, union_by_name = true) order by all").df()
 
 
 def java_available() -> bool:

@@ -22,9 +22,9 @@ def region_dir(council_db, tmp_path_factory):
     con = duckdb.connect(str(council_db))  # as the app opens it (one database instance per process)
     con.execute(f"""
         copy (
-            select 'aaa' as council, kpi, period, area, numerator, denominator, value from kpi_results
+            select 'aaa' as council, kpi, period, area, numerator, denominator, value, hidden from kpi_results
             union all
-            select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value from kpi_results
+            select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results
         ) to '{out}/kpi_results' (format parquet, partition_by (council))
     """)
     con.close()
@@ -149,3 +149,55 @@ def test_an_analyst_needs_no_council_code(council_db, with_region, monkeypatch):
     # no council code stopped the analyst's page too; only the board's view reads it (`own_denied`)
     monkeypatch.setenv("CSC_COUNCIL", "North Yorks")
     assert sorted(lines(region_page(council_db, role="analyst"))) == ["aaa", "bbb"]
+
+
+def _pooled_copy(region_dir, tmp_path, bbb_hidden: str | None) -> str:
+    """A copy of the pooled results whose bbb partition carries `hidden` as `bbb_hidden` (an SQL
+    expression), or no `hidden` column at all (None: pooled by a version before it carried one)."""
+    import shutil
+
+    out = tmp_path / "pooled"
+    shutil.copytree(region_dir, out)
+    part = out / "kpi_results" / "council=bbb"
+    shutil.rmtree(part)
+    part.mkdir()
+    flag = "" if bbb_hidden is None else f", {bbb_hidden} as hidden"
+    duckdb.execute(f"""copy (select kpi, period, area, numerator, denominator, value{flag}
+                   from read_parquet('{region_dir}/kpi_results/council=bbb/*.parquet'))
+                   to '{part}/part.parquet' (format parquet)""")
+    return str(out)
+
+
+def _shown(trend, council):
+    return [None if v is None or math.isnan(v) else round(v, 1) for v in trend[council][-4:]]
+
+
+def test_another_councils_figure_is_hidden_where_its_own_dashboard_hides_it(council_db, region_dir, tmp_path,
+                                                                            monkeypatch):
+    # Noticed last session: another council's all-areas figure got the 1-5 rule only, though its own
+    # board may be denied it as a partner (70 of 100 in May 2011 here, no small number at all), so
+    # the region page gave one board what the other council's dashboard hides from its own. The
+    # pooled results now carry each council's decision (`csc.spark`), and the board follows it.
+    monkeypatch.setenv("CSC_REGION_DIR", _pooled_copy(
+        region_dir, tmp_path, "kpi = 'transfer_timely_pct' and period = '2011-05' and area is null"))
+    board = lines(region_page(council_db, role="board"))
+    assert _shown(board, "bbb") == [100.0, None, 50.0, 75.0]
+    assert _shown(board, "aaa") == [None, 70.0, None, None]  # aaa's own decision, not bbb's
+    assert "No figures of" not in texts(region_page(council_db, role="board"))
+    assert _shown(lines(region_page(council_db)), "bbb") == [100.0, 70.0, 50.0, 75.0]  # the analyst sees all
+
+
+def test_results_pooled_without_a_decision_show_the_board_nothing_of_that_council(council_db, region_dir, tmp_path,
+                                                                                  monkeypatch):
+    # Results pooled before they carried `hidden`: which of bbb's figures its board is denied is not
+    # known, so the board sees none of them, and is told why and what to do.
+    monkeypatch.setenv("CSC_REGION_DIR", _pooled_copy(region_dir, tmp_path, None))
+    at = region_page(council_db, role="board")
+    board = lines(at)
+    assert _shown(board, "bbb") == [None, None, None, None]
+    assert _shown(board, "aaa") == [None, 70.0, None, None]
+    assert "No figures of bbb are shown to the board" in texts(at)
+    assert "python -m csc export-parquet" in texts(at)
+    analyst = region_page(council_db)
+    assert _shown(lines(analyst), "bbb") == [100.0, 70.0, 50.0, 75.0]
+    assert "No figures of" not in texts(analyst)

@@ -91,6 +91,20 @@ def test_pooled_results_are_written_as_parquet_by_council(pooled, councils):
         assert_same_figures(duckdb_results(db), written[written["council"] == code].drop(columns="council"))
 
 
+def test_each_figure_carries_its_own_councils_board_decision(pooled, councils):
+    # the regional view hides from the board what each council's own dashboard hides (csc.region)
+    _, _, out = pooled
+    written = spark.read_results(out)
+    for code, db in councils.items():
+        with Store.open(db, read_only=True) as store:
+            want = store.cursor().execute("select kpi, period, area, hidden from kpi_results").df()
+        got = written[written["council"] == code]
+        assert got["hidden"].notna().all()
+        flags = {(r.kpi, r.period, None if pd.isna(r.area) else r.area): bool(r.hidden) for r in got.itertuples()}
+        assert flags == {(r.kpi, r.period, None if pd.isna(r.area) else r.area): bool(r.hidden) for r in want.itertuples()}
+        assert 0 < sum(flags.values()) < len(flags)  # some hidden, some shown: a mix-up would show
+
+
 def test_the_hard_kpis_on_spark_records_too(spark_session, councils, parquet_dir):
     """The records behind caseload stability (the rewritten ASOF joins) row for row, not only the sums."""
     code, db = next(iter(councils.items()))
