@@ -92,9 +92,10 @@ def current_rows_sql(sheet: spec.Sheet, keys: str | None = None) -> str:
 
 
 def has_table(cur, name: str) -> bool:
-    """Whether a table (or view) `name` exists in the database `cur` is on."""
-    return bool(cur.execute("select count(*) from information_schema.tables where table_name = $name",
-                            {"name": name}).fetchall()[0][0])
+    """Whether a table (or view) `name` exists in the database `cur` is on, or among its temporary
+    tables; not one of the same name in another database attached beside it."""
+    return bool(cur.execute("select count(*) from information_schema.tables where table_name = $name "
+                            "and table_catalog in (current_database(), 'temp')", {"name": name}).fetchall()[0][0])
 
 
 def sql_str(text: str) -> str:

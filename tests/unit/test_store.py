@@ -345,3 +345,17 @@ def test_a_process_that_ends_during_the_checkpoint_waits_for_it(tmp_path):
     assert not wal.exists() or wal.stat().st_size == 0  # the log was moved into the file before the end
     with Store.open(tmp_path / "db" / "csc.duckdb") as store:
         assert current(store, cols="count(*)") == [(3,)]
+
+
+def test_has_table_sees_this_database_and_its_temporary_tables_not_another_attached(tmp_path):
+    import duckdb
+
+    from csc.schema import has_table
+
+    con = duckdb.connect(str(tmp_path / "this.duckdb"))
+    con.execute(f"attach '{tmp_path / 'other.duckdb'}' as other")
+    con.execute("create table other.kpi_hidden_ever (x int)")
+    assert not has_table(con, "kpi_hidden_ever")  # only in the other database
+    con.execute("create table kpi_hidden_ever (x int)")
+    con.execute("create temp table inferred_involvements (x int)")
+    assert has_table(con, "kpi_hidden_ever") and has_table(con, "inferred_involvements")
