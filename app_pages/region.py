@@ -25,10 +25,6 @@ df = pooled(str(folder), stamp)
 all_councils, months = region.councils(df), region.periods(df)
 st.caption(f"{len(all_councils)} councils' figures for all their area offices together, read only, from {folder}"
            + (" · numbers from 1 to 5 are suppressed (shown as c)" if v.is_board else ""))
-if v.is_board and (undecided := region.undecided(df)):
-    st.warning(f"No figures of {', '.join(undecided)} are shown to the board: their results were pooled from an "
-               "export that does not say which figures their own dashboards hide from their boards. Ask for a new "
-               "export (`python -m csc export-parquet`) and pool it again (`python -m csc spark-kpis`).")
 registry = kpis.registry()
 names = [n for n in registry if n in set(df["kpi"])]
 name = st.selectbox("Measure", names, format_func=lambda n: registry[n].title, key="region_kpi")
@@ -42,6 +38,12 @@ source = f"pooled KPI results of {len(chosen)} councils"
 # council's denied months are read from the stored decision, which only an import moves
 key = (str(folder), stamp, ui.version(), config.council() if v.is_board else None, v.is_board, name, tuple(chosen),
        tuple(rng))
+if v.is_board and (undecided := viewcache.shared("region-undecided", key, lambda: region.undecided(df, kpi, chosen, *rng))):
+    st.warning(f"Some figures of {', '.join(undecided)} for this measure are not shown to the board: it is not known "
+               "whether their own dashboards show them to their boards. Their results were pooled from an export "
+               "that does not say, or that holds other figures for those months (an older version, or an export "
+               "not finished). Pooling their latest exports again (`python -m csc export-parquet`, then "
+               "`python -m csc spark-kpis`) shows them.")
 data = viewcache.shared("region-series", key, lambda: region.series(
     df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
     denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None))

@@ -26,25 +26,39 @@ def stamp(folder: str | Path) -> str:
     return ";".join(f"{f.parent.name}/{f.name}:{f.stat().st_mtime_ns}" for f in files)
 
 
-def load(folder: str | Path) -> pd.DataFrame:
-    """Every council's all-areas KPI figures (area offices are each council's own business), with
-    `hidden`: whether the council's own dashboard denies the figure to its board (`csc.spark`),
-    null where its results carry no decision (written before they did)."""
+def read(folder: str | Path, all_areas_only: bool = False) -> pd.DataFrame:
+    """The pooled results in `<folder>/kpi_results/council=<code>/` (`COLUMNS`): each council's
+    code as text (a code of digits is a code, not a number), and `hidden`: whether the council's
+    own dashboard denies the figure to its board (`csc.spark.with_decision`), null where that is
+    not known (results pooled before they carried it)."""
     if not results_files(folder):
         return pd.DataFrame(columns=COLUMNS)
     pattern = str(Path(folder) / "kpi_results" / "council=*" / "*.parquet").replace("'", "''")
     con = duckdb.connect()  # in memory: the files are only read
-    rel = con.sql(f"select * from read_parquet('{pattern}', hive_partitioning = true, union_by_name = true) "
-                  "where area is null")
+    rel = con.sql(f"select * from read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+                  "hive_types = {'council': 'varchar'})" + (" where area is null" if all_areas_only else ""))
     hidden = "hidden" if "hidden" in rel.columns else "null::boolean as hidden"
     return rel.select(f"council, kpi, period, area, numerator, denominator, value, {hidden}").order(
-        "council, kpi, period").df()
+        "council, kpi, period, area nulls first").df()
 
 
-def undecided(df: pd.DataFrame) -> list[str]:
-    """The councils some of whose figures carry no board decision (results pooled from an older
-    export): the board sees none of those figures until the council's export is pooled again."""
-    return sorted(df.loc[df["hidden"].isna(), "council"].dropna().unique())
+def load(folder: str | Path) -> pd.DataFrame:
+    """Every council's all-areas KPI figures (area offices are each council's own business)."""
+    return read(folder, all_areas_only=True)
+
+
+def undecided(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, period_from: str | None = None,
+              period_to: str | None = None) -> list[str]:
+    """The councils (of those chosen) with a figure of `kpi` in the months chosen whose board
+    decision is not known: the board sees none of those figures (`series`)."""
+    rows = df[(df["kpi"] == kpi.name) & df["hidden"].isna()]
+    if chosen:
+        rows = rows[rows["council"].isin(chosen)]
+    if period_from:
+        rows = rows[rows["period"] >= period_from]
+    if period_to:
+        rows = rows[rows["period"] <= period_to]
+    return sorted(str(c) for c in rows["council"].dropna().unique())
 
 
 def councils(df: pd.DataFrame) -> list[str]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlglot
@@ -225,8 +226,9 @@ def results_path(out_dir: str | Path) -> Path:
 
 
 def board_decision(folder: Path) -> pd.DataFrame | None:
-    """The council's board decision as exported (`kpi, period, area, hidden` of its
-    `kpi_results.parquet`), or None where the export carries none (written by an older version)."""
+    """The council's board decision as exported: `kpi, period, area, numerator, denominator,
+    value, hidden` of its `kpi_results.parquet`, or None where the export carries none (written
+    by an older version)."""
     import duckdb
 
     path = Path(folder) / "kpi_results.parquet"
@@ -236,11 +238,25 @@ def board_decision(folder: Path) -> pd.DataFrame | None:
     rel = con.read_parquet(str(path))
     if "hidden" not in rel.columns:
         return None
-    return rel.select("kpi, period, area, hidden").df()
+    return rel.select(", ".join(["kpi", "period", "area", *FIGURES, "hidden"])).df()
+
+
+FIGURES = ("numerator", "denominator", "value")
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Each pair of figures the same: both missing, or equal to 1e-9 (as `tests/spark` proves)."""
+    x, y = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+    both_missing = np.isnan(x) & np.isnan(y)
+    with np.errstate(invalid="ignore"):
+        return both_missing | (np.abs(x - y) <= 1e-9 + 1e-9 * np.abs(y))
 
 
 def with_decision(df: pd.DataFrame, decision: pd.DataFrame | None) -> pd.DataFrame:
-    """`df` with the council's `hidden` flag on each figure (null where the decision does not say)."""
+    """`df` with the council's `hidden` flag on each figure: the flag its export gives the same
+    KPI, month and area with the same numbers. Null (not known) where the export has no such
+    figure, or has it with other numbers (decided on other data: an export stopped half-way, or
+    another version of the KPIs), or carries no decision at all."""
     if decision is None:
         return df.assign(hidden=pd.Series(pd.NA, index=df.index, dtype="boolean"))
     keys = ["kpi", "period", "office", "all_areas"]  # the all-areas figure's area is null
@@ -248,10 +264,14 @@ def with_decision(df: pd.DataFrame, decision: pd.DataFrame | None) -> pd.DataFra
     def keyed(d: pd.DataFrame) -> pd.DataFrame:
         return d.assign(office=d["area"].fillna("").astype(str), all_areas=d["area"].isna())
 
-    flags = (keyed(decision).assign(hidden=decision["hidden"].astype("boolean"))
-             .groupby(keys, as_index=False)["hidden"].max())  # twice over (never expected): hidden if either is
-    merged = keyed(df).merge(flags, on=keys, how="left", validate="many_to_one")
-    return merged.drop(columns=["office", "all_areas"]).assign(hidden=merged["hidden"].astype("boolean"))
+    decided = keyed(decision).assign(hidden=decision["hidden"].astype("boolean"))
+    twice = decided.duplicated(keys, keep=False)  # never expected: a figure decided twice is not known
+    decided.loc[twice, "hidden"] = pd.NA
+    decided = decided.drop_duplicates(keys).rename(columns={f: f"{f}_decided" for f in FIGURES}).drop(columns="area")
+    merged = keyed(df).merge(decided, on=keys, how="left", validate="many_to_one")
+    same = np.logical_and.reduce([_same(merged[f], merged[f"{f}_decided"]) for f in FIGURES])
+    hidden = merged["hidden"].astype("boolean").where(same, pd.NA)
+    return merged[list(df.columns)].assign(hidden=hidden)
 
 
 def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
@@ -289,13 +309,10 @@ def run(spark, parquet_dir: str | Path, out_dir: str | Path | None = None,
 
 
 def read_results(out_dir: str | Path) -> pd.DataFrame:
-    """The pooled results `run` wrote (for tests; the regional view reads them with `csc.region.load`)."""
-    import duckdb
+    """The pooled results `run` wrote, as the regional view reads them (`csc.region.read`)."""
+    from csc import region
 
-    pattern = str(results_path(out_dir) / "*" / "*.parquet").replace("'", "''")
-    return duckdb.connect().execute(
-        f"select council, kpi, period, area, numerator, denominator, value, hidden "
-        f"from read_parquet('{pattern}', hive_partitioning = true, union_by_name = true) order by all").df()
+    return region.read(out_dir)
 
 
 def java_available() -> bool:

@@ -183,7 +183,7 @@ def test_another_councils_figure_is_hidden_where_its_own_dashboard_hides_it(coun
     board = lines(region_page(council_db, role="board"))
     assert _shown(board, "bbb") == [100.0, None, 50.0, 75.0]
     assert _shown(board, "aaa") == [None, 70.0, None, None]  # aaa's own decision, not bbb's
-    assert "No figures of" not in texts(region_page(council_db, role="board"))
+    assert "are not shown to the board" not in texts(region_page(council_db, role="board"))
     assert _shown(lines(region_page(council_db)), "bbb") == [100.0, 70.0, 50.0, 75.0]  # the analyst sees all
 
 
@@ -196,8 +196,44 @@ def test_results_pooled_without_a_decision_show_the_board_nothing_of_that_counci
     board = lines(at)
     assert _shown(board, "bbb") == [None, None, None, None]
     assert _shown(board, "aaa") == [None, 70.0, None, None]
-    assert "No figures of bbb are shown to the board" in texts(at)
+    assert "Some figures of bbb for this measure are not shown to the board" in texts(at)
     assert "python -m csc export-parquet" in texts(at)
     analyst = region_page(council_db)
     assert _shown(lines(analyst), "bbb") == [100.0, 70.0, 50.0, 75.0]
-    assert "No figures of" not in texts(analyst)
+    assert "are not shown to the board" not in texts(analyst)
+
+
+def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
+    # A review: with every council's code made of digits (as LA codes are), DuckDB read the folder
+    # names as numbers, so this council's live decision (`own_denied`, keyed by its code as text)
+    # matched nothing, and the warning's list of councils failed to join. Here 815 is this council:
+    # May 2011 has been denied on its own board since its export (stands in for a later import),
+    # 816 was pooled before the results carried decisions, and 817 shows every figure.
+    import shutil
+
+    out = tmp_path / "pooled"
+    out.mkdir()
+    con = duckdb.connect(str(council_db))
+    con.execute(f"""copy (select '815' as council, kpi, period, area, numerator, denominator, value, hidden
+                   from kpi_results union all
+                   select '817', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results)
+                   to '{out}/kpi_results' (format parquet, partition_by (council))""")
+    (out / "kpi_results" / "council=816").mkdir()
+    con.execute(f"""copy (select kpi, period, area, numerator * 10 as numerator, denominator * 10 as denominator,
+                   value from kpi_results) to '{out}/kpi_results/council=816/old.parquet' (format parquet)""")
+    con.close()
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
+                "and area is null")
+    con.close()
+    monkeypatch.setenv("CSC_REGION_DIR", str(out))
+    monkeypatch.setenv("CSC_COUNCIL", "815")
+    at = region_page(db, role="board")
+    board = lines(at)
+    assert sorted(board) == ["815", "816", "817"]
+    assert _shown(board, "815") == [None, None, None, None]  # May hidden by the live decision
+    assert _shown(board, "816") == [None, None, None, None]
+    assert _shown(board, "817") == [100.0, 70.0, 50.0, 75.0]
+    assert "Some figures of 816 for this measure are not shown to the board" in texts(at)
