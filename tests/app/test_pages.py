@@ -415,6 +415,30 @@ def test_board_gets_no_funnel_plot_and_is_told_why(council_db):
     assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(director)
 
 
+def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_month(council_db, tmp_path):
+    # A red-team review: past the due month the trajectory judges the latest month itself, so "target
+    # met" (or "missed") under a latest month shown as c fixed it: c meeting 90% is 5 of 5. Here A1 is
+    # due in June 2011 and July's all-areas figure, 3 of 4 transfers timely (75%, conftest.py), is c
+    # for the board; against the target of 90% the director reads "target missed".
+    import shutil
+
+    from csc import plan
+    from csc.store import Store
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    with Store.open(db) as store:
+        plan.record_change(store, "A1", "due", "2011-06-30", "setup", "director")
+    director = texts(open_tab(page(db, ACTION, "director", action="A1"), TRAJECTORY))
+    assert "Due June 2011: the latest value, 75% in July 2011, misses the target of 90%." in director
+    board = open_tab(page(db, ACTION, "board", action="A1"), TRAJECTORY)
+    said = [c.value for c in board.caption if c.value.startswith("Will it be met by the due date?")]
+    assert len(said) == 3 and set(said) == {"Will it be met by the due date? not said, as the latest month is too small to publish. The "
+                    "trend line is not drawn: some months are too small to publish, and the line would give them "
+                    "away."}
+    assert "target missed" not in texts(board) and "target met" not in texts(board)
+
+
 # --- Workforce -----------------------------------------------------------------------------------
 
 
