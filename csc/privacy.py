@@ -369,14 +369,18 @@ def protect(kpi, areas: pd.DataFrame, teams: pd.DataFrame | None = None,
     return a_hidden, t_hidden
 
 
-def selection_hidden(hidden_areas, total_hidden: bool, selection) -> bool:
+def selection_hidden(hidden_areas, total_hidden: bool, selection, derivable: bool = True) -> bool:
     """Whether the board may not see the figure of a multi-area selection for one (KPI, month):
-    hidden when it holds a hidden area unless it holds every hidden area and the total is shown
-    (its figure is then the total minus shown areas, which the board can already work out)."""
+    hidden when it holds a hidden area, unless it holds every hidden area, the total is shown and
+    the board can add the KPI's figures up (`derivable`: `additive`, a count or a rate whose
+    denominator it sees): its figure is then the total minus shown areas, which the board can
+    already work out. A rate or median the board sees without its counts cannot be taken apart
+    so, and such a selection's would be new: 4 of 11 audited plans SMART (36.4%) from two offices
+    each shown as c (a red-team review on the demo council)."""
     hidden_areas, selection = set(hidden_areas), set(selection)
     if not hidden_areas & selection:
         return False
-    return not (hidden_areas <= selection and not total_hidden)
+    return not (derivable and hidden_areas <= selection and not total_hidden)
 
 
 def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
@@ -392,11 +396,14 @@ def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame
             rows = stored[stored["area"] == sel.areas[0]]
         hidden = dict(zip(rows["period"], rows["suppressed"].astype(bool)))
     else:
-        hidden = {}
+        # and, however it is made up, the selection's own figure follows the 1-5 rule (`primary`)
+        hidden = {p: primary(kpi, n, d) for p, n, d in zip(df["period"], df["numerator"], df["denominator"])}
+        derivable = additive(kpi) is not None
         for period, rows in stored.groupby("period"):
             total = rows[rows["area"].isna()]["suppressed"]
             hidden_areas = rows.loc[rows["area"].notna() & rows["suppressed"].astype(bool), "area"]
-            hidden[period] = selection_hidden(hidden_areas, bool(total.any()), sel.areas)
+            hidden[period] = hidden.get(period, False) or selection_hidden(hidden_areas, bool(total.any()), sel.areas,
+                                                                           derivable)
     out = df.copy()
     mask = out["period"].map(lambda p: bool(hidden.get(p, False))).astype(bool)
     out["suppressed"] = mask

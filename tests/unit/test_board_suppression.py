@@ -161,6 +161,58 @@ def test_which_selections_the_board_may_see():
     assert privacy.selection_hidden(hidden, False, {"A", "B", "C"}) is False
     assert privacy.selection_hidden(hidden, True, {"A", "B", "C"}) is True  # total hidden: would give it away
     assert privacy.selection_hidden(set(), True, {"A", "B"}) is False
+    # a rate the board sees without its counts cannot be taken apart: total minus shown offices is
+    # not worked out, so a selection holding a hidden office would be new (a red-team review)
+    assert privacy.selection_hidden(hidden, False, {"A", "B"}, derivable=False) is True
+    assert privacy.selection_hidden(hidden, False, {"A", "B", "C"}, derivable=False) is True
+    assert privacy.selection_hidden(hidden, False, {"C", "D"}, derivable=False) is False
+
+
+def _stored_month(cells: dict[str | None, tuple[float, float, bool]]) -> pd.DataFrame:
+    """One month's stored board decision: area (None: all areas) -> (numerator, denominator, hidden)."""
+    return pd.DataFrame([{"period": "2011-05", "area": a, "numerator": n, "denominator": d, "suppressed": h}
+                         for a, (n, d, h) in cells.items()])
+
+
+def _by_office(kpi) -> SimpleNamespace:
+    return SimpleNamespace(**vars(kpi), all_areas_only=False)
+
+
+def _selection(df_rows: list[tuple[float, float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"period": "2011-05", "numerator": n, "denominator": d,
+                          "value": 100 * n / d if d else None} for n, d in df_rows])
+
+
+def test_the_board_sees_a_selection_of_offices_only_where_it_could_work_it_out():
+    # Two offices hidden (3 of 9 and 1 of 2 audited plans SMART), two shown, all areas shown: the
+    # red-team's Cambridge City + Huntingdon. Together they are 4 of 11, 36.4%: a rate the board
+    # sees without counts, so new, and its numerator is from 1 to 5 as well. Hidden.
+    stored = _stored_month({None: (20.0, 40.0, False), "A": (3.0, 9.0, True), "B": (1.0, 2.0, True),
+                            "C": (8.0, 14.0, False), "D": (8.0, 15.0, False)})
+    sel = SimpleNamespace(areas=("A", "B"))
+    out = privacy.board_view(stored, _by_office(RATE), sel, _selection([(4.0, 11.0)]))
+    assert out["suppressed"].tolist() == [True] and out["value"].isna().all()
+    # with a shown office beside them (12 of 25, 48%: no small number in it) still new, still hidden
+    sel = SimpleNamespace(areas=("A", "B", "C"))
+    assert privacy.board_view(stored, _by_office(RATE), sel, _selection([(12.0, 25.0)]))["suppressed"].tolist() == [True]
+    # a count the board adds up: 12 = all areas 20 - D's 8, which it sees anyway: shown
+    counts = _stored_month({None: (20.0, None, False), "A": (3.0, None, True), "B": (1.0, None, True),
+                            "C": (8.0, None, False), "D": (8.0, None, False)})
+    out = privacy.board_view(counts, _by_office(COUNT), sel, pd.DataFrame([{"period": "2011-05", "numerator": 12.0,
+                                                                 "denominator": None, "value": 12.0}]))
+    assert out["suppressed"].tolist() == [False] and out["value"].tolist() == [12.0]
+
+
+def test_a_selections_own_figure_follows_the_1_to_5_rule_however_it_is_made_up():
+    # A and B hidden, total shown, a count: by the margin rule the selection A + B could be shown
+    # (total minus the shown offices). Were its own count from 1 to 5 (the stored decision never lets
+    # it be: the hidden cells under a shown parent total 0 or more than 5), it is hidden all the same.
+    counts = _stored_month({None: (20.0, None, False), "A": (3.0, None, True), "B": (1.0, None, True),
+                            "C": (16.0, None, False)})
+    sel = SimpleNamespace(areas=("A", "B"))
+    out = privacy.board_view(counts, _by_office(COUNT), sel, pd.DataFrame([{"period": "2011-05", "numerator": 4.0,
+                                                                 "denominator": None, "value": 4.0}]))
+    assert out["suppressed"].tolist() == [True] and out["value"].isna().all()
 
 
 # --- a generated council with many small cells, attacked by brute force ---------------------------
