@@ -111,8 +111,9 @@ def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str):
     shown = df[df["value"].notna()]
     if shown.empty:
         return None
-    words = ", ".join(f"{r.council} {kpi.format(r.value)}" for r in shown.sort_values("period").groupby("council").tail(1)
-                      .itertuples())
+    latest = df["period"].max()  # a council's last figure shown from an earlier month names its month (c since)
+    words = ", ".join(f"{r.council} {kpi.format(r.value)}" + ("" if r.period == latest else f" ({spc.period_label(r.period)})")
+                      for r in shown.sort_values("period").groupby("council").tail(1).itertuples())
     fig = charts.line_chart(df, "period", "value", "council", f"{kpi.title}: latest {words}", target=kpi.target,
                             unit=kpi.unit_suffix, source=source)
     breakdowns.hover_counts(fig, df, kpi, color="council")

@@ -88,6 +88,10 @@ def test_board_members_get_the_same_suppression(council_db, with_region):
     shown = [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]]
     assert shown == [None, 70.0, None, None]
     assert [round(v, 1) for v in trend["bbb"][-4:]] == [100.0, 70.0, 50.0, 75.0]
+    # the title's latest figures: aaa's last shown is May's, so it says so (a red-team review)
+    title = next(f["layout"]["title"]["text"] for f in figures(at)
+                 if any((t.get("meta") or {}).get("role") == "series" for t in f["data"])).replace("<br>", " ")
+    assert "latest aaa 70.0% (May 2011), bbb 75.0%" in title
     # no funnel for the board: its x axis is each council's number of cases, which the board does not
     # see (issue 13: rates, never the counts behind them); nor do the hovers carry them
     assert not funnel_points(at)
