@@ -119,7 +119,7 @@ for name in action.kpis:
 
     traj, vd = assessed.trajectory, assessed.verdict
     if hidden_months:
-        st.caption("Some months are too small to publish (c): the chart shows the published months with gaps, "
+        st.caption("Some months are suppressed to protect small numbers (c): the chart shows the published months with gaps, "
                    "without the mean and limits, which would give the hidden months away. The ratings above "
                    "are worked out from every month.")
     latest_period = m.latest_period  # (read once per measure: pandas' indexing cost ~0.3 ms a view)
@@ -154,9 +154,9 @@ for name in action.kpis:
     elif hidden_months:
         # the verdict's word, not the trajectory's own: past the due month, "target met" judges the
         # latest month, which for a hidden one fixes it (c meeting 90% is 5 of 5: a red-team review)
-        said = vd.trajectory or "not said, as the latest month is too small to publish"
-        st.caption(f"Will it be met by the due date? {said}. The trend line is not drawn: some months "
-                   "are too small to publish, and the line would give them away.")
+        said = vd.trajectory or "not said, as the latest month is suppressed"
+        st.caption(f"Will it be met by the due date? {said}. The trend line is not drawn: some months are "
+                   "suppressed to protect small numbers, and the line would give them away.")
     else:
         st.caption(traj.sentence)
         ui.chart(m.trajectory, f"trajectory-{name}", v=v, with_download=False)

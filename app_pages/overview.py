@@ -51,7 +51,7 @@ def fmt(row, col):
     if row.get("no_value") and col == "value":  # never an older month's value as the latest
         return f"no value for {spc.period_label(row['period'])}"
     if row.get("too_small") and col == "value":
-        return "c (numbers too small to publish)" + _revised(row, col)
+        return "c (suppressed to protect small numbers)" + _revised(row, col)
     if row.get("suppressed") and col == "value":
         return "c" + _revised(row, col)
     if value is None or pd.isna(value):

@@ -41,7 +41,7 @@ def metric(name: str) -> dict:
     true_latest = ui.series(ver, "director", name, sel).iloc[-1] if v.is_board else latest  # ratings: true figures
     # a month the board may not see is not rated for it: a hidden figure rated against its target is
     # pinned by the rating (docs/decisions.md), as on the Overview and the Action pages
-    rating = ("not rated (too small to publish)" if suppressed
+    rating = ("not rated (suppressed to protect small numbers)" if suppressed
               else ui.RAG_WORDS.get(spc.rag(true_latest["value"], target, kpi.direction), "–"))
     return dict(
         label=breakdowns.short_title(name),

@@ -30,9 +30,9 @@ from csc.verdict import small_base_applies
 ALL_AREAS = "All areas"
 NO_TEAM = "(no team)"
 
-ALL_SUPPRESSED = (
-    "Every figure for these months comes from 5 or fewer cases, so it is suppressed (shown as c) "
-    "to protect the children and staff concerned."
+ALL_SUPPRESSED = (  # true of a figure hidden as a partner too: it does not say which a figure is
+    "Every figure for these months is suppressed (shown as c): it comes from 5 or fewer cases, or is hidden so that "
+    "such a figure cannot be worked out from it. This protects the children and staff concerned."
 )
 
 
@@ -84,7 +84,7 @@ def series_title(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, where: s
     last = df.sort_values("period").iloc[-1] if len(df) else None
     if last is not None and "suppressed" in df and bool(last["suppressed"]):
         # the latest month is hidden: say so, never an older month's value as if it were this one's
-        return f"{title}: c in {spc.period_label(last['period'])} (numbers too small to publish)"
+        return f"{title}: c in {spc.period_label(last['period'])} (suppressed to protect small numbers)"
     return charts.finding_title(title, value, previous, kpi.unit_suffix, kpi.direction, period, target)
 
 

@@ -249,7 +249,7 @@ def verdict(
                        headline=f"{title}: {head}", notes=notes, **base)
 
     if is_suppressed:
-        text = f"{month}: suppressed (5 or fewer cases), so no rating"
+        text = f"{month}: suppressed to protect small numbers, so no rating"
         return done(text, text)
     if value is None:
         text = f"no value for {month}"
@@ -264,7 +264,7 @@ def verdict(
         status = trajectory.status if trajectory is not None else None
         words = {spc.ON_TRACK: "on track to meet", spc.AT_RISK: "at risk of missing",
                  spc.OFF_TRACK: "off track to meet"}.get(status) if has_target else None
-        text = f"c (too small to publish) in {month}, not rated this month"
+        text = f"c (suppressed to protect small numbers) in {month}, not rated this month"
         sentence = text + (f"; the trend is {words} the target of {fmt(target)} by "
                            f"{spc.period_label(trajectory.due_period)}" if words else "")
         return done(sentence, text, small_base=False, trajectory=status if words else None)
@@ -393,7 +393,7 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
     if not periods:
         return ()
     if hide_limits:  # the board's chart with a hidden month draws no mean or limits: none to explain
-        notes.append("No mean or limits are drawn: some months are too small to publish, and the limits would give "
+        notes.append("No mean or limits are drawn: some months are suppressed to protect small numbers, and the limits would give "
                      "them back. The ratings are worked out from every month.")
     base = result.baseline_months if not hide_limits else None
     if base:

@@ -225,7 +225,7 @@ def xmr_chart(
     elif v_icon:
         icon_words = [f"Variation: {v_icon.label} ({v_icon.short})"]
     elif verdict is not None and verdict.suppressed and verdict.value is None:
-        icon_words = ["Variation: not rated, the latest month is too small to publish"]  # it has a value: hidden
+        icon_words = ["Variation: not rated, the latest month is suppressed to protect small numbers"]  # it has a value: hidden
     else:
         icon_words = ["Variation: no value yet"]
     if a_icon:

@@ -373,12 +373,12 @@ def test_board_sees_no_records_and_c_for_small_numbers(council_db):
     # July, 3 of 4 = 75% against a target of 90%: hidden (3 and 4 are from 1 to 5), and not rated for
     # the board (red and a small base would say it is below 90% of 5 or fewer cases; green would fix
     # it at 100%): the director's rating (red) is not given, nor a small base
-    said = "c (too small to publish) in July 2011, not rated this month"
+    said = "c (suppressed to protect small numbers) in July 2011, not rated this month"
     markdown = "\n".join(m.value for m in at.markdown)
     assert f"**{said}" in markdown
     assert "(red)" not in markdown and "small base" not in markdown
     # the title says so for July, never May's 70% (7 of 10) as the latest, nor the hidden 75%
-    assert any(t.startswith(f"{TIMELY}: c (too small to publish) in July 2011") for t in titles(at))
+    assert any(t.startswith(f"{TIMELY}: c (suppressed to protect small numbers) in July 2011") for t in titles(at))
     assert not any("70%" in t or "75" in t for t in titles(at) if t.startswith(TIMELY))
     assert "numbers from 1 to 5 are suppressed (shown as c)" in texts(at)
 
@@ -433,9 +433,9 @@ def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_mon
     assert "Due June 2011: the latest value, 75% in July 2011, misses the target of 90%." in director
     board = open_tab(page(db, ACTION, "board", action="A1"), TRAJECTORY)
     said = [c.value for c in board.caption if c.value.startswith("Will it be met by the due date?")]
-    assert len(said) == 3 and set(said) == {"Will it be met by the due date? not said, as the latest month is too small to publish. The "
-                    "trend line is not drawn: some months are too small to publish, and the line would give them "
-                    "away."}
+    assert len(said) == 3 and set(said) == {"Will it be met by the due date? not said, as the latest month is "
+                                            "suppressed. The trend line is not drawn: some months are suppressed to "
+                                            "protect small numbers, and the line would give them away."}
     assert "target missed" not in texts(board) and "target met" not in texts(board)
 
 
@@ -496,9 +496,9 @@ def test_board_workforce_suppresses_small_numbers(council_db):
     assert got["Caseload per qualified FTE"] == "c"  # 7 cases / 5 FTE
     # hidden, so not rated for the board: 1.4 against a target rated it (a review saw "c ... Green"),
     # and a rating pins a hidden figure to one side of its target
-    assert tile_notes(at)["Caseload per qualified FTE"].endswith("· not rated (too small to publish)")
+    assert tile_notes(at)["Caseload per qualified FTE"].endswith("· not rated (suppressed to protect small numbers)")
     director = tile_notes(page(council_db, WORKFORCE, "director"))["Caseload per qualified FTE"]
-    assert not director.endswith("not rated (too small to publish)") and director.split(" · ")[-1] in (
+    assert not director.endswith("not rated (suppressed to protect small numbers)") and director.split(" · ")[-1] in (
         "Green", "Amber", "Red", "–")
     assert got["Supervised in last 6 weeks"] == "80.0%"  # 8 of 10
     north = team_row(at, "North A")
@@ -558,7 +558,7 @@ def test_board_practice_suppresses_small_counts(council_db):
     assert "Latest: All areas 10." in referrals
     assert "North 3" not in referrals and "South 7" not in referrals
     # North's one transfer waiting: every figure small
-    assert "Every figure for these months comes from 5 or fewer cases" in "\n".join(
+    assert "Every figure for these months is suppressed (shown as c)" in "\n".join(
         every_tab(at, PRACTICE_TABS, lambda a: [texts(a)]))
 
 

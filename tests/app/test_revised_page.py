@@ -55,7 +55,7 @@ def test_the_board_is_not_told_of_a_revision_to_a_hidden_figure(db):
     at = page(db, None, "board", to="2012-03")
     # every month of the series is hidden (1 or 2 cases): too small to publish, and not marked
     # revised (which hidden figures changed, and which did not, would help give them back)
-    assert overview_latest(at, TIMELY) == "c (numbers too small to publish)"
+    assert overview_latest(at, TIMELY) == "c (suppressed to protect small numbers)"
     assert not [d for d in at.dataframe if "was" in d.value.columns
                 and (d.value["title"] == TIMELY).any()]
 

@@ -222,7 +222,7 @@ def test_a_month_hidden_from_the_board_is_not_rated_for_it():
     board = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12", shown=shown)
     assert director.verdict.rag == "green" and director.verdict.sentence.startswith("100.0% in March 2012 meets")
     vd = board.verdict
-    assert vd.sentence.startswith("c (too small to publish) in March 2012, not rated this month")
+    assert vd.sentence.startswith("c (suppressed to protect small numbers) in March 2012, not rated this month")
     assert (vd.rag, vd.meets_target, vd.variation, vd.assurance, vd.small_base, vd.value) == \
         (None, None, None, None, False, None)
     for word in ("green", "meets", "misses", "small base", "100", "limits"):

@@ -90,6 +90,6 @@ def test_the_board_chart_of_a_hidden_month_says_so_and_explains_no_limits_it_doe
     fig = charts.xmr_chart(periods, list(shown["value"]), board.result, board.verdict.headline, target=90.0,
                            unit="%", verdict=board.verdict)
     icons = _icons(fig)
-    assert "Variation: not rated, the latest month is too small to publish" in icons
+    assert "Variation: not rated, the latest month is suppressed to protect small numbers" in icons
     assert "no value yet" not in icons and "Limits from" not in icons and "extended forward" not in icons
-    assert "No mean or limits are drawn: some months are too small to publish" in icons
+    assert "No mean or limits are drawn: some months are suppressed to protect small numbers" in icons

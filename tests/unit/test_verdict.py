@@ -79,7 +79,7 @@ def test_ten_cases_are_not_a_small_base():
 
 def test_a_suppressed_month_has_no_rating():
     v = make([50, 60], 90, suppressed=[False, True])
-    assert v.rag is None and v.sentence == "March 2012: suppressed (5 or fewer cases), so no rating."
+    assert v.rag is None and v.sentence == "March 2012: suppressed to protect small numbers, so no rating."
 
 
 def test_the_notes_say_where_the_limits_come_from_and_the_rebase():
