@@ -72,9 +72,23 @@ def _print_problems(problems, out=sys.stdout, limit: int = 200) -> None:
         out.write(f"  ... and {len(problems) - limit:,} more ({len(problems):,} in all)\n")
 
 
+def _no_file(path: str) -> str | None:
+    """Why `path` is not a file to read, in words (a red-team review met a traceback for a mistyped
+    name, and "damaged or incomplete" for a file that is not there); None when it is one."""
+    p = Path(path)
+    if p.is_dir():
+        return f"{path} is a folder, not a file: name the extract's file."
+    if not p.exists():
+        return f"There is no file {path}: check the name and the folder."
+    return None
+
+
 def cmd_import(args) -> int:
     from csc.store import Store, StoreError
 
+    if why := _no_file(args.file):
+        print(f"Error: {why} Nothing was stored.", file=sys.stderr)
+        return 2
     try:
         with Store.open(args.db) as store:
             result = store.import_file(Path(args.file), args.period, user=_who(args), role=CLI_ROLE,
@@ -103,6 +117,9 @@ def cmd_validate(args) -> int:
         except StoreError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             return 2
+    if why := _no_file(args.file):
+        print(f"Error: {why}", file=sys.stderr)
+        return 2
     extract, period = _validate_file(Path(args.file), args.db, args.period)
     if args.json:
         _print_json({"ok": extract.ok, "period": period, "row_counts": extract.row_counts,

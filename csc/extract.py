@@ -48,6 +48,10 @@ from csc.pseudonyms import Ahead
 from csc.spec import DATE, ENUM, FLAG, ID, NUMBER, TEXT, WHOLE, Sheet
 
 MAX_WHOLE = 2_147_483_647  # the largest whole number stored
+#: The largest number accepted (FTE, funded FTE): far beyond any council's, and small enough that
+#: no sum of a sheet's numbers is infinite (a red-team review: two funded FTEs of 1e308 made the
+#: vacancy rate inf / inf, and the board's Overview failed on it).
+MAX_NUMBER = 1_000_000_000
 #: The longest id or name accepted (the contract sets none; Excel's own cap is 32,767). Ids and
 #: names are short; a review's 10,000-character ids loaded, and cost gigabytes (docs/decisions.md).
 MAX_TEXT = 255
@@ -493,6 +497,9 @@ def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.dat
     if id_key is not None and "child_id" in arrays and sheet.column("child_id").type == ID:
         ahead = Ahead(table.column("child_id"), id_key, prepare=_id_text)  # hashed while the values are checked
     typed, problems = validate_values(table, sheet, title, headers, today)
+    if typed is not None and sheet.name == "establishment":
+        problems = total_rows(typed, title, headers)
+        typed = None if problems else typed
     extract.problems.extend(problems)
     data_sheet = SheetData(sheet, title, excel_header, headers, typed, typed.num_rows if typed is not None else 0,
                            ahead if typed is not None else None)
@@ -500,6 +507,34 @@ def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.dat
     if data_sheet.rows == 0 and not problems:
         extract.problems.append(_warning(f'Sheet "{title}" has a header row but no data rows.', sheet=title,
                                                   code="sheet_no_rows"))
+
+
+#: What a total row is headed with, as `_total_word` reduces it: "Total", "Grand total", "All areas"...
+TOTAL_WORDS = {"total", "totals", "grandtotal", "subtotal", "all", "allteams", "allareas", "allareaoffices",
+               "alloffices", "overall", "sum"}
+
+
+def _total_word(text) -> bool:
+    return isinstance(text, str) and re.sub(r"[^a-z]", "", text.lower()) in TOTAL_WORDS
+
+
+def total_rows(typed: pa.Table, title: str, headers: dict[str, str]) -> list[Problem]:
+    """An establishment row headed as a total ("Total", "All areas"), not a team: its funded FTE,
+    counted beside the teams', would double the establishment (a red-team review: the council's
+    vacancy rate went from 13.0% to 56.5%, and "All areas" became an area office at 100%). One
+    error per such row (a sheet has few)."""
+    out = []
+    for row, team, area, fte in zip(*(typed.column(c).to_pylist() for c in ("excel_row", "team", "area_office",
+                                                                         "funded_fte"))):
+        if _total_word(team) or _total_word(area):
+            head = headers.get("team", "team")
+            out.append(_error(
+                f'Sheet "{title}", row {row}: team "{team}" of area office "{area}" (funded FTE {fte:,.6g}) looks like '
+                "a total, not a team: the teams' funded FTE would be counted twice in the vacancy rate. Delete the "
+                "total row (or any row that adds up others) and upload again.",
+                sheet=title, row=row, column=head, value=team, expected="one row per team",
+            ))
+    return out
 
 
 # --- validation in bulk, in DuckDB -------------------------------------------------------
@@ -655,7 +690,7 @@ def validate_values(
             if c.type == NUMBER:
                 # text too large for a number ("1e400") reads as infinity: out of range, as a whole
                 # number's is (it was stored as infinity, and made a vacancy rate of inf / inf)
-                cond = f"not isfinite({val})"
+                cond = f"not isfinite({val}) or abs({val}) > {MAX_NUMBER}"
                 if c.minimum is not None:
                     op = "<=" if c.exclusive_minimum else "<"
                     cond += f" or {val} {op} {c.minimum}" + (f" or {val} > {c.maximum}" if c.maximum is not None else "")
@@ -821,6 +856,8 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         # an Excel date cell reads as "2011-03-01 00:00:00": show it as Excel shows it in the UK
         m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2}) 00:00:00(?:\.0+)?", value)
         value = f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else value
+        if column.type in (NUMBER, WHOLE) and len(value) > 20 and re.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?", value):
+            value = f"{float(value):.6g}"  # a number cell of 1e308 reads as its 309 digits: shown as Excel shows it
     whole = value  # the value as read: a length and a character are found in it, not in its shortening
     shown = f'"{_short(value)}"' if value is not None else "blank"
     value = _short(value, SHOWN_VALUE_MAX * 4) if value is not None else None  # the table's and the CSV's
@@ -878,6 +915,8 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         elif column.type == NUMBER:
             if number is not None and math.isinf(number):
                 said = "is too large to be a number" if number > 0 else "is below 0"
+            elif number is not None and number > MAX_NUMBER:
+                said, expected = f"is too large (at most {MAX_NUMBER:,})", f"{expected}, at most {MAX_NUMBER:,}"
         return _error(f"{where}: {shown} {said}; expected {expected}.", sheet=title, row=row,
                       column=header, value=value, expected=expected)
     if kind.startswith("order:"):

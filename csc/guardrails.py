@@ -48,6 +48,7 @@ CODES = {
     "area_office_new": "rows name an area office no loaded record and no establishment list knows",
     "ids_leading_zeros": "an id with leading zeros and the same id without them are both in the file",
     "funded_fte_large": "a team's funded FTE is larger than any team's could be (hours or a total, not FTE?)",
+    "establishment_vs_staff": "the funded FTE add up to many times the FTE in post (ten times over, or listed twice?)",
     "census_beside_workforce": "a census's unlinked workers would be counted beside the loaded workforce sheets' workers",
     # what the readers of other sources (Annex A, the SSD, the workforce census) read, and left
     "teams_not_checked": "an Annex A or SSD file was checked with no database to look its teams up in",
@@ -453,6 +454,38 @@ def large_funded_fte(extract: Extract) -> list[Problem]:
     )]
 
 
+#: Funded FTE more than this many times the FTE in post in the same file is said
+#: (`establishment_vs_staff`): a vacancy rate above 60%, where England's is about a fifth.
+FUNDED_TO_STAFF_MAX = 2.5
+
+
+def establishment_vs_staff(extract: Extract, period: str) -> list[Problem]:
+    """The establishment's funded FTE against the FTE of the file's own workforce in post at the
+    month's end: many times more is FTE typed ten times over (160 for 16), or a team listed twice,
+    and would load with no word (a red-team review: the vacancy rate went from 13.0% to 91.3%)."""
+    est, wf = extract.sheets.get("establishment"), extract.sheets.get("workforce")
+    if est is None or est.table is None or wf is None or wf.table is None or "funded_fte" not in est.table.column_names:
+        return []
+    funded = pc.sum(est.table.column("funded_fte")).as_py() or 0.0
+    t, end = wf.table, period_end(period)
+    in_post = pc.greater_equal(pc.fill_null(t.column("end_date"), dt.date.max), pa.scalar(end)) \
+        if "end_date" in t.column_names else pa.array([True] * t.num_rows)
+    if "start_date" in t.column_names:
+        in_post = pc.and_(in_post, pc.fill_null(pc.less_equal(t.column("start_date"), pa.scalar(end)), True))
+    staff = pc.sum(pc.filter(t.column("fte"), in_post)).as_py() or 0.0  # fte: a required column
+    if staff <= 0 or funded <= FUNDED_TO_STAFF_MAX * staff:
+        return []
+    return [_w(
+        "establishment_vs_staff",
+        f'Sheet "{est.title}": the teams\' funded FTE add up to {funded:,.1f}, {funded / staff:,.1f} times the '
+        f'{staff:,.1f} FTE in post at the end of {period} on sheet "{wf.title}": a vacancy rate of '
+        f"{100 * (1 - staff / funded):.0f}% or more. Check that the funded FTE are FTE (1 for a full-time post, "
+        "not hours or ten times over) and that no team or total is listed twice.",
+        sheet=est.title, column="funded_fte", value=f"{funded:g}", expected=f"at most {FUNDED_TO_STAFF_MAX:g} times "
+        "the FTE in post",
+    )]
+
+
 def new_area_offices(cur: duckdb.DuckDBPyConnection, extract: Extract) -> list[Problem]:
     """Area offices the file names that neither the loaded records nor any establishment list (the
     file's or the loaded one) knows: each would become an area office in every filter and chart,
@@ -551,6 +584,7 @@ def warnings(cur: duckdb.DuckDBPyConnection, extract: Extract, period: str | Non
         return out
     today = today or dt.date.today()
     out += missing_sheets(cur, extract, period)
+    out += establishment_vs_staff(extract, period)
     out += already_loaded(cur, extract, period, key)
     out += period_mismatch(extract, period, file_name)
     out += skipped(cur, period)

@@ -97,6 +97,19 @@ def test_a_bad_file_exits_1_lists_every_error_and_changes_nothing(db, good, bad)
     assert after == before
 
 
+def test_a_file_that_is_not_there_or_a_folder_is_said_in_words(db, good, tmp_path):
+    # A red-team review: a mistyped name gave a traceback on import, and "damaged or incomplete" on validate
+    before = content(db) if db.exists() else None
+    missing = tmp_path / "extract-2011-O4.xlsx"
+    for command in ("import", "validate"):
+        run = csc(command, str(missing), "--period", "2011-04", "--db", str(db))
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+        assert f"Error: There is no file {missing}: check the name and the folder." in run.stderr
+        run = csc(command, str(tmp_path), "--period", "2011-04", "--db", str(db))
+        assert run.returncode == 2 and f"Error: {tmp_path} is a folder, not a file" in run.stderr
+    assert (content(db) if db.exists() else None) == before
+
+
 def test_import_json(db, bad):
     run = csc("import", str(bad), "--period", "2011-05", "--db", str(db), "--json")
     assert run.returncode == 1
@@ -236,14 +249,22 @@ def test_kpis_json_for_the_board_has_no_counts_behind_a_rate(db, good):
 
 
 def test_kpis_json_is_valid_json_when_a_figure_overflows(db, tmp_path):
-    # "number >= 0" lets a funded FTE of 1e308 in; two such teams sum to infinity, and Python's json
-    # wrote `Infinity`, which no JSON reader accepts (the tools that read `--json` stopped there).
-    # Worked out: North's funded FTE is 1e308 + 1e308 = inf, so its vacancies (inf - 3 FTE in post)
-    # and the rate's denominator are not numbers: null, as a figure with no value is.
+    # "number >= 0" let a funded FTE of 1e308 in; two such teams summed to infinity, and Python's json
+    # wrote `Infinity`, which no JSON reader accepts (the tools that read `--json` stopped there). Such
+    # a file is now refused (at most 1,000,000,000: test_extract.py), and nothing is stored ...
     est = [["team", "area_office", "funded_fte"], ["Team A", "North", 1e308], ["Team B", "North", 1e308]]
     path = write_xlsx(tmp_path / "april.xlsx", {"referrals": corpus.referrals(3), "workforce": corpus.workforce(3),
                                                 "establishment": est})
+    run = csc("import", str(path), "--period", "2011-04", "--db", str(db))
+    assert run.returncode == 1 and "is too large (at most 1,000,000,000)" in run.stdout
+    # ... and a figure that is not a number however it came (here written into the results) is null
+    est[1][2] = est[2][2] = 5
+    path = write_xlsx(tmp_path / "april.xlsx", {"referrals": corpus.referrals(3), "workforce": corpus.workforce(3),
+                                                "establishment": est})
     assert csc("import", str(path), "--period", "2011-04", "--db", str(db)).returncode == 0
+    with Store.open(db) as store:
+        store.cursor().execute("update kpi_results set numerator = 'inf'::double, denominator = 'inf'::double, "
+                               "value = 'nan'::double where kpi = 'vacancy_rate_pct' and area = 'North'")
     out = csc("kpis", "--json", "--db", str(db), "--kpi", "vacancy_rate_pct").stdout
 
     def refuse(constant):

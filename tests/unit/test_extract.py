@@ -275,12 +275,32 @@ def test_non_numbers_are_errors(tmp_path, value):
     assert "is not a number" in error.message and error.value == value
 
 
-@pytest.mark.parametrize("value, said", [("1e400", "is too large to be a number"), ("-2e308", "is below 0")])
+@pytest.mark.parametrize("value, said", [("1e400", "is too large to be a number"), ("-2e308", "is below 0"),
+                                         ("1e308", "is too large (at most 1,000,000,000)"),
+                                         ("1000000001", "is too large (at most 1,000,000,000)")])
 def test_a_number_beyond_any_float_is_an_error(tmp_path, value, said):
-    # it read as infinity and loaded: a funded FTE of inf made the vacancy rate inf / inf
+    # it read as infinity and loaded: a funded FTE of inf made the vacancy rate inf / inf; and two of
+    # 1e308, each a float, summed to infinity there (a red-team review: the board's Overview failed)
     rows = [corpus.ESTABLISHMENT, ["A", "N", value]]
     (error,) = read(tmp_path, {"establishment": rows}).errors
     assert f'"{value}" {said}' in error.message and error.value == value
+
+
+def test_an_establishment_total_row_is_refused(tmp_path):
+    # A red-team review: "Total | All areas | 206" under the teams loaded, the council's vacancy rate
+    # went from 13.0% to 56.5%, and "All areas" became an area office at 100%
+    rows = [corpus.ESTABLISHMENT, ["Team A", "North", 100], ["Team B", "South", 106], ["Total", "All areas", 206]]
+    (error,) = read(tmp_path, {"establishment": rows}).errors
+    assert error.message == ('Sheet "establishment", row 4: team "Total" of area office "All areas" (funded FTE 206) '
+                             "looks like a total, not a team: the teams' funded FTE would be counted twice in the "
+                             "vacancy rate. Delete the total row (or any row that adds up others) and upload again.")
+    assert (error.row, error.column, error.value) == (4, "team", "Total")
+    for team, area in (("Grand Total", "North"), ("Team C", "ALL AREAS"), ("Sub-total", "South")):
+        rows[3][:2] = [team, area]
+        assert len(read(tmp_path, {"establishment": rows}).errors) == 1, (team, area)
+    for team, area in (("All Saints", "North"), ("Totally Team", "South")):  # names, not totals
+        rows[3][:2] = [team, area]
+        assert read(tmp_path, {"establishment": rows}).ok, (team, area)
 
 
 def test_fte_is_more_than_zero_and_at_most_one(tmp_path):
@@ -557,6 +577,56 @@ def test_sheet_extent_is_measured_from_the_xml():
     assert _extent(no_refs) == (2, 3)
     mixed = '<worksheet><sheetData><row r="7"><c r="C7"><v>1</v></c><c><v>2</v></c></row><row><c/></row></sheetData></worksheet>'
     assert _extent(mixed) == (8, 4)
+
+
+def test_a_far_cell_written_in_lower_case_is_measured_as_far():
+    # A red-team review: the reader takes "zz999999" as ZZ999999, and the bounds knew only capitals,
+    # so a 2 KB sheet measured 26 columns wide asked the reader for a 999,999 x 702 grid (22 GB)
+    far = sheet_xml(corpus.referrals(1)).replace(
+        "</sheetData>", '<row r="999999"><c r="zz999999" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    rows, cols = _extent(far)
+    assert (rows, cols) == (999_999, 702) or rows * cols > filesafety.MAX_CELLS
+    assert filesafety.sheet_too_big("referrals", filesafety.Extent(rows=rows, cols=cols))
+
+
+def _rewritten(path: Path, old: bytes, new: bytes, rename: tuple[str, str] | None = None) -> Path:
+    """The workbook at `path` with `old` replaced by `new` in its relationships (and a part renamed)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    rels = "xl/_rels/workbook.xml.rels"
+    assert old in parts[rels]
+    parts[rels] = parts[rels].replace(old, new)
+    if rename:
+        parts[rename[1]] = parts.pop(rename[0])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_a_sheet_named_with_an_escaped_character_is_refused_before_the_reader_opens_it(tmp_path):
+    # A red-team review: Target="worksheets/sheet&#49;.xml" is sheet1.xml to an XML parser (these
+    # checks measured that small sheet), and the part literally named "sheet&#49;.xml" to the reader
+    # (a far cell there, never measured: 22 GB asked for)
+    small = sheet_xml(corpus.referrals(1))
+    far = small.replace("</sheetData>", '<row r="999999"><c r="ZZ999999"><v>1</v></c></row></sheetData>')
+    path = raw_workbook(tmp_path / "escaped.xlsx", {"referrals": far})
+    path = _rewritten(path, b'Target="worksheets/sheet1.xml"', b'Target="worksheets/sheet&#49;.xml"',
+                      rename=("xl/worksheets/sheet1.xml", "xl/worksheets/sheet&#49;.xml"))
+    with __import__("zipfile").ZipFile(path, "a") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", small)
+    (error,) = read_workbook(path, today=TODAY).errors
+    assert error.message.startswith('"escaped.xlsx" is damaged or incomplete and cannot be opened (a part of the '
+                                    "workbook is named with an escaped character")
+
+
+def test_a_sheet_whose_part_is_not_in_the_file_is_refused_as_damaged(tmp_path):
+    path = raw_workbook(tmp_path / "gone.xlsx", {"referrals": sheet_xml(corpus.referrals(1))})
+    path = _rewritten(path, b'Target="worksheets/sheet1.xml"', b'Target="worksheets/Sheet1.xml"')
+    (error,) = read_workbook(path, today=TODAY).errors
+    assert 'sheet "referrals" has no part xl/worksheets/Sheet1.xml in the file' in error.message
 
 
 def test_the_fast_search_for_unusual_cells_finds_what_the_look_ahead_finds():

@@ -358,10 +358,38 @@ def test_a_funded_fte_beyond_any_team_is_said(store, tmp_path):
                          '"Team C"): more than any team could have. Check that the column holds FTE (1 for a full-time '
                          "post), not hours or a total for the service: the vacancy rate is worked out from it.")
     assert (w.row, w.column, w.value, w.expected) == (4, "funded_fte", "1480", "at most 500")
-    est[2][2], est[3][2] = 1e308, 1e308
-    (w,) = by_code(store.validate(write_xlsx(tmp_path / "huge.xlsx", {"Establishment": est}), period="2012-04",
-                                  as_of=ON_TIME).warnings, "funded_fte_large")
-    assert w.message.startswith('Sheet "Establishment": 2 row(s) give a team a funded FTE above 500, the largest 1e+308')
+    est[2][2], est[3][2] = 1e308, 1e308  # once a warning; now beyond any number accepted (test_extract.py)
+    huge = store.validate(write_xlsx(tmp_path / "huge.xlsx", {"Establishment": est}), period="2012-04", as_of=ON_TIME)
+    assert [(p.row, '"1e+308" is too large (at most 1,000,000,000)' in p.message) for p in huge.errors] == [(3, True), (4, True)]
     est[2][2], est[3][2] = 37, 500
     path = write_xlsx(tmp_path / "fine.xlsx", {"Establishment": est})
     assert "funded_fte_large" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
+
+
+def test_funded_fte_many_times_the_staff_in_post_is_said(store, tmp_path):
+    """A red-team review: funded FTE typed ten times over (160 for 16) loaded with no word, and the
+    vacancy rate went from 13.0% to 91.3%. Against the same file's workforce in post at the month's
+    end: 4 workers of 1 FTE in post at 30 April 2012 (a fifth left in March: not counted)."""
+    from tests.corpus import WORKFORCE
+
+    workers = [WORKFORCE] + [[f"W{i}", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), None, None]
+                             for i in range(1, 5)]
+    workers.append(["W5", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), D(2012, 3, 31), "Resigned"])
+    est = [["team", "area_office", "funded_fte"], ["Team A", "North", 6], ["Team B", "North", 4]]
+    path = write_xlsx(tmp_path / "fine.xlsx", {"Workforce": workers, "Establishment": est})
+    assert "establishment_vs_staff" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
+    est[1][2], est[2][2] = 60, 40  # ten times over: 100 funded against 4 in post
+    path = write_xlsx(tmp_path / "ten.xlsx", {"Workforce": workers, "Establishment": est})
+    extract = store.validate(path, period="2012-04", as_of=ON_TIME)
+    assert extract.ok
+    (w,) = by_code(extract.warnings, "establishment_vs_staff")
+    assert w.message == ('Sheet "Establishment": the teams\' funded FTE add up to 100.0, 25.0 times the 4.0 FTE in post '
+                         'at the end of 2012-04 on sheet "Workforce": a vacancy rate of 96% or more. Check that the '
+                         "funded FTE are FTE (1 for a full-time post, not hours or ten times over) and that no team or "
+                         "total is listed twice.")
+    est[1][2], est[2][2] = 6, 4.1  # 10.1 = 2.5 x 4 + 0.1: just over
+    path = write_xlsx(tmp_path / "edge.xlsx", {"Workforce": workers, "Establishment": est})
+    assert "establishment_vs_staff" in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
+    est[2][2] = 4  # 10 = 2.5 x 4: not over
+    path = write_xlsx(tmp_path / "line.xlsx", {"Workforce": workers, "Establishment": est})
+    assert "establishment_vs_staff" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
