@@ -236,7 +236,8 @@ def read(
             extract.sheets.clear()
             return extract
         except Exception as exc:  # a sheet the reader cannot parse
-            extract.problems.append(error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title))
+            extract.problems.append(error(f'Sheet "{title}" cannot be read: its cells are damaged, or written in a way Excel does not write '
+                      f'them (the reader says: {exc}). {SAVE_AS}', sheet=title))
 
     if not seen:
         extract.problems.append(

@@ -336,7 +336,8 @@ def _read_workbook(path: str | Path, original_name: str | None, today: dt.date |
             return extract
         except Exception as exc:  # a sheet the reader cannot parse
             extract.problems.append(
-                _error(f'Sheet "{title}" cannot be read ({exc}). {SAVE_AS}', sheet=title)
+                _error(f'Sheet "{title}" cannot be read: its cells are damaged, or written in a way Excel does not write '
+                      f'them (the reader says: {exc}). {SAVE_AS}', sheet=title)
             )
         extract.problems.extend(blank_looking_cells(title, extent))
         if title in hidden:  # a review's stale hidden sheet was read, the visible one ignored, without a word

@@ -622,6 +622,20 @@ def test_a_sheet_named_with_an_escaped_character_is_refused_before_the_reader_op
                                     "workbook is named with an escaped character")
 
 
+def test_a_sheet_the_reader_cannot_parse_is_said_in_words_first(tmp_path):
+    # a red-team review: the reader's own words ("calamine error: Xlsx error: ...") were the message
+    xml = sheet_xml(corpus.referrals(1)).replace("</sheetData>",
+                                                 '<row r="3"><c r="A3" t="s"><v>99</v></c></row></sheetData>')
+    ss = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+          "<si><t>x</t></si></sst>")
+    path = raw_workbook(tmp_path / "bad_index.xlsx", {"referrals": xml}, shared_strings=ss)
+    (error,) = read_workbook(path, today=TODAY).errors
+    assert error.message.startswith('Sheet "referrals" cannot be read: its cells are damaged, or written in a way '
+                                    "Excel does not write them (the reader says: ")
+    assert error.message.endswith('Open it in Excel and use File > Save As > "Excel Workbook (.xlsx)", then upload the '
+                                  "saved .xlsx file.")
+
+
 def test_a_sheet_whose_part_is_not_in_the_file_is_refused_as_damaged(tmp_path):
     path = raw_workbook(tmp_path / "gone.xlsx", {"referrals": sheet_xml(corpus.referrals(1))})
     path = _rewritten(path, b'Target="worksheets/sheet1.xml"', b'Target="worksheets/Sheet1.xml"')
