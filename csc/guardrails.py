@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from csc import spec, workdays
 from csc.extract import Extract, Problem
-from csc.months import add_months, month_of, months_between, period_end
+from csc.months import add_months, month_of, months_between, period_end, period_label
 
 # code -> what it warns of (the wording lives in the functions below and in the docs)
 CODES = {
@@ -478,7 +478,7 @@ def establishment_vs_staff(extract: Extract, period: str) -> list[Problem]:
     return [_w(
         "establishment_vs_staff",
         f'Sheet "{est.title}": the teams\' funded FTE add up to {funded:,.1f}, {funded / staff:,.1f} times the '
-        f'{staff:,.1f} FTE in post at the end of {period} on sheet "{wf.title}": a vacancy rate of '
+        f'{staff:,.1f} FTE in post at the end of {period_label(period)} on sheet "{wf.title}": a vacancy rate of '
         f"{100 * (1 - staff / funded):.0f}% or more. Check that the funded FTE are FTE (1 for a full-time post, "
         "not hours or ten times over) and that no team or total is listed twice.",
         sheet=est.title, column="funded_fte", value=f"{funded:g}", expected=f"at most {FUNDED_TO_STAFF_MAX:g} times "

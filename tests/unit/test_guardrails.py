@@ -384,7 +384,7 @@ def test_funded_fte_many_times_the_staff_in_post_is_said(store, tmp_path):
     assert extract.ok
     (w,) = by_code(extract.warnings, "establishment_vs_staff")
     assert w.message == ('Sheet "Establishment": the teams\' funded FTE add up to 100.0, 25.0 times the 4.0 FTE in post '
-                         'at the end of 2012-04 on sheet "Workforce": a vacancy rate of 96% or more. Check that the '
+                         'at the end of April 2012 on sheet "Workforce": a vacancy rate of 96% or more. Check that the '
                          "funded FTE are FTE (1 for a full-time post, not hours or ten times over) and that no team or "
                          "total is listed twice.")
     est[1][2], est[2][2] = 6, 4.1  # 10.1 = 2.5 x 4 + 0.1: just over
