@@ -476,10 +476,16 @@ def read_sheet(reader, title: str, sheet: Sheet, extract: Extract, today: dt.dat
     missing = [c for c in sheet.columns if c.required and c.name not in headers]
     for c in missing:
         also = f" (also accepted as {', '.join(repr(a) for a in c.aliases)})" if c.aliases else ""
+        # an ignored heading that starts with one of the column's ("FTE (0-1)" for fte): a red-team
+        # review's analyst was told only that fte was missing
+        near = [u for u in unknown if any(len(spec.norm(h)) >= 3 and spec.norm(u).startswith(spec.norm(h))
+                                          for h in c.headers)]
+        hint = (f' The column headed "{near[0]}" was ignored: if it holds {c.name}, rename it "{c.name}".'
+                if near else "")
         extract.problems.append(
             _error(
                 f'Sheet "{title}": the required column "{c.name}"{also} is missing from the header row '
-                f"(row {excel_header}). Add it, or rename the column that holds it.",
+                f"(row {excel_header}). Add it, or rename the column that holds it.{hint}",
                 sheet=title,
                 row=excel_header,
                 column=c.name,

@@ -303,6 +303,20 @@ def test_an_establishment_total_row_is_refused(tmp_path):
         assert read(tmp_path, {"establishment": rows}).ok, (team, area)
 
 
+def test_a_required_column_missing_names_an_ignored_heading_that_may_be_it(tmp_path):
+    # A red-team review: a workforce sheet headed "FTE (0-1)" was told only that fte was missing
+    rows = corpus.workforce(2)
+    rows[0][6] = "FTE (0-1)"
+    errors = read(tmp_path, {"workforce": rows}).errors
+    assert [e.message for e in errors] == [
+        'Sheet "workforce": the required column "fte" (also accepted as \'FTE\') is missing from the header row (row 1). '
+        'Add it, or rename the column that holds it. The column headed "FTE (0-1)" was ignored: if it holds fte, '
+        'rename it "fte".']
+    rows[0][6] = "Hours"  # nothing like it: no hint
+    (error,) = read(tmp_path, {"workforce": rows}).errors
+    assert error.message.endswith("Add it, or rename the column that holds it.")
+
+
 def test_fte_is_more_than_zero_and_at_most_one(tmp_path):
     rows = corpus.workforce(4)
     rows[1][6], rows[2][6], rows[3][6], rows[4][6] = 1, 0.01, "0.5", 1.0001
