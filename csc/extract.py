@@ -522,18 +522,21 @@ TOTAL_WORDS = {"total", "totals", "grandtotal", "subtotal", "all", "allteams", "
 
 
 def _total_word(text) -> bool:
-    return isinstance(text, str) and re.sub(r"[^a-z]", "", text.lower()) in TOTAL_WORDS
+    """A heading of a total: one of `TOTAL_WORDS`, or a name ending in the word "total" (Excel's
+    pivot tables write "North Total")."""
+    return isinstance(text, str) and (re.sub(r"[^a-z]", "", text.lower()) in TOTAL_WORDS
+                                      or re.search(r"(?i)\btotals?\W*$", text) is not None)
 
 
 def total_rows(typed: pa.Table, title: str, headers: dict[str, str]) -> list[Problem]:
-    """An establishment row headed as a total ("Total", "All areas"), not a team: its funded FTE,
+    """An establishment row whose team is headed as a total ("Total", "All teams"), not a team: its funded FTE,
     counted beside the teams', would double the establishment (a red-team review: the council's
     vacancy rate went from 13.0% to 56.5%, and "All areas" became an area office at 100%). One
     error per such row (a sheet has few)."""
     out = []
     for row, team, area, fte in zip(*(typed.column(c).to_pylist() for c in ("excel_row", "team", "area_office",
                                                                          "funded_fte"))):
-        if _total_word(team) or _total_word(area):
+        if _total_word(team):  # (not the office alone: a county-wide team may be under "All areas")
             head = headers.get("team", "team")
             out.append(_error(
                 f'Sheet "{title}", row {row}: team "{team}" of area office "{area}" (funded FTE {fte:,.6g}) looks like '
@@ -922,7 +925,7 @@ def _describe(sheet: Sheet, title: str, headers: dict[str, str], row: int, col: 
         elif column.type == NUMBER:
             if number is not None and math.isinf(number):
                 said = "is too large to be a number" if number > 0 else "is below 0"
-            elif number is not None and number > MAX_NUMBER:
+            elif number is not None and number > MAX_NUMBER and (column.maximum is None or column.maximum > MAX_NUMBER):
                 said, expected = f"is too large (at most {MAX_NUMBER:,})", f"{expected}, at most {MAX_NUMBER:,}"
         return _error(f"{where}: {shown} {said}; expected {expected}.", sheet=title, row=row,
                       column=header, value=value, expected=expected)

@@ -12,6 +12,7 @@ ZZ1000000 in a 1 KB file would cost tens of GB).
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import queue
 import struct
@@ -343,7 +344,8 @@ def _check_prolog(head: bytes, complete: bool, part: str, name: str) -> None:
 _ESCAPED_TARGET = re.compile(rb"""\bTarget\s*=\s*(?:"[^"]*&|'[^']*&)""")
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
-_ANY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_NAME_CHAR = r"""[^\s<>/!?:="']"""  # a character of a tag's prefix, as loosely as the reader takes it
+_ANY_TAG = re.compile(rb"<(?:" + _NAME_CHAR.encode() + rb"+:)?(row|c)(?=[\s/>])([^>]*)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
 
 
@@ -443,6 +445,12 @@ class _Scanner:
         # ... or an error cell or a formula (`Cells`), in the same pass: the usual buffer has neither
         self.not_simple_or_cells_re2 = self.not_simple_re2 + "|" + Cells.RE2.format(prefix=re.escape(
             prefix.decode("latin-1")))
+        # a cell or row tag with another prefix than the worksheet's: the reader matches tags by their
+        # local name, whatever the prefix, so `<x:c r="ZZ999999">` under an unprefixed root is a cell
+        # to it that the patterns above never see (a review: 2 KB asking for 22 GB); measured exactly
+        self.foreign_re2 = _foreign_re2(prefix)
+        self.foreign = re.compile(self.foreign_re2.encode())
+        self.not_simple_or_cells_re2 += "|" + self.foreign_re2
         self.fast = True  # False: a cell without a reference was seen
         self.rows = 0  # upper bounds
         self.cols = 0
@@ -473,6 +481,9 @@ class _Scanner:
                 self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
                 return
             cells.feed(buf)
+        if self._any(buf, self.foreign_re2):  # `self.foreign.search(buf)`, by RE2
+            self.fast = False
+            return
         if not self._any(buf):  # `self.not_simple.search(buf)`, by RE2
             self.rows, self.cols = max(self.rows, 999_999), max(self.cols, 26)
             return
@@ -491,6 +502,22 @@ class _Scanner:
             if bound <= self.rows or bound * self.cols <= MAX_CELLS:
                 self.rows = max(self.rows, bound)
                 break
+
+
+def _foreign_re2(prefix: bytes) -> str:
+    """An expression (RE2 and Python alike: no look-ahead) for a `c` or `row` start tag whose
+    prefix is not `prefix` (b"" or b"x:"): the name before the colon spelt out as every way of
+    not being `prefix`'s: shorter, longer, or another character somewhere."""
+    tag = r"(?:c|row)[\s/>]"
+    if not prefix:
+        return rf"<{_NAME_CHAR}+:{tag}"
+    name = prefix[:-1].decode("latin-1")
+    k = len(name)
+    ways = [rf"{_NAME_CHAR}{{{k + 1},}}"] + ([rf"{_NAME_CHAR}{{1,{k - 1}}}"] if k > 1 else [])
+    for i, ch in enumerate(name):
+        other = _NAME_CHAR[:-1] + re.escape(ch) + "]"  # a name character, not this one
+        ways.append(re.escape(name[:i]) + other + (rf"{_NAME_CHAR}{{{k - i - 1}}}" if k - i - 1 else ""))
+    return rf"<(?:{tag}|(?:{'|'.join(ways)}):{tag})"
 
 
 def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
@@ -538,10 +565,34 @@ def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> Non
         scanner.feed(done, cells, usual.result())
 
 
+def _measure_other(part: str, head: bytes, chunks: Iterator[bytes], whole: list | None, again, name: str) -> None:
+    """Measure an XML part the checks do not expect the reader to open (`inspect_parts`): the
+    area its cells span, if it has any; refused when that is more than a sheet may span. `whole`:
+    filled with the part's bytes; `again()`: its chunks afresh, for an exact measure."""
+    root = _ROOT_PREFIX.search(head, 0, PROLOG_BYTES)  # (a head may be a whole chunk of megabytes)
+    scanner = _Scanner(root.group(1) or b"" if root else b"")
+    unusual = scanner.not_simple_re2 + "|" + scanner.foreign_re2  # one look at a buffer with no cell in it
+    for buf in _before_tags(head, chunks):
+        # no "<c" and no ":c" is no cell tag at all (the shared strings, the styles ...): a byte search
+        if (b"<c" in buf or b":c" in buf) and scanner._any(buf, unusual):
+            scanner.feed(buf)
+        else:
+            scanner.rows, scanner.cols = max(scanner.rows, 999_999), max(scanner.cols, 26)
+        if whole is not None:
+            whole.append(buf)
+    extent = Extent(rows=scanner.rows, cols=scanner.cols)
+    if not scanner.fast or sheet_too_big("", extent):
+        extent.rows, extent.cols = _exact_extent(again())
+        if sheet_too_big("", extent):
+            raise FileRefused(
+                f'"{name}" has a part ({part}) whose cells span {extent.rows:,} rows by {extent.cols:,} columns, more '
+                f"than a sheet this dashboard reads may: it was not read. {SAVE_AS}")
+
+
 def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = None) -> dict[str, Extent]:
-    """Inflate (under caps) every part but the worksheets the reader will not open: no part
-    larger than declared, no damage, no XML entity declarations; and measure the worksheets in
-    `load`. `keep`: filled, when a worksheet in `load` is large enough to be read in halves
+    """Inflate (under caps) every part: no part larger than declared, no damage, no XML entity
+    declarations; measure the worksheets in `load`, and every other XML part too (refused when its
+    cells span more than a sheet may: the reader may be sent to it). `keep`: filled, when a worksheet in `load` is large enough to be read in halves
     (`csc.splitread`), with those worksheets (as `splitread.Pieces`) and the bytes of the parts
     they are read with, as inflated and checked here; left empty otherwise."""
     extents: dict[str, Extent] = {}
@@ -561,17 +612,23 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
                 head += chunk
                 if len(head) >= PROLOG_BYTES:
                     break
-            if _looks_like_xml(head):  # whatever the part's name: the reader follows the relationships
+            xml = _looks_like_xml(head)
+            if xml:  # whatever the part's name: the reader follows the relationships
                 _check_prolog(head, len(head) < PROLOG_BYTES, part, name)
-            if not is_sheet:
-                if keep is not None and part in alongside:
-                    keep[part] = b"".join([head, *chunks])  # and so verified: size and checksum
-                    continue
-                for _ in chunks:  # verify the rest: size and checksum
-                    pass
-                continue
             if part not in load:
-                chunks.close()  # a sheet the reader will not open
+                if not xml:
+                    for _ in chunks:  # verify the rest: size and checksum
+                        pass
+                    continue
+                # Any XML part may be the one the reader opens as a sheet: it takes a relationship's
+                # Target as written ("./", "..", "//", a tab, another case, an escaped Id ...), where
+                # these checks resolve it (a review found eight ways to send it to a part never
+                # measured: 2 KB asking for 22 GB). So every XML part is measured, and refused
+                # when it spans more than a sheet may.
+                whole = [] if keep is not None and part in alongside and not is_sheet else None
+                _measure_other(part, head, chunks, whole, functools.partial(inflate, fh, info, name), name)
+                if whole is not None:
+                    keep[part] = b"".join(whole)  # and so verified: size and checksum
                 continue
             extent = extents[part] = Extent()
             m = _DIMENSION.search(head)
@@ -653,8 +710,8 @@ def workbook_sheets(path: Path, name: str) -> list[tuple[str, str, str]]:
             else:
                 target = "xl/" + target
             part = re.sub(r"[^/]+/\.\./", "", target.replace("/./", "/"))
-            if part not in members:  # the reader would look for it by another name, or fail
-                raise damaged(name, f'sheet "{el.get("name")}" has no part {part} in the file')
+            if part not in members:  # part names are not case-sensitive (Excel, the reader): "Sheet1.xml"
+                part = next((m for m in sorted(members) if m.lower() == part.lower()), part)
             parts.append((el.get("name"), part, el.get("state") or "visible"))
     return parts
 

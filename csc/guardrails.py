@@ -468,7 +468,8 @@ def establishment_vs_staff(extract: Extract, period: str) -> list[Problem]:
         return []
     funded = pc.sum(est.table.column("funded_fte")).as_py() or 0.0
     t, end = wf.table, period_end(period)
-    in_post = pc.greater_equal(pc.fill_null(t.column("end_date"), dt.date.max), pa.scalar(end)) \
+    # in post at the month's end as the workforce KPIs count (`stg_workers_in_post`): leaving after it
+    in_post = pc.greater(pc.fill_null(t.column("end_date"), dt.date.max), pa.scalar(end)) \
         if "end_date" in t.column_names else pa.array([True] * t.num_rows)
     if "start_date" in t.column_names:
         in_post = pc.and_(in_post, pc.fill_null(pc.less_equal(t.column("start_date"), pa.scalar(end)), True))

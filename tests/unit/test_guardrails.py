@@ -369,12 +369,15 @@ def test_a_funded_fte_beyond_any_team_is_said(store, tmp_path):
 def test_funded_fte_many_times_the_staff_in_post_is_said(store, tmp_path):
     """A red-team review: funded FTE typed ten times over (160 for 16) loaded with no word, and the
     vacancy rate went from 13.0% to 91.3%. Against the same file's workforce in post at the month's
-    end: 4 workers of 1 FTE in post at 30 April 2012 (a fifth left in March: not counted)."""
+    end: 4 workers of 1 FTE in post at 30 April 2012 (a fifth left in March, a sixth on 30 April:
+    neither counted)."""
     from tests.corpus import WORKFORCE
 
     workers = [WORKFORCE] + [[f"W{i}", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), None, None]
                              for i in range(1, 5)]
     workers.append(["W5", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), D(2012, 3, 31), "Resigned"])
+    # leaving on the month's last day is not in post at its end, as the workforce KPIs count (a review)
+    workers.append(["W6", "North", "Team A", "Social Worker", "Y", "N", 1, D(2010, 1, 1), D(2012, 4, 30), "Resigned"])
     est = [["team", "area_office", "funded_fte"], ["Team A", "North", 6], ["Team B", "North", 4]]
     path = write_xlsx(tmp_path / "fine.xlsx", {"Workforce": workers, "Establishment": est})
     assert "establishment_vs_staff" not in codes(store.validate(path, period="2012-04", as_of=ON_TIME).warnings)
