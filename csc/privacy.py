@@ -383,7 +383,7 @@ def selection_hidden(hidden_areas, total_hidden: bool, selection, derivable: boo
     return not (derivable and hidden_areas <= selection and not total_hidden)
 
 
-def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame:
+def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame, total: pd.DataFrame | None = None) -> pd.DataFrame:
     """A selection's monthly series (`csc.report._series`) as the board may see it: the stored
     decision (`stored`: the KPI's results over the selection's months, `kpis.results(...,
     board=True)`) for all areas and for one area office, `selection_hidden` for several. Hidden
@@ -397,12 +397,22 @@ def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame
         hidden = dict(zip(rows["period"], rows["suppressed"].astype(bool)))
     else:
         # and, however it is made up, the selection's own figure follows the 1-5 rule (`primary`)
-        hidden = {p: primary(kpi, n, d) for p, n, d in zip(df["period"], df["numerator"], df["denominator"])}
+        own = {p: (n, d) for p, n, d in zip(df["period"], df["numerator"], df["denominator"])}
+        hidden = {p: primary(kpi, n, d) for p, (n, d) in own.items()}
         derivable = additive(kpi) is not None
+        # `total`: the true all-areas series. A selection of every office whose figure is all areas'
+        # is that figure, shown or hidden as it is (a review: every office ticked showed c for nine
+        # rates that "All areas" showed)
+        totals = {} if total is None else {p: (n, d) for p, n, d in
+                                           zip(total["period"], total["numerator"], total["denominator"])}
         for period, rows in stored.groupby("period"):
-            total = rows[rows["area"].isna()]["suppressed"]
+            total_hidden = bool(rows[rows["area"].isna()]["suppressed"].any())
+            offices = set(rows.loc[rows["area"].notna(), "area"])
+            if offices and offices <= set(sel.areas) and _same_figure(totals.get(period), own.get(period)):
+                hidden[period] = total_hidden
+                continue
             hidden_areas = rows.loc[rows["area"].notna() & rows["suppressed"].astype(bool), "area"]
-            hidden[period] = hidden.get(period, False) or selection_hidden(hidden_areas, bool(total.any()), sel.areas,
+            hidden[period] = hidden.get(period, False) or selection_hidden(hidden_areas, total_hidden, sel.areas,
                                                                            derivable)
     out = df.copy()
     mask = out["period"].map(lambda p: bool(hidden.get(p, False))).astype(bool)
@@ -411,6 +421,17 @@ def board_view(stored: pd.DataFrame, kpi, sel, df: pd.DataFrame) -> pd.DataFrame
         if col in out:
             out[col] = out[col].astype("float64").where(~mask)
     return rates_only(kpi, out)
+
+
+def _same_figure(a: tuple | None, b: tuple | None) -> bool:
+    """Two (numerator, denominator) pairs the same: both missing alike, or equal to 1e-9."""
+    if a is None or b is None:
+        return False
+    for x, y in zip(a, b):
+        x_missing, y_missing = x is None or pd.isna(x), y is None or pd.isna(y)
+        if x_missing != y_missing or (not x_missing and abs(float(x) - float(y)) > 1e-9 * max(1.0, abs(float(y)))):
+            return False
+    return True
 
 
 #: Decimals of a rate or median as the board receives it: as shown on screen (`spc.format_value`).

@@ -66,7 +66,10 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
         return df
     shown = stored.rows(kpi.name, board=True) if stored is not None else \
         kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
-    return privacy.board_view(shown, kpi, sel, df)
+    total = None  # several offices: all areas' true figures, for a selection of every office (`board_view`)
+    if sel.areas and len(sel.areas) > 1 and not kpi.all_areas_only:
+        total = _series(cur, kpi, Selection(None, sel.period_from, sel.period_to))
+    return privacy.board_view(shown, kpi, sel, df, total=total)
 
 
 def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, stored: Stored | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
@@ -413,6 +414,30 @@ def test_board_gets_no_funnel_plot_and_is_told_why(council_db):
             in [c.value for c in at.caption])
     director = open_tab(page(council_db, ACTION, "director", action="A1"), FUNNEL)
     assert f"{TIMELY}: both area offices within the range expected by chance in July 2011" in titles(director)
+
+
+def test_board_selection_of_both_offices_is_all_areas(council_db):
+    # A review: ticking every office showed c where "All areas" showed the figure. May 2011: North 1 of
+    # 2 (c) and South 6 of 8 (its partner, c); all areas 7 of 10 = 70%, shown. Both offices together
+    # are those same 7 of 10, shown as all areas is; one office alone stays c.
+    import duckdb
+
+    from csc import kpis, report
+
+    con = duckdb.connect(str(council_db))  # as the app opens it (one database instance per process)
+    cur, kpi = con.cursor(), kpis.get("transfer_timely_pct")
+
+    def may(areas):
+        df = report.series(cur, kpi, report.Selection(areas, "2011-04", "2011-07"), suppress=True)
+        row = df[df["period"] == "2011-05"].iloc[0]
+        return bool(row["suppressed"]), None if pd.isna(row["value"]) else round(row["value"], 1)
+
+    try:
+        assert may(None) == (False, 70.0)
+        assert may(("North", "South")) == (False, 70.0)
+        assert may(("North",)) == (True, None) and may(("South",)) == (True, None)
+    finally:
+        con.close()
 
 
 def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_month(council_db, tmp_path):

@@ -203,6 +203,27 @@ def test_the_board_sees_a_selection_of_offices_only_where_it_could_work_it_out()
     assert out["suppressed"].tolist() == [False] and out["value"].tolist() == [12.0]
 
 
+def test_a_selection_of_every_office_is_all_areas_when_its_figure_is_theirs():
+    # A review: ticking every office showed c for nine rates that "All areas" showed. When the
+    # selection's figure is all areas' own (20 of 40 both), it is shown or hidden as all areas is;
+    # when it is not (records with no office: 19 of 38), the rule for a selection holds (hidden).
+    stored = _stored_month({None: (20.0, 40.0, False), "A": (3.0, 9.0, True), "B": (1.0, 2.0, True),
+                            "C": (8.0, 14.0, False), "D": (8.0, 15.0, False)})
+    every = SimpleNamespace(areas=("A", "B", "C", "D"))
+    total = _selection([(20.0, 40.0)])
+    out = privacy.board_view(stored, _by_office(RATE), every, _selection([(20.0, 40.0)]), total=total)
+    assert out["suppressed"].tolist() == [False] and out["value"].tolist() == [50.0]
+    out = privacy.board_view(stored, _by_office(RATE), every, _selection([(19.0, 38.0)]), total=total)
+    assert out["suppressed"].tolist() == [True]
+    assert privacy.board_view(stored, _by_office(RATE), every, _selection([(20.0, 40.0)]))["suppressed"].tolist() == [True]
+    hidden_total = stored.assign(suppressed=[True, True, True, False, False])
+    out = privacy.board_view(hidden_total, _by_office(RATE), every, _selection([(20.0, 40.0)]), total=total)
+    assert out["suppressed"].tolist() == [True]  # all areas hidden: so is its figure under another name
+    three = SimpleNamespace(areas=("A", "B", "C"))  # not every office: the selection's rule
+    assert privacy.board_view(stored, _by_office(RATE), three, _selection([(12.0, 25.0)]),
+                              total=total)["suppressed"].tolist() == [True]
+
+
 def test_a_selections_own_figure_follows_the_1_to_5_rule_however_it_is_made_up():
     # A and B hidden, total shown, a count: by the margin rule the selection A + B could be shown
     # (total minus the shown offices). Were its own count from 1 to 5 (the stored decision never lets
