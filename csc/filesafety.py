@@ -344,9 +344,14 @@ def _check_prolog(head: bytes, complete: bool, part: str, name: str) -> None:
 _ESCAPED_TARGET = re.compile(rb"""\bTarget\s*=\s*(?:"[^"]*&|'[^']*&)""")
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
-_NAME_CHAR = r"""[^\s<>/!?:="']"""  # a character of a tag's prefix, as loosely as the reader takes it
-_ANY_TAG = re.compile(rb"<(?:" + _NAME_CHAR.encode() + rb"+:)?(row|c)(?=[\s/>])([^>]*)>")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
+# A tag's prefix as loosely as the reader takes it: whatever comes before the first colon, even
+# nothing or "a!b" (a review's `<:c` and `<a=b:c` were cells to it)
+_NAME_CHAR = r"""[^\s<>/:"']"""
+# a start tag whose quoted values may hold ">" (`<c foo="x>y" r="ZZ9">`: a review)
+_ANY_TAG = re.compile(rb"<(?:" + _NAME_CHAR.encode() + rb"""*:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_EVENT = re.compile(_ANY_TAG.pattern + rb"|</(?:" + _NAME_CHAR.encode() + rb"*:)?row\s*>")  # or a row's end
+# an r attribute after a space or a quote (`s="0"r="ZZ9"`: a review); the reader takes the last
+_R_ATTR = re.compile(rb"""(?:^|[\s"'])r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
 
 
 @dataclass
@@ -448,7 +453,11 @@ class _Scanner:
         # a cell or row tag with another prefix than the worksheet's: the reader matches tags by their
         # local name, whatever the prefix, so `<x:c r="ZZ999999">` under an unprefixed root is a cell
         # to it that the patterns above never see (a review: 2 KB asking for 22 GB); measured exactly
-        self.foreign_re2 = _foreign_re2(prefix)
+        # ... and a cell tag these patterns could misread: a quoted value holding ">" (`foo="x>y"`),
+        # or a second r attribute (the reader takes the last, these patterns the first): a review
+        q = p.decode("latin-1")
+        self.foreign_re2 = (_foreign_re2(prefix) + rf"""|{q}c\s[^>]*="[^"]*>|{q}c\s[^>]*='[^']*>"""
+                            + rf"""|{q}c\s[^>]*r\s*=[^>]*[\s"']r\s*=""")  # (`q` begins with "<")
         self.foreign = re.compile(self.foreign_re2.encode())
         self.not_simple_or_cells_re2 += "|" + self.foreign_re2
         self.fast = True  # False: a cell without a reference was seen
@@ -510,10 +519,10 @@ def _foreign_re2(prefix: bytes) -> str:
     not being `prefix`'s: shorter, longer, or another character somewhere."""
     tag = r"(?:c|row)[\s/>]"
     if not prefix:
-        return rf"<{_NAME_CHAR}+:{tag}"
+        return rf"<{_NAME_CHAR}*:{tag}"
     name = prefix[:-1].decode("latin-1")
     k = len(name)
-    ways = [rf"{_NAME_CHAR}{{{k + 1},}}"] + ([rf"{_NAME_CHAR}{{1,{k - 1}}}"] if k > 1 else [])
+    ways = [rf"{_NAME_CHAR}{{{k + 1},}}", rf"{_NAME_CHAR}{{0,{k - 1}}}"]
     for i, ch in enumerate(name):
         other = _NAME_CHAR[:-1] + re.escape(ch) + "]"  # a name character, not this one
         ways.append(re.escape(name[:i]) + other + (rf"{_NAME_CHAR}{{{k - i - 1}}}" if k - i - 1 else ""))
@@ -524,15 +533,21 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
     """The reader's own rules: a cell without a reference is one column right of the previous
     one, a row without a number is one below the previous one."""
     row = col = max_row = max_col = 0
-    carry = b""
-    for chunk in chunks:
-        buf = carry + chunk
-        cut = buf.rfind(b"<")
-        buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
-        for m in _ANY_TAG.finditer(buf):
-            kind, attrs = m.groups()
-            a = _R_ATTR.search(attrs)
+    in_row = False
+    for buf in _before_tags(b"", chunks):
+        for m in _EVENT.finditer(buf):
+            kind, attrs = m.group(1), m.group(2)
+            if kind is None:  # </row>
+                in_row = False
+                continue
+            found = _R_ATTR.findall(attrs)
+            a = _Ref(*found[-1]) if found else None  # two r attributes: the reader takes the last (a review)
             if kind == b"row":
+                if in_row:
+                    # a row inside a row: the reader counts rows by their ends, these checks by their
+                    # starts (a review: 20,000 nested rows asked it for 10 GB); Excel never writes one
+                    return 10**9, max(max_col, 1)
+                in_row = not attrs.rstrip().endswith(b"/")
                 row = _row_number(a.group(2)) if a and a.group(2) else row + 1
                 col = 0
             else:
@@ -547,14 +562,31 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
 
 def _before_tags(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
     """A part's bytes (`head`, then `chunks`) in buffers each cut just before a "<", so that no
-    tag runs from one into the next; the last one holds what follows the last "<"."""
+    tag runs from one into the next (a tag longer than a chunk is carried whole: a review's 8 MB
+    cell tag was cut, and its reference never seen); the last one holds what follows the last "<"."""
     carry = head
     for chunk in chunks:
         buf = carry + chunk
         cut = buf.rfind(b"<")
-        buf, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+        if cut > 0:
+            buf, carry = buf[:cut], buf[cut:]
+        elif cut == 0:  # one tag so far, perhaps not ended: wait for the next "<"
+            carry = buf
+            continue
+        else:
+            carry = b""
         yield buf
     yield carry
+
+
+class _Ref:
+    """An r attribute's (letters, digits), as `_R_ATTR.search` gives them."""
+
+    def __init__(self, letters: bytes, digits: bytes):
+        self._groups = (letters, digits)
+
+    def group(self, i: int) -> bytes:
+        return self._groups[i - 1]
 
 
 def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> None:
@@ -565,28 +597,43 @@ def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> Non
         scanner.feed(done, cells, usual.result())
 
 
+def _sheets_or_none(name: str, again) -> list:
+    """The workbook's sheets (`workbook_sheets`), or none when they cannot be read: for a message."""
+    path = getattr(again, "args", (None, None))[0]
+    try:
+        return workbook_sheets(Path(path.name), name) if path is not None else []
+    except Exception:  # noqa: BLE001 - only a message is at stake
+        return []
+
+
 def _measure_other(part: str, head: bytes, chunks: Iterator[bytes], whole: list | None, again, name: str) -> None:
     """Measure an XML part the checks do not expect the reader to open (`inspect_parts`): the
     area its cells span, if it has any; refused when that is more than a sheet may span. `whole`:
     filled with the part's bytes; `again()`: its chunks afresh, for an exact measure."""
-    root = _ROOT_PREFIX.search(head, 0, PROLOG_BYTES)  # (a head may be a whole chunk of megabytes)
-    scanner = _Scanner(root.group(1) or b"" if root else b"")
-    unusual = scanner.not_simple_re2 + "|" + scanner.foreign_re2  # one look at a buffer with no cell in it
+    scanner = None  # made for the first buffer with a cell tag in it: most parts have none
     for buf in _before_tags(head, chunks):
         # no "<c" and no ":c" is no cell tag at all (the shared strings, the styles ...): a byte search
-        if (b"<c" in buf or b":c" in buf) and scanner._any(buf, unusual):
-            scanner.feed(buf)
-        else:
-            scanner.rows, scanner.cols = max(scanner.rows, 999_999), max(scanner.cols, 26)
+        if b"<c" in buf or b":c" in buf:
+            if scanner is None:
+                root = _ROOT_PREFIX.search(head, 0, PROLOG_BYTES)  # (a head may be a chunk of megabytes)
+                scanner = _Scanner(root.group(1) or b"" if root else b"")
+                unusual = scanner.not_simple_re2 + "|" + scanner.foreign_re2  # one look at the buffer
+            if scanner._any(buf, unusual):
+                scanner.feed(buf)
         if whole is not None:
             whole.append(buf)
-    extent = Extent(rows=scanner.rows, cols=scanner.cols)
+    if scanner is None:
+        return
+    extent = Extent(rows=max(scanner.rows, 999_999), cols=max(scanner.cols, 26))
     if not scanner.fast or sheet_too_big("", extent):
         extent.rows, extent.cols = _exact_extent(again())
         if sheet_too_big("", extent):
+            sheet = next((f'sheet "{t}" ' for t, p_, _ in _sheets_or_none(name, again) if p_ == part), "")
             raise FileRefused(
-                f'"{name}" has a part ({part}) whose cells span {extent.rows:,} rows by {extent.cols:,} columns, more '
-                f"than a sheet this dashboard reads may: it was not read. {SAVE_AS}")
+                f'"{name}" has a part ({sheet}{part}) whose cells span {extent.rows:,} rows by {extent.cols:,} '
+                "columns, more than a sheet this dashboard reads may, so the file was not read. If it is a sheet, "
+                "delete its empty formatted rows and columns (Ctrl+End shows the last used cell), or the sheet if "
+                f"the extract does not need it, save, and upload again. {SAVE_AS}")
 
 
 def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = None) -> dict[str, Extent]:
@@ -597,7 +644,8 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
     they are read with, as inflated and checked here; left empty otherwise."""
     extents: dict[str, Extent] = {}
     with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
-        infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # not folder entries
+        # not folder entries; one whose name ends in "/" but holds bytes is a part (a review's reader opened it)
+        infos = [i for i in zf.infolist() if not (i.filename.endswith("/") and i.file_size == 0)]
         if keep is not None:
             split = {i.filename for i in infos if i.filename in load and splitread.worth_splitting(i.file_size)}
             alongside = {i.filename for i in infos if splitread.wanted_alongside(i.filename)}
@@ -616,15 +664,11 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
             if xml:  # whatever the part's name: the reader follows the relationships
                 _check_prolog(head, len(head) < PROLOG_BYTES, part, name)
             if part not in load:
-                if not xml:
-                    for _ in chunks:  # verify the rest: size and checksum
-                        pass
-                    continue
-                # Any XML part may be the one the reader opens as a sheet: it takes a relationship's
+                # Any part may be the one the reader opens as a sheet: it takes a relationship's
                 # Target as written ("./", "..", "//", a tab, another case, an escaped Id ...), where
-                # these checks resolve it (a review found eight ways to send it to a part never
-                # measured: 2 KB asking for 22 GB). So every XML part is measured, and refused
-                # when it spans more than a sheet may.
+                # these checks resolve it (reviews found a dozen ways to send it to a part never
+                # measured: 2 KB asking for 22 GB), and reads what does not look like XML too. So
+                # every part is measured, and refused when it spans more than a sheet may.
                 whole = [] if keep is not None and part in alongside and not is_sheet else None
                 _measure_other(part, head, chunks, whole, functools.partial(inflate, fh, info, name), name)
                 if whole is not None:

@@ -698,6 +698,47 @@ def test_cells_the_reader_would_find_anywhere_are_measured(tmp_path, where):
     assert "999,999 rows by 702 columns" in error.message
 
 
+FAR_CELLS = {  # a second review's ways of writing a cell the reader places at ZZ999999
+    "no space before r": '<row r="999999"><c s="0"r="ZZ999999"><v>1</v></c></row>',
+    "two r attributes": '<row r="999999"><c r="A1" r="ZZ999999"><v>1</v></c></row>',
+    "a > in a quoted value": '<row r="999999"><c foo="x>y" r="ZZ999999"><v>1</v></c></row>',
+    "an empty prefix": '<row r="999999"><:c r="ZZ999999"><v>1</v></:c></row>',
+    "a prefix with =": '<row r="999999"><a=b:c r="ZZ999999"><v>1</v></a=b:c></row>',
+}
+
+
+@pytest.mark.parametrize("how", sorted(FAR_CELLS))
+def test_a_far_cell_however_written_is_measured(tmp_path, how):
+    far = sheet_xml(corpus.referrals(1)).replace("</sheetData>", FAR_CELLS[how] + "</sheetData>")
+    (error,) = read_workbook(raw_workbook(tmp_path / "far.xlsx", {"referrals": far}), today=TODAY).errors
+    assert "702 columns" in error.message, error.message
+
+
+def test_rows_inside_rows_are_refused_and_a_tag_longer_than_a_chunk_is_read_whole(tmp_path, monkeypatch):
+    # a second review: 20,000 nested rows (the reader counts rows by their ends) asked for 10 GB, and
+    # a cell tag longer than a chunk was cut, its reference never seen
+    nested = sheet_xml(corpus.referrals(1)).replace("</sheetData>", '<row r="5">' * 50 + "<c><v>1</v></c>"
+                                                    + "</row>" * 50 + "</sheetData>")
+    (error,) = read_workbook(raw_workbook(tmp_path / "nested.xlsx", {"referrals": nested}), today=TODAY).errors
+    assert "has cells down to row 1,000,000,000" in error.message
+    monkeypatch.setattr(filesafety, "CHUNK", 4096)
+    long = sheet_xml(corpus.referrals(1)).replace(
+        "</sheetData>", '<row r="999999"><c ' + 'a="b" ' * 5000 + 'r="ZZ999999"><v>1</v></c></row></sheetData>')
+    (error,) = read_workbook(raw_workbook(tmp_path / "long.xlsx", {"referrals": long}), today=TODAY).errors
+    assert "702 columns" in error.message
+
+
+@pytest.mark.parametrize("part, head", [("xl/worksheets/sheet1.xml/", ""), ("xl/./worksheets/sheet1.xml", "x")])
+def test_a_part_the_checks_would_not_have_looked_at_is_measured(tmp_path, part, head):
+    # a second review: a part named with a trailing "/" (skipped as a folder), or one that does not
+    # begin like XML, was never measured, and the reader, sent there, read it
+    far = head + sheet_xml(corpus.referrals(1)).replace(
+        "</sheetData>", '<row r="999999"><c r="ZZ999999"><v>1</v></c></row></sheetData>')
+    path = raw_workbook(tmp_path / "other.xlsx", {"referrals": sheet_xml(corpus.referrals(1))}, extra={part: far})
+    (error,) = read_workbook(path, today=TODAY).errors
+    assert f"has a part ({part}) whose cells span 999,999 rows by 702 columns" in error.message
+
+
 def test_the_fast_search_for_unusual_cells_finds_what_the_look_ahead_finds():
     """The scanner's RE2 search (no look-ahead) against Python's expression with its look-ahead:
     pieces of cell tags put together at random, buffers cut anywhere, with and without a
