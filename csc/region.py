@@ -51,14 +51,22 @@ def undecided(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, 
               period_to: str | None = None) -> list[str]:
     """The councils (of those chosen) with a figure of `kpi` in the months chosen whose board
     decision is not known: the board sees none of those figures (`series`)."""
-    rows = df[(df["kpi"] == kpi.name) & df["hidden"].isna()]
-    if chosen:
-        rows = rows[rows["council"].isin(chosen)]
-    if period_from:
-        rows = rows[rows["period"] >= period_from]
-    if period_to:
-        rows = rows[rows["period"] <= period_to]
+    rows = _chosen(df, kpi, chosen, period_from, period_to)
+    rows = rows[rows["hidden"].isna()]
     return sorted(str(c) for c in rows["council"].dropna().unique())
+
+
+def _chosen(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None, period_from: str | None,
+            period_to: str | None) -> pd.DataFrame:
+    """The rows of `kpi` for the councils and months chosen."""
+    out = df[df["kpi"] == kpi.name]
+    if chosen:
+        out = out[out["council"].isin(chosen)]
+    if period_from:
+        out = out[out["period"] >= period_from]
+    if period_to:
+        out = out[out["period"] <= period_to]
+    return out
 
 
 def councils(df: pd.DataFrame) -> list[str]:
@@ -78,13 +86,7 @@ def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, per
     otherwise be worked out from this one. So it is hidden where the pooled `hidden` flag says so
     or does not say, and where `denied` (council -> months of this KPI, `own_denied`: this
     council's stored decision, newer than its last export) names it."""
-    out = df[df["kpi"] == kpi.name]
-    if chosen:
-        out = out[out["council"].isin(chosen)]
-    if period_from:
-        out = out[out["period"] >= period_from]
-    if period_to:
-        out = out[out["period"] <= period_to]
+    out = _chosen(df, kpi, chosen, period_from, period_to)
     decided_shown = (out["hidden"] if "hidden" in out else pd.Series(None, index=out.index, dtype=object)).eq(False)
     out = out.drop(columns=["kpi", "area", "hidden"], errors="ignore").reset_index(drop=True)
     if not suppress:

@@ -37,6 +37,20 @@ def with_region(region_dir, monkeypatch):
     return region_dir
 
 
+def _with_may_hidden(council_db, tmp_path):
+    """A copy of the council whose stored decision hides May 2011's all-areas timely transfers (7 of
+    10: no small number; it stands in for a partner, or a figure hidden once and since revised)."""
+    import shutil
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
+                "and area is null")
+    con.close()
+    return db
+
+
 def region_page(db, role="analyst", kpi="transfer_timely_pct"):
     at = app(db, role).run()
     at.switch_page(REGION).run()
@@ -112,14 +126,7 @@ def test_the_boards_own_council_is_hidden_where_its_own_dashboard_hides_it(counc
     # board for more than its numbers (a partner, or hidden once and since revised) showed here. May
     # 2011's 7 of 10 (70%) stands in for one: stored as hidden, it is hidden for aaa (this council),
     # not for bbb (whose figures are its own business; 70 of 100 there).
-    import shutil
-
-    db = tmp_path / "csc.duckdb"
-    shutil.copy(council_db, db)
-    con = duckdb.connect(str(db))
-    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
-                "and area is null")
-    con.close()
+    db = _with_may_hidden(council_db, tmp_path)
     monkeypatch.setenv("CSC_COUNCIL", "aaa")
     trend = lines(region_page(db, role="board"))
     shown = [None if v is None or math.isnan(v) else round(v, 1) for v in trend["aaa"][-4:]]
@@ -213,8 +220,6 @@ def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
     # matched nothing, and the warning's list of councils failed to join. Here 815 is this council:
     # May 2011 has been denied on its own board since its export (stands in for a later import),
     # 816 was pooled before the results carried decisions, and 817 shows every figure.
-    import shutil
-
     out = tmp_path / "pooled"
     out.mkdir()
     con = duckdb.connect(str(council_db))
@@ -226,12 +231,7 @@ def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
     con.execute(f"""copy (select kpi, period, area, numerator * 10 as numerator, denominator * 10 as denominator,
                    value from kpi_results) to '{out}/kpi_results/council=816/old.parquet' (format parquet)""")
     con.close()
-    db = tmp_path / "csc.duckdb"
-    shutil.copy(council_db, db)
-    con = duckdb.connect(str(db))
-    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
-                "and area is null")
-    con.close()
+    db = _with_may_hidden(council_db, tmp_path)
     monkeypatch.setenv("CSC_REGION_DIR", str(out))
     monkeypatch.setenv("CSC_COUNCIL", "815")
     at = region_page(db, role="board")
