@@ -541,19 +541,19 @@ def _exact_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
                 in_row = False
                 continue
             found = _R_ATTR.findall(attrs)
-            a = _Ref(*found[-1]) if found else None  # two r attributes: the reader takes the last (a review)
+            letters, digits = found[-1] if found else (b"", b"")  # two r attributes: the reader takes the last
             if kind == b"row":
                 if in_row:
                     # a row inside a row: the reader counts rows by their ends, these checks by their
                     # starts (a review: 20,000 nested rows asked it for 10 GB); Excel never writes one
                     return 10**9, max(max_col, 1)
                 in_row = not attrs.rstrip().endswith(b"/")
-                row = _row_number(a.group(2)) if a and a.group(2) else row + 1
+                row = _row_number(digits) if digits else row + 1
                 col = 0
             else:
-                if a and a.group(1):
-                    col = _col_number(a.group(1))
-                    r = _row_number(a.group(2)) if a.group(2) else row
+                if letters:
+                    col = _col_number(letters)
+                    r = _row_number(digits) if digits else row
                 else:
                     col, r = col + 1, row
                 max_row, max_col = max(max_row, r), max(max_col, col)
@@ -579,16 +579,6 @@ def _before_tags(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield carry
 
 
-class _Ref:
-    """An r attribute's (letters, digits), as `_R_ATTR.search` gives them."""
-
-    def __init__(self, letters: bytes, digits: bytes):
-        self._groups = (letters, digits)
-
-    def group(self, i: int) -> bytes:
-        return self._groups[i - 1]
-
-
 def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> None:
     """Feed the oldest buffers of `looks` (buffer, its pending `_Scanner.usual`) to the scanner, in
     order, until `waiting` are left (a cell cut between two buffers is counted, not always named)."""
@@ -597,16 +587,16 @@ def _measure(looks: deque, scanner: _Scanner, cells: Cells, waiting: int) -> Non
         scanner.feed(done, cells, usual.result())
 
 
-def _sheets_or_none(name: str, again) -> list:
+def _sheets_or_none(path: Path, name: str) -> list:
     """The workbook's sheets (`workbook_sheets`), or none when they cannot be read: for a message."""
-    path = getattr(again, "args", (None, None))[0]
     try:
-        return workbook_sheets(Path(path.name), name) if path is not None else []
+        return workbook_sheets(path, name)
     except Exception:  # noqa: BLE001 - only a message is at stake
         return []
 
 
-def _measure_other(part: str, head: bytes, chunks: Iterator[bytes], whole: list | None, again, name: str) -> None:
+def _measure_other(path: Path, part: str, head: bytes, chunks: Iterator[bytes], whole: list | None, again,
+                   name: str) -> None:
     """Measure an XML part the checks do not expect the reader to open (`inspect_parts`): the
     area its cells span, if it has any; refused when that is more than a sheet may span. `whole`:
     filled with the part's bytes; `again()`: its chunks afresh, for an exact measure."""
@@ -628,7 +618,7 @@ def _measure_other(part: str, head: bytes, chunks: Iterator[bytes], whole: list 
     if not scanner.fast or sheet_too_big("", extent):
         extent.rows, extent.cols = _exact_extent(again())
         if sheet_too_big("", extent):
-            sheet = next((f'sheet "{t}" ' for t, p_, _ in _sheets_or_none(name, again) if p_ == part), "")
+            sheet = next((f'sheet "{t}" ' for t, p_, _ in _sheets_or_none(path, name) if p_ == part), "")
             raise FileRefused(
                 f'"{name}" has a part ({sheet}{part}) whose cells span {extent.rows:,} rows by {extent.cols:,} '
                 "columns, more than a sheet this dashboard reads may, so the file was not read. If it is a sheet, "
@@ -670,7 +660,7 @@ def inspect_parts(path: Path, name: str, load: set[str], keep: dict | None = Non
                 # measured: 2 KB asking for 22 GB), and reads what does not look like XML too. So
                 # every part is measured, and refused when it spans more than a sheet may.
                 whole = [] if keep is not None and part in alongside and not is_sheet else None
-                _measure_other(part, head, chunks, whole, functools.partial(inflate, fh, info, name), name)
+                _measure_other(path, part, head, chunks, whole, functools.partial(inflate, fh, info, name), name)
                 if whole is not None:
                     keep[part] = b"".join(whole)  # and so verified: size and checksum
                 continue
