@@ -66,8 +66,10 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
         return df
     shown = stored.rows(kpi.name, board=True) if stored is not None else \
         kpis.results(cur, kpi=kpi.name, period_from=sel.period_from, period_to=sel.period_to, board=True)
-    total = None  # several offices: all areas' true figures, for a selection of every office (`board_view`)
-    if sel.areas and len(sel.areas) > 1 and not kpi.all_areas_only:
+    total = None  # every office of a month chosen: all areas' true figures, which its figure may be (`board_view`)
+    if (sel.areas and len(sel.areas) > 1 and not kpi.all_areas_only
+            and any(set(rows.loc[rows["area"].notna(), "area"]) <= set(sel.areas)
+                    for _, rows in shown.groupby("period"))):
         total = _series(cur, kpi, Selection(None, sel.period_from, sel.period_to))
     return privacy.board_view(shown, kpi, sel, df, total=total)
 
