@@ -7,12 +7,13 @@ from pathlib import Path
 import pyarrow as pa
 import streamlit as st
 
-from csc import config, crypto, guardrails, template, text, ui, uploads, viewcache, wording
+from csc import config, crypto, guardrails, readbox, template, text, ui, uploads, viewcache, wording
 from csc.extract import Problem
 from csc.store import check_period, load_refusals
 
 v = ui.require("upload")
 ui.log_view(v, "upload")
+readbox.start()  # the reader's processes, started while the file is chosen (once: a later call does nothing)
 st.title("Upload the month's extract")
 st.write("Drag in the workbook. It is checked against the extract format before anything is stored; "
          "a file with problems is never loaded.")

@@ -613,9 +613,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that read uploaded workbooks (`csc.readbox`).
+READS_WORKBOOKS = {"import", "validate", "demo", "rebuild"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from csc import crypto
+    from csc import crypto, readbox
+
+    if args.command in READS_WORKBOOKS:
+        readbox.start()  # the reader's processes start on the other core while this one gets ready
 
     try:
         return args.func(args)

@@ -26,12 +26,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import fastexcel
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from csc import scratch, spec, splitread
+from csc import readbox, scratch, spec, splitread
 from csc.filesafety import (
     HEADER_SEARCH_ROWS,
     HIDDEN,
@@ -174,28 +173,45 @@ def _file_key(path: str | Path) -> tuple:
 
 
 class LazyReader:
-    """A workbook's fastexcel reader, opened when a sheet is first read whole (`load_sheet`): a
-    large sheet read in halves (`csc.splitread`) needs none, and opening one parses the workbook's
-    shared strings (0.04 s of an import of 100,000 rows, issue 17). The list of sheets comes from
-    the workbook's own (`filesafety.workbook_sheets`), read before it. A workbook it cannot open
-    is refused as damaged (`FileRefused`), as it was when the reader opened first."""
+    """A workbook's reader: its sheets read whole in the reader's own process (`csc.readbox`: a
+    memory limit around it), which opens the workbook at the first sheet read whole (`load_sheet`):
+    a large sheet read in halves (`csc.splitread`) needs none, and opening one parses the
+    workbook's shared strings (0.04 s of an import of 100,000 rows, issue 17). The list of sheets
+    comes from the workbook's own (`filesafety.workbook_sheets`), read before it. A workbook the
+    reader cannot open is refused as damaged (`FileRefused`), and so is one whose read was stopped
+    (the reader's memory limit or time), with what happened."""
 
     def __init__(self, path: str | Path, name: str, key: tuple):
         self.path, self.name, self.key = str(path), name, key
-        self._reader = None
+        self._checked = False
 
-    def load_sheet(self, *args, **kwargs):
-        if self._reader is None:
+    def _check(self) -> None:
+        if not self._checked:
             # the bytes inspected, still: a file replaced or rewritten at its path since (a
             # command's own path, saved meanwhile) is not opened unchecked
             if _file_key(self.path) != self.key:
                 raise FileRefused(f'"{self.name}" changed while it was being read. Nothing was read from it: '
                                   "check it again once it is saved.")
-            try:
-                self._reader = fastexcel.read_excel(self.path)
-            except Exception as exc:  # the reader's own errors: a damaged workbook
+            self._checked = True
+
+    def _ask(self, work):
+        self._check()
+        try:
+            return work()
+        except readbox.ReaderStopped as exc:
+            raise FileRefused(str(exc)) from exc
+        except readbox.ReaderError as exc:
+            if exc.opening:  # the reader's own errors opening it: a damaged workbook
                 raise damaged(self.name, exc) from exc
-        return self._reader.load_sheet(*args, **kwargs)
+            raise
+
+    def load_sheet(self, title: str) -> pa.RecordBatch:
+        """Every cell of sheet `title` as text (`readbox.read_sheet`)."""
+        return self._ask(lambda: readbox.read_sheet(self.path, self.key, title, self.name))
+
+    def sheet_names(self) -> list[str]:
+        """The sheets as the reader lists them (`readbox.sheet_names`)."""
+        return self._ask(lambda: readbox.sheet_names(self.path, self.key, self.name))
 
 
 def open_reader(path: str | Path, name: str | None = None) -> LazyReader:
@@ -247,11 +263,23 @@ def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
     mine = reads.get("reader") is reader
     if mine and title in reads["sheets"]:
         return reads["sheets"][title]
+    if mine and "stopped" in reads:  # a read of this file stopped (`csc.readbox`): not tried again
+        raise reads["stopped"]
     halves = reads.get("halves", {}).pop(title, None) if mine else None
-    batch = splitread.read_halves(*halves[:3], title, halves[3]) if halves else None
-    del halves  # the sheet's XML: not kept once read
-    if batch is None:
-        batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+    try:
+        batch = splitread.read_halves(*halves[:3], title, halves[3], reader.name) if halves else None
+        del halves  # the sheet's XML: not kept once read
+        if batch is None:
+            batch = reader.load_sheet(title)
+    except readbox.ReaderStopped as exc:
+        refused = FileRefused(str(exc))
+        if mine:
+            reads["stopped"] = refused
+        raise refused from exc
+    except FileRefused as exc:
+        if mine and isinstance(exc.__cause__, readbox.ReaderStopped):
+            reads["stopped"] = exc
+        raise
     if mine:
         reads["sheets"][title] = batch
     return batch

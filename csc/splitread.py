@@ -6,8 +6,9 @@ while it works, and a sheet's XML is most of an import's time. The file checks
 (with the workbook's other small parts: shared strings, styles, the workbook and its
 relationships) when it is large enough to be worth splitting. Here it is cut at a row boundary
 near its middle into two workbooks (stored, not compressed, in a private temporary folder removed
-straight after), each read by its own reader in its own thread, and the two reads joined: the same cells as one read of the whole
-sheet, in about half the time.
+straight after), each read by its own reader (a process of its own with a memory limit,
+`csc.readbox`; a thread here waits for each), and the two reads joined: the same cells as one
+read of the whole sheet, in about half the time.
 
 The reader numbers rows from Excel's row 1 but columns from the leftmost cell it finds, so each
 half is given one cell of its own in column A (a mark: a random text), in a row that is not the
@@ -32,10 +33,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 from isal import isal_zlib
+
+from csc import readbox
 
 SPLIT_MIN = 4 * 1024 * 1024  # a sheet's XML this large or larger is read in halves (about 10,000 rows)
 SPLIT_MAX = 256 * 1024 * 1024  # and no larger: both halves and the whole are in memory at once
@@ -176,8 +178,10 @@ def _mark(prefix: bytes, row: int, text: str) -> bytes:
         p, row, p, row, p, p, text.encode(), p, p, p, p)
 
 
-def _read(path: Path, title: str) -> pa.RecordBatch:
-    return fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+def _read(path: Path, title: str, name: str) -> pa.RecordBatch:
+    """A half read by the reader in its own process (`csc.readbox`), not kept open after; `name`:
+    the workbook's own name, for a message."""
+    return readbox.read_sheet(path, (str(path), "half"), title, name, keep=False)
 
 
 def _only_mark(batch: pa.RecordBatch, i: int, text: str) -> bool:
@@ -192,19 +196,24 @@ def _all_null(batch: pa.RecordBatch, start: int, length: int) -> bool:
     return all(part.column(j).null_count == part.num_rows for j in range(part.num_columns))
 
 
-def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"") -> pa.Table | None:
+def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], part: str, title: str, prefix: bytes = b"",
+                name: str = "the workbook") -> pa.Table | None:
     """The sheet `title` (its XML `xml`, whole or as the file checks' pieces, at `part` in the workbook whose other parts are `others`)
     as text, every cell as one read of the whole gives it, row i being Excel row i + 1, and
     column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it
     whole: this never raises). `prefix`: the namespace prefix of the worksheet's tags ("x:" in
-    some writers), as found by the file checks."""
+    some writers), as found by the file checks; `name`: the workbook's, for a message. A read stopped by the reader's limits
+    (`readbox.ReaderStopped`) is raised: the whole sheet would only meet them again."""
     try:
-        return _read_halves(xml if isinstance(xml, Pieces) else Pieces(xml), others, part, title, prefix)
+        return _read_halves(xml if isinstance(xml, Pieces) else Pieces(xml), others, part, title, prefix, name)
+    except readbox.ReaderStopped:
+        raise
     except Exception:  # noqa: BLE001 - whatever went wrong here, one whole read gives the answer
         return None
 
 
-def _read_halves(xml: Pieces, others: dict[str, bytes], part: str, title: str, prefix: bytes) -> pa.Table | None:
+def _read_halves(xml: Pieces, others: dict[str, bytes], part: str, title: str, prefix: bytes,
+                 name: str) -> pa.Table | None:
     cut = _cut(xml, prefix)
     if cut is None:
         return None
@@ -225,7 +234,7 @@ def _read_halves(xml: Pieces, others: dict[str, bytes], part: str, title: str, p
         try:
             path = folder / f"{key}.xlsx"
             _write_stored_zip(halves[key], path)
-            out[key] = _read(path, title)
+            out[key] = _read(path, title, name)
         except Exception as exc:  # noqa: BLE001 - the caller reads the sheet whole instead
             out[key] = exc
 
@@ -238,6 +247,9 @@ def _read_halves(xml: Pieces, others: dict[str, bytes], part: str, title: str, p
             other.join()  # its files are closed before the folder goes
         shutil.rmtree(folder, ignore_errors=True)
     first, second = out.get("first"), out.get("second")
+    for result in (first, second):
+        if isinstance(result, readbox.ReaderStopped):
+            raise result
     if not isinstance(first, pa.RecordBatch) or not isinstance(second, pa.RecordBatch):
         return None
     # the first half: rows 1 .. split - 1, then its mark on row `split`, and nothing past it; the

@@ -45,7 +45,9 @@ from csc.extract import (
     Extract,
     Problem,
     SheetData,
+    open_reader,
     read_sheet,
+    sheet_text,
     validate_values,
 )
 from csc.filesafety import (
@@ -241,14 +243,12 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
                 extract.tables[table] = member
         return found
 
-    import fastexcel
-
     check_file(path, name)
     parts = sheet_parts(path, name)
     wanted = {parts.get(t, "") for t in parts if table_name(t) or spec.sheet_for(t)}
     extents = inspect_parts(path, name, wanted)
-    reader = fastexcel.read_excel(str(path))
-    for title in reader.sheet_names:
+    reader = open_reader(path, name)  # the reader in its own process (`csc.readbox`)
+    for title in reader.sheet_names():
         table = table_name(title)
         sheet = spec.sheet_for(title)
         extent = extents.get(parts.get(title, ""))
@@ -263,7 +263,7 @@ def _load_sources(path: Path, name: str, extract: SSDExtract, today: dt.date) ->
             extract.problems.append(_warning(f'Sheet "{title}" is neither an SSD table nor a sheet of the extract '
                                              "and was ignored.", sheet=title, code="ssd_sheet_ignored"))
             continue
-        batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+        batch = sheet_text(reader, title)
         rows = [list(r.values()) for r in batch.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
         known = {c for c in TABLES[table][0] + TABLES[table][1]}
         h = next((i for i, r in enumerate(rows) if sum(1 for v in r if v and str(v).strip().lower() in known) >= 1),

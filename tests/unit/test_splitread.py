@@ -14,7 +14,7 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from csc import extract, splitread
+from csc import extract, readbox, splitread
 from tests.conftest import cut_short, edit_parts, write_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -104,12 +104,13 @@ def test_a_sheet_among_others_is_read_in_halves_through_sheet_text(tmp_path, mon
                         "North", "N1", "W1"] for i in range(2000)]
     path = write_xlsx(tmp_path / "x.xlsx", {"Notes": [["anything"]], "Assessments": rows})
     called, opened = [], []
-    real, real_open = splitread.read_halves, fastexcel.read_excel
+    real, real_read = splitread.read_halves, readbox.read_sheet
     monkeypatch.setattr(splitread, "read_halves", lambda *a: called.append(real(*a)) or called[-1])
-    monkeypatch.setattr(fastexcel, "read_excel", lambda source: opened.append(str(source)) or real_open(source))
+    monkeypatch.setattr(readbox, "read_sheet", lambda source, *a, **k: opened.append(str(source)) or real_read(source, *a, **k))
     result = extract.read_workbook(path)
     assert len(called) == 1 and called[0] is not None  # read in halves, not whole
-    # and the workbook itself never opened whole: only the two halves were (its shared strings parsed twice, not three times)
+    # and the workbook itself never opened whole: only the two halves were (its shared strings parsed twice, not three
+    # times), each by the reader in its own process (`csc.readbox`)
     assert len(opened) == 2 and str(path) not in opened
     assert result.ok, result.errors
     table = result.sheets["assessments"].table
@@ -245,10 +246,10 @@ def test_a_reader_that_fails_reads_the_sheet_whole_and_leaves_no_files(tmp_path,
     path = write_xlsx(tmp_path / "x.xlsx", {"S": [[f"v{i}", i] for i in range(500)]})
     real = splitread._read
 
-    def failing(file, title):
+    def failing(file, title, name):
         if file.name == "first.xlsx":
-            raise fastexcel.CalamineError("broken")
-        return real(file, title)
+            raise readbox.ReaderError("broken")
+        return real(file, title, name)
     monkeypatch.setattr(splitread, "_read", failing)
     assert halves(path, "S") is None
     assert list((tmp_path / "tmp").iterdir()) == []

@@ -1,0 +1,353 @@
+"""The Excel reader in a box: every sheet of an uploaded workbook is read in a child process with
+a memory limit, so a file that makes the reader fail ends that child, not the server.
+
+The reader (calamine, through fastexcel) places a sheet's cells in a dense grid as wide and deep
+as its farthest cell, and a Rust allocation that fails ends the whole process: on a server, the
+dashboard of every user. `csc.filesafety` measures every part before the reader opens anything
+and refuses a file past the limits, with a message saying what to fix; but it is a second reading
+of the XML beside the reader's own, and reviews found some twenty files it read one way and the
+reader another (docs/decisions.md). This box is the guarantee behind it: the reads run in worker
+processes whose address space is capped (`RLIMIT_AS`, `CSC_READER_MEMORY_MB` beyond what a
+worker holds when it starts, 6 GB unless set), and a read that takes longer than
+`CSC_READER_TIMEOUT_S` (300 s unless set) is stopped. A worker that dies or is stopped is
+replaced; the caller gets `ReaderStopped`, which the extract reader turns into a refusal in plain
+English. Nothing is stored from a file whose read stopped.
+
+Each worker is a fresh interpreter (not a fork of the server: its threads and locks are not
+copied), started once with the reader and Arrow loaded (~0.15 s, in the background: `start()`)
+and kept for later reads (`WORKERS`, one a core): a large sheet is read in halves by two at once
+(`csc.splitread`). A worker keeps the last workbook it opened, so the sheets of one file read one
+after another parse its shared strings once. A sheet comes back as an Arrow IPC stream over a
+socket (a 100,000-row sheet: ~17 MB, ~0.01 s), read without a copy.
+
+`start()` starts the workers in the background (the app and the command line call it as they
+start); a read starts them itself if need be.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+WORKERS = 2
+MEMORY_MB = 6 * 1024  # address space a worker may take beyond its own at start
+TIMEOUT_S = 300.0
+ROOT = Path(__file__).resolve().parent.parent  # where `csc` is imported from, in a worker
+
+
+class ReaderStopped(Exception):
+    """The reader's process ended (its memory limit reached, or killed) or took too long."""
+
+
+class ReaderError(Exception):
+    """The reader raised an error (a sheet it cannot parse; `opening`: the workbook itself, which it
+    cannot open at all): its words."""
+
+    def __init__(self, message: str, opening: bool = False):
+        super().__init__(message)
+        self.opening = opening
+
+
+def memory_limit() -> int:
+    """Bytes of address space a worker may take beyond its own at start."""
+    return int(float(os.environ.get("CSC_READER_MEMORY_MB", MEMORY_MB)) * 1024 * 1024)
+
+
+def timeout() -> float:
+    return float(os.environ.get("CSC_READER_TIMEOUT_S", TIMEOUT_S))
+
+
+# --- in the worker ---------------------------------------------------------------------------
+
+
+def _address_space() -> int:
+    with open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit_memory(extra: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no limit (the file checks remain)
+        return
+    try:
+        cap = _address_space() + extra
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (OSError, ValueError):  # pragma: no cover - a platform without /proc or RLIMIT_AS
+        log.warning("the reader's memory limit could not be set")
+
+
+def _serve(conn, extra: int) -> None:
+    """A worker: read what the parent asks, one request at a time, until the pipe closes."""
+    import fastexcel
+
+    _limit_memory(extra)
+    opened: tuple | None = None  # (key, reader): the last workbook opened
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        op, path, key, title = request
+        if op == "sheet-once":  # a workbook read for one sheet (a half): not kept open after
+            opened = None
+        try:
+            if opened is None or opened[0] != key:
+                opened = None  # the previous workbook's reader let go before the next opens
+                try:
+                    opened = (key, fastexcel.read_excel(path))
+                except MemoryError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a workbook the reader cannot open at all
+                    conn.send(("damaged", type(exc).__name__, str(exc)))
+                    continue
+            reader = opened[1]
+            if op == "names":
+                conn.send(("names", list(reader.sheet_names)))
+                continue
+            batch = reader.load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as writer:
+                writer.write_batch(batch)
+            del batch
+            if op == "sheet-once":
+                opened = None
+            data = sink.getvalue()
+            conn.send(("sheet", data.size))
+            conn.send_bytes(data)
+        except MemoryError:
+            conn.send(("memory", "", ""))
+            return  # a worker that ran out of memory is not trusted with another read
+        except Exception as exc:  # noqa: BLE001 - the reader's own errors go back in its words
+            conn.send(("error", type(exc).__name__, str(exc)))
+
+
+# --- in the parent ---------------------------------------------------------------------------
+
+
+class _Worker:
+    """A reader process: a fresh interpreter (`python -c`, this module's `main`), not a fork of this
+    one (a server's threads and locks are not copied into it), talking over a socket pair."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from csc.readbox import main; "
+                                       f"main({theirs.fileno()}, {memory_limit()})"],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=ROOT)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.key: tuple | None = None  # the workbook it has open
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            if self.alive():
+                self.proc.kill()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a killed process that will not go
+                log.warning("a reader process did not end when killed")
+
+
+def main(fd: int, extra: int) -> None:
+    """A worker's life: `_serve` on the socket the parent passed."""
+    _serve(Connection(fd), extra)
+
+
+_lock = threading.Condition()
+_idle: list[_Worker] = []
+_busy = 0
+
+
+def start() -> None:
+    """Start the workers in the background (nothing to wait for: a read waits for one if it must)."""
+    global _busy
+    with _lock:
+        missing = WORKERS - len(_idle) - _busy
+        if missing <= 0:
+            return
+        _busy += missing  # counted as out until they come in, so a read meanwhile waits for them
+
+    def work() -> None:
+        for _ in range(missing):
+            try:
+                worker = _Worker()
+            except Exception:  # noqa: BLE001 - a read starts one itself, and says so if it cannot
+                log.exception("a reader process could not be started")
+                worker = None
+            _give(worker)
+
+    threading.Thread(target=work, name="csc-reader-start", daemon=True).start()
+
+
+def _take(key: tuple | None) -> _Worker:
+    """A worker for one read: the idle one with this workbook open if any; a new one if fewer than
+    `WORKERS` are out; else wait for one to come back."""
+    global _busy
+    with _lock:
+        while True:
+            live = [w for w in _idle if w.alive()]
+            for w in _idle:
+                if w not in live:
+                    w.stop()
+            _idle[:] = live
+            if _idle:
+                mine = next((w for w in _idle if w.key == key), _idle[-1])
+                _idle.remove(mine)
+                _busy += 1
+                return mine
+            if _busy < WORKERS:
+                _busy += 1
+                break
+            _lock.wait()
+    try:
+        return _Worker()
+    except BaseException:
+        _give(None)
+        raise
+
+
+def _give(worker: _Worker | None) -> None:
+    global _busy
+    with _lock:
+        _busy -= 1
+        if worker is not None:
+            _idle.append(worker)
+        _lock.notify_all()
+
+
+def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str):
+    worker = _take(key)
+    kept = False
+    try:
+        try:
+            worker.conn.send((op, str(path), key, title))
+        except OSError:  # a worker that ended while idle (killed from outside): another, once
+            worker.stop()
+            _give(None)
+            worker = _take(None)
+            worker.conn.send((op, str(path), key, title))
+        if not worker.conn.poll(timeout()):
+            raise ReaderStopped(
+                f'Reading "{name}" took longer than {timeout():,.6g} seconds, so it was stopped. A workbook this '
+                "dashboard reads takes seconds; this one may be damaged or written by another program.")
+        try:
+            kind, *rest = worker.conn.recv()
+            data = worker.conn.recv_bytes() if kind == "sheet" else None
+        except (EOFError, OSError) as exc:  # the worker died mid-read: its memory limit, or killed
+            try:
+                code = worker.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            log.warning("the reader's process ended while reading a file (exit code %s)", code)
+            raise ReaderStopped(_too_much(name)) from exc
+        if kind == "memory":
+            raise ReaderStopped(_too_much(name))
+        kept = True  # the worker answered: it reads again
+        if kind in ("error", "damaged"):
+            raise ReaderError(rest[1] or rest[0], opening=kind == "damaged")
+        if kind == "names":
+            return rest[0]
+        with pa.ipc.open_stream(pa.py_buffer(data)) as stream:
+            return stream.read_next_batch()
+    finally:
+        if kept:
+            worker.key = key
+            _give(worker)
+        else:
+            worker.stop()
+            _give(None)
+
+
+def _too_much(name: str) -> str:
+    limit = memory_limit()
+    size = f"{limit / 2**30:,.1f} GB" if limit >= 2**30 else f"{limit / 2**20:,.0f} MB"
+    return (f'Reading "{name}" needed more memory than a workbook may use here ({size}), '
+            "so it was stopped and nothing was read. Excel does not write such files: it may be damaged, or "
+            "written by another program. Open it in Excel, save it as a new .xlsx workbook and upload that.")
+
+
+def read_sheet(path: str | Path, key: tuple, title: str, name: str, keep: bool = True) -> pa.RecordBatch:
+    """Every cell of sheet `title` as text, as `fastexcel` reads it (`header_row=None`,
+    `skip_rows=0`, `dtypes="string"`), read in a worker. `key`: the file's identity (path, size,
+    modification time: `extract._file_key`), which the worker's open workbook is kept under.
+    `name`: the file's name, for the messages; `keep`: the workbook stays open in the worker for
+    another sheet of it. Raises `ReaderStopped` or `ReaderError`."""
+    return _ask(path, key, "sheet" if keep else "sheet-once", title, name)
+
+
+def sheet_names(path: str | Path, key: tuple, name: str) -> list[str]:
+    """The workbook's sheet names, as the reader lists them."""
+    return _ask(path, key, "names", None, name)
+
+
+def stop() -> None:
+    """Stop the idle workers (tests; a process exiting stops them anyway)."""
+    with _lock:
+        workers, _idle[:] = list(_idle), []
+    for w in workers:
+        w.stop()
+
+
+def peak_memory_kb() -> int:
+    """The idle workers' peak resident memory, added (KB; benchmarks)."""
+    total = 0
+    with _lock:
+        pids = [w.proc.pid for w in _idle if w.alive()]
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as fh:
+                total += next((int(x.split()[1]) for x in fh if x.startswith(b"VmHWM:")), 0)
+        except OSError:
+            pass
+    return total
+
+
+def workers_alive() -> int:
+    with _lock:
+        return sum(1 for w in _idle if w.alive())
+
+
+def with_limits(memory_mb: float | None = None, timeout_s: float | None = None) -> Callable[[], None]:
+    """Set the limits for workers started from now on (and stop the idle ones, so the next read
+    starts a worker under them); returns a function that puts the old limits back (tests)."""
+    old = {k: os.environ.get(k) for k in ("CSC_READER_MEMORY_MB", "CSC_READER_TIMEOUT_S")}
+    if memory_mb is not None:
+        os.environ["CSC_READER_MEMORY_MB"] = str(memory_mb)
+    if timeout_s is not None:
+        os.environ["CSC_READER_TIMEOUT_S"] = str(timeout_s)
+    stop()
+
+    def undo() -> None:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        stop()
+
+    return undo

@@ -1,0 +1,153 @@
+"""The Excel reader in a box (`csc.readbox`): a file that makes the reader ask for too much memory,
+or take too long, ends a worker process, not this one; it is refused in plain English, nothing is
+stored, and the next file reads as before."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import fastexcel
+import pytest
+
+from csc import annexa, extract, filesafety, manifest, readbox
+from tests import corpus
+from tests.conftest import edit_parts, write_xlsx
+
+
+@pytest.fixture(autouse=True)
+def fresh_workers():
+    readbox.stop()
+    yield
+    readbox.stop()
+    extract.forget_reads()
+
+
+def kept_files(store) -> list:
+    uploads = store.paths.uploads
+    return sorted(p for p in uploads.iterdir() if manifest.KEPT_FILE.match(p.name)) if uploads.exists() else []
+
+
+def _in_process(path, title):
+    return fastexcel.read_excel(str(path)).load_sheet(title, header_row=None, skip_rows=0, dtypes="string", eager=True)
+
+
+def test_a_sheet_read_in_the_box_is_the_sheet_read_here(tmp_path):
+    rows = corpus.referrals(300)
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": rows, "Notes": [["a", 1.5, None, "b"]]})
+    key = ("x", 1)
+    for title in ("referrals", "Notes"):
+        boxed = readbox.read_sheet(path, key, title, "x.xlsx")
+        assert boxed.equals(_in_process(path, title))
+    assert readbox.sheet_names(path, key, "x.xlsx") == ["referrals", "Notes"]
+    assert readbox.workers_alive() >= 1  # kept for the next read
+
+
+def test_the_readers_own_error_comes_back_in_its_words(tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    with pytest.raises(readbox.ReaderError, match='Sheet "Nope" not found') as caught:
+        readbox.read_sheet(path, ("x",), "Nope", "x.xlsx")
+    assert not caught.value.opening
+    edit_parts(path, xl__styles_xml=lambda b: b[: len(b) // 2])
+    with pytest.raises(readbox.ReaderError) as caught:
+        readbox.read_sheet(path, ("y",), "referrals", "x.xlsx")
+    assert caught.value.opening  # the workbook itself cannot be opened: damaged
+    assert readbox.read_sheet(write_xlsx(tmp_path / "z.xlsx", {"S": [["ok"]]}), ("z",), "S", "z.xlsx").num_rows == 1
+
+
+def _far_cell(xml: bytes) -> bytes:
+    """One cell at XFD999999: the reader's dense grid would be 16,384 x 999,999 cells (~0.5 TB)."""
+    return xml.replace(b"</sheetData>", b'<row r="999999"><c r="XFD999999" t="inlineStr"><is><t>x</t></is></c>'
+                                        b"</row></sheetData>")
+
+
+def test_a_file_the_checks_let_through_that_asks_for_half_a_terabyte_is_refused_and_this_process_lives(
+        store, tmp_path, monkeypatch):
+    """The file checks refuse this file (its cells span 16 billion cells); here they are told to
+    let it through, as a way round them not yet found would: the reader asks for ~0.5 TB, its
+    process ends, and the import is refused with what happened. (Read in this process, the same
+    file ends it: a failed Rust allocation aborts.)"""
+    monkeypatch.setattr(extract, "sheet_too_big", lambda *a: None)
+    monkeypatch.setattr(filesafety, "sheet_too_big", lambda *a: None)
+    path = write_xlsx(tmp_path / "hostile.xlsx", {"referrals": corpus.referrals(3)})
+    edit_parts(path, xl__worksheets__sheet1_xml=_far_cell)
+    before = store.cursor().execute("select count(*) from raw_referrals").fetchall()
+    result = store.import_file(path, "2011-04")
+    assert result.status == "refused" and result.import_id is None
+    assert [p.severity for p in result.problems] == ["error"]
+    assert re.match(r'Reading "hostile.xlsx" needed more memory than a workbook may use here \(6\.0 GB\), so it was '
+                    r"stopped and nothing was read\.", result.problems[0].message)
+    assert result.message.endswith("Nothing was stored.")
+    assert store.imports().empty and kept_files(store) == []
+    assert store.cursor().execute("select count(*) from raw_referrals").fetchall() == before
+    # the next file reads as before, in a worker started afresh
+    good = write_xlsx(tmp_path / "good.xlsx", {"referrals": corpus.referrals(3)})
+    assert store.import_file(good, "2011-04").status == "loaded"
+
+
+def test_the_memory_limit_is_the_workers_own(tmp_path):
+    """A sheet that reads in the usual limit is stopped under a small one: the limit is set in
+    the worker (`RLIMIT_AS`), and the message gives it."""
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(20_000)})
+    undo = readbox.with_limits(memory_mb=1)
+    try:
+        with pytest.raises(readbox.ReaderStopped, match=r"needed more memory than a workbook may use here \(1 MB\)"):
+            readbox.read_sheet(path, ("x",), "referrals", "x.xlsx")
+        assert readbox.workers_alive() == 0  # the worker that failed is not kept
+    finally:
+        undo()
+    assert readbox.read_sheet(path, ("x",), "referrals", "x.xlsx").num_rows == 20_001
+
+
+def test_a_read_that_takes_too_long_is_stopped_and_the_extract_refused(tmp_path):
+    path = write_xlsx(tmp_path / "slow.xlsx", {"referrals": corpus.referrals(20_000)})
+    undo = readbox.with_limits(timeout_s=0.001)
+    try:
+        result = extract.read_workbook(path)
+    finally:
+        undo()
+    assert [p.message for p in result.problems] == [
+        'Reading "slow.xlsx" took longer than 0.001 seconds, so it was stopped. A workbook this dashboard reads '
+        "takes seconds; this one may be damaged or written by another program."]
+    assert not result.sheets
+    assert extract.read_workbook(path).ok
+
+
+def test_a_stopped_read_is_not_tried_again_for_the_same_file(tmp_path, monkeypatch):
+    """The Annex A check reads an "Assessments" sheet's headings first: a read stopped there is not
+    made again by the extract's read (twice the time limit for one file)."""
+    header = ["assessment_id", "child_id", "assessment_type", "start_date", "completed_date", "child_seen",
+              "area_office", "team", "worker_id"]
+    path = write_xlsx(tmp_path / "x.xlsx", {"Assessments": [header, ["A1", "C1", "Single", "2012-01-01", None, "Y",
+                                                                    "North", "N1", "W1"]]})
+    asked = []
+
+    def stopping(*a, **k):
+        asked.append(a[2])
+        raise readbox.ReaderStopped("stopped")
+
+    monkeypatch.setattr(readbox, "read_sheet", stopping)
+    assert not annexa.is_annex_a(path)
+    result = extract.read_workbook(path)
+    assert [p.message for p in result.problems] == ["stopped"]
+    assert asked == ["Assessments"]  # asked once, by the Annex A check
+
+
+def test_workers_are_other_processes_with_the_limit_set(tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": [["ok"]]})
+    readbox.read_sheet(path, ("x",), "S", "x.xlsx")
+    worker = readbox._idle[0]
+    assert worker.proc.pid != os.getpid()
+    limits = open(f"/proc/{worker.proc.pid}/limits").read()
+    line = next(x for x in limits.splitlines() if x.startswith("Max address space"))
+    soft = int(line.split()[3])
+    assert 6 * 2**30 < soft < 6 * 2**30 + 4 * 2**30  # its own size at start, plus 6 GB
+
+
+def test_a_worker_killed_while_idle_is_replaced(tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", {"S": [["ok"]]})
+    readbox.read_sheet(path, ("x",), "S", "x.xlsx")
+    for worker in list(readbox._idle):
+        worker.proc.kill()
+        worker.proc.wait()
+    assert readbox.read_sheet(path, ("x",), "S", "x.xlsx").num_rows == 1
