@@ -206,12 +206,13 @@ class LazyReader:
             raise
 
     def load_sheet(self, title: str) -> pa.RecordBatch:
-        """Every cell of sheet `title` as text (`readbox.read_sheet`)."""
-        return self._ask(lambda: readbox.read_sheet(self.path, self.key, title, self.name))
+        """Every cell of sheet `title` as text (`readbox.read_sheet`; the worker opens the file
+        only if it is still the one checked: its size, modification time and inode)."""
+        return self._ask(lambda: readbox.read_sheet(self.path, self.key, title, self.name, identity=self.key[1:]))
 
     def sheet_names(self) -> list[str]:
         """The sheets as the reader lists them (`readbox.sheet_names`)."""
-        return self._ask(lambda: readbox.sheet_names(self.path, self.key, self.name))
+        return self._ask(lambda: readbox.sheet_names(self.path, self.key, self.name, identity=self.key[1:]))
 
 
 def open_reader(path: str | Path, name: str | None = None) -> LazyReader:
@@ -286,8 +287,12 @@ def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
 
 
 def forget_reads() -> None:
-    """Drop this thread's kept reader and sheets (a workbook's read is over)."""
+    """Drop this thread's kept reader and sheets (a workbook's read is over), and have the reader's
+    processes close the workbook (`readbox.forget`)."""
+    reader = _LOCAL.reads.get("reader")
     _LOCAL.reads.clear()
+    if isinstance(reader, LazyReader):
+        readbox.forget(reader.key)
 
 
 def read_workbook(path: str | Path, original_name: str | None = None, today: dt.date | None = None,

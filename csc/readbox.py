@@ -26,8 +26,10 @@ start); a read starts them itself if need be.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +50,14 @@ ROOT = Path(__file__).resolve().parent.parent  # where `csc` is imported from, i
 
 class ReaderStopped(Exception):
     """The reader's process ended (its memory limit reached, or killed) or took too long."""
+
+
+class ReaderChanged(ReaderStopped):
+    """The file is not the one that was checked (rewritten at its path since)."""
+
+
+class ReaderUnavailable(ReaderStopped):
+    """No reader process could be started."""
 
 
 class ReaderError(Exception):
@@ -79,35 +89,85 @@ def _address_space() -> int:
     return 0
 
 
-def _limit_memory(extra: int) -> None:
+def _limit_memory(extra: int) -> int | None:
+    """Cap this process's address space at its size now plus `extra` (or lower, if it inherited a
+    lower cap: never raised); the cap, or None if none could be set."""
     try:
         import resource
-    except ImportError:  # not a POSIX system: no limit (the file checks remain)
-        return
+    except ImportError:  # pragma: no cover - not a POSIX system: no limit (the file checks remain)
+        return None
+    # Arrow's allocator reserves its arena (~1 GB of address space) at its first allocation: made
+    # now, so that the headroom a sheet gets is `extra`, not `extra` less that (a review)
+    pa.array(["x" * 64] * 1024).to_pylist()
+    cap = _address_space() + extra
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    for inherited in (soft, hard):
+        if inherited != resource.RLIM_INFINITY:
+            cap = min(cap, inherited)
     try:
-        cap = _address_space() + extra
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     except (OSError, ValueError):  # pragma: no cover - a platform without /proc or RLIMIT_AS
-        log.warning("the reader's memory limit could not be set")
+        return None
+    return cap
 
 
-def _serve(conn, extra: int) -> None:
-    """A worker: read what the parent asks, one request at a time, until the pipe closes."""
+def _limit_time(seconds: float) -> None:
+    """Let this read use at most `seconds` more of CPU (`RLIMIT_CPU`): a worker whose parent has
+    gone, and so cannot stop it, stops itself."""
+    try:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        cap = int(used.ru_utime + used.ru_stime + seconds) + 5
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (cap, hard))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not a POSIX system
+        pass
+
+
+def _same_file(path: str, identity: tuple | None) -> bool:
+    """Whether the file at `path` is still the one the parent checked: (size, modification time,
+    inode), as `csc.extract._file_key` took them (None: a file of the parent's own making)."""
+    if identity is None:
+        return True
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(identity)
+
+
+def _serve(conn, extra: int, seconds: float) -> None:
+    """A worker: read what the parent asks, one request at a time, until the socket closes."""
     import fastexcel
 
-    _limit_memory(extra)
+    try:  # the kernel's choice when the machine runs out of memory: a worker before the server
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    conn.send(("ready", _limit_memory(extra)))
     opened: tuple | None = None  # (key, reader): the last workbook opened
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
-        op, path, key, title = request
-        if op == "sheet-once":  # a workbook read for one sheet (a half): not kept open after
+        op, path, key, title, identity = request
+        reader = None  # (the last request's: a workbook let go is let go by every name)
+        if op == "forget" or op == "sheet-once":  # (a half: a workbook read for one sheet, not kept after)
             opened = None
+            if op == "forget":
+                continue
+        _limit_time(seconds)
         try:
             if opened is None or opened[0] != key:
                 opened = None  # the previous workbook's reader let go before the next opens
+                if not _same_file(path, identity):
+                    conn.send(("changed", "", ""))
+                    continue
                 try:
                     opened = (key, fastexcel.read_excel(path))
                 except MemoryError:
@@ -124,8 +184,8 @@ def _serve(conn, extra: int) -> None:
             with pa.ipc.new_stream(sink, batch.schema) as writer:
                 writer.write_batch(batch)
             del batch
-            if op == "sheet-once":
-                opened = None
+            if op == "sheet-once":  # its file closed before the parent removes it
+                opened = reader = None
             data = sink.getvalue()
             conn.send(("sheet", data.size))
             conn.send_bytes(data)
@@ -141,15 +201,18 @@ def _serve(conn, extra: int) -> None:
 
 class _Worker:
     """A reader process: a fresh interpreter (`python -c`, this module's `main`), not a fork of this
-    one (a server's threads and locks are not copied into it), talking over a socket pair."""
+    one (a server's threads and locks are not copied into it), talking over a socket pair. It
+    gets none of the deployment's `CSC_` settings (keys among them): it needs none."""
 
     def __init__(self):
         ours, theirs = socket.socketpair()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CSC_")}
+        env["RUST_BACKTRACE"] = "0"  # a failed allocation's one line in the log, not a hundred
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from csc.readbox import main; "
-                                       f"main({theirs.fileno()}, {memory_limit()})"],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=ROOT)
+                                       f"main({theirs.fileno()}, {memory_limit()}, {timeout()})"],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=ROOT, env=env)
         except BaseException:
             ours.close()
             raise
@@ -157,6 +220,24 @@ class _Worker:
             theirs.close()
         self.conn = Connection(ours.detach())
         self.key: tuple | None = None  # the workbook it has open
+        self.cap: int | None = None  # its address space's cap, once ready
+
+    def ready(self, wait: float = 60.0) -> _Worker:
+        """Wait for the worker to say it is ready (its limits set); `ReaderUnavailable` if it does not."""
+        try:
+            if not self.conn.poll(wait):
+                raise EOFError("no answer")
+            kind, self.cap = self.conn.recv()
+            if kind != "ready":
+                raise EOFError(kind)
+        except Exception as exc:  # noqa: BLE001 - ended, silent, or not a worker's answer
+            self.stop()
+            raise ReaderUnavailable(
+                f"The Excel reader could not be started (exit code {self.proc.returncode}), so no file can be read "
+                "now; nothing was stored. Tell whoever runs the dashboard: its log says why.") from exc
+        if self.cap is None:
+            log.warning("a reader process runs without a memory limit (RLIMIT_AS could not be set)")
+        return self
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -173,14 +254,14 @@ class _Worker:
                 log.warning("a reader process did not end when killed")
 
 
-def main(fd: int, extra: int) -> None:
+def main(fd: int, extra: int, seconds: float = TIMEOUT_S) -> None:
     """A worker's life: `_serve` on the socket the parent passed."""
-    _serve(Connection(fd), extra)
+    _serve(Connection(fd), extra, seconds)
 
 
 _lock = threading.Condition()
 _idle: list[_Worker] = []
-_busy = 0
+_busy = 0  # workers out: reading, or being started
 
 
 def start() -> None:
@@ -193,15 +274,26 @@ def start() -> None:
         _busy += missing  # counted as out until they come in, so a read meanwhile waits for them
 
     def work() -> None:
+        workers: list[_Worker | None] = []
         for _ in range(missing):
             try:
-                worker = _Worker()
+                workers.append(_Worker())
             except Exception:  # noqa: BLE001 - a read starts one itself, and says so if it cannot
                 log.exception("a reader process could not be started")
-                worker = None
-            _give(worker)
+                workers.append(None)
+        for worker in workers:  # started together, then waited for
+            try:
+                _give(worker.ready() if worker is not None else None)
+            except ReaderUnavailable:
+                log.exception("a reader process did not start")
+                _give(None)
 
-    threading.Thread(target=work, name="csc-reader-start", daemon=True).start()
+    try:
+        threading.Thread(target=work, name="csc-reader-start", daemon=True).start()
+    except BaseException:
+        for _ in range(missing):
+            _give(None)
+        raise
 
 
 def _take(key: tuple | None) -> _Worker:
@@ -225,7 +317,7 @@ def _take(key: tuple | None) -> _Worker:
                 break
             _lock.wait()
     try:
-        return _Worker()
+        return _Worker().ready()
     except BaseException:
         _give(None)
         raise
@@ -240,34 +332,48 @@ def _give(worker: _Worker | None) -> None:
         _lock.notify_all()
 
 
-def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str):
-    worker = _take(key)
-    kept = False
+def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str, identity: tuple | None = None,
+         again: bool = True):
+    """One request to a worker and its answer. A worker killed from outside (`SIGKILL`: an
+    operator, or the kernel short of memory) is replaced and the request made once more."""
+    request = (op, str(path), key, title, identity)
+    worker: _Worker | None = _take(key)
+    kept, code = False, None
     try:
         try:
-            worker.conn.send((op, str(path), key, title))
-        except OSError:  # a worker that ended while idle (killed from outside): another, once
-            worker.stop()
-            _give(None)
-            worker = _take(None)
-            worker.conn.send((op, str(path), key, title))
-        if not worker.conn.poll(timeout()):
-            raise ReaderStopped(
-                f'Reading "{name}" took longer than {timeout():,.6g} seconds, so it was stopped. A workbook this '
-                "dashboard reads takes seconds; this one may be damaged or written by another program.")
-        try:
+            worker.conn.send(request)
+            if not worker.conn.poll(timeout()):
+                raise ReaderStopped(
+                    f'Reading "{name}" took longer than {timeout():,.6g} seconds, so it was stopped. A workbook this '
+                    "dashboard reads takes seconds; this one may be damaged or written by another program.")
             kind, *rest = worker.conn.recv()
             data = worker.conn.recv_bytes() if kind == "sheet" else None
-        except (EOFError, OSError) as exc:  # the worker died mid-read: its memory limit, or killed
+        except (EOFError, OSError) as exc:  # the worker ended: a failed allocation (its memory limit), or killed
             try:
                 code = worker.proc.wait(5)
             except subprocess.TimeoutExpired:
                 code = None
             log.warning("the reader's process ended while reading a file (exit code %s)", code)
-            raise ReaderStopped(_too_much(name)) from exc
+            if code == -signal.SIGKILL and again:
+                kind = "again"
+            elif code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
+                raise ReaderStopped(_too_much(name)) from exc
+            else:
+                raise ReaderStopped(
+                    f'The Excel reader stopped while reading "{name}" (exit code {code}), so nothing was read. Try '
+                    "again; if it happens again, the file may be damaged: open it in Excel, save it as a new .xlsx "
+                    "workbook and upload that.") from exc
         if kind == "memory":
             raise ReaderStopped(_too_much(name))
+        if kind == "again":
+            worker.stop()
+            worker = None
+            _give(None)
+            return _ask(path, key, op, title, name, identity, again=False)
         kept = True  # the worker answered: it reads again
+        if kind == "changed":
+            raise ReaderChanged(f'"{name}" changed while it was being read. Nothing was read from it: check it '
+                                "again once it is saved.")
         if kind in ("error", "damaged"):
             raise ReaderError(rest[1] or rest[0], opening=kind == "damaged")
         if kind == "names":
@@ -275,12 +381,13 @@ def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str):
         with pa.ipc.open_stream(pa.py_buffer(data)) as stream:
             return stream.read_next_batch()
     finally:
-        if kept:
-            worker.key = key
-            _give(worker)
-        else:
-            worker.stop()
-            _give(None)
+        if worker is not None:
+            if kept:
+                worker.key = key if op != "sheet-once" and kind != "changed" else None
+                _give(worker)
+            else:
+                worker.stop()
+                _give(None)
 
 
 def _too_much(name: str) -> str:
@@ -291,26 +398,46 @@ def _too_much(name: str) -> str:
             "written by another program. Open it in Excel, save it as a new .xlsx workbook and upload that.")
 
 
-def read_sheet(path: str | Path, key: tuple, title: str, name: str, keep: bool = True) -> pa.RecordBatch:
+def read_sheet(path: str | Path, key: tuple, title: str, name: str, keep: bool = True,
+               identity: tuple | None = None) -> pa.RecordBatch:
     """Every cell of sheet `title` as text, as `fastexcel` reads it (`header_row=None`,
-    `skip_rows=0`, `dtypes="string"`), read in a worker. `key`: the file's identity (path, size,
-    modification time: `extract._file_key`), which the worker's open workbook is kept under.
-    `name`: the file's name, for the messages; `keep`: the workbook stays open in the worker for
-    another sheet of it. Raises `ReaderStopped` or `ReaderError`."""
-    return _ask(path, key, "sheet" if keep else "sheet-once", title, name)
+    `skip_rows=0`, `dtypes="string"`), read in a worker. `key`: what the worker keeps the open
+    workbook under; `identity`: (size, modification time in ns, inode) of the file as it was
+    checked (`extract._file_key`), which the worker compares before it opens it (`ReaderChanged`
+    if it differs). `name`: the file's name, for the messages; `keep`: the workbook stays open in
+    the worker for another sheet of it (until `forget`). Raises `ReaderStopped` (`ReaderChanged`,
+    `ReaderUnavailable`) or `ReaderError`."""
+    return _ask(path, key, "sheet" if keep else "sheet-once", title, name, identity)
 
 
-def sheet_names(path: str | Path, key: tuple, name: str) -> list[str]:
+def sheet_names(path: str | Path, key: tuple, name: str, identity: tuple | None = None) -> list[str]:
     """The workbook's sheet names, as the reader lists them."""
-    return _ask(path, key, "names", None, name)
+    return _ask(path, key, "names", None, name, identity)
+
+
+def forget(key: tuple) -> None:
+    """The idle workers with the workbook `key` open let it go (its file closed: an upload's
+    private copy is removed after its check, and its bytes would stay on disk while it is open)."""
+    with _lock:
+        holding = [w for w in _idle if w.key == key]
+        for w in holding:
+            try:
+                w.conn.send(("forget", None, None, None, None))
+                w.key = None
+            except OSError:  # an ended worker: `_take` drops it
+                pass
 
 
 def stop() -> None:
-    """Stop the idle workers (tests; a process exiting stops them anyway)."""
+    """Stop the idle workers (tests, and this process's exit: they would end on their own, as their
+    socket closes)."""
     with _lock:
         workers, _idle[:] = list(_idle), []
     for w in workers:
         w.stop()
+
+
+atexit.register(stop)
 
 
 def peak_memory_kb() -> int:

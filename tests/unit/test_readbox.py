@@ -151,3 +151,95 @@ def test_a_worker_killed_while_idle_is_replaced(tmp_path):
         worker.proc.kill()
         worker.proc.wait()
     assert readbox.read_sheet(path, ("x",), "S", "x.xlsx").num_rows == 1
+
+
+def test_a_file_replaced_after_a_first_read_is_not_opened_by_another_worker(tmp_path):
+    """A worker opens the workbook only if it is still the file checked (a review: the halves'
+    workers, or a worker freed by another session, opened the path afresh, unchecked)."""
+    path = write_xlsx(tmp_path / "x.xlsx", {"A": [["checked A"]], "B": [["checked B"]]})
+    reader = extract.open_reader(path, "x.xlsx")
+    assert extract.sheet_text(reader, "A").column(0).to_pylist() == ["checked A"]
+    readbox.stop()  # the worker that had it open is gone: the next opens the path again
+    os.replace(write_xlsx(tmp_path / "other.xlsx", {"A": [["x"]], "B": [["NEVER CHECKED B"]]}), path)
+    with pytest.raises(filesafety.FileRefused, match='"x.xlsx" changed while it was being read'):
+        extract.sheet_text(reader, "B")
+
+
+def _open_files(pid: int) -> list[str]:
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    return out
+
+
+def test_the_workers_let_go_of_a_workbook_once_its_read_is_over(tmp_path):
+    """An upload's private copy is removed after its check; a worker holding it open would keep
+    its bytes on disk (a review)."""
+    import time
+
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(3)})
+    reader = extract.open_reader(path, "x.xlsx")
+    extract.sheet_text(reader, "referrals")
+    pids = [w.proc.pid for w in readbox._idle]
+    assert any(str(path) in f for pid in pids for f in _open_files(pid))  # open while the read goes on
+    extract.forget_reads()
+    for _ in range(100):
+        if not any(str(path) in f for pid in pids for f in _open_files(pid)):
+            break
+        time.sleep(0.02)
+    assert not any(str(path) in f for pid in pids for f in _open_files(pid))
+
+
+def test_the_halves_of_a_sheet_are_let_go_as_soon_as_read(tmp_path, monkeypatch):
+    """Their files are removed straight after the read: a worker holding one open would keep its
+    bytes on disk until its next read."""
+    from csc import splitread
+
+    monkeypatch.setattr(splitread, "SPLIT_MIN", 1)
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(500)})
+    assert extract.read_workbook(path).ok
+    assert readbox._idle and not any("csc-halves-" in f for w in readbox._idle for f in _open_files(w.proc.pid))
+
+
+def test_a_reader_that_cannot_start_says_so_and_leaves_the_pool_as_it_was(tmp_path, monkeypatch):
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(3)})
+    monkeypatch.setattr(readbox.sys, "executable", "/bin/false")
+    result = extract.read_workbook(path)
+    assert [p.message for p in result.problems] == [
+        "The Excel reader could not be started (exit code 1), so no file can be read now; nothing was stored. "
+        "Tell whoever runs the dashboard: its log says why."]
+    assert readbox._busy == 0
+    monkeypatch.undo()
+    assert extract.read_workbook(path).ok and readbox._busy == 0
+
+
+def test_a_worker_killed_mid_read_is_replaced_and_the_read_made_again(tmp_path):
+    """SIGKILL (an operator, or the kernel short of memory) is not the file's doing: once more."""
+    import signal
+    import threading
+    import time
+
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(20_000)})
+    readbox.read_sheet(path, ("warm",), "referrals", "x.xlsx", keep=False)
+    victims = [w.proc.pid for w in readbox._idle]
+    got = {}
+    reading = threading.Thread(target=lambda: got.update(b=readbox.read_sheet(path, ("x",), "referrals", "x.xlsx")))
+    reading.start()
+    time.sleep(0.05)
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    reading.join(60)
+    assert got["b"].num_rows == 20_001 and readbox._busy == 0
+    assert all(w.proc.pid not in victims for w in readbox._idle)
+
+
+def test_a_worker_has_none_of_the_deployments_settings_and_goes_first_when_memory_runs_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSC_ID_KEY", "a secret")
+    readbox.read_sheet(write_xlsx(tmp_path / "x.xlsx", {"S": [["ok"]]}), ("x",), "S", "x.xlsx")
+    pid = readbox._idle[0].proc.pid
+    environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    assert not any(e.startswith(b"CSC_") for e in environ) and b"RUST_BACKTRACE=0" in environ
+    assert open(f"/proc/{pid}/oom_score_adj").read().strip() == "1000"
