@@ -16,12 +16,13 @@ English. Nothing is stored from a file whose read stopped.
 Each worker is a fresh interpreter (not a fork of the server: its threads and locks are not
 copied), started once with the reader and Arrow loaded (~0.15 s, in the background: `start()`)
 and kept for later reads (`WORKERS`, one a core): a large sheet is read in halves by two at once
-(`csc.splitread`). A worker keeps the last workbook it opened, so the sheets of one file read one
-after another parse its shared strings once. A sheet comes back as an Arrow IPC stream over a
+(`csc.splitread`). A worker keeps the workbook it opened until that file's read is over
+(`forget`), so the sheets of one file read one after another parse its shared strings once; it
+opens a file only if it is still the one checked. A sheet comes back as an Arrow IPC stream over a
 socket (a 100,000-row sheet: ~17 MB, ~0.01 s), read without a copy.
 
-`start()` starts the workers in the background (the app and the command line call it as they
-start); a read starts them itself if need be.
+`start()` starts the workers in the background (the Upload page and the commands that read
+workbooks call it as they start); a read starts them itself if need be.
 """
 
 from __future__ import annotations
