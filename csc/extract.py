@@ -172,6 +172,15 @@ def _file_key(path: str | Path) -> tuple:
     return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def _refused_if_stopped(read, *args):
+    """`read(*args)`, a read stopped by the reader's limits (`readbox.ReaderStopped`) raised as the
+    file's refusal, in its words."""
+    try:
+        return read(*args)
+    except readbox.ReaderStopped as exc:
+        raise FileRefused(str(exc)) from exc
+
+
 class LazyReader:
     """A workbook's reader: its sheets read whole in the reader's own process (`csc.readbox`: a
     memory limit around it), which opens the workbook at the first sheet read whole (`load_sheet`):
@@ -190,16 +199,13 @@ class LazyReader:
             # the bytes inspected, still: a file replaced or rewritten at its path since (a
             # command's own path, saved meanwhile) is not opened unchecked
             if _file_key(self.path) != self.key:
-                raise FileRefused(f'"{self.name}" changed while it was being read. Nothing was read from it: '
-                                  "check it again once it is saved.")
+                raise FileRefused(readbox.changed(self.name))
             self._checked = True
 
     def _ask(self, work):
         self._check()
         try:
-            return work()
-        except readbox.ReaderStopped as exc:
-            raise FileRefused(str(exc)) from exc
+            return _refused_if_stopped(work)
         except readbox.ReaderError as exc:
             if exc.opening:  # the reader's own errors opening it: a damaged workbook
                 raise damaged(self.name, exc) from exc
@@ -268,15 +274,11 @@ def sheet_text(reader, title: str) -> pa.RecordBatch | pa.Table:
         raise reads["stopped"]
     halves = reads.get("halves", {}).pop(title, None) if mine else None
     try:
-        batch = splitread.read_halves(*halves[:3], title, halves[3], reader.name) if halves else None
+        batch = _refused_if_stopped(splitread.read_halves, *halves[:3], title, halves[3], reader.name) \
+            if halves else None
         del halves  # the sheet's XML: not kept once read
         if batch is None:
             batch = reader.load_sheet(title)
-    except readbox.ReaderStopped as exc:
-        refused = FileRefused(str(exc))
-        if mine:
-            reads["stopped"] = refused
-        raise refused from exc
     except FileRefused as exc:
         if mine and isinstance(exc.__cause__, readbox.ReaderStopped):
             reads["stopped"] = exc

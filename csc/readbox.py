@@ -373,8 +373,7 @@ def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str, id
             return _ask(path, key, op, title, name, identity, again=False)
         kept = True  # the worker answered: it reads again
         if kind == "changed":
-            raise ReaderChanged(f'"{name}" changed while it was being read. Nothing was read from it: check it '
-                                "again once it is saved.")
+            raise ReaderChanged(changed(name))
         if kind in ("error", "damaged"):
             raise ReaderError(rest[1] or rest[0], opening=kind == "damaged")
         if kind == "names":
@@ -389,6 +388,11 @@ def _ask(path: str | Path, key: tuple, op: str, title: str | None, name: str, id
             else:
                 worker.stop()
                 _give(None)
+
+
+def changed(name: str) -> str:
+    """What is said of a file rewritten at its path after its checks (here, and by `csc.extract`)."""
+    return f'"{name}" changed while it was being read. Nothing was read from it: check it again once it is saved.'
 
 
 def _too_much(name: str) -> str:

@@ -201,9 +201,9 @@ def read_halves(xml: Pieces | list[bytes] | bytes, others: dict[str, bytes], par
     """The sheet `title` (its XML `xml`, whole or as the file checks' pieces, at `part` in the workbook whose other parts are `others`)
     as text, every cell as one read of the whole gives it, row i being Excel row i + 1, and
     column j column j + 1 (A is 0); or None if it cannot be read in halves here (then read it
-    whole: this never raises). `prefix`: the namespace prefix of the worksheet's tags ("x:" in
-    some writers), as found by the file checks; `name`: the workbook's, for a message. A read stopped by the reader's limits
-    (`readbox.ReaderStopped`) is raised: the whole sheet would only meet them again."""
+    whole). It raises only a read stopped by the reader's limits (`readbox.ReaderStopped`): the
+    whole sheet would only meet them again. `prefix`: the namespace prefix of the worksheet's tags
+    ("x:" in some writers), as found by the file checks; `name`: the workbook's, for a message."""
     try:
         return _read_halves(xml if isinstance(xml, Pieces) else Pieces(xml), others, part, title, prefix, name)
     except readbox.ReaderStopped:

@@ -10,8 +10,9 @@ import re
 import fastexcel
 import pytest
 
-from csc import annexa, extract, filesafety, manifest, readbox
+from csc import annexa, extract, filesafety, readbox
 from tests import corpus
+from tests.unit.test_store import kept_files
 from tests.conftest import edit_parts, write_xlsx
 
 
@@ -21,11 +22,6 @@ def fresh_workers():
     yield
     readbox.stop()
     extract.forget_reads()
-
-
-def kept_files(store) -> list:
-    uploads = store.paths.uploads
-    return sorted(p for p in uploads.iterdir() if manifest.KEPT_FILE.match(p.name)) if uploads.exists() else []
 
 
 def _in_process(path, title):
