@@ -31,7 +31,8 @@ st.header(f"{action.id} · {text.md(action.title)}")
 start_words = spc.period_label(action.start) if action.start else "–"
 overview_rows = ui.overview_rows(ver, v.role, sel)
 derived = viewcache.shared("action-derived", (ver, v.role, sel, action.id), lambda: status.from_overview(
-    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else []))
+    overview_rows[overview_rows["action"] == action.id].to_dict("records") if not overview_rows.empty else [],
+    action.due_period))
 st.markdown(
     f"{wording.chip(derived.status.capitalize(), derived.status, title=derived.reason)} &nbsp;"
     f"Owner: {text.md(action.owner)} · started {start_words} · due {wording.due_words(action.due)} · "

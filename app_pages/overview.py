@@ -99,7 +99,7 @@ def worst_words(part: pd.DataFrame, d) -> str:
 
 
 derived = viewcache.shared("overview-derived", (ver, v.role, sel), lambda: {
-    a.id: status.from_overview(parts[a.id].to_dict("records")) for a in plan.actions})
+    a.id: status.from_overview(parts[a.id].to_dict("records"), a.due_period) for a in plan.actions})
 
 # --- the five-second summary: one row per action, and the page's four counts -----------------
 # One HTML element for all of it (Streamlit spends ~0.16 ms of server CPU on every element and
@@ -159,7 +159,8 @@ COLUMNS = (
     ("Target", "The target set in the action plan"),
     ("RAG", "Green: meets the target; amber: misses it by no more than 10%; red: misses by more"),
     ("Trend", "The last 12 months; a gap is a month with no value or suppressed"),
-    ("By due", "Will the target be met by the due date, on the trend since the action started?"),
+    ("By due", "Will the target be met by the due date, on the trend since the action started? From the due "
+               "month on: whether the month named met it"),
     ("Δ month", "Change since last month (pts: percentage points)"),
     ("Δ start", "Change since the action started"),
     ("SPC", "Variation (is the change real?) · assurance (will the target be met reliably?), "
@@ -193,7 +194,7 @@ def card(row) -> str:
 def measure_row(r: dict) -> str:
     """One measure's row of the laptop table (HTML, every cell escaped; the RAG a chip with its word)."""
     rag = wording.rag_word(r["rag"])
-    trajectory = r["trajectory"].capitalize() if isinstance(r["trajectory"], str) else "–"
+    trajectory = wording.trajectory_label(r["trajectory"], r.get("period"), short=True) or "–"
     cells = [
         ("name", html.escape(r["title"])),
         ("latest", html.escape(fmt(r, "value").replace(PER_FTE, ""))),

@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csc import charts, kpis, privacy, spc, suppression
+from csc import charts, kpis, privacy, spc, suppression, wording
 from csc.months import add_months, month_range
 from csc.verdict import small_base_applies
 
@@ -167,8 +167,8 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory) -> str:
         spc.AT_RISK: f"at risk of missing {target} by {due}",
         spc.OFF_TRACK: f"off track to meet {target} by {due}",
         spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
-        spc.TARGET_MET: f"target of {target} met by {due}",
-        spc.TARGET_MISSED: f"target of {target} missed at {due}",
+        spc.TARGET_MET: f"target of {target} met {wording.judged_when(result.latest_period, result.due_period)}",
+        spc.TARGET_MISSED: f"target of {target} missed {wording.judged_when(result.latest_period, result.due_period)}",
         spc.NO_TARGET: f"projected to {due} (no target)",
     }
     return f"{kpi.title}: {words.get(result.status, result.status)}"

@@ -14,9 +14,12 @@ The action's derived status, first rule that applies:
 
 1. no measure has a verdict → "not rated";
 2. every measure has reached its due month and met its target → "complete";
-3. any measure missed its target at the due date, or more than half are off track → "off track";
+3. any measure missed its target at or after the due month, or more than half are off track → "off track";
 4. any measure off track or at risk → "at risk";
 5. otherwise → "on track".
+
+A "met" or "missed" names the month it judged ("met its target in March 2012, after its due month
+(October 2011)"): the latest month with a value, which may be later than the due month.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from csc import spc
+from csc import spc, wording
 
 ON_TRACK, AT_RISK, OFF_TRACK, COMPLETE, NOT_RATED = "on track", "at risk", "off track", "complete", "not rated"
 MET, MISSED = "met", "missed"
@@ -53,6 +56,8 @@ class Measure:
     trajectory: str | None
     verdict: str | None
     shortfall: float | None  # how far the latest value misses its target, as a fraction of the target
+    period: str | None = None  # the latest month with a value: the month a "met" or "missed" judged
+    due_period: str | None = None
 
 
 def shortfall(value: Any, target: Any, direction: str | None) -> float | None:
@@ -74,19 +79,31 @@ def measure(name: str, periods: Sequence[Any], values: Sequence[Any], target: fl
     traj = None
     if start and due_period and present:
         traj = spc.trajectory(list(periods), list(values), start, due_period, target, direction, bounds=bounds).status
-    return Measure(name, rag, traj, verdict(rag, traj), shortfall(latest, target, direction))
+    return Measure(name, rag, traj, verdict(rag, traj), shortfall(latest, target, direction),
+                   present[-1][0] if present else None, due_period)
 
 
 @dataclass(frozen=True)
 class ActionStatus:
     status: str
-    reason: str  # "2 of 2 measures missed their target at the due date"
+    reason: str  # "2 of 2 measures missed their target in their due month, October 2011"
     counts: dict[str, int]  # rag → number of measures (green/amber/red/none)
     worst: str | None  # the measure furthest from its target (None when every measure meets it)
 
 
 def _n(k: int, total: int, singular: str, plural: str) -> str:
     return f"{k} of {total} measure{'s' if total != 1 else ''} {singular if k == 1 else plural}"
+
+
+def _judged(k: int, total: int, verb: str, measures: list[Measure]) -> str:
+    """"1 of 1 measure met its target in March 2012, after its due month (October 2011)": the
+    month judged named (`wording.judged_when`), one month when the measures share it."""
+    months = {m.period for m in measures}
+    dues = {m.due_period for m in measures}
+    judged = months.pop() if len(months) == 1 else None
+    due = dues.pop() if len(dues) == 1 else None
+    when = wording.judged_when(judged, due, plural=k != 1)
+    return _n(k, total, f"{verb} its target {when}", f"{verb} their target {when}")
 
 
 def derive(measures: Iterable[Measure]) -> ActionStatus:
@@ -102,11 +119,10 @@ def derive(measures: Iterable[Measure]) -> ActionStatus:
     if not rated:
         return ActionStatus(NOT_RATED, "no measure has both a value and a target yet", counts, worst)
     if k[MET] == total:
-        return ActionStatus(COMPLETE, _n(total, total, "met its target at the due date",
-                                         "met their target at the due date"), counts, worst)
+        return ActionStatus(COMPLETE, _judged(total, total, "met", measures), counts, worst)
     if k[MISSED]:
-        return ActionStatus(OFF_TRACK, _n(k[MISSED], total, "missed its target at the due date",
-                                          "missed their target at the due date"), counts, worst)
+        return ActionStatus(OFF_TRACK, _judged(k[MISSED], total, "missed", [m for m in measures if m.verdict == MISSED]),
+                            counts, worst)
     if k[OFF_TRACK] * 2 > total:
         return ActionStatus(OFF_TRACK, _n(k[OFF_TRACK], total, "is off track", "are off track"), counts, worst)
     if k[OFF_TRACK] or k[AT_RISK]:
@@ -119,12 +135,12 @@ def derive(measures: Iterable[Measure]) -> ActionStatus:
     return ActionStatus(ON_TRACK, _n(total, total, "is on track", "are on track or met"), counts, worst)
 
 
-def from_overview(rows: Iterable[dict]) -> ActionStatus:
+def from_overview(rows: Iterable[dict], due_period: str | None = None) -> ActionStatus:
     """The derived status of one action from its rows of `report.overview` (rag, trajectory,
-    value, target, direction, title)."""
+    value, target, direction, title, period: the month its ratings judged) and its due month."""
     return derive(
         Measure(r["title"], r.get("rag"), r.get("trajectory"), verdict(r.get("rag"), r.get("trajectory")),
-                shortfall(r.get("value"), r.get("target"), r.get("direction")))
+                shortfall(r.get("value"), r.get("target"), r.get("direction")), r.get("period"), due_period)
         for r in rows
     )
 
@@ -136,7 +152,8 @@ def differs(owner_status: str, derived: ActionStatus) -> bool:
 
 def comparison(owner_status: str, derived: ActionStatus, mark: Callable[[str], str] = str,
                esc: Callable[[str], str] = str) -> str:
-    """"owner says on track; 2 of 2 measures missed their target at the due date" when they differ,
+    """"owner says on track; 2 of 2 measures missed their target in their due month, October 2011"
+    when they differ,
     "owner says on track, and the figures agree (…)" when not, "…; the figures cannot say yet (…)"
     when they rate nothing: the one wording of the Overview
     and the Action page. `mark` sets the owner's status apart (bold, escaped for HTML or Markdown),

@@ -153,6 +153,38 @@ def due_words(due: str, short: bool = False) -> str:
     return date_words(due[:10])
 
 
+def judged_when(judged: Any, due: Any, plural: bool = False) -> str:
+    """When a target was judged met or missed, once its due month has come (`spc.trajectory`
+    judges the latest month with a value, which may be months after the due one): "in its due
+    month, October 2011" or "in March 2012, after its due month (October 2011)". Every place
+    that says "met" or "missed" names the month it judged, never only the due month."""
+    its = "their" if plural else "its"
+    if judged is None:
+        return f"in {its} latest month, after {its} due month ({_period_or(due)})"
+    if due is None or spc.month_index(judged) == spc.month_index(due):
+        return f"in {its} due month, {_period_or(judged)}"
+    return f"in {_period_or(judged)}, after {its} due month ({_period_or(due)})"
+
+
+def trajectory_label(status: Any, judged: Any = None, due: Any = None, short: bool = False) -> str | None:
+    """A trajectory's status for a table cell, a met or missed target with the month it judged:
+    "target met in March 2012, after its due month (October 2011)" (`judged_when`), or, short,
+    "Target met in Mar 2012". Other statuses as they are; None for none."""
+    if not isinstance(status, str):
+        return None
+    if status not in (spc.TARGET_MET, spc.TARGET_MISSED) or judged is None:
+        return status.capitalize() if short else status
+    if short:
+        return f"{status.capitalize()} in {month_short(judged)}"
+    return f"{status} {judged_when(judged, due)}"
+
+
+def month_short(period: Any) -> str:
+    """A month in short words, e.g. "Mar 2012"."""
+    year, month0 = divmod(spc.month_index(period), 12)
+    return f"{dt.date(year, month0 + 1, 1):%b %Y}"
+
+
 def _period_or(value: Any) -> str:
     try:
         return spc.period_label(value)

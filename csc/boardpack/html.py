@@ -144,7 +144,7 @@ def _monthly_table(m: Measure) -> str:
     blocks = []
     for start in range(0, len(records), MONTHS_PER_TABLE_ROW):
         chunk = records[start:start + MONTHS_PER_TABLE_ROW]
-        head = "".join(f"<th scope=\"col\" class=\"num\">{_e(_short_month(r['period']))}</th>" for r in chunk)
+        head = "".join(f"<th scope=\"col\" class=\"num\">{_e(wording.month_short(r['period']))}</th>" for r in chunk)
         lines = [f"<tr><th scope=\"col\">Month</th>{head}</tr>"]
         for label, key, fmt in (("Value", "value", m.kpi.format), ("Numerator", "numerator", _count),
                                 ("Denominator", "denominator", _count)):
@@ -157,10 +157,6 @@ def _monthly_table(m: Measure) -> str:
         blocks.append("<tbody>" + "".join(lines) + "</tbody>")
     return (f"<table class=\"monthly\"><caption class=\"sr-only\">Monthly figures: {_e(m.kpi.title)}</caption>"
             + "".join(blocks) + "</table>")
-
-
-def _short_month(period: str) -> str:
-    return f"{dt.date(int(period[:4]), int(period[5:7]), 1):%b %Y}"
 
 
 def _summary_html(pack: Pack) -> str:

@@ -57,8 +57,8 @@ def verdict_words(m: Measure) -> str:
 
 def trajectory_words(m: Measure) -> str:
     status = _text(m.row.get("trajectory"))
-    if status:
-        return status
+    if status:  # a met or missed target names the month it judged, which may be after the due one
+        return wording.trajectory_label(status, m.row.get("period"), m.action.due_period)
     if m.action.due_period is None:
         return "Ongoing: no due date" if m.action.due.strip().lower() == "ongoing" else f"No due date ({m.action.due})"
     return NO_VALUE

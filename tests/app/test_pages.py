@@ -464,6 +464,30 @@ def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_mon
     assert "target missed" not in texts(board) and "target met" not in texts(board)
 
 
+def test_a_target_judged_after_its_due_month_names_the_month_judged(council_db, tmp_path):
+    # A review: past the due month "met" or "missed" judges the latest month, and the pages said "at
+    # the due date" / "missed at June 2011" as if June had been judged. A1 due in June 2011; July's
+    # 3 of 4 (75%, conftest.py) misses 90%: every place names July, and June as the due month.
+    import shutil
+
+    from csc import plan
+    from csc.store import Store
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    with Store.open(db) as store:
+        plan.record_change(store, "A1", "due", "2011-06-30", "setup", "director")
+    when = "in July 2011, after its due month (June 2011)"
+    action = open_tab(page(db, ACTION, "director", action="A1"), TRAJECTORY)
+    assert f"{TIMELY}: target of 90% missed {when}" in titles(action)
+    assert f"1 of 2 measures missed its target {when}" in texts(action)
+    assert "at the due date" not in texts(action)
+    overview = page(db, None, "director")
+    row = next(r for r in overview_rows(overview) if r["name"] == TIMELY)
+    assert row["due"] == "Target missed in Jul 2011"
+    assert f"missed its target {when}" in " ".join(e.proto.body for e in overview.get("html"))
+
+
 # --- Workforce -----------------------------------------------------------------------------------
 
 

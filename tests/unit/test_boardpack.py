@@ -173,6 +173,19 @@ def test_summary_values_targets_and_ratings_worked_out_by_hand(cur):
     assert row["Will the target be met by the due date?"] == "not enough data yet"
 
 
+def test_a_target_judged_after_its_due_month_names_the_month_judged(cur):
+    # A1 made due in May 2011: June's 11 of 12 (91.7%) meets its 90% a month after the due month;
+    # the pack said "target met" under "will the target be met by the due date?" as if May had
+    import dataclasses
+
+    p = plan.current(cur)
+    early = dataclasses.replace(p, actions=tuple(dataclasses.replace(a, due="2011-05-31") if a.id == "A1" else a
+                                                 for a in p.actions))
+    wb = openpyxl.load_workbook(io.BytesIO(boardpack.build_excel(cur, early, "2011-06", produced=PRODUCED)))
+    assert summary(wb)["transfer_timely_pct"]["Will the target be met by the due date?"] == (
+        "target met in June 2011, after its due month (May 2011)")
+
+
 def test_summary_red_for_late_data_and_no_target_for_the_waiting_count(cur):
     rows = summary(pack_workbook(cur))
     late = rows["data_timeliness_days"]

@@ -485,6 +485,19 @@ def test_trajectory_title_states_the_status_against_the_target():
     )
 
 
+def test_trajectory_title_after_the_due_month_names_the_month_it_judged():
+    # due October at 100%: October missed it (99.8%), March meets it; a title that says "met by
+    # October" while October missed it told the Director a wrong month (a review)
+    kpi = kpis.get("assessments_qualified_pct")
+    periods = ["2011-09", "2011-10", "2011-11", "2011-12", "2012-01", "2012-02", "2012-03"]
+    values = [99.0, 99.8, 100, 100, 100, 100, 100]
+    later = spc.trajectory(periods, values, "2011-05", "2011-10", 100, "increase", bounds=(0, 100))
+    assert breakdowns.trajectory_title(kpi, later) == (
+        f"{kpi.title}: target of 100% met in March 2012, after its due month (October 2011)")
+    at_due = spc.trajectory(periods[:2], values[:2], "2011-05", "2011-10", 100, "increase", bounds=(0, 100))
+    assert breakdowns.trajectory_title(kpi, at_due) == f"{kpi.title}: target of 100% missed in its due month, October 2011"
+
+
 def test_empty_message_speaks_of_the_work_and_of_suppression():
     kpi = kpis.get("transfer_timely_pct")
     assert breakdowns.empty_message(kpi, frame([])) == "No transfers were accepted in these months."

@@ -67,9 +67,34 @@ def test_the_measures_verdicts():
 
 def test_the_reasons_say_why():
     assert derived("C").reason == "2 of 2 measures are off track"
-    assert derived("D").reason == "1 of 2 measures missed its target at the due date"
+    assert derived("D").reason == "1 of 2 measures missed its target in its due month, September 2011"
     assert derived("B").reason == "1 of 2 measures is at risk"
-    assert derived("E").reason == "2 of 2 measures met their target at the due date"
+    assert derived("E").reason == "2 of 2 measures met their target in their due month, September 2011"
+
+
+def test_a_verdict_after_the_due_month_names_the_month_it_judged():
+    # due September; November's value is the one judged. Saying "met at the due date" named
+    # September, which missed (85): the month judged is named, and the due month beside it
+    late = MONTHS + ["2011-09", "2011-10", "2011-11"]
+    met = status.derive([status.measure("m1", late, RISING + [85, 88, 91], 90.0, "higher", "2011-05", "2011-09")])
+    assert (met.status, met.reason) == ("complete",
+                                        "1 of 1 measure met its target in November 2011, after its due month (September 2011)")
+    missed = status.derive([
+        status.measure("m1", late, RISING + [95, 95, 89], 90.0, "higher", "2011-05", "2011-09"),
+        status.measure("m2", late, RISING + [95, 95, 80], 90.0, "higher", "2011-05", "2011-09"),
+    ])
+    assert missed.reason == "2 of 2 measures missed their target in November 2011, after their due month (September 2011)"
+    # measures whose latest months differ: no one month to name, and never the due month as the judged one
+    apart = status.derive([
+        status.measure("m1", late, RISING + [95, 95, 95], 90.0, "higher", "2011-05", "2011-09"),
+        status.measure("m2", late[:-1], RISING + [95, 95], 90.0, "higher", "2011-05", "2011-09"),
+    ])
+    assert apart.reason == "2 of 2 measures met their target in their latest month, after their due month (September 2011)"
+    # the Overview's rows carry the month their ratings judged; the action its due month
+    rows = [{"title": "m1", "rag": "green", "trajectory": "target met", "value": 91.0, "target": 90.0,
+             "direction": "higher", "period": "2011-11"}]
+    assert status.from_overview(rows, "2011-09").reason == (
+        "1 of 1 measure met its target in November 2011, after its due month (September 2011)")
 
 
 def test_owner_status_beside_the_derived_one():
@@ -79,7 +104,7 @@ def test_owner_status_beside_the_derived_one():
     ])
     assert status.differs("on track", both_missed)
     assert status.comparison("on track", both_missed) == (
-        "owner says on track; 2 of 2 measures missed their target at the due date")
+        "owner says on track; 2 of 2 measures missed their target in their due month, September 2011")
     assert not status.differs("on track", derived("A"))
 
 

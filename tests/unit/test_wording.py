@@ -156,3 +156,13 @@ def test_the_audit_logs_words_for_a_detail_are_kept_but_a_target_names_its_kpi_a
         "page: teams", "action: A1 · field: Target: new_measure · value: 60", ""]  # no such KPI: its name
     monkeypatch.setattr(kpis, "registry", lambda: {"new_measure": SimpleNamespace(title="Visits on time")})
     assert wording.audit_details([target]) == ["action: A1 · field: Target: Visits on time · value: 60"]
+
+
+def test_a_met_or_missed_target_names_the_month_it_judged():
+    assert wording.judged_when("2011-10", "2011-10") == "in its due month, October 2011"
+    assert wording.judged_when("2012-03", "2011-10", plural=True) == "in March 2012, after their due month (October 2011)"
+    assert wording.trajectory_label("target met", "2012-03", "2011-10") == (
+        "target met in March 2012, after its due month (October 2011)")
+    assert wording.trajectory_label("target missed", "2012-03", short=True) == "Target missed in Mar 2012"
+    assert wording.trajectory_label("on track", "2012-03", "2012-06", short=True) == "On track"
+    assert wording.trajectory_label(None) is None
