@@ -87,7 +87,7 @@ def measure(name: str, kpi, target):
     out.xmr = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.xmr_table(df, result, kpi.improvement))
     if not kpi.all_areas_only:
         areas_df = ui.by_area(ver, v.role, name, sel)
-        out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source),
+        out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source, period=sel.period_to),
                                          breakdowns.for_download(areas_df))
         out.areas_message = None if out.areas else breakdowns.empty_message(kpi, areas_df)
         if kpi.is_count_proportion and not v.is_board:

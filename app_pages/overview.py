@@ -177,12 +177,19 @@ def spc_words(row) -> str:
     return variation if assurance == "–" else f"{variation} · {assurance}"
 
 
+def measure_name(row) -> str:
+    """The measure's name; with area offices chosen, a measure counted for all areas together only
+    says so (its figure is not the offices')."""
+    kpi = registry.get(row["kpi"])
+    return row["title"] + (" (all areas: not counted by office)" if sel.areas and kpi and kpi.all_areas_only else "")
+
+
 def card(row) -> str:
     """A phone-width card for one measure: name, latest, target, RAG and a one-line verdict."""
     rag = wording.rag_word(row["rag"])
     return (
         '<div class="csc-card">'
-        f'<div class="csc-card-name">{html.escape(row["title"])}</div>'
+        f'<div class="csc-card-name">{html.escape(measure_name(row))}</div>'
         f'<div class="csc-card-figures">Latest <b>{html.escape(fmt(row, "value"))}</b> · target '
         f'{html.escape(target_text(row))} '
         f'{wording.chip(rag, row["rag"]) if rag != "–" else ""}</div>'
@@ -196,7 +203,7 @@ def measure_row(r: dict) -> str:
     rag = wording.rag_word(r["rag"])
     trajectory = wording.trajectory_label(r["trajectory"], r.get("period"), short=True) or "–"
     cells = [
-        ("name", html.escape(r["title"])),
+        ("name", html.escape(measure_name(r))),
         ("latest", html.escape(fmt(r, "value").replace(PER_FTE, ""))),
         ("target", html.escape(target_text(r).replace(PER_FTE, ""))),
         ("rag", wording.chip(rag, r["rag"] if isinstance(r["rag"], str) else None)),

@@ -30,7 +30,8 @@ def referrals_chart():
     df = breakdowns.referrals_by_month(ui.cursor(), sel.period_from, sel.period_to, sel.areas, suppress=v.is_board)
     if df.empty or df["value"].isna().all():
         return None, df.empty
-    fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source)
+    fig = charts.line_chart(df, "period", "value", "area", breakdowns.referrals_title(df), unit="", source=source,
+                            period=sel.period_to)
     fig.update_yaxes(rangemode="tozero")
     return viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df)), False
 
@@ -41,7 +42,7 @@ def timeliness_chart():
     if df.empty or df["value"].isna().all():
         return None, df.empty
     fig = charts.line_chart(df, "period", "value", "label", breakdowns.timeliness_title(df),
-                            target=plan.target("assessments_timely_pct"), unit="%", source=source)
+                            target=plan.target("assessments_timely_pct"), unit="%", source=source, period=sel.period_to)
     breakdowns.hover_counts(fig, df, registry["assessments_timely_pct"], color="label")
     return viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df)), False
 

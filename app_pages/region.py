@@ -29,9 +29,11 @@ registry = kpis.registry()
 names = [n for n in registry if n in set(df["kpi"])]
 name = st.selectbox("Measure", names, format_func=lambda n: registry[n].title, key="region_kpi")
 chosen = st.multiselect("Councils", all_councils, default=all_councils, key="region_councils")
-rng = (months[max(0, len(months) - 24)], months[-1])
+sel = st.session_state.get("_selection")  # the sidebar's months, where the pooled results have them
+rng = region.default_months(months, sel.period_from if sel else None, sel.period_to if sel else None)
 if len(months) >= 2:
-    rng = st.select_slider("Months", options=months, value=rng, key="region_months")
+    rng = st.select_slider("Months", options=months, value=rng, key="region_months",
+                           help="The sidebar's months to begin with, where the pooled results have them")
 kpi = registry[name]
 source = f"pooled KPI results of {len(chosen)} councils"
 # once for every view of these files, data version, role and choices (issue 17): the board's own
@@ -47,7 +49,7 @@ if v.is_board and (undecided := viewcache.shared("region-undecided", key, lambda
 data = viewcache.shared("region-series", key, lambda: region.series(
     df, kpi, chosen, rng[0], rng[1], suppress=v.is_board,
     denied=region.own_denied(ui.cursor(), kpi) if v.is_board else None))
-trend = viewcache.chart("region-trend", key, lambda: (region.trend_figure(kpi, data, source),
+trend = viewcache.chart("region-trend", key, lambda: (region.trend_figure(kpi, data, source, rng[1]),
                                                        breakdowns.for_download(data)))
 
 if trend is None:

@@ -238,13 +238,15 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
         )
 
 
-def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full"):
+def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full",
+                period: str | None = None):
     """All areas beside each area office: directly labelled lines, the target, the numbers
-    behind each point on hover. None when there is nothing to draw (see `empty_message`)."""
+    behind each point on hover. None when there is nothing to draw (see `empty_message`).
+    ``period``: the selection's last month, which a line ending earlier names (`charts.line_chart`)."""
     if empty_message(kpi, df):
         return None
     fig = charts.line_chart(df, "period", "value", "area", areas_finding(kpi, df, target), target=target,
-                            unit=kpi.unit_suffix, source=source)
+                            unit=kpi.unit_suffix, source=source, period=period)
     hover_counts(fig, df, kpi)
     return fit_figure(fig, width)
 

@@ -77,6 +77,17 @@ def periods(df: pd.DataFrame) -> list[str]:
     return sorted(df["period"].dropna().unique())
 
 
+def default_months(months: list[str], period_from: str | None, period_to: str | None,
+                   last: int = 24) -> tuple[str, str]:
+    """The months the page shows unless others are chosen: the sidebar's selection where the pooled
+    results have its last month (the pages agree on the month a figure is for), else the pooled
+    results' last `last` months. `months` is sorted and not empty."""
+    if period_to in months:
+        start = next((m for m in months if period_from is None or m >= period_from), period_to)
+        return min(start, period_to), period_to
+    return months[max(0, len(months) - last)], months[-1]
+
+
 def series(df: pd.DataFrame, kpi: kpis.Kpi, chosen: list[str] | None = None, period_from: str | None = None,
            period_to: str | None = None, suppress: bool = False, denied: dict | None = None) -> pd.DataFrame:
     """One KPI's monthly figures for each council: council, period, numerator, denominator, value
@@ -108,16 +119,19 @@ def own_denied(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi) -> dict[str, set]:
     return {config.council(): set(rows.loc[rows["area"].isna() & rows["suppressed"].astype(bool), "period"])}
 
 
-def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str):
-    """A line per council, directly labelled; None when there is no figure to draw."""
+def trend_figure(kpi: kpis.Kpi, df: pd.DataFrame, source: str, period: str | None = None):
+    """A line per council, directly labelled; None when there is no figure to draw. The title
+    names the month the chart is for (``period``, the months chosen's last; by default the data's
+    last), and a council whose last figure shown is from an earlier month names that month (c since,
+    or no figure since)."""
     shown = df[df["value"].notna()]
     if shown.empty:
         return None
-    latest = df["period"].max()  # a council's last figure shown from an earlier month names its month (c since)
+    latest = period or df["period"].max()
     words = ", ".join(f"{r.council} {kpi.format(r.value)}" + ("" if r.period == latest else f" ({spc.period_label(r.period)})")
                       for r in shown.sort_values("period").groupby("council").tail(1).itertuples())
-    fig = charts.line_chart(df, "period", "value", "council", f"{kpi.title}: latest {words}", target=kpi.target,
-                            unit=kpi.unit_suffix, source=source)
+    fig = charts.line_chart(df, "period", "value", "council", f"{kpi.title}: latest, {spc.period_label(latest)}: {words}",
+                            target=kpi.target, unit=kpi.unit_suffix, source=source, period=latest)
     breakdowns.hover_counts(fig, df, kpi, color="council")
     return breakdowns.fit_figure(fig)
 

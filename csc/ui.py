@@ -459,7 +459,7 @@ def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selectio
     def build():
         kpi = kpis.get(kpi_name)
         df = by_area(data_version, role, kpi_name, sel)
-        fig = breakdowns.area_figure(kpi, df, target, extract_source(data_version))
+        fig = breakdowns.area_figure(kpi, df, target, extract_source(data_version), period=sel.period_to)
         if fig is None:
             return None, breakdowns.empty_message(kpi, df)
         return viewcache.make_chart(fig, breakdowns.for_download(df)), None

@@ -37,10 +37,12 @@ def line_chart(
     unit: str = "%",
     source: str | None = None,
     highlight: str | None = None,
+    period: Any = None,
 ) -> go.Figure:
     """One line per ``color`` group (e.g. area office), each labelled at its end with its
     name and latest value (no legend). With ``highlight``, that group is drawn in colour and
-    the others in grey."""
+    the others in grey. ``period``: the month the chart is for (the selection's last; by
+    default the data's last): a line whose last value is from an earlier month names that month."""
     suffix = _hover_suffix(unit)
     fig = go.Figure()
     data = df.copy()
@@ -49,6 +51,7 @@ def line_chart(
     groups = [g for g in pd.unique(data[color].astype(object)) if g is not None and not (isinstance(g, float) and math.isnan(g))]
     labels: list[dict] = []
     latest_words: list[str] = []
+    upto = _x(period) if period is not None else data["_x"].max()
     for i, group in enumerate(groups):
         rows = data[data[color] == group]
         colour = PALETTE[i % len(PALETTE)]
@@ -71,7 +74,7 @@ def line_chart(
         if len(present):
             last = present.iloc[-1]
             value_words = spc.format_value(float(last[y]), unit)
-            if last["_x"] != data["_x"].max():  # an older month's value: name its month
+            if last["_x"] != upto:  # an older month's value: name its month
                 value_words += f" ({_label(last[x])})"
             labels.append(
                 dict(x=last["_x"], y=float(last[y]), colour=colour, text=f"{group} {value_words}", name=f"label {group}")

@@ -194,6 +194,17 @@ def test_area_filter_changes_the_figures_and_is_written_to_the_url(council_db):
     assert (at.query_params["from"], at.query_params["to"]) == ("2011-04", "2011-07")
 
 
+def test_with_an_office_chosen_a_measure_of_all_areas_only_says_so(council_db):
+    # A review: with North chosen, the Overview showed the working days to load the data (counted for
+    # the council as a whole only) beside North's figures as if it were North's
+    name = "Working days from the month end to its data being loaded"
+    at = page(council_db, None, "director")
+    assert name in [r["name"] for r in overview_rows(at)]
+    at.sidebar.multiselect[0].select("North").run()
+    names = [r["name"] for r in overview_rows(at)]
+    assert f"{name} (all areas: not counted by office)" in names and TIMELY in names
+
+
 def test_period_filter_from_the_url_changes_the_latest_month(council_db):
     at = page(council_db, None, "director", to="2011-05")
     assert overview_latest(at, TIMELY) == "70.0%"  # May: 7 of 10 (10 cases: not a small base)

@@ -537,6 +537,22 @@ def test_area_figure_puts_the_numbers_behind_each_point_in_the_hover():
     assert charts.alt_text(fig).startswith("Line chart: ")
 
 
+def test_a_line_ending_before_the_month_chosen_names_its_month():
+    # A review: the labels named a line's month only when it ended before the data's last month,
+    # so with every office's last value in June and July chosen, "North 50%" read as July's
+    kpi = kpis.get("transfer_timely_pct")
+    df = frame([("2011-05", "North", 1, 2, 50.0), ("2011-06", "North", 1, 2, 50.0),
+                ("2011-05", "South", 3, 3, 100.0), ("2011-06", "South", 2, 2, 100.0)])
+
+    def labels(fig):
+        return sorted(a.text for a in fig.layout.annotations if a.text.startswith(("North", "South")))
+
+    assert labels(breakdowns.area_figure(kpi, df, 90, "test", period="2011-07")) == [
+        "North 50% (June 2011)", "South 100% (June 2011)"]
+    assert labels(breakdowns.area_figure(kpi, df, 90, "test", period="2011-06")) == ["North 50%", "South 100%"]
+    assert labels(breakdowns.area_figure(kpi, df, 90, "test")) == ["North 50%", "South 100%"]  # the data's last
+
+
 def test_fit_figure_wraps_a_long_title_and_fixes_the_date_axis():
     fig = go.Figure(go.Scatter(x=[dt.date(2011, 4, 1), dt.date(2011, 7, 1)], y=[1, 2]))
     fig.update_layout(title_text="word " * 40, margin=dict(t=110))
