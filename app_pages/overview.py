@@ -178,10 +178,9 @@ def spc_words(row) -> str:
 
 
 def measure_name(row) -> str:
-    """The measure's name; with area offices chosen, a measure counted for all areas together only
-    says so (its figure is not the offices')."""
+    """The measure's name (`wording.measure_title`: with offices chosen, an all-areas measure says so)."""
     kpi = registry.get(row["kpi"])
-    return row["title"] + (" (all areas: not counted by office)" if sel.areas and kpi and kpi.all_areas_only else "")
+    return wording.measure_title(kpi, sel.areas) if kpi else row["title"]
 
 
 def card(row) -> str:

@@ -153,6 +153,12 @@ def due_words(due: str, short: bool = False) -> str:
     return date_words(due[:10])
 
 
+def measure_title(kpi: kpis.Kpi, areas: Any = None) -> str:
+    """A measure's title; with area offices chosen, a measure counted for all areas together only
+    says so, as its figure is the council's and not the offices' (the Overview, the board pack)."""
+    return kpi.title + (" (all areas: not counted by office)" if areas and kpi.all_areas_only else "")
+
+
 def judged_when(judged: Any, due: Any, plural: bool = False) -> str:
     """When a target was judged met or missed, once its due month has come (`spc.trajectory`
     judges the latest month with a value, which may be months after the due one): "in its due

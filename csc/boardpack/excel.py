@@ -155,7 +155,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
     for m in pack.measures:
         row += 1
         a, k = m.action, m.kpi
-        for name, value in (("Action", a.id), ("Measure", k.title), ("Month", month_of(m) or NO_VALUE),
+        for name, value in (("Action", a.id), ("Measure", wording.measure_title(k, pack.areas)), ("Month", month_of(m) or NO_VALUE),
                             ("Status", a.status), ("Due", a.due), ("Owner", a.owner), ("Action title", a.title),
                             ("KPI", k.name), ("Unit", wording.UNIT_WORDS.get(k.unit, k.unit)), ("Direction", direction_words(k))):
             _put(ws, row, col[name], value, wrap=name in ("Measure", "Owner", "Action title"))

@@ -176,7 +176,7 @@ def _summary_html(pack: Pack) -> str:
             value += f" (revised: was {rev['was'] or NO_VALUE}, {rev['changed']})"
         cells = [
             f"<a href=\"#action-{_e(m.action.id)}\">{_e(m.action.id)}</a>",
-            _e(m.kpi.title),
+            _e(wording.measure_title(m.kpi, pack.areas)),
             _e(value),
             _e(target_words(m)),
             _rag_html(rag_words(m)),
@@ -228,7 +228,7 @@ def html_text(pack: Pack) -> str:
         body.append(f"<h3>Commentary for {_e(pack.month_label)}</h3>")
         body.append(_commentary_html(pack, action))
         for m in pack.measures_of(action):
-            heading = (f"<h3>{_e(m.kpi.title)}</h3><p class=\"muted\">{_e(m.kpi.description)} "
+            heading = (f"<h3>{_e(wording.measure_title(m.kpi, pack.areas))}</h3><p class=\"muted\">{_e(m.kpi.description)} "
                        f"Target: {_e(target_words(m))}; {_e(direction_words(m.kpi).lower())}.</p>"
                        f"<p class=\"verdict\">{_e(verdict_words(m))}</p>")
             if not m.has_figures:

@@ -200,6 +200,19 @@ def test_summary_for_one_area_office(cur):
     assert (row["Value"], row["RAG"]) == (50, "Red")
 
 
+def test_a_pack_for_one_office_says_which_measures_are_the_councils(cur):
+    # the working days to load the data are counted for the council as a whole only: in South's pack
+    # its figure is not South's, and the pack says so (as the Overview does)
+    title = "Working days from the month end to its data being loaded"
+    assert summary(pack_workbook(cur))["data_timeliness_days"]["Measure"] == title
+    assert summary(pack_workbook(cur, areas=["South"]))["data_timeliness_days"]["Measure"] == (
+        f"{title} (all areas: not counted by office)")
+    assert summary(pack_workbook(cur, areas=["South"]))["transfer_timely_pct"]["Measure"] == (
+        "Transfers accepted within 5 working days")
+    text = boardpack.build_html(cur, plan.current(cur), "2011-06", areas=["South"], produced=PRODUCED)
+    assert f"<h3>{title} (all areas: not counted by office)</h3>" in text
+
+
 def test_kpis_without_data_say_so(cur):
     row = summary(pack_workbook(cur))["supervision_pct"]
     assert (row["Value"], row["RAG"], row["Variation (SPC)"]) == ("–", "–", "–")
