@@ -75,7 +75,7 @@ def measure(name: str, kpi, target):
     # with no figures to show, the board still gets the rating, never the figures
     sentence = (out.assessed.verdict.sentence if out.assessed is not None and (not out.message or v.is_board)
                 else None)
-    out.heading = (f"### {kpi.title}\n\n:gray[:small[{text.md(kpi.description)} "
+    out.heading = (f"### {wording.measure_title(kpi, sel.areas)}\n\n:gray[:small[{text.md(kpi.description)} "
                    f"{'Higher' if kpi.higher_is_better else 'Lower'} is better.]]"
                    + (f"\n\n**{sentence}**" if sentence else ""))
     if out.message:

@@ -203,6 +203,9 @@ def test_with_an_office_chosen_a_measure_of_all_areas_only_says_so(council_db):
     at.sidebar.multiselect[0].select("North").run()
     names = [r["name"] for r in overview_rows(at)]
     assert f"{name} (all areas: not counted by office)" in names and TIMELY in names
+    action = page(council_db, ACTION, "director", action="A5", area="North")
+    assert f"### {name} (all areas: not counted by office)" in texts(action)
+    assert f"### {name}\n" in texts(page(council_db, ACTION, "director", action="A5"))
 
 
 def test_period_filter_from_the_url_changes_the_latest_month(council_db):
