@@ -146,9 +146,11 @@ def _overview_row(cur, action: Action, kpi: kpis.Kpi, sel: Selection, period: st
     out = _board_row(row, shown, action)
     if row["value"] is not None:  # the same verdict, in words that name no hidden figure
         vd = verdict.assess(kpi, df, action.target(kpi.name), action.start, action.due_period, shown=shown).verdict
-        out.update(verdict=vd.sentence, small_base=vd.small_base, improved=vd.improved)
-        if out.get("suppressed"):  # a month the board may not see is not rated for it (`verdict.verdict`)
-            out.update(rag=vd.rag, variation=vd.variation, assurance=vd.assurance, trajectory=vd.trajectory)
+        # its ratings too: a month the board may not see is not rated for it, and a month it sees is
+        # rated as any month whatever its base (the director's row drops the assurance of a small
+        # base, which told the board the base was small: `verdict.verdict`)
+        out.update(verdict=vd.sentence, small_base=vd.small_base, improved=vd.improved, rag=vd.rag,
+                   variation=vd.variation, assurance=vd.assurance, trajectory=vd.trajectory)
     return out
 
 

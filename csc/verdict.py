@@ -226,9 +226,13 @@ def verdict(
     small = denominators is not None and spc.small_base(denominator, small_base_threshold)
     # The board sees a rate without its base: "a small base" beside a shown rate would bound the
     # base to 6-9 cases, and a rate to one decimal then fits one fraction only (87.5% = 7 of 8), so
-    # its complement (1) could be worked out. Its words say "no significant change" instead (the
-    # same rating: no special-cause claim) and its chart marks no small base.
-    unsaid_small = small and hide_count and not hide_value
+    # its complement (1) could be worked out. Nor may anything else the board reads differ with the
+    # base: a review found the assurance clause (and the limits it quotes) dropped for a small base
+    # only, and a signal on the chart worded "no significant change". The board's words for a month
+    # it sees are those of any month, the true ratings as its chart draws them; only the director,
+    # who sees the counts, is told the base is too small to read the month's movement.
+    if small and hide_count and not hide_value:
+        small = False
     notes = _notes(periods, result, unit, None if hide_count else denominators, small_base_threshold, hide_limits)
     point = result.points[last] if n and len(result.points) == n else None
     lpl, upl = (point.lpl, point.upl) if point else (None, None)
@@ -240,7 +244,7 @@ def verdict(
     def done(sentence: str, head: str, **parts) -> Verdict:
         base = dict(period=period, value=shown_value, target=target, rag=None, meets_target=None, variation=None,
                     rule=None, assurance=None, trajectory=trajectory.status if trajectory else None,
-                    small_base=small and not unsaid_small,
+                    small_base=small,
                     denominator=shown_denominator, lpl=shown_lpl, upl=shown_upl, suppressed=is_suppressed or hide_value)
         base.update(parts)
         if not sentence.startswith("c ("):  # a hidden value stays a lower-case c, as everywhere
@@ -283,10 +287,7 @@ def verdict(
     limits = "" if hide_limits else _limits_words(lpl, upl, unit)
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     moved = None
-    if unsaid_small:
-        second = "no significant change"
-        variation_stated, rule = spc.COMMON_CAUSE, None
-    elif small:
+    if small:
         count = spc.format_value(denominator, "")
         second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value or hide_count
                   else f"only {count} case{'s' if count != '1' else ''} this month, {SMALL_BASE_WORDS}")

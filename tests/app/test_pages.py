@@ -186,6 +186,18 @@ def test_board_overview_shows_c_for_a_figure_from_small_numbers(council_db):
     assert overview_latest(at, TIMELY) == "c"  # 3 of 4
 
 
+def test_the_boards_overview_rates_a_small_base_as_any_month(council_db):
+    # A review: July's caseload stability is 7 of 8 (87.5%), a small base. The board's row stated no
+    # assurance for it, while a large base's had one: so "no assurance" meant 6-9 cases, and 87.5% of
+    # 6-9 cases is 7 of 8 only. The board's row is now rated as any month (its limits all above the
+    # target of 75%: passing); the director's still says the base is too small to read.
+    name = "Children who kept the same social worker for the last 6 months"
+    director = next(r for r in overview_rows(page(council_db, None, "director")) if r["name"] == name)
+    board = next(r for r in overview_rows(page(council_db, None, "board")) if r["name"] == name)
+    assert director["latest"] == "87.5% (small base)" and director["spc"] == "No change"
+    assert board["latest"] == "87.5%" and board["spc"] == "No change · Passing"
+
+
 def test_area_filter_changes_the_figures_and_is_written_to_the_url(council_db):
     at = page(council_db, None, "director")
     at.sidebar.multiselect[0].select("North").run()
