@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, spc, status, text, ui, verdict, viewcache, wording
+from csc import breakdowns, charts, kpis, report, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -62,8 +62,10 @@ def measure(name: str, kpi, target):
     """Everything drawn for one measure of this action, built once per (data version, role,
     selection, rebase) for every session (`csc.viewcache`): the verdict, the XmR chart, the area
     offices, the funnel and the trajectory."""
-    df = ui.series(ver, v.role, name, sel)
-    true_df = ui.series(ver, "director", name, sel) if v.is_board else df  # for the ratings only
+    # a series ending before the month chosen gets an empty month for it (`report.through`): "no value
+    # for August 2011", never July's value judged as if it were August's
+    df = report.through(ui.series(ver, v.role, name, sel), sel.period_to)
+    true_df = report.through(ui.series(ver, "director", name, sel), sel.period_to) if v.is_board else df
     out = SimpleNamespace(df=df, hidden_months="suppressed" in df and bool(df["suppressed"].any()),
                           message=breakdowns.empty_message(kpi, df), assessed=None, xmr=None, areas=None,
                           areas_message=None, funnel=None, why_not=None, trajectory=None,
@@ -94,7 +96,7 @@ def measure(name: str, kpi, target):
             funnel, points, out.why_not = breakdowns.funnel_figure(kpi, areas_df, df["period"].iloc[-1], source)
             out.funnel = viewcache.make_chart(funnel, points)
     if traj is not None and not out.hidden_months:
-        fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj),
+        fig = charts.trajectory_chart(periods, values, traj, breakdowns.trajectory_title(kpi, traj, sel.period_to),
                                       unit=kpi.unit_suffix, source=source)
         out.trajectory = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.for_download(df))
     # the data behind the measure's charts, whichever view is open, by sheet of the action's download
@@ -156,6 +158,8 @@ for name in action.kpis:
         # the verdict's word, not the trajectory's own: past the due month, "target met" judges the
         # latest month, which for a hidden one fixes it (c meeting 90% is 5 of 5: a red-team review)
         said = vd.trajectory or "not said, as the latest month is suppressed"
+        if vd.trajectory and traj.latest_period and traj.latest_period < sel.period_to:
+            said += f" (on the months to {spc.period_label(traj.latest_period)})"
         st.caption(f"Will it be met by the due date? {said}. The trend line is not drawn: some months are "
                    "suppressed to protect small numbers, and the line would give them away.")
     else:

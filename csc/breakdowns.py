@@ -158,8 +158,9 @@ def funnel_finding(kpi: kpis.Kpi, points: pd.DataFrame, period: str) -> str:
     return f"{kpi.title}: {', '.join(parts)} in {month}"
 
 
-def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory) -> str:
-    """"Transfers accepted within 5 working days: at risk of missing 90% by September 2011"."""
+def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory, period: str | None = None) -> str:
+    """"Transfers accepted within 5 working days: at risk of missing 90% by September 2011"; with
+    no value for the month chosen (`period`), the projection says which months it rests on."""
     due = spc.period_label(result.due_period)
     target = spc.format_value(result.target, kpi.unit_suffix)
     words = {
@@ -171,7 +172,10 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory) -> str:
         spc.TARGET_MISSED: f"target of {target} missed {wording.judged_when(result.latest_period, result.due_period)}",
         spc.NO_TARGET: f"projected to {due} (no target)",
     }
-    return f"{kpi.title}: {words.get(result.status, result.status)}"
+    said = words.get(result.status, result.status)
+    if (period and result.latest_period and result.points and result.latest_period < period):
+        said += f", on the months to {spc.period_label(result.latest_period)} (no value for {spc.period_label(period)})"
+    return f"{kpi.title}: {said}"
 
 
 # --- layout -----------------------------------------------------------------------------------

@@ -74,6 +74,18 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
     return privacy.board_view(shown, kpi, sel, df, total=total)
 
 
+def through(df: pd.DataFrame, period: str | None) -> pd.DataFrame:
+    """A series that ends before `period` (the month chosen) with an empty row for it: what is
+    judged and drawn for the month chosen is then "no value for August 2011", never an older
+    month's value rated as if it were this month's (a review). A series already there, or empty,
+    is returned as it is."""
+    if df.empty or not period or df["period"].iloc[-1] >= period:
+        return df
+    empty = {c: (False if c == "suppressed" else None) for c in df.columns}
+    return pd.concat([df, pd.DataFrame([{**empty, "period": period}]).astype(df.dtypes.to_dict(), errors="ignore")],
+                     ignore_index=True)
+
+
 def _series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, stored: Stored | None = None
             ) -> pd.DataFrame:
     if not sel.areas or kpi.all_areas_only:
@@ -163,6 +175,8 @@ def _board_row(row: dict, shown: pd.DataFrame, action: Action) -> dict:
     if kpis.get(row["kpi"]).aggregate != "sum":  # a rate: never the counts behind it
         out.update(numerator=None, denominator=None)
     out["sparkline"] = [None if pd.isna(v) else float(v) for v in shown["value"].tail(12)]
+    if row.get("no_value"):  # the month chosen has no value: its slot is empty, as the director's
+        out["sparkline"] = out["sparkline"][-11:] + [None]
     if row["period"] is None or row["value"] is None:
         return out
     latest = shown[shown["period"] == row["period"]]
@@ -217,7 +231,7 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
     latest = df.iloc[-1]
     if want and latest["period"] != want:  # no value for the month asked about: never an older one as current
         row.update(period=want, no_value=True, verdict=f"No value for {spc.period_label(want)}.",
-                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)])
+                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(11)] + [None])
         return row
     value = float(latest["value"])
     prev = _value_at(df, previous_period(latest["period"]))

@@ -514,6 +514,50 @@ def test_a_target_judged_after_its_due_month_names_the_month_judged(council_db, 
     assert f"missed its target {when}" in " ".join(e.proto.body for e in overview.get("html"))
 
 
+def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_month(council_db, tmp_path,
+                                                                                     monkeypatch):
+    # A review: an August 2011 extract with referrals only (no transfers requested or accepted), so A1's
+    # transfer measures end in July. The Overview said "no value for August 2011", not rated; the Action
+    # page judged July's 75% as the month's ("only 4 cases this month"), and its trajectory title did
+    # not say the trend stops in July.
+    import datetime as dt
+    import shutil
+
+    import duckdb
+
+    from csc import plan, report
+    from csc.store import Store
+    from tests.app import conftest
+    from tests.conftest import write_xlsx
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    monkeypatch.setitem(conftest.REFERRALS, "2011-08", {"North": 3, "South": 7})
+    with Store.open(db) as store:
+        path = write_xlsx(tmp_path / "extract-2011-08.xlsx", {"Referrals": conftest.referrals("2011-08")})
+        assert store.import_file(path, "2011-08", user="setup", imported_at=dt.datetime(2011, 9, 6, 9)).status == "loaded"
+    for role in ("director", "board"):
+        at = page(db, ACTION, role, action="A1", **{"from": "2011-04", "to": "2011-08"})
+        assert f"### {TIMELY}" in texts(at) and "**No value for August 2011.**" in texts(at)
+        assert "this month" not in next(p for p in paragraphs(at) if p.startswith("**") and "August" in p)
+        xmr = figure(at, f"{TIMELY}: no value for August 2011")
+        assert any("Variation: no value for August 2011" in a["text"] for a in xmr["layout"]["annotations"])
+    director = open_tab(page(db, ACTION, "director", action="A1", **{"from": "2011-04", "to": "2011-08"}), TRAJECTORY)
+    assert (f"{TIMELY}: at risk of missing 90% by September 2011, on the months to July 2011 (no value for August "
+            "2011)") in titles(director)
+    # the Overview's trend: July's 75% (3 of 4) is not drawn as the latest point: August's slot is empty
+    con = duckdb.connect(str(db))  # as the app opens it (one database instance per process)
+    try:
+        sel = report.Selection(None, "2011-04", "2011-08")
+        for suppress in (False, True):
+            rows = report.overview(con, plan.current(con), sel, suppress=suppress)
+            row = rows[rows["kpi"] == "transfer_timely_pct"].iloc[0]
+            assert row["no_value"] and row["sparkline"][-1] is None
+        assert rows[rows["kpi"] == "transfer_timely_pct"].iloc[0]["sparkline"][-2] is None  # the board's July: 3 of 4, c
+    finally:
+        con.close()
+
+
 # --- Workforce -----------------------------------------------------------------------------------
 
 
