@@ -226,7 +226,7 @@ def xmr_chart(
         icon_words = [f"Variation: {v_icon.label} ({v_icon.short})"]
     elif verdict is not None and verdict.suppressed and verdict.value is None:
         icon_words = ["Variation: not rated, the latest month is suppressed to protect small numbers"]  # it has a value: hidden
-    elif verdict is not None and verdict.period is not None:
+    elif verdict is not None and verdict.value is None and verdict.period is not None:
         icon_words = [f"Variation: no value for {spc.period_label(verdict.period)}"]
     else:
         icon_words = ["Variation: no value yet"]
