@@ -155,13 +155,13 @@ for name in action.kpis:
     elif traj is None:
         st.caption("An ongoing action has no due date, so there is no trajectory to one.")
     elif hidden_months:
-        # the verdict's word, not the trajectory's own: past the due month, "target met" judges the
-        # latest month, which for a hidden one fixes it (c meeting 90% is 5 of 5: a red-team review)
-        said = vd.trajectory or "not said, as the latest month is suppressed"
-        if vd.trajectory and traj.latest_period and traj.latest_period < sel.period_to:
-            said += f" (on the months to {spc.period_label(traj.latest_period)})"
-        st.caption(f"Will it be met by the due date? {said}. The trend line is not drawn: some months are "
-                   "suppressed to protect small numbers, and the line would give them away.")
+        # the verdict's word, not the trajectory's own: the board gets no projection of a series with a
+        # hidden month (fitted through it, its words changed with it: a red-team review), only a met or
+        # missed target past the due month judged on a month it sees (`verdict.assess`)
+        said = (wording.trajectory_label(vd.trajectory, traj.latest_period, action.due_period) if vd.trajectory
+                else "not said")
+        st.caption(f"Will it be met by the due date? {said}. Neither the trend line nor its projection is given: some "
+                   "months are suppressed to protect small numbers, and they would give them back.")
     else:
         st.caption(traj.sentence)
         ui.chart(m.trajectory, f"trajectory-{name}", v=v, with_download=False)

@@ -37,6 +37,8 @@ from csc import kpis, privacy, spc, wording
 
 SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
 NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
+#: Why the board gets no rating worked out from every month of a series with a hidden month.
+NOT_RATED_HIDDEN = "some months are suppressed to protect small numbers, and a rating would give them back"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Verdict:
     # why a month rated against its target has no assurance, in words for the chart: "the latest
     # month is beyond its limits", "too few months to set limits yet"; None: judged, or not to be
     unjudged: str | None = None
+    # why the month has no rating of change, assurance or trend at all (the board's, with a month of
+    # the series hidden: NOT_RATED_HIDDEN); None: rated as usual
+    not_rated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,11 +116,13 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
     """The SPC result, the trajectory and the verdict of a KPI series, as every page needs them.
 
     ``shown``: the board's copy of the same series (`csc.report.series(..., suppress=True)`, with
-    its `suppressed` flags). The ratings still come from ``df``, the true figures, so the board's
-    equal the director's; but the sentence names no hidden value, and quotes no limits or mean
-    when any month is hidden (with the shown months they would give the hidden one back); and
-    the result to draw is the published months only, without mean or limits
-    (`csc.privacy.published_only`), carrying the true variation and assurance for its icons."""
+    its `suppressed` flags). With no month hidden, the ratings come from ``df``, the true figures,
+    and equal the director's. With a month hidden, the board gets no rating that is worked out
+    from every month (SPC variation, assurance, the trend's projection: a red-team review worked
+    hidden counts out exactly from them, over the months and rebase it chose), only those of a
+    month's own value (RAG, and met or missed past the due month), in words that name no hidden
+    value; the result to draw is the published months only, without mean, limits or ratings
+    (`csc.privacy.published_only`)."""
     result = rate(kpi, df, target, start, rebase)
     traj = None
     if due_period and start and len(df):
@@ -130,12 +137,8 @@ def assess(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, start: str | N
     vd = for_kpi(kpi, df, result, target, traj, hide_value=hide_value, hide_limits=hide_limits,
                  hide_count=shown is not None)
     if shown is not None and hide_limits:
-        import dataclasses
-
-        drawn = privacy.published_only(rate(kpi, shown, target, start, rebase))
-        # the icons: the true ratings, but none of a month the board may not see (`verdict`)
-        result = dataclasses.replace(drawn, variation=None if hide_value else result.variation,
-                                     assurance=None if hide_value else result.assurance)
+        # no rating worked out from every month: with the shown months it gives the hidden ones back
+        result = privacy.published_only(rate(kpi, shown, target, start, rebase))
     elif shown is not None and len(df):
         # the board's chart: the true limits and signals, with each month's value as published
         # (a rate rounded as shown: at full precision it gives its fraction back), and the mean
@@ -210,7 +213,9 @@ def verdict(
 
     For the board (`assess` with ``shown``): ``hide_value`` words the month's value as c and
     gives the month no rating (RAG, signal, assurance: with 5 or fewer cases a rating can fix the
-    figure), only the trend's projection; ``hide_limits`` quotes no limits or mean; ``hide_count``
+    figure); ``hide_limits`` (a month of the series is hidden) quotes no limits or mean and gives
+    no rating worked out from every month (signal, assurance, the trend's projection), only the
+    month's own (RAG; met or missed past the due month); ``hide_count``
     (always for the board, which sees rates and never the counts behind them) names no count of
     cases. The ratings of a month the board sees are unchanged: they come from the true series."""
     fmt = fmt or (lambda x: spc.format_value(x, unit))
@@ -265,13 +270,10 @@ def verdict(
         # or fewer cases, rated against its target or its limits, can be fixed by the rating
         # (green against a target of 90% is then 100%; a review found such pairs on the demo
         # council). The trend's projection is kept, in words that say nothing of the month.
-        status = trajectory.status if trajectory is not None else None
-        words = {spc.ON_TRACK: "on track to meet", spc.AT_RISK: "at risk of missing",
-                 spc.OFF_TRACK: "off track to meet"}.get(status) if has_target else None
+        # Nor the trend's projection: fitted through the hidden value, its words changed with it (a
+        # red-team review: "off track" only when c was 5).
         text = f"c (suppressed to protect small numbers) in {month}, not rated this month"
-        sentence = text + (f"; the trend is {words} the target of {fmt(target)} by "
-                           f"{spc.period_label(trajectory.due_period)}" if words else "")
-        return done(sentence, text, small_base=False, trajectory=status if words else None)
+        return done(text, text, small_base=False, trajectory=None, not_rated=NOT_RATED_HIDDEN)
     value_words = fmt(value)
     rag = spc.rag(value, target, direction) if has_target else None
     meets = spc.meets_target(value, target, direction) if has_target else None
@@ -287,6 +289,14 @@ def verdict(
     limits = "" if hide_limits else _limits_words(lpl, upl, unit)
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     moved = None
+    if hide_limits:
+        # the board, a month hidden in the series: no rating worked out from every month (`assess`)
+        second = f"no rating of change, assurance or trend: {NOT_RATED_HIDDEN}"
+        past_due = trajectory is not None and trajectory.status in (spc.TARGET_MET, spc.TARGET_MISSED)
+        fourth = _trajectory_words(trajectory, meets) if past_due else None
+        sentence = f"{first}; {second}" + (f"; {fourth}" if fourth else "")
+        return done(sentence, f"{first}; not rated for change", rag=rag, meets_target=meets,
+                    trajectory=trajectory.status if past_due else None, not_rated=NOT_RATED_HIDDEN)
     if small:
         count = spc.format_value(denominator, "")
         second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value or hide_count
@@ -394,8 +404,8 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
     if not periods:
         return ()
     if hide_limits:  # the board's chart with a hidden month draws no mean or limits: none to explain
-        notes.append("No mean or limits are drawn: some months are suppressed to protect small numbers, and the limits would give "
-                     "them back. The ratings are worked out from every month.")
+        notes.append("No mean or limits are drawn, and no rating of change, assurance or trend is given: some months are "
+                     "suppressed to protect small numbers, and the limits and ratings would give them back.")
     base = result.baseline_months if not hide_limits else None
     if base:
         first, last = spc.period_label(periods[0]), spc.period_label(periods[base - 1])

@@ -220,7 +220,9 @@ def xmr_chart(
     assurance = verdict.assurance if verdict is not None else result.assurance
     v_icon = spc.variation_icon(variation, result.improvement)
     a_icon = spc.assurance_icon(assurance)
-    if verdict is not None and verdict.small_base:
+    if verdict is not None and verdict.not_rated:
+        icon_words = [f"Variation and assurance: not rated, as {verdict.not_rated}"]
+    elif verdict is not None and verdict.small_base:
         icon_words = [f"Variation: small base this month (fewer than {spc.SMALL_BASE} cases), too small to read"]
     elif v_icon:
         icon_words = [f"Variation: {v_icon.label} ({v_icon.short})"]

@@ -484,9 +484,9 @@ def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_mon
     assert "Due June 2011: the latest value, 75% in July 2011, misses the target of 90%." in director
     board = open_tab(page(db, ACTION, "board", action="A1"), TRAJECTORY)
     said = [c.value for c in board.caption if c.value.startswith("Will it be met by the due date?")]
-    assert len(said) == 3 and set(said) == {"Will it be met by the due date? not said, as the latest month is "
-                                            "suppressed. The trend line is not drawn: some months are suppressed to "
-                                            "protect small numbers, and the line would give them away."}
+    assert len(said) == 3 and set(said) == {"Will it be met by the due date? not said. Neither the trend line nor its "
+                                            "projection is given: some months are suppressed to protect small numbers, "
+                                            "and they would give them back."}
     assert "target missed" not in texts(board) and "target met" not in texts(board)
 
 

@@ -219,7 +219,8 @@ def test_a_month_hidden_from_the_board_is_not_rated_for_it():
     # the review's case: 5 of 5 SMART plans in March (100%, against a target of 90%), hidden from the
     # board (5 is from 1 to 5). "c ... meets the target of 90% (green); a small base" fixes it at
     # 100% (below 10 cases only 10 of 10... or n of n reaches 90%): the board gets no rating of the
-    # month, no signal and no small base; the trend's projection is kept
+    # month, no signal and no small base; nor the trend's projection (fitted through the hidden value,
+    # its words changed with it: a red-team review, 2026-12-05)
     periods = [f"2011-{m:02d}" for m in range(1, 13)] + ["2012-01", "2012-02", "2012-03"]
     values = [70.0, 72.0, 71.0, 74.0, 75.0, 73.0, 76.0, 78.0, 77.0, 80.0, 82.0, 81.0, 84.0, 85.0, 100.0]
     df = pd.DataFrame({"period": periods, "numerator": [v / 10 * 4 for v in values[:-1]] + [5.0],
@@ -233,7 +234,72 @@ def test_a_month_hidden_from_the_board_is_not_rated_for_it():
     assert vd.sentence.startswith("c (suppressed to protect small numbers) in March 2012, not rated this month")
     assert (vd.rag, vd.meets_target, vd.variation, vd.assurance, vd.small_base, vd.value) == \
         (None, None, None, None, False, None)
-    for word in ("green", "meets", "misses", "small base", "100", "limits"):
+    for word in ("green", "meets", "misses", "small base", "100", "limits", "trend", "track"):
         assert word not in vd.sentence, word
-    assert vd.trajectory == director.trajectory.status  # the trend's projection, in words naming no month's figure
+    assert vd.sentence == "c (suppressed to protect small numbers) in March 2012, not rated this month."
+    assert director.trajectory.status == "on track" and vd.trajectory is None
     assert board.result.variation is None and board.result.assurance is None  # no icon rates the month
+
+
+def _board_reads(kpi, df: pd.DataFrame, shown: pd.DataFrame, target, start, due) -> list:
+    """Everything the board's verdict and chart carry, for every window of months holding the hidden
+    one that the board can choose (from, to), with the rebase on and off."""
+    import dataclasses
+    import json
+
+    hidden = int(shown.index[shown["suppressed"]][0])
+    out = []
+    for first in range(hidden + 1):
+        for last in range(hidden, len(df)):
+            for rebase in (True, False):
+                part, sh = df.iloc[first:last + 1].reset_index(drop=True), shown.iloc[first:last + 1].reset_index(drop=True)
+                a = verdict.assess(kpi, part, target, start, due, rebase=rebase, shown=sh)
+                out.append((json.dumps(dataclasses.asdict(a.verdict), default=str),
+                            json.dumps(dataclasses.asdict(a.result), default=str)))
+    return out
+
+
+def test_nothing_the_board_reads_changes_with_a_hidden_count():
+    # A red-team review worked hidden counts (1-5) out exactly from the board's ratings in 13 of 40
+    # random series: a later month's signal, the assurance and the trend's projection were worked out
+    # from every month, the hidden one included, over months and a rebase the board chooses. Now every
+    # verdict and chart the board gets is the same whatever the hidden count is.
+    import random
+
+    kpi = kpis.get("transfers_waiting_count")
+    rnd = random.Random(20261205)
+    periods = [f"{2010 + (i + 9) // 12}-{(i + 9) % 12 + 1:02d}" for i in range(12)]
+    for _ in range(12):
+        level, slope = rnd.uniform(12, 22), rnd.uniform(-1.5, 0.3)
+        counts = [float(max(6, round(level + slope * i + rnd.gauss(0, 2)))) for i in range(12)]
+        hidden, target = rnd.randint(6, 11), rnd.choice([None, 6.0, 8.0, 12.0])
+
+        def reads(h: float, counts=counts, hidden=hidden, target=target) -> list:
+            c = counts[:hidden] + [h] + counts[hidden + 1:]
+            df = pd.DataFrame({"period": periods, "numerator": c, "denominator": [None] * 12, "value": c})
+            shown = df.assign(suppressed=[i == hidden for i in range(12)])
+            shown.loc[hidden, ["value", "numerator"]] = None
+            return _board_reads(kpi, df, shown, target, periods[5], "2011-12")
+
+        first = reads(1.0)
+        assert all(reads(float(h)) == first for h in (2, 3, 4, 5)), (counts, hidden, target)
+
+
+def test_the_helpers_example_is_not_rated_for_change():
+    # the review's series: transfers waiting 21, 21, 14, 17, 12, 12, then April as c (2), then 7, 6, 6,
+    # 6, 6, 6; target 8, the action from March 2011. With April in the months chosen the board reads
+    # June's own rating only (6 meets 8: green)
+    kpi = kpis.get("transfers_waiting_count")
+    periods = ["2010-10", "2010-11", "2010-12", "2011-01", "2011-02", "2011-03", "2011-04", "2011-05", "2011-06"]
+    c = [21.0, 21.0, 14.0, 17.0, 12.0, 12.0, 2.0, 7.0, 6.0]
+    df = pd.DataFrame({"period": periods, "numerator": c, "denominator": [None] * 9, "value": c})
+    shown = df.assign(suppressed=[p == "2011-04" for p in periods])
+    shown.loc[6, ["value", "numerator"]] = None
+    vd = verdict.assess(kpi, df, 8.0, "2011-03", "2011-12", rebase=False, shown=shown).verdict
+    assert vd.sentence == ("6 in June 2011 meets the target of 8 (green); no rating of change, assurance or trend: some "
+                           "months are suppressed to protect small numbers, and a rating would give them back.")
+    assert (vd.rag, vd.variation, vd.assurance, vd.trajectory, vd.improved) == ("green", None, None, None, False)
+    # April out of the months chosen (from May): the board's series has no hidden month, and is rated
+    rated = verdict.assess(kpi, df.iloc[7:].reset_index(drop=True), 8.0, "2011-03", "2011-12",
+                           shown=shown.iloc[7:].reset_index(drop=True)).verdict
+    assert rated.not_rated is None and rated.variation is not None
