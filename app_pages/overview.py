@@ -10,7 +10,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, revisions, spc, status, text, ui, verdict, viewcache, wording
+from csc import boardpack, breakdowns, charts, kpis, report, revisions, spc, status, text, ui, verdict, viewcache, wording
 from csc import plan as action_plan
 
 v, sel = ui.open_page("overview", "Are we on track?")
@@ -257,7 +257,9 @@ def xmr(action, name: str):
     if series is None or series["value"].dropna().empty:
         return None
     target = action.target(name)
-    true_series = ui.series(ver, "director", name, sel) if v.is_board else series  # ratings only
+    # a series ending before the month chosen is judged "no value for" it, as the row above says
+    series = report.through(series, sel.period_to)
+    true_series = report.through(ui.series(ver, "director", name, sel), sel.period_to) if v.is_board else series
     assessed = verdict.assess(kpi, true_series, target, action.start, action.due_period,
                               shown=series if v.is_board else None)
     result, vd = assessed.result, assessed.verdict

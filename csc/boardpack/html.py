@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import charts, privacy, spc, verdict, wording
+from csc import charts, privacy, report, spc, verdict, wording
 from csc.plan import Action, Plan
 from csc.boardpack.content import Measure, Pack, _hidden, _num, collect
 from csc.boardpack.words import (
@@ -79,11 +79,11 @@ def _figure(pack: Pack, m: Measure) -> tuple[str, object] | None:
     """The XmR chart of a measure (None when no month has a value to chart)."""
     if not m.has_values:
         return None
-    df = m.monthly
+    df = report.through(m.monthly, pack.period)  # a series ending before the pack's month: "no value for" it
     periods = list(df["period"])
     values = [_num(v) for v in df["value"]]
     # the ratings from the true figures; for the board, a chart of the published months only
-    true_df = m.true_monthly if m.true_monthly is not None else df
+    true_df = report.through(m.true_monthly, pack.period) if m.true_monthly is not None else df
     assessed = verdict.assess(m.kpi, true_df, m.target, m.action.start, m.action.due_period,
                               shown=df if m.true_monthly is not None else None)
     result, vd = assessed.result, assessed.verdict

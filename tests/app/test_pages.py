@@ -554,8 +554,17 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
             row = rows[rows["kpi"] == "transfer_timely_pct"].iloc[0]
             assert row["no_value"] and row["sparkline"][-1] is None
         assert rows[rows["kpi"] == "transfer_timely_pct"].iloc[0]["sparkline"][-2] is None  # the board's July: 3 of 4, c
+        # the board pack's chart and the Overview's, drawn on request, say so too (a review)
+        from csc import boardpack
+
+        pack = boardpack.build_html(con, plan.current(con), "2011-08", produced=dt.datetime(2011, 9, 7, 9))
+        assert f"{TIMELY}: no value for August 2011" in pack and f"{TIMELY}: 75.0% in July 2011" not in pack
     finally:
         con.close()
+    overview = page(db, None, "director", **{"from": "2011-04", "to": "2011-08"})
+    overview.pills(key="spc-actions").set_value(["A1"]).run()
+    assert f"{TIMELY}: no value for August 2011" in titles(overview)
+    assert not any(t.startswith(f"{TIMELY}: 75.0% in July 2011") for t in titles(overview))
 
 
 # --- Workforce -----------------------------------------------------------------------------------
