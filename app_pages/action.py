@@ -123,8 +123,8 @@ for name in action.kpis:
     traj, vd = assessed.trajectory, assessed.verdict
     if hidden_months:
         st.caption("Some months are suppressed to protect small numbers (c): the chart shows the published months with gaps, "
-                   "without the mean and limits, which would give the hidden months away. The ratings above "
-                   "are worked out from every month.")
+                   "without the mean, limits or any rating of change, assurance or trend, which would give the hidden "
+                   "months away. Choose months without them to see those.")
     latest_period = m.latest_period  # (read once per measure: pandas' indexing cost ~0.3 ms a view)
     if vd.rag == "red" and latest_period not in action.commentary:
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "

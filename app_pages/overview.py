@@ -91,10 +91,16 @@ parts = viewcache.shared("overview-parts", (ver, v.role, sel), lambda: {a.id: df
                                                                          for a in plan.actions})
 
 
+def measure_name(row) -> str:
+    """The measure's name (`wording.measure_title`: with offices chosen, an all-areas measure says so)."""
+    kpi = registry.get(row["kpi"])
+    return wording.measure_title(kpi, sel.areas) if kpi else row["title"]
+
+
 def worst_words(part: pd.DataFrame, d) -> str:
     """The measure most off target, its latest figure and its target (HTML, every part escaped)."""
     w = part[part["title"] == d.worst].iloc[0].to_dict()
-    return (f"Most off target: <b>{html.escape(d.worst)}</b>, {html.escape(fmt(w, 'value'))} against "
+    return (f"Most off target: <b>{html.escape(measure_name(w))}</b>, {html.escape(fmt(w, 'value'))} against "
             f"{html.escape(target_text(w))}")
 
 
@@ -175,12 +181,6 @@ def spc_words(row) -> str:
     variation = wording.variation_short(row["variation"], registry[row["kpi"]].improvement)
     assurance = wording.assurance_short(row["assurance"])
     return variation if assurance == "–" else f"{variation} · {assurance}"
-
-
-def measure_name(row) -> str:
-    """The measure's name (`wording.measure_title`: with offices chosen, an all-areas measure says so)."""
-    kpi = registry.get(row["kpi"])
-    return wording.measure_title(kpi, sel.areas) if kpi else row["title"]
 
 
 def card(row) -> str:

@@ -477,7 +477,7 @@ def rates_only(kpi, df: pd.DataFrame) -> pd.DataFrame:
 def published_only(result):
     """An XmR result for drawing a board series that has a hidden month: its published values,
     and no mean, limits or special causes (each is worked out from every month, so with the
-    shown months it would give the hidden ones back). The ratings in words are the true ones."""
+    shown months it would give the hidden ones back). Nor are the ratings in words (`verdict.assess`)."""
     import dataclasses
 
     points = tuple(dataclasses.replace(p, mean=None, lpl=None, upl=None, point_type=None, rule=None)

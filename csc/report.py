@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from csc import kpis, privacy, spc, verdict
-from csc.months import add_months, previous_period
+from csc.months import add_months, month_range, previous_period
 from csc.plan import Action, Plan
 
 
@@ -72,6 +72,22 @@ def series(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, sel: Selection, suppre
                     for _, rows in shown.groupby("period"))):
         total = _series(cur, kpi, Selection(None, sel.period_from, sel.period_to))
     return privacy.board_view(shown, kpi, sel, df, total=total)
+
+
+#: Months in the Overview's trend cell.
+SPARK_MONTHS = 12
+
+
+def sparkline(df: pd.DataFrame, end: str | None) -> list[float | None]:
+    """The values of the last `SPARK_MONTHS` months up to `end`, a month at a time (from the series'
+    first month when it is shorter): None for a month with no value or hidden, so that a gap is drawn
+    where that month is, and a series ending before `end` ends in empty slots (a review: the last 12
+    rows drew May in July's slot). Empty for an empty series."""
+    if df.empty or not end:
+        return []
+    values = dict(zip(df["period"], df["value"]))
+    months = month_range(max(add_months(end, -(SPARK_MONTHS - 1)), df["period"].min()), end)
+    return [None if values.get(m) is None or pd.isna(values.get(m)) else float(values[m]) for m in months]
 
 
 def through(df: pd.DataFrame, period: str | None) -> pd.DataFrame:
@@ -174,9 +190,7 @@ def _board_row(row: dict, shown: pd.DataFrame, action: Action) -> dict:
     out = dict(row, too_small=False)
     if kpis.get(row["kpi"]).aggregate != "sum":  # a rate: never the counts behind it
         out.update(numerator=None, denominator=None)
-    out["sparkline"] = [None if pd.isna(v) else float(v) for v in shown["value"].tail(12)]
-    if row.get("no_value"):  # the month chosen has no value: its slot is empty, as the director's
-        out["sparkline"] = out["sparkline"][-11:] + [None]
+    out["sparkline"] = sparkline(shown, row["period"])
     if row["period"] is None or row["value"] is None:
         return out
     latest = shown[shown["period"] == row["period"]]
@@ -231,7 +245,7 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
     latest = df.iloc[-1]
     if want and latest["period"] != want:  # no value for the month asked about: never an older one as current
         row.update(period=want, no_value=True, verdict=f"No value for {spc.period_label(want)}.",
-                   sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(11)] + [None])
+                   sparkline=sparkline(df, want))
         return row
     value = float(latest["value"])
     prev = _value_at(df, previous_period(latest["period"]))
@@ -254,7 +268,7 @@ def _true_row(action: Action, kpi: kpis.Kpi, df: pd.DataFrame, want: str | None)
         trajectory=vd.trajectory,
         verdict=vd.sentence,
         small_base=vd.small_base,
-        sparkline=[None if pd.isna(v) else float(v) for v in df["value"].tail(12)],
+        sparkline=sparkline(df, latest["period"]),
     )
     return row
 

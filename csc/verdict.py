@@ -18,9 +18,12 @@ council, ``tests/unit/test_verdict.py``; written down in ``docs/spc.md``):
 4. A month that meets the target inside limits that straddle it says so: "but the process
    can still miss it: limits 82–97%".
 5. A month with a small base (fewer than ``spc.SMALL_BASE`` cases) says the base is too
-   small to read month-to-month movement, and makes no special-cause claim.
+   small to read month-to-month movement, and makes no special-cause claim; but not to the
+   board, which sees no counts (saying so would bound the base and give the count back): its
+   month is rated as any month.
 6. After the due month, "target met"/"target missed" agrees with rule 1 (both judge the
-   latest value with ``spc.meets_target``).
+   latest value with ``spc.meets_target``); a month with no value (or hidden) has no trend
+   status at all.
 7. Every limit it quotes lies within the measure's range.
 
 No Streamlit, no plotly.
@@ -257,12 +260,15 @@ def verdict(
         return Verdict(sentence=sentence if sentence.endswith(".") else sentence + ".",
                        headline=f"{title}: {head}", notes=notes, **base)
 
+    # No rating of a month with no value, the trend's status included: it judges (or projects from)
+    # the latest month that has one, which may be hidden from the board (a review: with August empty
+    # the board read "target missed in July 2011" of a July shown as c).
     if is_suppressed:
         text = f"{month}: suppressed to protect small numbers, so no rating"
-        return done(text, text)
+        return done(text, text, trajectory=None)
     if value is None:
         text = f"no value for {month}"
-        return done(text, text)
+        return done(text, text, trajectory=None)
 
     has_target = target is not None and direction != spc.NEUTRAL
     if hide_value:

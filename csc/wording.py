@@ -167,7 +167,9 @@ def judged_when(judged: Any, due: Any, plural: bool = False) -> str:
     its = "their" if plural else "its"
     if judged is None:
         return f"in {its} latest month, after {its} due month ({_period_or(due)})"
-    if due is None or spc.month_index(judged) == spc.month_index(due):
+    if due is None:  # no due month given: the month judged only
+        return f"in {_period_or(judged)}"
+    if spc.month_index(judged) == spc.month_index(due):
         return f"in {its} due month, {_period_or(judged)}"
     return f"in {_period_or(judged)}, after {its} due month ({_period_or(due)})"
 

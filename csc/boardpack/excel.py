@@ -232,7 +232,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
     for m in measures:
         k = m.kpi
         fmt = _number_format(k)
-        _put(ws, row, 1, k.title, bold=True, size=12)
+        _put(ws, row, 1, wording.measure_title(k, pack.areas), bold=True, size=12)
         _put(ws, row + 1, 1, k.description or NO_VALUE)
         _put(ws, row + 2, 1, f"Target: {target_words(m)} · {direction_words(k).lower()} · latest: {value_words(m)}"
              f" · RAG: {rag_words(m)} · {verdict_words(m)}")

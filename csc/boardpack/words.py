@@ -11,8 +11,9 @@ SUPPRESSION_RULE = (
     f"from {privacy.LOW} to {privacy.HIGH} (of staff in FTE: above 0 and up to {privacy.HIGH}), and any rate whose "
     f"numerator or denominator is that small (or, for the re-referral rate, shown beside the referral counts, the "
     f"referrals that were not re-referrals), is shown as \"{privacy.SUPPRESSED}\", with enough other figures to stop "
-    "it being worked out from them, or from 1 to 5 between them. A chart with a suppressed month shows no mean or "
-    "limits (they would give the month back); the ratings are worked out from every month's true figures. Rates and medians are shown without "
+    "it being worked out from them, or from 1 to 5 between them. A measure with a suppressed month in the months "
+    "shown has no mean or limits drawn and no rating of change, assurance or trend (they would give the month "
+    "back), only each shown month's own rating against its target. Rates and medians are shown without "
     "the numbers behind them (177 of 178 would show the 1 not counted)."
 )
 NO_VALUE = wording.NONE

@@ -545,6 +545,11 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
     director = open_tab(page(db, ACTION, "director", action="A1", **{"from": "2011-04", "to": "2011-08"}), TRAJECTORY)
     assert (f"{TIMELY}: at risk of missing 90% by September 2011, on the months to July 2011 (no value for August "
             "2011)") in titles(director)
+    # the board's July (3 of 4) is hidden: no trend's status is given of an empty August either, as it
+    # is projected through (or, past the due month, judged on) July (a review)
+    board = open_tab(page(db, ACTION, "board", action="A1", **{"from": "2011-04", "to": "2011-08"}), TRAJECTORY)
+    said = [c.value for c in board.caption if c.value.startswith("Will it be met by the due date?")]
+    assert said and all(s.startswith("Will it be met by the due date? not said.") for s in said), said
     # the Overview's trend: July's 75% (3 of 4) is not drawn as the latest point: August's slot is empty
     con = duckdb.connect(str(db))  # as the app opens it (one database instance per process)
     try:

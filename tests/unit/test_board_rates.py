@@ -243,19 +243,28 @@ def test_a_month_hidden_from_the_board_is_not_rated_for_it():
 
 def _board_reads(kpi, df: pd.DataFrame, shown: pd.DataFrame, target, start, due) -> list:
     """Everything the board's verdict and chart carry, for every window of months holding the hidden
-    one that the board can choose (from, to), with the rebase on and off."""
+    one that the board can choose (from, to), with the rebase on and off, and with the month after
+    the window chosen but empty (`report.through`: a review found the trend's status of such a
+    month judged on the hidden one)."""
     import dataclasses
     import json
+
+    from csc import report
+    from csc.months import add_months
 
     hidden = int(shown.index[shown["suppressed"]][0])
     out = []
     for first in range(hidden + 1):
         for last in range(hidden, len(df)):
             for rebase in (True, False):
-                part, sh = df.iloc[first:last + 1].reset_index(drop=True), shown.iloc[first:last + 1].reset_index(drop=True)
-                a = verdict.assess(kpi, part, target, start, due, rebase=rebase, shown=sh)
-                out.append((json.dumps(dataclasses.asdict(a.verdict), default=str),
-                            json.dumps(dataclasses.asdict(a.result), default=str)))
+                for empty_after in (False, True):
+                    part, sh = df.iloc[first:last + 1].reset_index(drop=True), shown.iloc[first:last + 1].reset_index(drop=True)
+                    if empty_after:
+                        after = add_months(part["period"].iloc[-1], 1)
+                        part, sh = report.through(part, after), report.through(sh, after)
+                    a = verdict.assess(kpi, part, target, start, due, rebase=rebase, shown=sh)
+                    out.append((json.dumps(dataclasses.asdict(a.verdict), default=str),
+                                json.dumps(dataclasses.asdict(a.result), default=str)))
     return out
 
 
@@ -269,7 +278,7 @@ def test_nothing_the_board_reads_changes_with_a_hidden_count():
     kpi = kpis.get("transfers_waiting_count")
     rnd = random.Random(20261205)
     periods = [f"{2010 + (i + 9) // 12}-{(i + 9) % 12 + 1:02d}" for i in range(12)]
-    for _ in range(12):
+    for _ in range(8):
         level, slope = rnd.uniform(12, 22), rnd.uniform(-1.5, 0.3)
         counts = [float(max(6, round(level + slope * i + rnd.gauss(0, 2)))) for i in range(12)]
         hidden, target = rnd.randint(6, 11), rnd.choice([None, 6.0, 8.0, 12.0])
@@ -303,3 +312,15 @@ def test_the_helpers_example_is_not_rated_for_change():
     rated = verdict.assess(kpi, df.iloc[7:].reset_index(drop=True), 8.0, "2011-03", "2011-12",
                            shown=shown.iloc[7:].reset_index(drop=True)).verdict
     assert rated.not_rated is None and rated.variation is not None
+
+
+def test_the_overviews_trend_puts_each_value_in_its_month():
+    # a review: the last 12 rows put a series that ended in May in July's slot when August was chosen
+    from csc import report
+
+    df = pd.DataFrame({"period": ["2011-03", "2011-04", "2011-05"], "value": [10.0, 12.0, 14.0]})
+    assert report.sparkline(df, "2011-08") == [10.0, 12.0, 14.0, None, None, None]
+    # a month missing in the middle is a gap where it is; January 2010 is before the last 12 months
+    gap = pd.DataFrame({"period": ["2010-01", "2011-06", "2011-08"], "value": [1.0, 2.0, 3.0]})
+    assert report.sparkline(gap, "2011-08") == [None] * 9 + [2.0, None, 3.0]
+    assert report.sparkline(df.iloc[:0], "2011-08") == []

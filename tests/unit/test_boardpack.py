@@ -211,6 +211,8 @@ def test_a_pack_for_one_office_says_which_measures_are_the_councils(cur):
         "Transfers accepted within 5 working days")
     text = boardpack.build_html(cur, plan.current(cur), "2011-06", areas=["South"], produced=PRODUCED)
     assert f"<h3>{title} (all areas: not counted by office)</h3>" in text
+    sheet = pack_workbook(cur, areas=["South"])["A5"]  # the action's sheet, its measure's heading
+    assert f"{title} (all areas: not counted by office)" in [c.value for c in sheet["A"]]
 
 
 def test_kpis_without_data_say_so(cur):

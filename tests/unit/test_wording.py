@@ -166,3 +166,4 @@ def test_a_met_or_missed_target_names_the_month_it_judged():
     assert wording.trajectory_label("target missed", "2012-03", short=True) == "Target missed in Mar 2012"
     assert wording.trajectory_label("on track", "2012-03", "2012-06", short=True) == "On track"
     assert wording.trajectory_label(None) is None
+    assert wording.judged_when("2012-03", None) == "in March 2012"  # no due month given: never "its due month"
