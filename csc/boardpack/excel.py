@@ -186,11 +186,15 @@ MONTHLY_COLUMNS = ["Period", "Value", "Numerator", "Denominator", "Target"]
 CHART_VALUE_COLUMN = "Value for the chart"
 
 
-def _line_chart(ws, m: Measure, header_row: int, last_row: int, value_col: int, target_col: int | None, unit: str):
+def _line_chart(ws, m: Measure, header_row: int, last_row: int, value_col: int, target_col: int | None, unit: str,
+                areas=None):
     from openpyxl.chart import LineChart, Reference
 
     chart = LineChart()
-    chart.title = m.kpi.title if len(m.kpi.title) <= 60 else m.kpi.title[:57] + "..."
+    # at most 60 characters; a measure counted for all areas only says so when offices are chosen
+    tail = " (all areas)" if wording.measure_title(m.kpi, areas) != m.kpi.title else ""
+    room = 60 - len(tail)
+    chart.title = (m.kpi.title if len(m.kpi.title) <= room else m.kpi.title[:room - 3] + "...") + tail
     chart.y_axis.title = unit
     chart.x_axis.title = "Month"
     chart.height = 9
@@ -262,7 +266,7 @@ def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
                 _put(ws, r, 6, None if hidden else _num(rec["value"]), fmt)
         if m.has_values:
             chart = _line_chart(ws, m, header_row, r, 6 if needs_chart_column else 2,
-                                5 if m.target is not None else None, wording.UNIT_WORDS.get(k.unit, k.unit))
+                                5 if m.target is not None else None, wording.UNIT_WORDS.get(k.unit, k.unit), pack.areas)
             ws.add_chart(chart, f"H{header_row}")
         elif m.suppressed or "suppressed" in m.monthly:
             _put(ws, header_row, 8, "No chart: every month is suppressed (small numbers).")

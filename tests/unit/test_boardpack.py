@@ -211,8 +211,12 @@ def test_a_pack_for_one_office_says_which_measures_are_the_councils(cur):
         "Transfers accepted within 5 working days")
     text = boardpack.build_html(cur, plan.current(cur), "2011-06", areas=["South"], produced=PRODUCED)
     assert f"<h3>{title} (all areas: not counted by office)</h3>" in text
-    sheet = pack_workbook(cur, areas=["South"])["A5"]  # the action's sheet, its measure's heading
+    sheet = pack_workbook(cur, areas=["South"])["A5"]  # the action's sheet, its measure's heading and chart
     assert f"{title} (all areas: not counted by office)" in [c.value for c in sheet["A"]]
+    chart_titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in sheet._charts]
+    # at most 60 characters: the title shortened, the note kept
+    assert "Working days from the month end to its data b... (all areas)" in chart_titles, chart_titles
+    assert all(len(t) <= 60 for t in chart_titles)
 
 
 def test_kpis_without_data_say_so(cur):
