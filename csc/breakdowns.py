@@ -163,13 +163,14 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory, period: str | None =
     no value for the month chosen (`period`), the projection says which months it rests on."""
     due = spc.period_label(result.due_period)
     target = spc.format_value(result.target, kpi.unit_suffix)
+    judged = wording.judged_when(result.latest_period, result.due_period)
     words = {
         spc.ON_TRACK: f"on track to meet {target} by {due}",
         spc.AT_RISK: f"at risk of missing {target} by {due}",
         spc.OFF_TRACK: f"off track to meet {target} by {due}",
         spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
-        spc.TARGET_MET: f"target of {target} met {wording.judged_when(result.latest_period, result.due_period)}",
-        spc.TARGET_MISSED: f"target of {target} missed {wording.judged_when(result.latest_period, result.due_period)}",
+        spc.TARGET_MET: f"target of {target} met {judged}",
+        spc.TARGET_MISSED: f"target of {target} missed {judged}",
         spc.NO_TARGET: f"projected to {due} (no target)",
     }
     said = words.get(result.status, result.status)

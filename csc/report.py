@@ -85,9 +85,9 @@ def sparkline(df: pd.DataFrame, end: str | None) -> list[float | None]:
     rows drew May in July's slot). Empty for an empty series."""
     if df.empty or not end:
         return []
-    values = dict(zip(df["period"], df["value"]))
+    values = {p: float(v) for p, v in zip(df["period"], df["value"]) if v is not None and not pd.isna(v)}
     months = month_range(max(add_months(end, -(SPARK_MONTHS - 1)), df["period"].min()), end)
-    return [None if values.get(m) is None or pd.isna(values.get(m)) else float(values[m]) for m in months]
+    return [values.get(m) for m in months]
 
 
 def through(df: pd.DataFrame, period: str | None) -> pd.DataFrame:
