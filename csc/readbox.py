@@ -256,8 +256,13 @@ class _Worker:
 
 
 def main(fd: int, extra: int, seconds: float = TIMEOUT_S) -> None:
-    """A worker's life: `_serve` on the socket the parent passed."""
-    _serve(Connection(fd), extra, seconds)
+    """A worker's life: `_serve` on the socket the parent passed. A parent that has gone (a command
+    that ended before its reader was ready: the database was in use) is no error of the worker's:
+    it ends without a word, rather than printing a traceback after the command's own message."""
+    try:
+        _serve(Connection(fd), extra, seconds)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 _lock = threading.Condition()

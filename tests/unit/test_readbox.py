@@ -239,3 +239,20 @@ def test_a_worker_has_none_of_the_deployments_settings_and_goes_first_when_memor
     environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
     assert not any(e.startswith(b"CSC_") for e in environ) and b"RUST_BACKTRACE=0" in environ
     assert open(f"/proc/{pid}/oom_score_adj").read().strip() == "1000"
+
+
+def test_a_worker_whose_parent_has_gone_ends_without_a_traceback():
+    # `python -m csc import` on a database the dashboard holds ended before its readers were ready;
+    # a worker then said "ready" into a closed socket and printed a BrokenPipeError traceback after
+    # the command's clear message (1 run in 30)
+    import socket
+    import subprocess
+    import sys
+
+    ours, theirs = socket.socketpair()
+    ours.close()  # the parent has gone before the worker says it is ready
+    run = subprocess.run(
+        [sys.executable, "-c", f"from csc.readbox import main; main({theirs.fileno()}, 0, 5)"],
+        pass_fds=(theirs.fileno(),), cwd=readbox.ROOT, capture_output=True, text=True, timeout=60)
+    theirs.close()
+    assert run.returncode == 0 and run.stderr == "", run.stderr
