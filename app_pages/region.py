@@ -32,8 +32,10 @@ chosen = st.multiselect("Councils", all_councils, default=all_councils, key="reg
 sel = st.session_state.get("_selection")  # the sidebar's months, where the pooled results have them
 rng = region.default_months(months, sel.period_from if sel else None, sel.period_to if sel else None)
 if len(months) >= 2:
-    rng = st.select_slider("Months", options=months, value=rng, key="region_months",
-                           help="The sidebar's months to begin with, where the pooled results have them")
+    # the sidebar's months to begin with, and again whenever the sidebar's change: a slider keyed
+    # once would keep its own choice (the browser sends it back) while the other pages moved on
+    rng = st.select_slider("Months", options=months, value=rng, key=f"region_months {rng[0]} {rng[1]}",
+                           help="The sidebar's months to begin with, and again when they change")
 kpi = registry[name]
 source = f"pooled KPI results of {len(chosen)} councils"
 # once for every view of these files, data version, role and choices (issue 17): the board's own

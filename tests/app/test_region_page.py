@@ -51,6 +51,12 @@ def _with_may_hidden(council_db, tmp_path):
     return db
 
 
+def region_months(at) -> tuple[str, str]:
+    """The Region page's own months (its slider is keyed by the sidebar's months it starts from)."""
+    (slider,) = [s for s in at.select_slider if (s.key or "").startswith("region_months")]
+    return slider.value
+
+
 def region_page(db, role="analyst", kpi="transfer_timely_pct", **params):
     at = app(db, role, **params).run()
     at.switch_page(REGION).run()
@@ -247,7 +253,7 @@ def test_the_months_follow_the_sidebar_and_every_figure_names_its_month(council_
     # A review: with the sidebar's months ending in May 2011 the page still showed July's figures as
     # "latest aaa 75.0%", and a council's line ending before the chosen month gave no month.
     at = region_page(council_db, role="director", to="2011-05")
-    assert at.session_state["region_months"] == ("2011-04", "2011-05")
+    assert region_months(at) == ("2011-04", "2011-05")
     trend = next(f for f in figures(at) if any((t.get("meta") or {}).get("role") == "series" for t in f["data"]))
     # May: 7 of 10 timely in aaa, 70 of 100 in bbb (conftest.py), both 70%
     assert trend["layout"]["title"]["text"].replace("<br>", " ").startswith(
@@ -270,3 +276,19 @@ def test_the_months_by_default_where_the_sidebars_are_not_pooled():
     assert region.default_months(months, "2009-06", "2011-05") == ("2010-01", "2011-05")  # from the first pooled
     assert region.default_months(months, "2011-02", "2011-09") == ("2010-01", "2011-07")  # not pooled: the last 24
     assert region.default_months(months, None, None, last=3) == ("2011-05", "2011-07")
+
+
+def test_the_months_follow_the_sidebar_when_it_moves(council_db, with_region):
+    # the slider kept its own months once the page had been open: with the sidebar moved on to
+    # June, the Region page still drew April to May
+    at = region_page(council_db, role="director", to="2011-05")
+    (slider,) = [s for s in at.select_slider if (s.key or "").startswith("region_months")]
+    slider.set_range("2011-05", "2011-05").run()
+    assert region_months(at) == ("2011-05", "2011-05")  # its own choice, kept ...
+    at.selectbox(key="region_kpi").set_value("cp_repeat_pct").run()
+    assert region_months(at) == ("2011-05", "2011-05")  # ... through another measure
+    at.session_state["sel_range"] = ("2011-04", "2011-06")  # the sidebar's months, as its slider keeps them
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert region_months(at) == ("2011-04", "2011-06")  # the sidebar moved: the page follows
+    assert not at.warning or all("Session State" not in w.value for w in at.warning)
