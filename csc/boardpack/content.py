@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from csc import kpis, report, revisions, spc, wording
+from csc import kpis, report, revisions, spc, status, wording
 from csc.plan import Action, Plan
 
 
@@ -116,6 +116,11 @@ class Pack:
 
     def measures_of(self, action: Action) -> list[Measure]:
         return [m for m in self.measures if m.action.id == action.id]
+
+    def status_of(self, action: Action) -> status.ActionStatus:
+        """The action's status worked out from its measures' figures in this pack, as the Overview
+        it was made from shows it (`status.from_overview`); its owner's typed status is `action.status`."""
+        return status.from_overview([m.row for m in self.measures_of(action)], action.due_period)
 
     def commentary(self, action: Action) -> dict[str, str]:
         entry = action.commentary.get(self.period) or {}

@@ -29,6 +29,7 @@ from csc.boardpack.words import (
     month_of,
     notes_lines,
     rag_words,
+    status_words,
     target_words,
     trajectory_words,
     value_words,
@@ -156,7 +157,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
         row += 1
         a, k = m.action, m.kpi
         for name, value in (("Action", a.id), ("Measure", wording.measure_title(k, pack.areas)), ("Month", month_of(m) or NO_VALUE),
-                            ("Status", a.status), ("Due", a.due), ("Owner", a.owner), ("Action title", a.title),
+                            ("Status", status_words(pack, a, short=True)), ("Due", a.due), ("Owner", a.owner), ("Action title", a.title),
                             ("KPI", k.name), ("Unit", wording.UNIT_WORDS.get(k.unit, k.unit)), ("Direction", direction_words(k))):
             _put(ws, row, col[name], value, wrap=name in ("Measure", "Owner", "Action title"))
         if m.suppressed:
@@ -227,7 +228,7 @@ def _line_chart(ws, m: Measure, header_row: int, last_row: int, value_col: int, 
 def _action_sheet(wb, pack: Pack, action: Action, name: str) -> None:
     ws = wb.create_sheet(name)
     _put(ws, 1, 1, f"{action.id} · {action.title}", bold=True, size=14)
-    _put(ws, 2, 1, f"Owner: {action.owner} · due {action.due} · status: {action.status}")
+    _put(ws, 2, 1, f"Owner: {action.owner} · due {action.due} · {status_words(pack, action)}")
     _put(ws, 3, 1, f"{pack.area_label} · monthly figures up to {pack.month_label} · {pack.version_words}")
     row = 5
     measures = pack.measures_of(action)
@@ -288,7 +289,7 @@ def _commentary_sheet(wb, pack: Pack) -> None:
         _put(ws, row, 1, action.id)
         _put(ws, row, 2, action.title, wrap=True)
         _put(ws, row, 3, action.owner, wrap=True)
-        _put(ws, row, 4, action.status)
+        _put(ws, row, 4, status_words(pack, action, short=True), wrap=True)
         if not any(notes.values()):
             _put(ws, row, 5, f"No commentary recorded for {pack.month_label}.", wrap=True)
             continue

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csc import charts, privacy, report, spc, verdict, wording
+from csc import charts, privacy, report, spc, status, verdict, wording
 from csc.plan import Action, Plan
 from csc.boardpack.content import Measure, Pack, _hidden, _num, collect
 from csc.boardpack.words import (
@@ -223,8 +223,10 @@ def html_text(pack: Pack) -> str:
     for action in pack.plan.actions:
         body.append(f"<section class=\"action\" id=\"action-{_e(action.id)}\">")
         body.append(f"<h2>{_e(action.id)} · {_e(action.title)}</h2>")
-        body.append(f"<p class=\"meta\">Owner: {_e(action.owner)} · due {_e(action.due)} · status: "
-                    f"<strong>{_e(action.status)}</strong></p>")
+        derived = pack.status_of(action)
+        body.append(f"<p class=\"meta\">Owner: {_e(action.owner)} · due {_e(action.due)} · status from the figures: "
+                    f"<strong>{_e(derived.status)}</strong> · "
+                    f"{status.comparison(action.status, derived, mark=lambda s: f'<b>{_e(s)}</b>', esc=_e)}</p>")
         body.append(f"<h3>Commentary for {_e(pack.month_label)}</h3>")
         body.append(_commentary_html(pack, action))
         for m in pack.measures_of(action):

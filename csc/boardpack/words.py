@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from csc import kpis, privacy, spc, wording
+from csc import kpis, privacy, spc, status, wording
 from csc.boardpack.content import Measure, Pack, _num
+from csc.plan import Action
 
 
 SUPPRESSION_RULE = (
@@ -28,6 +29,18 @@ COMMENTARY_FIELDS = wording.COMMENTARY_PARTS
 def _text(value) -> str | None:
     """A label from a DataFrame cell: None for None, NaN or an empty string."""
     return value if isinstance(value, str) and value else None
+
+
+def status_words(pack: Pack, action: Action, short: bool = False) -> str:
+    """The action's status as the Overview shows it: worked out from the figures, with its owner's
+    typed status beside it (a pack that gave the owner's alone said "on track" of actions the
+    dashboard showed off track: a review). `short`: for the Summary's column."""
+    derived = pack.status_of(action)
+    if short:
+        owner = action.status.strip() or "no status"
+        return derived.status if not status.differs(action.status, derived) and derived.status != status.NOT_RATED \
+            else f"{derived.status}; owner says {owner}"
+    return f"status from the figures: {derived.status} · {status.comparison(action.status, derived)}"
 
 
 def rag_words(m: Measure) -> str:

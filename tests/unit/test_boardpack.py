@@ -186,6 +186,26 @@ def test_a_target_judged_after_its_due_month_names_the_month_judged(cur):
         "target met in June 2011, after its due month (May 2011)")
 
 
+def test_the_pack_gives_the_status_worked_out_from_the_figures_beside_the_owners(cur):
+    # A review: the pack's only status was the owner's typed "on track" on every action, where the
+    # Overview it is made from showed A5 off track. A5's one measure, data timeliness, is 10 working
+    # days against a target of 5 in June (Red), before its due month (July 2011): off track, while
+    # its owner says on track. A1's timely transfers (11 of 12, Green; too few months to project)
+    # and median days agree with the owner's "on track".
+    wb = pack_workbook(cur)
+    rows = summary(wb)
+    assert rows["data_timeliness_days"]["Status"] == "off track; owner says on track"
+    assert rows["transfer_timely_pct"]["Status"] == "on track"
+    line = wb["A5"]["A2"].value
+    assert "status from the figures: off track · owner says on track; 1 of 1 measure is off track" in line, line
+    commentary = {r[0]: r[3] for r in wb["Commentary"].iter_rows(min_row=boardpack.SUMMARY_HEADER_ROW + 1,
+                                                                  values_only=True)}
+    assert commentary["A5"] == "off track; owner says on track" and commentary["A1"] == "on track"
+    page = boardpack.build_html(cur, plan.current(cur), "2011-06", produced=PRODUCED)
+    assert ("status from the figures: <strong>off track</strong> · owner says <b>on track</b>; 1 of 1 measure is "
+            "off track") in page
+
+
 def test_summary_red_for_late_data_and_no_target_for_the_waiting_count(cur):
     rows = summary(pack_workbook(cur))
     late = rows["data_timeliness_days"]
