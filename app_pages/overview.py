@@ -127,7 +127,9 @@ def summary_html(link_query: str) -> str:
         if d.worst:
             worst = worst_words(part, d)
         else:
-            worst = "Every measure meets its target" if d.counts["green"] else "–"
+            missing = status.unrated(part.to_dict("records"))
+            worst = ("–" if not d.counts["green"] else "Every measure meets its target" if not missing
+                     else f"Every measure rated meets its target; {html.escape(missing)}")
         due = "Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}"
         tip = html.escape(f"Open {action.id} in depth. {d.reason.capitalize()}.")
         rows.append(
@@ -140,6 +142,8 @@ def summary_html(link_query: str) -> str:
             f'<div class="csc-sum-due">{html.escape(due)}</div>'
             "</div>")
     greens = int((df["rag"] == "green").sum())
+    rated = int(df["rag"].isin(["green", "amber", "red"]).sum())
+    not_rated = status.unrated(df.to_dict("records"))
     reds = int((df["rag"] == "red").sum())
     improving = int(df["improved"].fillna(False).astype(bool).sum())  # as the verdicts say it (`Verdict.improved`)
     # the SPC column shows this month's signal only; the count is what the verdicts say (a review
@@ -148,7 +152,9 @@ def summary_html(link_query: str) -> str:
                       "held since the action started (the SPC column shows this month's signal only).")
     tiles = ui.tiles([{"label": label, "value": value, **({"help": tip, "note": note} if tip else {})}
                       for label, value, tip, note in (
-        ("Measures meeting target", f"{greens} of {len(df)}", None, None), ("Measures red", reds, None, None),
+        ("Measures meeting target", f"{greens} of {rated}", *(
+            (f"Of the measures with a RAG rating (a value and a target); {not_rated}.", not_rated.split(":")[0])
+            if not_rated else (None, None))), ("Measures red", reds, None, None),
         ("Showing real improvement (SPC)", improving, improving_help, "this month or since the action"),
         ("Actions", len(plan.actions), None, None))])
     return f'<h3 class="csc-h">Each action at a glance</h3><div class="csc-summary">{"".join(rows)}</div>{tiles}'

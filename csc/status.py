@@ -145,6 +145,32 @@ def from_overview(rows: Iterable[dict], due_period: str | None = None) -> Action
     )
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def unrated(rows: Iterable[dict]) -> str | None:
+    """Why some measures have no RAG rating, in words ("2 not rated: 1 suppressed (c), 1 with no
+    target"), or None when every measure has one: "every measure meets its target" said of an
+    action with a measure hidden from the board, or with no target, was not true (a review).
+    `rows`: rows of `report.overview` (rag, value, target, suppressed)."""
+    why = {"suppressed (c)": 0, "with no target": 0, "with no value": 0}
+    for r in rows:
+        if isinstance(r.get("rag"), str):
+            continue
+        flag = r.get("suppressed")
+        if not _missing(flag) and bool(flag):
+            why["suppressed (c)"] += 1
+        elif _missing(r.get("target")):
+            why["with no target"] += 1
+        else:
+            why["with no value"] += 1
+    n = sum(why.values())
+    if not n:
+        return None
+    return f"{n} not rated: " + ", ".join(f"{k} {reason}" for reason, k in why.items() if k)
+
+
 def differs(owner_status: str, derived: ActionStatus) -> bool:
     """Whether the owner's typed status disagrees with the figures (not rated never disagrees)."""
     return derived.status != NOT_RATED and owner_status.strip().lower() != derived.status

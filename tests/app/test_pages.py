@@ -807,6 +807,25 @@ def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_
     ui.clear_caches()
 
 
+def test_the_overview_never_says_every_measure_meets_its_target_of_one_it_does_not_rate(council_db):
+    # A review: the board's Overview said "Every measure meets its target" of an action one of whose
+    # measures it sees as c (the director sees it red), and counted "measures meeting target" out of
+    # every measure, those without a rating included. Here A3's children with 3 or more workers is
+    # hidden from the board (its 1 of 2 plans, conftest.py): the other, green, is "every measure
+    # rated", and the one not rated says why.
+    board = page(council_db, "app_pages/overview.py", "board")
+    a3 = re.search(r'csc-summary-A3.*?<div class="csc-sum-worst">(.*?)</div>', overview_html(board)).group(1)
+    assert a3 == "Every measure rated meets its target; 1 not rated: 1 suppressed (c)"
+    director = page(council_db, "app_pages/overview.py", "director")
+    a3 = re.search(r'csc-summary-A3.*?<div class="csc-sum-worst">(.*?)</div>', overview_html(director)).group(1)
+    assert a3.startswith("Most off target: ")
+    for at in (board, director):  # the count is of the measures rated, and the rest are counted apart
+        value = re.search(r'Measures meeting target</div><div class="csc-tile-value">(\d+) of (\d+)</div>',
+                          overview_html(at))
+        not_rated = int(tile_notes(at)["Measures meeting target"].split()[0])
+        assert int(value.group(2)) + not_rated == 19  # the plan's 19 measures
+
+
 def test_the_overviews_count_of_real_improvements_says_what_it_counts(council_db):
     """The count is what the verdicts say ("a real improvement": this month's signal or a new level
     held since the action), the SPC column this month's signal only: a review read 12 against 4

@@ -132,3 +132,14 @@ def test_no_figures_is_not_rated():
     # nothing to agree with: not "the figures agree" (a review, an office with no data of its own)
     said = status.comparison("on track", s)
     assert said.startswith("owner says on track; the figures cannot say yet (") and "agree" not in said
+
+
+def test_unrated_says_why_measures_have_no_rating():
+    # "Every measure meets its target" was said of the board's A2 with its other measure hidden (c)
+    rows = [{"rag": "green", "value": 90.0, "target": 80.0, "suppressed": False},
+            {"rag": None, "value": None, "target": 95.0, "suppressed": True},
+            {"rag": None, "value": 3.0, "target": None, "suppressed": False},
+            {"rag": None, "value": float("nan"), "target": 60.0, "suppressed": float("nan")}]
+    assert status.unrated(rows) == "3 not rated: 1 suppressed (c), 1 with no target, 1 with no value"
+    assert status.unrated(rows[:2]) == "1 not rated: 1 suppressed (c)"
+    assert status.unrated(rows[:1]) is None
