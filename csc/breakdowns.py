@@ -171,7 +171,8 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory, period: str | None =
         spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
         spc.TARGET_MET: f"target of {target} met {judged}",
         spc.TARGET_MISSED: f"target of {target} missed {judged}",
-        spc.NO_TARGET: f"projected to {due} (no target)",
+        spc.NO_TARGET: f"projected to {due} (no target)" if result.points else f"no target, and its due month ({due}) "
+                                                                               "has passed",
     }
     said = words.get(result.status, result.status)
     if (period and result.latest_period and result.points and result.latest_period < period):

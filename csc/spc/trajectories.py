@@ -186,6 +186,17 @@ def trajectory(
             **base,
         )
 
+    if latest_m is not None and latest_m >= due_m:  # no target, and the due month has passed
+        # (projecting "by September 2011" beside September's own value, months later, said nothing
+        # true: a review)
+        return Trajectory(
+            status=NO_TARGET,
+            sentence=f"No target, and the due month ({due_words}) has passed: there is nothing to project.",
+            n_points=sum(1 for m, _ in observed if m >= start_m),
+            **no_projection,
+            **base,
+        )
+
     since = [(m - start_m, v) for m, v in observed if m >= start_m]
     if len(since) < MIN_TRAJECTORY_POINTS:
         months = "month" if len(since) == 1 else "months"

@@ -696,3 +696,13 @@ def test_a_database_from_before_the_partner_secret_gets_one_and_a_rebuild_hides_
     with Store.open(db, read_only=True) as store:
         after = breakdowns.referrals_by_month(store.cursor(), "2011-07", "2011-07", suppress=True)
     assert after.set_index("area")["suppressed"].to_dict() == shown
+
+
+def test_a_trajectory_without_a_target_past_its_due_month_is_titled_so():
+    from csc import kpis, spc
+
+    kpi = kpis.get("transfers_waiting_count")
+    result = spc.trajectory(["2011-04", "2011-05", "2011-06", "2011-07"], [3, 4, 6, 5], "2011-04", "2011-06", None,
+                            "decrease")
+    assert breakdowns.trajectory_title(kpi, result) == (
+        f"{kpi.title}: no target, and its due month (June 2011) has passed")

@@ -496,6 +496,17 @@ def test_trajectory_projects_the_least_squares_line_to_the_due_month():
     assert result.projected == pytest.approx(88.6)
 
 
+def test_trajectory_without_a_target_projects_nothing_once_its_due_month_has_passed():
+    # A review: transfers waiting (no target) on an action due September 2011 read "projects 44.1 by
+    # September 2011" in March 2012, beside September's own value on the chart
+    before = spc.trajectory(MONTHS, NOISY, "2011-04", "2011-09", None, "increase")
+    assert before.status == spc.NO_TARGET and before.projected == pytest.approx(88.6) and before.points
+    after = spc.trajectory(MONTHS, NOISY, "2011-04", "2011-06", None, "increase")
+    assert after.status == spc.NO_TARGET and after.projected is None and not after.points
+    assert after.sentence == "No target, and the due month (June 2011) has passed: there is nothing to project."
+    assert after.latest_period == "2011-07" and after.n_points == 4
+
+
 def test_trajectory_band_is_an_80_percent_prediction_interval():
     result = spc.trajectory(MONTHS, NOISY, "2011-04", "2011-09", 90, "increase")
     assert result.lower == pytest.approx(81.72, abs=0.01)
