@@ -164,6 +164,10 @@ def _dates(values) -> list[_dt.date]:
     return [v for v in (values if values is not None else ()) if isinstance(v, _dt.date)]
 
 
+#: Months a date axis may span and still get a tick on every month (more: plotly's own, by quarters or years).
+MONTHLY_TICKS = 12
+
+
 def fit_axes(fig: go.Figure) -> go.Figure:
     """Fix the axes to the data (traces and shapes; labels never stretch them): a date axis to
     the first and last month with a little room, a numeric one to its values with 8% either
@@ -182,6 +186,12 @@ def fit_axes(fig: go.Figure) -> go.Figure:
     if xs_dates and fig.layout.xaxis.range is None:
         pad = _dt.timedelta(days=20)
         fig.update_xaxes(range=[min(xs_dates) - pad, max(xs_dates) + pad])
+    if xs_dates and fig.layout.xaxis.dtick is None:
+        first, last = min(xs_dates), max(xs_dates)
+        if (last.year - first.year) * 12 + last.month - first.month <= MONTHLY_TICKS:
+            # a tick on each month: left to itself, plotly ticked a short range every half month,
+            # each label twice ("Mar 2009, Mar 2009, Apr 2009 …", April's point under a "Mar": a review)
+            fig.update_xaxes(dtick="M1")
     elif xs_num and fig.layout.xaxis.range is None:
         lo, hi = min(xs_num), max(xs_num)
         pad = (hi - lo) * 0.05 or 1.0

@@ -378,3 +378,18 @@ def test_line_labels_pushed_past_the_top_of_a_percentage_axis_stay_on_the_chart(
     assert all(lo <= a.y <= hi for a in labels), [(a.text, a.y) for a in labels]
     shifted = sorted((a.yshift or 0) for a in labels if a.text.endswith("100%"))
     assert len(set(shifted)) == 3  # three labels at 100%, each on its own line
+
+
+def test_a_short_range_of_months_has_a_tick_on_each_month_and_a_long_one_plotlys_own():
+    # A review: three months of 2009 were ticked every half month, each label twice ("Mar 2009,
+    # Mar 2009, Apr 2009, Apr 2009 ..."), April's point under a "Mar"
+    def months(n):
+        return pd.DataFrame({"period": [f"{2009 + m // 12}-{m % 12 + 1:02d}" for m in range(3, 3 + n)],
+                             "value": [50.0 + m for m in range(n)], "area": "All areas"})
+
+    for n in (1, 3, 13):  # April 2009 .. up to April 2010: 12 months from the first to the last
+        assert charts.line_chart(months(n), "period", "value", "area", "t").layout.xaxis.dtick == "M1", n
+    assert charts.line_chart(months(14), "period", "value", "area", "t").layout.xaxis.dtick is None
+    xmr = charts.xmr_chart(["2009-04", "2009-05", "2009-06"], [1.0, 2.0, 3.0],
+                           spc.xmr([1.0, 2.0, 3.0]), "t")
+    assert xmr.layout.xaxis.dtick == "M1"
