@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from csc import breakdowns, charts, kpis, report, spc, status, text, ui, verdict, viewcache, wording
+from csc import breakdowns, charts, kpis, pages, report, spc, status, text, ui, verdict, viewcache, wording
 
 v, sel = ui.open_page("action", "Action in depth")
 ver = ui.version()
@@ -127,8 +127,9 @@ for name in action.kpis:
                    "months away. Choose months without them to see those.")
     latest_period = m.latest_period  # (read once per measure: pandas' indexing cost ~0.3 ms a view)
     if vd.rag == "red" and latest_period not in action.commentary:
+        # (the board has no Action plan page: it is not sent to one)
         st.warning(f"Red in {spc.period_label(latest_period)}, and no commentary yet: the owner is asked what we "
-                   "did, what changed and what next (on the Action plan page).")
+                   "did, what changed and what next" + (" (on the Action plan page)." if v.may(pages.get("plan")) else "."))
 
     ui.chart(m.xmr, f"xmr-{name}", v=v, with_download=False)
     if view == VIEWS[0]:

@@ -807,6 +807,17 @@ def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_
     ui.clear_caches()
 
 
+def test_the_board_is_not_sent_to_a_page_it_cannot_open(council_db):
+    # A review: "Red …, and no commentary yet: … (on the Action plan page)" to the board, which has
+    # no Action plan page. A4's assessments by qualified staff are red (85.7% against 100%)
+    warned = {}
+    for role in ("director", "board"):
+        at = page(council_db, "app_pages/action.py", role, action="A4")
+        (warned[role],) = [w.value for w in at.warning if w.value.startswith("Red in ")]
+    assert warned["director"].endswith("what changed and what next (on the Action plan page).")
+    assert warned["board"].endswith("what changed and what next.")
+
+
 def test_the_overview_never_says_every_measure_meets_its_target_of_one_it_does_not_rate(council_db):
     # A review: the board's Overview said "Every measure meets its target" of an action one of whose
     # measures it sees as c (the director sees it red), and counted "measures meeting target" out of
