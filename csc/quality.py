@@ -151,7 +151,14 @@ def finding(check: Check, over_time: pd.DataFrame) -> str:
     label = spc.period_label(peak["period"])
     if int(peak["count"]) == total:
         return f"{check.title}: {total:,}, all from {label} ({check.period})"
-    return f"{check.title}: {total:,} in these months, most ({int(peak['count']):,}) from {label} ({check.period})"
+    top = int(peak["count"])
+    if top * 2 > total:
+        return f"{check.title}: {total:,} in these months, most ({top:,}) from {label} ({check.period})"
+    # not most of them: the busiest month (or months) and its count ("most (16)" of 224 was not: a review)
+    busiest = [spc.period_label(p) for p in over_time.loc[over_time["count"] == top, "period"]]
+    months = busiest[0] if len(busiest) == 1 else (f"{busiest[0]} and {busiest[1]}" if len(busiest) == 2
+                                                   else f"{busiest[0]} and {len(busiest) - 1} other months")
+    return f"{check.title}: {total:,} in these months, at most {top:,} in a month ({months}) ({check.period})"
 
 
 def summary(counts_df: pd.DataFrame, months: list[str]) -> pd.DataFrame:
