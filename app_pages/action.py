@@ -89,10 +89,12 @@ def measure(name: str, kpi, target):
     out.xmr = viewcache.make_chart(breakdowns.fit_figure(fig), breakdowns.xmr_table(df, result, kpi.improvement))
     if not kpi.all_areas_only:
         areas_df = ui.by_area(ver, v.role, name, sel)
-        out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source, period=sel.period_to),
+        has_funnel = kpi.is_count_proportion and not v.is_board  # the view "Funnel plot" is offered (below)
+        out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source, period=sel.period_to,
+                                                                funnel=has_funnel),
                                          breakdowns.for_download(areas_df))
         out.areas_message = None if out.areas else breakdowns.empty_message(kpi, areas_df)
-        if kpi.is_count_proportion and not v.is_board:
+        if has_funnel:
             funnel, points, out.why_not = breakdowns.funnel_figure(kpi, areas_df, df["period"].iloc[-1], source)
             out.funnel = viewcache.make_chart(funnel, points)
     if traj is not None and not out.hidden_months:

@@ -88,13 +88,19 @@ def series_title(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, where: s
     return charts.finding_title(title, value, previous, kpi.unit_suffix, kpi.direction, period, target)
 
 
-def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
+#: What a title says of offices with a small base: where the page has a funnel plot, and where not.
+SMALL_BASE_ADVICE = {True: "compare offices on the funnel plot's limits, not the raw swings",
+                     False: "with so few cases a rate swings from month to month, so compare offices with care"}
+
+
+def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, funnel: bool = False) -> str:
     """A title stating what the area offices' latest month shows.
 
     With a target: how many offices met it and which was furthest off; without one: which
     office was highest and lowest. One office only (or only all areas): `series_title`.
     Offices with a small base (fewer than `spc.SMALL_BASE` cases) are named, and the reader
-    sent to the funnel plot's limits rather than the raw swings."""
+    sent to the funnel plot's limits rather than the raw swings where the page has one (`funnel`:
+    the Action page; Workforce and Practice have none, and said so of a plot they do not show)."""
     title = _areas_finding(kpi, df, target)
     period, _, _ = _latest(df)
     if period is None or "denominator" not in df or not df["denominator"].notna().any():
@@ -108,8 +114,7 @@ def areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
              for r in latest.itertuples() if spc.small_base(r.denominator)]
     if not small:
         return title
-    return (f"{title}; small base{'s' if len(small) > 1 else ''} in {', '.join(small)}: "
-            "compare offices on the funnel plot's limits, not the raw swings")
+    return f"{title}; small base{'s' if len(small) > 1 else ''} in {', '.join(small)}: {SMALL_BASE_ADVICE[funnel]}"
 
 
 def _areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str:
@@ -245,13 +250,13 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
 
 
 def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full",
-                period: str | None = None):
+                period: str | None = None, funnel: bool = False):
     """All areas beside each area office: directly labelled lines, the target, the numbers
     behind each point on hover. None when there is nothing to draw (see `empty_message`).
     ``period``: the selection's last month, which a line ending earlier names (`charts.line_chart`)."""
     if empty_message(kpi, df):
         return None
-    fig = charts.line_chart(df, "period", "value", "area", areas_finding(kpi, df, target), target=target,
+    fig = charts.line_chart(df, "period", "value", "area", areas_finding(kpi, df, target, funnel), target=target,
                             unit=kpi.unit_suffix, source=source, period=period)
     hover_counts(fig, df, kpi)
     return fit_figure(fig, width)

@@ -594,8 +594,8 @@ def test_workforce_by_area_charts_state_the_finding(council_db):
     at = page(council_db, WORKFORCE, "director")
     # issue 15: North 2 of 3 and South's 7 supervisions are small bases (fewer than 10), said in the title
     assert ("Qualified social workers supervised in the last 6 weeks: 0 of 2 area offices met the target of 95% "
-            "in July 2011; North furthest off at 66.7%; small bases in North (3 cases), South (7 cases): compare offices "
-            "on the funnel plot's limits, not the raw swings") in titles(at)
+            "in July 2011; North furthest off at 66.7%; small bases in North (3 cases), South (7 cases): with so few "
+            "cases a rate swings from month to month, so compare offices with care") in titles(at)  # (no funnel plot here)
     assert len(figures(at)) == 5
     # one download for the five charts (a sheet each), not one under each
     assert [b.label for b in at.download_button if "chart" in b.label] == ["Download the data behind these charts (Excel)"]
@@ -670,8 +670,12 @@ def test_practice_charts_state_the_finding(council_db):
     # issue 15: one child on a plan in each office (fewer than 10): small bases, said in the title
     assert ("Children on a protection plan who have had 3 or more social workers: 1 of 2 area offices met the "
             "target of 10% in July 2011; North furthest off at 100%; small bases in North (1 case), South (1 case): "
-            "compare offices on the funnel plot's limits, not the raw swings") in got
+            "with so few cases a rate swings from month to month, so compare offices with care") in got
     assert "Transfers waiting to be accepted at the month end: North highest (1) and South lowest (0) in July 2011" in got
+    # the Action page, which has a funnel plot, sends the reader to it
+    action = page(council_db, "app_pages/action.py", "director", action="A3")
+    assert any(t.endswith("small bases in North (1 case), South (1 case): compare offices on the funnel plot's "
+                          "limits, not the raw swings") for t in titles(action))
 
 
 def test_practice_empty_state_for_a_measure_with_no_events(council_db):
