@@ -60,6 +60,10 @@ def _one_line(value):
     return re.sub(r"[\r\n\u2028\u2029\x0b\x0c\x85]+", " ", value) if isinstance(value, str) else value
 
 
+#: Decimal places a CSV's numbers keep: far beyond any figure's precision, short of binary fractions' noise.
+CSV_DECIMALS = 10
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Every text field quoted (a separator inside a value never starts a cell), no line break inside
     a field, every text neutralised."""
@@ -70,6 +74,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     for col in out.columns:
         if out[col].dtype == object:
             out[col] = out[col].map(_one_line)
+        elif pd.api.types.is_float_dtype(out[col]):
+            # to 10 decimal places: a difference of two rates came out as -2.299999999999997 (a review)
+            out[col] = out[col].round(CSV_DECIMALS)
     return out.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 

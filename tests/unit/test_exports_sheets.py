@@ -27,3 +27,15 @@ def test_each_table_in_its_sheet_and_no_formula():
     assert [[c.value for c in row] for row in book["Monthly figures"].iter_rows()] == [["period", "value"], ["2012-03", 100]]
     cell = book["Area offices"]["A2"]
     assert cell.data_type == "s" and not str(cell.value).startswith("=")
+
+
+def test_a_csvs_numbers_carry_no_binary_noise():
+    # A review: the Overview's CSV had a change of -2.299999999999997 and a rate of 21.551724137931036
+    import pandas as pd
+
+    from csc import exports
+
+    df = pd.DataFrame({"change": [-2.299999999999997, 3.9000000000000057], "rate": [21.551724137931036, None],
+                       "count": [7, 1_000_000_000]})
+    text = exports.to_csv_bytes(df).decode("utf-8-sig").splitlines()
+    assert text == ['"change","rate","count"', "-2.3,21.5517241379,7", '3.9,"",1000000000']
