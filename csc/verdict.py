@@ -186,6 +186,10 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
     )
 
 
+#: Said of limits set from fewer than `spc.MIN_POINTS_FOR_LIMITS` months.
+TRIAL_WORDS = f"trial limits, from fewer than {spc.MIN_POINTS_FOR_LIMITS} months"
+
+
 def _limits_words(lpl: float | None, upl: float | None, unit: str) -> str:
     if lpl is None or upl is None:
         return ""
@@ -293,6 +297,10 @@ def verdict(
     variation = point.point_type if point else None
     rule = point.rule if point else None
     limits = "" if hide_limits else _limits_words(lpl, upl, unit)
+    if limits and result.segments and result.segments[-1].trial:
+        # limits from a few months move as months come: the Action page's chart said so, the
+        # sentence (the Overview's, the pack's) did not (a review read "consistently meets it" of 4)
+        limits += f" ({TRIAL_WORDS})"
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     moved = None
     if hide_limits:

@@ -270,3 +270,20 @@ def test_a_steady_new_level_still_says_the_change_that_made_it():
     assert "since" not in flat.sentence
     # the Overview's count of measures showing a real improvement counts what the words say
     assert (up.improved, down.improved, flat.improved) == (True, False, False)
+
+
+def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentence():
+    # A review: the Overview read "the process consistently meets it: limits 2.4–4.1 days" of four
+    # months, where the Action page's chart said "trial limits"
+    import pandas as pd
+
+    kpi = kpis.get("transfer_timely_pct")
+
+    def sentence(n):
+        periods = [f"{2010 + m // 12}-{m % 12 + 1:02d}" for m in range(n)]
+        values = [80.0 + (m % 3) * 5 for m in range(n)]  # 80, 85, 90, 80, ...: within the limits
+        df = pd.DataFrame({"period": periods, "numerator": values, "denominator": [100.0] * n, "value": values})
+        return verdict.assess(kpi, df, 50.0).verdict.sentence
+
+    assert sentence(4).endswith(" (trial limits, from fewer than 12 months).")
+    assert "trial" not in sentence(12) and "limits" in sentence(12)
