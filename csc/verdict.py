@@ -187,7 +187,7 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
 
 
 #: Said of limits set from fewer than `spc.MIN_POINTS_FOR_LIMITS` months.
-TRIAL_WORDS = f"trial limits, from fewer than {spc.MIN_POINTS_FOR_LIMITS} months"
+TRIAL_WORDS = f"from fewer than {spc.MIN_POINTS_FOR_LIMITS} months"
 
 
 def _limits_words(lpl: float | None, upl: float | None, unit: str) -> str:
@@ -297,10 +297,11 @@ def verdict(
     variation = point.point_type if point else None
     rule = point.rule if point else None
     limits = "" if hide_limits else _limits_words(lpl, upl, unit)
+    lim_word = "limits"
     if limits and result.segments and result.segments[-1].trial:
         # limits from a few months move as months come: the Action page's chart said so, the
         # sentence (the Overview's, the pack's) did not (a review read "consistently meets it" of 4)
-        limits += f" ({TRIAL_WORDS})"
+        lim_word, limits = "trial limits", f"{limits}, {TRIAL_WORDS}"
     limits_from = " from before the action" if (result.baseline_months and result.shift is None) else ""
     moved = None
     if hide_limits:
@@ -319,7 +320,7 @@ def verdict(
     elif variation in (None, spc.COMMON_CAUSE):
         # the limits are quoted once: here, or in the assurance clause when there is one
         quoted = limits and not (has_target and result.assurance is not None)
-        second = "no significant change" + (f" (limits{limits_from} {limits})" if quoted else "")
+        second = "no significant change" + (f" ({lim_word}{limits_from} {limits})" if quoted else "")
         variation_stated = variation
         moved = _shift_words(result, periods, direction, fmt) if not hide_limits else None
         if moved:  # steady at a new level: the change that made it is still the news (a review)
@@ -333,7 +334,7 @@ def verdict(
             kind = "a real change " + ("upwards" if variation == spc.SPECIAL_CAUSE_NEUTRAL_HIGH else "downwards")
         how = wording.RULE_WORDS.get(rule, "special cause")
         if rule == spc.RULE_OUTSIDE_LIMITS and limits:
-            how = f"outside the limits{limits_from} {limits}"
+            how = f"outside the {lim_word}{limits_from} {limits}"
         second = f"{kind} ({how})"
         variation_stated = variation
 
@@ -347,7 +348,7 @@ def verdict(
             unjudged = "the latest month is beyond its limits"
         else:
             assurance = result.assurance
-            lim = f": limits {limits_from.strip() + ' ' if limits_from else ''}{limits}" if limits else ""
+            lim = f": {lim_word} {limits_from.strip() + ' ' if limits_from else ''}{limits}" if limits else ""
             if assurance == spc.CONSISTENT_PASS:
                 third = (f"and the process consistently meets it{lim}" if meets
                          else f"but the process usually meets it{lim}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import pytest
 
@@ -121,7 +122,12 @@ def check_rules(v: verdict.Verdict, result: spc.XmrResult, bounds) -> None:
     assert not ("improvement" in s and "deterioration" in s), s
     # 4. meets inside straddling limits says so
     if v.meets_target and v.assurance == spc.INCONSISTENT:
-        assert "but the process can still miss it: limits" in s, s
+        assert ("but the process can still miss it: limits" in s) != ("but the process can still miss it: trial limits"
+                                                                       in s), s
+    # 4b. limits quoted from fewer than 12 months are called trial limits, and firm ones are not
+    trial = bool(result.segments) and result.segments[-1].trial
+    assert trial or "trial limits" not in s, s
+    assert not trial or not re.search(r"(?<!trial )limits (from before the action )?[-\d]", s), s
     # 5. small base
     if v.small_base:
         assert verdict.SMALL_BASE_WORDS in s and "a real" not in s and v.assurance is None, s
@@ -285,5 +291,6 @@ def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentenc
         df = pd.DataFrame({"period": periods, "numerator": values, "denominator": [100.0] * n, "value": values})
         return verdict.assess(kpi, df, 50.0).verdict.sentence
 
-    assert sentence(4).endswith(" (trial limits, from fewer than 12 months).")
+    # 80, 85, 90, 80: mean 83.75, moving ranges 5, 5, 10 (mean 6.67): 83.75 ± 2.66 × 6.67 = 66.0 to 101.5 (100)
+    assert sentence(4).endswith("consistently meets it: trial limits 66–100%, from fewer than 12 months.")
     assert "trial" not in sentence(12) and "limits" in sentence(12)
