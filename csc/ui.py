@@ -288,11 +288,14 @@ def require(page: str) -> Viewer:
 
 def open_page(page: str, title: str) -> tuple[Viewer, report.Selection]:
     """The start of every page that shows figures: the role checked again, the sidebar's
-    selection, the title, the empty state when nothing is loaded, and the view logged."""
+    selection, the title, the empty state when nothing is loaded, what is incomplete about the
+    months chosen (`incomplete_history`), and the view logged."""
     v = require(page)
     sel = st.session_state.get("_selection") or sidebar_filters()  # set by dashboard.py on every run
     st.title(title)
     empty_state_if_no_data()
+    if note := incomplete_history(sel):
+        st.warning(note)
     log_view(v, page, sel)
     return v, sel
 
@@ -355,10 +358,6 @@ def sidebar_filters() -> report.Selection:
         st.sidebar.select_slider("Months", options=periods, key="w_range", on_change=_keep, args=("w_range", "sel_range"))
     sel_areas = tuple(ss["sel_areas"]) or None
     rng = ss.get("sel_range") or (None, None)
-    if first and rng[0] and rng[0] < first:
-        st.sidebar.caption(f"Months before {spc.period_label(first)}, the first extract loaded, come from the history "
-                           "it carried: measures that look back over months (re-referrals within 12 months, "
-                           "12-month turnover, supervision in the last 6 weeks) are incomplete there.")
     # keep the URL in step, so the address bar is always a link to this view
     new = {"area": list(sel_areas or []), "from": rng[0], "to": rng[1]}
     changed = {}
@@ -371,6 +370,20 @@ def sidebar_filters() -> report.Selection:
     if changed:
         qp.update(changed)  # one message to the browser (each qp[k] = … sends one)
     return report.Selection(sel_areas, rng[0], rng[1])
+
+
+def incomplete_history(sel: report.Selection) -> str | None:
+    """What to say when the months chosen start before the first extract loaded: those months
+    come from the history it carried, and measures that look back over months are incomplete
+    there (their ratings too). Said on the page, above its figures: in the sidebar alone, a
+    review read the Overview rate 2009's 0% supervision red without a word."""
+    first = first_extract(version())
+    if not (first and sel.period_from and sel.period_from < first):
+        return None
+    return (f"Months before {spc.period_label(first)}, the first extract loaded, come from the history it carried: "
+            "measures that look back over months (re-referrals within 12 months, 12-month turnover, supervision in the "
+            "last 6 weeks) are incomplete there, and so are their ratings. Choose months from "
+            f"{spc.period_label(first)} for figures to rely on.")
 
 
 def _keep(widget_key: str, state_key: str) -> None:

@@ -808,6 +808,12 @@ def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_
     assert at.select_slider(key="w_range").value == ("2011-04", "2011-06")
     assert ("Months before June 2011, the first extract loaded, come from the history it carried: measures that "
             "look back over months") in texts(at)
+    # on the page, above its figures (in the sidebar alone, a review read 2009's 0% supervision rated
+    # red without a word), and said once
+    (said,) = [w.value for w in at.warning if "the first extract loaded" in w.value]
+    assert said.endswith("are incomplete there, and so are their ratings. Choose months from June 2011 for figures "
+                         "to rely on.")
+    assert not any("the first extract loaded" in c.value for c in at.sidebar.caption)
     ui.clear_caches()
 
 
