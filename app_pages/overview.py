@@ -10,7 +10,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from csc import boardpack, breakdowns, charts, kpis, report, revisions, spc, status, text, ui, verdict, viewcache, wording
+from csc import boardpack, breakdowns, charts, kpis, months, report, revisions, spc, status, text, ui, verdict, viewcache, wording
 from csc import plan as action_plan
 
 v, sel = ui.open_page("overview", "Are we on track?")
@@ -312,10 +312,18 @@ draw_actions(drawn)
 
 
 def download():
-    return wording.with_labels(df.drop(columns=["sparkline"]).assign(
+    # the months of `previous` and `at_start` named beside them (a review could not tell which they were)
+    starts = {a.id: months.previous_period(a.start) if a.start else None for a in plan.actions}
+    out = df.drop(columns=["sparkline"]).assign(
         derived_status=df["action"].map(lambda a: derived[a].status),
         derived_status_reason=df["action"].map(lambda a: derived[a].reason),
-    ))
+    )
+    if "previous" in out:
+        out.insert(out.columns.get_loc("previous") + 1, "previous_period",
+                   df["period"].map(lambda p: months.previous_period(p) if isinstance(p, str) else None))
+    if "at_start" in out:
+        out.insert(out.columns.get_loc("at_start") + 1, "at_start_period", df["action"].map(starts))
+    return wording.with_labels(out)
 
 
 ui.download(download, f"overview-{sel.period_to}", key="dl-overview", v=v,

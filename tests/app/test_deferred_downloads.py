@@ -62,3 +62,17 @@ def test_the_board_pack_is_made_of_the_plan_and_the_figures_as_they_stand_at_the
     plan.record_change(ui.store(), "A1", "target:transfer_timely_pct", "93.7", user="lead", role="director")
     after = presses["dl-boardpack-html"]()  # the same button, pressed after the change
     assert "Target: 93.7%" in after and "93.7%" not in before
+
+
+def test_the_overviews_csv_names_the_months_of_its_previous_and_starting_values(council_db, presses):
+    # A review could not tell which months `previous` and `at_start` were. Transfers accepted in time,
+    # all areas, July 2011: previous is June's; at_start is April's, the month before A1 started (May
+    # 2011, data/action_plan.toml)
+    import csv
+
+    page(council_db, "app_pages/overview.py", "director")
+    rows = list(csv.DictReader(io.StringIO(presses["dl-overview"]().decode("utf-8-sig"))))
+    (timely,) = [r for r in rows if r["kpi"] == "transfer_timely_pct"]
+    assert (timely["period"], timely["previous_period"], timely["at_start_period"]) == ("2011-07", "2011-06", "2011-04")
+    header = list(rows[0])
+    assert header.index("previous_period") == header.index("previous") + 1
