@@ -63,7 +63,9 @@ def problems(dicts: list[dict]) -> list[Problem]:
 
 nonce = st.session_state.setdefault("upload_nonce", 0)  # a new uploader (empty) after each load
 c1, c2 = st.columns([1, 2])
-uploaded = c2.file_uploader("Extract workbook (.xlsx or .xlsm)", type=["xlsx", "xlsm", "xls", "csv", "zip", "xml"],
+# the label names what the box takes (it said ".xlsx or .xlsm" over a box listing six kinds: a review)
+uploaded = c2.file_uploader("Extract workbook (.xlsx, .xlsm), or an Annex A, SSD or census file",
+                            type=["xlsx", "xlsm", "xls", "csv", "zip", "xml"],
                             key=f"upload_file_{nonce}",
                             help="Also accepted: Ofsted's Annex A workbook; Standard Safeguarding Dataset (SSD) tables, "
                                  "one sheet per ssd_* table or a .zip of one CSV per table (the extract's own sheets "

@@ -68,6 +68,7 @@ def warnings(at) -> list[str]:
 
 def test_the_month_defaults_to_the_one_after_the_latest_loaded(db):
     at = page(db, "app_pages/upload.py")
+    assert at.file_uploader[0].label == "Extract workbook (.xlsx, .xlsm), or an Annex A, SSD or census file"
     assert at.text_input(key="upload_period").value == "2012-04"  # not the clock's month
 
 
