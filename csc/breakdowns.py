@@ -134,20 +134,25 @@ def _areas_finding(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None) -> str
     higher = kpi.direction == "higher"
     ordered = latest.sort_values("value", ascending=not higher)  # best first
     best, worst = ordered.iloc[0], ordered.iloc[-1]
+    # offices drawn with no figure for the month (an older last value, or hidden) are not counted:
+    # said, where "0 of 2 area offices" sat over three lines (a review)
+    partial = latest["area"].nunique() < offices["area"].nunique()
+    who, when = (f"area offices with a figure for {month}", "") if partial else ("area offices", f" in {month}")
     if target is not None:
         met = int(sum(spc.meets_target(v, target, spc.normalise_direction(kpi.direction)) for v in latest["value"]))
         target_words = spc.format_value(target, unit)
         if met == len(latest):
             every = "both" if met == 2 else f"all {met}"
-            return f"{kpi.title}: {every} area offices met the target of {target_words} in {month}"
+            return f"{kpi.title}: {every} {who} met the target of {target_words}{when}"
         return (
-            f"{kpi.title}: {met} of {len(latest)} area offices met the target of {target_words} in {month}; "
+            f"{kpi.title}: {met} of {len(latest)} {who} met the target of {target_words}{when}; "
             f"{worst['area']} furthest off at {spc.format_value(float(worst['value']), unit)}"
         )
     high, low = (best, worst) if higher else (worst, best)
     return (
         f"{kpi.title}: {high['area']} highest ({spc.format_value(float(high['value']), unit)}) and "
         f"{low['area']} lowest ({spc.format_value(float(low['value']), unit)}) in {month}"
+        + (f", of the {len(latest)} area offices with a figure for it" if partial else "")
     )
 
 

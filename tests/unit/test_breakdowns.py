@@ -711,3 +711,23 @@ def test_a_trajectory_without_a_target_past_its_due_month_is_titled_so():
                             "decrease")
     assert breakdowns.trajectory_title(kpi, result) == (
         f"{kpi.title}: no target, and its due month (June 2011) has passed")
+
+
+def test_areas_finding_counts_only_the_offices_with_a_figure_for_the_month_and_says_so():
+    # A review: "0 of 2 area offices met the target" over three office lines, the third ending a year
+    # earlier. North 50% and South 100% in July 2011; East's last figure is from June
+    kpi = kpis.get("transfer_timely_pct")
+    df = frame([("2011-07", "North", 10, 20, 50.0), ("2011-07", "South", 20, 20, 100.0),
+                ("2011-06", "East", 12, 20, 60.0)])
+    assert breakdowns.areas_finding(kpi, df, 90) == (
+        "Transfers accepted within 5 working days: 1 of 2 area offices with a figure for July 2011 met the target "
+        "of 90%; North furthest off at 50%")
+    waiting = kpis.get("transfers_waiting_count")
+    counts = frame([("2011-07", "North", None, None, 4.0), ("2011-07", "South", None, None, 9.0),
+                    ("2011-06", "East", None, None, 2.0)])
+    assert breakdowns.areas_finding(waiting, counts, None) == (
+        "Transfers waiting to be accepted at the month end: South highest (9) and North lowest (4) in July 2011, "
+        "of the 2 area offices with a figure for it")
+    every = df[df["area"] != "East"]  # every office drawn has July: said as before
+    assert breakdowns.areas_finding(kpi, every, 90).endswith("1 of 2 area offices met the target of 90% in July 2011; "
+                                                             "North furthest off at 50%")
