@@ -254,6 +254,19 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
         )
 
 
+def gaps_note(df: pd.DataFrame) -> str | None:
+    """What to say under the board's chart of area offices when an office's months are hidden: the
+    months left are those with enough cases, and may not be typical (a review saw offices drawn at
+    0% only, beside 23.8% for all areas, and nothing said)."""
+    if df is None or df.empty or "suppressed" not in df or "area" not in df:
+        return None
+    offices = df[df["area"] != ALL_AREAS]
+    if not offices["suppressed"].fillna(False).astype(bool).any():
+        return None
+    return ("Gaps in an office's line are months suppressed to protect small numbers (c): the months it shows are "
+            "those with enough cases, and may not be typical of the office.")
+
+
 def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full",
                 period: str | None = None, funnel: bool = False):
     """All areas beside each area office: directly labelled lines, the target, the numbers
