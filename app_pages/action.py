@@ -92,7 +92,7 @@ def measure(name: str, kpi, target):
         has_funnel = kpi.is_count_proportion and not v.is_board  # the view "Funnel plot" is offered (below)
         out.areas = viewcache.make_chart(breakdowns.area_figure(kpi, areas_df, target, source, period=sel.period_to,
                                                                 funnel=has_funnel),
-                                         breakdowns.for_download(areas_df), note=breakdowns.gaps_note(areas_df))
+                                         breakdowns.for_download(areas_df))
         out.areas_message = None if out.areas else breakdowns.empty_message(kpi, areas_df)
         if has_funnel:
             funnel, points, out.why_not = breakdowns.funnel_figure(kpi, areas_df, df["period"].iloc[-1], source)

@@ -255,9 +255,10 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
 
 
 def gaps_note(df: pd.DataFrame) -> str | None:
-    """What to say under the board's chart of area offices when an office's months are hidden: the
-    months left are those with enough cases, and may not be typical (a review saw offices drawn at
-    0% only, beside 23.8% for all areas, and nothing said)."""
+    """What the board's chart of area offices says under it (with its source: no element more a
+    view) when an office's months are hidden: the months left are those with enough cases, and may
+    not be typical (a review saw offices drawn at 0% only, beside 23.8% for all areas, and nothing
+    said)."""
     if df is None or df.empty or "suppressed" not in df or "area" not in df:
         return None
     offices = df[df["area"] != ALL_AREAS]
@@ -275,7 +276,7 @@ def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: s
     if empty_message(kpi, df):
         return None
     fig = charts.line_chart(df, "period", "value", "area", areas_finding(kpi, df, target, funnel), target=target,
-                            unit=kpi.unit_suffix, source=source, period=period)
+                            unit=kpi.unit_suffix, source=source, period=period, note=gaps_note(df))
     hover_counts(fig, df, kpi)
     return fit_figure(fig, width)
 

@@ -475,7 +475,7 @@ def area_chart(data_version: str, role: str, kpi_name: str, sel: report.Selectio
         fig = breakdowns.area_figure(kpi, df, target, extract_source(data_version), period=sel.period_to)
         if fig is None:
             return None, breakdowns.empty_message(kpi, df)
-        return viewcache.make_chart(fig, breakdowns.for_download(df), note=breakdowns.gaps_note(df)), None
+        return viewcache.make_chart(fig, breakdowns.for_download(df)), None
 
     return viewcache.shared("area-chart", (data_version, role, kpi_name, sel, target), build)
 
@@ -514,14 +514,12 @@ def chart(fig, key: str, data: pd.DataFrame | None = None, filename: str | None 
     alt text, and a download of the data behind it (unless the page offers one for several charts)."""
     if not isinstance(fig, viewcache.Chart):  # names from uploads and users made text, never links, once
         fig = viewcache.make_chart(fig)
-    alt, data, note = fig.alt, fig.data if data is None else data, fig.note
+    alt, data = fig.alt, fig.data if data is None else data
     fig = fig.figure
     # in a column narrower than 640 px (a phone, a small laptop) it keeps that width, scrolling
     # sideways in its own element (RESPONSIVE_CSS; by CSS alone: two containers around it cost two
     # layout blocks a chart, ~20 on a page)
     st.plotly_chart(fig, key=key, alt=alt, theme=None, config={"displaylogo": False})
-    if note:
-        st.caption(note)
     if with_download and data is not None and not data.empty:
         download(data, filename or key, key=f"dl-{key}", v=v, label="Download the data behind this chart (CSV)")
 

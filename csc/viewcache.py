@@ -150,15 +150,14 @@ class Chart:
     figure: go.Figure
     alt: str | None
     data: pd.DataFrame | None = None
-    note: str | None = None  # said under the chart (`ui.chart`)
 
 
-def make_chart(fig: go.Figure | None, data: pd.DataFrame | None = None, note: str | None = None) -> Chart | None:
+def make_chart(fig: go.Figure | None, data: pd.DataFrame | None = None) -> Chart | None:
     if fig is None:
         return None
     meta = fig.layout.meta
     alt = meta.get("alt") if isinstance(meta, dict) else None
-    return Chart(freeze(fig), alt, data, note)
+    return Chart(freeze(fig), alt, data)
 
 
 def chart(kind: str, key: tuple, build: Callable[..., tuple[go.Figure | None, pd.DataFrame | None]],

@@ -38,11 +38,13 @@ def line_chart(
     source: str | None = None,
     highlight: str | None = None,
     period: Any = None,
+    note: str | None = None,
 ) -> go.Figure:
     """One line per ``color`` group (e.g. area office), each labelled at its end with its
     name and latest value (no legend). With ``highlight``, that group is drawn in colour and
     the others in grey. ``period``: the month the chart is for (the selection's last; by
-    default the data's last): a line whose last value is from an earlier month names that month."""
+    default the data's last): a line whose last value is from an earlier month names that month.
+    ``note``: said under the plot, after the source line."""
     suffix = _hover_suffix(unit)
     fig = go.Figure()
     data = df.copy()
@@ -103,7 +105,7 @@ def line_chart(
         alt += f" Latest: {', '.join(latest_words)}."
     if target is not None:
         alt += f" Target {spc.format_value(target, unit)}."
-    return _finish(fig, title, alt, _source_line(source, periods), notes=notes)
+    return _finish(fig, title, alt, _source_line(source, periods) + (f". {note}" if note else ""), notes=notes)
 
 
 def sparkline(

@@ -820,12 +820,17 @@ def test_months_before_the_first_extract_are_not_chosen_by_default_and_are_said_
 def test_the_boards_office_lines_with_hidden_months_say_what_their_gaps_are(council_db):
     # A review: the board saw offices drawn at 0% only (the months with enough cases) beside all
     # areas' 23.8%, and nothing said. A1's offices have 2 transfers a month or so (conftest.py):
-    # their months are hidden from the board, and the note is under the chart; the director's has none
-    note = "Gaps in an office's line are months suppressed to protect small numbers (c)"
-    board = page(council_db, "app_pages/action.py", "board", action="A1")
-    assert any(c.value.startswith(note) for c in board.caption)
-    director = page(council_db, "app_pages/action.py", "director", action="A1")
-    assert not any(c.value.startswith(note) for c in director.caption)
+    # their months are hidden from the board, and the note is under the chart, after its source line
+    # (in the figure: no element more a view); the director's has none
+    note = "line are months suppressed to protect small numbers (c): the months it shows are those with enough cases"
+
+    def sources(at):
+        return [a["text"] for f in figures(at) for a in f["layout"].get("annotations", []) if a.get("name") == "source"]
+
+    board = sources(page(council_db, "app_pages/action.py", "board", action="A1"))
+    assert any(note in s.replace("<br>", " ") for s in board), board
+    director = sources(page(council_db, "app_pages/action.py", "director", action="A1"))
+    assert director and not any("Gaps in an office" in s for s in director)
 
 
 def test_the_board_is_not_sent_to_a_page_it_cannot_open(council_db):
