@@ -129,7 +129,7 @@ def summary_html(link_query: str) -> str:
         else:
             missing = status.unrated(part.to_dict("records"))
             worst = ("–" if not d.counts["green"] else "Every measure meets its target" if not missing
-                     else f"Every measure rated meets its target; {html.escape(missing)}")
+                     else f"Every measure with a rating meets its target; {html.escape(missing)}")
         due = "Ongoing" if not action.due_period else f"Due {wording.due_words(action.due, short=True)}"
         tip = html.escape(f"Open {action.id} in depth. {d.reason.capitalize()}.")
         rows.append(
@@ -152,7 +152,7 @@ def summary_html(link_query: str) -> str:
                       "held since the action started (the SPC column shows this month's signal only).")
     tiles = ui.tiles([{"label": label, "value": value, **({"help": tip, "note": note} if tip else {})}
                       for label, value, tip, note in (
-        ("Measures meeting target", f"{greens} of {rated}", *(
+        ("Measures meeting target", f"{greens} of {rated}" if rated else "–", *(
             (f"Of the measures with a RAG rating (a value and a target); {not_rated}.", not_rated.split(":")[0])
             if not_rated else (None, None))), ("Measures red", reds, None, None),
         ("Showing real improvement (SPC)", improving, improving_help, "this month or since the action"),

@@ -181,8 +181,9 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory, period: str | None =
         spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
         spc.TARGET_MET: f"target of {target} met {judged}",
         spc.TARGET_MISSED: f"target of {target} missed {judged}",
-        spc.NO_TARGET: f"projected to {due} (no target)" if result.points else f"no target, and its due month ({due}) "
-                                                                               "has passed",
+        spc.NO_TARGET: f"projected to {due} (no target)" if result.points else (
+            f"no target, and its due month ({due}) " + ("is the latest month" if result.latest_period == result.due_period
+                                                        else "has passed")),
     }
     said = words.get(result.status, result.status)
     if (period and result.latest_period and result.points and result.latest_period < period):
@@ -264,8 +265,9 @@ def gaps_note(df: pd.DataFrame) -> str | None:
     offices = df[df["area"] != ALL_AREAS]
     if not offices["suppressed"].fillna(False).astype(bool).any():
         return None
-    return ("Gaps in an office's line are months suppressed to protect small numbers (c): the months it shows are "
-            "those with enough cases, and may not be typical of the office.")
+    return ("Gaps in an office's line are months hidden to protect small numbers (a number in them from 1 to 5, or "
+            "one that would give such a number away), so the months left may not be typical of the office: they "
+            "can sit at extremes such as 0%.")
 
 
 def area_figure(kpi: kpis.Kpi, df: pd.DataFrame, target: float | None, source: str, width: str = "full",

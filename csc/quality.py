@@ -158,7 +158,7 @@ def finding(check: Check, over_time: pd.DataFrame) -> str:
     busiest = [spc.period_label(p) for p in over_time.loc[over_time["count"] == top, "period"]]
     months = busiest[0] if len(busiest) == 1 else (f"{busiest[0]} and {busiest[1]}" if len(busiest) == 2
                                                    else f"{busiest[0]} and {len(busiest) - 1} other months")
-    return f"{check.title}: {total:,} in these months, at most {top:,} in a month ({months}) ({check.period})"
+    return f"{check.title}: {total:,} in these months; the most in one month was {top:,}, in {months} ({check.period})"
 
 
 def summary(counts_df: pd.DataFrame, months: list[str]) -> pd.DataFrame:

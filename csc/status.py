@@ -150,17 +150,17 @@ def _missing(value: Any) -> bool:
 
 
 def unrated(rows: Iterable[dict]) -> str | None:
-    """Why some measures have no RAG rating, in words ("2 not rated: 1 suppressed (c), 1 with no
-    target"), or None when every measure has one: "every measure meets its target" said of an
+    """Why some measures have no RAG rating, in words ("2 have no rating: 1 hidden as c, 1 with no
+    target"; "1 has no rating: no target"), or None when every measure has one: "every measure meets its target" said of an
     action with a measure hidden from the board, or with no target, was not true (a review).
     `rows`: rows of `report.overview` (rag, value, target, suppressed)."""
-    why = {"suppressed (c)": 0, "with no target": 0, "with no value": 0}
+    why = {"hidden as c": 0, "with no target": 0, "with no value": 0}
     for r in rows:
         if isinstance(r.get("rag"), str):
             continue
         flag = r.get("suppressed")
         if not _missing(flag) and bool(flag):
-            why["suppressed (c)"] += 1
+            why["hidden as c"] += 1
         elif _missing(r.get("target")):
             why["with no target"] += 1
         else:
@@ -168,7 +168,10 @@ def unrated(rows: Iterable[dict]) -> str | None:
     n = sum(why.values())
     if not n:
         return None
-    return f"{n} not rated: " + ", ".join(f"{k} {reason}" for reason, k in why.items() if k)
+    given = [(reason, k) for reason, k in why.items() if k]
+    if len(given) == 1:  # "1 has no rating: hidden as c"
+        return f"{n} {'has' if n == 1 else 'have'} no rating: {given[0][0].removeprefix('with ')}"
+    return f"{n} have no rating: " + ", ".join(f"{k} {reason}" for reason, k in given)
 
 
 def differs(owner_status: str, derived: ActionStatus) -> bool:

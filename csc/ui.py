@@ -378,12 +378,8 @@ def incomplete_history(sel: report.Selection) -> str | None:
     there (their ratings too). Said on the page, above its figures: in the sidebar alone, a
     review read the Overview rate 2009's 0% supervision red without a word."""
     first = first_extract(version())
-    if not (first and sel.period_from and sel.period_from < first):
-        return None
-    return (f"Months before {spc.period_label(first)}, the first extract loaded, come from the history it carried: "
-            "measures that look back over months (re-referrals within 12 months, 12-month turnover, supervision in the "
-            "last 6 weeks) are incomplete there, and so are their ratings. Choose months from "
-            f"{spc.period_label(first)} for figures to rely on.")
+    said = wording.incomplete_history(first, sel.period_from)
+    return f"{said} Choose months from {spc.period_label(first)} for figures to rely on." if said else None
 
 
 def _keep(widget_key: str, state_key: str) -> None:

@@ -187,7 +187,7 @@ def for_kpi(kpi: kpis.Kpi, df: pd.DataFrame, result: spc.XmrResult, target: floa
 
 
 #: Said of limits set from fewer than `spc.MIN_POINTS_FOR_LIMITS` months.
-TRIAL_WORDS = f"from fewer than {spc.MIN_POINTS_FOR_LIMITS} months"
+TRIAL_WORDS = f"set on fewer than {spc.MIN_POINTS_FOR_LIMITS} months"
 
 
 def _limits_words(lpl: float | None, upl: float | None, unit: str) -> str:
@@ -399,7 +399,7 @@ def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | 
     due = spc.period_label(traj.due_period)
     status = traj.status
     if status in (spc.TARGET_MET, spc.TARGET_MISSED):
-        return f"the due month, {due}, has passed"
+        return f"the due month, {due}, " + ("is this month" if traj.latest_period == traj.due_period else "has passed")
     if status == spc.NOT_ENOUGH_DATA:
         return f"too early to project to {due}"
     if status == spc.NO_TARGET:

@@ -312,3 +312,15 @@ def with_labels(df: pd.DataFrame) -> pd.DataFrame:
             if (out[col].dropna().dt.normalize() == out[col].dropna()).all():
                 out[col] = out[col].dt.strftime("%Y-%m-%d")
     return out
+
+
+def incomplete_history(first: str | None, period_from: str | None) -> str | None:
+    """What is said when the months chosen (from `period_from`) start before `first`, the first
+    extract loaded: those months come from the history it carried, and measures that look back over
+    months are incomplete there, their ratings too (the pages, `ui.incomplete_history`, and the board
+    pack's Notes). None when they do not."""
+    if not (first and period_from and period_from < first):
+        return None
+    return (f"Months before {spc.period_label(first)}, the first extract loaded, come from the history it carried: "
+            "measures that look back over months (re-referrals within 12 months, 12-month turnover, supervision in the "
+            "last 6 weeks) are incomplete there, and so are their ratings.")

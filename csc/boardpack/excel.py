@@ -159,7 +159,7 @@ def _summary_sheet(wb, pack: Pack) -> None:
         for name, value in (("Action", a.id), ("Measure", wording.measure_title(k, pack.areas)), ("Month", month_of(m) or NO_VALUE),
                             ("Status", status_words(pack, a, short=True)), ("Due", a.due), ("Owner", a.owner), ("Action title", a.title),
                             ("KPI", k.name), ("Unit", wording.UNIT_WORDS.get(k.unit, k.unit)), ("Direction", direction_words(k))):
-            _put(ws, row, col[name], value, wrap=name in ("Measure", "Owner", "Action title"))
+            _put(ws, row, col[name], value, wrap=name in ("Measure", "Status", "Owner", "Action title"))
         if m.suppressed:
             _put(ws, row, col["Value"], privacy.SUPPRESSED, align="right")
         else:

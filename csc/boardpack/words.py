@@ -127,6 +127,8 @@ def notes_lines(pack: Pack) -> list[tuple[str, str]]:
                           "limits and the verdicts are over these months, as on the Overview they were made from "
                           "(by default the last 24, none before the first extract loaded)"
          if pack.period_from else "every month with figures"),
+        *((("Incomplete months", said),) if (said := wording.incomplete_history(
+            min(pack.imports["period"]) if not pack.imports.empty else None, pack.period_from)) else ()),
         ("Area offices", pack.area_label),
         ("Version", pack.version_words),
         ("Action plan", pack.plan.title),

@@ -164,8 +164,9 @@ def _dates(values) -> list[_dt.date]:
     return [v for v in (values if values is not None else ()) if isinstance(v, _dt.date)]
 
 
-#: Months a date axis may span and still get a tick on every month (more: plotly's own, by quarters or years).
-MONTHLY_TICKS = 12
+#: Months a date axis may span and still get a tick on every month (up to twice as many: every other
+#: month; more: plotly's own, by quarters or years).
+MONTHLY_TICKS = 6
 
 
 def fit_axes(fig: go.Figure) -> go.Figure:
@@ -186,16 +187,18 @@ def fit_axes(fig: go.Figure) -> go.Figure:
     if xs_dates and fig.layout.xaxis.range is None:
         pad = _dt.timedelta(days=20)
         fig.update_xaxes(range=[min(xs_dates) - pad, max(xs_dates) + pad])
-    if xs_dates and fig.layout.xaxis.dtick is None:
-        first, last = min(xs_dates), max(xs_dates)
-        if (last.year - first.year) * 12 + last.month - first.month <= MONTHLY_TICKS:
-            # a tick on each month: left to itself, plotly ticked a short range every half month,
-            # each label twice ("Mar 2009, Mar 2009, Apr 2009 …", April's point under a "Mar": a review)
-            fig.update_xaxes(dtick="M1")
     elif xs_num and fig.layout.xaxis.range is None:
         lo, hi = min(xs_num), max(xs_num)
         pad = (hi - lo) * 0.05 or 1.0
         fig.update_xaxes(range=[lo - pad, hi + pad], rangemode="normal")
+    if xs_dates and fig.layout.xaxis.dtick is None:
+        first, last = min(xs_dates), max(xs_dates)
+        span = (last.year - first.year) * 12 + last.month - first.month
+        if span <= MONTHLY_TICKS * 2:
+            # left to itself, plotly ticked a short range every half month, each label twice ("Mar
+            # 2009, Mar 2009, Apr 2009 …", April's point under a "Mar": a review): a tick on each
+            # month, or every other month where 13 labels would crowd a 640 px chart
+            fig.update_xaxes(dtick="M1" if span <= MONTHLY_TICKS else "M2")
     yr = fig.layout.yaxis.range
     if yr is not None and fig.layout.yaxis.rangemode == "tozero" and _numbers([yr[0]]) and yr[0] > 0:
         fig.update_yaxes(range=[0, yr[1]])  # set to start at zero after the builder fitted it

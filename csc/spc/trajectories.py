@@ -144,7 +144,8 @@ def trajectory(
 
     When the latest month with a value is at or after the due month, the latest value is
     judged instead: "target met" or "target missed". Without a target (or with a neutral
-    direction) the projection is made and the status is "no target". ``bounds`` (e.g.
+    direction) the status is "no target", with the projection before the due month and none
+    from it on. ``bounds`` (e.g.
     (0, 100) for a percentage) clips the projection and its band.
     """
     direction = normalise_direction(direction)
@@ -191,7 +192,8 @@ def trajectory(
         # true: a review)
         return Trajectory(
             status=NO_TARGET,
-            sentence=f"No target, and the due month ({due_words}) has passed: there is nothing to project.",
+            sentence=(f"No target, and the due month ({due_words}) "
+                      f"{'is the latest month' if latest_m == due_m else 'has passed'}: there is nothing to project."),
             n_points=sum(1 for m, _ in observed if m >= start_m),
             **no_projection,
             **base,

@@ -822,7 +822,9 @@ def test_the_boards_office_lines_with_hidden_months_say_what_their_gaps_are(coun
     # areas' 23.8%, and nothing said. A1's offices have 2 transfers a month or so (conftest.py):
     # their months are hidden from the board, and the note is under the chart, after its source line
     # (in the figure: no element more a view); the director's has none
-    note = "line are months suppressed to protect small numbers (c): the months it shows are those with enough cases"
+    # the rule as published (a number from 1 to 5, or one giving such a number away), not "the months
+    # with enough cases": a count of 0 is never hidden, so what is left leans to 0% (a review)
+    note = "months hidden to protect small numbers (a number in them from 1 to 5, or one that would give such"
 
     def sources(at):
         return [a["text"] for f in figures(at) for a in f["layout"].get("annotations", []) if a.get("name") == "source"]
@@ -849,10 +851,10 @@ def test_the_overview_never_says_every_measure_meets_its_target_of_one_it_does_n
     # measures it sees as c (the director sees it red), and counted "measures meeting target" out of
     # every measure, those without a rating included. Here A3's children with 3 or more workers is
     # hidden from the board (its 1 of 2 plans, conftest.py): the other, green, is "every measure
-    # rated", and the one not rated says why.
+    # with a rating", and the one without says why.
     board = page(council_db, "app_pages/overview.py", "board")
     a3 = re.search(r'csc-summary-A3.*?<div class="csc-sum-worst">(.*?)</div>', overview_html(board)).group(1)
-    assert a3 == "Every measure rated meets its target; 1 not rated: 1 suppressed (c)"
+    assert a3 == "Every measure with a rating meets its target; 1 has no rating: hidden as c"
     director = page(council_db, "app_pages/overview.py", "director")
     a3 = re.search(r'csc-summary-A3.*?<div class="csc-sum-worst">(.*?)</div>', overview_html(director)).group(1)
     assert a3.startswith("Most off target: ")

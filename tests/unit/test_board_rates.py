@@ -117,7 +117,7 @@ def test_the_boards_verdict_names_no_number_of_cases():
     board = verdict.assess(kpi, df, 90.0, shown=shown).verdict
     assert "only 8 cases this month" in director.sentence
     assert board.sentence == ("87.5% in March 2012 misses the target of 90.0% (amber); no significant change, but the "
-                              "process can also meet it: trial limits 69.2–100%, from fewer than 12 months.")
+                              "process can also meet it: trial limits 69.2–100%, set on fewer than 12 months.")
     assert "small" not in board.sentence and board.denominator is None and board.small_base is False
     assert (board.variation, board.assurance) == ("common_cause", "inconsistent")
     assert (director.variation, director.assurance) == ("common_cause", None)  # the director's: too small to read

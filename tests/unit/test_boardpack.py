@@ -284,6 +284,23 @@ def test_notes_list_the_extracts_the_selection_and_the_definitions(cur):
     assert boardpack.SUPPRESSION_RULE not in cells  # not applied to the director's pack
 
 
+def test_a_pack_from_months_before_the_first_extract_says_they_are_incomplete(cur):
+    # A review: the pages now say so of months before the first extract loaded (April 2011 here),
+    # and a pack made from such a view said nothing
+    def notes(period_from):
+        wb = openpyxl.load_workbook(io.BytesIO(boardpack.build_excel(cur, plan.current(cur), "2011-06",
+                                                                     produced=PRODUCED, period_from=period_from)))
+        return {r[0]: r[1] for r in wb["Notes"].iter_rows(values_only=True) if r[0]}
+
+    said = notes("2011-03").get("Incomplete months")
+    assert said == ("Months before April 2011, the first extract loaded, come from the history it carried: measures "
+                    "that look back over months (re-referrals within 12 months, 12-month turnover, supervision in the "
+                    "last 6 weeks) are incomplete there, and so are their ratings.")
+    assert "Incomplete months" not in notes("2011-04") and "Incomplete months" not in notes(None)
+    page = boardpack.build_html(cur, plan.current(cur), "2011-06", produced=PRODUCED, period_from="2011-03")
+    assert "<dt>Incomplete months</dt>" in page
+
+
 def test_commentary_sheet_has_the_month_and_is_inert(cur):
     ws = pack_workbook(cur)["Commentary"]
     a1 = next(r for r in ws.iter_rows(min_row=boardpack.SUMMARY_HEADER_ROW + 1) if r[0].value == "A1")

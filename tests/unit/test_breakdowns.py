@@ -711,6 +711,9 @@ def test_a_trajectory_without_a_target_past_its_due_month_is_titled_so():
                             "decrease")
     assert breakdowns.trajectory_title(kpi, result) == (
         f"{kpi.title}: no target, and its due month (June 2011) has passed")
+    result = spc.trajectory(["2011-04", "2011-05", "2011-06"], [3, 4, 6], "2011-04", "2011-06", None, "decrease")
+    assert breakdowns.trajectory_title(kpi, result) == (
+        f"{kpi.title}: no target, and its due month (June 2011) is the latest month")
 
 
 def test_areas_finding_counts_only_the_offices_with_a_figure_for_the_month_and_says_so():

@@ -327,13 +327,14 @@ def test_finding_names_the_peak_month_and_what_period_means():
     )
     # not most of them: the busiest month, or months (a review read "224 …, most (16) from November 2010")
     spread = pd.DataFrame({"period": ["2011-04", "2011-05", "2011-06"], "count": [2, 3, 2]})
-    assert quality.finding(check, spread).endswith(": 7 in these months, at most 3 in a month (May 2011) "
+    assert quality.finding(check, spread).endswith(": 7 in these months; the most in one month was 3, in May 2011 "
                                                    "(the month the transfer was requested)")
     assert quality.finding(check, spread.assign(count=[3, 3, 1])).endswith(
-        ": 7 in these months, at most 3 in a month (April 2011 and May 2011) (the month the transfer was requested)")
-    assert quality.finding(check, spread.assign(count=[2, 2, 2])).endswith(
-        ": 6 in these months, at most 2 in a month (April 2011 and 2 other months) (the month the transfer was "
+        ": 7 in these months; the most in one month was 3, in April 2011 and May 2011 (the month the transfer was "
         "requested)")
+    assert quality.finding(check, spread.assign(count=[2, 2, 2])).endswith(
+        ": 6 in these months; the most in one month was 2, in April 2011 and 2 other months (the month the transfer "
+        "was requested)")
     none = over_time.assign(count=0)
     assert quality.finding(check, none).endswith(": none in these months")
 

@@ -505,6 +505,8 @@ def test_trajectory_without_a_target_projects_nothing_once_its_due_month_has_pas
     assert after.status == spc.NO_TARGET and after.projected is None and not after.points
     assert after.sentence == "No target, and the due month (June 2011) has passed: there is nothing to project."
     assert after.latest_period == "2011-07" and after.n_points == 4
+    due_now = spc.trajectory(MONTHS, NOISY, "2011-04", "2011-07", None, "increase")  # July is the latest month
+    assert due_now.sentence == "No target, and the due month (July 2011) is the latest month: there is nothing to project."
 
 
 def test_trajectory_band_is_an_80_percent_prediction_interval():

@@ -140,6 +140,7 @@ def test_unrated_says_why_measures_have_no_rating():
             {"rag": None, "value": None, "target": 95.0, "suppressed": True},
             {"rag": None, "value": 3.0, "target": None, "suppressed": False},
             {"rag": None, "value": float("nan"), "target": 60.0, "suppressed": float("nan")}]
-    assert status.unrated(rows) == "3 not rated: 1 suppressed (c), 1 with no target, 1 with no value"
-    assert status.unrated(rows[:2]) == "1 not rated: 1 suppressed (c)"
+    assert status.unrated(rows) == "3 have no rating: 1 hidden as c, 1 with no target, 1 with no value"
+    assert status.unrated(rows[:2]) == "1 has no rating: hidden as c"
+    assert status.unrated([rows[0], rows[2], rows[2]]) == "2 have no rating: no target"
     assert status.unrated(rows[:1]) is None

@@ -292,5 +292,19 @@ def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentenc
         return verdict.assess(kpi, df, 50.0).verdict.sentence
 
     # 80, 85, 90, 80: mean 83.75, moving ranges 5, 5, 10 (mean 6.67): 83.75 ± 2.66 × 6.67 = 66.0 to 101.5 (100)
-    assert sentence(4).endswith("consistently meets it: trial limits 66–100%, from fewer than 12 months.")
+    assert sentence(4).endswith("consistently meets it: trial limits 66–100%, set on fewer than 12 months.")
     assert "trial" not in sentence(12) and "limits" in sentence(12)
+
+
+def test_a_target_judged_in_its_due_month_is_not_said_to_be_past_it():
+    # A review: "the due month, September 2011, has passed" was said in September 2011 itself
+    import pandas as pd
+
+    kpi = kpis.get("transfer_timely_pct")
+    periods = ["2011-04", "2011-05", "2011-06", "2011-07", "2011-08", "2011-09"]
+    values = [80.0, 82.0, 85.0, 88.0, 90.0, 91.0]
+    df = pd.DataFrame({"period": periods, "numerator": values, "denominator": [100.0] * 6, "value": values})
+    now = verdict.assess(kpi, df, 90.0, "2011-04", "2011-09").verdict.sentence
+    assert now.endswith("; the due month, September 2011, is this month."), now
+    later = verdict.assess(kpi, df, 90.0, "2011-04", "2011-08").verdict.sentence
+    assert later.endswith("; the due month, August 2011, has passed."), later
