@@ -257,9 +257,9 @@ def hover_counts(fig, df: pd.DataFrame, kpi: kpis.Kpi, color: str = "area") -> N
 
 def gaps_note(df: pd.DataFrame) -> str | None:
     """What the board's chart of area offices says under it (with its source: no element more a
-    view) when an office's months are hidden: the months left are those with enough cases, and may
-    not be typical (a review saw offices drawn at 0% only, beside 23.8% for all areas, and nothing
-    said)."""
+    view) when an office's months are hidden: why (the published rule), and that the months left
+    may not be typical: a count of 0 is never hidden, so they lean to 0% (a review saw offices
+    drawn at 0% only, beside 23.8% for all areas, and nothing said)."""
     if df is None or df.empty or "suppressed" not in df or "area" not in df:
         return None
     offices = df[df["area"] != ALL_AREAS]
