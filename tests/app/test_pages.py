@@ -865,6 +865,28 @@ def test_the_overview_never_says_every_measure_meets_its_target_of_one_it_does_n
         assert int(value.group(2)) + not_rated == 19  # the plan's 19 measures
 
 
+def test_with_no_measure_rated_the_overview_says_so_not_0_of_0(council_db, tmp_path):
+    # every target taken out of the plan: no measure has a RAG rating, and the count says "–" with
+    # why, not "0 of 0" (a review)
+    import shutil
+
+    from csc import plan as plans, ui
+    from csc.store import Store
+
+    db = tmp_path / "csc.duckdb"
+    shutil.copy(council_db, db)
+    with Store.open(db) as store:
+        for action in plans.current(store.cursor()).actions:
+            for name in action.kpis:
+                plans.record_change(store, action.id, f"target:{name}", "", "t", "director")
+    ui.clear_caches()
+    at = page(db, "app_pages/overview.py", "director")
+    value = re.search(r'Measures meeting target</div><div class="csc-tile-value">(.*?)</div>', overview_html(at))
+    assert value.group(1) == "–"
+    assert tile_notes(at)["Measures meeting target"] == "19 have no rating"
+    ui.clear_caches()
+
+
 def test_the_overviews_count_of_real_improvements_says_what_it_counts(council_db):
     """The count is what the verdicts say ("a real improvement": this month's signal or a new level
     held since the action), the SPC column this month's signal only: a review read 12 against 4
