@@ -153,7 +153,7 @@ def summary_html(link_query: str) -> str:
     tiles = ui.tiles([{"label": label, "value": value, **({"help": tip, "note": note} if tip else {})}
                       for label, value, tip, note in (
         ("Measures meeting target", f"{greens} of {rated}" if rated else "–", *(
-            (f"Of the measures with a RAG rating (a value and a target); {not_rated}.", not_rated.split(":")[0])
+            (f"Of the measures with a RAG rating (a value and a target); {not_rated}.", status.no_rating(len(df) - rated))
             if not_rated else (None, None))), ("Measures red", reds, None, None),
         ("Showing real improvement (SPC)", improving, improving_help, "this month or since the action"),
         ("Actions", len(plan.actions), None, None))])

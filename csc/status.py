@@ -149,6 +149,11 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+def no_rating(n: int) -> str:
+    """"1 has no rating", "2 have no rating": `unrated`'s head, and the Overview tile's note."""
+    return f"{n} {'has' if n == 1 else 'have'} no rating"
+
+
 def unrated(rows: Iterable[dict]) -> str | None:
     """Why some measures have no RAG rating, in words ("2 have no rating: 1 hidden as c, 1 with no
     target"; "1 has no rating: no target"), or None when every measure has one: "every measure meets its target" said of an
@@ -170,8 +175,8 @@ def unrated(rows: Iterable[dict]) -> str | None:
         return None
     given = [(reason, k) for reason, k in why.items() if k]
     if len(given) == 1:  # "1 has no rating: hidden as c"
-        return f"{n} {'has' if n == 1 else 'have'} no rating: {given[0][0].removeprefix('with ')}"
-    return f"{n} have no rating: " + ", ".join(f"{k} {reason}" for reason, k in given)
+        return f"{no_rating(n)}: {given[0][0].removeprefix('with ')}"
+    return f"{no_rating(n)}: " + ", ".join(f"{k} {reason}" for reason, k in given)
 
 
 def differs(owner_status: str, derived: ActionStatus) -> bool:
