@@ -23,6 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -400,12 +401,15 @@ class Store:
 
     # -- importing -----------------------------------------------------------------------
     def validate(self, path: str | Path, original_name: str | None = None, today: dt.date | None = None,
-                 period: str | None = None, as_of: dt.date | None = None, sha256: str | None = None) -> Extract:
+                 period: str | None = None, as_of: dt.date | None = None, sha256: str | None = None,
+                 load_warnings: bool = True) -> Extract:
         """Read and check a workbook, storing nothing; adds the warnings that need the database
         (with `period`, the month it would load as: the guardrails of `csc.guardrails`, as of the
         day `as_of`). An Ofsted Annex A workbook is read by `csc.annexa`. Nothing is written here: the
         teams a refused Annex A or SSD file names are recorded apart from the data by the caller
-        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`).
+        (`import_file`, `csc.uploads.check`: `annexa_teams.record_unmapped`). `load_warnings` False:
+        without the guardrails' warnings, which warn and never refuse (`import_file` works them out
+        beside the load).
 
         The read is kept (`READ_KEPT`) and given again for the same bytes (`sha256`, their digest
         if known), name and day at the same data version: what an upload's check read, its load
@@ -437,7 +441,7 @@ class Store:
                                                   as_of or today))
         if extract.ok:
             extract.problems.extend(self._unknown_worker_warnings(extract))
-            if period is not None:
+            if period is not None and load_warnings:
                 extract.problems.extend(self.guardrail_warnings(extract, period, original_name or Path(path).name,
                                                                 as_of or today))
         return extract
@@ -566,7 +570,7 @@ class Store:
         step(1, 4, "Validating every sheet")
         with private_copy(raw, name) as work:
             extract = self.validate(work, original_name=name, today=checked_on, period=period, as_of=today,
-                                    sha256=digest)
+                                    sha256=digest, load_warnings=False)
             if not extract.ok:
                 self._audit_refusal(user, role, name, period, f"{len(extract.errors)} problem(s)")
                 annexa_teams.record_unmapped(self, extract, user=user, role=role, name=name)  # team names only, kept apart
@@ -576,6 +580,7 @@ class Store:
                     extract.problems,
                     message=f"The file was not loaded: {len(extract.errors):,} problem(s) to fix. Nothing was stored.",
                 )
+            at = len(extract.problems)  # where the guardrails' warnings go: after the read's (`_load`)
             source_format = getattr(extract, "source_format", source_format)  # "annex_a" for an Annex A workbook
             census_period = getattr(extract, "period", None)  # a workforce census is its census date's month
             if census_period and census_period != period:
@@ -584,13 +589,19 @@ class Store:
                     return same
                 # the month's warnings for the census month, from the read just made (kept: not read again)
                 extract = self.validate(work, original_name=name, today=checked_on, period=census_period,
-                                        as_of=today, sha256=digest)
+                                        as_of=today, sha256=digest, load_warnings=False)
+                at = len(extract.problems)
                 extract.problems.append(Problem("warning", f"Loaded for {census_period}, the month of the census "
                                                            f"date, not {period}.", code="census_period"))
                 period = census_period
             step(2, 4, "Loading the records")
-            result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
-                                source_format, step, role)
+            # the guardrails' warnings (they read the data as it was before this import, and never
+            # refuse) and the kept copy's encryption are worked out in threads while the rows load
+            # (`_load`: the 100,000-row extract loads about 0.03 s sooner on two cores, issue 17)
+            with ThreadPoolExecutor(2, thread_name_prefix="csc-import") as pool:
+                warned = pool.submit(self.guardrail_warnings, extract, period, name, today)
+                result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
+                                    source_format, step, role, pool=pool, warnings_ahead=(warned, at))
         step(4, 4, "Done")
         return result
 
@@ -638,7 +649,12 @@ class Store:
                           source_format, lambda *a: None)
 
     def _load(self, extract, raw, name, digest, period, user, imported_at, source_format, step,
-              role=None) -> ImportResult:
+              role=None, pool: ThreadPoolExecutor | None = None,
+              warnings_ahead: tuple[Future, int] | None = None) -> ImportResult:
+        """Load a checked extract as a new import, in one transaction. `pool`: threads to keep the
+        file in (encrypted) while the rows load; `warnings_ahead`: (the guardrails' warnings being
+        worked out, where they go in `extract.problems`), waited for before the import's row,
+        which keeps them."""
         key = config.id_key(self.path)
         with self.transaction(user, "import", {"period": period, "file": name}, role=role) as w:
             cur = w.cur
@@ -650,9 +666,14 @@ class Store:
             import_id = cur.execute("select nextval('import_seq')").fetchall()[0][0]
             w.detail = {"import_id": import_id, **w.detail}
             suppression.keep_partner_secret(cur, suppression.derived_secret(key))  # the first import's
-            stored = self._keep_file(raw, import_id, digest, name, key) if raw is not None else None
-            if stored is not None:
-                w.on_rollback(lambda: stored.unlink(missing_ok=True))
+            keeping: Future | None = None
+            if raw is not None:
+                if pool is not None:
+                    keeping = pool.submit(self._keep_file, raw, import_id, digest, name, key)
+                else:
+                    keeping = Future()
+                    keeping.set_result(self._keep_file(raw, import_id, digest, name, key))
+                w.on_rollback(lambda: _forget_kept(keeping))
             for sheet_name, data in extract.sheets.items():
                 table = pseudonymise(data.table, key, data.pseudonyms)
                 cur.register("incoming", table)
@@ -662,6 +683,10 @@ class Store:
                     {"import_id": import_id},
                 )
                 cur.unregister("incoming")
+            if warnings_ahead is not None:
+                warned, at = warnings_ahead
+                extract.problems[at:at] = warned.result()
+            stored = keeping.result() if keeping is not None else None
             cur.execute(
                 "insert into imports (import_id, period, file_name, sha256, user_name, imported_at, status, row_counts, "
                 "warnings, stored_file, source_format) values ($id, $period, $name, $sha, $user, $at, 'loaded', $rows, "
@@ -872,6 +897,15 @@ class Store:
 
         return self.cursor().sql(kpis.app_sql("audit_entries"), params={
             "actions": list(actions), "users": list(users), "shown": shown}).to_arrow_table()
+
+
+def _forget_kept(keeping: Future) -> None:
+    """An import undone: the copy of its file kept (`Store._keep_file`), once written, removed."""
+    try:
+        stored = keeping.result()
+    except Exception:  # noqa: BLE001 - nothing was kept (its error is the one undoing the import)
+        return
+    stored.unlink(missing_ok=True)
 
 
 class private_copy:

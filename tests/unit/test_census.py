@@ -293,6 +293,7 @@ def test_a_census_loaded_again_under_another_month_is_unchanged_and_warned_of_it
     replaced = store.import_file(other, "2022-10", user="t")
     assert replaced.status == "loaded" and replaced.period == "2022-09"
     assert "period_loaded" in [p.code for p in replaced.warnings]  # September is loaded: said of September
+    assert [p.code for p in replaced.warnings][-1] == "census_period"  # after the month's own warnings
     assert store.cursor().execute("select period, status from imports order by import_id").fetchall() == [
         ("2022-09", "loaded"), ("2022-09", "loaded")]
 

@@ -9,6 +9,7 @@ Tue 17, Mon 23 -> Tue 24).
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -214,6 +215,21 @@ def test_the_import_keeps_the_warnings_with_their_codes(store, march, tmp_path):
     assert result.status == "loaded"
     assert sorted(codes(result.warnings)) == ["period_dates", "period_file_name", "period_skipped", "sheet_missing"]
     assert {w["code"] for w in result.as_dict()["warnings"]} >= {"period_dates", "sheet_missing"}
+
+
+def test_the_import_row_keeps_every_warning_in_the_order_the_check_gives_them(store, march, tmp_path):
+    """The guardrails' warnings are worked out beside the load (`Store.import_file`): the import's row
+    still keeps them, after the read's own, as the check of the same file lists them."""
+    path = write_xlsx(tmp_path / "extract-2012-04.xlsx", {"Transfers": APRIL, "Notes": [["anything"], ["x"]]})
+    checked = store.validate(path, period="2012-06", as_of=dt.date(2012, 7, 4))
+    result = store.import_file(path, "2012-06", user="tester", imported_at=dt.datetime(2012, 7, 4, 9))
+    assert result.status == "loaded"
+    assert [p.code for p in result.warnings] == [p.code for p in checked.warnings]
+    assert [p.code for p in result.warnings][0] == "sheet_ignored"  # the read's, then the guardrails'
+    assert sorted(codes(result.warnings)) == ["period_dates", "period_file_name", "period_skipped", "sheet_missing"]
+    kept = store.cursor().execute("select warnings from imports where import_id = $id",
+                                  {"id": result.import_id}).fetchall()[0][0]
+    assert json.loads(kept) == [p.message for p in result.warnings]
 
 
 def test_default_month_is_the_files_then_the_next_due_never_the_clocks(store, march, tmp_path):

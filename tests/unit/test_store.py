@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,33 @@ def test_all_sheets_load_in_one_transaction(store, tmp_path, monkeypatch):
     assert [p.name[:6] for p in kept_files(store)] == ["000001"]
     monkeypatch.setattr(store_module, "pseudonymise", real)
     assert store.import_file(path, "2011-05").status == "loaded"  # and it loads once the fault is gone
+
+
+def test_a_load_undone_while_its_file_is_still_being_kept_leaves_no_kept_file(store, tmp_path, monkeypatch):
+    """The kept copy is encrypted and written in a thread while the rows load (`Store._load`): a load
+    that fails before that thread has written it still ends with no kept file (the undo waits for it)."""
+    real_write, real_pseudonymise = crypto.write_private, store_module.pseudonymise
+    written = threading.Event()
+
+    def slow_write(target, data, durable=True):
+        if target.suffix != ".enc":  # the scratch copy the file is read from
+            return real_write(target, data, durable)
+        time.sleep(0.3)
+        real_write(target, data, durable)
+        written.set()
+
+    def fail(table, key, ahead=None):
+        assert not written.is_set()  # the load fails while the file is still being kept
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(crypto, "write_private", slow_write)
+    monkeypatch.setattr(store_module, "pseudonymise", fail)
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    with pytest.raises(RuntimeError, match="simulated"):
+        store.import_file(path, "2011-04")
+    assert written.is_set() and kept_files(store) == [] and store.imports().empty
+    monkeypatch.setattr(store_module, "pseudonymise", real_pseudonymise)
+    assert store.import_file(path, "2011-04").status == "loaded" and len(kept_files(store)) == 1
 
 
 def test_a_later_import_updates_records_and_keeps_missing_ones(load, store):
