@@ -596,7 +596,13 @@ def _lit(text: str) -> str:
 _MESSY = r"^[\s\p{Z}]|[\s\p{Z}]$|[\s\p{Z}]{2}|[\t\n\r\f\x0b]|[^ \PZ]"  # anything a clean-up would change
 
 
-_CONTROLS = (b"\t", b"\n", b"\r", b"\f", b"\x0b", b"  ")
+def _data_bytes(chunk: pa.Array) -> np.ndarray | None:
+    """The bytes of a string chunk's values, as they lie in its buffer (a sliced chunk's whole
+    buffer: more than its own values, never fewer); None when it has none."""
+    buffers = chunk.buffers()
+    if len(buffers) < 3 or buffers[2] is None or not buffers[2].size:
+        return None
+    return np.frombuffer(buffers[2], dtype=np.uint8)
 
 
 def _surely_tidy(col: pa.ChunkedArray) -> bool:
@@ -607,13 +613,32 @@ def _surely_tidy(col: pa.ChunkedArray) -> bool:
     buffer, so what is in no buffer is in no value). False may be wrong; then the values are
     looked at one by one."""
     for chunk in col.chunks:
-        data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
+        data = _data_bytes(chunk)
         if data is None:
             continue
-        raw = data.to_pybytes()
-        if not raw.isascii() or any(c in raw for c in _CONTROLS):
+        # beyond ASCII, or a tab, line feed, vertical tab, form feed or carriage return (9-13)
+        if data.max() >= 0x80 or np.count_nonzero((data - np.uint8(9)) < 5):
+            return False
+        space = data == 0x20
+        if np.count_nonzero(space[1:] & space[:-1]):
             return False
     return True
+
+
+def _may_have_spaced_ends(col: pa.ChunkedArray) -> bool:
+    """Whether a value of the string column `col` may start or end with a space, from its offsets
+    and bytes at once (the first and last byte of each slot). False is sure; True may be wrong (a
+    blank's slot may hold bytes): then the values are looked at one by one."""
+    for chunk in col.chunks:
+        data = _data_bytes(chunk)
+        if data is None:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if np.count_nonzero(data[starts[filled]] == 0x20) or np.count_nonzero(data[ends[filled] - 1] == 0x20):
+            return True
+    return False
 
 
 def _clean(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -622,10 +647,10 @@ def _clean(col: pa.ChunkedArray) -> pa.ChunkedArray:
     if not pa.types.is_string(col.type):
         col = col.cast(pa.string())
     if _surely_tidy(col):  # the usual column: only a space at either end can need a change
-        messy = pc.or_(pc.starts_with(col, " "), pc.ends_with(col, " "))
+        messy = pc.or_(pc.starts_with(col, " "), pc.ends_with(col, " ")) if _may_have_spaced_ends(col) else None
     else:
         messy = pc.match_substring_regex(col, _MESSY)
-    if pc.any(messy).as_py():
+    if messy is not None and pc.any(messy).as_py():
         fixed = pc.utf8_trim(pc.replace_substring_regex(col, r"[\s\x0b\p{Z}]+", " "), " ")
         col = pc.if_else(messy, fixed, col)
     empty = pc.equal(col, "")
@@ -834,11 +859,9 @@ def _maybe_unseen(col: pa.ChunkedArray) -> bool:
     below 0x20, 0x7f, or any byte of a character beyond ASCII. False is sure; then DuckDB need
     not look value by value."""
     for chunk in col.chunks:
-        data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
-        if data is not None and data.size:
-            b = np.frombuffer(data, dtype=np.uint8)
-            if ((b < 0x20) | (b >= 0x7f)).any():
-                return True
+        data = _data_bytes(chunk)
+        if data is not None and ((data < 0x20) | (data >= 0x7f)).any():
+            return True
     return False
 
 

@@ -174,6 +174,42 @@ def test_plain_spaces_at_either_end_are_trimmed_in_a_column_of_plain_text(tmp_pa
     assert column(result, "referrals", "source") == ["Police"] * 5
 
 
+def test_cleaning_a_column_gives_what_cleaning_each_value_by_hand_gives():
+    """Each value trimmed, runs of white space made one space, "" blank: worked out value by value
+    in Python, against the column's clean-up, which judges most columns from their bytes at once
+    (`_surely_tidy`, `_may_have_spaced_ends`) including chunks cut from a longer array (a slice's
+    buffer holds the values around it: a spaced value outside the slice changes nothing) and
+    blanks whose slots hold bytes."""
+    import random
+    import re
+
+    from csc.extract import _clean, _surely_tidy
+
+    def by_hand(value):
+        if value is None:
+            return None
+        text = " ".join(value.replace("\u00a0", " ").split())
+        return text or None
+
+    rnd, judged = random.Random(17), 0
+    pieces = ["Team", "A", "b", " ", "  ", "\t", "\n", "\u00a0", "7", ""]
+    for trial in range(300):
+        values = ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(4))) if rnd.random() > 0.1 else None
+                  for _ in range(rnd.randrange(1, 12))]
+        if trial % 2 == 0:  # plain text only (no two spaces in a row): the judgement from the bytes decides
+            values = [v if v is None else re.sub(" +", " ", re.sub("[\t\n\u00a0]", "", v)) for v in values]
+        whole = pa.array(["before", *values, " after "])
+        col = pa.chunked_array([whole.slice(1, len(values))])
+        assert _clean(col).to_pylist() == [by_hand(v) for v in values], values
+        judged += _surely_tidy(col)
+    assert judged > 40  # many columns were judged from their bytes (spaces either side of two values meet)
+    # a blank whose slot holds " x": its bytes may send the column the slow way, never change a value
+    offsets, data = pa.array([0, 2, 4, 6], pa.int32()), pa.py_buffer(b"ab xcd")
+    holed = pa.StringArray.from_buffers(3, offsets.buffers()[1], data, pa.array([True, False, True]).buffers()[1])
+    assert holed.to_pylist() == ["ab", None, "cd"]
+    assert _clean(pa.chunked_array([holed])).to_pylist() == ["ab", None, "cd"]
+
+
 def test_dates_in_their_usual_spelling_are_checked_in_one_pass_and_others_in_a_second(tmp_path, monkeypatch):
     """The expression for every date spelling costs DuckDB milliseconds a column to plan, whatever
     the rows: a sheet whose dates are all in the usual spelling (an Excel date cell's) is checked
