@@ -600,8 +600,14 @@ class Store:
             # (`_load`: the 100,000-row extract loads about 0.03 s sooner on two cores, issue 17)
             with ThreadPoolExecutor(2, thread_name_prefix="csc-import") as pool:
                 warned = pool.submit(self.guardrail_warnings, extract, period, name, today)
-                result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
-                                    source_format, step, role, pool=pool, warnings_ahead=(warned, at))
+                try:
+                    result = self._load(extract, raw, name, digest, period, user, imported_at or dt.datetime.now(),
+                                        source_format, step, role, pool=pool, warnings_ahead=(warned, at))
+                except BaseException as exc:
+                    _log_unseen(warned, exc)
+                    raise
+                if result.status != "loaded":  # loaded meanwhile: the warnings were not waited for
+                    _log_unseen(warned)
         step(4, 4, "Done")
         return result
 
@@ -897,6 +903,14 @@ class Store:
 
         return self.cursor().sql(kpis.app_sql("audit_entries"), params={
             "actions": list(actions), "users": list(users), "shown": shown}).to_arrow_table()
+
+
+def _log_unseen(warned: Future, raised: BaseException | None = None) -> None:
+    """The guardrails' failure, when the import did not wait for their warnings (it was loaded
+    meanwhile, or failed first with `raised`): logged, not lost."""
+    failure = warned.exception()
+    if failure is not None and failure is not raised:
+        log.error("the guardrails' warnings for an import failed", exc_info=failure)
 
 
 def _forget_kept(keeping: Future) -> None:

@@ -132,6 +132,46 @@ def test_a_load_undone_while_its_file_is_still_being_kept_leaves_no_kept_file(st
     assert store.import_file(path, "2011-04").status == "loaded" and len(kept_files(store)) == 1
 
 
+def test_a_failure_of_the_guardrails_is_logged_when_the_import_does_not_wait_for_them(store, tmp_path, monkeypatch,
+                                                                                         caplog):
+    """The guardrails' warnings are worked out in a thread beside the load: where the load does not
+    wait for them (the file was loaded meanwhile; the load failed first) their failure is logged,
+    not dropped; where it waits, it undoes the import."""
+    from csc import guardrails
+
+    path = write_xlsx(tmp_path / "x.xlsx", {"referrals": corpus.referrals(2)})
+    assert store.import_file(path, "2011-04").status == "loaded"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("guardrails broke (simulated)")
+
+    monkeypatch.setattr(guardrails, "warnings", broken)
+    real_loaded, seen = Store._already_loaded, []
+
+    def loaded_meanwhile(cur, digest, period):  # not yet when asked first, then loaded by another session
+        seen.append(period)
+        return None if len(seen) == 1 else real_loaded(cur, digest, period)
+
+    monkeypatch.setattr(Store, "_already_loaded", staticmethod(loaded_meanwhile))
+    with caplog.at_level("ERROR", logger="csc.store"):
+        assert store.import_file(path, "2011-04").status == "unchanged"
+    assert [r.exc_info[1].args[0] for r in caplog.records] == ["guardrails broke (simulated)"]
+    monkeypatch.setattr(Store, "_already_loaded", staticmethod(real_loaded))
+
+    caplog.clear()  # the load fails first: its error is raised, the guardrails' logged
+    monkeypatch.setattr(store_module, "pseudonymise", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with caplog.at_level("ERROR", logger="csc.store"), pytest.raises(OSError, match="disk full"):
+        store.import_file(write_xlsx(tmp_path / "y.xlsx", {"referrals": corpus.referrals(3)}), "2011-05")
+    assert [r.exc_info[1].args[0] for r in caplog.records] == ["guardrails broke (simulated)"]
+
+    caplog.clear()  # the load waits for them: their failure undoes the import, and is not logged twice
+    monkeypatch.undo()
+    monkeypatch.setattr(guardrails, "warnings", broken)
+    with caplog.at_level("ERROR", logger="csc.store"), pytest.raises(RuntimeError, match="guardrails broke"):
+        store.import_file(write_xlsx(tmp_path / "z.xlsx", {"referrals": corpus.referrals(4)}), "2011-06")
+    assert caplog.records == [] and list(store.imports()["import_id"]) == [1]
+
+
 def test_a_later_import_updates_records_and_keeps_missing_ones(load, store):
     load(referrals(("R1", "C1", "North"), ("R2", "C2", "North")), period="2011-04")
     load(referrals(("R1", "C1", "South"), ("R3", "C3", "East")), period="2011-05")
