@@ -322,7 +322,7 @@ def verdict(
         quoted = limits and not (has_target and result.assurance is not None)
         second = "no significant change" + (f" ({lim_word}{limits_from} {limits})" if quoted else "")
         variation_stated = variation
-        moved = _shift_words(result, periods, direction, fmt) if not hide_limits else None
+        moved, held = _shift_words(result, periods, direction, fmt) if not hide_limits else (None, False)
         if moved:  # steady at a new level: the change that made it is still the news (a review)
             second += f"; {moved}"
     else:
@@ -364,25 +364,39 @@ def verdict(
     for part in (second, third, fourth):
         if part:
             sentence += (", " if part.startswith(("but ", "and ")) else "; ") + part
-    improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and _shift_better(result, direction))
+    improved = variation_stated == spc.SPECIAL_CAUSE_IMPROVEMENT or bool(moved and held and _shift_better(result, direction))
     return done(sentence, f"{first}; {second}", rag=rag, meets_target=meets, variation=variation_stated, rule=rule,
                 assurance=assurance, improved=improved, unjudged=unjudged)
 
 
-def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt) -> str | None:
-    """"a real improvement since May 2011 (the level moved from 24.8% to 19%)": the evidenced shift
-    the limits were recalculated from (`spc.baseline_xmr`), in the measure's direction; None when
-    there is none. Said beside "no significant change", which is about the months since."""
+def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt) -> tuple[str | None, bool]:
+    """("a real improvement since May 2011 (the level moved from 24.8% to 19%)", True): the
+    evidenced shift the limits were recalculated from (`spc.baseline_xmr`), in the measure's
+    direction, and whether it has held; (None, False) when there is none. Said beside "no
+    significant change", which is about the latest month. It has not held when a month after the
+    run of months that evidenced it is special cause the other way (against the new limits): a
+    review read "a real improvement since May 2011" of an office whose December and January were
+    above the new limits, back over the level before the action. Then the words say so, and the
+    measure is not counted as showing a real improvement."""
     shift = result.shift
     if shift is None or result.mean is None or not 0 <= shift.index < len(periods):
-        return None
+        return None, False
     better = _shift_better(result, direction)
+    level = f"the level moved from {fmt(shift.baseline_mean)} to {fmt(result.mean)}"
     if better is None:
-        kind = "a real change " + ("upwards" if shift.side > 0 else "downwards")
-    else:
-        kind = "a real improvement" if better else "a real deterioration"
-    return (f"{kind} since {spc.period_label(periods[shift.index])} (the level moved from "
-            f"{fmt(shift.baseline_mean)} to {fmt(result.mean)})")
+        return f"a real change {'upwards' if shift.side > 0 else 'downwards'} since {spc.period_label(periods[shift.index])} ({level})", True
+    undoing = spc.SPECIAL_CAUSE_CONCERN if better else spc.SPECIAL_CAUSE_IMPROVEMENT
+    after_run = [p for p in result.points if p.segment == len(result.segments) - 1][shift.run:]
+    against = [periods[p.index] for p in after_run if p.point_type == undoing and p.index < len(periods)]
+    kind = "a real improvement" if better else "a real deterioration"
+    if not against:
+        return f"{kind} since {spc.period_label(periods[shift.index])} ({level})", True
+    months = [spc.period_label(p) for p in against[:3]]
+    named = (", ".join(months[:-1]) + " and " + months[-1] if len(months) > 1 else months[0]) \
+        + (" and later months" if len(against) > 3 else "")
+    signal = "concern" if better else "improvement"
+    return (f"{level} from {spc.period_label(periods[shift.index])} and has not held ({signal} in {named}, "
+            "against the new limits)"), False
 
 
 def _shift_better(result: spc.XmrResult, direction: str) -> bool | None:

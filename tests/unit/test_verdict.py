@@ -278,6 +278,31 @@ def test_a_steady_new_level_still_says_the_change_that_made_it():
     assert (up.improved, down.improved, flat.improved) == (True, False, False)
 
 
+def test_a_new_level_that_has_not_held_is_not_called_a_real_improvement():
+    # A review: "a real improvement since May 2011" of an office whose December and January were above
+    # the new limits (the worse way), back over the level before the action, and counted on the
+    # Overview as showing a real improvement. The shift as above (baseline mean 11, the run of 7 from
+    # April 2011), then 20, 21, 8, 20. The new level: (146 + 69) / 11 = 19.545..; its moving ranges
+    # 2 x6, 0, 1, 13, 12, the 13 screened out (above 3.267 x 38/10): (12 + 0 + 1 + 12) / 9 = 2.778,
+    # limits 19.545 -/+ 2.66 x 2.778 = 12.16 to 26.93: January's 8 is below them, a concern for a
+    # measure where higher is better; February's 20 is within ("no significant change")
+    values = [10, 12] * 6 + [20, 22, 20, 22, 20, 22, 20] + [20, 21, 8, 20]
+    periods = [f"{2010 + (m + 3) // 12}-{(m + 3) % 12 + 1:02d}" for m in range(len(values))]
+    result = spc.baseline_xmr(values, 12, "increase", 15, bounds=(0, 100))
+    assert (round(result.lpl, 2), round(result.upl, 2)) == (12.16, 26.93)
+    up = verdict.verdict(title="M", unit="%", direction="increase", periods=periods, values=values, target=15,
+                         result=result)
+    assert up.variation == spc.COMMON_CAUSE and not up.improved
+    assert "a real improvement" not in up.sentence
+    assert ("; the level moved from 11% to 19.5% from April 2011 and has not held (concern in January 2012, "
+            "against the new limits)") in up.sentence
+    # the same months where lower is better: the shift was a deterioration, and January's drop undoes it
+    down = verdict.verdict(title="M", unit="%", direction="decrease", periods=periods, values=values, target=15,
+                           result=spc.baseline_xmr(values, 12, "decrease", 15, bounds=(0, 100)))
+    assert "has not held (improvement in January 2012, against the new limits)" in down.sentence
+    assert not down.improved
+
+
 def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentence():
     # A review: the Overview read "the process consistently meets it: limits 2.4–4.1 days" of four
     # months, where the Action page's chart said "trial limits"
