@@ -57,7 +57,10 @@ def fmt(row, col):
     if value is None or pd.isna(value):
         return "–"
     small = " (small base)" if col == "value" and row.get("small_base") else ""
-    return registry[row["kpi"]].format(value) + small + _earlier(row, col) + _revised(row, col)
+    # never "95.0% against 95.0%" (`Kpi.format_against`), but the board's rates as published: to one place
+    target = row.get("target") if col == "value" and v.role in ("director", "analyst") else None
+    shown = registry[row["kpi"]].format_against(value, None if target is None or pd.isna(target) else target)
+    return shown + small + _earlier(row, col) + _revised(row, col)
 
 
 def target_text(row) -> str:

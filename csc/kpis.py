@@ -33,6 +33,7 @@ import pandas as pd
 
 from csc import config, privacy, spec, suppression, workdays
 from csc.months import add_months
+from csc.spc.periods import apart
 from csc.schema import has_table
 
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
@@ -257,14 +258,19 @@ class Kpi:
     def empty_message(self) -> str:
         return self.empty or f"No figures for “{self.title}” in these months."
 
-    def format(self, value: float | None) -> str:
+    def format(self, value: float | None, places: int = 1) -> str:
         if value is None or pd.isna(value):
             return "–"
         if self.unit == "pct":
-            return f"{value:.1f}%"
+            return f"{value:.{places}f}%"
         if self.unit == "count":
-            return f"{value:,.0f}"
-        return f"{value:.1f}{self.unit_suffix}"
+            return f"{value:,.{max(places - 1, 0)}f}"
+        return f"{value:.{places}f}{self.unit_suffix}"
+
+    def format_against(self, value: float | None, target: float | None) -> str:
+        """`format(value)`, with as many more decimal places as it takes (up to 4) not to read as the
+        target it differs from (`spc.apart`)."""
+        return apart(value, target, self.format)
 
 
 def parse_kpi(path: Path, models: dict[str, Query] | None = None) -> Kpi:

@@ -216,7 +216,8 @@ def verdict(
     hide_count: bool = False,
 ) -> Verdict:
     """The one verdict for the latest month of a series (see the module's rules). ``fmt``
-    formats the value and the target (default `spc.format_value` with ``unit``).
+    formats the value and the target (default `spc.format_value` with ``unit``), given a number
+    of decimal places as well where a value must not read as the target it misses (`spc.apart`).
 
     For the board (`assess` with ``shown``): ``hide_value`` words the month's value as c and
     gives the month no rating (RAG, signal, assurance: with 5 or fewer cases a rating can fix the
@@ -225,7 +226,7 @@ def verdict(
     month's own (RAG; met or missed past the due month); ``hide_count``
     (always for the board, which sees rates and never the counts behind them) names no count of
     cases. The ratings of a month the board sees are unchanged: they come from the true series."""
-    fmt = fmt or (lambda x: spc.format_value(x, unit))
+    fmt = fmt or (lambda x, places=1: spc.format_value(x, unit, places))
     direction = spc.normalise_direction(direction)
     target = spc.clean_value(target)
     n = len(periods)
@@ -284,13 +285,18 @@ def verdict(
         # red-team review: "off track" only when c was 5).
         text = f"c (suppressed to protect small numbers) in {month}, not rated this month"
         return done(text, text, small_base=False, trajectory=None, not_rated=NOT_RATED_HIDDEN)
-    value_words = fmt(value)
+    # never "95.0% misses the target of 95.0%": more decimal places, but not for the board, whose
+    # rates are published to one (`privacy.shown`: more would give back the fraction behind them)
+    value_words = fmt(value) if hide_count else spc.apart(value, target if has_target else None, fmt)
     rag = spc.rag(value, target, direction) if has_target else None
     meets = spc.meets_target(value, target, direction) if has_target else None
     target_words = fmt(target) if has_target else ""
     if has_target:
         verb = "meets" if meets else "misses"
-        first = f"{value_words} in {month} {verb} the target of {target_words} ({wording.RAG_WORDS[rag].lower()})"
+        rag_words = wording.RAG_WORDS[rag].lower()
+        if value_words == target_words and value != target:  # the board's: the rating says which side
+            rag_words += f": just {'under' if value < target else 'over'} it before rounding"
+        first = f"{value_words} in {month} {verb} the target of {target_words} ({rag_words})"
     else:
         first = f"{value_words} in {month} (no target)"
 

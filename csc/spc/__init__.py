@@ -93,7 +93,7 @@ from csc.spc.funnel import (
     funnel_points,
 )
 from csc.months import month_index, period_from_index, period_label
-from csc.spc.periods import format_value
+from csc.spc.periods import apart, format_value
 from csc.spc.trajectories import (
     AT_RISK,
     MIN_TRAJECTORY_POINTS,
@@ -176,6 +176,7 @@ __all__ = [
     "month_index",
     "period_from_index",
     "period_label",
+    "apart",
     "format_value",
     "t_quantile",
     "ON_TRACK",

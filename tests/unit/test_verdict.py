@@ -303,6 +303,33 @@ def test_a_new_level_that_has_not_held_is_not_called_a_real_improvement():
     assert not down.improved
 
 
+def test_a_value_that_misses_its_target_never_reads_as_the_target():
+    # A review: "95.0% in May 2011 misses the target of 95.0%": 433 of 456 children seen is 94.956..%,
+    # which rounds to 95.0% at one decimal place; the rating is of the value itself. With two places
+    # it reads 94.96%, apart from 95.00%
+    import pandas as pd
+
+    kpi = kpis.get("child_seen_pct")
+    periods = [f"2011-{m:02d}" for m in range(1, 6)]
+    num, den = [90.0, 92.0, 91.0, 93.0, 433.0], [100.0, 100.0, 100.0, 100.0, 456.0]
+    df = pd.DataFrame({"period": periods, "numerator": num, "denominator": den,
+                       "value": [n / d * 100 for n, d in zip(num, den)]})
+    sentence = verdict.assess(kpi, df, 95.0).verdict.sentence
+    assert sentence.startswith("94.96% in May 2011 misses the target of 95.0%"), sentence
+    assert kpi.format_against(433 / 456 * 100, 95.0) == "94.96%"
+    assert kpi.format_against(95.0, 95.0) == kpi.format(95.0) == "95.0%"  # equal: as ever
+    assert kpi.format_against(96.04, 95.0) == "96.0%"  # apart at one place: as ever
+    assert kpi.format_against(95.00004, 95.0) == "95.0000%"  # 4 places at most
+    days = kpis.get("transfer_median_days")  # another unit keeps its own words
+    assert days.format_against(3.04, 3.0) == days.format(3.04, 2)
+    # the board's rates are published to one place (more would give back the fraction behind them):
+    # its sentence keeps 95.0% and says which side of the target the figure is
+    shown = df.assign(value=[round(v, 1) for v in df["value"]])
+    board = verdict.assess(kpi, df, 95.0, shown=shown.assign(suppressed=False)).verdict.sentence
+    assert board.startswith("95.0% in May 2011 misses the target of 95.0% (amber: just under it before rounding)"), board
+    assert "94.9" not in board and "94.96" not in board
+
+
 def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentence():
     # A review: the Overview read "the process consistently meets it: limits 2.4–4.1 days" of four
     # months, where the Action page's chart said "trial limits"
