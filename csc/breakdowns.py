@@ -177,7 +177,7 @@ def trajectory_title(kpi: kpis.Kpi, result: spc.Trajectory, period: str | None =
     words = {
         spc.ON_TRACK: f"on track to meet {target} by {due}",
         spc.AT_RISK: f"at risk of missing {target} by {due}",
-        spc.OFF_TRACK: f"off track to meet {target} by {due}",
+        spc.OFF_TRACK: f"not on track to meet {target} by {due}",
         spc.NOT_ENOUGH_DATA: f"not enough data yet to project to {due}",
         spc.TARGET_MET: f"target of {target} met {judged}",
         spc.TARGET_MISSED: f"target of {target} missed {judged}",

@@ -425,7 +425,7 @@ def _trajectory_words(traj: spc.Trajectory | None, meets: bool | None) -> str | 
     if status == spc.NO_TARGET:
         return None
     words = {spc.ON_TRACK: f"on track to meet it by {due}", spc.AT_RISK: f"at risk of missing it by {due}",
-             spc.OFF_TRACK: f"off track to meet it by {due}"}[status]
+             spc.OFF_TRACK: f"not on track to meet it by {due}"}[status]
     if (meets and status != spc.ON_TRACK) or (meets is False and status == spc.ON_TRACK):
         return "but " + words if meets is False else "but the trend is " + words
     return words

@@ -490,6 +490,21 @@ def test_trajectory_title_states_the_status_against_the_target():
     )
 
 
+def test_an_off_track_trajectory_does_not_read_as_on_course():
+    # A review: "off track to meet 90% by September 2011" read as on course to meet it; falling from
+    # 70% to 50% by July, the line projects well under 90% by September
+    kpi = kpis.get("transfer_timely_pct")
+    result = spc.trajectory(["2011-05", "2011-06", "2011-07"], [70, 60, 50], "2011-05", "2011-09", 90,
+                            "increase", bounds=(0, 100))
+    assert result.status == spc.OFF_TRACK
+    assert breakdowns.trajectory_title(kpi, result) == (
+        "Transfers accepted within 5 working days: not on track to meet 90% by September 2011"
+    )
+    from csc import verdict
+
+    assert verdict._trajectory_words(result, False) == "not on track to meet it by September 2011"
+
+
 def test_trajectory_title_after_the_due_month_names_the_month_it_judged():
     # due October at 100%: October missed it (99.8%), March meets it; a title that says "met by
     # October" while October missed it told the Director a wrong month (a review)
