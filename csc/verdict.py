@@ -42,6 +42,8 @@ SMALL_BASE_WORDS = "too small a base to read month-to-month movement"
 NOT_JUDGED_WORDS = "whether the process will keep {verb} the target is not known yet: this month is beyond its limits"
 #: Why the board gets no rating worked out from every month of a series with a hidden month.
 NOT_RATED_HIDDEN = "some months are suppressed to protect small numbers, and a rating would give them back"
+#: Why a month has no rating of change or assurance when it is the only month shown with a value.
+NOT_RATED_ONE_MONTH = "only one month is shown (choose more months to judge change)"
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,13 @@ def verdict(
         sentence = f"{first}; {second}" + (f"; {fourth}" if fourth else "")
         return done(sentence, f"{first}; not rated for change", rag=rag, meets_target=meets,
                     trajectory=trajectory.status if past_due else None, not_rated=NOT_RATED_HIDDEN)
+    if not small and sum(spc.clean_value(x) is not None for x in values) < 2:
+        # one month chosen: no limits and nothing to compare it with, so no "no significant change"
+        # (a review read it of a single September, called "a real improvement" with the default months)
+        fourth = _trajectory_words(trajectory, meets)
+        sentence = f"{first}; no rating of change, as {NOT_RATED_ONE_MONTH}" + (f"; {fourth}" if fourth else "")
+        return done(sentence, f"{first}; not rated for change", rag=rag, meets_target=meets,
+                    not_rated=NOT_RATED_ONE_MONTH)
     if small:
         count = spc.format_value(denominator, "")
         second = (f"a small base this month, {SMALL_BASE_WORDS}" if hide_value or hide_count
@@ -452,7 +461,7 @@ def _notes(periods: list[Any], result: spc.XmrResult, unit: str, denominators: l
         notes.append("Fewer than 2 months before the action started, too few to set limits from: limits from every "
                      "month shown"
                      + (" (trial limits)." if result.trial_limits else "."))
-    elif result.trial_limits and not hide_limits:
+    elif result.trial_limits and not hide_limits and result.lpl is not None:  # (none drawn: none to explain)
         notes.append("Trial limits: fewer than 12 months since the limits were set.")
     if result.shift is not None and not hide_limits:
         side = "above" if result.shift.side > 0 else "below"

@@ -226,6 +226,16 @@ def test_a_figure_that_misses_its_target_never_reads_as_the_target_but_the_board
     assert board["latest"] == "87.5%"
 
 
+def test_one_month_chosen_gives_no_rating_of_change(council_db):
+    # A review chose one month: "no significant change" of a single point, where the months before it
+    # showed a real improvement. May alone: 7 of 10, rated against its target only
+    at = page(council_db, None, "director", **{"from": "2011-05", "to": "2011-05"})
+    row = next(r for r in overview_rows(at) if r["name"] == TIMELY)
+    assert (row["latest"], row["rag"], row["spc"]) == ("70.0%", "Red", "–")
+    assert "no rating of change, as only one month is shown (choose more months to judge change)" in overview_html(at)
+    assert "no significant change" not in overview_html(at)
+
+
 def test_area_filter_changes_the_figures_and_is_written_to_the_url(council_db):
     at = page(council_db, None, "director")
     at.sidebar.multiselect[0].select("North").run()

@@ -63,11 +63,14 @@ def test_one_month_is_not_said_to_be_beyond_limits_it_does_not_have():
     kpi = kpis.get("transfer_timely_pct")
     df = pd.DataFrame({"period": ["2012-03"], "numerator": [15.0], "denominator": [16.0], "value": [93.75]})
     assessed = verdict.assess(kpi, df, 90.0, "2011-06", "2012-12")
-    assert assessed.result.lpl is None and assessed.verdict.unjudged == "too few months to set limits yet"
+    assert assessed.result.lpl is None and assessed.verdict.not_rated == verdict.NOT_RATED_ONE_MONTH
     fig = charts.xmr_chart(["2012-03"], [93.75], assessed.result, assessed.verdict.headline, target=90.0, unit="%",
                            verdict=assessed.verdict)
-    assert "Assurance: not judged, too few months to set limits yet" in _icons(fig)
-    assert "beyond its limits" not in _icons(fig)
+    # (and not "Common cause – no significant change" of one month, nor trial limits it does not draw)
+    assert ("Variation and assurance: not rated, as only one month is shown (choose more months to judge change)"
+            in _icons(fig).replace("<br>", " "))
+    assert "beyond its limits" not in _icons(fig) and "Common cause" not in _icons(fig)
+    assert "Trial limits" not in _icons(fig)
 
 
 def test_the_board_chart_of_a_hidden_month_says_so_and_explains_no_limits_it_does_not_draw():

@@ -330,6 +330,24 @@ def test_a_value_that_misses_its_target_never_reads_as_the_target():
     assert "94.9" not in board and "94.96" not in board
 
 
+def test_one_month_shown_is_not_said_to_show_no_change():
+    # A review: with September 2011 chosen alone, "65.7% … no significant change" and "Trial limits"
+    # with none drawn, where the months before it showed a real improvement. One value has no moving
+    # range, no limits and nothing to compare with: no rating of change or assurance, said so
+    result = spc.baseline_xmr([65.7], 0, "increase", 90, bounds=(0, 100))
+    one = verdict.verdict(title="M", unit="%", direction="increase", periods=["2011-09"], values=[65.7], target=90,
+                          result=result)
+    assert one.sentence == ("65.7% in September 2011 misses the target of 90% (red); no rating of change, as only "
+                            "one month is shown (choose more months to judge change).")
+    assert (one.variation, one.assurance, one.improved, one.rag) == (None, None, False, spc.RED)
+    assert one.not_rated == verdict.NOT_RATED_ONE_MONTH and one.notes == ()
+    # two months: judged as ever (a moving range of 5.7, limits 62.85 -/+ 2.66 x 5.7)
+    two = verdict.verdict(title="M", unit="%", direction="increase", periods=["2011-08", "2011-09"],
+                          values=[60, 65.7], target=90, result=spc.baseline_xmr([60, 65.7], 0, "increase", 90,
+                                                                               bounds=(0, 100)))
+    assert "no significant change" in two.sentence and two.not_rated is None
+
+
 def test_limits_from_fewer_than_12_months_are_called_trial_limits_in_the_sentence():
     # A review: the Overview read "the process consistently meets it: limits 2.4–4.1 days" of four
     # months, where the Action page's chart said "trial limits"
