@@ -480,29 +480,21 @@ def test_funnel_finding_names_offices_outside_the_limits():
     )
 
 
-def test_trajectory_title_states_the_status_against_the_target():
-    kpi = kpis.get("transfer_timely_pct")
-    result = spc.trajectory(["2011-05", "2011-06", "2011-07"], [70, 50, 75], "2011-05", "2011-09", 90,
-                            "increase", bounds=(0, 100))
-    assert result.status == spc.AT_RISK
-    assert breakdowns.trajectory_title(kpi, result) == (
-        "Transfers accepted within 5 working days: at risk of missing 90% by September 2011"
-    )
-
-
-def test_an_off_track_trajectory_does_not_read_as_on_course():
-    # A review: "off track to meet 90% by September 2011" read as on course to meet it; falling from
-    # 70% to 50% by July, the line projects well under 90% by September
-    kpi = kpis.get("transfer_timely_pct")
-    result = spc.trajectory(["2011-05", "2011-06", "2011-07"], [70, 60, 50], "2011-05", "2011-09", 90,
-                            "increase", bounds=(0, 100))
-    assert result.status == spc.OFF_TRACK
-    assert breakdowns.trajectory_title(kpi, result) == (
-        "Transfers accepted within 5 working days: not on track to meet 90% by September 2011"
-    )
+@pytest.mark.parametrize("values, status, words", [
+    ([70, 50, 75], spc.AT_RISK, "at risk of missing 90% by September 2011"),
+    # a review: "off track to meet 90% by September 2011" read as on course to meet it (falling from
+    # 70% to 50% by July, the line projects well under 90% by September)
+    ([70, 60, 50], spc.OFF_TRACK, "not on track to meet 90% by September 2011"),
+])
+def test_trajectory_title_states_the_status_against_the_target(values, status, words):
     from csc import verdict
 
-    assert verdict._trajectory_words(result, False) == "not on track to meet it by September 2011"
+    kpi = kpis.get("transfer_timely_pct")
+    result = spc.trajectory(["2011-05", "2011-06", "2011-07"], values, "2011-05", "2011-09", 90,
+                            "increase", bounds=(0, 100))
+    assert result.status == status
+    assert breakdowns.trajectory_title(kpi, result) == f"Transfers accepted within 5 working days: {words}"
+    assert verdict._trajectory_words(result, False) == words.replace("90%", "it")
 
 
 def test_trajectory_title_after_the_due_month_names_the_month_it_judged():
