@@ -126,10 +126,9 @@ def feeds(sheet: str, column: str | None = None) -> list[str]:
 
 
 def _titles(names: list[str]) -> str:
-    from csc import kpis
+    from csc import kpis, wording
 
-    titles = [f"*{kpis.get(n).title}*" for n in names]
-    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    return wording.joined([f"*{kpis.get(n).title}*" for n in names])
 
 
 # --- the warnings --------------------------------------------------------------------------

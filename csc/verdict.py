@@ -406,9 +406,7 @@ def _shift_words(result: spc.XmrResult, periods: list[Any], direction: str, fmt)
     kind = "a real improvement" if better else "a real deterioration"
     if not against:
         return f"{kind} since {spc.period_label(periods[shift.index])} ({level})", True
-    months = [spc.period_label(p) for p in against[:3]]
-    named = (", ".join(months[:-1]) + " and " + months[-1] if len(months) > 1 else months[0]) \
-        + (" and later months" if len(against) > 3 else "")
+    named = wording.joined([spc.period_label(p) for p in against[:3]]) + (" and later months" if len(against) > 3 else "")
     signal = "concern" if better else "improvement"
     return (f"{level} from {spc.period_label(periods[shift.index])} and has not held ({signal} in {named}, "
             "against the new limits)"), False

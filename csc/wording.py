@@ -187,6 +187,11 @@ def trajectory_label(status: Any, judged: Any = None, due: Any = None, short: bo
     return f"{status} {judged_when(judged, due)}"
 
 
+def joined(items: list[str]) -> str:
+    """"A", "A and B", "A, B and C": a list in a sentence."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def month_short(period: Any) -> str:
     """A month in short words, e.g. "Mar 2012"."""
     year, month0 = divmod(spc.month_index(period), 12)
