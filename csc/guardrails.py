@@ -228,20 +228,20 @@ def difference(cur: duckdb.DuckDBPyConnection, extract: Extract, import_id: int,
                                 {"id": import_id}).fetchall()[0][0]
             continue
         table = pseudonymise(data.table, key, data.pseudonyms) if key is not None else data.table
-        c = cur.cursor()
-        c.register("incoming_diff", table)
-        present = set(table.column_names)
-        new_col = {col: (f"n.{col}" if col in present else "null") for col in sheet.column_names}
-        join = " and ".join(f"o.{k} = n.{k}" for k in keys)
-        differs = " or ".join(f"o.{col} is distinct from {new_col[col]}" for col in sheet.column_names
-                              if col not in keys)
-        old = f"(select * from raw_{name} where import_id = {int(import_id)})"
-        changed += c.execute(f"select count(*) from {old} as o join incoming_diff as n on {join} "
-                             f"where {differs or 'false'}").fetchall()[0][0]
-        new += c.execute(f"select count(*) from incoming_diff as n anti join {old} as o on {join}").fetchall()[0][0]
-        gone += c.execute(f"select count(*) from {old} as o anti join incoming_diff as n on {join}").fetchall()[0][0]
-        c.unregister("incoming_diff")
-        c.close()
+        cur.register("incoming_diff", table)
+        try:
+            present = set(table.column_names)
+            new_col = {col: (f"n.{col}" if col in present else "null") for col in sheet.column_names}
+            join = " and ".join(f"o.{k} = n.{k}" for k in keys)
+            differs = " or ".join(f"o.{col} is distinct from {new_col[col]}" for col in sheet.column_names
+                                  if col not in keys)
+            old = f"(select * from raw_{name} where import_id = {int(import_id)})"
+            changed += cur.execute(f"select count(*) from {old} as o join incoming_diff as n on {join} "
+                                   f"where {differs or 'false'}").fetchall()[0][0]
+            new += cur.execute(f"select count(*) from incoming_diff as n anti join {old} as o on {join}").fetchall()[0][0]
+            gone += cur.execute(f"select count(*) from {old} as o anti join incoming_diff as n on {join}").fetchall()[0][0]
+        finally:
+            cur.unregister("incoming_diff")
     return changed, new, gone
 
 

@@ -99,7 +99,7 @@ def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         text = str(exc).lower()
-        if "lock" in text or "different configuration" in text:
+        if "lock" in text or "different configuration" in text or "already attached" in text:  # (this process: `Store`)
             raise RecoveryError(f"{path} is open in another process (the dashboard?). Stop it first: "
                                 "a rebuild replaces the database file.") from exc
         raise

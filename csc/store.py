@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from csc import annexa, annexa_tables, annexa_teams, census, config, crypto, guardrails, manifest, revisions, scratch, spec, ssd, suppression
 from csc.pseudonyms import pseudonymise
-from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table, raw_table_sql
+from csc.schema import SCHEMA, add_missing_columns, current_table_sql, has_table, raw_table_sql, sql_str
 from csc.extract import Extract, Problem, forget_reads, read_workbook
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -56,6 +56,18 @@ AUDIT_LINGER = 1.0
 #: more than this (DuckDB's own default threshold), instead of DuckDB doing it inside the commit:
 #: an import of 100,000 rows returns 0.1 s sooner. Nothing a reader sees depends on it.
 CHECKPOINT_AFTER = 16 * 2**20
+
+#: Rows per row group of the database's tables (DuckDB's default: 122,880). A row group is also
+#: DuckDB's unit of parallel work and of its bulk-load path: a transaction that fills one writes
+#: it, compressed, straight into the database file while it runs, and its commit then logs only
+#: where it went. At the default, the 100,000 rows of a large extract and their current versions
+#: filled none, so the commit copied 200,000 rows into the write-ahead log (0.09 s) and the
+#: checkpoint after it copied them again (0.18 s); at this size they go straight to the file, the
+#: commit takes 0.01 s, the checkpoint 0.02 s, and the import's load 0.08 s less in all (issue 17,
+#: docs/performance.md). Not kept in the file: given each time it is opened read-write (`_attach`).
+ROW_GROUP_SIZE = 16_384
+#: The name the database file is attached under (`_attach`): what `current_database()` says.
+CATALOG = "csc"
 
 #: A file's read (`Store.validate`: every sheet read and checked, the costly part of a check) is
 #: kept for the next look at the same bytes, so an upload is read once, not three times (checked,
@@ -200,10 +212,12 @@ class Store:
         if read_only:
             return cls(duckdb.connect(str(path), read_only=True), path, True)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        con = duckdb.connect(str(path))
-        con.execute("set checkpoint_threshold = '1TB'")  # checkpoints: `Store._checkpoint_soon`
-        store = cls(con, path)
-        store._ensure_schema()
+        store = cls(_attach(path), path)
+        try:
+            store._ensure_schema()
+        except BaseException:
+            store.close()
+            raise
         crypto.tighten(path)  # the data folder 0700, its files 0600
         manifest.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
@@ -215,21 +229,31 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         self._wake.set()
         self.flush_audit()
         if self._checkpointer is not None:
             self._checkpointer.join()
-        self._con.close()  # DuckDB checkpoints what the log still holds
+        self._con.close()
+        if not self.read_only:
+            _detach(self.path)  # the last store on the file: DuckDB checkpoints what the log still holds
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one reader (one script run); it sees committed data only."""
-        return self._con.cursor()
+        return self._cursor()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        if not self.read_only:
+            cur.execute(f"use {CATALOG}")  # a new cursor starts in the in-memory database (`_attach`)
+        return cur
 
     def checkpoint(self) -> None:
         """Write the write-ahead log into the database file."""
         with self._write_lock:
-            self._con.cursor().execute("checkpoint")
+            self._cursor().execute("checkpoint")
 
     def _checkpoint_soon(self) -> None:
         """After a commit: a checkpoint in a thread of its own when the write-ahead log holds more
@@ -253,7 +277,7 @@ class Store:
             if self._closed:
                 return  # closing checkpoints
             try:
-                self._con.cursor().execute("checkpoint")
+                self._cursor().execute("checkpoint")
             except Exception:  # noqa: BLE001 - the log stays and is checkpointed later (or on close, or replayed on open)
                 log.exception("checkpoint after a write failed; the write-ahead log keeps the changes")
 
@@ -276,7 +300,7 @@ class Store:
             raise StoreError("This database was opened read-only: nothing can be changed through it.")
         with self._write_lock, kpis.files_as_they_are():  # a write computes with the KPI files on disk
             self.flush_audit()  # views and exports before this change come before it in the log
-            w = Write(self, self._con.cursor(), dict(detail or {}))
+            w = Write(self, self._cursor(), dict(detail or {}))
             w.action = action
             w.cur.execute("begin")
             try:
@@ -827,7 +851,7 @@ class Store:
             if not batch:
                 return
             try:
-                self._insert_audit(self._con.cursor(), batch)
+                self._insert_audit(self._cursor(), batch)
             except BaseException:
                 with self._pending_lock:  # kept, in order, for the next flush
                     self._pending[:0] = batch
@@ -903,6 +927,50 @@ class Store:
 
         return self.cursor().sql(kpis.app_sql("audit_entries"), params={
             "actions": list(actions), "users": list(users), "shown": shown}).to_arrow_table()
+
+
+#: The database files open read-write in this process, by file (resolved): [the connection that
+#: attached it, how many stores are open on it]. DuckDB attaches a file once per process; stores
+#: opened on one file share it (as `duckdb.connect(path)` shared its database before).
+_ATTACHED: dict[str, list] = {}
+_ATTACHED_LOCK = threading.Lock()
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection of a store's own to the database file `path`, open read-write with
+    `ROW_GROUP_SIZE` rows to a row group (an option of ATTACH, which `duckdb.connect` has no way
+    to give): the file attached as `CATALOG` to an in-memory database of this process's, and the
+    connection's default database. `_detach` when the store closes."""
+    key = str(path.resolve())
+    with _ATTACHED_LOCK:
+        held = _ATTACHED.get(key)
+        if held is None:
+            base = duckdb.connect()
+            try:
+                base.execute(f"attach {sql_str(str(path))} as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
+                base.execute("set checkpoint_threshold = '1TB'")  # checkpoints: `Store._checkpoint_soon`
+            except BaseException:
+                base.close()
+                raise
+            held = _ATTACHED[key] = [base, 0]
+        con = held[0].cursor()
+        con.execute(f"use {CATALOG}")
+        held[1] += 1
+        return con
+
+
+def _detach(path: Path) -> None:
+    """A store on `path` closed: the last one closes the database (DuckDB checkpoints what its log
+    still holds, and lets go of the file)."""
+    key = str(path.resolve())
+    with _ATTACHED_LOCK:
+        held = _ATTACHED.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _ATTACHED[key]
+            held[0].close()
 
 
 def _log_unseen(warned: Future, raised: BaseException | None = None) -> None:

@@ -20,6 +20,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from csc import ui
+from csc.store import Store
 from tests.app.conftest import COMMENTARY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -484,12 +485,10 @@ def test_board_selection_of_both_offices_is_all_areas(council_db):
     # A review: ticking every office showed c where "All areas" showed the figure. May 2011: North 1 of
     # 2 (c) and South 6 of 8 (its partner, c); all areas 7 of 10 = 70%, shown. Both offices together
     # are those same 7 of 10, shown as all areas is; one office alone stays c.
-    import duckdb
-
     from csc import kpis, report
 
-    con = duckdb.connect(str(council_db))  # as the app opens it (one database instance per process)
-    cur, kpi = con.cursor(), kpis.get("transfer_timely_pct")
+    store = Store.open(council_db)  # the app's database, if it has it open (a file is opened once per process)
+    cur, kpi = store.cursor(), kpis.get("transfer_timely_pct")
 
     def may(areas):
         df = report.series(cur, kpi, report.Selection(areas, "2011-04", "2011-07"), suppress=True)
@@ -501,7 +500,7 @@ def test_board_selection_of_both_offices_is_all_areas(council_db):
         assert may(("North", "South")) == (False, 70.0)
         assert may(("North",)) == (True, None) and may(("South",)) == (True, None)
     finally:
-        con.close()
+        store.close()
 
 
 def test_board_trajectory_past_the_due_month_says_nothing_of_a_hidden_latest_month(council_db, tmp_path):
@@ -561,7 +560,6 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
     import datetime as dt
     import shutil
 
-    import duckdb
 
     from csc import plan, report
     from csc.store import Store
@@ -589,7 +587,8 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
     said = [c.value for c in board.caption if c.value.startswith("Will it be met by the due date?")]
     assert said and all(s.startswith("Will it be met by the due date? not said.") for s in said), said
     # the Overview's trend: July's 75% (3 of 4) is not drawn as the latest point: August's slot is empty
-    con = duckdb.connect(str(db))  # as the app opens it (one database instance per process)
+    store = Store.open(db)  # the app's database, if it has it open (a file is opened once per process)
+    con = store.cursor()
     try:
         sel = report.Selection(None, "2011-04", "2011-08")
         for suppress in (False, True):
@@ -603,7 +602,7 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
         pack = boardpack.build_html(con, plan.current(con), "2011-08", produced=dt.datetime(2011, 9, 7, 9))
         assert f"{TIMELY}: no value for August 2011" in pack and f"{TIMELY}: 75.0% in July 2011" not in pack
     finally:
-        con.close()
+        store.close()
     overview = page(db, None, "director", **{"from": "2011-04", "to": "2011-08"})
     overview.pills(key="spc-actions").set_value(["A1"]).run()
     assert f"{TIMELY}: no value for August 2011" in titles(overview)

@@ -11,6 +11,7 @@ import math
 import duckdb
 import pytest
 
+from csc.store import Store
 from tests.app.test_pages import app, figures, plain, texts
 
 REGION = "app_pages/region.py"
@@ -19,7 +20,8 @@ REGION = "app_pages/region.py"
 @pytest.fixture(scope="module")
 def region_dir(council_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("region")
-    con = duckdb.connect(str(council_db))  # as the app opens it (one database instance per process)
+    store = Store.open(council_db)  # the app's database, if it has it open (a file is opened once per process)
+    con = store.cursor()
     con.execute(f"""
         copy (
             select 'aaa' as council, kpi, period, area, numerator, denominator, value, hidden from kpi_results
@@ -27,7 +29,7 @@ def region_dir(council_db, tmp_path_factory):
             select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results
         ) to '{out}/kpi_results' (format parquet, partition_by (council))
     """)
-    con.close()
+    store.close()
     return out
 
 
@@ -44,10 +46,11 @@ def _with_may_hidden(council_db, tmp_path):
 
     db = tmp_path / "csc.duckdb"
     shutil.copy(council_db, db)
-    con = duckdb.connect(str(db))
+    store = Store.open(db)  # the app's database, if it has it open (a file is opened once per process)
+    con = store.cursor()
     con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
                 "and area is null")
-    con.close()
+    store.close()
     return db
 
 
@@ -228,7 +231,8 @@ def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
     # 816 was pooled before the results carried decisions, and 817 shows every figure.
     out = tmp_path / "pooled"
     out.mkdir()
-    con = duckdb.connect(str(council_db))
+    store = Store.open(council_db)  # the app's database, if it has it open (a file is opened once per process)
+    con = store.cursor()
     con.execute(f"""copy (select '815' as council, kpi, period, area, numerator, denominator, value, hidden
                    from kpi_results union all
                    select '817', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results)
@@ -236,7 +240,7 @@ def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
     (out / "kpi_results" / "council=816").mkdir()
     con.execute(f"""copy (select kpi, period, area, numerator * 10 as numerator, denominator * 10 as denominator,
                    value from kpi_results) to '{out}/kpi_results/council=816/old.parquet' (format parquet)""")
-    con.close()
+    store.close()
     db = _with_may_hidden(council_db, tmp_path)
     monkeypatch.setenv("CSC_REGION_DIR", str(out))
     monkeypatch.setenv("CSC_COUNCIL", "815")

@@ -380,6 +380,65 @@ def test_a_commit_is_durable_in_the_log_and_a_thread_moves_the_log_into_the_file
     store.close()
 
 
+def test_a_large_import_goes_into_the_database_file_as_it_loads_and_its_commit_logs_little(tmp_path, monkeypatch):
+    """Tables keep `ROW_GROUP_SIZE` rows to a row group, so a large import's rows are written,
+    compressed, into the database file while it loads (DuckDB's bulk-load path, taken for each
+    row group filled), and its commit logs only where they went: at DuckDB's default of 122,880
+    rows, 50,000 referrals and their current versions filled none, and the commit copied all
+    100,000 rows into the write-ahead log, at least a few bytes a value (issue 17: the commit of
+    the 100,000-row extract took 0.09 s; docs/performance.md)."""
+    import pyarrow as pa
+
+    monkeypatch.setattr(store_module, "CHECKPOINT_AFTER", 10**15)  # the log stays to be measured
+    n = 50_000
+    assert n > 3 * store_module.ROW_GROUP_SIZE
+    referrals = pa.table({
+        "referral_id": pa.array([f"R{i:06d}" for i in range(n)]),
+        "child_id": pa.array([f"C{i % 20_000:06d}" for i in range(n)]),
+        "referral_date": pa.array([dt.date(2011, 1, 1) + dt.timedelta(days=i % 300) for i in range(n)], pa.date32()),
+        "area_office": pa.array(["North", "South"] * (n // 2)),
+        "team": pa.array([f"Team {i % 7}" for i in range(n)]),
+        "source": pa.array(["Police", "School", "Health", None] * (n // 4)),
+    })
+    with Store.open(tmp_path / "db" / "csc.duckdb") as store:
+        wal = store.path.with_name(store.path.name + ".wal")
+        logged = wal.stat().st_size if wal.exists() else 0
+        result = store.import_tables({"referrals": referrals}, "2011-10", user="analyst", name="big")
+        assert result.status == "loaded" and result.row_counts == {"referrals": n}
+        logged = wal.stat().st_size - logged
+        # the 100,000 rows (raw and current) in the log would be ~40 bytes each (six values): ~4 MB
+        assert logged < 2 * n, f"the commit logged {logged:,} bytes for {n:,} rows"
+        cur = store.cursor()
+        assert cur.execute("select count(*), count(distinct child_id) from cur_referrals").fetchall() == [(n, 20_000)]
+        groups = cur.execute("select count(distinct row_group_id) from pragma_storage_info('raw_referrals')").fetchall()
+        assert groups == [(-(-n // store_module.ROW_GROUP_SIZE),)]
+    with Store.open(tmp_path / "db" / "csc.duckdb") as store:  # and all of it there again, opened anew
+        assert current(store, cols="count(*), min(referral_id), max(referral_id)") == [(n, "R000000", "R049999")]
+
+
+def test_stores_opened_on_one_file_in_one_process_share_it_and_the_last_to_close_lets_it_go(tmp_path):
+    """DuckDB attaches a database file once per process: two stores on one file (the app's and a
+    command's, in one process) share it, each closing only itself; once both have closed, the file
+    is free (a read-only open works) and its log has been moved into it."""
+    import duckdb
+
+    path = tmp_path / "db" / "csc.duckdb"
+    first, second = Store.open(path), Store.open(path)
+    assert first.import_file(write_xlsx(tmp_path / "a.xlsx", {"referrals": corpus.referrals(3)}), "2011-04").status == "loaded"
+    assert current(second, cols="count(*)") == [(3,)]  # the same database
+    assert second.cursor().execute("select current_database()").fetchall() == [(store_module.CATALOG,)]
+    first.close()
+    first.close()  # closing twice closes once
+    assert current(second, cols="count(*)") == [(3,)]  # the other carries on
+    with pytest.raises(duckdb.Error, match="already attached"):
+        duckdb.connect(str(path), read_only=True)  # still held, by this process
+    second.close()
+    wal = path.with_name(path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select count(*) from cur_referrals").fetchall() == [(3,)]
+
+
 def test_a_process_that_ends_during_the_checkpoint_waits_for_it(tmp_path):
     """A process that ends straight after a commit (a script or server that never calls `close`)
     waits for the checkpoint the commit started; it aborted with "FATAL: exception not rethrown"
