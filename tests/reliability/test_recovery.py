@@ -144,6 +144,16 @@ def test_rebuild_refuses_while_the_dashboard_holds_the_database(council):
     assert "open in another process" in out.stderr
 
 
+def test_rebuild_refuses_while_this_process_holds_the_database(council):
+    """A store open in this process (the app's, beside a command run in it): DuckDB refuses the
+    read-only open as "already attached", and the rebuild says the same as for another process."""
+    before = council.read_bytes()
+    with Store.open(council):
+        with pytest.raises(recovery.RecoveryError, match="open in another process"):
+            recovery.rebuild(council)
+    assert council.read_bytes() == before
+
+
 @pytest.mark.slow
 def test_backup_while_in_use_restores_by_copying_the_folder(council, tmp_path, workbooks):
     before = snapshot(council)
