@@ -93,9 +93,15 @@ def current_rows_sql(sheet: spec.Sheet, keys: str | None = None) -> str:
 
 def has_table(cur, name: str) -> bool:
     """Whether a table (or view) `name` exists in the database `cur` is on, or among its temporary
-    tables; not one of the same name in another database attached beside it."""
-    return bool(cur.execute("select count(*) from information_schema.tables where table_name = $name "
-                            "and table_catalog in (current_database(), 'temp')", {"name": name}).fetchall()[0][0])
+    tables; not one of the same name in another database attached beside it. Tables first, then
+    views: `information_schema.tables` lists both, and every one of DuckDB's own views, in 1.2–1.5 ms
+    against 0.6 for the tables alone (an import asks six to eight times)."""
+    params = {"name": name}
+    where = "= $name and database_name in (current_database(), 'temp'))"
+    return bool(cur.execute(f"select exists (select 1 from duckdb_tables() where table_name {where}",
+                            params).fetchall()[0][0]
+                or cur.execute(f"select exists (select 1 from duckdb_views() where view_name {where}",
+                               params).fetchall()[0][0])
 
 
 def sql_str(text: str) -> str:

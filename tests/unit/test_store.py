@@ -489,3 +489,8 @@ def test_has_table_sees_this_database_and_its_temporary_tables_not_another_attac
     con.execute("create table kpi_hidden_ever (x int)")
     con.execute("create temp table inferred_involvements (x int)")
     assert has_table(con, "kpi_hidden_ever") and has_table(con, "inferred_involvements")
+    con.execute("create view other.kpi_results as select 1 as x")  # a view: only in the other database
+    assert not has_table(con, "kpi_results")
+    con.execute("create view kpi_results as select 1 as x")  # as `csc.parquet` makes them
+    con.execute("create temp view calendar as select 1 as x")
+    assert has_table(con, "kpi_results") and has_table(con, "calendar")
