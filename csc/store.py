@@ -705,7 +705,7 @@ class Store:
                     keeping.set_result(self._keep_file(raw, import_id, digest, name, key))
                 w.on_rollback(lambda: _forget_kept(keeping))
             for sheet_name, data in extract.sheets.items():
-                table = pseudonymise(data.table, key, data.pseudonyms)
+                table = _in_row_groups(pseudonymise(data.table, key, data.pseudonyms))
                 cur.register("incoming", table)
                 cols = ", ".join(table.column_names)
                 cur.execute(
@@ -971,6 +971,16 @@ def _detach(path: Path) -> None:
         if held[1] <= 0:
             del _ATTACHED[key]
             held[0].close()
+
+
+def _in_row_groups(table: pa.Table) -> pa.Table:
+    """`table` as record batches of `ROW_GROUP_SIZE` rows (the last one fewer): DuckDB appends
+    the batches on both cores, each filling its own row groups, and keeps their order. From one
+    batch it appended on one core: the benchmark extract's 100,000 rows 0.044 s against 0.079
+    (batches not a multiple of a row group, such as seven of 14,286 rows, were as slow as one)."""
+    if table.num_rows <= ROW_GROUP_SIZE:
+        return table
+    return pa.Table.from_batches(table.combine_chunks().to_batches(max_chunksize=ROW_GROUP_SIZE), schema=table.schema)
 
 
 def _log_unseen(warned: Future, raised: BaseException | None = None) -> None:

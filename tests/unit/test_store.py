@@ -416,6 +416,25 @@ def test_a_large_import_goes_into_the_database_file_as_it_loads_and_its_commit_l
         assert current(store, cols="count(*), min(referral_id), max(referral_id)") == [(n, "R000000", "R049999")]
 
 
+def test_rows_are_appended_in_batches_of_a_row_group_in_their_order():
+    """`_in_row_groups`: a table of more than a row group goes to DuckDB as batches of exactly
+    `ROW_GROUP_SIZE` rows (the last one fewer), whatever its chunks were, with every value in its
+    place; a smaller table as it is."""
+    import pyarrow as pa
+
+    size = store_module.ROW_GROUP_SIZE
+    n = 2 * size + 100
+    ids = pa.chunked_array([pa.array([f"R{i}" for i in range(0, 7)]), pa.array([f"R{i}" for i in range(7, n)])])
+    table = pa.table({"referral_id": ids, "n": pa.array(range(n))})
+    batches = store_module._in_row_groups(table).to_batches()
+    assert [b.num_rows for b in batches] == [size, size, 100]
+    joined = pa.Table.from_batches(batches)
+    assert joined.column("referral_id").to_pylist() == [f"R{i}" for i in range(n)]
+    assert joined.column("n").to_pylist() == list(range(n))
+    small = table.slice(0, size)
+    assert store_module._in_row_groups(small) is small
+
+
 def test_stores_opened_on_one_file_in_one_process_share_it_and_the_last_to_close_lets_it_go(tmp_path):
     """DuckDB attaches a database file once per process: two stores on one file (the app's and a
     command's, in one process) share it, each closing only itself; once both have closed, the file
