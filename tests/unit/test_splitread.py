@@ -193,6 +193,8 @@ def _case(case: str) -> list[str]:
         rows.insert(380, _error(380))
     elif case == "error_cell_spaced":
         rows.insert(380, _error(380, t="t = 'e'"))
+    elif case == "error_cell_spaced_widely":  # spaces and line breaks, as many as a writer likes
+        rows.insert(380, _error(380, t="t" + " \n\t" * 40 + "=" + "\r\n " * 40 + '"e"'))
     elif case == "second_half_blank":  # where the sheet ends is in the first half
         rows = rows[:200] + [f'<row r="{r}" s="1" customFormat="1"/>' for r in range(201, 2401)]
     elif case == "rows_without_numbers":
@@ -203,7 +205,7 @@ def _case(case: str) -> list[str]:
 @pytest.mark.parametrize("case", ["late_row_early", "early_row_late", "row_at_the_first_mark",
                                   "row_at_the_first_mark_quoted", "row_at_the_second_mark",
                                   "error_cell_numbered_before_the_cut", "error_cell_after_the_cut", "error_cell_spaced",
-                                  "second_half_blank", "rows_without_numbers"])
+                                  "error_cell_spaced_widely", "second_half_blank", "rows_without_numbers"])
 def test_what_could_make_the_halves_differ_reads_the_sheet_whole(tmp_path, case):
     path = _workbook(tmp_path / "x.xlsx", _sheet_xml(_case(case)))
     assert halves(path, "S") is None
