@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -204,6 +205,7 @@ class Store:
         # the latest reads of files (`validate`): (digest, name, day, key's digest, data version) -> (when, read)
         self._reads: dict[tuple, tuple[float, Extract]] = {}
         self._reads_lock = threading.Lock()
+        self._release: weakref.finalize | None = None  # a read-write store's attachment (`open`, `_detach`)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -212,14 +214,20 @@ class Store:
         if read_only:
             return cls(duckdb.connect(str(path), read_only=True), path, True)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store = cls(_attach(path), path)
+        con, key, first = _attach(path)
+        store = cls(con, path)
+        # the attachment let go when the store is closed, or dropped without being closed (as the
+        # database of `duckdb.connect` was): once, whichever comes first
+        store._release = weakref.finalize(store, _detach, key)
         try:
             store._ensure_schema()
         except BaseException:
             store.close()
             raise
         crypto.tighten(path)  # the data folder 0700, its files 0600
-        manifest.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
+        if first:  # not again for a second store on a file this process has open: its sweep would
+            # remove the file another store's import has kept and not yet committed
+            manifest.on_open(store)  # bring uploads/manifest.jsonl up to date; remove files a crash left
         return store
 
     def __enter__(self) -> Store:
@@ -233,12 +241,16 @@ class Store:
             return
         self._closed = True
         self._wake.set()
-        self.flush_audit()
-        if self._checkpointer is not None:
-            self._checkpointer.join()
-        self._con.close()
-        if not self.read_only:
-            _detach(self.path)  # the last store on the file: DuckDB checkpoints what the log still holds
+        try:
+            self.flush_audit()
+            if self._checkpointer is not None:
+                self._checkpointer.join()
+        finally:  # whatever failed above, the file is let go
+            try:
+                self._con.close()
+            finally:
+                if self._release is not None:
+                    self._release()  # the last store on the file: DuckDB checkpoints what the log still holds
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one reader (one script run); it sees committed data only."""
@@ -936,16 +948,20 @@ _ATTACHED: dict[str, list] = {}
 _ATTACHED_LOCK = threading.Lock()
 
 
-def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+def _attach(path: Path) -> tuple[duckdb.DuckDBPyConnection, str, bool]:
     """A connection of a store's own to the database file `path`, open read-write with
     `ROW_GROUP_SIZE` rows to a row group (an option of ATTACH, which `duckdb.connect` has no way
     to give): the file attached as `CATALOG` to an in-memory database of this process's, and the
-    connection's default database. `_detach` when the store closes."""
+    connection's default database; with the attachment's key (for `_detach`, when the store
+    closes) and whether this call attached it (False: another store in this process had)."""
     key = str(path.resolve())
     with _ATTACHED_LOCK:
         held = _ATTACHED.get(key)
+        first = held is None
         if held is None:
-            base = duckdb.connect()
+            # DuckDB writes what a large sort or join spills beside the file, as `duckdb.connect(path)`
+            # does (inside the private data folder), not in the working directory's `.tmp`
+            base = duckdb.connect(config={"temp_directory": key + ".tmp"})
             try:
                 base.execute(f"attach {sql_str(str(path))} as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
                 base.execute("set checkpoint_threshold = '1TB'")  # checkpoints: `Store._checkpoint_soon`
@@ -956,13 +972,12 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
         con = held[0].cursor()
         con.execute(f"use {CATALOG}")
         held[1] += 1
-        return con
+        return con, key, first
 
 
-def _detach(path: Path) -> None:
-    """A store on `path` closed: the last one closes the database (DuckDB checkpoints what its log
-    still holds, and lets go of the file)."""
-    key = str(path.resolve())
+def _detach(key: str) -> None:
+    """A store on the file `key` closed (or dropped): the last one closes the database (DuckDB
+    checkpoints what its log still holds, and lets go of the file)."""
     with _ATTACHED_LOCK:
         held = _ATTACHED.get(key)
         if held is None:

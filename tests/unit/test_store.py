@@ -458,6 +458,95 @@ def test_stores_opened_on_one_file_in_one_process_share_it_and_the_last_to_close
         assert con.execute("select count(*) from cur_referrals").fetchall() == [(3,)]
 
 
+def test_a_store_lets_go_of_its_file_when_dropped_or_when_closing_fails(tmp_path, monkeypatch):
+    """The attachment is let go once, whichever comes first: `close`, even one that fails part of
+    the way (the audit not written), or the store dropped without being closed (as the database
+    `duckdb.connect` opened was)."""
+    import gc
+
+    import duckdb
+
+    path = tmp_path / "db" / "csc.duckdb"
+
+    def free() -> bool:
+        try:
+            duckdb.connect(str(path), read_only=True).close()
+            return True
+        except duckdb.Error:
+            return False
+
+    store = Store.open(path)
+    assert not free()
+    del store
+    gc.collect()
+    assert free()
+    store = Store.open(path)
+    monkeypatch.setattr(store, "flush_audit", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        store.close()
+    assert free()
+    store.close()  # again: nothing more to do
+
+
+def test_duckdb_spills_beside_the_database_file_not_in_the_working_folder(tmp_path):
+    """What a large sort spills goes beside the file, in the private data folder, as it did when
+    the file was opened with `duckdb.connect(path)`; not in the working folder's `.tmp`."""
+    with Store.open(tmp_path / "db" / "csc.duckdb") as store:
+        spill = store.cursor().execute("select current_setting('temp_directory')").fetchall()[0][0]
+    assert Path(spill) == tmp_path / "db" / "csc.duckdb.tmp"
+
+
+def test_a_second_store_on_the_file_leaves_another_stores_kept_file_before_its_commit(tmp_path):
+    """Opening a store sweeps kept files no import names (left by a crash); a second store on a
+    file this process has open does not, or it would remove the file an import of the first has
+    kept and not yet committed."""
+    path = tmp_path / "db" / "csc.duckdb"
+    first = Store.open(path)
+    first.paths.uploads.mkdir(exist_ok=True)
+    kept = first.paths.uploads / "000001-0123456789ab-extract.xlsx.enc"
+    with first.transaction("analyst", "import"):
+        kept.write_bytes(b"encrypted upload")
+        second = Store.open(path)
+        assert kept.exists()
+    second.close()
+    first.close()
+
+
+def test_a_file_made_with_duckdbs_own_row_groups_loads_and_rolls_back_with_the_stores(tmp_path):
+    """A database made before the stores' row groups of 16,384 rows (or by any plain
+    `duckdb.connect`) holds row groups of up to 122,880; its last one, with more rows than the
+    store's size, is where the next rows go. DuckDB before the fix of duckdb/duckdb#22109 (April
+    2026) failed fatally on that for a table with a primary key, such as the audit log: here it
+    takes imports, a rollback and audit entries, is checkpointed and opens again as it should."""
+    import duckdb
+    import pyarrow as pa
+
+    path = tmp_path / "db" / "csc.duckdb"
+    Store.open(path).close()
+    with duckdb.connect(str(path)) as con:  # DuckDB's default row groups: 30,000 entries in one
+        con.execute("insert into audit_log (logged_at, user_name, role, action, detail) "
+                    "select now(), 'old', null, 'view', '{}' from range(30000)")
+    n = 20_000
+    referrals = pa.table({"referral_id": pa.array([f"R{i:05d}" for i in range(n)]),
+                          "child_id": pa.array([f"C{i % 5_000:05d}" for i in range(n)]),
+                          "referral_date": pa.array([dt.date(2011, 3, 1)] * n, pa.date32())})
+    with Store.open(path) as store:
+        first = store.import_tables({"referrals": referrals}, "2011-03", user="analyst", name="one")
+        second = store.import_tables({"referrals": referrals.slice(0, 100)}, "2011-04", user="analyst", name="two")
+        store.rollback(second.import_id, user="analyst")
+        for _ in range(3):
+            store.audit("analyst", "analyst", "view", {"page": "Overview"})
+        store.checkpoint()
+    with Store.open(path) as store:
+        cur = store.cursor()
+        assert cur.execute("select count(*) from raw_referrals").fetchall() == [(n + 100,)]
+        assert cur.execute("select count(*), max(import_id) from cur_referrals").fetchall() == [(n, first.import_id)]
+        logged, ids = cur.execute("select count(*), count(distinct audit_id) from audit_log").fetchall()[0]
+        assert logged == ids and logged >= 30_000 + 3 + 2  # the old entries, the views, the imports and rollback
+        groups = cur.execute("select max(count) from pragma_storage_info('audit_log')").fetchall()[0][0]
+        assert groups >= 30_000  # the old row group kept its rows (the case of #22109)
+
+
 def test_a_process_that_ends_during_the_checkpoint_waits_for_it(tmp_path):
     """A process that ends straight after a commit (a script or server that never calls `close`)
     waits for the checkpoint the commit started; it aborted with "FATAL: exception not rethrown"
