@@ -206,3 +206,57 @@ def test_a_torn_manifest_line_is_skipped_and_the_next_event_starts_a_new_line(ba
         assert store.import_file(workbooks["small"], "2022-04", user="after-crash").status == "loaded"
     events = manifest.read_manifest(manifest_file)
     assert [(e["event"], e["import_id"]) for e in events if e["event"] != "hidden"] == [("import", 1), ("import", 2)]
+
+
+# An import of more rows than a row group (`csc.store.ROW_GROUP_SIZE`): DuckDB writes them into the
+# database file while the transaction runs (docs/reliability.md), which the workbooks above, a few
+# thousand rows a sheet, never do.
+BULK_WORKER = """
+import datetime as dt, os, signal, sys
+import pyarrow as pa
+import csc.kpis, csc.store
+from csc.store import Store
+
+db, sabotage, first, period = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+n = 40_000
+referrals = pa.table({"referral_id": pa.array([f"R{i:06d}" for i in range(first, first + n)]),
+                      "child_id": pa.array([f"C{i % 9_000:05d}" for i in range(n)]),
+                      "referral_date": pa.array([dt.date(2011, 3, 1) + dt.timedelta(days=i % 50) for i in range(n)],
+                                                pa.date32())})
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+if sabotage == "in-transaction":
+    csc.kpis.materialise = die  # the rows inserted (written into the file), before the commit
+elif sabotage == "after-commit":
+    csc.store.manifest.after_commit = die
+store = Store.open(db)
+result = store.import_tables({"referrals": referrals}, period, user="crash-test", name=period)
+store.close()
+print("closed", result.status, flush=True)
+"""
+
+
+def test_a_bulk_import_killed_before_its_commit_leaves_nothing_and_after_it_everything(tmp_path):
+    db = tmp_path / "db" / "csc.duckdb"
+
+    def run(sabotage: str, first: int, period: str) -> int:
+        env = {**os.environ, "CSC_ID_KEY": os.environ["CSC_ID_KEY"], "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-c", BULK_WORKER, str(db), sabotage, str(first), period], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, -signal.SIGKILL), done.stderr[-2000:]
+        return done.returncode
+
+    def counts() -> tuple:
+        with Store.open(db) as store:
+            cur = store.cursor()
+            return (cur.execute("select count(*) from imports where status = 'loaded'").fetchall()[0][0],
+                    cur.execute("select count(*) from raw_referrals").fetchall()[0][0],
+                    cur.execute("select count(*), count(distinct referral_id) from cur_referrals").fetchall()[0])
+
+    assert run("", 0, "2011-03") == 0
+    assert counts() == (1, 40_000, (40_000, 40_000))
+    for _ in range(2):
+        assert run("in-transaction", 40_000, "2011-04") == -signal.SIGKILL
+        assert counts() == (1, 40_000, (40_000, 40_000))  # none of it
+    assert run("after-commit", 40_000, "2011-04") == -signal.SIGKILL
+    assert counts() == (2, 80_000, (80_000, 80_000))  # all of it, from the log and the blocks it names
