@@ -560,7 +560,6 @@ def test_a_measure_with_no_value_in_the_month_chosen_is_not_judged_on_an_older_m
     import datetime as dt
     import shutil
 
-
     from csc import plan, report
     from csc.store import Store
     from tests.app import conftest

@@ -20,16 +20,14 @@ REGION = "app_pages/region.py"
 @pytest.fixture(scope="module")
 def region_dir(council_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("region")
-    store = Store.open(council_db)  # the app's database, if it has it open (a file is opened once per process)
-    con = store.cursor()
-    con.execute(f"""
-        copy (
-            select 'aaa' as council, kpi, period, area, numerator, denominator, value, hidden from kpi_results
-            union all
-            select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results
-        ) to '{out}/kpi_results' (format parquet, partition_by (council))
-    """)
-    store.close()
+    with Store.open(council_db) as store:  # the app's database, if it has it open (a file is opened once per process)
+        store.cursor().execute(f"""
+            copy (
+                select 'aaa' as council, kpi, period, area, numerator, denominator, value, hidden from kpi_results
+                union all
+                select 'bbb', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results
+            ) to '{out}/kpi_results' (format parquet, partition_by (council))
+        """)
     return out
 
 
@@ -46,11 +44,9 @@ def _with_may_hidden(council_db, tmp_path):
 
     db = tmp_path / "csc.duckdb"
     shutil.copy(council_db, db)
-    store = Store.open(db)  # the app's database, if it has it open (a file is opened once per process)
-    con = store.cursor()
-    con.execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' and period = '2011-05' "
-                "and area is null")
-    store.close()
+    with Store.open(db) as store:  # the app's database, if it has it open (a file is opened once per process)
+        store.cursor().execute("update kpi_results set hidden = true where kpi = 'transfer_timely_pct' "
+                               "and period = '2011-05' and area is null")
     return db
 
 
@@ -231,16 +227,15 @@ def test_council_codes_of_digits_are_codes(council_db, tmp_path, monkeypatch):
     # 816 was pooled before the results carried decisions, and 817 shows every figure.
     out = tmp_path / "pooled"
     out.mkdir()
-    store = Store.open(council_db)  # the app's database, if it has it open (a file is opened once per process)
-    con = store.cursor()
-    con.execute(f"""copy (select '815' as council, kpi, period, area, numerator, denominator, value, hidden
-                   from kpi_results union all
-                   select '817', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results)
-                   to '{out}/kpi_results' (format parquet, partition_by (council))""")
-    (out / "kpi_results" / "council=816").mkdir()
-    con.execute(f"""copy (select kpi, period, area, numerator * 10 as numerator, denominator * 10 as denominator,
-                   value from kpi_results) to '{out}/kpi_results/council=816/old.parquet' (format parquet)""")
-    store.close()
+    with Store.open(council_db) as store:  # the app's database, if it has it open (a file is opened once per process)
+        con = store.cursor()
+        con.execute(f"""copy (select '815' as council, kpi, period, area, numerator, denominator, value, hidden
+                       from kpi_results union all
+                       select '817', kpi, period, area, numerator * 10, denominator * 10, value, false from kpi_results)
+                       to '{out}/kpi_results' (format parquet, partition_by (council))""")
+        (out / "kpi_results" / "council=816").mkdir()
+        con.execute(f"""copy (select kpi, period, area, numerator * 10 as numerator, denominator * 10 as denominator,
+                       value from kpi_results) to '{out}/kpi_results/council=816/old.parquet' (format parquet)""")
     db = _with_may_hidden(council_db, tmp_path)
     monkeypatch.setenv("CSC_REGION_DIR", str(out))
     monkeypatch.setenv("CSC_COUNCIL", "815")
