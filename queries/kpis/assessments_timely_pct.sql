@@ -34,6 +34,11 @@ final as (
         1.0 as denominator,
     from stg_assessments_in_time as a
     inner join months on date_trunc('month', a.completed_date) = months.m0
+    -- the spine's months alone (the same as the join, said as dates: the scan then skips the
+    -- records of other months before joining anything)
+    where
+        a.completed_date >= (select min(m0) from kpi_months)
+        and a.completed_date <= (select max(m1) from kpi_months)
 )
 
 select * from final

@@ -32,7 +32,12 @@ final as (
         1.0 as denominator,
     from stg_completed_assessments as a
     inner join months on date_trunc('month', a.completed_date) = months.m0
-    where a.child_seen is not null
+    -- the spine's months alone (the same as the join, said as dates: the scan then skips the
+    -- records of other months before joining anything)
+    where
+        a.completed_date >= (select min(m0) from kpi_months)
+        and a.completed_date <= (select max(m1) from kpi_months)
+        and a.child_seen is not null
 )
 
 select * from final

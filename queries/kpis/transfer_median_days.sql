@@ -34,6 +34,11 @@ final as (
         1.0 as denominator,
     from stg_transfers_accepted as t
     inner join months on date_trunc('month', t.accepted_date) = months.m0
+    -- the spine's months alone (the same as the join, said as dates: the scan then skips the
+    -- records of other months before joining anything)
+    where
+        t.accepted_date >= (select min(m0) from kpi_months)
+        and t.accepted_date <= (select max(m1) from kpi_months)
 )
 
 select * from final
