@@ -11,6 +11,11 @@ completed as (
         limit_days,
         is_in_time::int as is_in_time,
     from stg_assessments_in_time
+    -- the months asked for, said as dates: the scan then skips other months' assessments before
+    -- counting working days
+    where
+        ($pfrom is null or completed_date >= ($pfrom || '-01')::date)
+        and ($pto is null or completed_date < ($pto || '-01')::date + interval 1 month)
 ),
 
 final as (
@@ -22,10 +27,7 @@ final as (
         100.0 * sum(is_in_time) / count(*) as value,
         assessment_type || ' (' || any_value(limit_days) || ' days)' as label,
     from completed
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
-        and ($all_areas or list_contains($areas, area_office))
+    where $all_areas or list_contains($areas, area_office)
     group by period, assessment_type
 )
 

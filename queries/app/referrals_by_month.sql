@@ -7,6 +7,11 @@ referrals as (
         strftime(referral_date, '%Y-%m') as period,
         area_office as area,
     from cur_referrals
+    -- the months asked for, said as dates: the scan then skips other months' referrals before
+    -- spelling out any month
+    where
+        ($pfrom is null or referral_date >= ($pfrom || '-01')::date)
+        and ($pto is null or referral_date < ($pto || '-01')::date + interval 1 month)
 ),
 
 final as (
@@ -15,9 +20,6 @@ final as (
         case when grouping(area) = 1 then null else area end as area,
         count(*)::double as value,
     from referrals
-    where
-        ($pfrom is null or period >= $pfrom)
-        and ($pto is null or period <= $pto)
     group by grouping sets ((period, area), (period))
 )
 
