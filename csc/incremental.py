@@ -67,9 +67,11 @@ def update(cur: duckdb.DuckDBPyConnection, sheets: Iterable[str], import_id: int
 
     every_month = False
     read = readers()  # the KPI files, looked at once
+    ours = [sheet for sheet in spec.SHEETS.values() if sheet.name in sheets]
+    unique = _unique_keys(cur, ours, import_id) if status == "loaded" else {}
     changes = [f"select '{sheet.name}' as sheet, min(earliest), count(*) filter (where earliest is null) "
-               f"from ({_update_sheet(cur, sheet, import_id, status == 'loaded', read)})"
-               for sheet in spec.SHEETS.values() if sheet.name in sheets]
+               f"from ({_update_sheet(cur, sheet, import_id, status == 'loaded', read, unique.get(sheet.name))})"
+               for sheet in ours]
     for name, day, undated in cur.execute(" union all ".join(changes)).fetchall() if changes else []:
         # the changed records of every sheet compared in one statement
         moved(f"cur_{name}", day)
@@ -162,10 +164,22 @@ def _naming_records(cur, sheet: spec.Sheet, read: dict) -> dt.date | None:
     return min(days) if days else None
 
 
-def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict) -> str:
+def _unique_keys(cur, sheets: list[spec.Sheet], import_id: int) -> dict[str, bool]:
+    """Sheet -> whether import `import_id` holds each of its keys once (a checked extract does), in one
+    statement for all of `sheets`. A blank key counts as no key: a row with one reads as a repeat,
+    and the safe way (a window picking one row of each key) is taken."""
+    if not sheets:
+        return {}
+    return dict(cur.execute(" union all ".join(
+        f"select '{sheet.name}', count(*) = count(distinct ({', '.join(sheet.key)})) from raw_{sheet.name} "
+        "where import_id = $id" for sheet in sheets), {"id": import_id}).fetchall())
+
+
+def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: dict, unique: bool | None = None) -> str:
     """Replace the current rows of the keys import `import_id` holds in `sheet` (`loaded`: it was
-    just loaded; else rolled back; `read`: `readers()`), keeping their versions before and after
-    (`_old_<sheet>`, `_new_<sheet>`); return the SQL of the changed records (`changed_sql`)."""
+    just loaded; else rolled back; `read`: `readers()`; `unique`: whether the import holds each key
+    once, `_unique_keys`), keeping their versions before and after (`_old_<sheet>`,
+    `_new_<sheet>`); return the SQL of the changed records (`changed_sql`)."""
     keys = [*sheet.key, *(["import_period"] if sheet.key_includes_period else [])]
     pick = ", ".join([f"r.{k}" for k in sheet.key] + (["i.period as import_period"] if sheet.key_includes_period else []))
     touched = (f"select distinct {pick} from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id "
@@ -184,37 +198,40 @@ def _update_sheet(cur, sheet: spec.Sheet, import_id: int, loaded: bool, read: di
         from raw_{sheet.name} as r join imports as i on i.import_id = r.import_id
         where r.import_id = $id
     """  # the import's own rows, as a current table holds them
-    if loaded and not replaced:
-        # none of the import's keys had a current row (a sheet's first load): its rows are their
-        # current versions, inserted straight from the raw rows (one of each key, the rule of
-        # `current_rows_sql`, though a checked extract has no key twice: then no window is needed),
-        # and the versions after are those rows of the current table
-        own = ", ".join(f"r.{k}" for k in sheet.key)  # one import: one period
-        unique = cur.execute(f"select count(*) = (select count(*) from (select distinct {own} from raw_{sheet.name} "
-                             f"as r where r.import_id = $id)) from raw_{sheet.name} where import_id = $id",
-                             {"id": import_id}).fetchall()[0][0]
+    # whether a key of the import has a current version from a later period (or a later import of
+    # its period): an extract loaded late, behind a newer one
+    later = bool(replaced) and loaded and cur.execute(
+        f"select exists (select 1 from {old} as o join imports as i on i.import_id = $id "
+        "where o.import_period > i.period or (o.import_period = i.period and o.import_id > i.import_id))",
+        {"id": import_id}).fetchall()[0][0]
+    if replaced:  # (most of a monthly extract's records are new: nothing to delete)
+        cur.execute(f"delete from {table} where rowid in (select old_rowid from {old})")
+    if loaded and not later:
+        # none of the import's keys had a current row (a sheet's first load), or none from later
+        # than the import (the usual monthly extract): its rows are their current versions,
+        # inserted straight from the raw rows (one of each key, the rule of `current_rows_sql`,
+        # though a checked extract has no key twice: then no window is needed), and the versions
+        # after are those rows of the current table
         once = "" if unique else f"qualify row_number() over (partition by {by}) = 1"
         cur.execute(f"insert into {table} by name select * from ({rows}) {once}", {"id": import_id})
         new = f"(select * from {table} where import_id = {int(import_id)})"
-        current = 0
-    elif loaded:
-        # the keys' current versions are now their old ones or the import's rows, whichever comes
-        # from the latest period (then import): the raw rows of other imports need not be read
-        current = cur.execute(f"""
-            create or replace temp table {new} as
-            select * from (
-                select * exclude (old_rowid) from {old}
-                union all by name
-                {rows}
-            )
-            qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
-        """, {"id": import_id}).fetchall()[0][0]
     else:
-        current = cur.execute(f"create or replace temp table {new} as {current_rows_sql(sheet, '_touched')}").fetchall()[0][0]
-    if replaced:  # (most of a monthly extract's records are new: nothing to delete)
-        cur.execute(f"delete from {table} where rowid in (select old_rowid from {old})")
-    if current:
-        cur.execute(f"insert into {table} by name select * from {new}")
+        if loaded:
+            # the keys' current versions are now their old ones or the import's rows, whichever
+            # comes from the latest period (then import): the raw rows of other imports need not
+            # be read
+            made = f"""
+                select * from (
+                    select * exclude (old_rowid) from {old}
+                    union all by name
+                    {rows}
+                )
+                qualify row_number() over (partition by {by} order by import_period desc, import_id desc) = 1
+            """
+        else:
+            made = current_rows_sql(sheet, "_touched")
+        if cur.execute(f"create or replace temp table {new} as {made}", {"id": import_id} if loaded else {}).fetchall()[0][0]:
+            cur.execute(f"insert into {table} by name select * from {new}")
     changed = changed_sql(sheet, read.get(sheet.name, frozenset()), old, new)
     if _named_by(sheet, read):
         cur.execute(f"create or replace temp table _changed_{sheet.name} as {changed}")

@@ -32,6 +32,11 @@ referrals as (
         team,
         referral_date,
     from cur_referrals
+    -- those the months computed can read: referred in them, or in the 12 months before one (after
+    -- an import, most of a long history is neither)
+    where
+        referral_date >= (select (min(m0) - interval 12 month)::date from kpi_months)
+        and referral_date <= (select max(m1) from kpi_months)
 ),
 
 history as (
