@@ -48,21 +48,23 @@ create table if not exists kpi_hidden_ever (
 """
 
 
-def _rows(cur: duckdb.DuckDBPyConnection, table: str, team: bool, registry: dict, since: str | None) -> list[tuple]:
-    """The rows of `table` (of the months from `since` on; None: all) whose (KPI, month) has a
-    cell hidden on its own (`privacy.primary`, worked out here in SQL for every row at once), in
-    rowid order."""
-    cols = "rowid as rid, kpi, period, area, " + ("team, " if team else "") + "numerator, denominator"
+def _rows(cur: duckdb.DuckDBPyConnection, registry: dict, since: str | None) -> tuple[list[tuple], list[tuple]]:
+    """The rows of `kpi_results` and of `kpi_team_results` (of the months from `since` on; None:
+    all) whose (KPI, month) has a cell hidden on its own (`privacy.primary`, worked out here in SQL
+    for every row at once), each in rowid order. The trees are found once for both tables."""
     by = {agg: [n for n, k in registry.items() if k.aggregate == agg and not privacy.exempt(k)]
           for agg in ("ratio", "sum", "median")}
-    # the table and its columns are named in Python; the query of the trees is a file
+    # the tables and their columns are named in Python; the query of the trees is a file
     trees = (config.queries() / "app" / "small_cell_trees.sql").read_text()
-    return cur.execute(
-        f"with trees as ({trees}) select {cols} from {table} semi join trees using (kpi, period) "
-        "where $since is null or period >= $since order by rid",
-        {**by, "complement": [n for n in by["ratio"] if registry[n].denominator_shown],
-         "high": privacy.HIGH, "digits": privacy.DIGITS, "since": since},
-    ).fetchall()
+    cur.execute(f"create or replace temp table _small_trees as {trees}",
+                {**by, "complement": [n for n in by["ratio"] if registry[n].denominator_shown],
+                 "high": privacy.HIGH, "digits": privacy.DIGITS, "since": since})
+    rows = tuple(cur.execute(
+        f"select rowid as rid, kpi, period, area, {'team, ' if team else ''}numerator, denominator from {table} "
+        "semi join _small_trees using (kpi, period) where $since is null or period >= $since order by rid",
+        {"since": since}).fetchall() for table, team in (("kpi_results", False), ("kpi_team_results", True)))
+    cur.execute("drop table _small_trees")
+    return rows
 
 
 def _hidden_before(cur: duckdb.DuckDBPyConnection, since: str | None, registry: dict | None = None) -> dict[tuple, set]:
@@ -184,9 +186,8 @@ def board_suppression(cur: duckdb.DuckDBPyConnection, kpis: dict, since: str | N
     recomputed; the others keep their decision: each (KPI, month) is decided on its own, with the
     cells it was denied before). The cells hidden are added to `kpi_hidden_ever`."""
     cur.execute(SCHEMA)
-    hidden_a, hidden_t = hidden_rows(kpis, _rows(cur, "kpi_results", False, kpis, since),
-                                     _rows(cur, "kpi_team_results", True, kpis, since),
-                                     _hidden_before(cur, since, kpis), secret=partner_secret(cur))
+    hidden_a, hidden_t = hidden_rows(kpis, *_rows(cur, kpis, since), _hidden_before(cur, since, kpis),
+                                     secret=partner_secret(cur))
     for table, rids in (("kpi_results", hidden_a), ("kpi_team_results", hidden_t)):
         if rids:
             cur.register("hidden_rids", pa.table({"rid": pa.array(rids, pa.int64())}))
