@@ -657,6 +657,10 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     chosen = [k if spines is None or spines[k.name] == "kpi_months" else
               replace(k, sql=re.sub(r"\bkpi_months\b", spines[k.name], k.sql))
               for k in registry().values() if spines is None or k.name in spines]
+    nothing = _without_records(cur, chosen)
+    chosen = [k for k in chosen if k.name not in nothing]
+    if not chosen:
+        return
     pooled = [k for k in chosen if k.aggregate != "median"]
     parts = [f"select * from (with records as ({_strip(k.sql)}) {_aggregate_sql(k, teams=True)})"
              for k in chosen if k.aggregate == "median"] + ([f"select * from ({_pooled_sql(pooled)})"] if pooled else [])
@@ -667,6 +671,27 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     cur.execute("insert into kpi_team_results select kpi, period, area, team, numerator, denominator, value, "
                 "false from kpi_rows where team is not null order by kpi, period, area, team")
     cur.execute("drop table kpi_rows")
+
+
+#: The tables a KPI's records come from (`calendar` and the months, which it reads too, never
+#: give a record on their own: `tests/unit/test_kpi_registry.py` holds every KPI to that).
+RECORD_TABLES = (*(f"cur_{name}" for name in spec.SHEETS), "inferred_involvements", "referral_counts_current", "imports")
+
+
+def _without_records(cur: duckdb.DuckDBPyConnection, chosen: list[Kpi]) -> set[str]:
+    """The KPIs of `chosen` that can have no record now: every table of records they read is empty
+    (sheets never loaded: an extract of assessments alone leaves fifteen KPIs with nothing to
+    aggregate, and a statement with all nineteen plans them all). One reading a `raw_` table is
+    never among them."""
+    from csc.incremental import _tables_read  # (csc.incremental imports this module)
+
+    read = _tables_read(tuple((k.name, k.sql) for k in chosen))
+    tables = sorted({t for k in chosen for t in RECORD_TABLES if t in read[k.name]})
+    if not tables:
+        return set()
+    full = {t for t, some in cur.execute(" union all ".join(
+        f"select '{t}', exists (select 1 from {t})" for t in tables)).fetchall() if some}
+    return {k.name for k in chosen if "raw_" not in read[k.name] and not full & read[k.name]}
 
 
 def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:

@@ -103,3 +103,36 @@ def test_a_denominator_of_nothing_gives_no_value(cur):
     got = rows(cur, kpis._pooled_sql([zero]))
     assert ("zero_pct", "2011-05", "South", None) not in got
     assert ("zero_pct", "2011-05", None, None) not in got
+
+
+# --- a KPI with nothing to aggregate is left out ------------------------------------------------
+
+
+def test_an_extract_of_some_sheets_gives_the_figures_of_every_kpi_computed(tmp_path, monkeypatch):
+    """Assessments and workforce alone, then referrals a month later: the KPIs whose tables of
+    records are empty are left out of the recompute (`kpis._without_records`), and the results
+    are those of a store that computes every KPI."""
+    from csc import demo
+    from csc.store import Store
+
+    monkeypatch.setenv("CSC_ID_KEY", "pooled-test")
+    (april, first), (may, second) = demo.generate("2010-04", "2010-05")
+    books = [demo.write_workbook({k: first[k] for k in ("assessments", "workforce")}, tmp_path / "a.xlsx"),
+             demo.write_workbook({"referrals": second["referrals"]}, tmp_path / "b.xlsx")]
+    results = []
+    for every in (False, True):
+        if every:
+            monkeypatch.setattr(kpis, "_without_records", lambda cur, chosen: set())
+        with Store.open(tmp_path / f"{every}" / "csc.duckdb") as store:
+            for book, period in zip(books, (april, may)):
+                assert store.import_file(book, period, user="t").status == "loaded"
+            cur = store.cursor()
+            results.append([cur.execute(f"select * exclude (hidden), hidden from {t} order by all").fetchall()
+                            for t in ("kpi_results", "kpi_team_results")])
+    left_out, computed = results
+    assert {r[0] for r in computed[0]} >= {"assessments_timely_pct", "agency_rate_pct", "re_referral_pct",
+                                           "data_timeliness_days"}
+    for mine, theirs in zip(left_out, computed):
+        assert len(mine) == len(theirs)
+        for a, b in zip(mine, theirs):
+            assert all(x == y or (isinstance(x, float) and math.isclose(x, y, rel_tol=1e-12)) for x, y in zip(a, b)), (a, b)

@@ -89,6 +89,17 @@ def test_every_kpi_returns_exactly_the_record_columns_on_an_empty_store(store):
         assert tuple(columns) == kpis.RECORD_COLUMNS, name
 
 
+def test_no_kpi_has_a_record_when_the_tables_of_records_it_reads_are_empty(store):
+    """A recompute leaves out a KPI whose tables of records are all empty (`kpis._without_records`):
+    it must have no record then, whatever the months and the calendar (which it reads too)."""
+    cur = store.cursor()
+    kpis.prepare(cur, ("2011-01", "2012-12"))
+    assert not any(cur.execute(f"select exists (select 1 from {t})").fetchall()[0][0] for t in kpis.RECORD_TABLES)
+    for name, kpi in kpis.registry().items():
+        assert cur.execute(f"select count(*) from ({kpi.sql})").fetchall()[0][0] == 0, name
+    assert kpis._without_records(cur, list(kpis.registry().values())) == set(kpis.registry())
+
+
 def test_every_kpi_returns_the_record_columns_with_data(store, load):
     d = dt.date.fromisoformat
     load(
