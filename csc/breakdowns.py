@@ -452,12 +452,13 @@ def record_board_margins(cur: duckdb.DuckDBPyConnection, since: str | None = Non
     whatever its numbers (docs/decisions.md, "Once hidden, hidden in every later version")."""
     referrals = referrals_by_month(cur, since, suppress=True)
     timeliness = assessment_timeliness(cur, since, suppress=True)
+    cells = []  # both tables' in one insert
     for table, df, part, total in ((REFERRALS_MARGIN, referrals, "area", ALL_AREAS),
                                    (TIMELINESS_MARGIN, timeliness, "assessment_type", None)):
         if len(df):
             hidden = df[df["suppressed"]]
-            suppression.add_hidden_parts(cur, table, [(m, None if p == total else p)
-                                                      for m, p in zip(hidden["period"], hidden[part])])
+            cells += [(table, m, None if p == total else p, None) for m, p in zip(hidden["period"], hidden[part])]
+    suppression.add_hidden(cur, cells)
 
 
 def timeliness_title(df: pd.DataFrame) -> str:

@@ -213,11 +213,6 @@ def hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, since: str | None =
     return out
 
 
-def add_hidden_parts(cur: duckdb.DuckDBPyConnection, table: str, cells: list[tuple]) -> None:
-    """Add (month, part) cells of `table` the board is denied now to those it was ever denied."""
-    add_hidden(cur, [(table, period, part, None) for period, part in cells])
-
-
 def add_hidden(cur: duckdb.DuckDBPyConnection, cells: list[tuple]) -> None:
     """Add cells (KPI or table, month, area, team) to those the board was ever denied, each once."""
     if not cells:

@@ -172,7 +172,7 @@ def _referrals_db(rows: list[tuple[str, str, int]], hidden: list[tuple]):
     for date, area, n in rows:
         con.execute("insert into cur_referrals select $d::date, $a from range($n)", {"d": date, "a": area, "n": n})
     con.execute(suppression.SCHEMA)
-    suppression.add_hidden_parts(con, breakdowns.REFERRALS_MARGIN, hidden)
+    suppression.add_hidden(con, [(breakdowns.REFERRALS_MARGIN, period, part, None) for period, part in hidden])
     return con
 
 
