@@ -654,11 +654,11 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     more), the records of all but the medians aggregated together (`_pooled_sql`); each (KPI,
     month)'s rows in one order (all areas, then each area office by name; teams by area and name)
     whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
+    chosen = [k for k in registry().values() if spines is None or k.name in spines]
+    nothing = _without_records(cur, chosen)
     chosen = [k if spines is None or spines[k.name] == "kpi_months" else
               replace(k, sql=re.sub(r"\bkpi_months\b", spines[k.name], k.sql))
-              for k in registry().values() if spines is None or k.name in spines]
-    nothing = _without_records(cur, chosen)
-    chosen = [k for k in chosen if k.name not in nothing]
+              for k in chosen if k.name not in nothing]
     if not chosen:
         return
     pooled = [k for k in chosen if k.aggregate != "median"]
