@@ -656,9 +656,7 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     whatever the months around it, so the suppression decides them alike (`csc.suppression`)."""
     chosen = [k for k in registry().values() if spines is None or k.name in spines]
     nothing = _without_records(cur, chosen)
-    chosen = [k if spines is None or spines[k.name] == "kpi_months" else
-              replace(k, sql=re.sub(r"\bkpi_months\b", spines[k.name], k.sql))
-              for k in chosen if k.name not in nothing]
+    chosen = [k if spines is None else _reading_months(k, spines[k.name]) for k in chosen if k.name not in nothing]
     if not chosen:
         return
     pooled = [k for k in chosen if k.aggregate != "median"]
@@ -673,6 +671,15 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     cur.execute("drop table kpi_rows")
 
 
+def _reading_months(kpi: Kpi, table: str) -> Kpi:
+    """`kpi` reading its months from `table` where its SQL names `kpi_months` (in any case, as
+    DuckDB reads a name: a council's own KPI may spell it `KPI_MONTHS`; a spelling left would
+    read the wider months of the first group, and its rows would be made twice)."""
+    if table == "kpi_months":
+        return kpi
+    return replace(kpi, sql=re.sub(r"\bkpi_months\b", table, kpi.sql, flags=re.IGNORECASE))
+
+
 #: The tables a KPI's records come from (`calendar` and the months, which it reads too, never
 #: give a record on their own: `tests/unit/test_kpi_registry.py` holds every KPI to that).
 RECORD_TABLES = (*(f"cur_{name}" for name in spec.SHEETS), "inferred_involvements", "referral_counts_current", "imports")
@@ -681,8 +688,8 @@ RECORD_TABLES = (*(f"cur_{name}" for name in spec.SHEETS), "inferred_involvement
 def _without_records(cur: duckdb.DuckDBPyConnection, chosen: list[Kpi]) -> set[str]:
     """The KPIs of `chosen` that can have no record now: every table of records they read is empty
     (sheets never loaded: an extract of assessments alone leaves fifteen KPIs with nothing to
-    aggregate, and a statement with all nineteen plans them all). One reading a `raw_` table is
-    never among them."""
+    aggregate, and a statement with all nineteen plans them all). One reading a `raw_` table, or
+    none of `RECORD_TABLES` (a council's own KPI of some other table), is never among them."""
     from csc.incremental import _tables_read  # (csc.incremental imports this module)
 
     read = _tables_read(tuple((k.name, k.sql) for k in chosen))
@@ -691,7 +698,8 @@ def _without_records(cur: duckdb.DuckDBPyConnection, chosen: list[Kpi]) -> set[s
         return set()
     full = {t for t, some in cur.execute(" union all ".join(
         f"select '{t}', exists (select 1 from {t})" for t in tables)).fetchall() if some}
-    return {k.name for k in chosen if "raw_" not in read[k.name] and not full & read[k.name]}
+    return {k.name for k in chosen
+            if "raw_" not in read[k.name] and read[k.name] & set(RECORD_TABLES) and not full & read[k.name]}
 
 
 def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:

@@ -45,14 +45,16 @@ involvements as (
         -- first involvement), one for the involvement, rising within a child in the order of
         -- "started last" (start date, then the greatest involvement id: as a number where it
         -- is one). A cast that fails is slow (a tenth of a second over 300,000 ids): it is tried
-        -- only on ids made of the characters a number can have (and of no other)
+        -- only on ids made of the characters a number can have (and of no other; an id is stored
+        -- with its white space made single spaces and trimmed, csc.extract._clean, so a space is
+        -- the only one it can hold, and the pattern reads alike on Spark)
         rank() over (order by child_id) as child_no,
         row_number() over (
             order by
                 child_id,
                 start_date,
                 case
-                    when regexp_matches(involvement_id, '^[0-9+._eE [:space:]-]+$')
+                    when regexp_matches(involvement_id, '^[0-9+._eE -]+$')
                         then try_cast(involvement_id as decimal(38, 0))
                 end nulls first,
                 involvement_id

@@ -136,3 +136,21 @@ def test_an_extract_of_some_sheets_gives_the_figures_of_every_kpi_computed(tmp_p
         assert len(mine) == len(theirs)
         for a, b in zip(mine, theirs):
             assert all(x == y or (isinstance(x, float) and math.isclose(x, y, rel_tol=1e-12)) for x, y in zip(a, b)), (a, b)
+
+
+def test_a_later_groups_kpi_reads_its_own_months_however_it_spells_them():
+    sql = "select * from KPI_MONTHS join Kpi_Months using (period) join kpi_months_other using (period), kpi_months"
+    got = kpis._reading_months(kpi("spelt", sql=sql), "_kpi_months_1").sql
+    assert got == ("select * from _kpi_months_1 join _kpi_months_1 using (period) join kpi_months_other "
+                   "using (period), _kpi_months_1")
+    assert kpis._reading_months(kpi("spelt", sql=sql), "kpi_months").sql == sql
+
+
+def test_a_kpi_of_no_table_of_records_is_never_left_out(store):
+    # a council's own KPI of the months alone has records with every table of records empty
+    months_only = kpi("months_only", sql="select period, null::varchar as area, null::varchar as team, "
+                                         "null::varchar as record_id, null::varchar as child_id, "
+                                         "null::varchar as worker_id, 1.0 as numerator, 1.0 as denominator "
+                                         "from kpi_months")
+    cur = store.cursor()
+    assert kpis._without_records(cur, [months_only, kpis.get("child_seen_pct")]) == {"child_seen_pct"}
