@@ -108,21 +108,9 @@ def first_months(earliest: dict[str, dt.date], fallback: dt.date) -> dict[str, s
     from csc import kpis
 
     out = {}
-    for name, read in _tables_read(tuple((k.name, k.sql) for k in kpis.registry().values())).items():
+    for name, read in kpis.tables_read(tuple((k.name, k.sql) for k in kpis.registry().values())).items():
         days = [d for t, d in earliest.items() if t in read] if "raw_" not in read else list(earliest.values())
         out[name] = f"{min(days, default=fallback):%Y-%m}"
-    return out
-
-
-@lru_cache(maxsize=4)
-def _tables_read(sqls: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
-    """KPI -> the words of its SQL (without comments; "raw_" among them when it names a raw_ table)."""
-    from csc import kpis
-
-    out = {}
-    for name, sql in sqls:
-        words = set(re.findall(r"[a-z_][a-z0-9_]*", kpis.without_comments(sql.lower())))
-        out[name] = frozenset(words | ({"raw_"} if any(w.startswith("raw_") for w in words) else set()))
     return out
 
 

@@ -671,6 +671,18 @@ def _insert_results(cur: duckdb.DuckDBPyConnection, spines: dict[str, str] | Non
     cur.execute("drop table kpi_rows")
 
 
+@lru_cache(maxsize=4)
+def tables_read(sqls: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    """KPI -> the words of its SQL (without comments; "raw_" among them when it names a raw_
+    table), from (name, SQL) pairs: the tables it reads are among them (`csc.incremental`'s first
+    months, `_without_records`)."""
+    out = {}
+    for name, sql in sqls:
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", without_comments(sql.lower())))
+        out[name] = frozenset(words | ({"raw_"} if any(w.startswith("raw_") for w in words) else set()))
+    return out
+
+
 def _reading_months(kpi: Kpi, table: str) -> Kpi:
     """`kpi` reading its months from `table` where its SQL names `kpi_months` (in any case, as
     DuckDB reads a name: a council's own KPI may spell it `KPI_MONTHS`; a spelling left would
@@ -690,9 +702,7 @@ def _without_records(cur: duckdb.DuckDBPyConnection, chosen: list[Kpi]) -> set[s
     (sheets never loaded: an extract of assessments alone leaves fifteen KPIs with nothing to
     aggregate, and a statement with all nineteen plans them all). One reading a `raw_` table, or
     none of `RECORD_TABLES` (a council's own KPI of some other table), is never among them."""
-    from csc.incremental import _tables_read  # (csc.incremental imports this module)
-
-    read = _tables_read(tuple((k.name, k.sql) for k in chosen))
+    read = tables_read(tuple((k.name, k.sql) for k in chosen))
     tables = sorted({t for k in chosen for t in RECORD_TABLES if t in read[k.name]})
     if not tables:
         return set()

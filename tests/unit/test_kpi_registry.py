@@ -104,14 +104,12 @@ def test_every_table_a_kpi_reads_is_a_table_of_records_or_the_calendar_and_month
     """The tables whose emptiness leaves a KPI out (`kpis.RECORD_TABLES`) are all those a KPI's
     records can come from: any other table of the database a KPI reads is the calendar or its
     months (or a council's `raw_` table, which is never left out)."""
-    from csc import incremental
-
     cur = store.cursor()
     kpis.prepare(cur, ("2011-01", "2012-12"))
     catalog = {name for (name,) in cur.execute("select table_name from duckdb_tables() union "
                                                "select view_name from duckdb_views() where not internal").fetchall()}
     assert {"kpi_months", "calendar", "cur_involvements", "inferred_involvements"} <= catalog
-    read = incremental._tables_read(tuple((k.name, k.sql) for k in kpis.registry().values()))
+    read = kpis.tables_read(tuple((k.name, k.sql) for k in kpis.registry().values()))
     for name, words in read.items():
         tables = {w for w in words if w in catalog and not w.startswith("raw_")}
         assert tables - {"calendar", "kpi_months"} <= set(kpis.RECORD_TABLES), name

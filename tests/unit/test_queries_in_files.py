@@ -18,6 +18,7 @@ PACKAGE = ROOT / "csc"
 GENERATED = {
     ("schema.py", None): "the table DDL stays in Python (docs/contributing.md)",
     ("kpis.py", "_aggregate_sql"): "grouping sets and measures follow each KPI's header",
+    ("kpis.py", "_pooled_sql"): "every KPI's records pooled, each kind's measures picked by the KPIs' headers",
     ("kpis.py", "zero_counts_sql"): "runs on Spark too, which binds no $ parameters",
     ("ssd.py", "_map_sql"): "one select per SSD table, its columns and date parsing generated",
     ("annexa.py", "_derive"): "the list's date column, constant columns and record signature",
