@@ -56,7 +56,7 @@ def cur():
     con.close()
 
 
-def own(cur, k: kpis.Kpi) -> dict[tuple, tuple]:
+def own(cur, k: kpis.Kpi) -> dict[tuple, list[tuple]]:
     sql = f"with records as ({k.sql}) select kpi, period, area, team, numerator, denominator, value from ({kpis._aggregate_sql(k, teams=True)})"
     return rows(cur, sql)
 
