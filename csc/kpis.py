@@ -34,7 +34,7 @@ import pandas as pd
 from csc import config, privacy, spec, suppression, workdays
 from csc.months import add_months
 from csc.spc.periods import apart
-from csc.schema import has_table
+from csc.schema import has_table, sql_str
 
 RECORD_COLUMNS = ("period", "area", "team", "record_id", "child_id", "worker_id", "numerator", "denominator")
 RESULT_COLUMNS = ("kpi", "period", "area", "numerator", "denominator", "value")
@@ -468,6 +468,12 @@ def _measures(kpi: Kpi) -> tuple[str, str, str]:
     return "sum(numerator)", "sum(denominator)", f"case when sum(denominator) > 0 then {scale}sum(numerator) / sum(denominator) end"
 
 
+# a team's row, and the area office of a team row, named as `breakdowns.team_figures` names them
+# (`_aggregate_sql(teams=True)`, `_pooled_sql`)
+_TEAM = "case when grouping(team) = 1 then null else coalesce(team, '(no team)') end"
+_TEAMS_AREA = "case when grouping(area) = 1 then null when grouping(team) = 0 then coalesce(area, '(no area)') else area end"
+
+
 def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> str:
     sets = "(period)" if kpi.all_areas_only else "(period, area), (period)"
     # grouping(area) is only allowed when area is a grouping column
@@ -476,11 +482,9 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
     if teams:
         # one row per (area office, team) as well, named as `breakdowns.team_figures` names them
         sets = "(period)" if kpi.all_areas_only else "(period, area, team), (period, area), (period)"
-        team = (", null::varchar as team" if kpi.all_areas_only else
-                ", case when grouping(team) = 1 then null else coalesce(team, '(no team)') end as team")
+        team = ", null::varchar as team" if kpi.all_areas_only else f", {_TEAM} as team"
         if not kpi.all_areas_only:
-            area = ("case when grouping(area) = 1 then null when grouping(team) = 0 "
-                    "then coalesce(area, '(no area)') else area end")
+            area = _TEAMS_AREA
     return f"""
         select '{kpi.name}' as kpi, period,
                {area} as area,
@@ -510,13 +514,11 @@ def _pooled_sql(chosen: list[Kpi]) -> str:
         return f"case {cases} end"
 
     whole = [k.name for k in chosen if k.all_areas_only]
-    area = ("case when grouping(area) = 1 then null when grouping(team) = 0 then coalesce(area, '(no area)') "
-            "else area end")
     return f"""
         select kpi, period, area, numerator, denominator, value, team from (
-            select kpi, period, {area} as area,
+            select kpi, period, {_TEAMS_AREA} as area,
                    {pick(0)} as numerator, {pick(1)} as denominator, {pick(2)} as value,
-                   case when grouping(team) = 1 then null else coalesce(team, '(no team)') end as team,
+                   {_TEAM} as team,
                    grouping(area) = 1 as all_areas,
             from ({records})
             group by grouping sets ((kpi, period, area, team), (kpi, period, area), (kpi, period))
@@ -527,7 +529,7 @@ def _pooled_sql(chosen: list[Kpi]) -> str:
 
 def _names(names: list[str]) -> str:
     """A list of names as a SQL literal (varchar[])."""
-    return "[" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + "]::varchar[]"
+    return "[" + ", ".join(sql_str(n) for n in names) + "]::varchar[]"
 
 
 def aggregate(cur: duckdb.DuckDBPyConnection, kpi: Kpi, rows_sql: str, by: tuple[str, ...],
@@ -703,13 +705,13 @@ def _without_records(cur: duckdb.DuckDBPyConnection, chosen: list[Kpi]) -> set[s
     aggregate, and a statement with all nineteen plans them all). One reading a `raw_` table, or
     none of `RECORD_TABLES` (a council's own KPI of some other table), is never among them."""
     read = tables_read(tuple((k.name, k.sql) for k in chosen))
-    tables = sorted({t for k in chosen for t in RECORD_TABLES if t in read[k.name]})
+    own = {k.name: read[k.name] & set(RECORD_TABLES) for k in chosen if "raw_" not in read[k.name]}
+    tables = sorted(set().union(*own.values()))
     if not tables:
         return set()
     full = {t for t, some in cur.execute(" union all ".join(
         f"select '{t}', exists (select 1 from {t})" for t in tables)).fetchall() if some}
-    return {k.name for k in chosen
-            if "raw_" not in read[k.name] and read[k.name] & set(RECORD_TABLES) and not full & read[k.name]}
+    return {name for name, theirs in own.items() if theirs and not theirs & full}
 
 
 def _stored_state(cur: duckdb.DuckDBPyConnection) -> tuple | None:
