@@ -146,9 +146,10 @@ def _finish(
 def _note_lines_above_plot(fig: go.Figure) -> int:
     """Lines of the notes sitting on top of the plot (paper y = 1, anchored at their bottom)."""
     lines = 0
-    for a in fig.layout.annotations or ():
-        if a.yref == "paper" and a.y is not None and a.y >= 1 and a.yanchor == "bottom":
-            lines = max(lines, str(a.text or "").count("<br>") + 1)
+    for a in fig.layout.to_plotly_json().get("annotations") or ():
+        y = a.get("y")
+        if a.get("yref") == "paper" and y is not None and y >= 1 and a.get("yanchor") == "bottom":
+            lines = max(lines, str(a.get("text") or "").count("<br>") + 1)
     return lines
 
 
@@ -214,23 +215,64 @@ def fit_axes(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _lay_out_bottom(fig: go.Figure) -> None:
+def _get(d: Any, *path: str) -> Any:
+    """A value of a figure's plain dictionary (`_Plain`), None where a step of ``path`` is missing."""
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+class _Plain:
+    """A figure's layout read and changed as plain dictionaries (a copy), then written back to the
+    figure in one go (`write`). Reading a plotly figure property by property validates and wraps
+    every value (the layout passes below read each label's dozen attributes: ~9 ms a chart, a
+    fifth of a page's first view after an import); a dictionary lookup does none of that."""
+
+    def __init__(self, fig: go.Figure):
+        self.fig = fig
+        self.layout = fig.layout.to_plotly_json()  # a deep copy
+        self.notes: list[dict] = self.layout.get("annotations") or []
+        self._notes_before = [dict(a) for a in self.notes]  # the passes change only a label's own keys
+        self.changes: dict[str, Any] = {}
+
+    def write(self) -> go.Figure:
+        """Write back what changed (a second pass over a figure already laid out writes nothing:
+        writing a list of labels validates every one of them again, ~0.2 ms a label)."""
+        if self.notes != self._notes_before:
+            self.fig.layout.annotations = self.notes  # replaced, so that a shift taken away is dropped
+        if self.changes:
+            self.fig.update_layout(**self.changes)
+        return self.fig
+
+
+def _lay_out_bottom(fig: go.Figure, plain: _Plain | None = None) -> None:
     """Tick labels, axis title, source line and legend one under the other, keeping the plot's height."""
-    box = _plot_box(fig)
+    lay = plain or _Plain(fig)
+    box = _plot_box(lay.layout)
     if box is None:
         return
     _, plot_h = box
-    source = next((a for a in fig.layout.annotations or () if a.name == "source"), None)
-    below = 34 + (24 if fig.layout.xaxis.title.text else 0)
+    source = next((a for a in lay.notes if a.get("name") == "source"), None)
+    below = 34 + (24 if _get(lay.layout, "xaxis", "title", "text") else 0)
     source_at = below if source is not None else below - 16
-    source_lines = str(source.text or "").count("<br>") + 1 if source is not None else 1
+    source_lines = str(source.get("text") or "").count("<br>") + 1 if source is not None else 1
     legend_at = source_at + 20 + 15 * (source_lines - 1)
-    has_legend = any(t.showlegend is not False for t in fig.data) and fig.layout.showlegend is not False
+    has_legend = any(t.showlegend is not False for t in fig.data) and lay.layout.get("showlegend") is not False
     bottom = legend_at + (2 * 22 + 8 if has_legend else 0)
     if source is not None:
-        source.yshift = -source_at
-    fig.update_layout(height=fig.layout.height - (fig.layout.margin.b or 0) + bottom, margin=dict(b=bottom),
-                      legend=dict(y=-legend_at / plot_h, yanchor="top"))
+        source["yshift"] = -source_at
+    height = lay.layout["height"] - (_get(lay.layout, "margin", "b") or 0) + bottom
+    legend = dict(y=-legend_at / plot_h, yanchor="top")
+    if (height, bottom, legend["y"], legend["yanchor"]) != (
+            lay.layout["height"], _get(lay.layout, "margin", "b"), _get(lay.layout, "legend", "y"),
+            _get(lay.layout, "legend", "yanchor")):
+        lay.changes.update(height=height, margin=dict(b=bottom), legend=legend)
+    lay.layout["height"] = height
+    lay.layout.setdefault("margin", {})["b"] = bottom
+    if plain is None:
+        lay.write()
 
 
 def _text_size(text: str, size: float) -> tuple[float, float]:
@@ -240,13 +282,14 @@ def _text_size(text: str, size: float) -> tuple[float, float]:
     return max((len(r) for r in plain), default=0) * size * 0.55, len(rows) * size * 1.25
 
 
-def _plot_box(fig: go.Figure) -> tuple[float, float] | None:
-    """(top, height) of the plot area in pixels, from the figure's height and margins."""
-    height = fig.layout.height
+def _plot_box(layout: dict) -> tuple[float, float] | None:
+    """(top, height) of the plot area in pixels, from a layout's height and margins (`_Plain`)."""
+    height = layout.get("height")
     if not height:
         return None
-    t = fig.layout.margin.t if fig.layout.margin.t is not None else _TEMPLATE_MARGINS[0]
-    b = fig.layout.margin.b if fig.layout.margin.b is not None else _TEMPLATE_MARGINS[1]
+    t, b = _get(layout, "margin", "t"), _get(layout, "margin", "b")
+    t = t if t is not None else _TEMPLATE_MARGINS[0]
+    b = b if b is not None else _TEMPLATE_MARGINS[1]
     return t, height - t - b
 
 
@@ -282,52 +325,57 @@ def declutter(fig: go.Figure) -> go.Figure:
     - Under the plot: the tick labels, the axis title when there is one, the source line, then
       the legend (which may wrap onto more rows on a narrow screen: it has the room below).
     Needs a fixed y range (`fit_axes`); a figure without one is returned as it is."""
-    _lay_out_bottom(fig)
-    box = _plot_box(fig)
-    yr = fig.layout.yaxis.range
-    xr = fig.layout.xaxis.range
+    lay = _Plain(fig)
+    _lay_out_bottom(fig, lay)
+    box = _plot_box(lay.layout)
+    yr = _get(lay.layout, "yaxis", "range")
+    xr = _get(lay.layout, "xaxis", "range")
     if box is None or yr is None or xr is None:
-        return fig
+        return lay.write()
     top, plot_h = box
     y0, y1 = float(yr[0]), float(yr[1])
     x0, x1 = _axis_value(xr[0]), _axis_value(xr[1])
     if y1 <= y0 or x0 is None or x1 is None or x1 <= x0 or plot_h <= 0:
-        return fig
-    notes = list(fig.layout.annotations or ())
+        return lay.write()
+    notes = lay.notes
 
     # 1. marker labels along the top of the plot ("Due"), and along its foot ("Action started",
     # "New limits"): each row of labels stacked a line apart where two could meet
     def stack(markers, direction: int) -> int:
-        markers.sort(key=lambda a: _axis_value(a.x) or 0)
+        markers.sort(key=lambda a: _axis_value(a.get("x")) or 0)
         placed: list[tuple[float, float, int]] = []  # (left, right, row) in nominal pixels
         rows = 0
         for a in markers:
-            w, _ = _text_size(a.text, a.font.size or 12)
-            px = ((_axis_value(a.x) or x0) - x0) / (x1 - x0) * NOMINAL_PLOT_WIDTH
-            left, right = (px - w, px) if a.xanchor == "right" else (px, px + w)
+            w, _ = _text_size(a.get("text"), _get(a, "font", "size") or 12)
+            px = ((_axis_value(a.get("x")) or x0) - x0) / (x1 - x0) * NOMINAL_PLOT_WIDTH
+            left, right = (px - w, px) if a.get("xanchor") == "right" else (px, px + w)
             row = 0
             while any(r == row and left < pr + 6 and right > pl - 6 for pl, pr, r in placed):
                 row += 1
             placed.append((left, right, row))
-            a.yshift = direction * row * NOTE_LINE_PX
+            a["yshift"] = direction * row * NOTE_LINE_PX
             rows = max(rows, row + 1)
         return rows
 
-    markers = [a for a in notes if a.yref == "paper" and a.y == 1 and a.yanchor == "top" and a.xref in (None, "x")]
+    def along(y: int, anchor: str) -> list[dict]:
+        return [a for a in notes if a.get("yref") == "paper" and a.get("y") == y and a.get("yanchor") == anchor
+                and a.get("xref") in (None, "x")]
+
+    markers = along(1, "top")
     rows = stack(markers, -1)
-    stack([a for a in notes if a.yref == "paper" and a.y == 0 and a.yanchor == "bottom" and a.xref in (None, "x")], 1)
+    stack(along(0, "bottom"), 1)
     band = rows * NOTE_LINE_PX + 2 if markers else 0
 
     # 2. labels at data points, nudged apart vertically
-    labels = [a for a in notes if a.xref in (None, "x") and a.yref in (None, "y") and not a.showarrow
-              and _numbers([a.y])]
+    labels = [a for a in notes if a.get("xref") in (None, "x") and a.get("yref") in (None, "y") and not a.get("showarrow")
+              and _numbers([a.get("y")])]
     boxes = []
     for a in labels:
         # a label pushed past the axis (two lines at 100% on an axis that stops at 100) is not drawn
         # at all by plotly: anchored at the axis' end instead, and moved apart from the others below
-        a.y = min(max(float(a.y), y0), y1)
-        _, h = _text_size(a.text, a.font.size or 14)
-        py = top + (y1 - float(a.y)) / (y1 - y0) * plot_h
+        a["y"] = min(max(float(a["y"]), y0), y1)
+        _, h = _text_size(a.get("text"), _get(a, "font", "size") or 14)
+        py = top + (y1 - a["y"]) / (y1 - y0) * plot_h
         boxes.append([py - h / 2, h, a, py])
     boxes.sort(key=lambda b: b[0])
     floor = top + band
@@ -340,7 +388,11 @@ def declutter(fig: go.Figure) -> go.Figure:
         ceiling = b[0] - 1
     for new_top, h, a, py in boxes:
         shift = -((new_top + h / 2) - py)
-        a.yshift = round(shift, 1) if abs(shift) > 0.5 else None
+        if abs(shift) > 0.5:
+            a["yshift"] = round(shift, 1)
+        else:
+            a.pop("yshift", None)
+    lay.write()
 
     # 3. text beside scatter points
     taken: list[tuple[float, float, float, float]] = []

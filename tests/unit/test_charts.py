@@ -395,3 +395,21 @@ def test_a_short_range_of_months_has_a_tick_on_each_month_and_a_long_one_plotlys
     xmr = charts.xmr_chart(["2009-04", "2009-05", "2009-06"], [1.0, 2.0, 3.0],
                            spc.xmr([1.0, 2.0, 3.0]), "t")
     assert xmr.layout.xaxis.dtick == "M1"
+
+
+def test_declutter_takes_a_shift_away_once_the_labels_no_longer_meet_and_a_second_pass_changes_nothing():
+    # the layout passes read and change the labels as plain dictionaries and write them back once:
+    # a shift no longer needed must be dropped, not left from the pass before
+    df = pd.DataFrame({"period": ["2012-01", "2012-02", "2012-03"] * 2, "area": ["North"] * 3 + ["South"] * 3,
+                       "value": [80, 82, 84, 81, 83, 84]})
+    fig = charts.line_chart(df, "period", "value", "area", "Two lines ending together")
+    ends = [a for a in fig.layout.annotations if str(a.name).startswith("label ")]
+    assert len(ends) == 2 and ends[0].yshift and ends[1].yshift  # both at 84: pushed apart, a line each
+    before = fig.to_plotly_json()
+    assert charts.declutter(fig).to_plotly_json() == before  # laid out already: nothing moves
+    fig.update_yaxes(range=[0, 10_000])  # now a pixel apart is hundreds of units: they no longer meet
+    for a in fig.layout.annotations:
+        if str(a.name).startswith("label "):
+            a.y = 2_000.0 if a.text.startswith("North") else 5_000.0
+    charts.declutter(fig)
+    assert [a.yshift for a in fig.layout.annotations if str(a.name).startswith("label ")] == [None, None]
