@@ -1,6 +1,6 @@
 """Breakdowns the pages show beside the KPI series, as plain functions (no Streamlit):
 
-- by team for one month, from the records behind a KPI (`team_figures`, `team_table`);
+- by team for one month, from the team figures stored with the KPIs (`team_table`);
 - referrals per month by area office (`referrals_by_month`);
 - assessment timeliness by type, Initial 7 / Core 35 / Single 45 working days
   (`assessment_timeliness`);
@@ -327,40 +327,17 @@ def for_download(df: pd.DataFrame) -> pd.DataFrame:
 # --- by team -----------------------------------------------------------------------------------
 
 
-def team_figures(cur: duckdb.DuckDBPyConnection, kpi: kpis.Kpi, period: str, areas=None) -> pd.DataFrame:
-    """One KPI by area office and team for one month, aggregated from the records behind it
-    (`kpis.records`) as the runner aggregates by area: columns area, team, numerator,
-    denominator, value. Records with no team are grouped as "(no team)"."""
-    where, params = kpis.filters({"areas": ("list_contains($areas, area)", list(areas) if areas else None)})
-    rows = (f"select coalesce(area, '(no area)') as area, coalesce(team, '{NO_TEAM}') as team, numerator, denominator "
-            f"from ({kpis._strip(kpi.sql)}) where {where}")
-    kpis.prepare(cur, (period, period))
-    try:
-        out = kpis.aggregate(cur, kpi, rows, ("area", "team"), params)
-    finally:
-        kpis.prepare(cur)  # restore the full spine for this connection
-    return out[["area", "team", "numerator", "denominator", "value"]]
-
-
 def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=None,
                suppress: bool = False) -> pd.DataFrame:
-    """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator,
-    value, suppressed (small numbers blanked when ``suppress``)."""
-    if suppress:  # the board's: the stored decision (`suppression.board_suppression`), complementary included
-        long = kpis.team_results(cur, period=period, areas=list(areas) if areas else None, board=True)
-        long = long[long["kpi"].isin(list(kpi_names))]
-        return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]].reset_index(drop=True)
-    frames = []
-    for name in kpi_names:
-        df = team_figures(cur, kpis.get(name), period, areas)
-        if df.empty:
-            continue
-        frames.append(df.assign(kpi=name))
-    if not frames:
-        return pd.DataFrame(columns=["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"])
-    long = pd.concat(frames, ignore_index=True)
-    long = privacy.suppress(long) if suppress else long.assign(suppressed=False)
-    return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]]
+    """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator, value,
+    suppressed. Read from the team figures stored with the KPIs (`kpis.team_results`: worked out
+    once per import, from the same records as the figures by area office): no KPI's SQL runs
+    for a view. A team with no figure for a KPI (no records behind it) has no row for it. With
+    ``suppress``, the board's: the stored decision (`suppression.board_suppression`),
+    complementary included, and no team figures at all for a KPI whose counts the board sees."""
+    long = kpis.team_results(cur, period=period, areas=list(areas) if areas else None, board=suppress)
+    long = long[long["kpi"].isin(list(kpi_names))]
+    return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]].reset_index(drop=True)
 
 
 def team_table_wide(long: pd.DataFrame, kpi_names) -> pd.DataFrame:

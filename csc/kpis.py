@@ -468,7 +468,8 @@ def _measures(kpi: Kpi) -> tuple[str, str, str]:
     return "sum(numerator)", "sum(denominator)", f"case when sum(denominator) > 0 then {scale}sum(numerator) / sum(denominator) end"
 
 
-# a team's row, and the area office of a team row, named as `breakdowns.team_figures` names them
+# a team's row, and the area office of a team row: records with no team are the team "(no team)"
+# (`breakdowns.NO_TEAM`), a team row's records with no area office the office "(no area)"
 # (`_aggregate_sql(teams=True)`, `_pooled_sql`)
 _TEAM = "case when grouping(team) = 1 then null else coalesce(team, '(no team)') end"
 _TEAMS_AREA = "case when grouping(area) = 1 then null when grouping(team) = 0 then coalesce(area, '(no area)') else area end"
@@ -480,7 +481,7 @@ def _aggregate_sql(kpi: Kpi, records: str = "records", teams: bool = False) -> s
     area = "null::varchar" if kpi.all_areas_only else "case when grouping(area) = 1 then null else area end"
     team = ""
     if teams:
-        # one row per (area office, team) as well, named as `breakdowns.team_figures` names them
+        # one row per (area office, team) as well (`_TEAM`, `_TEAMS_AREA`), read by `breakdowns.team_table`
         sets = "(period)" if kpi.all_areas_only else "(period, area, team), (period, area), (period)"
         team = ", null::varchar as team" if kpi.all_areas_only else f", {_TEAM} as team"
         if not kpi.all_areas_only:

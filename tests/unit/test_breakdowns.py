@@ -52,20 +52,31 @@ def teams(store, load):
     return store
 
 
-def test_team_figures_aggregate_the_records_by_team(teams):
-    df = breakdowns.team_figures(teams.cursor(), kpis.get("supervision_pct"), "2011-07").set_index("team")
+def test_team_table_aggregates_the_records_by_team(teams):
+    long = breakdowns.team_table(teams.cursor(), ["supervision_pct"], "2011-07")
+    df = long.set_index("team")
     # North 1: W1 of W1-W3 -> 1 of 3; South 1: W4-W9 of W4-W10 -> 6 of 7; W11 unsupervised, no team
     assert (df.loc["North 1", "numerator"], df.loc["North 1", "denominator"]) == (1, 3)
     assert df.loc["South 1", "value"] == pytest.approx(600 / 7)
     assert df.loc[breakdowns.NO_TEAM, "value"] == 0
     assert df.loc[breakdowns.NO_TEAM, "area"] == "South"
+    assert not long["suppressed"].any()  # the analyst's: every figure shown
 
 
-def test_team_figures_follow_the_area_filter(teams):
-    df = breakdowns.team_figures(teams.cursor(), kpis.get("agency_rate_pct"), "2011-07", areas=("North",))
+def test_team_table_follows_the_area_filter(teams):
+    df = breakdowns.team_table(teams.cursor(), ["agency_rate_pct"], "2011-07", areas=("North",))
     # North 1: agency W3 1.0 of 2.5 FTE
     assert df["team"].tolist() == ["North 1"]
     assert df["value"].iloc[0] == pytest.approx(40.0)
+
+
+def test_team_table_reads_the_stored_figures_and_makes_no_table_per_view(teams):
+    """Worked out once per import with the KPIs (issue 17): a view's table runs no KPI's SQL, which
+    made the months' temporary tables on the page's cursor twice a call."""
+    cur = teams.cursor()
+    long = breakdowns.team_table(cur, ["supervision_pct", "agency_rate_pct"], "2011-07")
+    assert len(long) == 6  # North 1, South 1 and (no team) for each (W11: supervised 0 of 1, agency 0 of 1 FTE)
+    assert cur.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
 
 
 def test_team_table_suppresses_small_numbers_for_the_board(teams):
