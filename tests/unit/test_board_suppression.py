@@ -464,6 +464,24 @@ def test_a_type_hidden_in_an_earlier_version_is_hidden_again_with_a_partner():
     assert not privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)["suppressed"].any()
 
 
+def test_types_whose_total_is_small_are_all_hidden_month_by_month():
+    import pandas as pd
+
+    # The types add up to all assessments completed, shown elsewhere. June: Initial 3 of 3, Core 0 of
+    # 8, Single 0 of 9: 3 in time of 20 in all, and 3 is small, so no type is shown, not only Initial
+    # and a partner (Core and Single are not small: 0 in time). July: Initial 9 of 10, Core 20 of
+    # 25, Single 30 of 40, nothing small. August: Initial 0 of 0, Core 7 of 9, Single 8 of 8: nothing
+    # small (an empty type is not small either).
+    df = pd.DataFrame({"period": ["2011-06"] * 3 + ["2011-07"] * 3 + ["2011-08"] * 3,
+                       "assessment_type": ["Initial", "Core", "Single"] * 3,
+                       "numerator": [3.0, 0.0, 0.0, 9.0, 20.0, 30.0, 0.0, 7.0, 8.0],
+                       "denominator": [3.0, 8.0, 9.0, 10.0, 25.0, 40.0, 0.0, 9.0, 8.0],
+                       "value": [100.0, 0.0, 0.0, 90.0, 80.0, 75.0, None, 77.8, 100.0]})
+    out = privacy.protect_margin(df, "assessment_type", None, kind=privacy.RATE_CELL)
+    assert out["suppressed"].tolist() == [True] * 3 + [False] * 6
+    assert out["value"].isna().tolist() == [True] * 3 + [False] * 3 + [True, False, False]
+
+
 def test_the_two_level_attacker_works_out_a_count_through_the_partner_bound():
     # Worked by hand (a research helper's attacker, tests/disclosure_two_level.py): all areas 39 =
     # A 5 (a0 5) + B 22 (7, 9, 6) + C 0 + D 12 (d0 6, d1 6). A and a0 are small; D, the next smallest
