@@ -123,11 +123,21 @@ def main() -> None:
     ap.add_argument("--roles", default="analyst,board")
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
+    made = args.folder is None  # a temporary folder of our own: removed at the end
     folder = Path(args.folder or tempfile.mkdtemp(prefix="csc-first-view-"))
     folder.mkdir(parents=True, exist_ok=True)
     source = prepare(args.council, folder)
     viewcache.shared = _timed_shared(viewcache.shared)
     work = Path(tempfile.mkdtemp(prefix="csc-first-view-db-"))
+    try:
+        report(args, source, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(args, source: Path, work: Path) -> None:
     base = baseline()
     print(f"council {args.council} ({source}); a one-line page's run: {base * 1000:.1f} ms of CPU")
     print(f"{'role':8s} {'run':>3s} {'total ms':>9s} {'÷ one-line':>10s}  " + "  ".join(f"{p:>12s}" for p in PAGES))
@@ -141,7 +151,6 @@ def main() -> None:
                   + "  ".join(f"{by_page[p] * 1000:12.0f}" for p in PAGES))
     kinds = ", ".join(f"{k} {v * 1000:.0f}" for k, v in _spent.most_common(8))
     print(f"the dearest kinds of build over all runs (ms): {kinds}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -330,13 +330,18 @@ def for_download(df: pd.DataFrame) -> pd.DataFrame:
 def team_table(cur: duckdb.DuckDBPyConnection, kpi_names, period: str, areas=None,
                suppress: bool = False) -> pd.DataFrame:
     """Several KPIs by team for one month, long: kpi, area, team, numerator, denominator, value,
-    suppressed. Read from the team figures stored with the KPIs (`kpis.team_results`: worked out
-    once per import, from the same records as the figures by area office): no KPI's SQL runs
-    for a view. A team with no figure for a KPI (no records behind it) has no row for it. With
-    ``suppress``, the board's: the stored decision (`suppression.board_suppression`),
-    complementary included, and no team figures at all for a KPI whose counts the board sees."""
+    suppressed, the KPIs in the order of ``kpi_names``. Read from the team figures stored with the
+    KPIs (`kpis.team_results`: worked out once per import, from the same records as the figures by
+    area office): no KPI's SQL runs for a view. The stored figures are those with a value, so a
+    team has no row for a KPI with no value (no records, or none in the denominator: a team whose
+    only worker left has a leaver but no base for turnover), and a team with no value for any KPI
+    is not listed. With ``suppress``, the board's: the stored decision
+    (`suppression.board_suppression`), complementary included, and no team figures at all for a
+    KPI whose counts the board sees."""
     long = kpis.team_results(cur, period=period, areas=list(areas) if areas else None, board=suppress)
-    long = long[long["kpi"].isin(list(kpi_names))]
+    order = {name: i for i, name in enumerate(kpi_names)}
+    long = long[long["kpi"].isin(list(order))]
+    long = long.iloc[long["kpi"].map(order).argsort(kind="stable")]  # stored by kpi, area, team: the page's order of KPIs
     return long[["kpi", "area", "team", "numerator", "denominator", "value", "suppressed"]].reset_index(drop=True)
 
 

@@ -555,7 +555,8 @@ def protect_margin(df: pd.DataFrame, part: str, total_label=None, kind=COUNT_CEL
         figures = list(zip(rows["numerator"].tolist(), rows["denominator"].tolist()))
     months: dict = {}
     for i, period in enumerate(rows["period"].tolist()):
-        months.setdefault(period, []).append(i)
+        if not pd.isna(period):  # a row with no month is in no month's margin (as groupby left it)
+            months.setdefault(period, []).append(i)
     for period in sorted(months):
         mine = months[period]
         totals = [i for i in mine if total_label is not None and names[i] == total_label]

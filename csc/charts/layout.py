@@ -373,9 +373,11 @@ def declutter(fig: go.Figure) -> go.Figure:
     for a in labels:
         # a label pushed past the axis (two lines at 100% on an axis that stops at 100) is not drawn
         # at all by plotly: anchored at the axis' end instead, and moved apart from the others below
-        a["y"] = min(max(float(a["y"]), y0), y1)
+        y = min(max(float(a["y"]), y0), y1)
+        if y != a["y"]:  # written only when it moves, as plotly's setter did (10 stays 10, not 10.0)
+            a["y"] = y
         _, h = _text_size(a.get("text"), _get(a, "font", "size") or 14)
-        py = top + (y1 - a["y"]) / (y1 - y0) * plot_h
+        py = top + (y1 - y) / (y1 - y0) * plot_h
         boxes.append([py - h / 2, h, a, py])
     boxes.sort(key=lambda b: b[0])
     floor = top + band

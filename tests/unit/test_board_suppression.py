@@ -482,6 +482,17 @@ def test_types_whose_total_is_small_are_all_hidden_month_by_month():
     assert out["value"].isna().tolist() == [True] * 3 + [False] * 3 + [True, False, False]
 
 
+def test_a_row_with_no_month_is_in_no_months_margin():
+    import pandas as pd
+
+    # June: all areas 30 = North 3 + South 12 + East 15, as above; a row with no month (none is
+    # made by the tables, which always name one) is left as it is, in no month's margin
+    df = pd.DataFrame({"period": ["2011-06"] * 4 + [None], "area": ["All areas", "North", "South", "East", "West"],
+                       "value": [30.0, 3.0, 12.0, 15.0, 2.0]})
+    out = privacy.protect_margin(df, "area", "All areas")
+    assert out["suppressed"].tolist() == [False, True, True, False, False]
+
+
 def test_the_two_level_attacker_works_out_a_count_through_the_partner_bound():
     # Worked by hand (a research helper's attacker, tests/disclosure_two_level.py): all areas 39 =
     # A 5 (a0 5) + B 22 (7, 9, 6) + C 0 + D 12 (d0 6, d1 6). A and a0 are small; D, the next smallest

@@ -76,7 +76,19 @@ def test_team_table_reads_the_stored_figures_and_makes_no_table_per_view(teams):
     cur = teams.cursor()
     long = breakdowns.team_table(cur, ["supervision_pct", "agency_rate_pct"], "2011-07")
     assert len(long) == 6  # North 1, South 1 and (no team) for each (W11: supervised 0 of 1, agency 0 of 1 FTE)
+    assert long["kpi"].tolist() == ["supervision_pct"] * 3 + ["agency_rate_pct"] * 3  # the page's order, not a-z
     assert cur.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+
+
+def test_a_team_with_no_value_for_any_measure_is_not_listed(store, load):
+    """The stored team figures are those with a value. North 2's only worker left in June: one
+    leaver, but no one in post, so no base for turnover and nothing for the other measures."""
+    load({"Workforce": [WORKFORCE, worker("W1", "North", "North 1"),
+                        ["W12", "North", "North 2", "Y", "N", 1.0, day("2010-01-01"), day("2011-06-15")]]},
+         period="2011-07", imported_at=JULY_IMPORT)
+    long = breakdowns.team_table(store.cursor(), ["turnover_rate_pct", "agency_rate_pct", "caseload_avg"], "2011-07")
+    assert "North 2" not in set(long["team"])
+    assert "North 1" in set(long["team"])
 
 
 def test_team_table_suppresses_small_numbers_for_the_board(teams):

@@ -413,3 +413,15 @@ def test_declutter_takes_a_shift_away_once_the_labels_no_longer_meet_and_a_secon
             a.y = 2_000.0 if a.text.startswith("North") else 5_000.0
     charts.declutter(fig)
     assert [a.yshift for a in fig.layout.annotations if str(a.name).startswith("label ")] == [None, None]
+
+
+def test_declutter_leaves_a_label_at_a_whole_number_as_it_was_written():
+    # plotly's setter left an equal value as it was: a label at y=10 stays 10 in the JSON, not 10.0
+    fig = go.Figure(go.Scatter(x=["2024-05-01", "2024-06-01"], y=[5, 20]))
+    fig.update_layout(height=460, yaxis=dict(range=[0, 100]), xaxis=dict(range=["2024-04-01", "2024-07-01"]),
+                      annotations=[dict(x="2024-06-01", y=10, text="ten", showarrow=False, name="label ten"),
+                                   dict(x=0, y=0, xref="paper", yref="paper", text="Source", name="source",
+                                        showarrow=False)])
+    charts.declutter(fig)
+    ten = fig.layout.annotations[0]
+    assert ten.y == 10 and type(ten.y) is int
