@@ -17,8 +17,10 @@ holding one month of a synthetic council (~16,000 records over ten years) and op
 - one more Chromium session, the analyst, used only in the second phase.
 
 Phases: (1) warm-up, every session opens a page once, not measured; (2) baseline: every
-session loads `--rounds` pages in turn (overview, action, workforce, practice, imports, data
-quality) with no import running; (3) the same while the analyst uploads an extract on the Upload
+session loads pages in turn (overview, action, workforce, practice, imports, data quality) with
+no import running, for `--steady` seconds (30 by default: the server under the same steady load
+as in the next phase, which lasts ~40 s; with `--steady 0`, `--rounds` pages a session, which
+measure the first seconds only and read lower); (3) the same while the analyst uploads an extract on the Upload
 page, rolls it back on the Imports page and uploads another; readers keep loading pages until
 the analyst is done (at least `--rounds` each).
 
@@ -290,7 +292,7 @@ def server_log_errors(text: str) -> list[str]:
 
 
 async def drive(url: str, pid: int, sessions: int, browsers: int, rounds: int,
-                uploads: list[tuple[Path, str]], think: float = 0.0) -> dict:
+                uploads: list[tuple[Path, str]], think: float = 0.0, steady: float = 0.0) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -313,8 +315,13 @@ async def drive(url: str, pid: int, sessions: int, browsers: int, rounds: int,
         await asyncio.gather(*(reader(s, 1, warm, None) for s in readers))
 
         baseline = Phase("baseline: no import")
+        going = None
+        if steady:  # every session loads for `steady` seconds (and `rounds` loads at least)
+            going = asyncio.Event()
+            going.set()
+            asyncio.get_running_loop().call_later(steady, going.clear)
         with Measure(baseline, pid):
-            await asyncio.gather(*(reader(s, rounds, baseline, None, think) for s in readers))
+            await asyncio.gather(*(reader(s, rounds, baseline, going, think) for s in readers))
 
         during = Phase("with imports and a rollback")
         writing = asyncio.Event()
@@ -354,8 +361,11 @@ def prepare(folder: Path, scale: float) -> tuple[Path, list[tuple[Path, str]]]:
 
 
 def run(sessions: int = 20, browsers: int = 2, rounds: int = 3, scale: float = 0.015, timeout: float = 900,
-        folder: Path | None = None, think: float = 0.0, imports: int = 2, say=print) -> dict:
-    """One load test; `imports`: 2 = upload, roll back, upload again; 1 = upload and roll back."""
+        folder: Path | None = None, think: float = 0.0, imports: int = 2, say=print, steady: float = 0.0) -> dict:
+    """One load test; `imports`: 2 = upload, roll back, upload again; 1 = upload and roll back.
+    `steady`: the baseline lasts that many seconds (every session loading throughout), so that it
+    measures the server under the same steady load as the phase with imports; 0: `rounds` loads a
+    session, which measure the first seconds only."""
     folder = Path(folder or tempfile.mkdtemp(prefix="csc-load-"))
     t = time.perf_counter()
     db, uploads = prepare(folder, scale)
@@ -366,8 +376,8 @@ def run(sessions: int = 20, browsers: int = 2, rounds: int = 3, scale: float = 0
             f"{rounds} page loads each per phase")
         # in a thread of its own: a caller may already run an event loop (pytest with Playwright's
         # sync API alive in the same process), and asyncio.run() needs a thread without one
-        coro = asyncio.wait_for(drive(server.url, server.proc.pid, sessions, browsers, rounds, uploads[:imports], think),
-                                timeout)
+        coro = asyncio.wait_for(drive(server.url, server.proc.pid, sessions, browsers, rounds, uploads[:imports], think,
+                                      steady), timeout)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             result = pool.submit(asyncio.run, coro).result()
     finally:
@@ -376,7 +386,7 @@ def run(sessions: int = 20, browsers: int = 2, rounds: int = 3, scale: float = 0
     with Store.open(db, read_only=True) as store:
         imports = store.imports()
     result["imports"] = [(int(i), p, s) for i, p, s in zip(imports["import_id"], imports["period"], imports["status"])]
-    result["sessions"], result["browsers"], result["think"] = sessions, browsers, think
+    result["sessions"], result["browsers"], result["think"], result["steady"] = sessions, browsers, think, steady
     return result
 
 
@@ -397,7 +407,8 @@ def report(result: dict) -> str:
         f"{result['sessions']} protocol + {result['browsers']} browser sessions at once on 127.0.0.1; "
         "a page load = request until the page's script has finished"
         + (f"; {result['think']:g} s (± 50%) between a session's loads" if result["think"]
-           else "; no pause between loads"),
+           else "; no pause between loads")
+        + (f"; the baseline {result['steady']:g} s long" if result.get("steady") else ""),
         f"{'phase':<36} {'loads':>6} {'errors':>7} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'mean s':>7}",
     ]
     for ph in (base, during, over):
@@ -439,10 +450,14 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900, help="stop after this many seconds (default 900)")
     ap.add_argument("--think", type=float, default=0.0,
                     help="seconds each session waits between page loads, ± 50%% (default 0: always loading)")
+    ap.add_argument("--steady", type=float, default=30.0,
+                    help="seconds the baseline lasts, every session loading throughout, as in the phase with imports "
+                         "(default 30; 0: --rounds loads a session, the first seconds only)")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM} (set CSC_CHROMIUM)")
-    result = run(args.sessions, args.browsers, args.rounds, args.scale, args.timeout, think=args.think)
+    result = run(args.sessions, args.browsers, args.rounds, args.scale, args.timeout, think=args.think,
+                 steady=args.steady)
     print(report(result))
     sys.exit(1 if errors(result) else 0)
 
