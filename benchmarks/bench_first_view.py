@@ -1,6 +1,6 @@
 """Benchmark: what the first views after an import cost the server, beside a one-line page.
 
-    python benchmarks/bench_first_view.py [--council demo|load|PATH] [--roles analyst,board] [--runs 2]
+    python benchmarks/bench_first_view.py [--council demo|big|load|PATH] [--roles analyst,board] [--runs 2]
 
 After an import, rollback or plan change the data version moves and every figure a page shows
 is built again, once, by the first session that asks (`csc.viewcache.shared`; twenty sessions
@@ -12,8 +12,9 @@ the outermost build of a nest only) is added up, by page and by kind. The baseli
 one-line Streamlit script's run in the same process (its thread CPU): the ratio says how many
 such page views one data version's first views cost.
 
-`--council demo` builds the demo council (`python -m csc demo`, ~30 s) into a temporary folder
-unless `--folder` already holds it; `load` the load benchmark's council (one month of the
+`--council demo` (or `big`, the ten-year council) builds that council as `bench_page_cpu.py`
+does (the demo ~30 s) into a temporary folder unless `--folder` already holds it; `load` the
+load benchmark's council (one month of the
 synthetic council, `bench_load.prepare`); a path, that database (copied, never changed).
 """
 
@@ -24,7 +25,6 @@ import collections
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -100,12 +100,10 @@ def first_views(db: Path, role: str) -> dict[str, float]:
 
 
 def prepare(council: str, folder: Path) -> Path:
-    if council == "demo":
-        db = folder / "demo.duckdb"
-        if not db.exists():
-            subprocess.run([sys.executable, "-m", "csc", "demo", "--db", str(db), "--out", str(folder / "demo-in")],
-                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-        return db
+    if council in ("demo", "big"):  # built as the page benchmark builds them (kept in `folder`)
+        from benchmarks.bench_page_cpu import build
+
+        return build(council, folder)
     if council == "load":
         db = folder / "csc.duckdb"
         if not db.exists():
@@ -118,7 +116,7 @@ def prepare(council: str, folder: Path) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--council", default="load", help="demo, load, or a database file")
+    ap.add_argument("--council", default="load", help="demo, big, load, or a database file")
     ap.add_argument("--folder", help="where the council is built (kept); a temporary folder by default")
     ap.add_argument("--roles", default="analyst,board")
     ap.add_argument("--runs", type=int, default=2)

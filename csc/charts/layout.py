@@ -247,9 +247,9 @@ class _Plain:
         return self.fig
 
 
-def _lay_out_bottom(fig: go.Figure, plain: _Plain | None = None) -> None:
-    """Tick labels, axis title, source line and legend one under the other, keeping the plot's height."""
-    lay = plain or _Plain(fig)
+def _lay_out_bottom(fig: go.Figure, lay: _Plain) -> None:
+    """Tick labels, axis title, source line and legend one under the other, keeping the plot's
+    height: changed in `lay`, written back by its `write`."""
     box = _plot_box(lay.layout)
     if box is None:
         return
@@ -271,8 +271,6 @@ def _lay_out_bottom(fig: go.Figure, plain: _Plain | None = None) -> None:
         lay.changes.update(height=height, margin=dict(b=bottom), legend=legend)
     lay.layout["height"] = height
     lay.layout.setdefault("margin", {})["b"] = bottom
-    if plain is None:
-        lay.write()
 
 
 def _text_size(text: str, size: float) -> tuple[float, float]:
