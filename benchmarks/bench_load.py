@@ -23,6 +23,9 @@ as in the next phase, which lasts ~40 s; with `--steady 0`, `--rounds` pages a s
 measure the first seconds only and read lower); (3) the same while the analyst uploads an extract on the Upload
 page, rolls it back on the Imports page and uploads another; readers keep loading pages until
 the analyst is done (at least `--rounds` each).
+The second phase's loads are also given apart: those that overlapped an import or rollback
+running on the server, and of those, the ones that began during it and ended after it (they may
+wait for the new data version's first views, built once by the first session that asks).
 
 Errors counted: an exception element in the page (either client), a page the server says does
 not exist, a browser console error, a timeout, and any traceback or lock message in the server
@@ -342,10 +345,9 @@ async def drive(url: str, pid: int, sessions: int, browsers: int, rounds: int,
         probes = sum(len(pg.probes) for pg in pages)
         await chromium.close()
     # the loads that overlapped an import or a rollback actually running on the server
-    windows = [(a, b) for name, a, b in log if name.startswith("  ")]
-    overlapping = Phase("  of which overlapped a write")
-    overlapping.loads = [x for x in during.loads if any(x.start < b and x.start + x.seconds > a for a, b in windows)]
-    return {"warm": warm, "baseline": baseline, "during": during, "overlapping": overlapping, "log": log,
+    overlapping, spanning = against_writes(during.loads, [(a, b) for name, a, b in log if name.startswith("  ")])
+    return {"warm": warm, "baseline": baseline, "during": during, "overlapping": overlapping, "spanning": spanning,
+            "log": log,
             "writer_errors": writer_errors, "console": console, "offline": offline, "probes": probes}
 
 
@@ -400,6 +402,18 @@ def errors(result: dict) -> list[str]:
     return out
 
 
+def against_writes(loads: list[Load], writes: list[tuple[float, float]]) -> tuple[Phase, Phase]:
+    """(the loads that overlapped a write, and of those the ones that began during a write and
+    ended after it), `writes` being (start, end) times of the imports and rollbacks themselves. The
+    second may wait for the new data version's first views, each built once by the first session
+    that asks."""
+    overlapping = Phase("  of which overlapped a write",
+                        [x for x in loads if any(x.start < b and x.start + x.seconds > a for a, b in writes)])
+    spanning = Phase("  of which spanned a write's end",
+                     [x for x in overlapping.loads if any(a <= x.start < b < x.start + x.seconds for a, b in writes)])
+    return overlapping, spanning
+
+
 def report(result: dict) -> str:
     base, during, over = result["baseline"], result["during"], result["overlapping"]
     kinds = [k for k, n in (("protocol", result["sessions"]), ("browser", result["browsers"])) if n]
@@ -411,7 +425,7 @@ def report(result: dict) -> str:
         + (f"; the baseline {result['steady']:g} s long" if result.get("steady") else ""),
         f"{'phase':<36} {'loads':>6} {'errors':>7} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'mean s':>7}",
     ]
-    for ph in (base, during, over):
+    for ph in (base, during, over, result["spanning"]):
         lines.append(ph.row())
         if len(kinds) > 1:
             lines += [ph.of(k).row() for k in kinds]

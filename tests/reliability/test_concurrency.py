@@ -203,3 +203,25 @@ def test_twenty_sessions_on_the_real_server_while_an_analyst_imports_and_rolls_b
     assert result["imports"] == [(1, "2022-02", "loaded"), (2, "2022-03", "rolled_back")]
     assert len(result["baseline"].loads) == 21 and len(result["during"].loads) >= 21
     assert result["overlapping"].loads  # some page loads ran while an import or the rollback did
+
+
+def test_the_load_benchmark_sorts_loads_by_when_they_ran_against_the_writes():
+    """Worked by hand: writes at 10–12 s and 20–21 s."""
+    from benchmarks.bench_load import Load, against_writes
+
+    def load(name, start, seconds):
+        return Load("protocol", 0, name, start, seconds)
+
+    loads = [
+        load("before", 8.0, 1.5),  # ends at 9.5: before the first write
+        load("into", 9.0, 1.5),  # 9.0–10.5: began before the write, ended inside it
+        load("inside", 10.5, 1.0),  # 10.5–11.5: wholly inside
+        load("across", 11.0, 2.0),  # 11.0–13.0: began inside, ended after
+        load("astride", 9.5, 3.0),  # 9.5–12.5: began before, ended after
+        load("touching", 12.0, 1.0),  # begins as the write ends: not overlapping
+        load("second", 20.9, 0.5),  # 20.9–21.4: began inside the second write, ended after
+        load("between", 13.0, 6.0),  # 13.0–19.0
+    ]
+    overlapping, spanning = against_writes(loads, [(10.0, 12.0), (20.0, 21.0)])
+    assert [x.path for x in overlapping.loads] == ["into", "inside", "across", "astride", "second"]
+    assert [x.path for x in spanning.loads] == ["across", "second"]
