@@ -55,6 +55,18 @@ class Plan:
         return action.target(kpi) if action else kpis.get(kpi).target
 
 
+def file_stamp(path: Path | None = None) -> str:
+    """What the plan file (`load_default`'s) is now: its path, size and time of change. The app's
+    data version carries it (`csc.ui.version`), so a plan file edited while the server runs moves
+    every figure built from the plan, as the board pack, which reads the file afresh, would."""
+    path = path or config.ACTION_PLAN
+    try:
+        found = path.stat()
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{found.st_size}:{found.st_mtime_ns}"
+
+
 def load_default(path: Path | None = None) -> Plan:
     data = tomllib.loads((path or config.ACTION_PLAN).read_text())
     actions = tuple(

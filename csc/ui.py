@@ -66,10 +66,10 @@ def cursor():
     _close_run_cursor()
     cur = s.cursor()
     cur.execute("begin transaction")
-    if f"{s.path}@{s.version_seen_by(cur)}" != version():
+    if _version_of(s, s.version_seen_by(cur)) != version():
         cur.execute("rollback")
         cur.close()
-        st.rerun()  # an import committed since the run read its version: start again on the new one
+        st.rerun()  # an import committed (or the plan file changed) since the run read its version: start again
         return s.cursor()  # (st.rerun returns only outside Streamlit's script runner)
     _run.cursor = (token, s, s.writes_here(), cur)
     return cur
@@ -94,8 +94,9 @@ def _close_run_cursor() -> None:
 
 def version() -> str:
     """The data version every cache keys on: changes with each import, rollback, refresh, plan
-    change and team mapping (`Store.data_version`), and names the database, so that two databases
-    in one process (the tests) never share a cached result.
+    change and team mapping (`Store.data_version`), and with the plan file (`plan.file_stamp`: the
+    plan as Cabinet agreed it, under the changes kept in the database), and names the database, so
+    that two databases in one process (the tests) never share a cached result.
 
     Read once per script run (`begin_run`), and again in the same run after a write the run made
     itself (`Store.writes_here`), so that a page that changes the data sees it; another session's
@@ -106,10 +107,14 @@ def version() -> str:
         memo = getattr(_run, "version", None)
         if memo is not None and memo[0] is token and memo[1] is s and memo[2] == s.writes_here():
             return memo[3]
-    value = f"{s.path}@{s.data_version()}"
+    value = _version_of(s, s.data_version())
     if token is not None:
         _run.version = (token, s, s.writes_here(), value)
     return value
+
+
+def _version_of(s: Store, n: int) -> str:
+    return f"{s.path}@{n}#{plan.file_stamp()}"
 
 
 # --- one script run ------------------------------------------------------------------------

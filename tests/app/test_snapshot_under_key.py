@@ -69,7 +69,7 @@ def test_a_figure_built_after_an_import_is_not_kept_under_the_version_before_it(
     before = ui.version()  # the run's data version
     assert july(ui.series(before, "analyst", NAME, SEL)) == [75.0]  # built before the commit
     import_north_again(own_council)  # an analyst's import commits while the run is still building
-    assert ui.store().data_version() != int(before.rsplit("@", 1)[1])
+    assert ui.store().data_version() != int(before.rsplit("@", 1)[1].split("#")[0])
     # the run goes on with its version: the true series for the ratings, built now, is that version's
     assert july(ui.series(before, "director", NAME, SEL)) == [75.0]
     ui.end_run()
@@ -90,6 +90,34 @@ def test_a_run_whose_data_moved_before_its_first_read_starts_again(own_council, 
     import_north_again(own_council)
     with pytest.raises(Rerun):
         ui.cursor()
+
+
+def test_a_run_whose_plan_file_changed_before_its_first_read_starts_again(own_council, a_run, monkeypatch,
+                                                                          tmp_path):
+    """The plan file is part of the run's version (`plan.file_stamp`): edited after the run read
+    its version and before its first read, the run starts again on the new plan."""
+    from csc import config
+
+    plan_file = tmp_path / "action_plan.toml"
+    plan_file.write_text(config.ACTION_PLAN.read_text())
+    monkeypatch.setattr(config, "ACTION_PLAN", plan_file)
+
+    class Rerun(Exception):
+        pass
+
+    def rerun():
+        raise Rerun
+
+    monkeypatch.setattr(ui.st, "rerun", rerun)
+    before = ui.version()
+    assert ui.version() == before  # read once in the run
+    plan_file.write_text(plan_file.read_text().replace("Head of Service, Integrated Access", "Director of Early Help"))
+    with pytest.raises(Rerun):
+        ui.cursor()
+    ui.end_run()
+    ui.begin_run()
+    assert ui.version() != before
+    ui.cursor()  # the new run's version is its snapshot's: no rerun
 
 
 def test_the_import_history_and_the_latest_month_a_run_shares_are_its_versions(own_council, a_run):

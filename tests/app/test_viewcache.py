@@ -127,3 +127,31 @@ def test_a_frozen_figure_is_sent_as_the_json_plotly_makes_of_it():
 def test_html_made_once_is_the_body_st_html_would_send():
     assert viewcache.Html("\n    <p>On track</p>\n    <p>2 of 3</p>\n  ").body == "<p>On track</p>\n<p>2 of 3</p>"
     assert viewcache.Html(ui.RESPONSIVE_CSS)._repr_html_() == ui.RESPONSIVE_CSS.strip()
+
+
+def test_a_plan_file_edited_while_the_server_runs_moves_every_figure_built_from_it(own_council, tmp_path,
+                                                                                   monkeypatch):
+    """The plan as Cabinet agreed it is a file (data/action_plan.toml); the board pack reads it
+    afresh, so the pages must too: A1's owner changed in the file, with no import, is the owner
+    the next session's Overview (built once and shared) and Action page show."""
+    from csc import config
+    from tests.app.test_pages import overview_html
+
+    old = 'owner = "Head of Service, Integrated Access"'
+    plan_file = tmp_path / "action_plan.toml"
+    plan_file.write_text(config.ACTION_PLAN.read_text())
+    monkeypatch.setattr(config, "ACTION_PLAN", plan_file)
+    before = page(own_council, None, "director")
+    assert "Owner: Head of Service, Integrated Access" in overview_html(before)
+    built = viewcache.BUILDS["overview"]
+    page(own_council, None, "director")
+    assert viewcache.BUILDS["overview"] == built  # shared while nothing changed
+
+    text_before = plan_file.read_text()
+    assert text_before.count(old) == 1
+    plan_file.write_text(text_before.replace(old, 'owner = "Director of Early Help"'))
+    after = page(own_council, None, "director")
+    assert "Owner: Director of Early Help" in overview_html(after)
+    assert "Head of Service, Integrated Access" not in overview_html(after)
+    action = page(own_council, ACTION, "director", action="A1")
+    assert any("Owner: Director of Early Help" in m.value for m in action.markdown)
