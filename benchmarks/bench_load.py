@@ -409,7 +409,7 @@ def against_writes(loads: list[Load], writes: list[tuple[float, float]]) -> tupl
     that asks."""
     overlapping = Phase("  of which overlapped a write",
                         [x for x in loads if any(x.start < b and x.start + x.seconds > a for a, b in writes)])
-    spanning = Phase("  of which spanned a write's end",
+    spanning = Phase("  began in a write, ended after",
                      [x for x in overlapping.loads if any(a <= x.start < b < x.start + x.seconds for a, b in writes)])
     return overlapping, spanning
 
