@@ -619,7 +619,7 @@ READS_WORKBOOKS = {"import", "validate", "demo", "rebuild"}
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from csc import crypto, readbox
+    from csc import crypto, plan, readbox
 
     if args.command in READS_WORKBOOKS:
         readbox.start()  # the reader's processes start on the other core while this one gets ready
@@ -627,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except crypto.KeyError_ as exc:  # the key is missing, or kept where it must not be
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except plan.PlanFileError as exc:  # data/action_plan.toml, edited by hand
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -67,21 +67,52 @@ def file_stamp(path: Path | None = None) -> str:
     return f"{path}:{found.st_size}:{found.st_mtime_ns}"
 
 
+class PlanFileError(ValueError):
+    """The plan file cannot be read as a plan: the message says where and what, in plain words."""
+
+
+#: What each action in the plan file must have
+REQUIRED = ("id", "title", "owner", "due")
+
+
 def load_default(path: Path | None = None) -> Plan:
-    data = tomllib.loads((path or config.ACTION_PLAN).read_text())
+    """The plan as the file has it (`data/action_plan.toml`); `PlanFileError` if it is missing, is
+    not TOML, or has an action without one of `REQUIRED`."""
+    path = path or config.ACTION_PLAN
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanFileError(f"The action plan file {path} is missing.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"The action plan file {path} cannot be read: {exc}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanFileError(f"The action plan file {path} is not valid TOML: {exc}.") from None
+    found = data.get("actions")
+    if not isinstance(found, list) or not found or not all(isinstance(a, dict) for a in found):
+        raise PlanFileError(f"The action plan file {path} has no actions: each is an [[actions]] table.")
+    for n, a in enumerate(found, start=1):
+        missing = [key for key in REQUIRED if a.get(key) in (None, "")]
+        if missing:
+            name = f'action {a["id"]}' if a.get("id") not in (None, "") else f"the {_ordinal(n)} action"
+            raise PlanFileError(f"The action plan file {path}: {name} has no "
+                                + " and no ".join(f'"{key}"' for key in missing) + ".")
     actions = tuple(
         Action(
-            id=a["id"],
-            title=a["title"],
-            owner=a["owner"],
+            id=str(a["id"]),
+            title=str(a["title"]),
+            owner=str(a["owner"]),
             start=a.get("start", ""),
             due=str(a["due"]),
             status=a.get("status", "not started"),
             kpis=tuple(a.get("kpis", ())),
         )
-        for a in data["actions"]
+        for a in found
     )
     return Plan(data.get("title", "Action plan"), actions)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def current(cur: duckdb.DuckDBPyConnection, default: Plan | None = None) -> Plan:

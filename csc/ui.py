@@ -406,8 +406,16 @@ def reset_filters() -> None:
 
 
 def current_plan(data_version: str) -> plan.Plan:
-    """The action plan as it stands (shared: never changed by a caller)."""
-    return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
+    """The action plan as it stands (shared: never changed by a caller). A plan file that cannot
+    be read stops the page with what is wrong with it (`plan.PlanFileError`); it is read again on
+    the next view (a failed build is not kept), and once mended the pages follow it
+    (`plan.file_stamp`)."""
+    try:
+        return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
+    except plan.PlanFileError as exc:
+        st.error(f"{exc} The pages that follow the action plan cannot be shown until it is put right "
+                 "(docs/contributing.md); the others, such as Upload and Imports, work as usual.")
+        st.stop()
 
 
 def overview_rows(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:

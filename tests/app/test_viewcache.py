@@ -155,3 +155,31 @@ def test_a_plan_file_edited_while_the_server_runs_moves_every_figure_built_from_
     assert "Head of Service, Integrated Access" not in overview_html(after)
     action = page(own_council, ACTION, "director", action="A1")
     assert any("Owner: Director of Early Help" in m.value for m in action.markdown)
+
+
+def test_a_plan_file_broken_while_the_server_runs_says_so_and_mended_is_followed(own_council, tmp_path, monkeypatch):
+    """A plan file saved with a mistake stops the pages that follow the plan with what is wrong,
+    in words, not a traceback; the other pages go on; put right, the next view follows it."""
+    from csc import config
+    from tests.app.test_pages import overview_html
+
+    plan_file = tmp_path / "action_plan.toml"
+    good = config.ACTION_PLAN.read_text()
+    assert good.count('owner = "Head of Service, Integrated Access"') == 1
+    plan_file.write_text(good.replace('owner = "Head of Service, Integrated Access"', 'owner "Head of Service"'))
+    monkeypatch.setattr(config, "ACTION_PLAN", plan_file)
+    line = good[:good.index('owner = "Head of Service, Integrated Access"')].count("\n") + 1  # A1's owner
+    for path, params in ((None, {}), (ACTION, {"action": "A1"})):
+        broken = page(own_council, path, "director", **params)
+        assert [e.value for e in broken.error] == [
+            f"The action plan file {plan_file} is not valid TOML: Expected '=' after a key in a key/value pair "
+            f"(at line {line}, column 7). The pages that follow the action plan cannot be shown until it is put "
+            "right (docs/contributing.md); the others, such as Upload and Imports, work as usual."]
+        assert not broken.get("plotly_chart")
+    imports = page(own_council, "app_pages/imports.py", "analyst")
+    assert not imports.error and any("2011-07" in df.value.to_string() for df in imports.dataframe)
+
+    plan_file.write_text(good)
+    mended = page(own_council, None, "director")
+    assert not mended.error
+    assert "Owner: Head of Service, Integrated Access" in overview_html(mended)

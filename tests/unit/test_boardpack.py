@@ -487,3 +487,19 @@ def test_libreoffice_opens_the_workbook_and_prints_it_to_pdf(cur, tmp_path):
     assert done.returncode == 0, done.stderr
     assert pdf.exists(), done.stdout + done.stderr
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+def test_cli_says_what_is_wrong_with_the_plan_file_and_writes_nothing(council, tmp_path, monkeypatch, capsys):
+    from csc import cli, config
+
+    bad = tmp_path / "action_plan.toml"
+    bad.write_text('[[actions]]\nid = "A1"\nkpis = ["transfer_timely_pct"]\n')
+    monkeypatch.setattr(config, "ACTION_PLAN", bad)
+    out = tmp_path / "pack.xlsx"
+    capsys.readouterr()
+    assert cli.main(["boardpack", "--period", "2011-06", "--db", str(council), str(out)]) == 2
+    said = f'Error: The action plan file {bad}: action A1 has no "title" and no "owner" and no "due".\n'
+    assert capsys.readouterr().err == said
+    assert not out.exists()
+    assert cli.main(["docs", "--check"]) == 2  # the KPI reference names each KPI's action from the plan
+    assert capsys.readouterr().err == said

@@ -21,6 +21,57 @@ def test_default_plan_has_the_seven_actions_and_their_kpis():
     assert p.target("transfer_timely_pct") == 90  # the KPI's default target
 
 
+
+GOOD = """title = "Plan"
+
+[[actions]]
+id = "A1"
+title = "Transfers"
+owner = "Head of Service"
+due = 2011-09-30
+kpis = ["transfer_timely_pct"]
+
+[[actions]]
+id = "A2"
+title = "Stability"
+owner = "Head of Quality"
+due = "ongoing"
+"""
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (None, "The action plan file {path} is missing."),
+        (GOOD.replace('owner = "Head of Quality"', 'owner "Head of Quality"'),
+         "The action plan file {path} is not valid TOML: Expected '=' after a key in a key/value pair (at line 13, "
+         "column 7)."),
+        (GOOD.replace('owner = "Head of Quality"\n', ""), 'The action plan file {path}: action A2 has no "owner".'),
+        (GOOD.replace('id = "A2"\ntitle = "Stability"\n', ""),
+         'The action plan file {path}: the 2nd action has no "id" and no "title".'),
+        (GOOD.replace("due = 2011-09-30", 'due = ""'), 'The action plan file {path}: action A1 has no "due".'),
+        ('title = "Plan"\n', "The action plan file {path} has no actions: each is an [[actions]] table."),
+        ('actions = ["A1"]\n', "The action plan file {path} has no actions: each is an [[actions]] table."),
+    ],
+)
+def test_a_plan_file_that_cannot_be_read_says_where_and_what(tmp_path, text, message):
+    path = tmp_path / "action_plan.toml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(plan.PlanFileError) as caught:
+        plan.load_default(path)
+    assert str(caught.value) == message.format(path=path)
+
+
+def test_a_plan_file_as_written_by_hand(tmp_path):
+    path = tmp_path / "action_plan.toml"
+    path.write_text(GOOD)
+    p = plan.load_default(path)
+    assert [(a.id, a.owner, a.due, a.due_period, a.kpis) for a in p.actions] == [
+        ("A1", "Head of Service", "2011-09-30", "2011-09", ("transfer_timely_pct",)),
+        ("A2", "Head of Quality", "ongoing", None, ()),
+    ]
+
 def test_a_change_is_kept_with_who_and_when_and_the_latest_wins(store):
     plan.record_change(store, "A1", "owner", "Jo Bloggs", "director@council", "director")
     plan.record_change(store, "A1", "owner", "Sam Smith", "analyst@council", "analyst")
