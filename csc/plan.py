@@ -77,25 +77,48 @@ REQUIRED = ("id", "title", "owner", "due")
 
 def load_default(path: Path | None = None) -> Plan:
     """The plan as the file has it (`data/action_plan.toml`); `PlanFileError` if it is missing, is
-    not TOML, or has an action without one of `REQUIRED`."""
+    not UTF-8 or not TOML, has no actions, or has an action without one of `REQUIRED`, with an id
+    another action has, or with `kpis` that are not a list of the KPIs defined (`kpis.registry`).
+    A key present with an empty value (an owner not yet named) loads as it is."""
     path = path or config.ACTION_PLAN
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise PlanFileError(f"The action plan file {path} is missing.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"The action plan file {path} cannot be read: {exc}.") from None
+    except OSError as exc:
+        raise PlanFileError(f"The action plan file {path} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise PlanFileError(f"The action plan file {path} is not saved as UTF-8 (line {line}): save it again "
+                            "as UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         raise PlanFileError(f"The action plan file {path} is not valid TOML: {exc}.") from None
     found = data.get("actions")
     if not isinstance(found, list) or not found or not all(isinstance(a, dict) for a in found):
         raise PlanFileError(f"The action plan file {path} has no actions: each is an [[actions]] table.")
+    known = kpis.registry()
+    seen: set[str] = set()
     for n, a in enumerate(found, start=1):
-        missing = [key for key in REQUIRED if a.get(key) in (None, "")]
+        name = f'action {a["id"]}' if a.get("id") not in (None, "") else f"the {_ordinal(n)} action"
+        missing = [key for key in REQUIRED if key not in a]
         if missing:
-            name = f'action {a["id"]}' if a.get("id") not in (None, "") else f"the {_ordinal(n)} action"
             raise PlanFileError(f"The action plan file {path}: {name} has no "
                                 + " and no ".join(f'"{key}"' for key in missing) + ".")
+        if str(a["id"]) in seen:
+            raise PlanFileError(f"The action plan file {path}: two actions have the id {a['id']}.")
+        seen.add(str(a["id"]))
+        measures = a.get("kpis", [])
+        if not isinstance(measures, list) or not all(isinstance(m, str) for m in measures):
+            raise PlanFileError(f'The action plan file {path}: {name}\'s "kpis" is not a list of KPI names '
+                                '(kpis = ["name", ...]).')
+        unknown = [m for m in measures if m not in known]
+        if unknown:
+            raise PlanFileError(f"The action plan file {path}: {name} lists "
+                                + ", ".join(f'"{m}"' for m in unknown)
+                                + (", which is not a KPI" if len(unknown) == 1 else ", which are not KPIs")
+                                + " (each KPI is a file in queries/kpis/).")
     actions = tuple(
         Action(
             id=str(a["id"]),

@@ -411,11 +411,17 @@ def current_plan(data_version: str) -> plan.Plan:
     the next view (a failed build is not kept), and once mended the pages follow it
     (`plan.file_stamp`)."""
     try:
-        return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
+        return _plan(data_version)
     except plan.PlanFileError as exc:
         st.error(f"{exc} The pages that follow the action plan cannot be shown until it is put right "
                  "(docs/contributing.md); the others, such as Upload and Imports, work as usual.")
         st.stop()
+
+
+def _plan(data_version: str) -> plan.Plan:
+    """`current_plan` without its stop, for builds (a page asks `current_plan` first, so a build
+    finds the plan already made under the same version)."""
+    return viewcache.shared("plan", (data_version,), lambda: plan.current(cursor()))
 
 
 def overview_rows(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:
@@ -425,7 +431,7 @@ def overview_rows(data_version: str, role: str, sel: report.Selection) -> pd.Dat
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def overview(data_version: str, role: str, sel: report.Selection) -> pd.DataFrame:
-    return report.overview(cursor(), current_plan(data_version), sel, suppress=role == "board")
+    return report.overview(cursor(), _plan(data_version), sel, suppress=role == "board")
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -497,6 +497,8 @@ def test_cli_says_what_is_wrong_with_the_plan_file_and_writes_nothing(council, t
     monkeypatch.setattr(config, "ACTION_PLAN", bad)
     out = tmp_path / "pack.xlsx"
     capsys.readouterr()
+    # (the boardpack command says it through its own `except ValueError`; `docs --check` below
+    # through `main`'s, for every command)
     assert cli.main(["boardpack", "--period", "2011-06", "--db", str(council), str(out)]) == 2
     said = f'Error: The action plan file {bad}: action A1 has no "title" and no "owner" and no "due".\n'
     assert capsys.readouterr().err == said
